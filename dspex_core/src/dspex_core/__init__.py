@@ -1,0 +1,112 @@
+"""dspex: one API for DSPy-style language-model programs, served by backend plugins.
+
+::
+
+    import dspex_core as dspex
+
+    dspex.configure(lm=dspex.LM("openai/gpt-4o-mini"))
+    cot = dspex.ChainOfThought.create("question -> answer")
+    cot(question="What is ML?").answer
+
+Everything users and plugin authors need is re-exported here; the implementation lives in
+private modules. Plugin machinery (``hookimpl``, which imports pluggy) and pipelines load on
+first access, so that ``import dspex_core`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_core import config, errors, registry, telemetry
+from dspex_core._api import acreate, aexecute, compile, create, execute
+from dspex_core._example import Example, Prediction
+from dspex_core._lm import LM, LanguageModel
+from dspex_core._module_ref import ModuleRef
+from dspex_core._session import Session, current_session, session
+from dspex_core._signature import Field, InputField, OutputField, Signature
+from dspex_core.config import configure, context, settings
+from dspex_core.errors import (
+    AdapterParseError,
+    BackendNotInstalledError,
+    CapabilityError,
+    ConfigError,
+    DspexError,
+    InputError,
+    LMError,
+    ModuleTypeNotServedError,
+    SignatureError,
+    StepError,
+    UnknownModuleTypeError,
+)
+from dspex_core.modules import (
+    COPRO,
+    MIPRO,
+    BestOfN,
+    BootstrapFewShot,
+    BootstrapFewShotWithRandomSearch,
+    ChainOfThought,
+    ColBERTv2,
+    Evaluate,
+    LabeledFewShot,
+    Metrics,
+    MIPROv2,
+    ModuleFacade,
+    MultiChainComparison,
+    Predict,
+    ProgramOfThought,
+    Refine,
+    Retrieve,
+    Retry,
+    ReAct,
+    Template,
+    Validator,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
+    "hookspec": ("dspex_core.hookspecs", "hookspec"),
+    "Pipeline": ("dspex_core.pipeline", "Pipeline"),
+    "PipelineResult": ("dspex_core.pipeline", "PipelineResult"),
+    "pipeline": ("dspex_core.pipeline", "pipeline"),
+    "run_pipeline": ("dspex_core.pipeline", "run_pipeline"),
+    "arun_pipeline": ("dspex_core.pipeline", "arun_pipeline"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'dspex_core' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    # configuration and context
+    "configure", "context", "settings", "config",
+    # data model
+    "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel",
+    # user API
+    "create", "acreate", "execute", "aexecute", "compile", "ModuleRef", "session", "Session",
+    "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
+    # facades
+    "ModuleFacade", "Predict", "ChainOfThought", "ReAct", "ProgramOfThought", "MultiChainComparison", "Retry",
+    "BestOfN", "Refine", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "LabeledFewShot", "MIPRO",
+    "MIPROv2", "COPRO", "ColBERTv2", "Retrieve", "Template", "Validator", "Metrics", "Evaluate",
+    # plugins and observability
+    "registry", "telemetry", "hookimpl", "hookspec",
+    # errors
+    "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
+    "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError", "AdapterParseError",
+    "StepError",
+    "__version__",
+]

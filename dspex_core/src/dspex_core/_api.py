@@ -1,0 +1,176 @@
+"""The generic user API: ``create``, ``execute``, their async twins, and ``compile``.
+
+Data flows one way: these functions ask the router for candidates, call the chosen
+implementation, and wrap its state in a :class:`ModuleRef`. Executing a reference calls the
+implementation that made it directly; the routing decision is not taken again, so the per-call
+cost is a telemetry check and a method call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Mapping
+
+from dspex_core import _router
+from dspex_core._module_ref import ModuleRef
+from dspex_core._session import current_session_id
+from dspex_core.config import settings
+from dspex_core.errors import CapabilityError, InputError, allows_fallback
+
+_perf = time.perf_counter
+
+
+def create(module_type: str, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
+    """Create a module of ``module_type`` on the best installed backend.
+
+    ``spec`` is what the module type takes first (a signature for ``predict``, a module
+    reference for ``retry``, nothing for optimizers); ``options`` go to the backend.
+    """
+    decision, fallback = _router.select(module_type, implementation, settings())
+    _router.emit_route("create", module_type, decision[0].backend)
+    last = len(decision) - 1
+    for index, reg in enumerate(decision):
+        try:
+            state = reg.implementation.create(spec, **options)
+        except Exception as exc:
+            if fallback and index < last and allows_fallback(exc):
+                _router.emit_fallback("create", module_type, reg.backend, decision[index + 1].backend, exc)
+                continue
+            raise
+        rest = decision[index + 1:] if fallback else ()
+        return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options,
+                         reg.implementation, rest)
+    raise AssertionError("unreachable: the router never returns an empty decision")
+
+
+async def acreate(module_type: str, spec: Any = None, *, implementation: str | None = None,
+                  **options: Any) -> ModuleRef:
+    """The async twin of :func:`create` (uses the backend's ``acreate`` when it has one)."""
+    decision, fallback = _router.select(module_type, implementation, settings())
+    _router.emit_route("create", module_type, decision[0].backend)
+    last = len(decision) - 1
+    for index, reg in enumerate(decision):
+        try:
+            acreate_impl = getattr(reg.implementation, "acreate", None)
+            if acreate_impl is not None:
+                state = await acreate_impl(spec, **options)
+            else:
+                state = await asyncio.to_thread(reg.implementation.create, spec, **options)
+        except Exception as exc:
+            if fallback and index < last and allows_fallback(exc):
+                _router.emit_fallback("create", module_type, reg.backend, decision[index + 1].backend, exc)
+                continue
+            raise
+        rest = decision[index + 1:] if fallback else ()
+        return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options,
+                         reg.implementation, rest)
+    raise AssertionError("unreachable")
+
+
+def _check_ref(ref: Any) -> ModuleRef:
+    if not isinstance(ref, ModuleRef):
+        raise InputError(f"expected a ModuleRef from create(...), got {type(ref).__name__}")
+    return ref
+
+
+def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    """Run a created module on ``inputs`` and return its :class:`Prediction`."""
+    if type(ref) is not ModuleRef:
+        _check_ref(ref)
+    backend = ref.backend
+    _router.emit_route("execute", ref.module_type, backend)
+    impl = ref._impl or ref.implementation
+    start = _perf()
+    try:
+        result = impl.execute(ref.handle, inputs if inputs is not None else {}, **options)
+    except Exception as exc:
+        _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
+        if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+            return _execute_fallback(ref, inputs or {}, options, exc)
+        raise
+    _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
+    return result
+
+
+def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any],
+                      error: Exception) -> Any:
+    failed = ref.backend
+    candidates = ref._fallbacks
+    for index, reg in enumerate(candidates):
+        _router.emit_fallback("execute", ref.module_type, failed, reg.backend, error)
+        start = _perf()
+        try:
+            state = _fallback_state(ref, reg)
+            result = reg.implementation.execute(state, inputs, **options)
+        except Exception as exc:
+            _router.emit_execute(ref.module_type, reg.backend, _perf() - start, type(exc).__name__)
+            if index < len(candidates) - 1 and allows_fallback(exc):
+                failed, error = reg.backend, exc
+                continue
+            raise
+        _router.emit_execute(ref.module_type, reg.backend, _perf() - start, "ok")
+        return result
+    raise error
+
+
+def _fallback_state(ref: ModuleRef, reg: Any) -> Any:
+    """The module re-created on a fallback backend, made once per reference."""
+    if ref._fallback_states is None:
+        ref._fallback_states = {}
+    if reg.backend not in ref._fallback_states:
+        ref._fallback_states[reg.backend] = reg.implementation.create(ref.spec, **ref.options)
+    return ref._fallback_states[reg.backend]
+
+
+async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    """The async twin of :func:`execute` (the backend's ``aexecute``, else a worker thread)."""
+    _check_ref(ref)
+    backend = ref.backend
+    _router.emit_route("execute", ref.module_type, backend)
+    impl = ref.implementation
+    start = _perf()
+    try:
+        aexec = getattr(impl, "aexecute", None)
+        if aexec is not None:
+            result = await aexec(ref.handle, inputs or {}, **options)
+        else:
+            result = await asyncio.to_thread(impl.execute, ref.handle, inputs or {}, **options)
+    except Exception as exc:
+        _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
+        if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+            return await asyncio.to_thread(_execute_fallback, ref, inputs or {}, options, exc)
+        raise
+    _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
+    return result
+
+
+def compile(optimizer: ModuleRef, program: ModuleRef, *, trainset: Any, valset: Any = None,
+            **options: Any) -> ModuleRef:
+    """Optimize ``program`` with ``optimizer`` and return a reference to the compiled program.
+
+    ``trainset`` (and ``valset``) are lists of :class:`~dspex_core.Example` with
+    ``with_inputs(...)`` set. The optimizer's backend decides how to run the program; the
+    compiled program's demos and instructions are visible through ``ref.describe()``.
+    """
+    _check_ref(optimizer)
+    _check_ref(program)
+    if trainset is None or len(trainset) == 0:
+        raise InputError("compile() needs a non-empty trainset (a list of dspex.Example(...).with_inputs(...))")
+    impl = optimizer.implementation
+    compile_impl = getattr(impl, "compile", None)
+    if compile_impl is None:
+        raise CapabilityError(f"{optimizer.module_type!r} on backend {optimizer.backend!r} is not an optimizer "
+                              f"(it has no compile())")
+    _router.emit_route("compile", optimizer.module_type, optimizer.backend)
+    start = _perf()
+    try:
+        compiled = compile_impl(optimizer.handle, program, trainset=list(trainset),
+                                valset=list(valset) if valset is not None else None, **options)
+    except Exception as exc:
+        _router.emit_execute(optimizer.module_type, optimizer.backend, _perf() - start, type(exc).__name__)
+        raise
+    _router.emit_execute(optimizer.module_type, optimizer.backend, _perf() - start, "ok")
+    if not isinstance(compiled, ModuleRef):
+        raise TypeError(f"backend {optimizer.backend!r} compile() must return a ModuleRef, got {type(compiled)}")
+    return compiled

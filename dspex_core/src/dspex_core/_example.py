@@ -1,0 +1,147 @@
+"""``Example`` and ``Prediction``: DSPy's record types, without DSPy.
+
+An :class:`Example` is a bag of named values (a training row, a demo); ``with_inputs``
+marks which keys are inputs. A :class:`Prediction` is what a module returns: its output
+fields, with attribute and item access, plus all completions when ``n > 1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Mapping
+
+
+class Example:
+    """A record with attribute and item access, as ``dspy.Example``."""
+
+    __slots__ = ("_store", "_input_keys")
+
+    def __init__(self, base: Mapping[str, Any] | "Example" | None = None, **kwargs: Any):
+        if isinstance(base, Example):
+            store = dict(base._store)
+            input_keys = base._input_keys
+        else:
+            store = dict(base) if base is not None else {}
+            input_keys = None
+        store.update(kwargs)
+        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_input_keys", input_keys)
+
+    # -- access -------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._store[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}; fields: {list(self._store)}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._store[name] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._store[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._store[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._store[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Example) and self._store == other._store
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._store.items())))
+
+    def __repr__(self) -> str:
+        inputs = f", input_keys={sorted(self._input_keys)}" if self._input_keys is not None else ""
+        return f"{type(self).__name__}({self._store!r}{inputs})"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._store.get(key, default)
+
+    def keys(self) -> Iterable[str]:
+        return self._store.keys()
+
+    def values(self) -> Iterable[Any]:
+        return self._store.values()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return self._store.items()
+
+    def toDict(self) -> dict[str, Any]:  # noqa: N802 - DSPy's name
+        return dict(self._store)
+
+    to_dict = toDict
+
+    # -- inputs and labels ----------------------------------------------------------------
+    def with_inputs(self, *keys: str) -> "Example":
+        """A copy whose ``inputs()`` are ``keys`` and whose ``labels()`` are the rest."""
+        copy = type(self)(self)
+        object.__setattr__(copy, "_input_keys", frozenset(keys))
+        return copy
+
+    @property
+    def input_keys(self) -> frozenset[str] | None:
+        return self._input_keys
+
+    def inputs(self) -> "Example":
+        """The input fields only (``with_inputs`` must have been called)."""
+        if self._input_keys is None:
+            raise ValueError("inputs() needs with_inputs(...) first: which keys are inputs is not known")
+        copy = type(self)({k: v for k, v in self._store.items() if k in self._input_keys})
+        object.__setattr__(copy, "_input_keys", self._input_keys)
+        return copy
+
+    def labels(self) -> "Example":
+        """Every field that is not an input."""
+        keys = self._input_keys or frozenset()
+        return type(self)({k: v for k, v in self._store.items() if k not in keys})
+
+    def copy(self, **kwargs: Any) -> "Example":
+        copy = type(self)(self, **kwargs)
+        return copy
+
+    def without(self, *keys: str) -> "Example":
+        copy = type(self)(self)
+        for key in keys:
+            copy._store.pop(key, None)
+        return copy
+
+
+class Prediction(Example):
+    """A module's result: output fields by attribute or item, and ``completions`` for ``n > 1``."""
+
+    __slots__ = ("_completions", "_lm_usage")
+
+    def __init__(self, base: Mapping[str, Any] | Example | None = None, **kwargs: Any):
+        super().__init__(base, **kwargs)
+        object.__setattr__(self, "_completions", None)
+        object.__setattr__(self, "_lm_usage", None)
+
+    @classmethod
+    def from_completions(cls, completions: list[Mapping[str, Any]]) -> "Prediction":
+        """The first completion's fields, with every completion kept in ``completions``."""
+        pred = cls(completions[0] if completions else {})
+        object.__setattr__(pred, "_completions", [dict(c) for c in completions])
+        return pred
+
+    @property
+    def completions(self) -> list[dict[str, Any]]:
+        """Every completion when the module ran with ``n > 1`` (else just this one)."""
+        return self._completions if self._completions is not None else [dict(self._store)]
+
+    def get_lm_usage(self) -> dict[str, Any] | None:
+        return self._lm_usage
+
+    def set_lm_usage(self, usage: dict[str, Any] | None) -> None:
+        object.__setattr__(self, "_lm_usage", usage)

@@ -1,0 +1,98 @@
+"""Finding and loading backend plugins from the ``dspex.backends`` entry-point group.
+
+Each entry point is loaded on its own: a plugin that fails to import is recorded as a
+:class:`PluginInfo` with its error (and a warning), and the others load as usual.
+``DSPEX_DISABLE_PLUGINS=a,b`` skips entry points by name. When an installed plugin's version
+changed since it was last imported (an upgrade while the process runs), its modules are
+dropped from ``sys.modules`` first so that the new code is what gets imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+import warnings
+from typing import Any
+
+ENTRY_POINT_GROUP = "dspex.backends"
+DISABLE_ENV = "DSPEX_DISABLE_PLUGINS"
+
+
+class PluginInfo:
+    """One entry point: where it comes from, which hooks it implements, and its error if any."""
+
+    __slots__ = ("name", "module", "distribution", "version", "hooks", "error", "obj")
+
+    def __init__(self, name: str, module: str, distribution: str, version: str,
+                 obj: Any = None, error: str | None = None):
+        self.name = name
+        self.module = module
+        self.distribution = distribution
+        self.version = version
+        self.obj = obj
+        self.error = error
+        self.hooks: list[str] = []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "module": self.module, "distribution": self.distribution,
+                "version": self.version, "hooks": list(self.hooks), "error": self.error}
+
+    def __repr__(self) -> str:
+        status = f" error={self.error!r}" if self.error else ""
+        return f"PluginInfo({self.name!r}, {self.distribution} {self.version}{status})"
+
+
+def disabled_plugins() -> frozenset[str]:
+    """Entry-point names listed in ``DSPEX_DISABLE_PLUGINS``."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` plus the innermost frame, short enough for a table cell."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+_loaded_versions: dict[str, str] = {}
+
+
+def discover() -> list[PluginInfo]:
+    """Import every enabled ``dspex.backends`` entry point; never raises for a bad plugin."""
+    from importlib import metadata
+
+    importlib.invalidate_caches()
+    disabled = disabled_plugins()
+    found: list[PluginInfo] = []
+    seen: set[str] = set()
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in disabled or ep.name in seen:
+            continue
+        seen.add(ep.name)
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.metadata["Name"] if dist is not None else "?"
+        version = dist.version if dist is not None else "?"
+        info = PluginInfo(ep.name, ep.value, dist_name, version)
+        previous = _loaded_versions.get(ep.name)
+        if previous is not None and previous != version:
+            _forget_modules(ep.module)
+        try:
+            info.obj = ep.load()
+            _loaded_versions[ep.name] = version
+        except BaseException as exc:  # noqa: BLE001 - a plugin may fail in any way
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            info.error = f"failed to import: {describe_error(exc)}"
+            warnings.warn(f"dspex plugin {ep.name!r} ({dist_name} {version}) {info.error}", RuntimeWarning,
+                          stacklevel=2)
+        found.append(info)
+    return found
+
+
+def _forget_modules(module: str) -> None:
+    top = module.split(".", 1)[0]
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]

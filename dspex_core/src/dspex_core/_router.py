@@ -1,0 +1,152 @@
+"""The router: which backend serves a call, and falling back when that backend fails.
+
+Selection (the seed's ``select_implementation``), first rule that applies:
+
+1. an explicit ``implementation=`` (``"python"`` means ``"dspy"``; ``"auto"`` means none);
+2. ``implementation_overrides[module_type]``;
+3. with ``prefer_native``: native backends by priority, then the others by priority;
+4. without it: non-native backends by priority, then native ones.
+
+Rules 1 and 2 name one backend and never fall back; rules 3 and 4 give an ordered list of
+candidates, and with ``allow_fallback`` a candidate that fails for a reason other than the
+user's input (see :func:`dspex_core.errors.allows_fallback`) hands over to the next one.
+With ``implementation_cache`` the decision is memoised per (settings, registry, module
+type, explicit choice): a new ``configure()``/``context()`` or a registry refresh makes
+new keys, so nothing stale is ever served.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from dspex_core import registry, telemetry
+from dspex_core.config import Settings, normalize_backend
+from dspex_core.errors import (
+    BackendNotInstalledError,
+    ModuleTypeNotServedError,
+    UnknownModuleTypeError,
+)
+from dspex_core.registry import Registration
+
+Decision = tuple[Registration, ...]
+
+_cache: dict[tuple[int, int, str, str | None], tuple[Decision, bool]] = {}
+_cache_lock = threading.Lock()
+_CACHE_LIMIT = 4096
+
+
+def clear_cache() -> None:
+    """Forget memoised decisions (done automatically on registry refresh)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+registry.on_change(clear_cache)
+
+
+def select(module_type: str, explicit: str | None, settings: Settings) -> tuple[Decision, bool]:
+    """The ordered candidates for a call, and whether fallback among them is allowed."""
+    reg = registry.get()
+    if settings.implementation_cache:
+        key = (settings.generation, reg.generation, module_type, explicit)
+        hit = _cache.get(key)
+        if hit is not None:
+            return hit
+        decision = _decide(module_type, explicit, settings, reg)
+        with _cache_lock:
+            if len(_cache) >= _CACHE_LIMIT:
+                _cache.clear()
+            _cache[key] = decision
+        return decision
+    return _decide(module_type, explicit, settings, reg)
+
+
+def _decide(module_type: str, explicit: str | None, settings: Settings,
+            reg: registry.Registry) -> tuple[Decision, bool]:
+    if explicit is not None:
+        explicit = normalize_backend(explicit)
+        if explicit == "auto":
+            explicit = None
+    registrations = reg.by_type.get(module_type)
+    if explicit is not None:
+        return (_forced(module_type, explicit, reg, "implementation="),), False
+    override = settings.implementation_overrides.get(module_type)
+    if override is not None and override != "auto":
+        return (_forced(module_type, override, reg, "implementation_overrides"),), False
+    if not registrations:
+        _raise_unserved(module_type, reg)
+    natives = [r for r in registrations if r.native]
+    others = [r for r in registrations if not r.native]
+    ordered = natives + others if settings.prefer_native else others + natives
+    return tuple(ordered), settings.allow_fallback
+
+
+def _forced(module_type: str, backend: str, reg: registry.Registry, source: str) -> Registration:
+    found = reg.by_key.get((backend, module_type))
+    if found is not None:
+        return found
+    installed = [name for name, info in reg.backends.items() if info.module_types]
+    if backend not in reg.backends or not reg.backends[backend].module_types:
+        failed = reg.backends.get(backend)
+        why = f" (it failed to load: {failed.error})" if failed is not None and failed.error else ""
+        raise BackendNotInstalledError(
+            f"backend {backend!r} ({source}) is not installed{why}; installed backends: "
+            f"{', '.join(installed) or 'none'}"
+        )
+    if module_type not in reg.by_type and module_type not in registry.KNOWN_MODULE_TYPES:
+        _raise_unserved(module_type, reg)
+    servers = [r.backend for r in reg.by_type.get(module_type, ())]
+    raise ModuleTypeNotServedError(
+        f"backend {backend!r} ({source}) does not serve {module_type!r}; "
+        + (f"served by: {', '.join(servers)}" if servers else "no installed backend serves it")
+        + f"; {backend!r} serves: {', '.join(reg.backends[backend].module_types)}"
+    )
+
+
+def _raise_unserved(module_type: str, reg: registry.Registry) -> None:
+    installed = [name for name, info in reg.backends.items() if info.module_types]
+    if module_type in registry.KNOWN_MODULE_TYPES:
+        raise ModuleTypeNotServedError(
+            f"no installed backend serves the module type {module_type!r}; installed backends: "
+            f"{', '.join(installed) or 'none'} (pip install a backend that provides it, e.g. dspex-dspy)"
+        )
+    known = sorted(set(registry.KNOWN_MODULE_TYPES) | set(reg.by_type))
+    raise UnknownModuleTypeError(f"unknown module type {module_type!r}; known module types: {', '.join(known)}")
+
+
+def emit_route(operation: str, module_type: str, backend: str) -> None:
+    """The seed's ``[:dspex, :router, :route]`` event."""
+    if telemetry.has_handlers(telemetry.ROUTE):
+        telemetry.emit(
+            telemetry.ROUTE,
+            {"timestamp": telemetry.timestamp()},
+            {"operation": operation, "module_type": module_type, "implementation": backend,
+             "native_available": registry.has_native(module_type)},
+        )
+
+
+def emit_fallback(operation: str, module_type: str, failed: str, to: str, error: BaseException) -> None:
+    """A candidate failed and the next one takes over."""
+    if telemetry.has_handlers(telemetry.FALLBACK):
+        telemetry.emit(
+            telemetry.FALLBACK,
+            {"timestamp": telemetry.timestamp()},
+            {"operation": operation, "module_type": module_type, "from_implementation": failed,
+             "to_implementation": to, "error": f"{type(error).__name__}: {error}"},
+        )
+
+
+def emit_execute(module_type: str, backend: str, duration: float, status: str) -> None:
+    """An execution finished (``status`` is ``"ok"`` or the exception's type name)."""
+    if telemetry.has_handlers(telemetry.EXECUTE):
+        telemetry.emit(telemetry.EXECUTE, {"duration": duration},
+                       {"module_type": module_type, "implementation": backend, "status": status})
+
+
+def describe_choice(module_type: str, implementation: Any = None) -> dict[str, Any]:
+    """Explain the decision for ``module_type`` (used by ``dspex demo --explain``)."""
+    from dspex_core.config import settings
+
+    decision, fallback = select(module_type, implementation, settings())
+    return {"module_type": module_type, "candidates": [r.backend for r in decision], "fallback": fallback}

@@ -1,0 +1,423 @@
+"""Signatures: the typed inputs and outputs of a module, in DSPy's string or class form.
+
+``Signature("question, context: list[str] -> answer")`` follows DSPy's grammar: exactly one
+``->``, comma-separated Python identifiers on each side, an optional ``: type`` after each
+name (``str`` when absent), no name on both sides. A mistake raises
+:class:`~dspex_core.errors.SignatureError` that points at the character and names the rule.
+
+A signature is an immutable value. Parsing is cached per ``(string, instructions)``, so the
+common case of re-creating a module with the same signature is a dictionary look-up, and
+backends may key their own precomputed prompt parts on the signature object.
+
+Class-based signatures mirror DSPy::
+
+    class QA(Signature):
+        \"\"\"Answer with a short fact.\"\"\"
+        question: str = InputField(desc="a trivia question")
+        answer: str = OutputField()
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping
+
+from dspex_core._types import TypeParseError, parse_type_with, type_name
+from dspex_core.errors import SignatureError
+
+_isidentifier = str.isidentifier
+_iskeyword = keyword.iskeyword
+
+
+class Field:
+    """One named input or output of a signature.
+
+    ``desc`` and ``prefix`` are ``None`` when the author gave none; backends derive DSPy's
+    defaults (``${name}`` and ``Name:``) from that, so nothing is invented here.
+    ``type_given`` records whether the type was written out (DSPy renders the two cases
+    differently).
+    """
+
+    __slots__ = ("name", "kind", "annotation", "desc", "prefix", "type_given", "extra")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        annotation: Any = str,
+        desc: str | None = None,
+        prefix: str | None = None,
+        type_given: bool = True,
+        extra: Mapping[str, Any] | None = None,
+    ):
+        self.name = name
+        self.kind = kind
+        self.annotation = annotation
+        self.desc = desc
+        self.prefix = prefix
+        self.type_given = type_given
+        self.extra = extra or {}
+
+    @property
+    def type_name(self) -> str:
+        """The annotation as text, for tables and error messages."""
+        return type_name(self.annotation)
+
+    def _key(self) -> tuple:
+        return (self.name, self.kind, self.annotation, self.desc, self.prefix, self.type_given,
+                tuple(sorted(self.extra.items())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Field) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key()[:6])
+
+    def __repr__(self) -> str:
+        desc = f", desc={self.desc!r}" if self.desc is not None else ""
+        return f"Field({self.name!r}, {self.kind}, {self.type_name}{desc})"
+
+
+class FieldSpec:
+    """What ``InputField(...)`` / ``OutputField(...)`` return inside a class-based signature."""
+
+    __slots__ = ("kind", "desc", "prefix", "extra")
+
+    def __init__(self, kind: str, desc: str | None, prefix: str | None, extra: dict[str, Any]):
+        self.kind = kind
+        self.desc = desc
+        self.prefix = prefix
+        self.extra = extra
+
+    def __repr__(self) -> str:
+        return f"{'InputField' if self.kind == 'input' else 'OutputField'}(desc={self.desc!r})"
+
+
+def InputField(*, desc: str | None = None, prefix: str | None = None, **extra: Any) -> Any:  # noqa: N802
+    """Declare an input field of a class-based signature (DSPy's ``dspy.InputField``)."""
+    return FieldSpec("input", extra.pop("description", desc), prefix, extra)
+
+
+def OutputField(*, desc: str | None = None, prefix: str | None = None, **extra: Any) -> Any:  # noqa: N802
+    """Declare an output field of a class-based signature (DSPy's ``dspy.OutputField``)."""
+    return FieldSpec("output", extra.pop("description", desc), prefix, extra)
+
+
+def _cleandoc(doc: str) -> str:
+    """``inspect.cleandoc`` without importing :mod:`inspect` (a heavy import)."""
+    lines = doc.expandtabs().split("\n")
+    margin = min((len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()), default=0)
+    cleaned = [lines[0].lstrip()] + [l[margin:] for l in lines[1:]]
+    while cleaned and not cleaned[0]:
+        cleaned.pop(0)
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    return "\n".join(cleaned)
+
+
+def default_instructions(inputs: Iterator[str] | Any, outputs: Iterator[str] | Any) -> str:
+    """DSPy's default: ``Given the fields `a`, `b`, produce the fields `c`.``"""
+    ins = ", ".join(f"`{n}`" for n in inputs)
+    outs = ", ".join(f"`{n}`" for n in outputs)
+    return f"Given the fields {ins}, produce the fields {outs}."
+
+
+class Signature:
+    """An immutable signature: ordered input and output fields plus instructions.
+
+    ``Signature(spec, instructions=None, custom_types=None)`` parses a string (cached);
+    ``Signature.coerce(x)`` accepts a string, a signature, or a class-based signature.
+    ``Signature.create(spec)`` makes a *signature module* (a pipeline step that validates and
+    coerces its inputs), routed like every other module type.
+    """
+
+    __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "__weakref__")
+
+    input_fields: Mapping[str, Field]
+    output_fields: Mapping[str, Field]
+    instructions: str
+
+    def __new__(cls, spec: Any = None, instructions: str | None = None, custom_types: dict[str, Any] | None = None):
+        if cls is not Signature:
+            raise TypeError(f"{cls.__name__} is a class-based signature; use it as it is, do not instantiate it")
+        if isinstance(spec, str):
+            if custom_types:
+                return _parse(spec, instructions, custom_types)
+            return _parse_cached(spec, instructions)
+        if spec is None:
+            raise SignatureError("a signature needs a spec such as 'question -> answer'")
+        sig = Signature.coerce(spec)
+        return sig if instructions is None else sig.with_instructions(instructions)
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def _make(cls, inputs: dict[str, Field], outputs: dict[str, Field], instructions: str | None) -> "Signature":
+        self = object.__new__(Signature)
+        self.input_fields = MappingProxyType(inputs)
+        self.output_fields = MappingProxyType(outputs)
+        self._custom_instructions = instructions is not None and instructions != ""
+        self.instructions = instructions if self._custom_instructions else default_instructions(inputs, outputs)
+        self._hash = None
+        return self
+
+    @staticmethod
+    def coerce(value: Any, instructions: str | None = None) -> "Signature":
+        """Turn a string, a :class:`Signature` or a class-based signature into a signature."""
+        if isinstance(value, Signature):
+            sig = value
+        elif isinstance(value, str):
+            sig = _parse_cached(value, None)
+        elif isinstance(value, type) and issubclass(value, Signature) and value is not Signature:
+            sig = value.__signature__
+        else:
+            raise SignatureError(
+                f"expected a signature string like 'question -> answer', a Signature or a "
+                f"class-based signature, got {type(value).__name__}"
+            )
+        return sig if instructions is None else sig.with_instructions(instructions)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        inputs: dict[str, Field] = {}
+        outputs: dict[str, Field] = {}
+        # Fields of a base class-based signature come first, as in DSPy.
+        for base in reversed(cls.__mro__[1:]):
+            parent = base.__dict__.get("__signature__")
+            if parent is not None:
+                inputs.update(parent.input_fields)
+                outputs.update(parent.output_fields)
+        annotations = cls.__dict__.get("__annotations__", {})
+        for name, annotation in annotations.items():
+            spec = cls.__dict__.get(name)
+            if not isinstance(spec, FieldSpec):
+                if name.startswith("_"):
+                    continue
+                raise SignatureError(
+                    f"{cls.__name__}.{name}: every annotated attribute of a class-based signature must be "
+                    f"declared with InputField() or OutputField()",
+                    rule="field-declaration",
+                )
+            if isinstance(annotation, str):
+                try:
+                    annotation = parse_type_with(annotation, None)
+                except TypeParseError as exc:
+                    raise SignatureError(f"{cls.__name__}.{name}: {exc}", rule="type") from None
+            field = Field(name, spec.kind, annotation, spec.desc, spec.prefix, True, spec.extra)
+            (inputs if spec.kind == "input" else outputs)[name] = field
+            delattr(cls, name)
+        for name, value in list(cls.__dict__.items()):
+            if isinstance(value, FieldSpec):
+                raise SignatureError(f"{cls.__name__}.{name} needs a type annotation, e.g. '{name}: str = ...'",
+                                     rule="field-type")
+        both = inputs.keys() & outputs.keys()
+        if both:
+            raise SignatureError(f"{cls.__name__}: {sorted(both)} cannot be both an input and an output",
+                                 rule="distinct-names")
+        doc = cls.__doc__
+        sig = Signature._make(inputs, outputs, _cleandoc(doc) if doc else None)
+        cls.__signature__ = sig
+        cls.input_fields = sig.input_fields
+        cls.output_fields = sig.output_fields
+        cls.instructions = sig.instructions
+
+    # -- views --------------------------------------------------------------------------
+    @property
+    def fields(self) -> Mapping[str, Field]:
+        """Inputs then outputs, in order."""
+        return {**self.input_fields, **self.output_fields}
+
+    @property
+    def signature(self) -> str:
+        """The signature back as a string (DSPy's ``Signature.signature``)."""
+        def side(fields: Mapping[str, Field]) -> str:
+            return ", ".join(f"{n}: {f.type_name}" if f.type_given else n for n, f in fields.items())
+
+        return f"{side(self.input_fields)} -> {side(self.output_fields)}"
+
+    @property
+    def has_custom_instructions(self) -> bool:
+        """Whether the instructions were written by someone, not DSPy's default sentence."""
+        return self._custom_instructions
+
+    # -- derivation ---------------------------------------------------------------------
+    def with_instructions(self, instructions: str) -> "Signature":
+        """A copy with other instructions (DSPy's ``with_instructions``)."""
+        return Signature._make(dict(self.input_fields), dict(self.output_fields), instructions)
+
+    def prepend(self, name: str, field: Any, type_: Any = str) -> "Signature":
+        """A copy with a field inserted first among its kind (DSPy's ``prepend``)."""
+        return self._insert(name, field, type_, first=True)
+
+    def append(self, name: str, field: Any, type_: Any = str) -> "Signature":
+        """A copy with a field added last among its kind (DSPy's ``append``)."""
+        return self._insert(name, field, type_, first=False)
+
+    def delete(self, name: str) -> "Signature":
+        """A copy without the field ``name``."""
+        ins = {k: v for k, v in self.input_fields.items() if k != name}
+        outs = {k: v for k, v in self.output_fields.items() if k != name}
+        return Signature._make(ins, outs, self.instructions if self._custom_instructions else None)
+
+    def _insert(self, name: str, field: Any, type_: Any, first: bool) -> "Signature":
+        if not isinstance(field, FieldSpec):
+            raise SignatureError("prepend/append take InputField(...) or OutputField(...)")
+        if name in self.input_fields or name in self.output_fields:
+            raise SignatureError(f"the field {name!r} already exists", rule="distinct-names")
+        new = Field(name, field.kind, type_, field.desc, field.prefix, True, field.extra)
+        target = dict(self.input_fields if field.kind == "input" else self.output_fields)
+        target = {name: new, **target} if first else {**target, name: new}
+        ins = target if field.kind == "input" else dict(self.input_fields)
+        outs = target if field.kind == "output" else dict(self.output_fields)
+        return Signature._make(ins, outs, self.instructions if self._custom_instructions else None)
+
+    # -- identity -----------------------------------------------------------------------
+    def _key(self) -> tuple:
+        return (tuple(f._key() for f in self.input_fields.values()),
+                tuple(f._key() for f in self.output_fields.values()), self.instructions)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return isinstance(other, Signature) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((tuple(self.input_fields), tuple(self.output_fields), self.instructions))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"Signature({self.signature!r}, instructions={self.instructions!r})"
+
+    # -- as a module ----------------------------------------------------------------------
+    @classmethod
+    def create(cls, spec: Any = None, **options: Any) -> Any:
+        """Create a ``signature`` module: a step that validates and coerces its inputs."""
+        from dspex_core._api import create
+
+        if spec is None:
+            if cls is Signature:
+                raise SignatureError("Signature.create needs a spec such as 'query -> keywords: list[str]'")
+            spec = cls
+        return create("signature", spec, **options)
+
+    @staticmethod
+    def execute(ref: Any, inputs: Mapping[str, Any], **options: Any) -> Any:
+        """Run a ``signature`` module made by :meth:`create`."""
+        from dspex_core._api import execute
+
+        return execute(ref, inputs, **options)
+
+
+# ---------------------------------------------------------------------------------------
+# The string grammar.
+# ---------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(spec: str, instructions: str | None) -> Signature:
+    return _parse(spec, instructions, None)
+
+
+def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
+    arrow = spec.find("->")
+    if arrow < 0:
+        raise SignatureError("a signature needs exactly one '->' between inputs and outputs, found none",
+                             spec=spec, position=len(spec), rule="one-arrow")
+    second = spec.find("->", arrow + 2)
+    if second >= 0:
+        raise SignatureError("a signature needs exactly one '->', found another one",
+                             spec=spec, position=second, rule="one-arrow")
+    inputs = _parse_side(spec, 0, arrow, "input", custom_types)
+    outputs = _parse_side(spec, arrow + 2, len(spec), "output", custom_types)
+    for name in outputs:
+        if name in inputs:
+            raise SignatureError(f"the field {name!r} is both an input and an output; names must be distinct",
+                                 spec=spec, position=_find_name(spec, name, arrow + 2), rule="distinct-names")
+    return Signature._make(inputs, outputs, instructions)
+
+
+def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[str, Any] | None) -> dict[str, Field]:
+    text = spec[start:end]
+    fields: dict[str, Field] = {}
+    if not text.strip():
+        return fields
+    if "[" in text or "(" in text or "{" in text:
+        parts = _split_top_level(text)
+    else:
+        parts = []
+        offset = 0
+        for piece in text.split(","):
+            parts.append((offset, piece))
+            offset += len(piece) + 1
+    last = len(parts) - 1
+    for index, (offset, part) in enumerate(parts):
+        colon = part.find(":")
+        raw_name = part if colon < 0 else part[:colon]
+        name = raw_name.strip()
+        pos = start + offset + (len(raw_name) - len(raw_name.lstrip()))
+        if not name:
+            if index == last and index > 0 and colon < 0 and not part.strip():
+                break  # a trailing comma, as Python's own parameter lists allow
+            raise SignatureError(f"an {kind} field name is missing (empty item between commas)",
+                                 spec=spec, position=pos, rule="identifier")
+        if not _isidentifier(name):
+            raise SignatureError(f"{name!r} is not a valid Python identifier; field names must be identifiers",
+                                 spec=spec, position=pos, rule="identifier")
+        if _iskeyword(name):
+            raise SignatureError(f"{name!r} is a Python keyword and cannot be a field name",
+                                 spec=spec, position=pos, rule="keyword")
+        if name in fields:
+            raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec, position=pos,
+                                 rule="distinct-names")
+        if colon < 0:
+            fields[name] = Field(name, kind, str, None, None, False)
+        else:
+            annotation_text = part[colon + 1:]
+            try:
+                annotation = parse_type_with(annotation_text, custom_types)
+            except TypeParseError as exc:
+                raise SignatureError(f"field {name!r}: {exc}", spec=spec,
+                                     position=start + offset + colon + 1 + exc.offset, rule="type") from None
+            fields[name] = Field(name, kind, annotation, None, None, True)
+    return fields
+
+
+def _split_top_level(text: str) -> list[tuple[int, str]]:
+    """Split on commas that are not inside brackets; keep each piece's offset."""
+    parts: list[tuple[int, str]] = []
+    depth = 0
+    begin = 0
+    quote = ""
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[({":
+            depth += 1
+        elif ch in "])}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append((begin, text[begin:i]))
+            begin = i + 1
+    parts.append((begin, text[begin:]))
+    return parts
+
+
+def _find_name(spec: str, name: str, start: int) -> int:
+    index = spec.find(name, start)
+    return index if index >= 0 else start
+
+
+def infer_prefix(name: str) -> str:
+    """DSPy's ``infer_prefix``: ``snake_case`` / ``camelCase`` to ``Title Case`` (used for prompts)."""
+    import re
+
+    s1 = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s2 = re.sub("([a-z0-9])([A-Z])", r"\1_\2", s1)
+    s3 = re.sub(r"([a-zA-Z])(\d)", r"\1_\2", s2)
+    s3 = re.sub(r"(\d)([a-zA-Z])", r"\1_\2", s3)
+    words = s3.split("_")
+    return " ".join(w.upper() if w.isupper() else w.capitalize() for w in words)

@@ -1,0 +1,125 @@
+"""Field types written in signature strings (``int``, ``list[str]``, ``Literal['a', 'b']``, ...).
+
+A type string is parsed with :mod:`ast` and evaluated against a closed namespace, never with
+``eval``: only builtin scalar and container types, the public names of :mod:`typing`, and
+names the caller passes as ``custom_types`` resolve. Results are cached per string, because
+the same few annotations appear again and again.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from typing import Any
+
+_BUILTIN_TYPES: dict[str, Any] = {
+    t.__name__: t
+    for t in (int, str, float, bool, list, tuple, dict, set, frozenset, complex, bytes, bytearray)
+}
+_NAMES: dict[str, Any] = {name: getattr(typing, name) for name in typing.__all__}
+_NAMES.update(_BUILTIN_TYPES)
+_NAMES["NoneType"] = type(None)
+_NAMES["None"] = None
+
+
+class TypeParseError(ValueError):
+    """A type annotation could not be understood; ``offset`` is relative to the annotation."""
+
+    def __init__(self, message: str, offset: int = 0):
+        self.offset = offset
+        super().__init__(message)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_type(text: str) -> Any:
+    """Return the Python type an annotation string names (cached; no custom names)."""
+    return _parse(text, _NAMES)
+
+
+def parse_type_with(text: str, custom_types: dict[str, Any] | None) -> Any:
+    """Like :func:`parse_type`, with extra names (``{"MyModel": MyModel}``) in scope."""
+    if not custom_types:
+        return parse_type(text)
+    return _parse(text, {**_NAMES, **custom_types})
+
+
+def _parse(text: str, names: dict[str, Any]) -> Any:
+    import ast  # only typed fields need it; keeps `import dspex_core` light
+
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    if not stripped:
+        raise TypeParseError("a type is missing after ':'", lead)
+    try:
+        node = ast.parse(stripped, mode="eval").body
+    except SyntaxError as exc:
+        offset = (exc.offset or 1) - 1
+        raise TypeParseError(f"the type {stripped!r} is not valid Python syntax", lead + offset) from None
+    return _evaluate(node, names, lead)
+
+
+def _evaluate(node: Any, names: dict[str, Any], lead: int) -> Any:
+    import ast
+
+    if isinstance(node, ast.Name):
+        if node.id in names:
+            return names[node.id]
+        raise TypeParseError(
+            f"unknown type {node.id!r} (known: builtin types, typing names, or pass custom_types=)",
+            lead + node.col_offset,
+        )
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Attribute):
+        base = _evaluate(node.value, names, lead)
+        if hasattr(base, node.attr) and not node.attr.startswith("_"):
+            return getattr(base, node.attr)
+        raise TypeParseError(f"unknown attribute {node.attr!r}", lead + node.col_offset)
+    if isinstance(node, ast.Subscript):
+        base = _evaluate(node.value, names, lead)
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        args = tuple(_evaluate(e, names, lead) for e in elts)
+        try:
+            if base is typing.Optional:
+                if len(args) != 1:
+                    raise TypeError("Optional takes exactly one type argument")
+                return typing.Optional[args[0]]
+            return base[args if len(args) > 1 else args[0]]
+        except TypeError as exc:
+            raise TypeParseError(f"invalid type arguments: {exc}", lead + node.col_offset) from None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left = _evaluate(node.left, names, lead)
+        right = _evaluate(node.right, names, lead)
+        if right is None or right is type(None):
+            return typing.Optional[left]
+        if left is None or left is type(None):
+            return typing.Optional[right]
+        return typing.Union[left, right]
+    if isinstance(node, ast.Tuple):
+        return tuple(_evaluate(e, names, lead) for e in node.elts)
+    raise TypeParseError(
+        f"unsupported syntax in a type annotation ({type(node).__name__}); use a class-based signature",
+        lead + getattr(node, "col_offset", 0),
+    )
+
+
+def type_name(annotation: Any) -> str:
+    """A readable name for a type: ``str``, ``list[str]``, ``Literal['a', 'b']``, ``Optional[int]``."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(repr(a) for a in args)}]"
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1 and len(args) == 2:
+            return f"Optional[{type_name(non_none[0])}]"
+        return f"Union[{', '.join(type_name(a) for a in args)}]"
+    if origin is not None:
+        base = getattr(origin, "__name__", str(origin))
+        return f"{base}[{', '.join(type_name(a) for a in args)}]" if args else base
+    if annotation is typing.Any:
+        return "Any"
+    return getattr(annotation, "__name__", str(annotation))

@@ -1,0 +1,57 @@
+"""The ``dspex`` command line.
+
+Each sub-command lives in its own module of this package with ``add_parser(subparsers)``
+and ``run(args) -> int``; they are imported only when their command runs, so ``dspex
+--version`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+#: command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "backends": ("dspex_core.cli.backends", "list installed backends, versions and module types"),
+    "plugins": ("dspex_core.cli.plugins", "list plugins and the hooks each implements"),
+    "demo": ("dspex_core.cli.demo", "run the demo pipeline across the installed backends"),
+    "run": ("dspex_core.cli.run", "run a saved DSPy/dspex program on a chosen backend"),
+    "parity": ("dspex_core.cli.parity", "run the conformance kit against an installed backend"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    from dspex_core import __version__
+
+    parser = argparse.ArgumentParser(prog="dspex", description="dspex: DSPy-style programs routed to backend plugins")
+    parser.add_argument("--version", action="version", version=f"dspex {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=help_text)
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        module.add_parser(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(args_list)
+    if not args.command:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,238 @@
+"""Configuration: the seed's keys, from four sources, with one documented precedence.
+
+From strongest to weakest:
+
+1. ``with dspex.context(**settings):`` blocks (thread- and asyncio-task-local, nestable);
+2. ``dspex.configure(**settings)`` (process-wide);
+3. ``DSPEX_*`` environment variables (``DSPEX_PREFER_NATIVE=0``, ``DSPEX_LM=openai/gpt-4o-mini``,
+   ``DSPEX_IMPLEMENTATION_OVERRIDES=predict=native,react=dspy``, ...);
+4. ``[tool.dspex]`` in the nearest ``pyproject.toml`` above the working directory;
+5. the defaults below.
+
+Environment and ``pyproject.toml`` are read once, lazily, and again after :func:`reset`.
+:func:`settings` returns an immutable :class:`Settings`; every distinct settings object
+carries a new ``generation`` number, which is what the router's decision cache keys on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import itertools
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from dspex_core.errors import ConfigError
+
+#: The default of every key.
+DEFAULTS: dict[str, Any] = {
+    "lm": None,
+    "rm": None,
+    "prefer_native": True,
+    "allow_fallback": True,
+    "implementation_overrides": {},
+    "implementation_cache": True,
+    "telemetry_enabled": True,
+    "adapter": None,
+    "executor": "threads",
+}
+
+_BOOL_KEYS = frozenset({"prefer_native", "allow_fallback", "implementation_cache", "telemetry_enabled"})
+_ALIASES = {"python": "dspy"}
+_generation = itertools.count(1)
+
+
+class Settings:
+    """One immutable snapshot of the effective configuration."""
+
+    __slots__ = (*DEFAULTS, "generation")
+
+    def __init__(self, values: Mapping[str, Any]):
+        for key in DEFAULTS:
+            object.__setattr__(self, key, values[key])
+        object.__setattr__(self, "generation", next(_generation))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are immutable; use dspex.configure() or dspex.context()")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in DEFAULTS}
+
+    def replace(self, **changes: Any) -> "Settings":
+        return Settings({**self.as_dict(), **_validate(changes, source="context")})
+
+    def __repr__(self) -> str:
+        return "Settings(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in DEFAULTS) + ")"
+
+
+def normalize_backend(name: str) -> str:
+    """``"python"`` is the seed's name for the dspy backend."""
+    return _ALIASES.get(name, name)
+
+
+def _parse_bool(value: Any, key: str, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+    raise ConfigError(f"{key} ({source}) must be true or false, got {value!r}")
+
+
+def _parse_overrides(value: Any, source: str) -> dict[str, str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ConfigError(f"implementation_overrides ({source}) is not valid JSON: {exc}") from None
+        else:
+            pairs = {}
+            for item in filter(None, (p.strip() for p in text.split(","))):
+                if "=" not in item:
+                    raise ConfigError(
+                        f"implementation_overrides ({source}): {item!r} should be module_type=backend"
+                    )
+                key, _, backend = item.partition("=")
+                pairs[key.strip()] = backend.strip()
+            value = pairs
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"implementation_overrides ({source}) must map module types to backends, got {value!r}")
+    out = {}
+    for key, backend in value.items():
+        if not isinstance(key, str) or not isinstance(backend, str):
+            raise ConfigError(f"implementation_overrides ({source}): {key!r}: {backend!r} must be strings")
+        out[key.lstrip(":")] = normalize_backend(backend.lstrip(":"))
+    return out
+
+
+def _parse_lm(value: Any, source: str) -> Any:
+    from dspex_core._lm import LM
+
+    if value is None or isinstance(value, LM):
+        return value
+    if isinstance(value, str):
+        return LM(value)
+    if isinstance(value, Mapping):
+        settings = dict(value)
+        if "model" not in settings:
+            raise ConfigError(f"lm ({source}) needs a 'model' key")
+        return LM(settings.pop("model"), **settings)
+    if callable(value):
+        return value
+    raise ConfigError(f"lm ({source}) must be dspex.LM, a model string or an object implementing the LM protocol")
+
+
+def _validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"unknown configuration key {key!r} ({source}); known keys: {', '.join(DEFAULTS)}")
+        if key in _BOOL_KEYS:
+            value = _parse_bool(value, key, source)
+        elif key == "implementation_overrides":
+            value = _parse_overrides(value, source)
+        elif key == "lm":
+            value = _parse_lm(value, source)
+        elif key == "executor" and not isinstance(value, str):
+            raise ConfigError(f"executor ({source}) must be the name of a registered executor")
+        out[key] = value
+    return out
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values = {}
+    for key in DEFAULTS:
+        raw = environ.get(f"DSPEX_{key.upper()}")
+        if raw is not None and key != "rm":
+            values[key] = raw
+    return _validate(values, source="environment")
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` (the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _from_pyproject(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read [tool.dspex] from {path}: {exc}") from None
+    table = data.get("tool", {}).get("dspex", {})
+    return _validate(table, source=str(path))
+
+
+_lock = threading.RLock()
+_configured: dict[str, Any] = {}
+_base: dict[str, Any] | None = None
+_global: Settings | None = None
+_context: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("dspex_settings", default=None)
+
+
+def _global_settings() -> Settings:
+    global _global, _base
+    with _lock:
+        if _global is None:
+            if _base is None:
+                _base = {**DEFAULTS, **_from_pyproject(find_pyproject()), **_from_environment(os.environ)}
+            _global = Settings({**_base, **_configured})
+        return _global
+
+
+def settings() -> Settings:
+    """The settings in force here (the innermost ``context`` block, else the global ones)."""
+    current = _context.get()
+    return current if current is not None else (_global or _global_settings())
+
+
+def configure(**values: Any) -> Settings:
+    """Set process-wide settings; returns the new effective global settings."""
+    global _global
+    checked = _validate(values, source="configure()")
+    with _lock:
+        _configured.update(checked)
+        _global = None
+        return _global_settings()
+
+
+@contextlib.contextmanager
+def context(**values: Any) -> Iterator[Settings]:
+    """Override settings inside a ``with`` block, for this thread or asyncio task only."""
+    new = settings().replace(**values)
+    token = _context.set(new)
+    try:
+        yield new
+    finally:
+        _context.reset(token)
+
+
+def reset() -> None:
+    """Forget ``configure()`` calls and re-read the environment and ``pyproject.toml`` (tests use it)."""
+    global _global, _base
+    with _lock:
+        _configured.clear()
+        _base = None
+        _global = None
+
+
+def current_lm() -> Any:
+    """The configured LM (an :class:`~dspex_core.LM` or a custom LM object), or ``None``."""
+    return settings().lm

@@ -1,0 +1,122 @@
+"""The exceptions dspex raises, in one place so that callers can catch them by kind.
+
+Two families matter to the router:
+
+* :class:`InputError` and its subclasses are the *user's* mistakes (a malformed signature,
+  a missing input, an unknown module type). Falling back to another backend would fail
+  the same way, so the router never does.
+* :class:`LMError` and :class:`AdapterParseError` describe what the language model did.
+  Another backend would send the same request and get the same reply, so they are not
+  retried on another backend either.
+
+Anything else raised by a backend (``NotImplementedError``, :class:`CapabilityError`, an
+internal bug) is the backend's own failure, and with ``allow_fallback`` the router tries
+the next candidate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DspexError(Exception):
+    """Base class of every error dspex raises on purpose."""
+
+
+class InputError(DspexError, ValueError):
+    """The caller's input is wrong; no backend could do better."""
+
+
+class SignatureError(InputError):
+    """A signature string or class is malformed.
+
+    ``position`` is the 0-based character offset in the string where the problem was found
+    (``None`` for class-based signatures), ``rule`` says which rule was broken.
+    """
+
+    def __init__(self, message: str, *, spec: str | None = None, position: int | None = None, rule: str = ""):
+        self.spec = spec
+        self.position = position
+        self.rule = rule
+        if spec is not None and position is not None:
+            message = f"{message}\n  {spec}\n  {' ' * position}^ (position {position})"
+        super().__init__(message)
+
+
+class ConfigError(InputError):
+    """A configuration key or value is not valid."""
+
+
+class UnknownModuleTypeError(InputError, LookupError):
+    """No module type of that name exists; the message lists the known ones."""
+
+
+class BackendNotInstalledError(InputError, LookupError):
+    """A backend was asked for by name but is not installed; the message lists what is."""
+
+
+class ModuleTypeNotServedError(DspexError, LookupError):
+    """The module type exists, but no installed backend (or not the forced one) serves it."""
+
+
+class CapabilityError(DspexError, NotImplementedError):
+    """A backend was asked for something it does not implement yet.
+
+    Backends raise it (or plain ``NotImplementedError``) so that the router can fall back
+    to another backend when ``allow_fallback`` is on.
+    """
+
+
+class PluginError(DspexError):
+    """A plugin failed to load or to register; recorded on the registry, never fatal."""
+
+
+class SessionError(DspexError):
+    """A module reference was used after its session ended, or a session misbehaved."""
+
+
+class LMError(DspexError):
+    """A language-model call failed after its retries.
+
+    The message names the model, the last status and the number of attempts; it never
+    contains credentials.
+    """
+
+    def __init__(self, message: str, *, model: str = "", status: int | None = None, attempts: int = 0):
+        self.model = model
+        self.status = status
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class AdapterParseError(DspexError, ValueError):
+    """The LM's reply could not be parsed into the signature's output fields.
+
+    ``raw`` keeps the reply text exactly as received, so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, raw: str = "", lm_calls: int = 0, details: Any = None):
+        self.raw = raw
+        self.lm_calls = lm_calls
+        self.details = details
+        super().__init__(f"{message}\n\nLM reply:\n{raw}" if raw else message)
+
+
+class StepError(DspexError):
+    """A pipeline step failed; ``state`` holds everything computed before it."""
+
+    def __init__(self, message: str, *, step: int, step_name: str, state: dict[str, Any], results: list[Any]):
+        self.step = step
+        self.step_name = step_name
+        self.state = state
+        self.results = results
+        super().__init__(message)
+
+
+#: Errors that a fallback to another backend cannot fix.
+NO_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (InputError, LMError, AdapterParseError, SessionError)
+
+
+def allows_fallback(error: BaseException) -> bool:
+    """Whether ``error`` is the backend's own failure (and so worth trying elsewhere)."""
+    return isinstance(error, Exception) and not isinstance(error, NO_FALLBACK_ERRORS)

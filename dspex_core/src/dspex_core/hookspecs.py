@@ -1,0 +1,68 @@
+"""The hooks a dspex backend plugin may implement.
+
+A plugin is a module named by a ``dspex.backends`` entry point; it marks functions with
+``@dspex_core.hookimpl``. Every hook here is called when the registry is built (at first
+use and on ``registry.refresh()``) or at a session boundary, never per LM call, so plugins
+cost nothing on the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("dspex")
+hookimpl = pluggy.HookimplMarker("dspex")
+
+
+@hookspec
+def dspex_register_implementations(register: Callable[..., None]) -> None:
+    """Register the module types this plugin serves.
+
+    Call ``register(module_type, implementation, backend=NAME, native=BOOL, priority=INT)``
+    once per module type. ``implementation`` has ``create(spec, **opts) -> state`` and
+    ``execute(state, inputs, **opts) -> Prediction``, optionally ``acreate``/``aexecute``,
+    ``compile``, ``describe``, ``save`` and ``load``. Higher ``priority`` wins among backends
+    of the same kind; ``native=True`` marks an in-process implementation that
+    ``prefer_native`` favours.
+    """
+
+
+@hookspec
+def dspex_session_start(session: Any) -> None:
+    """A ``dspex.session()`` block begins; ``session.id`` names it.
+
+    Backends that keep state per session (stored modules, worker processes) set it up here
+    or lazily on first use.
+    """
+
+
+@hookspec
+def dspex_session_end(session: Any) -> None:
+    """A session ends (also when its block raised): free everything it owns.
+
+    Module references made in the session are unusable afterwards, and a backend should say
+    so clearly when one is used.
+    """
+
+
+@hookspec
+def dspex_attach_telemetry(attach: Callable[..., Any]) -> None:
+    """Attach telemetry handlers: call ``attach(event, handler)`` for each.
+
+    ``handler(event, measurements, metadata)`` is then called for every matching event (see
+    :mod:`dspex_core.telemetry` for the events). Handlers attached here are detached again
+    when the registry is refreshed.
+    """
+
+
+@hookspec
+def dspex_register_executors(register: Callable[..., None]) -> None:
+    """Register executors that run many calls: ``register(name, executor)``.
+
+    An executor has ``map(fn, items, *, max_workers) -> list`` (results in input order;
+    exceptions are returned, not raised, as ``ExecutorFailure``) and may have
+    ``amap`` for asyncio. dspex ships ``"threads"``; a plugin can add ``"asyncio"``,
+    ``"ray"``, ...; ``configure(executor=name)`` chooses one.
+    """

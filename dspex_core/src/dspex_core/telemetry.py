@@ -1,0 +1,102 @@
+"""Telemetry events, in the shape of Erlang's ``:telemetry`` that the seed uses.
+
+An event is a tuple of names such as ``("dspex", "router", "route")``; a handler is called as
+``handler(event, measurements, metadata)``. Handlers attach with :func:`attach` or through the
+``dspex_attach_telemetry`` hook. With ``telemetry_enabled=False`` nothing is built or sent,
+and with no handler attached an event costs one dictionary look-up.
+
+Events dspex emits:
+
+``("dspex", "router", "route")``
+    measurements ``{timestamp}``; metadata ``{operation, module_type, implementation,
+    native_available}``. Once per routed ``create``/``execute``/``compile``.
+``("dspex", "router", "fallback")``
+    measurements ``{timestamp}``; metadata ``{operation, module_type, from_implementation,
+    to_implementation, error}``.
+``("dspex", "module", "execute")``
+    measurements ``{duration}`` (seconds); metadata ``{module_type, implementation, status}``.
+``("dspex", "session", "start")`` / ``("dspex", "session", "end")``
+    measurements ``{timestamp}`` (and ``{duration}`` at the end); metadata ``{session_id}``.
+``("dspex", "plugin", "error")``
+    measurements ``{timestamp}``; metadata ``{plugin, error}``.
+
+A handler that raises is detached and reported with a warning, as ``:telemetry`` does, so
+a broken handler never breaks a module call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from typing import Any, Callable, Mapping
+
+Event = tuple[str, ...]
+Handler = Callable[[Event, Mapping[str, Any], Mapping[str, Any]], None]
+
+ROUTE: Event = ("dspex", "router", "route")
+FALLBACK: Event = ("dspex", "router", "fallback")
+EXECUTE: Event = ("dspex", "module", "execute")
+SESSION_START: Event = ("dspex", "session", "start")
+SESSION_END: Event = ("dspex", "session", "end")
+PLUGIN_ERROR: Event = ("dspex", "plugin", "error")
+
+_handlers: dict[Event, tuple[Handler, ...]] = {}
+_lock = threading.Lock()
+
+
+def attach(event: Event | list[str], handler: Handler) -> Handler:
+    """Call ``handler(event, measurements, metadata)`` whenever ``event`` is emitted."""
+    key = tuple(event)
+    with _lock:
+        _handlers[key] = (*_handlers.get(key, ()), handler)
+    return handler
+
+
+def detach(event: Event | list[str], handler: Handler) -> bool:
+    """Remove a handler; returns whether it was attached."""
+    key = tuple(event)
+    with _lock:
+        current = _handlers.get(key, ())
+        if handler not in current:
+            return False
+        remaining = tuple(h for h in current if h is not handler)
+        if remaining:
+            _handlers[key] = remaining
+        else:
+            del _handlers[key]
+        return True
+
+
+def has_handlers(event: Event) -> bool:
+    """Whether emitting ``event`` would reach anyone (callers skip building payloads if not)."""
+    return event in _handlers
+
+
+def emit(event: Event, measurements: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+    """Send an event to its handlers (when telemetry is enabled)."""
+    handlers = _handlers.get(event)
+    if not handlers:
+        return
+    from dspex_core.config import settings
+
+    if not settings().telemetry_enabled:
+        return
+    for handler in handlers:
+        try:
+            handler(event, measurements, metadata)
+        except Exception as exc:  # a broken handler must not break the call that emitted
+            detach(event, handler)
+            warnings.warn(f"telemetry handler {handler!r} for {event} raised {exc!r} and was detached",
+                          RuntimeWarning, stacklevel=2)
+
+
+def timestamp() -> int:
+    """A monotonic timestamp in nanoseconds (the seed's ``System.monotonic_time()``)."""
+    return time.monotonic_ns()
+
+
+def clear() -> None:
+    """Detach every handler (tests use it)."""
+    with _lock:
+        _handlers.clear()
