@@ -1,0 +1,112 @@
+"""``CustomLM``: a dspex custom-LM object seen by dspy as a ``dspy.BaseLM``.
+
+dspex lets users (and the parity suite) configure any object that implements the core's
+language-model protocol: ``obj(messages, **settings) -> list[str]``, optionally
+``async obj.acall(...)``. dspy only calls ``dspy.BaseLM`` instances, so this class wraps the
+object such that dspy calls *the very same object*, with the very same messages and request
+settings dspy would send to a provider. That is what makes native/dspy parity checkable:
+both backends talk to one recording LM.
+
+Why ``BaseLM.forward`` and not DSPy 3.4's new ``complete(Request)`` engines: engines receive
+an ``lm15.Request`` rebuilt from the messages, so the object would no longer see the exact
+message dicts and keyword arguments dspy produced. The legacy ``forward`` interface still
+works throughout DSPy 3.4 (it is deprecated for 3.5); dspy's deprecation warning is silenced
+only for calls that come through ``dspex_dspy`` (see :func:`silence_legacy_lm_warning`).
+
+The wrapper adds nothing: its default request settings are empty (so ``dspy.Predict`` sees
+no default temperature or max_tokens) and it never caches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from typing import Any
+
+import dspy
+
+_LEGACY_LM_WARNING = r"Implementing custom LMs through BaseLM\.forward\(\)"
+
+
+def silence_legacy_lm_warning() -> None:
+    """Ignore dspy's "forward() is deprecated" warning for calls made through dspex_dspy.
+
+    dspy attributes the warning to the first caller outside dspy, which for modules run by
+    this backend is a ``dspex_dspy`` frame; the filter matches only that module prefix, so a
+    user's own legacy LM called directly from their code still warns.
+    """
+    warnings.filterwarnings("ignore", message=_LEGACY_LM_WARNING, category=DeprecationWarning,
+                            module=r"dspex_dspy(\.|$)")
+
+
+def _response(model: str, outputs: list[str]) -> dict[str, Any]:
+    """An OpenAI chat-completion shaped dict: what dspy's legacy path reads."""
+    return {
+        "id": "dspex-custom",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [
+            {"index": i, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+            for i, text in enumerate(outputs)
+        ],
+        "usage": {},
+    }
+
+
+def _check_outputs(obj: Any, outputs: Any) -> list[str]:
+    if isinstance(outputs, str):
+        return [outputs]
+    if not isinstance(outputs, (list, tuple)):
+        from dspex_core.errors import LMError
+
+        raise LMError(f"custom LM {type(obj).__name__} returned {type(outputs).__name__}; "
+                      f"the LM protocol returns a list of strings (one per completion)",
+                      model=getattr(obj, "model", "dspex/custom"))
+    return list(outputs)
+
+
+class CustomLM(dspy.BaseLM):
+    """Let dspy call a dspex custom-LM object.
+
+    ``model`` is the object's ``model`` attribute (``"dspex/custom"`` when it has none).
+    ``kwargs`` starts empty. Request settings dspy passes per call (``temperature``, ``n``,
+    ...) reach the object unchanged, merged over the wrapper's own ``kwargs``, which are
+    empty unless dspy made a copy with settings (as ``Refine``/``BestOfN`` do with
+    ``lm.copy(rollout_id=..., temperature=1.0)``), mirroring what ``dspy.LM`` would send.
+    """
+
+    def __init__(self, obj: Any):
+        super().__init__(model=getattr(obj, "model", None) or "dspex/custom", model_type="chat",
+                         temperature=None, max_tokens=None, cache=False, num_retries=0)
+        self.kwargs: dict[str, Any] = {}
+        self.obj = obj
+
+    def _settings(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {**self.kwargs, **kwargs} if self.kwargs else kwargs
+
+    def forward(self, prompt: Any = None, messages: Any = None, **kwargs: Any) -> dict[str, Any]:
+        if messages is None:
+            messages = [{"role": "user", "content": prompt}]
+        outputs = self.obj(messages, **self._settings(kwargs))
+        return _response(self.model, _check_outputs(self.obj, outputs))
+
+    async def aforward(self, prompt: Any = None, messages: Any = None, **kwargs: Any) -> dict[str, Any]:
+        if messages is None:
+            messages = [{"role": "user", "content": prompt}]
+        settings = self._settings(kwargs)
+        acall = getattr(self.obj, "acall", None)
+        if acall is not None:
+            outputs = await acall(messages, **settings)
+        else:
+            outputs = await asyncio.to_thread(self.obj, messages, **settings)
+        return _response(self.model, _check_outputs(self.obj, outputs))
+
+    def dump_state(self) -> dict[str, Any]:
+        # A custom object cannot be saved with a program; record only what it was.
+        return {"model": self.model, "model_type": self.model_type}
+
+    def __repr__(self) -> str:
+        return f"CustomLM({self.obj!r})"
+
+
+silence_legacy_lm_warning()

@@ -1,0 +1,254 @@
+"""Translation between dspex's data model and dspy's, both ways.
+
+* signatures: :func:`to_dspy_signature` (a dspex ``Signature`` -> a ``dspy.Signature`` class,
+  with types, descriptions, prefixes and instructions) and :func:`from_dspy_signature`;
+* language models: :func:`to_dspy_lm` (a ``dspex_core.LM`` description -> ``dspy.LM``; a
+  custom-LM object -> :class:`~dspex_dspy.lm.CustomLM` wrapping that same object);
+* records: :func:`to_dspy_example` / :func:`from_dspy_example`, :func:`to_dspy_prediction`
+  / :func:`from_dspy_prediction` (values unchanged, completions kept), :func:`to_dspy_demos`.
+
+Conversions that are repeated on every call (the signature of a module, the LM of a call)
+are cached, so routing through dspex stays within a few microseconds of calling dspy.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable, Mapping
+
+import dspy
+from dspex_core import Example, Prediction, Signature
+from dspex_core._lm import LM, is_custom_lm
+from dspex_core.errors import InputError
+
+from dspex_dspy.lm import CustomLM
+
+__all__ = [
+    "to_dspy_signature", "from_dspy_signature", "to_dspy_lm", "to_dspy_example", "from_dspy_example",
+    "to_dspy_prediction", "from_dspy_prediction", "to_dspy_demos", "from_dspy_demos", "coerce_signature",
+]
+
+_IS_TYPE_UNDEFINED = "IS_TYPE_UNDEFINED"
+
+
+# -- signatures ---------------------------------------------------------------------------
+
+def coerce_signature(spec: Any) -> Signature:
+    """A dspex ``Signature`` from what users pass: a string, a dspex signature, a dspex
+    class-based signature, or a dspy signature class."""
+    if isinstance(spec, type) and issubclass(spec, dspy.Signature):
+        return from_dspy_signature(spec)
+    return Signature.coerce(spec)
+
+
+_sig_cache: dict[Signature, type] = {}
+_sig_lock = threading.Lock()
+
+
+def to_dspy_signature(sig: Any) -> type:
+    """The ``dspy.Signature`` class equivalent to ``sig`` (cached per signature value).
+
+    Mirrors how dspy parses a string signature: input fields whose type was not written
+    carry dspy's ``IS_TYPE_UNDEFINED`` mark; descriptions and prefixes are only set when
+    the author gave them, so dspy derives its own defaults (``${name}``, ``Name:``).
+    A dspy signature class is returned unchanged.
+    """
+    if isinstance(sig, type) and issubclass(sig, dspy.Signature):
+        return sig
+    sig = Signature.coerce(sig)
+    cached = _sig_cache.get(sig)
+    if cached is not None:
+        return cached
+    fields: dict[str, tuple[Any, Any]] = {}
+    prefixes: dict[str, str] = {}
+    for name, field in sig.input_fields.items():
+        kwargs = dict(field.extra)
+        kwargs[_IS_TYPE_UNDEFINED] = not field.type_given
+        if field.desc is not None:
+            kwargs["desc"] = field.desc
+        fields[name] = (field.annotation, dspy.InputField(**kwargs))
+        if field.prefix is not None:
+            prefixes[name] = field.prefix
+    for name, field in sig.output_fields.items():
+        kwargs = dict(field.extra)
+        if field.desc is not None:
+            kwargs["desc"] = field.desc
+        fields[name] = (field.annotation, dspy.OutputField(**kwargs))
+        if field.prefix is not None:
+            prefixes[name] = field.prefix
+    made = dspy.Signature(fields, sig.instructions)
+    # dspy 3.4 deprecates passing prefix= (it has no effect on prompts); keep the value
+    # where dspy keeps its own, without the warning.
+    for name, prefix in prefixes.items():
+        made.model_fields[name].json_schema_extra["prefix"] = prefix
+    with _sig_lock:
+        if len(_sig_cache) > 4096:
+            _sig_cache.clear()
+        _sig_cache[sig] = made
+    return made
+
+
+def from_dspy_signature(dspy_sig: Any) -> Signature:
+    """A dspex ``Signature`` with the same fields, types, descriptions and instructions."""
+    from dspex_core._signature import Field
+
+    dspy_sig = dspy.ensure_signature(dspy_sig)
+    inputs: dict[str, Field] = {}
+    outputs: dict[str, Field] = {}
+    for name, info in dspy_sig.input_fields.items():
+        inputs[name] = _field_from_dspy(Field, name, "input", info)
+    for name, info in dspy_sig.output_fields.items():
+        outputs[name] = _field_from_dspy(Field, name, "output", info)
+    instructions = dspy_sig.instructions
+    default = "Given the fields " + ", ".join(f"`{n}`" for n in inputs) + ", produce the fields " + \
+        ", ".join(f"`{n}`" for n in outputs) + "."
+    return Signature._make(inputs, outputs, None if instructions == default else instructions)
+
+
+def _field_from_dspy(field_cls: type, name: str, kind: str, info: Any) -> Any:
+    from dspex_core._signature import infer_prefix
+
+    extra = dict(info.json_schema_extra or {})
+    desc = extra.pop("desc", None)
+    prefix = extra.pop("prefix", None)
+    type_undefined = bool(extra.pop(_IS_TYPE_UNDEFINED, False))
+    extra.pop("__dspy_field_type", None)
+    if desc == f"${{{name}}}":
+        desc = None
+    if prefix == infer_prefix(name) + ":":
+        prefix = None
+    return field_cls(name, kind, info.annotation, desc, prefix, not type_undefined,
+                     {k: v for k, v in extra.items() if k not in ("constraints",)})
+
+
+# -- language models ----------------------------------------------------------------------
+
+_lm_cache: dict[int, tuple[Any, Any]] = {}
+_lm_lock = threading.Lock()
+
+#: dspex LM settings dspy.LM takes under another name or not at all.
+_DSPY_LM_RENAMES = {"base_url": "api_base"}
+
+
+def to_dspy_lm(lm: Any) -> Any:
+    """The dspy LM for a dspex LM (cached per object, so dspy's client is reused).
+
+    * a ``dspex_core.LM`` description becomes ``dspy.LM(model, **settings)`` with its
+      credentials (``api_key``, headers) passed to the client, never logged;
+    * a custom-LM object (anything callable implementing the LM protocol) becomes a
+      :class:`~dspex_dspy.lm.CustomLM` that calls that very object;
+    * a ``dspy.BaseLM`` is used as it is.
+    """
+    if lm is None:
+        raise InputError("no language model configured: dspex.configure(lm=dspex.LM('provider/model')) "
+                         "or pass lm=")
+    if isinstance(lm, dspy.BaseLM):
+        return lm
+    hit = _lm_cache.get(id(lm))
+    if hit is not None and hit[0] is lm:
+        return hit[1]
+    if isinstance(lm, LM):
+        settings = {_DSPY_LM_RENAMES.get(k, k): v for k, v in lm.settings.items()}
+        for secret in ("api_key", "headers", "extra_headers", "organization"):
+            value = lm.secret(secret)
+            if value is not None:
+                settings[secret] = value
+        made = dspy.LM(lm.model, **settings)
+    elif is_custom_lm(lm):
+        made = CustomLM(lm)
+    else:
+        raise InputError(f"lm must be a dspex.LM, a custom LM object or a dspy.BaseLM, got {type(lm).__name__}")
+    with _lm_lock:
+        if len(_lm_cache) > 256:
+            _lm_cache.clear()
+        _lm_cache[id(lm)] = (lm, made)
+    return made
+
+
+# -- records ------------------------------------------------------------------------------
+
+def to_dspy_example(example: Any) -> Any:
+    """A ``dspy.Example`` with the same values and input keys (dicts are accepted too)."""
+    if isinstance(example, dspy.Example):
+        return example
+    if isinstance(example, Example):
+        out = dspy.Example(**example.toDict())
+        if example.input_keys is not None:
+            out = out.with_inputs(*sorted(example.input_keys))
+        return out
+    if isinstance(example, Mapping):
+        return dspy.Example(**dict(example))
+    raise InputError(f"expected a dspex.Example or a dict, got {type(example).__name__}")
+
+
+def from_dspy_example(example: Any) -> Example:
+    """A ``dspex_core.Example`` with the same values and input keys."""
+    if isinstance(example, Example):
+        return example
+    out = Example(dict(example.items()) if hasattr(example, "items") else dict(example))
+    keys = getattr(example, "_input_keys", None)
+    if keys is not None:
+        out = out.with_inputs(*sorted(keys))
+    return out
+
+
+def to_dspy_demos(demos: Iterable[Any] | None) -> list[Any]:
+    """Demos for a ``dspy.Predict``: ``dspy.Example`` objects, values unchanged."""
+    if demos is None:
+        return []
+    if isinstance(demos, (str, bytes, Mapping)):
+        raise InputError("demos must be a list of dspex.Example or dicts")
+    return [to_dspy_example(d) for d in demos]
+
+
+def from_dspy_demos(demos: Iterable[Any]) -> list[Example]:
+    """dspy demos (``Example`` objects or dicts) as dspex examples."""
+    return [from_dspy_example(d) if not isinstance(d, Mapping) else Example(dict(d)) for d in demos]
+
+
+def from_dspy_prediction(pred: Any) -> Any:
+    """A ``dspex_core.Prediction`` with the same fields and values (not copied or coerced).
+
+    All completions are kept when dspy produced several (``n > 1``); LM usage is carried
+    over. Something that is not a dspy prediction (a module may return anything) is
+    returned unchanged.
+    """
+    if isinstance(pred, Prediction):
+        return pred
+    if not isinstance(pred, dspy.Prediction):
+        return pred
+    completions = pred.completions
+    if completions is not None and len(completions) > 1:
+        keys = list(completions._completions)
+        out = Prediction.from_completions([
+            {k: completions._completions[k][i] for k in keys} for i in range(len(completions))
+        ])
+        # The first completion is what dspy shows; keep any extra fields dspy set.
+        for key, value in pred.items():
+            out[key] = value
+    else:
+        out = Prediction(dict(pred.items()))
+    usage = pred.get_lm_usage()
+    if usage is not None:
+        out.set_lm_usage(usage)
+    return out
+
+
+def to_dspy_prediction(pred: Any) -> Any:
+    """A ``dspy.Prediction`` with the same fields (and completions)."""
+    if isinstance(pred, dspy.Prediction):
+        return pred
+    if isinstance(pred, Prediction):
+        if pred._completions is not None and len(pred._completions) > 1:
+            out = dspy.Prediction.from_completions(pred.completions)
+            for key, value in pred.items():
+                out[key] = value
+        else:
+            out = dspy.Prediction(**pred.toDict())
+        usage = pred.get_lm_usage()
+        if usage is not None:
+            out.set_lm_usage(usage)
+        return out
+    if isinstance(pred, Mapping):
+        return dspy.Prediction(**dict(pred))
+    return pred
