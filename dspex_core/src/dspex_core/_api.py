@@ -8,7 +8,6 @@ cost is a telemetry check and a method call.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, Mapping
 
@@ -56,6 +55,8 @@ async def acreate(module_type: str, spec: Any = None, *, implementation: str | N
             if acreate_impl is not None:
                 state = await acreate_impl(spec, **options)
             else:
+                import asyncio
+
                 state = await asyncio.to_thread(reg.implementation.create, spec, **options)
         except Exception as exc:
             if fallback and index < last and allows_fallback(exc):
@@ -128,7 +129,9 @@ async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **op
     _check_ref(ref)
     backend = ref.backend
     _router.emit_route("execute", ref.module_type, backend)
-    impl = ref.implementation
+    import asyncio  # only async callers pay for it
+
+    impl = ref._impl or ref.implementation
     start = _perf()
     try:
         aexec = getattr(impl, "aexecute", None)

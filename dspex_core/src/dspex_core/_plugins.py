@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 import warnings
 from typing import Any
 
@@ -52,6 +51,8 @@ def disabled_plugins() -> frozenset[str]:
 
 def describe_error(exc: BaseException) -> str:
     """``Type: message`` plus the innermost frame, short enough for a table cell."""
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"

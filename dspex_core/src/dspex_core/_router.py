@@ -82,6 +82,9 @@ def _decide(module_type: str, explicit: str | None, settings: Settings,
     return tuple(ordered), settings.allow_fallback
 
 
+_INSTALL_HINTS = {"native": " (pip install dspex-native)", "dspy": " (pip install dspex-dspy)"}
+
+
 def _forced(module_type: str, backend: str, reg: registry.Registry, source: str) -> Registration:
     found = reg.by_key.get((backend, module_type))
     if found is not None:
@@ -90,9 +93,10 @@ def _forced(module_type: str, backend: str, reg: registry.Registry, source: str)
     if backend not in reg.backends or not reg.backends[backend].module_types:
         failed = reg.backends.get(backend)
         why = f" (it failed to load: {failed.error})" if failed is not None and failed.error else ""
+        hint = _INSTALL_HINTS.get(backend, "")
         raise BackendNotInstalledError(
-            f"backend {backend!r} ({source}) is not installed{why}; installed backends: "
-            f"{', '.join(installed) or 'none'}"
+            f"cannot use backend {backend!r} for {module_type!r} (asked for by {source}): it is not "
+            f"installed{why}; installed backends: {', '.join(installed) or 'none'}{hint}"
         )
     if module_type not in reg.by_type and module_type not in registry.KNOWN_MODULE_TYPES:
         _raise_unserved(module_type, reg)

@@ -367,6 +367,12 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
         if _iskeyword(name):
             raise SignatureError(f"{name!r} is a Python keyword and cannot be a field name",
                                  spec=spec, position=pos, rule="keyword")
+        if name[0] == "_":
+            raise SignatureError(f"{name!r} starts with an underscore; DSPy (pydantic) reserves such names, "
+                                 f"so field names must start with a letter", spec=spec, position=pos,
+                                 rule="identifier")
+        if not name.isascii():
+            name = _nfkc(name)  # Python's own rule for identifiers, which DSPy's parser inherits
         if name in fields:
             raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec, position=pos,
                                  rule="distinct-names")
@@ -379,8 +385,30 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
             except TypeParseError as exc:
                 raise SignatureError(f"field {name!r}: {exc}", spec=spec,
                                      position=start + offset + colon + 1 + exc.offset, rule="type") from None
+            if annotation is None:
+                annotation = type(None)
+            elif not _is_type(annotation):
+                at = start + offset + colon + 1 + (len(annotation_text) - len(annotation_text.lstrip()))
+                raise SignatureError(f"field {name!r}: {annotation_text.strip()!r} is a value, not a type "
+                                     f"(write e.g. Literal[{annotation_text.strip()}] for a fixed value)",
+                                     spec=spec, position=at, rule="type")
             fields[name] = Field(name, kind, annotation, None, None, True)
     return fields
+
+
+def _nfkc(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name)
+
+
+def _is_type(annotation: Any) -> bool:
+    """Whether an annotation names a type (``int``, ``list[str]``, ``Literal['a']``, ``int | None``)."""
+    import types
+    import typing
+
+    return isinstance(annotation, (type, types.GenericAlias, types.UnionType, typing._GenericAlias,  # noqa: SLF001
+                                   typing._SpecialForm))  # noqa: SLF001
 
 
 def _split_top_level(text: str) -> list[tuple[int, str]]:

@@ -85,6 +85,8 @@ def _evaluate(node: Any, names: dict[str, Any], lead: int) -> Any:
                 if len(args) != 1:
                     raise TypeError("Optional takes exactly one type argument")
                 return typing.Optional[args[0]]
+            if base is dict and len(args) != 2:
+                raise TypeError(f"dict takes exactly two type arguments (keys, values), got {len(args)}")
             return base[args if len(args) > 1 else args[0]]
         except TypeError as exc:
             raise TypeParseError(f"invalid type arguments: {exc}", lead + node.col_offset) from None

@@ -19,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
-import json
 import os
 import threading
-from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from dspex_core.errors import ConfigError
 
@@ -89,6 +90,8 @@ def _parse_overrides(value: Any, source: str) -> dict[str, str]:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("{"):
+            import json
+
             try:
                 value = json.loads(text)
             except ValueError as exc:
@@ -158,6 +161,8 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def find_pyproject(start: Path | None = None) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start`` (the working directory)."""
+    from pathlib import Path
+
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
@@ -180,11 +185,22 @@ def _from_pyproject(path: Path | None) -> dict[str, Any]:
     return _validate(table, source=str(path))
 
 
+class _Context:
+    """One ``context()`` block: its overrides (merged with the enclosing blocks') and the
+    settings they give on top of the global settings they were last computed from."""
+
+    __slots__ = ("overrides", "pair")
+
+    def __init__(self, overrides: dict[str, Any]):
+        self.overrides = overrides
+        self.pair: tuple[Settings, Settings] | None = None
+
+
 _lock = threading.RLock()
 _configured: dict[str, Any] = {}
 _base: dict[str, Any] | None = None
 _global: Settings | None = None
-_context: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("dspex_settings", default=None)
+_context: contextvars.ContextVar[_Context | None] = contextvars.ContextVar("dspex_settings", default=None)
 
 
 def _global_settings() -> Settings:
@@ -198,9 +214,19 @@ def _global_settings() -> Settings:
 
 
 def settings() -> Settings:
-    """The settings in force here (the innermost ``context`` block, else the global ones)."""
+    """The settings in force here: the innermost ``context`` block over the global settings.
+
+    A key a ``context`` block does not set follows the global settings, also when
+    ``configure()`` changes them while the block runs.
+    """
     current = _context.get()
-    return current if current is not None else (_global or _global_settings())
+    base = _global or _global_settings()
+    if current is None:
+        return base
+    pair = current.pair
+    if pair is None or pair[0] is not base:
+        pair = current.pair = (base, Settings({**base.as_dict(), **current.overrides}))
+    return pair[1]
 
 
 def configure(**values: Any) -> Settings:
@@ -215,11 +241,16 @@ def configure(**values: Any) -> Settings:
 
 @contextlib.contextmanager
 def context(**values: Any) -> Iterator[Settings]:
-    """Override settings inside a ``with`` block, for this thread or asyncio task only."""
-    new = settings().replace(**values)
-    token = _context.set(new)
+    """Override settings inside a ``with`` block, for this thread or asyncio task only.
+
+    Blocks nest (the inner one wins), and asyncio tasks and ``contextvars.copy_context()``
+    copies started inside a block inherit it.
+    """
+    checked = _validate(values, source="context()")
+    outer = _context.get()
+    token = _context.set(_Context({**(outer.overrides if outer is not None else {}), **checked}))
     try:
-        yield new
+        yield settings()
     finally:
         _context.reset(token)
 
