@@ -1,0 +1,70 @@
+"""Native metrics and evaluation against dspy's own functions, on generated strings.
+
+Code points that Python's Unicode database leaves unassigned (category ``Cn``) are excluded:
+dspy's DPR tokenizer uses the ``regex`` module's newer Unicode tables for them (see
+``dspex_native.metrics``).
+"""
+
+import pytest
+from hypothesis import given, strategies as st
+
+dspy = pytest.importorskip("dspy")
+from dspy.evaluate import metrics as dm  # noqa: E402
+
+from dspex_core import Example, Prediction  # noqa: E402
+from dspex_native import metrics as nm  # noqa: E402
+
+_chars = st.characters(blacklist_categories=("Cs", "Cn"))
+_words = st.sampled_from(["a", "an", "the", "The", "A", "Paris", "paris", "tower", "Eiffel", "café", "Café",
+                          "naïve", "x", "42", "the's", "an-the", "Ωmega", "ǅemal", "İstanbul", "ß"])
+_punct = st.sampled_from(list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") + ["…", "“", "—", "¿", "、"])
+_spaces = st.sampled_from([" ", "  ", "\t", "\n", "\u00a0", "\u2009", "\u200b", ""])
+_pieces = st.one_of(_words, _punct, _spaces, st.text(_chars, max_size=4))
+texts = st.lists(_pieces, max_size=10).map("".join)
+answers = st.one_of(texts, st.lists(texts, min_size=1, max_size=3))
+
+
+@given(texts)
+def test_normalize_text(text):
+    assert nm.normalize_text(text) == dm.normalize_text(text)
+
+
+@given(texts, st.lists(texts, min_size=1, max_size=3))
+def test_exact_match_and_f1(prediction, references):
+    em = nm.exact_match(prediction, references)
+    f1 = nm.f1(prediction, references)
+    assert em == dm.EM(prediction, references) and type(em) is type(dm.EM(prediction, references))
+    expected = dm.F1(prediction, references)
+    assert f1 == expected and type(f1) is type(expected)
+
+
+@given(texts)
+def test_dpr_tokenize(text):
+    from dspy.dsp.utils import DPR_normalize
+
+    assert nm.dpr_tokenize(text) == DPR_normalize(text)
+
+
+@given(answers, texts, st.sampled_from([1.0, 0.9, 0.5, 0.3, 0.0]))
+def test_answer_exact_match(answer, pred_answer, frac):
+    native = nm.answer_exact_match(Example(answer=answer), Prediction(answer=pred_answer), frac=frac)
+    theirs = dm.answer_exact_match(dspy.Example(answer=answer), dspy.Prediction(answer=pred_answer), frac=frac)
+    assert native == theirs and type(native) is type(theirs)
+
+
+@given(answers, st.lists(texts, max_size=4))
+def test_answer_passage_match(answer, context):
+    native = nm.answer_passage_match(Example(answer=answer), Prediction(context=context))
+    theirs = dm.answer_passage_match(dspy.Example(answer=answer), dspy.Prediction(context=context))
+    assert native == theirs
+
+
+@given(st.lists(texts, max_size=4), st.lists(texts, min_size=1, max_size=3))
+def test_passage_match(passages, answer_list):
+    assert nm.passage_match(passages, answer_list) == dm._passage_match(passages, answer_list)
+
+
+def test_passage_match_on_sentences():
+    passages = ["The Eiffel Tower is in Paris.", "Le Café de Flore, à Paris"]
+    for answer in (["Eiffel Tower"], ["cafe de flore"], ["Café de Flore"], ["Tower is"], ["London"]):
+        assert nm.passage_match(passages, answer) == dm._passage_match(passages, answer)
