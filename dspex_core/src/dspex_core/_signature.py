@@ -155,12 +155,20 @@ class Signature:
     @classmethod
     def _make(cls, inputs: dict[str, Field], outputs: dict[str, Field], instructions: str | None) -> "Signature":
         self = object.__new__(Signature)
-        self.input_fields = MappingProxyType(inputs)
-        self.output_fields = MappingProxyType(outputs)
-        self._custom_instructions = instructions is not None and instructions != ""
-        self.instructions = instructions if self._custom_instructions else default_instructions(inputs, outputs)
-        self._hash = None
+        custom = instructions is not None and instructions != ""
+        init = object.__setattr__
+        init(self, "input_fields", MappingProxyType(inputs))
+        init(self, "output_fields", MappingProxyType(outputs))
+        init(self, "_custom_instructions", custom)
+        init(self, "instructions", instructions if custom else default_instructions(inputs, outputs))
+        init(self, "_hash", None)
         return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("signatures are immutable; use with_instructions(), append(), prepend() or delete()")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("signatures are immutable")
 
     @staticmethod
     def coerce(value: Any, instructions: str | None = None) -> "Signature":
@@ -284,7 +292,8 @@ class Signature:
 
     def __hash__(self) -> int:
         if self._hash is None:
-            self._hash = hash((tuple(self.input_fields), tuple(self.output_fields), self.instructions))
+            object.__setattr__(self, "_hash", hash((tuple(self.input_fields), tuple(self.output_fields),
+                                                    self.instructions)))
         return self._hash
 
     def __repr__(self) -> str:

@@ -21,6 +21,7 @@ _NAMES: dict[str, Any] = {name: getattr(typing, name) for name in typing.__all__
 _NAMES.update(_BUILTIN_TYPES)
 _NAMES["NoneType"] = type(None)
 _NAMES["None"] = None
+_NAMES["typing"] = typing  # ``typing.List[int]``, as DSPy accepts
 
 
 class TypeParseError(ValueError):

@@ -1,0 +1,88 @@
+"""The ``dspex`` command, run as a subprocess against the installed distributions
+(dspex-core and the example plugin are installed in every env that runs tests/core)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dspex_core
+
+DSPEX = str(Path(sys.executable).parent / "dspex")
+
+
+def run(*args, disable="", exe=(DSPEX,)):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSPEX_")}
+    if disable:
+        env["DSPEX_DISABLE_PLUGINS"] = disable
+    return subprocess.run([*exe, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_version():
+    for exe in ((DSPEX,), (sys.executable, "-m", "dspex_core")):
+        out = run("--version", exe=exe)
+        assert out.returncode == 0 and out.stdout.strip() == f"dspex {dspex_core.__version__}"
+
+
+def test_no_command_prints_help():
+    out = run()
+    assert out.returncode == 0
+    assert "backends" in out.stdout and "plugins" in out.stdout
+
+
+def test_backends_table_shows_example():
+    out = run("backends")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["backend", "distribution", "version", "native", "module", "types", "error"]
+    assert set(lines[1]) <= {"-", " "}
+    (row,) = [line for line in lines[2:] if line.startswith("example ")]
+    assert row.split() == ["example", "dspex-example", "0.1.0", "yes", "metrics"]
+    assert out.stderr == ""
+
+
+def test_backends_json():
+    out = run("backends", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = {row["name"]: row for row in json.loads(out.stdout)}
+    assert rows["example"] == {"name": "example", "plugin": "example", "distribution": "dspex-example",
+                               "version": "0.1.0", "native": True, "module_types": ["metrics"], "error": None}
+
+
+def test_disable_plugins_hides_example():
+    out = run("backends", "--json", disable="example")
+    assert out.returncode == 0
+    assert "example" not in {row["name"] for row in json.loads(out.stdout)}
+    out = run("backends", disable="example, native,dspy")
+    assert "example" not in out.stdout
+    assert "no dspex backends installed" in out.stdout
+
+
+def test_plugins():
+    out = run("plugins")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].split() == ["plugin", "distribution", "version", "hooks", "error"]
+    (row,) = [line for line in out.stdout.splitlines() if line.startswith("example ")]
+    assert row.split() == ["example", "dspex-example", "0.1.0", "dspex_register_implementations"]
+    rows = {p["name"]: p for p in json.loads(run("plugins", "--json").stdout)}
+    assert rows["example"]["module"] == "dspex_example.plugin"
+    assert rows["example"]["hooks"] == ["dspex_register_implementations"] and rows["example"]["error"] is None
+
+
+def test_unknown_command_fails_cleanly():
+    out = run("frobnicate")
+    assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_example_backend_in_process():
+    os.environ.pop("DSPEX_DISABLE_PLUGINS", None)
+    from dspex_core import registry
+
+    registry.refresh()
+    ref = dspex_core.Metrics.create("f1")
+    assert ref.backend in {"example", "native"}
+    ref = dspex_core.Metrics.create("f1", implementation="example")
+    assert ref(prediction="the cat sat", reference="a cat sat").score == 1.0

@@ -1,0 +1,87 @@
+"""Registry behaviour with in-process plugins: bad registrations are reported, never fatal."""
+
+from __future__ import annotations
+
+import pytest
+
+import dspex_core as dspex
+from dspex_core import hookimpl, registry
+from dspex_core.errors import PluginError
+
+from core_test_plugins import BackendPlugin, Impl
+
+
+class Registers:
+    def __init__(self, *calls):
+        self.calls = calls
+
+    @hookimpl
+    def dspex_register_implementations(self, register):
+        for args, kwargs in self.calls:
+            register(*args, **kwargs)
+
+
+@pytest.mark.parametrize("calls,message", [
+    ([(("predict", object()), {})], "lacks create and execute"),
+    ([(("not a type", Impl("x")), {})], "snake_case name"),
+    ([(("predict", Impl("x")), {"backend": "b"}), (("predict", Impl("x")), {"backend": "b"})], "twice"),
+])
+def test_bad_registration_is_recorded(calls, message):
+    registry._extra_plugins["good"] = BackendPlugin("good", ["predict"])
+    registry._extra_plugins["bad"] = Registers(*calls)
+    with pytest.warns(RuntimeWarning, match=message):
+        registry.refresh()
+    bad = {p.name: p for p in registry.plugins()}["bad"]
+    assert message in bad.error
+    assert dspex.Predict.create("q -> a").backend in {"good", "b"}
+
+
+def test_backend_name_owned_by_another_plugin():
+    registry._extra_plugins["one"] = BackendPlugin("shared", ["predict"])
+    registry._extra_plugins["two"] = BackendPlugin("shared", ["react"])
+    with pytest.warns(RuntimeWarning, match="already registered by plugin 'one'"):
+        registry.refresh()
+    assert registry.list_by_implementation() == {"shared": ["predict"]}
+
+
+def test_class_is_instantiated_and_plugin_info():
+    class Cls:
+        def create(self, spec, **o):
+            return spec
+
+        def execute(self, state, inputs, **o):
+            return dspex.Prediction(state=state)
+
+    registry.register_plugin(Registers(((("predict", Cls)), {"backend": "c", "native": True, "priority": 3})), "c")
+    (reg,) = registry.candidates("predict")
+    assert isinstance(reg.implementation, Cls) and reg.priority == 3 and reg.native and reg.plugin == "c"
+    assert registry.lookup("c", "predict") is reg
+    (info,) = registry.plugins()
+    assert info.hooks == ["dspex_register_implementations"] and info.distribution == "(in-process)"
+    assert info.as_dict()["error"] is None
+    (backend,) = registry.backends()
+    assert backend.as_dict() == {"name": "c", "plugin": "c", "distribution": "(in-process)", "version": "-",
+                                 "native": True, "module_types": ["predict"], "error": None}
+
+
+class Executors:
+    class Ray:
+        def map(self, fn, items, *, max_workers=1):
+            return [fn(i) for i in items]
+
+    @hookimpl
+    def dspex_register_executors(self, register):
+        register("ray", self.Ray())
+
+
+def test_executors():
+    assert registry.executor("threads").map(lambda x: x * 2, [1, 2, 3]) == [2, 4, 6]
+    registry.register_plugin(Executors(), "ex")
+    assert registry.executor("ray").map(str, [1]) == ["1"]
+    with pytest.raises(PluginError, match="no executor named 'dask'; registered: ray, threads"):
+        registry.executor("dask")
+
+
+def test_generation_increases_on_refresh():
+    before = registry.get().generation
+    assert registry.refresh().generation == before + 1
