@@ -22,8 +22,8 @@ DEFAULT_SESSION = "default"
 
 _counter = itertools.count(1)
 _lock = threading.Lock()
-#: module id -> (session id, dspy module)
-_modules: dict[str, tuple[str, Any]] = {}
+#: module id -> (session id, dspy module, backend metadata: the create-time lm, adapter, ...)
+_modules: dict[str, tuple[str, Any, dict[str, Any]]] = {}
 #: session id -> module ids
 _sessions: dict[str, set[str]] = {}
 #: freed module id -> the session whose end freed it (bounded, for error messages)
@@ -31,15 +31,20 @@ _freed: dict[str, str] = {}
 _FREED_LIMIT = 100_000
 
 
-def put(module_type: str, module: Any, session_id: str | None = None) -> str:
-    """Store ``module`` in ``session_id`` (the current session by default); return its id."""
+def put(module_type: str, module: Any, session_id: str | None = None, meta: dict[str, Any] | None = None) -> str:
+    """Store ``module`` in ``session_id`` (the current session by default); return its id.
+
+    ``meta`` holds what the backend needs besides the module (the create-time ``lm`` and
+    ``adapter``, the input field names); it is kept beside the module, never inside it, so
+    that dspy's ``save``/``deepcopy`` of the module never see it.
+    """
     if session_id is None:
         from dspex_core._session import current_session_id
 
         session_id = current_session_id()
     module_id = f"dspy-{module_type.replace('_', '-')}-{next(_counter)}"
     with _lock:
-        _modules[module_id] = (session_id, module)
+        _modules[module_id] = (session_id, module, meta if meta is not None else {})
         _sessions.setdefault(session_id, set()).add(module_id)
     return module_id
 
@@ -50,6 +55,14 @@ def get(module_id: str) -> Any:
     if entry is not None:
         return entry[1]
     raise _missing(module_id)
+
+
+def entry(module_id: str) -> tuple[Any, dict[str, Any]]:
+    """The stored module and its metadata."""
+    found = _modules.get(module_id)
+    if found is None:
+        raise _missing(module_id)
+    return found[1], found[2]
 
 
 def session_of(module_id: str) -> str:

@@ -1,0 +1,239 @@
+"""``evaluate`` through ``dspy.Evaluate`` and ``metrics`` through ``dspy.evaluate.metrics``.
+
+``Evaluate.create(devset=[...], metric=fn, ...)`` then ``execute({"program": ref})``: dspy
+runs the program on every example (in threads), calls ``metric(example, prediction,
+trace=None)`` with dspex ``Example``/``Prediction`` objects, and returns
+``Prediction(score=percent, results=[(example, prediction, score), ...])``.
+
+Errors are split the way they should be: a *program* that fails on an example counts
+towards ``max_errors`` and scores ``failure_score`` (dspy's semantics); a *metric* that
+raises is a bug in the metric, so evaluation stops with an :class:`InputError` naming the
+metric, the example and the exception.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from typing import Any, Mapping
+
+import dspy
+from dspex_core import Example, Prediction
+from dspex_core._module_ref import ModuleRef
+from dspex_core.errors import DspexError, InputError
+
+from dspex_dspy._base import DspyImplementation, check_options
+from dspex_dspy.store import entry, put
+from dspex_dspy.translate import from_dspy_example, from_dspy_prediction, to_dspy_example, to_dspy_prediction
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__name__", None) or type(fn).__name__
+
+
+class EvaluateImpl(DspyImplementation):
+    """``dspy.Evaluate``: create options ``devset`` (required), ``metric``, ``num_threads``,
+    ``max_errors``, ``failure_score``, ``display_progress``, ``provide_traceback``."""
+
+    module_type = "evaluate"
+    create_options = frozenset({"devset", "metric", "num_threads", "max_errors", "failure_score",
+                                "display_progress", "provide_traceback"})
+    needs_lm = False
+
+    def create(self, spec: Any, **options: Any) -> str:
+        if spec is not None:
+            raise InputError(f"evaluate takes no spec (got {spec!r}); use Evaluate.create(devset=..., metric=...)")
+        check_options(self.module_type, options, self.create_options)
+        devset = options.get("devset")
+        if devset is None or isinstance(devset, (str, bytes, Mapping)) or not hasattr(devset, "__len__"):
+            raise InputError("evaluate needs devset= (a non-empty list of dspex.Example(...).with_inputs(...))")
+        if len(devset) == 0:
+            raise InputError("evaluate needs a non-empty devset; got an empty list")
+        examples = []
+        for index, example in enumerate(devset):
+            if isinstance(example, Mapping) and not isinstance(example, Example):
+                raise InputError(f"devset[{index}] is a dict; use dspex.Example(...).with_inputs(...) so the "
+                                 f"inputs are known")
+            if not isinstance(example, (Example, dspy.Example)):
+                raise InputError(f"devset[{index}] is a {type(example).__name__}, not a dspex.Example")
+            if getattr(example, "input_keys", None) is None and getattr(example, "_input_keys", None) is None:
+                raise InputError(f"devset[{index}] has no inputs marked: call .with_inputs('question', ...) on it")
+            examples.append(from_dspy_example(example))
+        metric = options.get("metric")
+        if metric is not None and not callable(metric):
+            raise InputError(f"metric must be a callable (example, prediction, trace=None) -> score, got {metric!r}")
+        failure_score = options.get("failure_score", 0.0)
+        config = {
+            "devset": examples, "metric": metric, "num_threads": options.get("num_threads"),
+            "max_errors": options.get("max_errors"), "failure_score": failure_score,
+            "display_progress": bool(options.get("display_progress", False)),
+            "provide_traceback": options.get("provide_traceback"),
+        }
+        return put(self.module_type, config, meta={"inputs": None})
+
+    def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
+        config, _ = entry(state)
+        unknown = sorted(set(inputs) - {"program"})
+        if unknown:
+            raise InputError(f"evaluate takes program= (a ModuleRef or callable), not {', '.join(unknown)}")
+        program = inputs.get("program")
+        if not isinstance(program, ModuleRef) and not callable(program):
+            raise InputError(f"evaluate needs program= (a ModuleRef or a callable), got {program!r}")
+        metric = options.pop("metric", None) or config["metric"]
+        if options:
+            raise InputError(f"unknown call option(s) {sorted(options)} for evaluate; accepted: metric")
+        if metric is None:
+            raise InputError("evaluate needs a metric: Evaluate.create(devset=..., metric=fn) with "
+                             "fn(example, prediction, trace=None) -> score")
+        return self._run(config, program, metric)
+
+    def _run(self, config: dict[str, Any], program: Any, metric: Any) -> Prediction:
+        parent = contextvars.copy_context()  # dspex settings and session, for dspy's worker threads
+        originals = {}
+        dspy_devset = []
+        for example in config["devset"]:
+            converted = to_dspy_example(example)
+            originals[id(converted)] = example
+            dspy_devset.append(converted)
+        lock = threading.Lock()
+        metric_errors: list[tuple[Any, BaseException]] = []
+        program_errors: list[BaseException] = []
+        predictions: dict[int, Any] = {}
+
+        def run_program(**kwargs: Any) -> Any:
+            try:
+                result = parent.copy().run(program, **kwargs)
+            except Exception as exc:
+                with lock:
+                    program_errors.append(exc)
+                raise
+            return to_dspy_prediction(result)
+
+        def run_metric(example: Any, pred: Any, trace: Any = None) -> Any:
+            dspex_pred = from_dspy_prediction(pred)
+            original = originals.get(id(example)) or from_dspy_example(example)
+            predictions[id(example)] = dspex_pred
+            try:
+                return metric(original, dspex_pred, trace)
+            except Exception as exc:
+                with lock:
+                    metric_errors.append((original, exc))
+                raise
+
+        evaluator = dspy.Evaluate(devset=dspy_devset, metric=run_metric, num_threads=config["num_threads"],
+                                  display_progress=config["display_progress"], max_errors=config["max_errors"],
+                                  provide_traceback=config["provide_traceback"],
+                                  failure_score=config["failure_score"])
+        try:
+            result = evaluator(run_program)
+        except Exception as exc:
+            self._raise_metric_error(metric, metric_errors, config["devset"])
+            first = program_errors[0] if program_errors else exc
+            raise DspexError(f"evaluation stopped after {len(program_errors)} program error(s) (max_errors="
+                             f"{config['max_errors']}); first: {type(first).__name__}: {first}") from first
+        self._raise_metric_error(metric, metric_errors, config["devset"])
+        results = []
+        for example, pred, score in result.results:
+            original = originals.get(id(example)) or from_dspy_example(example)
+            results.append((original, predictions.get(id(example)) or from_dspy_prediction(pred), score))
+        return Prediction(score=result.score, results=results)
+
+    @staticmethod
+    def _raise_metric_error(metric: Any, errors: list[tuple[Any, BaseException]], devset: list[Any]) -> None:
+        if not errors:
+            return
+        example, exc = errors[0]
+        index = next((i for i, e in enumerate(devset) if e is example), "?")
+        raise InputError(f"the metric {_name(metric)!r} raised {type(exc).__name__}: {exc} (on devset[{index}]"
+                         f"{f', and {len(errors) - 1} more' if len(errors) > 1 else ''}); fix the metric") from exc
+
+    async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
+        import asyncio
+
+        return await asyncio.to_thread(self.execute, state, inputs, **options)
+
+    def describe(self, state: str) -> dict[str, Any]:
+        config, _ = entry(state)
+        return {"module_id": state, "devset_size": len(config["devset"]),
+                "metric": _name(config["metric"]) if config["metric"] is not None else None}
+
+    def save(self, state: str, path: Any) -> None:
+        from dspex_core.errors import CapabilityError
+
+        raise CapabilityError("evaluate has no program state to save; save the program you evaluate")
+
+
+def _refs(value: Any, name: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise InputError(f"{name} must be a string or a list of strings, got {value!r}")
+
+
+class MetricsImpl(DspyImplementation):
+    """dspy's metrics: ``exact_match``, ``f1``, ``normalize_text``, ``answer_exact_match``,
+    ``answer_passage_match``, ``passage_match`` (see docs/module-types.md for inputs)."""
+
+    module_type = "metrics"
+    create_options = frozenset({"frac"})
+    needs_lm = False
+    INPUTS = {
+        "exact_match": ("prediction", "reference"), "f1": ("prediction", "reference"),
+        "normalize_text": ("text",), "answer_exact_match": ("example", "pred"),
+        "answer_passage_match": ("example", "pred"), "passage_match": ("passages", "answers"),
+    }
+
+    def create(self, spec: Any, **options: Any) -> str:
+        if spec not in self.INPUTS:
+            raise InputError(f"unknown metric {spec!r}; metrics: {', '.join(self.INPUTS)}")
+        check_options(self.module_type, options, self.create_options)
+        frac = options.get("frac", 1.0)
+        if spec != "answer_exact_match" and "frac" in options:
+            raise InputError("frac= only applies to the answer_exact_match metric")
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
+            raise InputError(f"frac must be a number between 0 and 1, got {frac!r}")
+        return put(self.module_type, {"name": spec, "frac": float(frac)}, meta={"inputs": None})
+
+    def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
+        from dspy.evaluate import metrics
+
+        config, _ = entry(state)
+        name = config["name"]
+        expected = self.INPUTS[name]
+        if options:
+            raise InputError(f"unknown call option(s) {sorted(options)} for metrics")
+        if set(inputs) != set(expected):
+            raise InputError(f"the {name} metric takes {', '.join(expected)}; got {', '.join(sorted(inputs)) or 'nothing'}")
+        try:
+            if name == "exact_match":
+                return Prediction(score=metrics.EM(inputs["prediction"], _refs(inputs["reference"], "reference")))
+            if name == "f1":
+                return Prediction(score=metrics.F1(inputs["prediction"], _refs(inputs["reference"], "reference")))
+            if name == "normalize_text":
+                if not isinstance(inputs["text"], str):
+                    raise InputError(f"text must be a string, got {inputs['text']!r}")
+                return Prediction(text=metrics.normalize_text(inputs["text"]))
+            if name == "passage_match":
+                return Prediction(score=metrics._passage_match(_refs(inputs["passages"], "passages"),
+                                                               _refs(inputs["answers"], "answers")))
+            example, pred = to_dspy_example(inputs["example"]), to_dspy_prediction(inputs["pred"])
+            if name == "answer_exact_match":
+                return Prediction(score=metrics.answer_exact_match(example, pred, frac=config["frac"]))
+            return Prediction(score=metrics.answer_passage_match(example, pred))
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"the {name} metric cannot score these inputs: {type(exc).__name__}: {exc}") from exc
+
+    async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
+        return self.execute(state, inputs, **options)
+
+    def describe(self, state: str) -> dict[str, Any]:
+        config, _ = entry(state)
+        return {"module_id": state, **config}
+
+    def save(self, state: str, path: Any) -> None:
+        from dspex_core.errors import CapabilityError
+
+        raise CapabilityError("metrics have no state to save")

@@ -1,0 +1,124 @@
+"""``retry``, ``best_of_n`` and ``refine``: run a wrapped module until a reward passes.
+
+DSPy 3 removed ``dspy.Retry`` (its source is commented out); dspex serves ``retry`` with
+the semantics of its replacement, ``dspy.Refine``: run the module up to ``N`` times at
+``temperature=1.0`` with distinct rollout ids, return the first prediction whose
+``reward_fn(inputs, prediction)`` reaches ``threshold`` (else the best one), and between
+attempts let the LM write advice that is fed back as a hint. ``best_of_n`` is
+``dspy.BestOfN`` (the same loop without advice), ``refine`` is ``dspy.Refine``.
+
+The wrapped module is a ``ModuleRef``. A dspy-backend reference contributes its stored
+dspy module; a ``predict``/``chain_of_thought`` reference from another backend (e.g.
+native) is rebuilt as the equivalent dspy module from its spec and options (signature,
+demos, instructions, LM settings). Any other foreign module type is a
+:class:`~dspex_core.errors.CapabilityError` naming it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import dspy
+from dspex_core._module_ref import ModuleRef
+from dspex_core.errors import CapabilityError, InputError
+
+from dspex_dspy import store
+from dspex_dspy._base import DspyImplementation
+from dspex_dspy.translate import from_dspy_prediction
+
+_REBUILDABLE = ("predict", "chain_of_thought")
+
+
+def wrapped_module(ref: Any) -> tuple[Any, Any]:
+    """(the dspy module to wrap, the LM its reference was created with)."""
+    if not isinstance(ref, ModuleRef):
+        raise InputError(f"the module to wrap must be a ModuleRef from create(...), got {type(ref).__name__}")
+    if ref.backend == "dspy":
+        module, meta = store.entry(ref.handle)
+        return module, meta.get("lm")
+    if ref.module_type in _REBUILDABLE:
+        from dspex_dspy.plugin import implementation_for
+
+        options = dict(ref.options)
+        lm = options.pop("lm", None)
+        options.pop("adapter", None)
+        impl = implementation_for(ref.module_type)
+        from dspex_dspy._base import check_options
+
+        check_options(ref.module_type, options, impl.create_options)
+        return impl.build(ref.spec, **options), lm
+    raise CapabilityError(f"cannot wrap a {ref.module_type!r} module of backend {ref.backend!r} on the dspy backend: "
+                          f"only dspy-backend modules and {'/'.join(_REBUILDABLE)} from other backends can be "
+                          f"rebuilt; create the wrapped module with implementation='dspy'")
+
+
+def _reward(reward_fn: Any) -> Any:
+    """The user's reward, called with the inputs dict and a dspex Prediction."""
+    def reward(args: Any, pred: Any) -> float:
+        return reward_fn(args, from_dspy_prediction(pred))
+
+    return reward
+
+
+class _RewardLoop(DspyImplementation):
+    dspy_class: str = ""
+    create_options = frozenset({"N", "reward_fn", "threshold", "fail_count", "_wrapped"})  # _wrapped: internal
+    call_options = frozenset()
+
+    def create(self, spec: Any, **options: Any) -> str:
+        module, inner_lm = wrapped_module(spec)
+        if options.get("lm") is None and inner_lm is not None:
+            options["lm"] = inner_lm
+        options["_wrapped"] = module
+        return super().create(spec, **options)
+
+    def build(self, spec: Any, *, _wrapped: Any = None, N: Any = None, reward_fn: Any = None,  # noqa: N803
+              threshold: Any = None, fail_count: Any = None) -> Any:
+        if not isinstance(N, int) or isinstance(N, bool) or N < 1:
+            raise InputError(f"{self.module_type} needs N= (a positive integer: how many attempts), got {N!r}")
+        if not callable(reward_fn):
+            raise InputError(f"{self.module_type} needs reward_fn= (a callable (inputs, prediction) -> float), "
+                             f"got {reward_fn!r}")
+        if threshold is None or isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise InputError(f"{self.module_type} needs threshold= (a number the reward must reach), got {threshold!r}")
+        module = getattr(dspy, self.dspy_class)(_wrapped, N=N, reward_fn=_reward(reward_fn), threshold=threshold,
+                                                fail_count=fail_count)
+        if hasattr(module, "reward_fn_code"):
+            try:  # the advice prompt shows the user's reward code, not dspex's wrapper
+                module.reward_fn_code = inspect.getsource(reward_fn)
+            except (OSError, TypeError):
+                pass
+        return module
+
+    def input_names(self, module: Any) -> Any:
+        inner = module.module
+        sig = getattr(inner, "signature", None)
+        if sig is None:
+            predictors = inner.named_predictors()
+            if len(predictors) != 1:
+                return None
+            sig = predictors[0][1].signature
+        names = frozenset(sig.input_fields)
+        return names, names
+
+
+class RetryImpl(_RewardLoop):
+    """``retry``: DSPy 3 has no Retry; served with ``dspy.Refine``'s semantics (see module doc)."""
+
+    module_type = "retry"
+    dspy_class = "Refine"
+
+
+class RefineImpl(_RewardLoop):
+    """``refine``: ``dspy.Refine(module, N, reward_fn, threshold, fail_count)``."""
+
+    module_type = "refine"
+    dspy_class = "Refine"
+
+
+class BestOfNImpl(_RewardLoop):
+    """``best_of_n``: ``dspy.BestOfN(module, N, reward_fn, threshold, fail_count)``."""
+
+    module_type = "best_of_n"
+    dspy_class = "BestOfN"
