@@ -33,7 +33,9 @@ def test_bad_registration_is_recorded(calls, message):
         registry.refresh()
     bad = {p.name: p for p in registry.plugins()}["bad"]
     assert message in bad.error
-    assert dspex.Predict.create("q -> a").backend in {"good", "b"}
+    assert dspex.Predict.create("q -> a").backend == "good"  # the bad plugin's registrations are rolled back
+    assert registry.list_by_implementation() == {"good": ["predict"]}
+    assert any(b.error and message in b.error for b in registry.backends())
 
 
 def test_backend_name_owned_by_another_plugin():

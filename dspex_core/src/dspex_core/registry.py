@@ -122,31 +122,54 @@ class Registry:
             self._record_failure(info)
             return
         info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.obj) or ())
-        self._call_plugin_hook(info, "dspex_register_implementations", register=self._register_for(info))
+        if not self._call_plugin_hook(info, "dspex_register_implementations", register=self._register_for(info)):
+            self._rollback(info)  # half a plugin is worse than none: its other registrations go too
         self._call_plugin_hook(info, "dspex_register_executors", register=self._register_executor)
         self._call_plugin_hook(info, "dspex_attach_telemetry", attach=self._attach_telemetry)
         if info.error is not None:
             self._record_failure(info)
 
     def _record_failure(self, info: _plugins.PluginInfo) -> None:
-        for backend in self.backends.values():
-            if backend.plugin == info.name:
-                backend.error = info.error
-                return
+        owned = [backend for backend in self.backends.values() if backend.plugin == info.name]
+        for backend in owned:
+            backend.error = info.error
+        if owned:
+            return
         self.backends[info.name] = BackendInfo(info.name, info.name, info.distribution, info.version,
                                                error=info.error)
 
-    def _call_plugin_hook(self, info: _plugins.PluginInfo, hook: str, **kwargs: Any) -> None:
+    def _call_plugin_hook(self, info: _plugins.PluginInfo, hook: str, **kwargs: Any) -> bool:
+        """Call one plugin's ``hook``; a failure is recorded on ``info`` and warned about.
+
+        Returns whether the hook ran without raising.
+        """
         caller = getattr(self.pm.hook, hook)
+        ok = True
         for impl in caller.get_hookimpls():
             if impl.plugin_name != info.name:
                 continue
             try:
                 impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
             except Exception as exc:  # noqa: BLE001 - reported, never fatal
+                ok = False
                 message = f"{hook} raised {_plugins.describe_error(exc)}"
                 info.error = f"{info.error}; {message}" if info.error else message
                 warnings.warn(f"dspex plugin {info.name!r}: {message}", RuntimeWarning, stacklevel=4)
+        return ok
+
+    def _rollback(self, info: _plugins.PluginInfo) -> None:
+        """Forget every module type ``info``'s plugin registered (its backends stay, with the error)."""
+        for module_type, regs in list(self.by_type.items()):
+            kept = [r for r in regs if r.plugin != info.name]
+            if kept:
+                self.by_type[module_type] = kept
+            else:
+                del self.by_type[module_type]
+        for key in [k for k, r in self.by_key.items() if r.plugin == info.name]:
+            del self.by_key[key]
+        for backend in self.backends.values():
+            if backend.plugin == info.name:
+                backend.module_types.clear()
 
     def _register_for(self, info: _plugins.PluginInfo) -> Callable[..., None]:
         def register(module_type: str, implementation: Any, backend: str | None = None, native: bool = False,
