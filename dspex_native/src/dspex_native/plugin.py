@@ -12,3 +12,12 @@ BACKEND = "native"
 @hookimpl
 def dspex_register_implementations(register: Callable[..., Any]) -> None:
     """Native implementations are registered here as they are built."""
+    from dspex_native.metrics import MetricsImpl
+    from dspex_native.steps.signature_step import SignatureStepImpl
+    from dspex_native.steps.template import TemplateImpl
+    from dspex_native.steps.validator import ValidatorImpl
+
+    register("signature", SignatureStepImpl(), backend=BACKEND, native=True, priority=100)
+    register("template", TemplateImpl(), backend=BACKEND, native=True, priority=100)
+    register("validator", ValidatorImpl(), backend=BACKEND, native=True, priority=100)
+    register("metrics", MetricsImpl(), backend=BACKEND, native=True, priority=100)
