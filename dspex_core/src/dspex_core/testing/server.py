@@ -1,0 +1,228 @@
+"""A local, OpenAI-compatible chat-completions server for testing LM clients.
+
+Real HTTP clients (the native httpx client, ``dspy.LM`` through LiteLLM) can be exercised
+against it without a network: it listens on ``127.0.0.1`` on a free port, answers
+``POST /v1/chat/completions`` (and ``/chat/completions``) from a *responder*, records every
+request, and misbehaves on demand::
+
+    from dspex_core.testing import RecordingLM
+    from dspex_core.testing.server import LocalLMServer
+
+    with LocalLMServer(RecordingLM("hello"), latency=0.02) as server:
+        server.inject(status=429, times=2)          # the next two requests get 429
+        ...  # point a client at server.url ("http://127.0.0.1:PORT/v1")
+        assert len(server.requests) == 3
+
+The responder is ``(messages, settings) -> str | list[str]``, or any custom-LM object called
+as ``(messages, **settings)`` (a :class:`~dspex_core.testing.RecordingLM`, the offline LM);
+``settings`` is the request body without ``model`` and ``messages``. Only the standard
+library is used, so the server runs wherever ``dspex_core`` does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import socket
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from typing import Any, Callable
+
+from dspex_core.testing._server_faults import Fault, FaultQueue
+from dspex_core.testing._server_handler import LMRequestHandler, count_tokens
+
+__all__ = ["Fault", "LocalLMServer"]
+
+Responder = Callable[..., "str | list[str]"]
+
+DEFAULT_REPLY = "[[ ## answer ## ]]\nlocal reply\n\n[[ ## completed ## ]]"
+
+
+def _takes_settings_positionally(responder: Callable[..., Any]) -> bool:
+    """Whether ``responder`` is written ``(messages, settings)`` rather than ``(messages, **settings)``."""
+    try:
+        params = list(inspect.signature(responder).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in positional)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class LocalLMServer:
+    """An OpenAI-compatible test server on ``127.0.0.1`` (see the module docstring).
+
+    ``responder``: a string (the same reply every time), ``(messages, settings) -> str | list[str]``,
+    or a custom-LM object; default: a fixed ChatAdapter-style ``answer`` reply.
+    ``latency``: seconds every request waits before its answer. ``model``: the model name in
+    answers when the request names none. ``max_body_bytes`` and ``max_n`` bound requests.
+    """
+
+    def __init__(self, responder: str | Responder | None = None, *, latency: float = 0.0, model: str = "local-lm",
+                 host: str = "127.0.0.1", port: int = 0, max_body_bytes: int = 8 * 1024 * 1024, max_n: int = 128):
+        if latency < 0:
+            raise ValueError(f"latency must be >= 0, got {latency}")
+        self.responder = DEFAULT_REPLY if responder is None else responder
+        self._positional = callable(self.responder) and _takes_settings_positionally(self.responder)
+        self.latency = float(latency)
+        self.model = model
+        self.host = host
+        self.max_body_bytes = max_body_bytes
+        self.max_n = max_n
+        self._port = port
+        self._faults = FaultQueue()
+        self._lock = threading.Lock()
+        self._requests: list[dict[str, Any]] = []
+        self._connections: set[socket.socket] = set()
+        self._ids = itertools.count(1)
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "LocalLMServer":
+        """Bind and serve in a background thread; returns ``self``."""
+        if self._httpd is not None:
+            raise RuntimeError("LocalLMServer is already running")
+        self._stopping.clear()
+        httpd = _HTTPServer((self.host, self._port), LMRequestHandler)
+        httpd.owner = self  # type: ignore[attr-defined]
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"LocalLMServer:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake delayed requests, close open connections and the socket."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:  # wake keep-alive readers so their threads end now
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> "LocalLMServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("LocalLMServer is not running: call start() or use it in a with block")
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (no path)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-style base URL, ``http://127.0.0.1:PORT/v1``: pass it as ``api_base``."""
+        return f"{self.base_url}/v1"
+
+    # -- scripting -------------------------------------------------------------------------
+    def inject(self, *, status: int | None = None, delay: float = 0.0, drop: bool = False, times: int = 1,
+               retry_after: float | None = None, message: str | None = None) -> "LocalLMServer":
+        """Make the next ``times`` chat requests misbehave (queued after earlier injections).
+
+        ``status=429|500|503|...`` answers with that error (``retry_after`` adds the header);
+        ``delay=seconds`` waits before answering (alone: then answers normally);
+        ``drop=True`` closes the connection without a response.
+        """
+        self._faults.add(Fault(status=status, delay=float(delay), drop=drop, times=times,
+                               retry_after=retry_after, message=message))
+        return self
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    @property
+    def pending_faults(self) -> int:
+        return self._faults.pending()
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request received so far (a copy): ``method``, ``path``, ``headers`` (credential
+        values replaced by ``"<redacted>"``), ``auth`` (a credential header was sent),
+        ``body`` (parsed JSON, or ``None``), ``fault`` (the injected fault's label, or ``None``),
+        ``time``."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """The recorded requests to a chat-completions path."""
+        return [r for r in self.requests if r["path"].endswith("/chat/completions")]
+
+    def reset(self) -> None:
+        """Forget recorded requests and queued faults."""
+        with self._lock:
+            self._requests.clear()
+        self._faults.clear()
+
+    # -- used by the handler ---------------------------------------------------------------
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._requests.append(entry)
+
+    def _reply(self, messages: list[Any], settings: dict[str, Any], n: int) -> list[str]:
+        responder = self.responder
+        if isinstance(responder, str):
+            reply: Any = responder
+        elif self._positional:
+            reply = responder(messages, settings)
+        else:
+            reply = responder(messages, **settings)
+        texts = [reply] if isinstance(reply, str) else [str(t) for t in reply]
+        if not texts:
+            raise ValueError("the responder returned no completions")
+        return list(itertools.islice(itertools.cycle(texts), n)) if len(texts) < n else texts[:n]
+
+    def _completion(self, body: dict[str, Any], texts: list[str]) -> dict[str, Any]:
+        prompt = sum(count_tokens(str(m.get("content") or "")) for m in body["messages"] if isinstance(m, dict))
+        completion = sum(count_tokens(t) for t in texts)
+        return {
+            "id": f"chatcmpl-local-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or self.model,
+            "choices": [{"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                        for i, text in enumerate(texts)],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        }
+
+    def __repr__(self) -> str:
+        where = self.url if self.running else "stopped"
+        return f"LocalLMServer({where}, requests={len(self._requests)}, latency={self.latency})"
