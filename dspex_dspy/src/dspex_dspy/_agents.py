@@ -125,7 +125,9 @@ class MultiChainComparisonImpl(DspyImplementation):
               demos: Any = None) -> Any:
         if not isinstance(M, int) or isinstance(M, bool) or M < 1:
             raise InputError(f"M must be a positive integer (the number of completions to compare), got {M!r}")
-        module = dspy.MultiChainComparison(build_signature(spec, instructions), M=M, temperature=temperature)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # dspy's own MCC passes the deprecated prefix=
+            module = dspy.MultiChainComparison(build_signature(spec, instructions), M=M, temperature=temperature)
         if demos is not None:
             set_demos(module, demos)
         return module

@@ -16,6 +16,8 @@ from typing import Any, Mapping
 
 import dspy
 from dspex_core.config import settings
+from dspy.utils import exceptions as dspy_errors
+from dspy.utils.exceptions import DSPyError
 from dspex_core.errors import InputError
 
 from dspex_dspy import store
@@ -55,6 +57,20 @@ def resolve_lm(call_lm: Any, create_lm: Any) -> Any:
     if lm is None:
         raise InputError(_NO_LM)
     return to_dspy_lm(lm)
+
+
+def translate_error(exc: Any) -> Exception:
+    """dspy's errors as dspex's: parse failures keep the raw reply, LM failures their status."""
+    from dspex_core.errors import AdapterParseError, LMError
+
+    if isinstance(exc, dspy_errors.AdapterParseError):
+        fields = ", ".join(getattr(exc.signature, "output_fields", {}) or ())
+        return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
+                                 raw=str(exc.lm_response), details=exc)
+    if isinstance(exc, dspy_errors.LMError):
+        return LMError(f"the LM call failed: {type(exc).__name__}: {exc}", model=exc.model or "",
+                       status=exc.status)
+    return exc
 
 
 def check_options(module_type: str, options: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -145,13 +161,19 @@ class DspyImplementation:
 
     def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
-        with dspy.context(lm=lm, adapter=adapter):
-            return self.convert(self.call(module, kwargs))
+        try:
+            with dspy.context(lm=lm, adapter=adapter):
+                return self.convert(self.call(module, kwargs))
+        except DSPyError as exc:
+            raise translate_error(exc) from exc
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
-        with dspy.context(lm=lm, adapter=adapter):
-            return self.convert(await self.acall(module, kwargs))
+        try:
+            with dspy.context(lm=lm, adapter=adapter):
+                return self.convert(await self.acall(module, kwargs))
+        except DSPyError as exc:
+            raise translate_error(exc) from exc
 
     def call(self, module: Any, kwargs: dict[str, Any]) -> Any:
         return module(**kwargs)

@@ -151,10 +151,12 @@ class ColBERTv2Impl(DspyImplementation):
             raise InputError(f"colbert_v2 takes query= and k=, not {', '.join(map(repr, unknown))}")
         query, k = _check_query(inputs, self.module_type)
         try:
-            found = module(query, k=k if k is not None else 10, simplify=True)
+            found = module(query, k=k if k is not None else 10)
+            # dspy's GET path adds long_text, its POST path does not: read either
+            passages = [p.get("long_text", p.get("text")) for p in found]
         except Exception as exc:
             raise DspexError(f"the ColBERTv2 server at {module.url} failed: {type(exc).__name__}: {exc}") from exc
-        return Prediction(passages=list(found))
+        return Prediction(passages=passages)
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         import asyncio
