@@ -12,6 +12,7 @@ BACKEND = "native"
 @hookimpl
 def dspex_register_implementations(register: Callable[..., Any]) -> None:
     """Native implementations are registered here as they are built."""
+    from dspex_native.evaluate import EvaluateImpl
     from dspex_native.metrics import MetricsImpl
     from dspex_native.steps.signature_step import SignatureStepImpl
     from dspex_native.steps.template import TemplateImpl
@@ -21,3 +22,4 @@ def dspex_register_implementations(register: Callable[..., Any]) -> None:
     register("template", TemplateImpl(), backend=BACKEND, native=True, priority=100)
     register("validator", ValidatorImpl(), backend=BACKEND, native=True, priority=100)
     register("metrics", MetricsImpl(), backend=BACKEND, native=True, priority=100)
+    register("evaluate", EvaluateImpl(), backend=BACKEND, native=True, priority=100)
