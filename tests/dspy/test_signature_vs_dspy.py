@@ -14,6 +14,10 @@ with a clear error, see tests/core/test_signature.py):
   side in ``def f(...)`` and so accepts, and silently drops or ignores, them;
 * a bare ``None`` annotation (``a: None``), which dspy turns into ``str``;
 * names starting with ``model_`` (pydantic's namespace: some are errors, some warnings).
+
+Names dspy fails on and dspex rejects too, as reserved: the attributes of a signature
+(``instructions``, ``signature``, ``fields``, ``input_fields``, ``output_fields``), and names
+starting with ``_``.
 """
 
 from __future__ import annotations

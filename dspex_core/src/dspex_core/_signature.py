@@ -28,6 +28,9 @@ from dspex_core._types import TypeParseError, parse_type_with, type_name
 from dspex_core.errors import SignatureError
 
 _isidentifier = str.isidentifier
+
+#: Field names that would shadow a signature's own attributes (here and in DSPy).
+RESERVED_NAMES = frozenset({"instructions", "signature", "fields", "input_fields", "output_fields"})
 _iskeyword = keyword.iskeyword
 
 
@@ -212,6 +215,9 @@ class Signature:
                     annotation = parse_type_with(annotation, None)
                 except TypeParseError as exc:
                     raise SignatureError(f"{cls.__name__}.{name}: {exc}", rule="type") from None
+            if name in RESERVED_NAMES:
+                raise SignatureError(f"{cls.__name__}.{name}: {name!r} is the name of a Signature attribute and "
+                                     f"cannot be a field name", rule="reserved")
             field = Field(name, spec.kind, annotation, spec.desc, spec.prefix, True, spec.extra)
             (inputs if spec.kind == "input" else outputs)[name] = field
             delattr(cls, name)
@@ -382,6 +388,10 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
                                  rule="identifier")
         if not name.isascii():
             name = _nfkc(name)  # Python's own rule for identifiers, which DSPy's parser inherits
+        if name in RESERVED_NAMES:
+            raise SignatureError(f"{name!r} is the name of a Signature attribute and cannot be a field name "
+                                 f"(DSPy fails on it too); reserved: {', '.join(sorted(RESERVED_NAMES))}",
+                                 spec=spec, position=pos, rule="reserved")
         if name in fields:
             raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec, position=pos,
                                  rule="distinct-names")
