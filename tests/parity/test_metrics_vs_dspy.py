@@ -68,3 +68,66 @@ def test_passage_match_on_sentences():
     passages = ["The Eiffel Tower is in Paris.", "Le Café de Flore, à Paris"]
     for answer in (["Eiffel Tower"], ["cafe de flore"], ["Café de Flore"], ["Tower is"], ["London"]):
         assert nm.passage_match(passages, answer) == dm._passage_match(passages, answer)
+
+
+# -- evaluation ------------------------------------------------------------------------------
+_rows = st.lists(st.tuples(st.one_of(st.booleans(), st.floats(0, 1), st.integers(0, 3)), st.booleans()),
+                 min_size=1, max_size=12)
+
+
+def _native_evaluate(rows, failure_score, max_errors):
+    import dspex_core as dspex
+
+    dev = [Example(i=i).with_inputs("i") for i in range(len(rows))]
+
+    def program(i):
+        if rows[i][1]:
+            raise RuntimeError(f"fail {i}")
+        return Prediction(score=rows[i][0])
+
+    ev = dspex.create("evaluate", implementation="native", devset=dev, metric=lambda e, p: p.score,
+                      failure_score=failure_score, max_errors=max_errors, num_threads=2, display_progress=False)
+    return ev(program=program)
+
+
+def _dspy_evaluate(rows, failure_score, max_errors):
+    dev = [dspy.Example(i=i).with_inputs("i") for i in range(len(rows))]
+
+    def program(i):
+        if rows[i][1]:
+            raise RuntimeError(f"fail {i}")
+        return dspy.Prediction(score=rows[i][0])
+
+    ev = dspy.Evaluate(devset=dev, metric=lambda e, p: p.score, failure_score=failure_score,
+                       max_errors=max_errors, num_threads=2, display_progress=False)
+    return ev(program)
+
+
+@given(_rows, st.sampled_from([0.0, 0.5, 1]), st.sampled_from([1, 3, 100]))
+def test_evaluate_score_equals_dspy(rows, failure_score, max_errors):
+    from dspex_native.evaluate import EvaluationError
+
+    try:
+        theirs = _dspy_evaluate(rows, failure_score, max_errors)
+    except Exception as exc:  # dspy's ParallelExecutor cancels with a bare Exception
+        assert "cancelled" in str(exc)
+        with pytest.raises(EvaluationError):
+            _native_evaluate(rows, failure_score, max_errors)
+        return
+    native = _native_evaluate(rows, failure_score, max_errors)
+    assert native.score == theirs.score and type(native.score) is type(theirs.score)
+    assert [r[2] for r in native.results] == [r[2] for r in theirs.results]
+    assert [dict(r[1].items()) for r in native.results] == [dict(r[1].items()) for r in theirs.results]
+
+
+def test_evaluate_with_answer_exact_match_equals_dspy():
+    import dspex_core as dspex
+
+    pairs = [("Paris", "paris!"), ("the Eiffel Tower", "Eiffel tower"), ("Rome", "Milan"), ("42", "42.0")]
+    native_dev = [Example(q=str(i), answer=a).with_inputs("q") for i, (a, _) in enumerate(pairs)]
+    dspy_dev = [dspy.Example(q=str(i), answer=a).with_inputs("q") for i, (a, _) in enumerate(pairs)]
+    native = dspex.create("evaluate", implementation="native", devset=native_dev, metric=nm.answer_exact_match,
+                          display_progress=False)(program=lambda q: Prediction(answer=pairs[int(q)][1]))
+    theirs = dspy.Evaluate(devset=dspy_dev, metric=dm.answer_exact_match, display_progress=False)(
+        lambda q: dspy.Prediction(answer=pairs[int(q)][1]))
+    assert native.score == theirs.score == 50.0
