@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+
+# dspy refreshes model metadata from the web on first use; tests run offline.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import pytest
 
