@@ -1,0 +1,117 @@
+"""Native predict modules in DSPy's saved-state format, both ways.
+
+``save`` writes what ``dspy.Predict(...).save("x.json")`` (or ``dspy.ChainOfThought``'s, under
+``"predict"``) writes, so plain DSPy can ``load`` it; ``load_state`` rebuilds a native module
+from such a file's dict: demos, instructions and each field's prefix and description, applied
+in DSPy's field order, so prompts stay byte-identical to DSPy's after loading.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Mapping
+
+from dspex_core._signature import Field, Signature, infer_prefix
+from dspex_core.errors import InputError
+
+DSPY_VERSION = "3.4.1"
+
+
+def _fields_state(signature: Signature) -> list[dict[str, Any]]:
+    out = []
+    for name, field in signature.fields.items():
+        out.append({
+            "prefix": field.prefix if field.prefix is not None else infer_prefix(name) + ":",
+            "description": field.desc if field.desc is not None else f"${{{name}}}",
+        })
+    return out
+
+
+def _predict_state(state: Any) -> dict[str, Any]:
+    from dspex_native.adapters._values import jsonable
+
+    return {
+        "traces": [],
+        "train": [],
+        "demos": [{k: jsonable(v) for k, v in demo.items()} for demo in state.demos],
+        "signature": {"instructions": state.signature.instructions, "fields": _fields_state(state.signature)},
+        "lm": None,
+    }
+
+
+def dump_state(state: Any) -> dict[str, Any]:
+    """``dspy.Predict.dump_state()`` (or ``dspy.ChainOfThought``'s ``{"predict": ...}``)."""
+    body = _predict_state(state)
+    return {"predict": body} if state.module_type == "chain_of_thought" else body
+
+
+def save(state: Any, path: Any) -> None:
+    """Write DSPy's JSON state file (``module.save("x.json")``), loadable by plain DSPy."""
+    import json
+    from pathlib import Path
+
+    target = Path(path)
+    if target.suffix != ".json":
+        raise InputError(f"native modules save DSPy's JSON state; the path must end with .json, got {str(path)!r}")
+    data = dump_state(state)
+    data["metadata"] = {"dependency_versions": {
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}", "dspy": DSPY_VERSION, "cloudpickle": "3.1",
+    }}
+    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def describe(state: Any) -> dict[str, Any]:
+    """What the module is: signature, instructions, demos, config, adapter."""
+    return {
+        "backend": "native",
+        "module_type": state.module_type,
+        "signature": state.signature.signature,
+        "instructions": state.signature.instructions,
+        "inputs": list(state.signature.input_fields),
+        "outputs": list(state.signature.output_fields),
+        "demos": [dict(d) for d in state.demos],
+        "config": dict(state.config),
+        "adapter": state.adapter,
+        "lm": repr(state.lm) if state.lm is not None else None,
+    }
+
+
+def load_state(module_type: str, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> Any:
+    """A native module of ``module_type`` for ``spec``, with DSPy's saved state applied.
+
+    ``state_dict`` is the dict DSPy saved for this module: a ``Predict``'s state, or a
+    ``ChainOfThought``'s ``{"predict": {...}}``. ``options`` are create options (``lm``,
+    ``adapter``, LM settings); saved demos replace any ``demos`` option.
+    """
+    from dspex_native.chain_of_thought import chain_of_thought
+    from dspex_native.predict import build_state, predict
+
+    if not isinstance(state_dict, Mapping):
+        raise InputError("load_state needs the dict DSPy saved for the module")
+    if "predict" in state_dict and "signature" not in state_dict:
+        state_dict = state_dict["predict"]
+    if "signature" not in state_dict:
+        raise InputError("the saved state has no 'signature'; is it a dspy.Predict / ChainOfThought state?")
+    impl = chain_of_thought if module_type == "chain_of_thought" else predict
+    base = impl.create(spec, **{k: v for k, v in options.items() if k != "demos"})
+    signature = apply_signature_state(base.signature, state_dict["signature"])
+    demos = state_dict.get("demos") or []
+    module_opts = {"lm": base.lm, "adapter": base.adapter, "demos": demos}
+    return build_state(module_type, signature, module_opts, dict(base.config))
+
+
+def apply_signature_state(signature: Signature, saved: Mapping[str, Any]) -> Signature:
+    """DSPy's ``Signature.load_state``: instructions, then prefix/description per field, in order."""
+    fields = list(signature.fields.values())
+    saved_fields = list(saved.get("fields") or [])
+    updated: list[Field] = []
+    for index, field in enumerate(fields):
+        if index < len(saved_fields):
+            item = saved_fields[index]
+            field = Field(field.name, field.kind, field.annotation, item.get("description", field.desc),
+                          item.get("prefix", field.prefix), field.type_given, field.extra)
+        updated.append(field)
+    inputs = {f.name: f for f in updated if f.kind == "input"}
+    outputs = {f.name: f for f in updated if f.kind == "output"}
+    instructions = saved.get("instructions", signature.instructions)
+    return Signature._make(inputs, outputs, instructions)

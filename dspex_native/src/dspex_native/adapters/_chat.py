@@ -1,0 +1,230 @@
+"""DSPy 3.4's ChatAdapter, precompiled per signature.
+
+Everything that depends only on the signature (the system message, the reply reminder, the
+field tables used when parsing) is built once in :class:`ChatFormat`'s constructor and
+cached per signature by :func:`chat_format`; demos are rendered once per module by
+:meth:`ChatFormat.demo_messages`. A call then only renders the user message, and parsing
+walks the reply's lines once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from dspex_core.errors import AdapterParseError
+
+from dspex_native.adapters._coerce import parse_value
+from dspex_native.adapters._types import allows_none, annotation_name, check_supported, type_note
+from dspex_native.adapters._values import format_value
+
+_HEADER = re.compile(r"\[\[ ## (\w+) ## \]\]")
+_INCOMPLETE_PREFIX = "This is an example of the task, though some input or output fields are not supplied."
+_MISSING_INCOMPLETE = "Not supplied for this particular example. "
+_MISSING_COMPLETE = "Not supplied for this conversation history message. "
+_CONSTRAINTS = {
+    "gt": "greater than: ", "ge": "greater than or equal to: ", "lt": "less than: ", "le": "less than or equal to: ",
+    "min_length": "minimum length: ", "max_length": "maximum length: ",
+    "multiple_of": "a multiple of the given number: ", "allow_inf_nan": "allow 'inf', '-inf', 'nan' values: ",
+}
+
+
+def _description_block(fields: Mapping[str, Any]) -> str:
+    lines = []
+    for index, (name, field) in enumerate(fields.items(), 1):
+        desc = field.desc if field.desc is not None else f"${{{name}}}"
+        if desc == f"${{{name}}}":
+            desc = ""
+        lines.append(f"{index}. `{name}` ({annotation_name(field.annotation)}): {desc}")
+    return "\n".join(lines).strip()
+
+
+def _cleandoc(doc: str) -> str:
+    """``inspect.cleandoc`` (without importing :mod:`inspect`)."""
+    lines = doc.expandtabs().split("\n")
+    margin = None
+    for line in lines[1:]:
+        content = len(line.lstrip())
+        if content:
+            indent = len(line) - content
+            margin = indent if margin is None else min(margin, indent)
+    if lines:
+        lines[0] = lines[0].lstrip()
+    if margin is not None:
+        lines[1:] = [line[margin:] for line in lines[1:]]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+class ChatFormat:
+    """The ChatAdapter's prompt parts and parser for one signature."""
+
+    adapter_name = "ChatAdapter"
+
+    def __init__(self, signature: Any):
+        self.signature = signature
+        for kind, fields in (("input", signature.input_fields), ("output", signature.output_fields)):
+            for name, field in fields.items():
+                check_supported(field.annotation, f"{kind} field {name!r}")
+                unsupported = [k for k in field.extra if k in _CONSTRAINTS or k in ("default", "default_factory")]
+                if unsupported:
+                    from dspex_core.errors import CapabilityError
+
+                    raise CapabilityError(f"native adapters do not support field options {unsupported} "
+                                          f"(field {name!r}); use implementation='dspy'")
+        self.inputs = tuple((n, f.annotation) for n, f in signature.input_fields.items())
+        self.outputs = tuple((n, f.annotation) for n, f in signature.output_fields.items())
+        self.output_types = dict(self.outputs)
+        self.input_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.inputs)
+        self.nullable = frozenset(n for n, a in self.outputs if allows_none(a))
+        self.all_fields = tuple(signature.input_fields) + tuple(signature.output_fields)
+        self.system = self._system_message()
+        self.requirements = self._output_requirements()
+
+    # -- the system message -------------------------------------------------------------------
+    def _system_message(self) -> str:
+        sig = self.signature
+        description = (f"Your input fields are:\n{_description_block(sig.input_fields)}\n"
+                       f"Your output fields are:\n{_description_block(sig.output_fields)}")
+        return f"{description}\n{self._structure()}\n{self._task()}"
+
+    def _structure_block(self, fields: tuple, is_input: bool) -> str:
+        return "\n\n".join(f"[[ ## {n} ## ]]\n{type_note(n, a, is_input)}" for n, a in fields).strip()
+
+    def _structure(self) -> str:
+        parts = [
+            "All interactions will be structured in the following way, with the appropriate values filled in.",
+            self._structure_block(self.inputs, True),
+            self._structure_block(self.outputs, False),
+            "[[ ## completed ## ]]\n",
+        ]
+        return "\n\n".join(parts).strip()
+
+    def _task(self) -> str:
+        import textwrap
+
+        # DSPy's signature class reads its instructions through inspect.cleandoc.
+        instructions = textwrap.dedent(_cleandoc(self.signature.instructions))
+        objective = ("\n" + " " * 8).join([""] + instructions.splitlines())
+        return f"In adhering to this structure, your objective is: {objective}"
+
+    def _output_requirements(self) -> str:
+        def type_info(annotation: Any) -> str:
+            return "" if annotation is str else f" (must be formatted as a valid Python {annotation_name(annotation)})"
+
+        return ("Respond with the corresponding output fields, starting with the field "
+                + ", then ".join(f"`[[ ## {n} ## ]]`{type_info(a)}" for n, a in self.outputs)
+                + ", and then ending with the marker for `[[ ## completed ## ]]`.")
+
+    # -- demos and the user message -----------------------------------------------------------
+    def demo_messages(self, demos: Any) -> list[dict[str, str]]:
+        """DSPy's ``format_demos``: incomplete demos first (with a preamble), then complete ones."""
+        complete, incomplete = [], []
+        input_names = [n for n, _ in self.inputs]
+        output_names = [n for n, _ in self.outputs]
+        for demo in demos or ():
+            if all(k in demo and demo[k] is not None for k in self.all_fields):
+                complete.append(demo)
+            elif any(k in demo for k in input_names) and any(k in demo for k in output_names):
+                incomplete.append(demo)
+        messages = []
+        for demo in incomplete:
+            messages.append({"role": "user", "content": self.user_content(demo, prefix=_INCOMPLETE_PREFIX)})
+            messages.append({"role": "assistant", "content": self.assistant_content(demo, _MISSING_INCOMPLETE)})
+        for demo in complete:
+            messages.append({"role": "user", "content": self.user_content(demo)})
+            messages.append({"role": "assistant", "content": self.assistant_content(demo, _MISSING_COMPLETE)})
+        return messages
+
+    def user_content(self, values: Any, prefix: str = "") -> str:
+        parts = [prefix]
+        for name, header, annotation in self.input_headers:
+            if name in values:
+                parts.append(header + format_value(values.get(name), annotation))
+        parts.append("")
+        return "\n\n".join(parts).strip()
+
+    def user_message(self, inputs: Mapping[str, Any]) -> str:
+        """The current request: the inputs, then the reminder of the reply format (the hot path)."""
+        parts = []
+        for name, header, annotation in self.input_headers:
+            if name in inputs:
+                value = inputs[name]
+                parts.append(header + (value if type(value) is str else format_value(value, annotation)))
+        parts.append(self.requirements)
+        return "\n\n".join(parts)
+
+    def assistant_content(self, values: Any, missing: str | None = None) -> str:
+        body = "\n\n".join(
+            f"[[ ## {n} ## ]]\n{format_value(values.get(n, missing), a)}"
+            for n, a in self.outputs
+        ).strip()
+        return body + "\n\n[[ ## completed ## ]]\n"
+
+    # -- parsing ------------------------------------------------------------------------------------
+    def parse(self, completion: str) -> dict[str, Any]:
+        """DSPy's ``ChatAdapter.parse``: sections by ``[[ ## name ## ]]`` markers, first one wins."""
+        types = self.output_types
+        sections: list[tuple[Any, list[str]]] = [(None, [])]
+        current = sections[0][1]
+        for line in completion.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("[[ ## "):
+                match = _HEADER.match(stripped)
+                if match:
+                    rest = line[match.end():].strip()
+                    current = [rest] if rest else []
+                    sections.append((match.group(1), current))
+                    continue
+            current.append(line)
+        fields: dict[str, Any] = {}
+        for name, lines in sections:
+            if name in types and name not in fields:
+                text = "\n".join(lines).strip()
+                annotation = types[name]
+                if annotation is str:
+                    fields[name] = text
+                    continue
+                try:
+                    fields[name] = parse_value(text, annotation)
+                except ValueError as exc:
+                    raise self.error(completion, f"Failed to parse field {name} with value {text} from the LM "
+                                                 f"response. Error message: {exc}") from None
+        return self.complete(fields, completion)
+
+    def complete(self, fields: dict[str, Any], completion: str) -> dict[str, Any]:
+        """DSPy's ``apply_output_field_defaults`` then the all-fields check (signature order)."""
+        completed = {}
+        for name, _ in self.outputs:
+            if name in fields:
+                completed[name] = fields[name]
+            elif name in self.nullable:
+                completed[name] = None
+        if len(completed) != len(self.outputs):
+            raise self.error(completion, parsed=completed)
+        return completed
+
+    def error(self, completion: str, message: str | None = None, parsed: dict | None = None) -> AdapterParseError:
+        text = f"{message}\n\n" if message else ""
+        text += (f"Adapter {self.adapter_name} failed to parse the LM response. \n\n"
+                 f"Expected to find output fields in the LM response: [{', '.join(n for n, _ in self.outputs)}] \n\n")
+        if parsed is not None:
+            text += f"Actual output fields parsed from the LM response: [{', '.join(parsed)}] \n\n"
+        return AdapterParseError(text.rstrip(), raw=completion,
+                                 details={"adapter": self.adapter_name, "parsed": parsed})
+
+
+_CACHE: dict[Any, ChatFormat] = {}
+
+
+def chat_format(signature: Any) -> ChatFormat:
+    """The (cached) :class:`ChatFormat` of a signature."""
+    fmt = _CACHE.get(signature)
+    if fmt is None:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        fmt = _CACHE[signature] = ChatFormat(signature)
+    return fmt

@@ -1,0 +1,308 @@
+"""Turning reply text into typed values, as DSPy's ``parse_value`` does.
+
+DSPy reads a field's text with ``json_repair.loads`` (falling back to ``ast.literal_eval``,
+then to the text itself) and validates the result with pydantic in lax mode. We follow the
+same three steps with the standard library: ``json.loads`` for valid JSON, ``ast.literal_eval``
+for Python-literal containers (which json_repair reads the same way), and a small validator
+with pydantic's lax rules for the supported types (``"42.0"`` is an int, ``"yes"`` is a bool,
+``True`` is ``1``, a string is never an int list, ...). Anything that fails raises
+``ValueError``, which the adapters turn into :class:`~dspex_core.AdapterParseError`.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+_NoneType = type(None)
+_UNION_ORIGINS = (typing.Union, types.UnionType)
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_INF = float("inf")
+
+
+def loads_lenient(text: str) -> Any:
+    """``json_repair.loads`` for the inputs it treats predictably: JSON, and Python-literal
+    containers; ``""`` (json_repair's "nothing found") otherwise."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{", "("):
+        import ast
+
+        try:
+            value = ast.literal_eval(stripped)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = None
+        if isinstance(value, (list, tuple, dict, set, frozenset)):
+            return _listify(value)
+        if stripped[0] == "[" and stripped[-1] == "]":
+            return _bare_list(stripped[1:-1], json)
+        return _close_truncated(stripped, json)
+    return ""
+
+
+def _close_truncated(text: str, json: Any) -> Any:
+    """json_repair's completion of truncated JSON (``[1, 2`` -> ``[1, 2]``), or ``""``."""
+    stack = []
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}":
+            if not stack or stack.pop() != char:
+                return ""
+    if not stack:
+        return ""
+    body = text + ('"' if in_string else "")
+    if not in_string:
+        body = body.rstrip().rstrip(",")
+    try:
+        value = json.loads(body + "".join(reversed(stack)))
+    except ValueError:
+        return ""
+    return value if isinstance(value, (list, dict)) else ""
+
+
+_PY_WORDS = {"None": None, "True": True, "False": False}
+
+
+def _bare_list(body: str, json: Any) -> Any:
+    """json_repair's reading of ``[apple, banana split, 3]``: unquoted items are strings."""
+    if any(c in body for c in "[]{}()\"'"):
+        return ""
+    items = []
+    for piece in body.split(","):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if piece in _PY_WORDS:
+            items.append(_PY_WORDS[piece])
+            continue
+        try:
+            items.append(json.loads(piece))
+        except ValueError:
+            items.append(piece)
+    return items
+
+
+def embedded_object(text: str) -> Any:
+    """The JSON object json_repair finds after leading prose or a code fence, or ``None``."""
+    import json
+
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder(strict=False).raw_decode(text, start)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _listify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _listify(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_listify(v) for v in value]
+    return value
+
+
+def parse_value(value: Any, annotation: Any) -> Any:
+    """DSPy's ``parse_value``: ``value`` is the field's text (or a JSON value in the JSON adapter)."""
+    if annotation is str:
+        return str(value)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        allowed = typing.get_args(annotation)
+        if value in allowed:
+            return value
+        if isinstance(value, str):
+            v = value.strip()
+            if v.startswith(("Literal[", "str[")) and v.endswith("]"):
+                v = v[v.find("[") + 1:-1]
+            if len(v) > 1 and v[0] == v[-1] and v[0] in "\"'":
+                v = v[1:-1]
+            if v in allowed:
+                return v
+            value = v
+    if not isinstance(value, str):
+        return validate(annotation, value)
+    if origin in _UNION_ORIGINS:
+        args = typing.get_args(annotation)
+        if _NoneType in args and str in args:
+            return validate(annotation, value)
+    candidate = loads_lenient(value)
+    if candidate == "" and value != "":
+        import ast
+
+        try:
+            candidate = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            candidate = value
+    return validate(annotation, candidate)
+
+
+# ---------------------------------------------------------------------------------------
+# pydantic's lax validation, for the supported annotations.
+# ---------------------------------------------------------------------------------------
+
+def validate(annotation: Any, value: Any) -> Any:
+    """Validate and convert ``value`` as ``pydantic.TypeAdapter(annotation).validate_python`` would."""
+    if annotation is Any:
+        return value
+    if annotation is str:
+        if isinstance(value, str):
+            return str(value)
+        raise ValueError(f"Input should be a valid string, got {value!r}")
+    if annotation is int:
+        return _to_int(value)
+    if annotation is float:
+        return _to_float(value)
+    if annotation is bool:
+        return _to_bool(value)
+    if annotation is _NoneType or annotation is None:
+        if value is None:
+            return None
+        raise ValueError(f"Input should be None, got {value!r}")
+    if annotation is list:
+        return _to_list(value, Any)
+    if annotation is dict:
+        return _to_dict(value, Any, Any)
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is list:
+        return _to_list(value, args[0])
+    if origin is dict:
+        return _to_dict(value, args[0], args[1])
+    if origin is typing.Literal:
+        return _to_literal(value, args)
+    if origin in _UNION_ORIGINS:
+        for member in args:
+            if _exact(member, value):
+                return validate(member, value)
+        errors = []
+        for member in args:
+            try:
+                return validate(member, value)
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError("; ".join(errors))
+    raise ValueError(f"unsupported type {annotation!r}")
+
+
+def _exact(annotation: Any, value: Any) -> bool:
+    """pydantic's smart-mode first pass: does ``value`` already have exactly this type?"""
+    if annotation is Any:
+        return True
+    if annotation in (str, int, float, bool):
+        return type(value) is annotation
+    if annotation is _NoneType or annotation is None:
+        return value is None
+    if annotation is list or annotation is dict:
+        return type(value) is annotation
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is list:
+        return type(value) is list and all(_exact(args[0], v) for v in value)
+    if origin is dict:
+        return type(value) is dict and all(_exact(args[0], k) and _exact(args[1], v) for k, v in value.items())
+    if origin is typing.Literal:
+        return any(type(value) is type(a) and value == a for a in args)
+    if origin in _UNION_ORIGINS:
+        return any(_exact(a, value) for a in args)
+    return False
+
+
+def _to_int(value: Any) -> int:
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is bool:
+        return int(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ValueError(f"Input should be a valid integer, got a number with a fractional part: {value!r}")
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text and "__" not in text:
+            body = text[1:] if text[0] in "+-" else text
+            head, dot, tail = body.partition(".")
+            if head and head.replace("_", "").isdigit() and not head.startswith("_") and not head.endswith("_") \
+                    and (not dot or (tail == "" or set(tail) == {"0"})):
+                number = int(head.replace("_", ""))
+                return -number if text[0] == "-" else number
+        raise ValueError(f"Input should be a valid integer, unable to parse string as an integer: {value!r}")
+    raise ValueError(f"Input should be a valid integer, got {value!r}")
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):  # includes bool, as pydantic's lax mode does
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text:
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        raise ValueError(f"Input should be a valid number, unable to parse string as a number: {value!r}")
+    raise ValueError(f"Input should be a valid number, got {value!r}")
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if value == 1:
+            return True
+        if value == 0:
+            return False
+    elif isinstance(value, str):
+        lowered = value.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    raise ValueError(f"Input should be a valid boolean, got {value!r}")
+
+
+def _to_list(value: Any, item: Any) -> list:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [validate(item, v) for v in value]
+    raise ValueError(f"Input should be a valid list, got {value!r}")
+
+
+def _to_dict(value: Any, key: Any, item: Any) -> dict:
+    if isinstance(value, dict):
+        return {validate(key, k): validate(item, v) for k, v in value.items()}
+    raise ValueError(f"Input should be a valid dictionary, got {value!r}")
+
+
+def _to_literal(value: Any, allowed: tuple) -> Any:
+    for option in allowed:
+        if isinstance(option, str):
+            if isinstance(value, str) and value == option:
+                return option
+        elif not isinstance(value, str) and isinstance(value, (int, float)) and value == option:
+            return option
+    raise ValueError(f"Input should be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")

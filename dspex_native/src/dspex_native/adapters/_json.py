@@ -1,0 +1,143 @@
+"""DSPy 3.4's JSONAdapter: the ChatAdapter's fallback after an unparseable reply, or chosen
+with ``adapter="json"``.
+
+The system message and user message differ from the chat format only in the structure block
+(outputs as a JSON object) and the reminder; demos' replies are JSON objects; a reply is read
+as the first JSON object in it. ``response_format`` is added to the request exactly when DSPy
+would add it for the same model (see :func:`response_format`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_native.adapters._chat import ChatFormat
+from dspex_native.adapters._coerce import embedded_object, loads_lenient, parse_value
+from dspex_native.adapters._types import annotation_name, json_schema, type_note
+from dspex_native.adapters._values import dumps, jsonable
+
+
+class JSONFormat(ChatFormat):
+    """The JSONAdapter's prompt parts and parser for one signature."""
+
+    adapter_name = "JSONAdapter"
+
+    def _structure(self) -> str:
+        outputs = {n: type_note(n, a, False) for n, a in self.outputs}
+        parts = [
+            "All interactions will be structured in the following way, with the appropriate values filled in.",
+            "Inputs will have the following structure:",
+            self._structure_block(self.inputs, True),
+            "Outputs will be a JSON object with the following fields.",
+            dumps(outputs, indent=2),
+        ]
+        return "\n\n".join(parts).strip()
+
+    def _output_requirements(self) -> str:
+        def type_info(annotation: Any) -> str:
+            return "" if annotation is str else f" (must be formatted as a valid Python {annotation_name(annotation)})"
+
+        return ("Respond with a JSON object in the following order of fields: "
+                + ", then ".join(f"`{n}`{type_info(a)}" for n, a in self.outputs) + ".")
+
+    def assistant_content(self, values: Any, missing: str | None = None) -> str:
+        return dumps(jsonable({n: values.get(n, missing) for n, _ in self.outputs}), indent=2)
+
+    def parse(self, completion: str) -> dict[str, Any]:
+        fields = loads_lenient(completion)
+        if not isinstance(fields, dict):
+            fields = embedded_object(completion)
+        if not isinstance(fields, dict):
+            block = _first_braced(completion)
+            if block is not None:
+                completion = block
+                fields = loads_lenient(block)
+        if not isinstance(fields, dict):
+            raise self.error(completion, "LM response cannot be serialized to a JSON object.")
+        types = self.output_types
+        fields = {k: v for k, v in fields.items() if k in types}
+        for name, value in fields.items():
+            try:
+                fields[name] = parse_value(value, types[name])
+            except ValueError as exc:
+                raise self.error(completion, f"Failed to parse field {name}: {exc}", parsed=fields) from None
+        return self.complete(fields, completion)
+
+
+def _first_braced(text: str) -> str | None:
+    """The first balanced ``{...}`` block (DSPy's recursive regex ``\\{(?:[^{}]|(?R))*\\}``)."""
+    start = text.find("{")
+    while start >= 0:
+        depth = 0
+        for index in range(start, len(text)):
+            char = text[index]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start:index + 1]
+        start = text.find("{", start + 1)
+    return None
+
+
+def structured_output_schema(fmt: ChatFormat) -> dict[str, Any]:
+    """The OpenAI structured-outputs schema DSPy builds from the output fields (pydantic model
+    ``DSPyProgramOutputs`` with every property required and no extra properties)."""
+    properties = {}
+    for name, annotation in fmt.outputs:
+        schema = dict(json_schema(annotation))
+        schema["title"] = name.replace("_", " ").title()
+        properties[name] = _enforce(schema)
+    return {
+        "additionalProperties": False,
+        "properties": properties,
+        "required": list(properties),
+        "title": "DSPyProgramOutputs",
+        "type": "object",
+    }
+
+
+def _enforce(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        schema["items"] = _enforce(dict(schema["items"]))
+    return schema
+
+
+_JSON_MODE = {"type": "json_object"}
+
+
+def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
+    """What DSPy's ``JSONAdapter._prepare_response_format`` adds for this LM, or ``None``.
+
+    A custom LM object has what DSPy's wrapper gives it: the capability hints it declares
+    itself (``supported_params``, ``supports_response_schema``), none by default, so nothing
+    is added. An :class:`~dspex_core.LM` description of an OpenAI chat model supports
+    structured outputs; other providers get JSON mode when they are known to accept it.
+    """
+    from dspex_core._lm import LM
+
+    if isinstance(lm, LM):
+        params, schema_ok = _known_capabilities(lm)
+    else:
+        params = set(getattr(lm, "supported_params", ()) or ())
+        schema_ok = bool(getattr(lm, "supports_response_schema", False))
+    if "response_format" not in params:
+        return None
+    open_mapping = any(a is dict or getattr(a, "__origin__", None) is dict for _, a in fmt.outputs)
+    if open_mapping or not schema_ok:
+        return dict(_JSON_MODE)
+    return {"type": "json_schema",
+            "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": structured_output_schema(fmt)}}
+
+
+_OPENAI_SCHEMA_MODELS = ("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")
+
+
+def _known_capabilities(lm: Any) -> tuple[set[str], bool]:
+    provider, name = lm.provider, lm.model_name
+    if provider == "openai":
+        return {"response_format"}, name.startswith(_OPENAI_SCHEMA_MODELS) and name != "o1-mini"
+    if provider in ("ollama_chat", "ollama", "groq", "deepseek", "together_ai", "fireworks_ai", "mistral"):
+        return {"response_format"}, False
+    return set(), False

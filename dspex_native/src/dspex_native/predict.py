@@ -1,0 +1,326 @@
+"""The native ``predict`` module type: DSPy's ``Predict`` with DSPy-identical prompts.
+
+``create`` resolves the signature, checks the options and precomputes the prompt parts (the
+system message and the demos' messages, per adapter); ``execute`` renders the user message,
+calls the LM, parses the reply and, when a chat reply cannot be parsed, retries once in
+DSPy's JSON format, as ``dspy.ChatAdapter`` does. The LM settings sent are exactly those
+DSPy's ``Predict`` would send for the same module configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dspex_core._example import Prediction
+from dspex_core._lm import LM, is_custom_lm
+from dspex_core._signature import Signature
+from dspex_core.errors import AdapterParseError, InputError
+
+from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
+
+#: LM settings accepted as create options (stored as the module's config, as DSPy's ``**config``).
+LM_SETTINGS = frozenset({
+    "temperature", "max_tokens", "max_completion_tokens", "n", "rollout_id", "top_p", "stop", "seed",
+    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "response_format",
+    "reasoning_effort", "user", "timeout", "num_retries", "cache",
+})
+CREATE_OPTIONS = frozenset({"lm", "demos", "instructions", "adapter", "config"})
+EXECUTE_OPTIONS = frozenset({"lm", "config", "demos"})
+_NOT_SENT = ("tools", "tool_choice", "parallel_tool_calls")  # dropped by DSPy's ChatAdapter without native tools
+_CONFIGURE_HINT = ("configure an LM: dspex.configure(lm=dspex.LM('openai/gpt-4o-mini')), pass lm= to create(), "
+                   "or pass lm= to this call")
+
+
+class PredictState:
+    """A native predict module: its signature, demos, config and precomputed prompt parts."""
+
+    __slots__ = ("module_type", "signature", "demos", "config", "lm", "adapter", "format", "demo_messages",
+                 "_json_demo_messages")
+
+    def __init__(self, module_type: str, signature: Signature, demos: list, config: dict, lm: Any, adapter: str):
+        self.module_type = module_type
+        self.signature = signature
+        self.demos = demos
+        self.config = config
+        self.lm = lm
+        self.adapter = adapter
+        self.format = get_format(signature, adapter)
+        self.demo_messages = tuple(self.format.demo_messages(demos))
+        self._json_demo_messages: tuple | None = None
+
+    def json_demo_messages(self) -> tuple:
+        """The demos in JSON format (built on the first fallback only)."""
+        if self._json_demo_messages is None:
+            self._json_demo_messages = tuple(json_format(self.signature).demo_messages(self.demos))
+        return self._json_demo_messages
+
+    def __repr__(self) -> str:
+        return (f"PredictState({self.module_type}, {self.signature.signature!r}, demos={len(self.demos)}, "
+                f"adapter={self.adapter!r}, config={self.config!r})")
+
+
+# -- create -------------------------------------------------------------------------------------
+
+def _demo_list(demos: Any, where: str) -> list:
+    if demos is None:
+        return []
+    if isinstance(demos, (str, bytes)) or not hasattr(demos, "__iter__"):
+        raise InputError(f"{where}: demos must be a list of dspex.Example or dicts, got {type(demos).__name__}")
+    out = []
+    for index, demo in enumerate(demos):
+        if isinstance(demo, Mapping):
+            out.append(dict(demo))
+        elif hasattr(demo, "toDict"):
+            out.append(demo.toDict())
+        else:
+            raise InputError(f"{where}: demo {index} must be a dspex.Example or a dict, got {type(demo).__name__}")
+    return out
+
+
+def _check_lm(lm: Any, where: str) -> Any:
+    if lm is None or isinstance(lm, LM) or is_custom_lm(lm):
+        return lm
+    if isinstance(lm, str):
+        raise InputError(f"{where}: lm must be dspex.LM({lm!r}) or an LM object, not the string {lm!r}")
+    raise InputError(f"{where}: lm must be a dspex.LM or an object implementing the LM protocol, "
+                     f"got {type(lm).__name__}")
+
+
+def split_options(module_type: str, options: dict[str, Any], extra: frozenset = frozenset()) -> tuple[dict, dict]:
+    """Separate module options from LM settings; reject anything unknown."""
+    module_opts, config = {}, {}
+    for key, value in options.items():
+        if key in CREATE_OPTIONS or key in extra:
+            module_opts[key] = value
+        elif key in LM_SETTINGS:
+            config[key] = value
+        else:
+            accepted = sorted(CREATE_OPTIONS | extra) + ["LM settings: " + ", ".join(sorted(LM_SETTINGS))]
+            raise InputError(f"{module_type}: unknown option {key!r}; accepted: {', '.join(accepted)} "
+                             f"(other LM settings go in config={{...}})")
+    extra_config = module_opts.pop("config", None)
+    if extra_config is not None:
+        if not isinstance(extra_config, Mapping):
+            raise InputError(f"{module_type}: config must be a dict of LM settings")
+        config.update(extra_config)
+    return module_opts, config
+
+
+def build_state(module_type: str, signature: Signature, options: dict[str, Any], config: dict[str, Any]) -> PredictState:
+    adapter = options.get("adapter") or "chat"
+    if adapter not in ADAPTERS:
+        raise InputError(f"{module_type}: adapter must be one of {', '.join(ADAPTERS)}, got {adapter!r}")
+    demos = _demo_list(options.get("demos"), module_type)
+    lm = _check_lm(options.get("lm"), module_type)
+    return PredictState(module_type, signature, demos, config, lm, adapter)
+
+
+def resolve_signature(spec: Any, instructions: Any, module_type: str) -> Signature:
+    if spec is None:
+        raise InputError(f"{module_type} needs a signature such as 'question -> answer'")
+    signature = Signature.coerce(spec)
+    if instructions is not None:
+        if not isinstance(instructions, str):
+            raise InputError(f"{module_type}: instructions must be a string")
+        signature = signature.with_instructions(instructions)
+    return signature
+
+
+# -- execute ------------------------------------------------------------------------------------
+
+def _resolve_lm(state: PredictState, lm: Any) -> Any:
+    if lm is None:
+        lm = state.lm
+        if lm is None:
+            from dspex_core.config import settings
+
+            lm = settings().lm
+            if lm is None:
+                raise InputError(f"no LM for this {state.module_type} call; {_CONFIGURE_HINT}")
+    else:
+        _check_lm(lm, state.module_type)
+    return lm
+
+
+def _request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, Any]:
+    """DSPy's ``Predict._forward_preprocess`` settings, including its n/temperature rule."""
+    if config:
+        if not isinstance(config, Mapping):
+            raise InputError(f"{state.module_type}: config must be a dict of LM settings")
+        settings = {**state.config, **config}
+    else:
+        settings = dict(state.config)
+    defaults = lm.settings if isinstance(lm, LM) else {}
+    temperature = settings.get("temperature") or defaults.get("temperature")
+    n = settings.get("n") or defaults.get("n") or defaults.get("num_generations") or 1
+    if (temperature is None or temperature <= 0.15) and n > 1:
+        settings["temperature"] = 0.7
+    for key in _NOT_SENT:
+        settings.pop(key, None)
+    return settings
+
+
+def _client(lm: Any) -> Any:
+    if is_custom_lm(lm):
+        return lm
+    try:
+        from dspex_native.lm import get_client
+    except ImportError as exc:  # pragma: no cover - the LM client ships with dspex-native
+        from dspex_core.errors import CapabilityError
+
+        raise CapabilityError(f"the native LM client is not available: {exc}") from None
+    return get_client(lm)
+
+
+def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
+    if options:
+        unknown = set(options) - EXECUTE_OPTIONS
+        if unknown:
+            raise InputError(f"{state.module_type}: unknown call option(s) {sorted(unknown)}; "
+                             f"accepted: {', '.join(sorted(EXECUTE_OPTIONS))}")
+    if not isinstance(inputs, Mapping):
+        raise InputError(f"{state.module_type}: inputs must be a mapping of field names to values, "
+                         f"got {type(inputs).__name__}")
+    lm = _resolve_lm(state, options.get("lm"))
+    settings = _request_settings(state, lm, options.get("config"))
+    demos = options.get("demos")
+    if demos is None:
+        demo_messages, demo_list = state.demo_messages, None
+    else:
+        demo_list = _demo_list(demos, state.module_type)
+        demo_messages = state.format.demo_messages(demo_list)
+    fmt = state.format
+    messages = [{"role": "system", "content": fmt.system}]
+    messages.extend(demo_messages)
+    messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    return lm, settings, messages, demo_list
+
+
+def _fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapping, demo_list: Any) -> tuple:
+    fmt = json_format(state.signature)
+    demo_messages = state.json_demo_messages() if demo_list is None else fmt.demo_messages(demo_list)
+    messages = [{"role": "system", "content": fmt.system}]
+    messages.extend(demo_messages)
+    messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    extra = response_format(lm, fmt)
+    if extra is not None:
+        settings["response_format"] = extra
+    return fmt, messages
+
+
+def _parse_all(fmt: Any, outputs: Any) -> list[dict[str, Any]]:
+    values = []
+    for output in outputs:
+        if isinstance(output, dict):
+            output = output.get("text")
+        if not output:
+            raise fmt.error(str(output), "The LM returned an empty or null response.")
+        values.append(fmt.parse(output))
+    return values
+
+
+def _prediction(values: list[dict[str, Any]]) -> Prediction:
+    if len(values) == 1:
+        return Prediction(values[0])
+    return Prediction.from_completions(values)
+
+
+def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
+    error.lm_calls = calls
+    return error
+
+
+def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+    """Run the module once (sync)."""
+    lm, settings, messages, demo_list = _prepare(state, inputs, options)
+    client = _client(lm)
+    outputs = client(messages, **settings)
+    try:
+        return _prediction(_parse_all(state.format, outputs))
+    except AdapterParseError as error:
+        if state.adapter == "json":
+            raise _failed(error, 1) from None
+    fmt, messages = _fallback_request(state, lm, settings, inputs, demo_list)
+    outputs = client(messages, **settings)
+    try:
+        return _prediction(_parse_all(fmt, outputs))
+    except AdapterParseError as error:
+        raise _failed(error, 2) from None
+
+
+async def _acall(client: Any, messages: list, settings: dict) -> Any:
+    acall = getattr(client, "acall", None)
+    if acall is not None:
+        return await acall(messages, **settings)
+    import asyncio
+    import functools
+
+    return await asyncio.to_thread(functools.partial(client, messages, **settings))
+
+
+async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+    """Run the module once (async): the LM's ``acall`` when it has one, else a worker thread."""
+    lm, settings, messages, demo_list = _prepare(state, inputs, options)
+    client = _client(lm)
+    outputs = await _acall(client, messages, settings)
+    try:
+        return _prediction(_parse_all(state.format, outputs))
+    except AdapterParseError as error:
+        if state.adapter == "json":
+            raise _failed(error, 1) from None
+    fmt, messages = _fallback_request(state, lm, settings, inputs, demo_list)
+    outputs = await _acall(client, messages, settings)
+    try:
+        return _prediction(_parse_all(fmt, outputs))
+    except AdapterParseError as error:
+        raise _failed(error, 2) from None
+
+
+# -- the implementation object the plugin registers ---------------------------------------------
+
+class PredictImplementation:
+    """``predict``: ``create(signature, **options) -> PredictState``, ``execute(state, inputs, **options)``."""
+
+    module_type = "predict"
+
+    def _signature(self, spec: Any, instructions: Any) -> Signature:
+        return resolve_signature(spec, instructions, self.module_type)
+
+    def create(self, spec: Any = None, **options: Any) -> PredictState:
+        module_opts, config = split_options(self.module_type, options)
+        signature = self._signature(spec, module_opts.get("instructions"))
+        return build_state(self.module_type, signature, module_opts, config)
+
+    async def acreate(self, spec: Any = None, **options: Any) -> PredictState:
+        return self.create(spec, **options)
+
+    def execute(self, state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+        return execute(state, inputs, **options)
+
+    async def aexecute(self, state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+        return await aexecute(state, inputs, **options)
+
+    def describe(self, state: PredictState) -> dict[str, Any]:
+        from dspex_native._state_io import describe
+
+        return describe(state)
+
+    def save(self, state: PredictState, path: Any) -> None:
+        from dspex_native._state_io import save
+
+        save(state, path)
+
+    def dump_state(self, state: PredictState) -> dict[str, Any]:
+        """DSPy's ``dump_state()`` of the equivalent ``dspy.Predict`` / ``dspy.ChainOfThought``."""
+        from dspex_native._state_io import dump_state
+
+        return dump_state(state)
+
+    def load_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> PredictState:
+        """A module rebuilt from DSPy's saved state (demos, instructions, field prefixes/descriptions)."""
+        from dspex_native._state_io import load_state
+
+        return load_state(self.module_type, spec, state_dict, **options)
+
+
+predict = PredictImplementation()
