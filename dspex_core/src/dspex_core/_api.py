@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-from dspex_core import _router
+from dspex_core import _router, telemetry
 from dspex_core._module_ref import ModuleRef
 from dspex_core._session import current_session_id
 from dspex_core.config import settings
 from dspex_core.errors import CapabilityError, InputError, allows_fallback
 
 _perf = time.perf_counter
+_telemetry_handlers = telemetry._handlers  # the live dict: empty means no event can reach anyone
 
 
 def create(module_type: str, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
@@ -79,6 +80,14 @@ def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: 
     """Run a created module on ``inputs`` and return its :class:`Prediction`."""
     if type(ref) is not ModuleRef:
         _check_ref(ref)
+    if not _telemetry_handlers:  # nobody listens: no events to build, no clock to read
+        try:
+            return (ref._impl or ref.implementation).execute(ref.handle, inputs if inputs is not None else {},
+                                                             **options)
+        except Exception as exc:
+            if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+                return _execute_fallback(ref, inputs or {}, options, exc)
+            raise
     backend = ref.backend
     _router.emit_route("execute", ref.module_type, backend)
     impl = ref._impl or ref.implementation

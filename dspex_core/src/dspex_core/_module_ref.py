@@ -15,6 +15,18 @@ from typing import Any, Mapping
 CALL_OPTIONS = frozenset({"lm", "config", "demos"})
 
 
+_execute: Any = None
+
+
+def _load_execute() -> Any:
+    """``_api.execute``, imported on first call (``_api`` imports this module)."""
+    global _execute
+    from dspex_core._api import execute
+
+    _execute = execute
+    return execute
+
+
 class ModuleRef:
     """A created module. Call it like a DSPy module: ``ref(question="...")``."""
 
@@ -51,8 +63,7 @@ class ModuleRef:
         return self._impl
 
     def __call__(self, **kwargs: Any) -> Any:
-        from dspex_core._api import execute
-
+        execute = _execute or _load_execute()
         if CALL_OPTIONS.isdisjoint(kwargs):
             return execute(self, kwargs)
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}

@@ -78,9 +78,7 @@ def emit(event: Event, measurements: Mapping[str, Any], metadata: Mapping[str, A
     handlers = _handlers.get(event)
     if not handlers:
         return
-    from dspex_core.config import settings
-
-    if not settings().telemetry_enabled:
+    if not _settings().telemetry_enabled:
         return
     for handler in handlers:
         try:
@@ -89,6 +87,14 @@ def emit(event: Event, measurements: Mapping[str, Any], metadata: Mapping[str, A
             detach(event, handler)
             warnings.warn(f"telemetry handler {handler!r} for {event} raised {exc!r} and was detached",
                           RuntimeWarning, stacklevel=2)
+
+
+def _settings() -> Any:
+    global _settings
+    from dspex_core.config import settings
+
+    _settings = settings  # later calls go straight to config.settings
+    return settings()
 
 
 def timestamp() -> int:
