@@ -131,3 +131,43 @@ def test_evaluate_with_answer_exact_match_equals_dspy():
     theirs = dspy.Evaluate(devset=dspy_dev, metric=dm.answer_exact_match, display_progress=False)(
         lambda q: dspy.Prediction(answer=pairs[int(q)][1]))
     assert native.score == theirs.score == 50.0
+
+
+# -- the metrics module type on both backends ----------------------------------------------------
+_CASES = [
+    ("exact_match", {}, {"prediction": "The Eiffel Tower", "reference": ["eiffel tower", "Louvre"]}),
+    ("exact_match", {}, {"prediction": "Paris", "reference": "London"}),
+    ("f1", {}, {"prediction": "Eiffel Tower is in Paris", "reference": "Paris"}),
+    ("f1", {}, {"prediction": "abc", "reference": ["xyz"]}),
+    ("normalize_text", {}, {"text": "The,  Café  Tower!"}),
+    ("answer_exact_match", {}, {"example": Example(answer="Paris"), "pred": Prediction(answer="paris.")}),
+    ("answer_exact_match", {"frac": 0.4}, {"example": Example(answer=["a b c d e"]), "pred": Prediction(answer="a b")}),
+    ("answer_passage_match", {}, {"example": Example(answer="Louvre"),
+                                  "pred": Prediction(context=["The Louvre is a museum.", "x"])}),
+    ("passage_match", {}, {"passages": ["The Louvre is a museum."], "answers": ["louvre museum"]}),
+]
+
+
+@pytest.mark.parametrize("name, options, inputs", _CASES)
+def test_metrics_module_type_agrees_across_backends(name, options, inputs):
+    import dspex_core as dspex
+
+    native = dspex.create("metrics", name, implementation="native", **options)(**inputs)
+    theirs = dspex.create("metrics", name, implementation="dspy", **options)(**inputs)
+    assert native.toDict() == theirs.toDict()
+    assert [type(v) for v in native.values()] == [type(v) for v in theirs.values()]
+
+
+@pytest.mark.parametrize("name, options, inputs", [
+    ("exact_match", {}, {"prediction": "a"}),
+    ("answer_exact_match", {}, {"example": Example(answer=3), "pred": Prediction(answer="a")}),
+    ("answer_exact_match", {}, {"example": Example(answer=[1]), "pred": Prediction(answer="a")}),
+    ("f1", {}, {"prediction": "a", "reference": [1]}),
+])
+def test_metrics_module_type_fails_alike(name, options, inputs):
+    import dspex_core as dspex
+
+    for backend in ("native", "dspy"):
+        ref = dspex.create("metrics", name, implementation=backend, **options)
+        with pytest.raises(dspex.InputError):
+            dspex.execute(ref, inputs)

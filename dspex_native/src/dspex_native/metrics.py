@@ -186,8 +186,8 @@ class MetricsImpl:
         params: dict[str, Any] = {}
         if "frac" in options:
             frac = options["frac"]
-            if isinstance(frac, bool) or not isinstance(frac, (int, float)):
-                raise InputError(f"frac must be a number (1.0 means exact match), got {_show(frac)}")
+            if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
+                raise InputError(f"frac must be a number between 0 and 1 (1.0 means exact match), got {_show(frac)}")
             params["frac"] = frac
         return name, params
 
@@ -206,7 +206,12 @@ class MetricsImpl:
             first = required[0]
             if not isinstance(inputs[first], str):
                 raise InputError(f"metric {name!r}: {first} must be a string, got {_show(inputs[first])}")
-        return Prediction({output: function(*(inputs[key] for key in required), **params)})
+        try:
+            return Prediction({output: function(*(inputs[key] for key in required), **params)})
+        except InputError:
+            raise
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:  # e.g. a non-string answer
+            raise InputError(f"the {name} metric cannot score these inputs: {type(exc).__name__}: {exc}") from exc
 
     async def aexecute(self, state: tuple[str, dict[str, Any]], inputs: Mapping[str, Any],
                        **options: Any) -> Prediction:
