@@ -65,6 +65,8 @@ def test_custom_types_and_instructions():
     ("_a -> b", "identifier", 0, "underscore"),
     ("a: os.path -> b", "type", None, "unknown type 'os'"),
     ("a: int() -> b", "type", None, "unsupported syntax"),
+    ("a -> instructions", "reserved", 5, "name of a Signature attribute"),
+    ("a: Literal[-1] -> b", "type", None, "unsupported syntax"),
 ])
 def test_errors_point_at_the_problem(spec, rule, position, message):
     with pytest.raises(SignatureError, match=message) as info:
@@ -123,6 +125,9 @@ def test_class_based():
             x = InputField()
     with pytest.raises(TypeError, match="class-based"):
         QA("x -> y")
+    with pytest.raises(SignatureError, match="Signature attribute"):
+        class Bad3(Signature):
+            fields: str = InputField()
 
 
 def test_derivation():
