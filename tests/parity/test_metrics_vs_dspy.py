@@ -171,3 +171,27 @@ def test_metrics_module_type_fails_alike(name, options, inputs):
         ref = dspex.create("metrics", name, implementation=backend, **options)
         with pytest.raises(dspex.InputError):
             dspex.execute(ref, inputs)
+
+
+@given(_rows, st.sampled_from([0.0, 0.5]), st.sampled_from([2, 100]))
+def test_evaluate_module_type_agrees_across_backends(rows, failure_score, max_errors):
+    import dspex_core as dspex
+
+    dev = [Example(i=i).with_inputs("i") for i in range(len(rows))]
+
+    def program(i):
+        if rows[i][1]:
+            raise RuntimeError(f"fail {i}")
+        return Prediction(score=rows[i][0])
+
+    outcomes = []
+    for backend in ("native", "dspy"):
+        ev = dspex.create("evaluate", implementation=backend, devset=dev, metric=lambda e, p, trace=None: p.score,
+                          failure_score=failure_score, max_errors=max_errors, num_threads=2, display_progress=False)
+        try:
+            result = ev(program=program)
+        except dspex.DspexError as exc:
+            outcomes.append(("stopped", "max_errors" in str(exc)))
+        else:
+            outcomes.append((result.score, [r[2] for r in result.results]))
+    assert outcomes[0] == outcomes[1]
