@@ -80,3 +80,14 @@ def test_json_lists_round_trip(items):
     import json
 
     assert coerce(list[int], json.dumps(items)) == items
+
+
+@pytest.mark.parametrize("text", ["[1, 2", "1, 2", "{'a': 1", ""])
+def test_container_text_is_read_strictly(text):
+    with pytest.raises(Mismatch):
+        coerce(list[int] if not text.startswith("{") else dict[str, int], text)
+
+
+def test_python_literal_containers():
+    assert coerce(list[int], "(1, 2)") == [1, 2]
+    assert coerce(dict[str, int], "{'a': 1}") == {"a": 1}

@@ -8,8 +8,9 @@ and pydantic's lax mode), reused, not copied:
 
 * a value that already has the declared type passes unchanged (the same object);
 * text is read as DSPy reads a reply: ``"3"`` is ``3`` for ``int``, ``"true"``/``"yes"`` are
-  ``True`` for ``bool``, JSON (or a Python literal) is a list or dict for ``list[...]`` /
-  ``dict[...]``; ``str`` fields take text only (``3`` is not a ``str``);
+  ``True`` for ``bool``; JSON (or a Python literal) is a list or dict for ``list[...]`` /
+  ``dict[...]``, read strictly (no repair of truncated text: inputs are not LM replies);
+  ``str`` fields take text only (``3`` is not a ``str``);
 * ``Literal[...]`` must match one option (``"2"`` matches ``2``), ``Optional[...]`` accepts
   ``None``, a ``Union`` takes the first member that fits exactly, else the first that converts;
 * ``tuple``/``set``/``frozenset``, ``Enum`` classes (by member, value or name) and other classes
@@ -145,11 +146,23 @@ def _fits(annotation: Any, value: Any) -> bool:
 
 
 def _from_text(annotation: Any, value: Any, path: str, kinds: tuple[type, ...]) -> Any:
+    """Container text is JSON or a Python literal, read strictly (a truncated list is an error)."""
     if not isinstance(value, str):
         return value
-    from dspex_native.adapters._coerce import loads_lenient
+    import json
 
-    parsed = loads_lenient(value)
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        import ast
+
+        text = value.strip()
+        try:
+            parsed = ast.literal_eval(text) if text[:1] in ("[", "(", "{") else None
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            parsed = None
+        if isinstance(parsed, (tuple, set, frozenset)):
+            parsed = list(parsed)
     if not isinstance(parsed, kinds):
         raise Mismatch(path, annotation, value, "text must be JSON (or a Python literal) of that shape")
     return parsed
