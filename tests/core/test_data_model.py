@@ -1,0 +1,97 @@
+"""Example, Prediction, LM and the threads executor: the small value types of the core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import pickle  # noqa: F401 - documents that nothing here needs pickling
+
+import pytest
+
+import dspex_core as dspex
+from dspex_core import LM, Example, Prediction
+from dspex_core._lm import is_custom_lm
+from dspex_core.errors import ConfigError
+from dspex_core.executors import ExecutorFailure, ThreadExecutor
+
+
+def test_example_access_and_inputs():
+    ex = Example(question="q", answer="a", extra=1)
+    assert ex.question == ex["question"] == "q" and len(ex) == 3 and "answer" in ex
+    with pytest.raises(AttributeError, match="fields: \\['question', 'answer', 'extra'\\]"):
+        ex.nope  # noqa: B018
+    with pytest.raises(ValueError, match="with_inputs"):
+        ex.inputs()
+    marked = ex.with_inputs("question")
+    assert marked.input_keys == frozenset({"question"}) and ex.input_keys is None
+    assert marked.inputs().toDict() == {"question": "q"}
+    assert marked.labels().toDict() == {"answer": "a", "extra": 1}
+    assert marked.without("extra").toDict() == {"question": "q", "answer": "a"}
+    assert marked.copy(answer="b").answer == "b" and marked.answer == "a"
+    assert Example({"a": 1}) == Example(a=1) and hash(Example(a=1)) == hash(Example(a=1))
+    ex.new = 2
+    ex["other"] = 3
+    del ex["extra"]
+    assert dict(ex.items()) == {"question": "q", "answer": "a", "new": 2, "other": 3}
+    assert "input_keys=['question']" in repr(marked)
+
+
+def test_prediction():
+    pred = Prediction(answer="42")
+    assert pred.answer == pred["answer"] == "42"
+    assert pred.completions == [{"answer": "42"}]
+    many = Prediction.from_completions([{"answer": "1"}, {"answer": "2"}])
+    assert many.answer == "1" and [c["answer"] for c in many.completions] == ["1", "2"]
+    assert pred.get_lm_usage() is None
+    pred.set_lm_usage({"prompt_tokens": 3})
+    assert pred.get_lm_usage() == {"prompt_tokens": 3}
+    assert isinstance(pred, Example)
+
+
+def test_lm_description_hides_secrets():
+    lm = LM("openai/gpt-4o-mini", temperature=0.0, api_key="sk-secret-123")
+    assert (lm.provider, lm.model_name) == ("openai", "gpt-4o-mini")
+    assert LM("gpt-4o").provider == "openai"
+    assert lm.secret("api_key") == "sk-secret-123"
+    assert "sk-secret" not in repr(lm) and "api_key=<hidden>" in repr(lm)
+    assert "api_key" not in lm.public_settings()
+    copy = lm.copy(temperature=0.7)
+    assert copy.settings["temperature"] == 0.7 and copy.secret("api_key") == "sk-secret-123"
+    assert lm == LM("openai/gpt-4o-mini", temperature=0.0)
+    with pytest.raises(ConfigError, match="model string"):
+        LM("")
+    assert is_custom_lm(lambda messages, **kw: ["x"]) and not is_custom_lm(lm) and not is_custom_lm(None)
+
+
+def test_configured_lm_secret_not_in_settings_repr():
+    dspex.configure(lm=LM("openai/gpt-4o-mini", api_key="sk-secret-123"))
+    assert "sk-secret" not in repr(dspex.settings())
+
+
+def test_thread_executor_order_failures_and_context():
+    var = contextvars.ContextVar("v", default="unset")
+    var.set("caller")
+
+    def work(x):
+        if x == 3:
+            raise ValueError("three")
+        return (x * 10, var.get())
+
+    seen = []
+    results = ThreadExecutor().map(work, range(6), max_workers=3, on_result=lambda i, r: seen.append(i))
+    assert [r for i, r in enumerate(results) if i != 3] == [(i * 10, "caller") for i in (0, 1, 2, 4, 5)]
+    assert isinstance(results[3], ExecutorFailure) and str(results[3].error) == "three"
+    assert sorted(seen) == list(range(6))
+    assert ThreadExecutor().map(work, [], max_workers=2) == []
+    assert ThreadExecutor().map(work, [1], max_workers=1) == [(10, "caller")]
+
+
+def test_thread_executor_amap():
+    async def work(x):
+        await asyncio.sleep(0)
+        if x == 1:
+            raise KeyError(x)
+        return x
+
+    results = asyncio.run(ThreadExecutor().amap(work, [0, 1, 2], max_workers=2))
+    assert results[0] == 0 and results[2] == 2 and isinstance(results[1], ExecutorFailure)
