@@ -91,3 +91,36 @@ def test_container_text_is_read_strictly(text):
 def test_python_literal_containers():
     assert coerce(list[int], "(1, 2)") == [1, 2]
     assert coerce(dict[str, int], "{'a': 1}") == {"a": 1}
+
+
+def _typed_values():
+    """(annotation, value of exactly that type) pairs, nested."""
+    leaves = st.one_of(
+        st.tuples(st.just(int), st.integers()), st.tuples(st.just(str), st.text(max_size=5)),
+        st.tuples(st.just(float), st.floats(allow_nan=False)), st.tuples(st.just(bool), st.booleans()),
+        st.tuples(st.just(Literal["a", "b"]), st.sampled_from(["a", "b"])),
+    )
+
+    def extend(inner):
+        return st.one_of(
+            inner.flatmap(lambda tv: st.lists(st.just(tv[1]), max_size=3).map(lambda xs: (list[tv[0]], xs))),
+            inner.map(lambda tv: (dict[str, tv[0]], {"k": tv[1]})),
+            inner.map(lambda tv: (Optional[tv[0]], tv[1])),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=5)
+
+
+@given(_typed_values())
+def test_values_of_the_declared_type_come_back_as_they_are(case):
+    annotation, value = case
+    assert coerce(annotation, value) is value
+
+
+@given(_typed_values())
+def test_json_text_of_a_container_converts_to_it(case):
+    import json
+
+    annotation, value = case
+    if isinstance(value, (list, dict)):
+        assert coerce(annotation, json.dumps(value)) == value
