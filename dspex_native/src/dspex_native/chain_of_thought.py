@@ -12,6 +12,7 @@ from typing import Any
 from dspex_core._signature import OutputField, Signature
 from dspex_core.errors import InputError
 
+from dspex_native.adapters._chat import _cleandoc
 from dspex_native.predict import PredictImplementation, resolve_signature
 
 
@@ -20,6 +21,10 @@ def with_reasoning(signature: Signature) -> Signature:
     if "reasoning" in signature.output_fields or "reasoning" in signature.input_fields:
         raise InputError("chain_of_thought adds a 'reasoning' output field; the signature already has one")
     extended = signature.prepend("reasoning", OutputField(desc="${reasoning}"), str)
+    if not _cleandoc(signature.instructions):
+        # DSPy passes the (cleaned, empty) instructions on; an empty text means "default",
+        # which DSPy then computes from the extended fields.
+        return Signature._make(dict(extended.input_fields), dict(extended.output_fields), None)
     return extended.with_instructions(signature.instructions)
 
 

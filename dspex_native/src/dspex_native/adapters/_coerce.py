@@ -105,8 +105,9 @@ def embedded_object(text: str) -> Any:
     import json
 
     start = text.find("{")
-    if start < 0:
-        return None
+    bracket = text.find("[")
+    if start < 0 or 0 <= bracket < start:
+        return None  # json_repair would read an array first; DSPy then searches for braces
     try:
         value, _ = json.JSONDecoder(strict=False).raw_decode(text, start)
     except ValueError:
