@@ -22,9 +22,9 @@ from typing import Any, Callable, Mapping
 
 from dspex_core import ModuleRef, Prediction
 from dspex_core.errors import InputError
+from dspex_native.evaluate_options import DEFAULT_MAX_ERRORS, check_options
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
-DEFAULT_MAX_ERRORS = 10  # dspy.settings.max_errors
 _OPTIONS = ("devset", "metric", "num_threads", "max_errors", "failure_score", "display_progress")
 _CALL_OPTIONS = ("devset", "metric", "num_threads", "display_progress")
 
@@ -51,56 +51,6 @@ class EvaluateState:
 
     def __repr__(self) -> str:
         return f"EvaluateState(devset=<{len(self.devset)} examples>, metric={self.metric!r})"
-
-
-# -- checking options -----------------------------------------------------------------------
-def _check_devset(devset: Any) -> list[Any]:
-    if devset is None or isinstance(devset, (str, bytes, Mapping)) or not hasattr(devset, "__iter__"):
-        raise InputError("evaluate needs devset=[...]: a non-empty list of Example(...).with_inputs(...)")
-    devset = list(devset)
-    if not devset:
-        raise InputError("devset must contain at least one example, got an empty devset")
-    for index, example in enumerate(devset):
-        if not callable(getattr(example, "inputs", None)):
-            raise InputError(f"devset[{index}] is a {type(example).__name__}, not an Example; "
-                             f"use dspex.Example(...).with_inputs(...)")
-        if getattr(example, "input_keys", ()) is None:
-            raise InputError(f"devset[{index}] has no input keys; call .with_inputs('field', ...) on it")
-    return devset
-
-
-def _check_metric(metric: Any) -> Any:
-    if isinstance(metric, str):
-        from dspex_native import metrics
-
-        if metric not in ("answer_exact_match", "answer_passage_match"):
-            raise InputError(f"metric {metric!r} is not an example/prediction metric; give a callable "
-                             f"metric(example, prediction), or 'answer_exact_match' / 'answer_passage_match'")
-        return getattr(metrics, metric)
-    if metric is not None and not callable(metric):
-        raise InputError(f"metric must be a callable metric(example, prediction), got {type(metric).__name__}")
-    return metric
-
-
-def _check(values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    if "devset" in out:
-        out["devset"] = _check_devset(out["devset"])
-    if "metric" in out:
-        out["metric"] = _check_metric(out["metric"])
-    threads = out.get("num_threads")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise InputError(f"num_threads must be a positive integer, got {threads!r}")
-    limit = out.get("max_errors")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0):
-        raise InputError(f"max_errors must be a non-negative number (or None for {DEFAULT_MAX_ERRORS}), got {limit!r}")
-    failure = out.get("failure_score", 0.0)
-    if isinstance(failure, bool) or not isinstance(failure, (int, float)):
-        raise InputError(f"failure_score must be a number, got {failure!r}")
-    shown = out.get("display_progress")
-    if shown is not None and not isinstance(shown, bool):
-        raise InputError(f"display_progress must be True, False or None (show on a terminal), got {shown!r}")
-    return out
 
 
 # -- one example ------------------------------------------------------------------------------
@@ -216,14 +166,14 @@ class EvaluateImpl:
             raise InputError("evaluate needs devset=[...]: a non-empty list of Example(...).with_inputs(...)")
         values = {"metric": None, "num_threads": None, "max_errors": None, "failure_score": 0.0,
                   "display_progress": None, **options}
-        return EvaluateState(**_check(values))
+        return EvaluateState(**check_options(values))
 
     def _prepare(self, state: EvaluateState, inputs: Mapping[str, Any], options: dict[str, Any]) -> tuple:
         unknown = set(options) - set(_CALL_OPTIONS)
         if unknown:
             raise InputError(f"evaluate takes the call options {', '.join(_CALL_OPTIONS)}; got {sorted(unknown)}")
         if options:
-            state = state.replace(**_check(options))
+            state = state.replace(**check_options(options))
         if not isinstance(inputs, Mapping) or set(inputs) != {"program"}:
             got = sorted(inputs) if isinstance(inputs, Mapping) else type(inputs).__name__
             raise InputError(f"evaluate's inputs are {{'program': <ModuleRef or callable>}}, got {got}")
