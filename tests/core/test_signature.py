@@ -117,12 +117,19 @@ def test_class_based():
         extra: list[str] = InputField()
 
     assert list(QA2.input_fields) == ["question", "extra"]
+    assert QA2.instructions == "Answer with a short fact."  # inherited, as in DSPy
     with pytest.raises(SignatureError, match="InputField"):
         class Bad(Signature):
             x: str = "plain"
-    with pytest.raises(SignatureError, match="type annotation"):
-        class Bad2(Signature):
-            x = InputField()
+    class Untyped(Signature):
+        x = InputField()
+        y: int = OutputField()
+        z: str = InputField()
+
+    assert list(Untyped.input_fields) == ["x", "z"]
+    assert (Untyped.input_fields["x"].annotation, Untyped.input_fields["x"].type_given) == (str, False)
+    assert Untyped.input_fields["z"].type_given
+    assert Untyped.instructions == "Given the fields `x`, `z`, produce the fields `y`."
     with pytest.raises(TypeError, match="class-based"):
         QA("x -> y")
     with pytest.raises(SignatureError, match="Signature attribute"):

@@ -88,8 +88,10 @@ def dspy_signature(spec):
 
 
 def assert_same(spec):
-    ours = Signature(spec)
-    theirs = dspy_signature(spec)
+    assert_equivalent(Signature(spec), dspy_signature(spec))
+
+
+def assert_equivalent(ours, theirs):
     assert list(ours.input_fields) == list(theirs.input_fields)
     assert list(ours.output_fields) == list(theirs.output_fields)
     assert ours.instructions == theirs.instructions
@@ -103,7 +105,7 @@ def assert_same(spec):
             assert (field.desc or f"${{{name}}}") == extra["desc"]
             assert (field.prefix or infer_prefix(name) + ":") == extra["prefix"]
             if kind == "input":  # dspy records this for inputs only
-                assert (not field.type_given) == extra["IS_TYPE_UNDEFINED"]
+                assert (not field.type_given) == extra.get("IS_TYPE_UNDEFINED", False)
 
 
 def dspy_accepts(spec):
@@ -243,3 +245,43 @@ def test_token_soup_accept_exactly_when_dspy_accepts(spec):
     assert ours == dspy_accepts(spec), spec
     if ours:
         assert_same(spec)
+
+
+def test_class_based_signatures_agree():
+    """The same class-based signatures written for both: fields, types, descs, instructions."""
+    from dspex_core import InputField, OutputField
+
+    class OursQA(Signature):
+        """Answer with a short fact.
+
+            Be brief."""
+
+        question = InputField()
+        context: list[str] = InputField(desc="passages")
+        answer: int = OutputField(desc="a number")
+
+    class TheirsQA(dspy.Signature):
+        """Answer with a short fact.
+
+            Be brief."""
+
+        question = dspy.InputField()
+        context: list[str] = dspy.InputField(desc="passages")
+        answer: int = dspy.OutputField(desc="a number")
+
+    class OursMore(OursQA):
+        extra: bool = InputField()
+
+    class TheirsMore(TheirsQA):
+        extra: bool = dspy.InputField()
+
+    class OursPlain(Signature):
+        x: str = InputField()
+        y: dict[str, int] = OutputField()
+
+    class TheirsPlain(dspy.Signature):
+        x: str = dspy.InputField()
+        y: dict[str, int] = dspy.OutputField()
+
+    for ours, theirs in ((OursQA, TheirsQA), (OursMore, TheirsMore), (OursPlain, TheirsPlain)):
+        assert_equivalent(Signature.coerce(ours), theirs)

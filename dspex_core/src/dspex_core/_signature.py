@@ -200,17 +200,20 @@ class Signature:
                 inputs.update(parent.input_fields)
                 outputs.update(parent.output_fields)
         annotations = cls.__dict__.get("__annotations__", {})
-        for name, annotation in annotations.items():
-            spec = cls.__dict__.get(name)
-            if not isinstance(spec, FieldSpec):
-                if name.startswith("_"):
-                    continue
+        for name in annotations:
+            if not isinstance(cls.__dict__.get(name), FieldSpec) and not name.startswith("_"):
                 raise SignatureError(
                     f"{cls.__name__}.{name}: every annotated attribute of a class-based signature must be "
                     f"declared with InputField() or OutputField()",
                     rule="field-declaration",
                 )
-            if isinstance(annotation, str):
+        # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
+        for name, spec in list(cls.__dict__.items()):
+            if not isinstance(spec, FieldSpec):
+                continue
+            type_given = name in annotations
+            annotation = annotations.get(name, str)
+            if isinstance(annotation, str) and type_given:
                 try:
                     annotation = parse_type_with(annotation, None)
                 except TypeParseError as exc:
@@ -218,18 +221,20 @@ class Signature:
             if name in RESERVED_NAMES:
                 raise SignatureError(f"{cls.__name__}.{name}: {name!r} is the name of a Signature attribute and "
                                      f"cannot be a field name", rule="reserved")
-            field = Field(name, spec.kind, annotation, spec.desc, spec.prefix, True, spec.extra)
+            field = Field(name, spec.kind, annotation, spec.desc, spec.prefix, type_given, spec.extra)
             (inputs if spec.kind == "input" else outputs)[name] = field
             delattr(cls, name)
-        for name, value in list(cls.__dict__.items()):
-            if isinstance(value, FieldSpec):
-                raise SignatureError(f"{cls.__name__}.{name} needs a type annotation, e.g. '{name}: str = ...'",
-                                     rule="field-type")
         both = inputs.keys() & outputs.keys()
         if both:
             raise SignatureError(f"{cls.__name__}: {sorted(both)} cannot be both an input and an output",
                                  rule="distinct-names")
-        doc = cls.__doc__
+        doc = cls.__dict__.get("__doc__")
+        if doc is None:  # DSPy: a class without a docstring keeps its base signature's instructions
+            for base in cls.__mro__[1:]:
+                parent = base.__dict__.get("__signature__")
+                if parent is not None and parent.has_custom_instructions:
+                    doc = parent.instructions
+                    break
         sig = Signature._make(inputs, outputs, _cleandoc(doc) if doc else None)
         cls.__signature__ = sig
         cls.input_fields = sig.input_fields
