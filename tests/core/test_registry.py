@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import dspex_core as dspex
@@ -87,3 +89,12 @@ def test_executors():
 def test_generation_increases_on_refresh():
     before = registry.get().generation
     assert registry.refresh().generation == before + 1
+
+
+def test_disable_plugins_blocks_in_process_plugins_too(monkeypatch):
+    registry._extra_plugins["off"] = BackendPlugin("off", ["predict"])
+    registry._extra_plugins["on"] = BackendPlugin("on", ["react"])
+    monkeypatch.setenv("DSPEX_DISABLE_PLUGINS", os.environ["DSPEX_DISABLE_PLUGINS"] + ",off")
+    registry.refresh()
+    assert registry.list_by_implementation() == {"on": ["react"]}
+    assert [p.name for p in registry.plugins()] == ["on"]

@@ -146,6 +146,9 @@ def test_derivation():
     assert Signature("a, c -> b").delete("c").instructions == "Given the fields `a`, produce the fields `b`."
     with pytest.raises(SignatureError, match="already exists"):
         sig.append("a", InputField())
+    for bad in ("1x", "class", "_x", "instructions"):
+        with pytest.raises(SignatureError, match="cannot be a field name"):
+            sig.append(bad, OutputField())
     assert sig.with_instructions("Other.").instructions == "Other."
 
 

@@ -282,6 +282,11 @@ class Signature:
     def _insert(self, name: str, field: Any, type_: Any, first: bool) -> "Signature":
         if not isinstance(field, FieldSpec):
             raise SignatureError("prepend/append take InputField(...) or OutputField(...)")
+        if not isinstance(name, str) or not name.isidentifier() or _iskeyword(name) or name.startswith("_") \
+                or name in RESERVED_NAMES:
+            raise SignatureError(f"{name!r} cannot be a field name: use an identifier that is not a keyword, "
+                                 f"does not start with '_' and is not one of {', '.join(sorted(RESERVED_NAMES))}",
+                                 rule="identifier")
         if name in self.input_fields or name in self.output_fields:
             raise SignatureError(f"the field {name!r} already exists", rule="distinct-names")
         new = Field(name, field.kind, type_, field.desc, field.prefix, True, field.extra)

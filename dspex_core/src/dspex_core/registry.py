@@ -103,7 +103,10 @@ class Registry:
         self.executors["threads"] = executors.ThreadExecutor()
         for info in _plugins.discover():
             self._add_plugin(info)
+        disabled = _plugins.disabled_plugins()
         for name, obj in extra:
+            if name in disabled:  # DSPEX_DISABLE_PLUGINS blocks in-process plugins by name too
+                continue
             self._add_plugin(_plugins.PluginInfo(name, getattr(obj, "__name__", repr(obj)), "(in-process)", "-",
                                                  obj=obj))
         for regs in self.by_type.values():
