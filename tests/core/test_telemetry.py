@@ -126,3 +126,20 @@ def test_no_handlers_no_payload_built():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dspex.Predict.create("q -> a")(q="x")
+
+
+class RaisingPlugin:
+    @hookimpl
+    def dspex_register_implementations(self, register):
+        raise RuntimeError("cannot register")
+
+
+def test_plugin_error_event():
+    seen = _record(telemetry.PLUGIN_ERROR)
+    registry._extra_plugins["raiser"] = RaisingPlugin()
+    with pytest.warns(RuntimeWarning, match="cannot register"):
+        registry.refresh()
+    ((event, measurements, metadata),) = seen
+    assert event == ("dspex", "plugin", "error") and set(measurements) == {"timestamp"}
+    assert metadata["plugin"] == "raiser"
+    assert metadata["error"].startswith("dspex_register_implementations raised RuntimeError: cannot register")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import dspex_core as dspex
-from dspex_core import config, registry
+from dspex_core import config, registry, telemetry
 from dspex_core._plugins import DISABLE_ENV
 from dspex_core.errors import BackendNotInstalledError
 
@@ -128,8 +128,14 @@ def test_refresh_after_runtime_install_and_upgrade(tmp_path):
 
 
 def test_broken_plugins_are_listed_and_nothing_else_breaks(broken_plugins):
-    with pytest.warns(RuntimeWarning) as caught:
-        registry.refresh()
+    events = []
+    handler = telemetry.attach(telemetry.PLUGIN_ERROR, lambda e, m, md: events.append(md["plugin"]))
+    try:
+        with pytest.warns(RuntimeWarning) as caught:
+            registry.refresh()
+    finally:
+        telemetry.detach(telemetry.PLUGIN_ERROR, handler)
+    assert sorted(events) == ["broken_import", "raising_hook"]
     messages = " | ".join(str(w.message) for w in caught)
     assert "'broken_import' (dspex-test-broken-import 0.1.0) failed to import: RuntimeError" in messages
     assert "'raising_hook': dspex_register_implementations raised ValueError" in messages

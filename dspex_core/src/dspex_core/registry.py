@@ -95,6 +95,7 @@ class Registry:
         self.by_key: dict[tuple[str, str], Registration] = {}
         self.executors: dict[str, Any] = {}
         self._telemetry: list[tuple[tuple[str, ...], Callable[..., Any]]] = []
+        self.failures: list[_plugins.PluginInfo] = []
 
     # -- building --------------------------------------------------------------------------
     def load(self, extra: Iterable[tuple[str, Any]] = ()) -> None:
@@ -133,6 +134,7 @@ class Registry:
             self._record_failure(info)
 
     def _record_failure(self, info: _plugins.PluginInfo) -> None:
+        self.failures.append(info)
         owned = [backend for backend in self.backends.values() if backend.plugin == info.name]
         for backend in owned:
             backend.error = info.error
@@ -212,6 +214,16 @@ class Registry:
         telemetry.attach(event, handler)
         self._telemetry.append((tuple(event), handler))
 
+    def announce_failures(self) -> None:
+        """Emit ``("dspex", "plugin", "error")`` per failed plugin (once the registry is current)."""
+        from dspex_core import telemetry
+
+        if not self.failures or not telemetry.has_handlers(telemetry.PLUGIN_ERROR):
+            return
+        for info in self.failures:
+            telemetry.emit(telemetry.PLUGIN_ERROR, {"timestamp": telemetry.timestamp()},
+                           {"plugin": info.name, "error": info.error})
+
     def close(self) -> None:
         from dspex_core import telemetry
 
@@ -254,6 +266,7 @@ def _build() -> Registry:
             registry.load(_extra_plugins.items())
             registry.generation = old_generation + 1
             _current = registry
+            registry.announce_failures()
         return _current
 
 
@@ -271,6 +284,7 @@ def refresh() -> Registry:
         _current = registry
         for listener in list(_listeners):
             listener()
+        registry.announce_failures()
         return registry
 
 
