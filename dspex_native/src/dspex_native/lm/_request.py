@@ -1,0 +1,89 @@
+"""Turning an LM description plus call settings into one request: body, options, cache key.
+
+Request settings (``temperature``, ``max_tokens``, ``n``, ``stop``, ``top_p`` and any
+unknown key) go into the JSON body; client settings (where to send, caching, retrying)
+never do, and neither do credentials. ``None`` values are dropped, as DSPy drops them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from dspex_core.errors import InputError
+
+from dspex_native.lm.cache import DEFAULT_MEMORY_SIZE
+from dspex_native.lm.retry import DEFAULT_NUM_RETRIES, RetryPolicy
+
+#: Settings that configure the client and are never sent to the provider.
+CLIENT_SETTINGS = frozenset({
+    "api_base", "base_url", "api_key", "headers", "extra_headers", "organization", "api_version",
+    "custom_llm_provider", "model_type",
+    "cache", "cache_dir", "cache_size", "num_retries", "timeout", "rollout_id",
+    "retry_base_delay", "retry_max_delay", "retry_after_max",
+})
+
+#: LiteLLM's default request timeout, in seconds.
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """The per-call client settings, resolved from the LM and the call."""
+
+    cache: bool
+    rollout_id: Any
+    policy: RetryPolicy
+    timeout: float | None
+
+
+def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tuple[dict[str, Any], ClientOptions]:
+    """``(request settings for the body, client options)`` from LM defaults and call settings."""
+    merged = {**defaults, **call} if call else dict(defaults)
+    body = {k: v for k, v in merged.items() if k not in CLIENT_SETTINGS and v is not None}
+    n = body.get("n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise InputError(f"n must be a positive integer, got {n!r}")
+    num_retries = merged.get("num_retries")
+    try:
+        policy = RetryPolicy(
+            num_retries=DEFAULT_NUM_RETRIES if num_retries is None else num_retries,
+            base_delay=float(merged.get("retry_base_delay", 0.5)),
+            max_delay=float(merged.get("retry_max_delay", 8.0)),
+            max_retry_after=float(merged.get("retry_after_max", 60.0)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"bad retry setting: {exc}") from None
+    timeout = merged.get("timeout", DEFAULT_TIMEOUT)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise InputError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    cache = merged.get("cache", True)
+    return body, ClientOptions(cache=bool(cache), rollout_id=merged.get("rollout_id"), policy=policy,
+                               timeout=None if timeout is None else float(timeout))
+
+
+def cache_settings(settings: Mapping[str, Any]) -> tuple[int, str | None]:
+    """``(memory LRU size, disk directory or None)`` from LM settings and ``DSPEX_CACHE_DIR``."""
+    size = settings.get("cache_size", DEFAULT_MEMORY_SIZE)
+    directory = settings.get("cache_dir") or os.environ.get("DSPEX_CACHE_DIR") or None
+    return size, directory
+
+
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)\bbearer\s+[^\s\"',]+"),
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
+    re.compile(r"(?i)(api[_-]?key[\"'\s:=]+)[^\s\"',}]+"),
+]
+
+
+def sanitise(text: str, *secrets: str | None, limit: int = 500) -> str:
+    """``text`` with the given secrets and key-shaped strings masked, cut to ``limit`` chars."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<hidden>")
+    text = _SECRET_PATTERNS[0].sub("Bearer <hidden>", text)
+    text = _SECRET_PATTERNS[1].sub("<hidden>", text)
+    text = _SECRET_PATTERNS[2].sub(lambda m: m.group(1) + "<hidden>", text)
+    return text if len(text) <= limit else text[:limit] + "..."

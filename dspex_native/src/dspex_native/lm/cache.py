@@ -1,0 +1,123 @@
+"""The LM response cache: an in-memory LRU in front of an optional on-disk store.
+
+Keys are a sha256 over the request as the provider would see it (model, base URL without
+credentials, body) plus ``rollout_id``, which DSPy also keys on so that different rollouts of
+the same prompt get fresh samples. Credentials are never part of a key or a stored entry.
+The disk store is a directory of small JSON files (``<dir>/ab/abcdef....json``), written
+atomically, so several processes can share it and a new client finds earlier answers.
+It is used when ``cache_dir=`` is set on the LM or ``DSPEX_CACHE_DIR`` in the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MEMORY_SIZE = 4096
+
+
+def cache_key(*, model: str, base_url: str, body: dict[str, Any], rollout_id: Any = None) -> str:
+    """The sha256 key of a request (``base_url`` must already be free of credentials)."""
+    payload = {"model": model, "base_url": base_url, "body": body, "rollout_id": rollout_id}
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+class DiskStore:
+    """JSON files keyed by sha256, in two-character fan-out directories."""
+
+    def __init__(self, directory: str | os.PathLike[str]):
+        self.directory = Path(directory).expanduser()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> list[str] | None:
+        try:
+            with open(self._path(key), encoding="utf-8") as handle:
+                entry = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        completions = entry.get("completions") if isinstance(entry, dict) else None
+        if isinstance(completions, list) and all(isinstance(c, str) for c in completions):
+            return completions
+        return None
+
+    def put(self, key: str, completions: list[str], model: str) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "w", encoding="utf-8") as handle:
+                json.dump({"model": model, "completions": completions}, handle, ensure_ascii=False)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written is only a slower cache
+
+    def clear(self) -> None:
+        for path in self.directory.glob("??/*.json"):
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+class LMCache:
+    """Thread-safe LRU of ``key -> completions``, backed by a :class:`DiskStore` when given."""
+
+    def __init__(self, maxsize: int = DEFAULT_MEMORY_SIZE, directory: str | os.PathLike[str] | None = None):
+        if not isinstance(maxsize, int) or maxsize < 0:
+            raise ValueError(f"cache_size must be a non-negative integer, got {maxsize!r}")
+        self.maxsize = maxsize
+        self.disk = DiskStore(directory) if directory else None
+        self._lock = threading.Lock()
+        self._memory: OrderedDict[str, list[str]] = OrderedDict()
+
+    def get(self, key: str) -> list[str] | None:
+        with self._lock:
+            hit = self._memory.get(key)
+            if hit is not None:
+                self._memory.move_to_end(key)
+                return list(hit)
+        if self.disk is None:
+            return None
+        hit = self.disk.get(key)
+        if hit is not None:
+            self._remember(key, hit)
+        return hit
+
+    def put(self, key: str, completions: list[str], *, model: str = "") -> None:
+        self._remember(key, list(completions))
+        if self.disk is not None:
+            self.disk.put(key, list(completions), model)
+
+    def _remember(self, key: str, completions: list[str]) -> None:
+        if self.maxsize == 0:
+            return
+        with self._lock:
+            self._memory[key] = completions
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.maxsize:
+                self._memory.popitem(last=False)
+
+    def clear_memory(self) -> None:
+        with self._lock:
+            self._memory.clear()
+
+    def clear(self) -> None:
+        """Forget everything, on disk too."""
+        self.clear_memory()
+        if self.disk is not None:
+            self.disk.clear()
+
+    def __len__(self) -> int:
+        return len(self._memory)
+
+    def __repr__(self) -> str:
+        where = f", dir={str(self.disk.directory)!r}" if self.disk else ""
+        return f"LMCache(entries={len(self._memory)}, maxsize={self.maxsize}{where})"

@@ -1,0 +1,210 @@
+"""LM clients: OpenAI-compatible chat completions over httpx, or a thin wrapper of a custom LM.
+
+Both kinds have the same surface, ``client(messages, **settings) -> list[str]`` and
+``await client.acall(messages, **settings) -> list[str]``, plus ``client.usage``.
+
+:class:`HTTPLMClient` retries transient failures (:mod:`.retry`), caches answers
+(:mod:`.cache`), accounts tokens (:mod:`.usage`), and reuses one pooled httpx client per
+configuration (:mod:`._pool`). Its errors are :class:`dspex_core.LMError` naming the model,
+the last status and the number of attempts; neither errors, ``repr`` nor log records ever
+contain the API key or request headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dspex_core._lm import LM
+from dspex_core.errors import LMError
+
+from dspex_native.lm import _pool
+from dspex_native.lm._request import ClientOptions, cache_settings, sanitise, split_settings
+from dspex_native.lm.cache import LMCache, cache_key
+from dspex_native.lm.providers import Endpoint, resolve, strip_credentials
+from dspex_native.lm.retry import is_retryable_status, parse_retry_after
+from dspex_native.lm.usage import Usage, UsageTracker
+
+logger = logging.getLogger("dspex_native.lm")
+
+
+@dataclass
+class _Failure:
+    status: int | None
+    reason: str
+    retryable: bool
+    retry_after: float | None = None
+
+
+class HTTPLMClient:
+    """Calls the OpenAI-compatible endpoint a :class:`dspex_core.LM` describes."""
+
+    def __init__(self, lm: LM, *, cache: LMCache | None = None):
+        self.lm = lm
+        self.model = lm.model
+        self.endpoint: Endpoint = resolve(lm)
+        self._defaults = dict(lm.settings)
+        split_settings(self._defaults, {})  # reject bad settings now, not on the first call
+        if cache is None:
+            size, directory = cache_settings(self._defaults)
+            cache = LMCache(size, directory)
+        self.cache = cache
+        self.usage = UsageTracker()
+        self._public_base = strip_credentials(self.endpoint.base_url)
+        self._headers = {"Content-Type": "application/json"}
+        if self.endpoint.api_key:
+            self._headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+        for name in ("headers", "extra_headers"):
+            extra = lm.secret(name)
+            if isinstance(extra, dict):
+                self._headers.update({str(k): str(v) for k, v in extra.items()})
+        if lm.secret("organization"):
+            self._headers["OpenAI-Organization"] = str(lm.secret("organization"))
+
+    # -- the protocol ----------------------------------------------------------------------
+    def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+        body, options, key = self._prepare(messages, settings)
+        if key is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.usage.hit()
+                return hit
+        http = _pool.sync_client(self._pool_key(options))
+        attempts = options.policy.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                response = http.post(self.endpoint.chat_url, json=body, headers=self._headers)
+                outcome = self._interpret(response.status_code, response.headers, response.content)
+            except Exception as exc:  # httpx transport errors and timeouts
+                outcome = self._transport_failure(exc)
+            if not isinstance(outcome, _Failure):
+                return self._succeeded(outcome, key)
+            delay = self._next_delay(outcome, attempt, attempts, options)
+            time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+        body, options, key = self._prepare(messages, settings)
+        if key is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.usage.hit()
+                return hit
+        http = _pool.async_client(self._pool_key(options))
+        attempts = options.policy.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await http.post(self.endpoint.chat_url, json=body, headers=self._headers)
+                outcome = self._interpret(response.status_code, response.headers, response.content)
+            except Exception as exc:  # httpx transport errors and timeouts
+                outcome = self._transport_failure(exc)
+            if not isinstance(outcome, _Failure):
+                return self._succeeded(outcome, key)
+            delay = self._next_delay(outcome, attempt, attempts, options)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- steps -----------------------------------------------------------------------------
+    def _prepare(self, messages: Any, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions, str | None]:
+        if not isinstance(messages, list) or not messages:
+            from dspex_core.errors import InputError
+
+            raise InputError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
+        request, options = split_settings(self._defaults, settings)
+        body = {"model": self.endpoint.model_name, "messages": messages, **request}
+        key = None
+        if options.cache:
+            key = cache_key(model=self.model, base_url=self._public_base, body=body, rollout_id=options.rollout_id)
+        return body, options, key
+
+    def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
+        return (self._public_base, self.endpoint.key_hash, options.timeout)
+
+    def _interpret(self, status: int, headers: Any, content: bytes) -> tuple[list[str], Usage] | _Failure:
+        if status >= 400:
+            return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
+                            parse_retry_after(headers.get("retry-after")))
+        try:
+            data = json.loads(content)
+            choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+            completions = [(c.get("message") or {}).get("content") or "" for c in choices]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _Failure(status, "the response is not a chat completion", retryable=False)
+        if not completions:
+            return _Failure(status, "the response has no choices", retryable=False)
+        return completions, Usage.from_response(data.get("usage"))
+
+    def _error_reason(self, status: int, content: bytes) -> str:
+        try:
+            data = json.loads(content)
+            error = data.get("error", data) if isinstance(data, dict) else data
+            message = error.get("message") if isinstance(error, dict) else error
+            reason = str(message) if message else content.decode("utf-8", "replace")
+        except ValueError:
+            reason = content.decode("utf-8", "replace")
+        reason = sanitise(reason.strip() or "no message", self.endpoint.api_key)
+        if status == 401 and not self.endpoint.api_key and self.endpoint.key_env:
+            reason += f" (no API key was sent: set {self.endpoint.key_env} or pass api_key=)"
+        return reason
+
+    def _transport_failure(self, exc: Exception) -> _Failure:
+        try:
+            import httpx
+        except ImportError:  # pragma: no cover
+            raise exc
+        if not isinstance(exc, httpx.TransportError):
+            raise exc
+        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection error"
+        detail = sanitise(str(exc) or type(exc).__name__, self.endpoint.api_key, limit=200)
+        return _Failure(None, f"{kind}: {type(exc).__name__}: {detail}", retryable=True)
+
+    def _next_delay(self, failure: _Failure, attempt: int, attempts: int, options: ClientOptions) -> float:
+        if not failure.retryable or attempt >= attempts:
+            status = failure.status if failure.status is not None else "none"
+            raise LMError(
+                f"LM call to {self.model!r} at {self._public_base} failed after {attempt} attempt"
+                f"{'s' if attempt != 1 else ''} (last status: {status}): {failure.reason}",
+                model=self.model, status=failure.status, attempts=attempt) from None
+        delay = options.policy.delay(attempt, failure.retry_after)
+        logger.debug("LM call to %s failed (status %s, attempt %d/%d); retrying in %.3fs",
+                     self.model, failure.status, attempt, attempts, delay)
+        return delay
+
+    def _succeeded(self, outcome: tuple[list[str], Usage], key: str | None) -> list[str]:
+        completions, usage = outcome
+        self.usage.add(usage)
+        if key is not None:
+            self.cache.put(key, completions, model=self.model)
+        return completions
+
+    def __repr__(self) -> str:
+        return f"HTTPLMClient(model={self.model!r}, base_url={self._public_base!r})"
+
+
+class CustomLMClient:
+    """Wraps a custom LM object: calls it as is, and its ``acall`` (or a worker thread) async."""
+
+    def __init__(self, lm: Any):
+        self.lm = lm
+        self.model = getattr(lm, "model", type(lm).__name__)
+        self.usage = UsageTracker()
+        self._acall = getattr(lm, "acall", None)
+
+    def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+        return self._count(self.lm(messages, **settings))
+
+    async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+        if self._acall is not None:
+            return self._count(await self._acall(messages, **settings))
+        return self._count(await asyncio.to_thread(self.lm, messages, **settings))
+
+    def _count(self, reply: Any) -> list[str]:
+        self.usage.add(Usage(calls=1))
+        return [reply] if isinstance(reply, str) else list(reply)
+
+    def __repr__(self) -> str:
+        return f"CustomLMClient({self.lm!r})"

@@ -1,0 +1,98 @@
+"""Model strings as DSPy / LiteLLM write them, resolved to an OpenAI-compatible endpoint.
+
+``"openai/gpt-4o-mini"`` -> ``https://api.openai.com/v1`` with ``OPENAI_API_KEY``;
+``"ollama_chat/llama3.2"`` -> Ollama's OpenAI-compatible ``/v1`` on ``OLLAMA_API_BASE``
+(default ``http://localhost:11434``); ``"hosted_vllm/x"`` -> ``HOSTED_VLLM_API_BASE``; any other
+provider needs ``api_base=`` of an OpenAI-compatible server. ``api_base=`` / ``api_key=``
+settings win over the environment. Providers with their own wire format (Anthropic, Azure,
+Gemini, Bedrock, ...) are not spoken natively: without an ``api_base`` they raise
+:class:`~dspex_core.CapabilityError`, so the router can fall back to the dspy backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from dspex_core._lm import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV
+from dspex_core.errors import CapabilityError, ConfigError
+
+#: Public OpenAI-compatible endpoints, used when neither ``api_base`` nor the env var is set.
+DEFAULT_BASES = {
+    "openai": "https://api.openai.com/v1",
+    "ollama": "http://localhost:11434",
+    "ollama_chat": "http://localhost:11434",
+    "together_ai": "https://api.together.xyz/v1",
+    "groq": "https://api.groq.com/openai/v1",
+    "mistral": "https://api.mistral.ai/v1",
+    "deepseek": "https://api.deepseek.com/v1",
+    "openrouter": "https://openrouter.ai/api/v1",
+    "fireworks_ai": "https://api.fireworks.ai/inference/v1",
+}
+
+#: Ollama's native API lives at the root; its OpenAI-compatible API under ``/v1``.
+_OLLAMA = frozenset({"ollama", "ollama_chat"})
+
+#: Providers whose native wire format is not OpenAI's chat completions.
+NOT_OPENAI_COMPATIBLE = frozenset({"anthropic", "azure", "azure_ai", "gemini", "vertex_ai", "bedrock",
+                                   "cohere", "sagemaker", "databricks", "huggingface", "replicate"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to send a model's requests. ``repr`` never shows the key."""
+
+    provider: str
+    model: str  # the full model string, as configured
+    model_name: str  # what is sent as ``model`` in the body
+    base_url: str  # no trailing slash, no credentials in it
+    api_key: str | None = field(default=None, repr=False, compare=False)
+    key_env: str | None = None  # the env var the key would come from (for error hints)
+
+    @property
+    def chat_url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    @property
+    def key_hash(self) -> str:
+        """A short digest of the key: tells configurations apart without holding the key."""
+        if not self.api_key:
+            return ""
+        return hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without any ``user:password@`` part (for cache keys, errors and logs)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def resolve(lm: LM) -> Endpoint:
+    """The endpoint for ``lm`` (see the module docstring for the rules)."""
+    provider, model_name = lm.provider, lm.model_name
+    if not model_name:
+        raise ConfigError(f"model {lm.model!r} has a provider prefix but no model name after it")
+    base = lm.settings.get("api_base") or lm.settings.get("base_url")
+    if not base:
+        env = PROVIDER_BASE_ENV.get(provider)
+        base = (os.environ.get(env) if env else None) or DEFAULT_BASES.get(provider)
+    if not base:
+        if provider in NOT_OPENAI_COMPATIBLE:
+            raise CapabilityError(
+                f"the native LM client speaks OpenAI-compatible HTTP only; provider {provider!r} "
+                f"({lm.model!r}) needs api_base= of an OpenAI-compatible endpoint, or the dspy backend")
+        hint = f" or set {PROVIDER_BASE_ENV[provider]}" if provider in PROVIDER_BASE_ENV else ""
+        raise ConfigError(f"no base URL known for provider {provider!r} ({lm.model!r}): "
+                          f"pass api_base= of an OpenAI-compatible server{hint}")
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+        raise ConfigError(f"api_base for {lm.model!r} must be an http(s) URL")
+    base = base.rstrip("/")
+    if provider in _OLLAMA and not base.endswith("/v1"):
+        base += "/v1"
+    key_env = PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai" else None)
+    api_key = lm.secret("api_key") or (os.environ.get(key_env) if key_env else None) or None
+    return Endpoint(provider, lm.model, model_name, base, api_key, key_env)
