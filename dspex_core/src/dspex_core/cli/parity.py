@@ -1,0 +1,96 @@
+"""``dspex parity BACKEND``: run the conformance kit against an installed backend.
+
+For each module type the kit covers it prints a table: one row per parity property with
+the cases run, the cases on which the backend agreed with the reference, and the first
+difference; then, for each difference, the full explanation and the minimal case hypothesis
+shrank it to. Exit status 0 when every checked property agreed, 1 otherwise (also when
+nothing could be checked), 2 for a usage problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("backend", help="the backend to check, as `dspex backends` names it")
+    parser.add_argument("--reference", default="dspy", help="the backend to agree with (default: dspy)")
+    parser.add_argument("--module-type", action="append", dest="module_types", metavar="TYPE",
+                        help="check only this module type (repeatable; default: every type the kit covers)")
+    parser.add_argument("--examples", type=int, default=None, metavar="N",
+                        help="hypothesis examples per property (default: the profile's; "
+                             "DSPEX_HYPOTHESIS_PROFILE=thorough for many more)")
+    parser.add_argument("--seed", type=int, default=None, help="hypothesis seed, to repeat a run exactly")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def _cell(text: str, width: int = 70) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        print("dspex parity needs hypothesis: pip install 'dspex-core[testing]'", file=sys.stderr)
+        return 2
+    from dspex_core import registry
+    from dspex_core.cli._table import render_table
+    from dspex_core.testing._conformance_runner import KIT_MODULE_TYPES, check
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        installed = registry.installed_backends()
+    for who in (args.backend, args.reference):
+        if who not in installed:
+            print(f"backend {who!r} is not installed; installed: {', '.join(installed) or 'none'}", file=sys.stderr)
+            return 2
+    unknown = [t for t in args.module_types or () if t not in KIT_MODULE_TYPES]
+    if unknown:
+        print(f"the kit has no properties for {', '.join(unknown)}; it covers {', '.join(KIT_MODULE_TYPES)}",
+              file=sys.stderr)
+        return 2
+    if args.examples is not None and args.examples < 1:
+        print("--examples must be at least 1", file=sys.stderr)
+        return 2
+    reports = check(args.backend, reference=args.reference, module_types=args.module_types, examples=args.examples,
+                    seed=args.seed)
+    checked = [r for r in reports if r.status != "not served"]
+    ok = bool(checked) and all(r.passed for r in checked)
+    if args.json:
+        print(json.dumps({"backend": args.backend, "reference": args.reference, "ok": ok,
+                          "results": [r.as_dict() for r in reports]}, indent=2))
+        return 0 if ok else 1
+    print(f"dspex parity: backend {args.backend!r} against reference {args.reference!r}\n")
+    by_type: dict[str, list] = {}
+    for report in reports:
+        by_type.setdefault(report.module_type, []).append(report)
+    details = []
+    for module_type, rows in by_type.items():
+        if all(r.status == "not served" for r in rows):
+            print(f"{module_type}: not served ({rows[0].note})\n")
+            continue
+        table = []
+        for r in rows:
+            first = str(r.difference.summary) if r.difference else (r.note if r.status == "error" else "-")
+            table.append([r.prop, str(r.cases), str(r.agreed), r.status, _cell(first)])
+            if r.difference is not None:
+                details.append(f"--- {module_type} / {r.prop}: first difference (minimal case) ---\n"
+                               f"{r.difference}\n\ncase:\n{r.example}\n")
+        print(module_type)
+        print(render_table(["property", "cases", "agreed", "result", "first difference"], table))
+        notes = sorted({r.note for r in rows if r.note and r.status != "error"})
+        for note in notes:
+            print(f"  note: {note}")
+        print()
+    for block in details:
+        print(block)
+    if not checked:
+        print("nothing was checked: the backend and the reference share no module type the kit covers")
+    print("result: all checked properties agree" if ok else "result: DIFFERENCES FOUND" if checked else "result: -")
+    return 0 if ok else 1

@@ -1,0 +1,215 @@
+"""Conformance cases: everything one run of a module needs, drawn by hypothesis.
+
+An :class:`LMCase` (``predict``, ``chain_of_thought``) holds a signature, demos, inputs, LM
+settings and the scripted LM replies; an :class:`OutputCase` (``metrics``, ``signature``,
+``template``, ``validator``) holds a spec, create options and inputs. Both print as
+readable multi-line text, because hypothesis shows the minimal failing case with ``repr``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from dspex_core.testing._strategies_lm import REPLY_KINDS, demos, inputs, replies, reply_fields
+from dspex_core.testing._strategies_signatures import SignatureSpec, field_names, signatures
+from dspex_core.testing._strategies_values import text, values_for
+
+LM_MODULE_TYPES = ("predict", "chain_of_thought")
+OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
+
+
+class LMCase:
+    """One call of an LM-backed module, with the replies the shared LM will give."""
+
+    __slots__ = ("module_type", "sig", "demos", "inputs", "script", "create_options", "call_options")
+
+    def __init__(self, module_type: str, sig: SignatureSpec, demos: list[dict[str, Any]], inputs: dict[str, Any],
+                 script: list[str], create_options: dict[str, Any] | None = None,
+                 call_options: dict[str, Any] | None = None):
+        self.module_type = module_type
+        self.sig = sig
+        self.demos = demos
+        self.inputs = inputs
+        self.script = script
+        self.create_options = create_options or {}
+        self.call_options = call_options or {}
+
+    def spec(self) -> Any:
+        return self.sig.build()
+
+    def __repr__(self) -> str:
+        lines = [f"LMCase({self.module_type!r},", f"  signature={self.sig!r},"]
+        if self.demos:
+            lines.append(f"  demos={self.demos!r},")
+        lines.append(f"  inputs={self.inputs!r},")
+        if self.create_options:
+            lines.append(f"  create_options={self.create_options!r},")
+        if self.call_options:
+            lines.append(f"  call_options={self.call_options!r},")
+        lines.append("  script=[")
+        lines.extend(f"    {reply!r}," for reply in self.script)
+        lines.append("  ])")
+        return "\n".join(lines)
+
+
+class OutputCase:
+    """One call of a module that needs no LM: a spec, create options and inputs."""
+
+    __slots__ = ("module_type", "raw_spec", "create_options", "inputs")
+
+    def __init__(self, module_type: str, spec: Any, create_options: dict[str, Any] | None, inputs: dict[str, Any]):
+        self.module_type = module_type
+        self.raw_spec = spec
+        self.create_options = create_options or {}
+        self.inputs = inputs
+
+    def spec(self) -> Any:
+        return self.raw_spec.build() if isinstance(self.raw_spec, SignatureSpec) else self.raw_spec
+
+    def __repr__(self) -> str:
+        opts = f", create_options={self.create_options!r}" if self.create_options else ""
+        return f"OutputCase({self.module_type!r}, spec={self.raw_spec!r}{opts},\n  inputs={self.inputs!r})"
+
+
+# -- LM-backed modules ----------------------------------------------------------------------
+@st.composite
+def lm_settings(draw: Any) -> dict[str, Any]:
+    """Request settings a user passes: ``temperature``, ``max_tokens``, ``n`` (each optional)."""
+    out: dict[str, Any] = {}
+    if draw(st.booleans()):
+        out["temperature"] = draw(st.sampled_from((0.0, 0.1, 0.5, 0.7, 1.0, 1.5)))
+    if draw(st.booleans()):
+        out["max_tokens"] = draw(st.integers(1, 4000))
+    if draw(st.integers(0, 3)) == 0:
+        out["n"] = draw(st.integers(1, 3))
+    return out
+
+
+@st.composite
+def lm_cases(draw: Any, module_type: str = "predict", *, first: tuple[str, ...] = REPLY_KINDS,
+             second: tuple[str, ...] = REPLY_KINDS, settings: bool = True, adapters: tuple[str, ...] = ("chat",),
+             with_demos: bool = True) -> LMCase:
+    """An :class:`LMCase`: replies of kinds ``first`` to the first LM call and ``second`` to a
+    second one (the JSON fallback after an unparseable reply, when the module makes it)."""
+    sig = draw(signatures())
+    fields = reply_fields(sig, module_type)
+    create_options: dict[str, Any] = {}
+    call_options: dict[str, Any] = {}
+    lm_opts = draw(lm_settings()) if settings else {}
+    if lm_opts:
+        if draw(st.booleans()):
+            create_options.update(lm_opts)
+        else:
+            call_options["config"] = lm_opts
+    adapter = draw(st.sampled_from(adapters))
+    if adapter != "chat":
+        create_options["adapter"] = adapter
+    n = int(lm_opts.get("n", 1))
+    script = [draw(replies(fields, first)) for _ in range(n)] + [draw(replies(fields, second)) for _ in range(n)]
+    return LMCase(module_type, sig, draw(demos(sig)) if with_demos else [], draw(inputs(sig)), script,
+                  create_options, call_options)
+
+
+# -- modules without an LM ------------------------------------------------------------------
+_words = text(max_size=30, newlines=False)
+
+
+@st.composite
+def metric_cases(draw: Any, metrics: tuple[str, ...] | None = None) -> OutputCase:
+    """A ``metrics`` call with the inputs its contract names (sometimes of the wrong type)."""
+    from dspex_core import Example, Prediction
+
+    names = metrics or ("exact_match", "f1", "normalize_text", "answer_exact_match", "answer_passage_match",
+                        "passage_match")
+    name = draw(st.sampled_from(names))
+    answers = st.one_of(_words, st.lists(_words, min_size=1, max_size=3))
+    options: dict[str, Any] = {}
+    if name in ("exact_match", "f1"):
+        values = {"prediction": draw(_words), "reference": draw(answers)}
+    elif name == "normalize_text":
+        values = {"text": draw(text())}
+    elif name == "passage_match":
+        values = {"passages": draw(st.lists(_words, max_size=3)), "answers": draw(answers)}
+    else:
+        example = Example(question=draw(_words), answer=draw(answers))
+        pred = Prediction(answer=draw(_words), context=draw(st.lists(_words, max_size=3)))
+        values = {"example": example, "pred": pred}
+        if name == "answer_exact_match" and draw(st.booleans()):
+            options["frac"] = draw(st.sampled_from((0.0, 0.5, 0.9, 1.0)))
+    if draw(st.integers(0, 9)) == 0:  # now and then, a wrong input: the error class must match
+        key = draw(st.sampled_from(sorted(values)))
+        values[key] = draw(st.sampled_from((None, 42, ["a", 3])))
+    return OutputCase("metrics", name, options, values)
+
+
+def _as_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value)
+
+
+@st.composite
+def _values_maybe_as_text(draw: Any, fields: list[Any]) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        value = draw(values_for(f.annotation))
+        out[f.name] = _as_text(value) if draw(st.booleans()) else value
+    return out
+
+
+@st.composite
+def signature_module_cases(draw: Any) -> OutputCase:
+    """A ``signature`` step: inputs of the declared types, or as text to be coerced, or wrong."""
+    sig = draw(signatures())
+    values = draw(_values_maybe_as_text(sig.inputs))
+    if draw(st.integers(0, 4)) == 0:
+        values[draw(field_names())] = "an extra input"
+    if draw(st.integers(0, 4)) == 0 and values:
+        values.pop(draw(st.sampled_from(sorted(values))))
+    return OutputCase("signature", sig, {}, values)
+
+
+@st.composite
+def validator_cases(draw: Any) -> OutputCase:
+    """A ``validator`` step: output values, some of the wrong type, all problems at once."""
+    sig = draw(signatures())
+    fields = draw(st.sampled_from(("outputs", "inputs", "all")))
+    checked = {"outputs": sig.outputs, "inputs": sig.inputs, "all": [*sig.inputs, *sig.outputs]}[fields]
+    values = draw(_values_maybe_as_text(list(checked)))
+    if draw(st.integers(0, 3)) == 0 and values:
+        values[draw(st.sampled_from(sorted(values)))] = draw(st.sampled_from(("not a value", None, [1, 2])))
+    options = {} if fields == "outputs" else {"fields": fields}
+    return OutputCase("validator", sig, options, values)
+
+
+@st.composite
+def template_cases(draw: Any) -> OutputCase:
+    """A ``template`` step: literal text with ``{name}`` variables, values of several types."""
+    names = draw(st.lists(field_names(), min_size=1, max_size=3, unique=True))
+    literal = text(max_size=12, newlines=True).map(lambda s: s.replace("{", "{{").replace("}", "}}"))
+    parts = []
+    for name in names:
+        parts.append(draw(literal))
+        parts.append("{" + name + "}")
+    parts.append(draw(literal))
+    values = {n: draw(st.one_of(text(max_size=15), st.integers(-99, 99), st.booleans())) for n in names}
+    if draw(st.integers(0, 5)) == 0:
+        values.pop(names[0])
+    options = {"output": draw(field_names())} if draw(st.integers(0, 3)) == 0 else {}
+    return OutputCase("template", "".join(parts), options, values)
+
+
+_OUTPUT_STRATEGIES = {"metrics": metric_cases, "signature": signature_module_cases, "template": template_cases,
+                      "validator": validator_cases}
+
+
+def cases(module_type: str, **kwargs: Any) -> st.SearchStrategy[Any]:
+    """Conformance cases for ``module_type`` (:class:`LMCase` or :class:`OutputCase`)."""
+    if module_type in LM_MODULE_TYPES:
+        return lm_cases(module_type, **kwargs)
+    if module_type in _OUTPUT_STRATEGIES:
+        return _OUTPUT_STRATEGIES[module_type](**kwargs)
+    raise ValueError(f"the conformance kit has no cases for {module_type!r}; it covers "
+                     f"{', '.join(LM_MODULE_TYPES + OUTPUT_MODULE_TYPES)}")

@@ -1,0 +1,203 @@
+"""Comparing a backend's :class:`Outcome` with the reference's, one parity property at a time.
+
+Each ``diff_*`` function returns ``None`` when the property holds, else a
+:class:`Difference` whose text says where the two first part ways, for example::
+
+    messages: LM call 1, message 0 (system), first difference at character 31
+      backend:   ...'fields are:\\n1. `q` (str): \\nYour outpu'...
+      reference: ...'fields are:\\n1. `q` (str): \\nYour outpu'...
+
+The properties are DESIGN.md's: (1) ``messages`` byte-identical, (2) ``settings``
+equivalent, (3) ``prediction`` equal fields, values and value types, (4) ``failures`` the
+same error after the same number of LM calls; and ``outputs`` for modules without an LM.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dspex_core.testing._conformance_run import Outcome
+
+#: Request settings compared by the ``settings`` property (a ``None`` value counts as absent,
+#: and ``n=1`` as no ``n``).
+COMPARED_SETTINGS = ("temperature", "max_tokens", "max_completion_tokens", "n", "top_p", "stop", "rollout_id")
+
+PROPERTIES = ("messages", "settings", "prediction", "failures")
+
+
+class Difference:
+    """Where a backend and the reference first disagree on one property."""
+
+    __slots__ = ("prop", "summary", "detail")
+
+    def __init__(self, prop: str, summary: str, detail: str = ""):
+        self.prop = prop
+        self.summary = summary
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.prop}: {self.summary}" + (f"\n{self.detail}" if self.detail else "")
+
+    def __repr__(self) -> str:
+        return f"Difference({self.prop!r}, {self.summary!r})"
+
+
+def text_diff(a: str, b: str, width: int = 30) -> tuple[int, str]:
+    """The first differing character of two strings and the two excerpts around it."""
+    index = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    start = max(0, index - width)
+
+    def excerpt(s: str) -> str:
+        piece = repr(s[start:index + width])
+        return ("..." if start else "") + piece + ("..." if index + width < len(s) else "")
+
+    return index, f"  backend:   {excerpt(a)}\n  reference: {excerpt(b)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return (text if len(text) <= 80 else text[:77] + "...") + f" ({type(value).__name__})"
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal values of the same type, all the way down (``1 == 1.0 == True`` is not enough)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, float) and a != a:
+        return b != b
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - incomparable values are different
+        return False
+
+
+def diff_messages(backend: Outcome, reference: Outcome) -> Difference | None:
+    """Property 1: the same messages, byte for byte, on every LM call, and as many calls."""
+    for number, (b, r) in enumerate(zip(backend.calls, reference.calls), start=1):
+        if len(b.messages) != len(r.messages):
+            roles_b = [m.get("role") for m in b.messages]
+            roles_r = [m.get("role") for m in r.messages]
+            return Difference("messages", f"LM call {number}: {len(b.messages)} messages, reference sent "
+                              f"{len(r.messages)}", f"  backend roles:   {roles_b}\n  reference roles: {roles_r}")
+        for index, (mb, mr) in enumerate(zip(b.messages, r.messages)):
+            if mb == mr:
+                continue
+            if mb.get("role") != mr.get("role") or set(mb) != set(mr):
+                return Difference("messages", f"LM call {number}, message {index}: backend {_show(mb)}",
+                                  f"  reference {_show(mr)}")
+            for key in mb:
+                if mb[key] != mr[key]:
+                    if isinstance(mb[key], str) and isinstance(mr[key], str):
+                        at, detail = text_diff(mb[key], mr[key])
+                        return Difference("messages", f"LM call {number}, message {index} ({mb.get('role')}), "
+                                          f"{key!r} differs first at character {at}", detail)
+                    return Difference("messages", f"LM call {number}, message {index}, {key!r}: backend "
+                                      f"{_show(mb[key])}, reference {_show(mr[key])}")
+    if len(backend.calls) != len(reference.calls):
+        return Difference("messages", f"the backend made {len(backend.calls)} LM calls, the reference "
+                          f"{len(reference.calls)}", _errors(backend, reference))
+    return None
+
+
+def normalize_settings(settings: dict[str, Any], keys: tuple[str, ...] = COMPARED_SETTINGS) -> dict[str, Any]:
+    out = {k: settings[k] for k in keys if settings.get(k) is not None}
+    if out.get("n") == 1:
+        del out["n"]
+    return out
+
+
+def diff_settings(backend: Outcome, reference: Outcome, keys: tuple[str, ...] = COMPARED_SETTINGS) -> Difference | None:
+    """Property 2: equivalent request settings on every LM call both made."""
+    for number, (b, r) in enumerate(zip(backend.calls, reference.calls), start=1):
+        sb, sr = normalize_settings(b.settings, keys), normalize_settings(r.settings, keys)
+        if sb != sr:
+            changed = sorted(k for k in set(sb) | set(sr) if not same_value(sb.get(k), sr.get(k)))
+            detail = "\n".join(f"  {k}: backend {sb.get(k, '(absent)')!r}, reference {sr.get(k, '(absent)')!r}"
+                               for k in changed)
+            return Difference("settings", f"LM call {number}: request settings differ in {', '.join(changed)}",
+                              detail)
+    return None
+
+
+def _fields_diff(prop: str, fb: list[tuple[str, Any]] | None, fr: list[tuple[str, Any]] | None,
+                 where: str = "") -> Difference | None:
+    if fb is None or fr is None:
+        if fb is None and fr is None:
+            return None
+        return Difference(prop, f"{where}the backend returned {'no Prediction' if fb is None else 'a Prediction'}, "
+                          f"the reference {'no Prediction' if fr is None else 'a Prediction'}")
+    names_b, names_r = [k for k, _ in fb], [k for k, _ in fr]
+    if names_b != names_r:
+        return Difference(prop, f"{where}fields differ: backend {names_b}, reference {names_r}")
+    for (name, vb), (_, vr) in zip(fb, fr):
+        if not same_value(vb, vr):
+            return Difference(prop, f"{where}field {name!r} differs",
+                              f"  backend:   {_show(vb)}\n  reference: {_show(vr)}")
+    return None
+
+
+def _errors(backend: Outcome, reference: Outcome) -> str:
+    return (f"  backend:   {backend.describe_error() if not backend.ok else 'succeeded'}\n"
+            f"  reference: {reference.describe_error() if not reference.ok else 'succeeded'}")
+
+
+def diff_prediction(backend: Outcome, reference: Outcome) -> Difference | None:
+    """Property 3: equal fields (in order), values and value types, and equal completions."""
+    if backend.ok != reference.ok:
+        who = "backend" if not backend.ok else "reference"
+        return Difference("prediction", f"only the {who} failed", _errors(backend, reference))
+    if not backend.ok:
+        return None
+    found = _fields_diff("prediction", backend.fields, reference.fields)
+    if found is not None:
+        return found
+    cb, cr = backend.completions or [], reference.completions or []
+    if len(cb) != len(cr):
+        return Difference("prediction", f"{len(cb)} completions, reference {len(cr)}")
+    for index, (b, r) in enumerate(zip(cb, cr)):
+        found = _fields_diff("prediction", list(b.items()), list(r.items()), f"completion {index}: ")
+        if found is not None:
+            return found
+    return None
+
+
+def diff_failures(backend: Outcome, reference: Outcome) -> Difference | None:
+    """Property 4: the same error class after the same number of LM calls (or both succeed)."""
+    if backend.ok != reference.ok or backend.error_class != reference.error_class:
+        return Difference("failures", "different outcome" if backend.ok != reference.ok else
+                          f"different errors: backend {backend.error_class}, reference {reference.error_class}",
+                          _errors(backend, reference))
+    if len(backend.calls) != len(reference.calls):
+        return Difference("failures", f"the backend made {len(backend.calls)} LM calls, the reference "
+                          f"{len(reference.calls)}", _errors(backend, reference))
+    return None
+
+
+def diff_outputs(backend: Outcome, reference: Outcome) -> Difference | None:
+    """Modules without an LM: equal outputs (values and types) or the same error class."""
+    if backend.ok and reference.ok:
+        return _fields_diff("outputs", backend.fields, reference.fields)
+    if backend.error_class != reference.error_class:
+        return Difference("outputs", "different outcome" if backend.ok != reference.ok else
+                          f"different errors: backend {backend.error_class}, reference {reference.error_class}",
+                          _errors(backend, reference))
+    return None
+
+
+DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
+    "messages": diff_messages, "settings": diff_settings, "prediction": diff_prediction,
+    "failures": diff_failures, "outputs": diff_outputs,
+}
+
+
+def first_difference(backend: Outcome, reference: Outcome, props: tuple[str, ...] = PROPERTIES) -> Difference | None:
+    """The first property (in ``props`` order) on which the outcomes differ."""
+    for prop in props:
+        found = DIFFS[prop](backend, reference)
+        if found is not None:
+            return found
+    return None

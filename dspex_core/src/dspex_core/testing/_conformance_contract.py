@@ -1,0 +1,196 @@
+"""Contract checks: what every backend must do, whatever the reference does.
+
+They need only the backend under test (and, for bad input, the reference's error class):
+async twins give what the sync calls give, a ``ModuleRef`` carries the right fields,
+routed calls emit their telemetry, and one module serves many threads at once.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Sequence
+
+from dspex_core.testing._conformance_cases import LMCase
+from dspex_core.testing._conformance_compare import PROPERTIES, Difference, first_difference, same_value
+from dspex_core.testing._conformance_run import Outcome, arun_case, error_class, run_case
+from dspex_core.testing._recording_lm import RecordingLM
+from dspex_core.testing._strategies_lm import reply_fields
+
+
+class ContractError(AssertionError):
+    """A backend broke the module-type contract; the message says how."""
+
+
+def check_async_twin(backend: str, case: Any) -> None:
+    """``acreate``/``aexecute`` must do exactly what ``create``/``execute`` do."""
+    import asyncio
+
+    sync = run_case(backend, case, RecordingLM())
+    asynchronous = asyncio.run(arun_case(backend, case, RecordingLM()))
+    props = PROPERTIES if isinstance(case, LMCase) else ("outputs",)
+    found = first_difference(asynchronous, sync, props)
+    if found is not None:
+        raise ContractError(f"acreate/aexecute differ from create/execute on {backend!r}:\n"
+                            f"{str(found).replace('backend:  ', 'async:    ').replace('reference:', 'sync:     ')}")
+
+
+def check_module_ref(backend: str, case: Any) -> None:
+    """``create`` returns a ``ModuleRef`` naming the backend, the type and the session."""
+    import dspex_core
+
+    options = dict(case.create_options)
+    if isinstance(case, LMCase):
+        options["lm"] = RecordingLM(list(case.script))
+    with dspex_core.session() as session:
+        try:
+            ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
+        except Exception:  # noqa: BLE001 - a case the backend rejects says nothing about ModuleRef
+            return
+        problems = []
+        if not isinstance(ref, dspex_core.ModuleRef):
+            problems.append(f"create returned {type(ref).__name__}, not a ModuleRef")
+        else:
+            for name, want in (("backend", backend), ("module_type", case.module_type), ("session_id", session.id)):
+                if getattr(ref, name) != want:
+                    problems.append(f"ref.{name} is {getattr(ref, name)!r}, expected {want!r}")
+            if ref.handle is None:
+                problems.append("ref.handle is None: the backend's create() returned no state")
+            try:
+                result = dspex_core.execute(ref, dict(case.inputs), **getattr(case, "call_options", {}))
+            except Exception:  # noqa: BLE001
+                result = None
+            if result is not None and not isinstance(result, dspex_core.Prediction):
+                problems.append(f"execute returned {type(result).__name__}, not a dspex_core.Prediction")
+    if problems:
+        raise ContractError(f"backend {backend!r}, {case.module_type!r}: " + "; ".join(problems))
+
+
+def check_bad_spec(backend: str, reference: str, module_type: str) -> None:
+    """A spec that is no spec at all (``42``) is the caller's mistake: an ``InputError``, as the reference."""
+    import dspex_core
+
+    classes = {}
+    for who in (backend, reference):
+        try:
+            with dspex_core.session():
+                options = {"lm": RecordingLM()} if module_type in ("predict", "chain_of_thought") else {}
+                ref = dspex_core.create(module_type, 42, implementation=who, **options)
+                dspex_core.execute(ref, {})
+            classes[who] = "no error"
+        except Exception as exc:  # noqa: BLE001
+            classes[who] = error_class(exc)
+            if who == backend and not isinstance(exc, dspex_core.InputError):
+                raise ContractError(f"create({module_type!r}, 42) on {backend!r} raised {error_class(exc)}: {exc}; "
+                                    f"a bad spec must raise dspex_core.InputError (or a subclass)") from exc
+    if classes[backend] != classes[reference]:
+        raise ContractError(f"create({module_type!r}, 42): backend {backend!r} gives {classes[backend]}, "
+                            f"reference {reference!r} gives {classes[reference]}")
+
+
+def check_no_lm(backend: str, reference: str, case: LMCase) -> None:
+    """With no LM anywhere, executing is an ``InputError`` that tells the user to configure one."""
+    import dspex_core
+
+    with dspex_core.context(lm=None), dspex_core.session():
+        ref = dspex_core.create(case.module_type, case.spec(), implementation=backend)
+        try:
+            dspex_core.execute(ref, dict(case.inputs))
+        except dspex_core.InputError as exc:
+            if "configure" not in str(exc):
+                raise ContractError(f"the no-LM error of {backend!r} should tell the user to call "
+                                    f"dspex.configure(lm=...); it says: {exc}") from exc
+            return
+        except Exception as exc:  # noqa: BLE001
+            raise ContractError(f"executing with no LM configured on {backend!r} raised {error_class(exc)}: {exc}; "
+                                f"expected dspex_core.InputError") from exc
+    raise ContractError(f"executing with no LM configured on {backend!r} did not fail")
+
+
+def check_telemetry(backend: str, case: Any) -> None:
+    """Routed create/execute emit ``route`` events naming the backend, and an ``execute`` event."""
+    from dspex_core import telemetry
+
+    seen: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+
+    def handler(event: Any, measurements: Any, metadata: Any) -> None:
+        seen.append((tuple(event), dict(metadata)))
+
+    telemetry.attach(telemetry.ROUTE, handler)
+    telemetry.attach(telemetry.EXECUTE, handler)
+    try:
+        outcome = run_case(backend, case, RecordingLM())
+    finally:
+        telemetry.detach(telemetry.ROUTE, handler)
+        telemetry.detach(telemetry.EXECUTE, handler)
+    routes = [m for e, m in seen if e == telemetry.ROUTE and m.get("module_type") == case.module_type]
+    operations = [m.get("operation") for m in routes]
+    if "create" not in operations:
+        raise ContractError(f"no ('dspex','router','route') event for create on {backend!r}; saw {seen!r}")
+    if any(m.get("implementation") != backend for m in routes):
+        raise ContractError(f"route events name another implementation than {backend!r}: {routes!r}")
+    if outcome.stage == "create" and not outcome.ok:
+        return
+    executes = [m for e, m in seen if e == telemetry.EXECUTE]
+    if "execute" not in operations or not executes:
+        raise ContractError(f"missing route/execute events for execute on {backend!r}; saw {seen!r}")
+    want = "ok" if outcome.ok else outcome.error_class.rsplit(".", 1)[-1]
+    status = executes[-1].get("status")
+    if status != want and not (not outcome.ok and status == type(outcome.error).__name__):
+        raise ContractError(f"the execute event's status is {status!r}, expected {want!r}")
+
+
+def echo_reply(case: LMCase, messages: list[dict[str, Any]]) -> str:
+    """A well-formed reply whose values depend on the request (for the thread-safety check)."""
+    import json
+    import typing
+
+    h = zlib.crc32(json.dumps(messages, sort_keys=True, default=str).encode())
+    parts = []
+    for f in reply_fields(case.sig, case.module_type):
+        a = f.annotation
+        if a is bool:
+            value = str(h % 2 == 0)
+        elif a is int:
+            value = str(h % 997)
+        elif a is float:
+            value = str((h % 997) / 8)
+        elif a == list[str]:
+            value = json.dumps([f"x{h}"])
+        elif typing.get_origin(a) is typing.Literal:
+            value = str(typing.get_args(a)[h % len(typing.get_args(a))])
+        else:
+            value = f"value {h}"
+        parts.append(f"[[ ## {f.name} ## ]]\n{value}")
+    return "\n\n".join(parts) + "\n\n[[ ## completed ## ]]"
+
+
+def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]], workers: int = 8) -> None:
+    """One created module, executed from many threads, gives what it gives one call at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import dspex_core
+
+    options = dict(case.create_options)
+    if isinstance(case, LMCase):
+        options["lm"] = RecordingLM(lambda messages, settings: echo_reply(case, messages))
+        options.pop("n", None)
+    with dspex_core.session():
+        try:
+            ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
+        except Exception:  # noqa: BLE001 - nothing to share between threads
+            return
+
+        def one(values: dict[str, Any]) -> Outcome:
+            try:
+                return Outcome(backend, [], prediction=dspex_core.execute(ref, dict(values)))
+            except Exception as exc:  # noqa: BLE001
+                return Outcome(backend, [], error=exc, stage="execute")
+
+        sequential = [one(v) for v in inputs]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            concurrent = list(pool.map(one, inputs))
+    for index, (s, c) in enumerate(zip(sequential, concurrent)):
+        if s.error_class != c.error_class or not same_value(s.fields, c.fields):
+            found = Difference("threads", f"input {index} ({inputs[index]!r}) gave another result under "
+                               f"{workers} threads", f"  one at a time: {s!r}\n  concurrently:  {c!r}")
+            raise ContractError(str(found))

@@ -1,0 +1,117 @@
+"""Running one conformance case on one backend, through the public API only.
+
+A backend is called exactly as a user would call it, ``dspex_core.create(module_type, spec,
+implementation=backend, lm=recording_lm, ...)`` then ``dspex_core.execute(ref, inputs)``,
+inside a ``dspex_core.session()`` so that backends that keep state clean it up. What came
+out (the LM requests, the prediction or the error) is an :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_core.testing._conformance_cases import LMCase
+from dspex_core.testing._recording_lm import LMCall, RecordingLM
+
+
+def error_class(exc: BaseException) -> str:
+    """The name callers would catch: the nearest dspex error class, a builtin, or the full name."""
+    for cls in type(exc).__mro__:
+        if cls.__module__ == "dspex_core.errors":
+            return cls.__name__
+    cls = type(exc)
+    if cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Outcome:
+    """What one backend did with one case."""
+
+    __slots__ = ("backend", "calls", "prediction", "fields", "completions", "error", "stage")
+
+    def __init__(self, backend: str, calls: list[LMCall], prediction: Any = None, error: BaseException | None = None,
+                 stage: str = ""):
+        self.backend = backend
+        self.calls = calls
+        self.prediction = prediction
+        self.error = error
+        self.stage = stage
+        self.fields: list[tuple[str, Any]] | None = None
+        self.completions: list[dict[str, Any]] | None = None
+        if error is None:
+            items = getattr(prediction, "items", None)
+            self.fields = list(items()) if callable(items) else None
+            completions = getattr(prediction, "completions", None)
+            self.completions = [dict(c) for c in completions] if isinstance(completions, list) else None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def error_class(self) -> str:
+        return error_class(self.error) if self.error is not None else ""
+
+    def describe_error(self) -> str:
+        if self.error is None:
+            return "no error"
+        message = str(self.error).strip().splitlines()
+        first = message[0] if message else ""
+        if len(first) > 160:
+            first = first[:157] + "..."
+        return f"{self.error_class} at {self.stage}: {first}"
+
+    def __repr__(self) -> str:
+        what = f"error={self.describe_error()!r}" if self.error is not None else f"fields={self.fields!r}"
+        return f"Outcome({self.backend!r}, calls={len(self.calls)}, {what})"
+
+
+def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
+    """Create and execute ``case`` on ``backend`` (a fresh script on ``lm`` for LM cases)."""
+    import dspex_core
+
+    is_lm = isinstance(case, LMCase)
+    if lm is None:
+        lm = RecordingLM()
+    options = dict(case.create_options)
+    call_options = dict(getattr(case, "call_options", {}))
+    if is_lm:
+        lm.reset(list(case.script))
+        options["lm"] = lm
+        if case.demos:
+            options["demos"] = [dict(d) for d in case.demos]
+    stage = "create"
+    with dspex_core.session():
+        try:
+            ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
+            stage = "execute"
+            prediction = dspex_core.execute(ref, dict(case.inputs), **call_options)
+        except Exception as exc:  # noqa: BLE001 - the error is the outcome
+            return Outcome(backend, list(lm.calls), error=exc, stage=stage)
+    return Outcome(backend, list(lm.calls), prediction=prediction)
+
+
+async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
+    """The async twin of :func:`run_case` (``acreate`` and ``aexecute``)."""
+    import dspex_core
+
+    is_lm = isinstance(case, LMCase)
+    if lm is None:
+        lm = RecordingLM()
+    options = dict(case.create_options)
+    call_options = dict(getattr(case, "call_options", {}))
+    if is_lm:
+        lm.reset(list(case.script))
+        options["lm"] = lm
+        if case.demos:
+            options["demos"] = [dict(d) for d in case.demos]
+    stage = "create"
+    with dspex_core.session():
+        try:
+            ref = await dspex_core.acreate(case.module_type, case.spec(), implementation=backend, **options)
+            stage = "execute"
+            prediction = await dspex_core.aexecute(ref, dict(case.inputs), **call_options)
+        except Exception as exc:  # noqa: BLE001
+            return Outcome(backend, list(lm.calls), error=exc, stage=stage)
+    return Outcome(backend, list(lm.calls), prediction=prediction)

@@ -1,0 +1,206 @@
+"""The conformance runner: pure Python, shared by ``BackendConformance`` and ``dspex parity``.
+
+For one module type and one property, it draws cases with hypothesis, runs each on the
+backend under test and on the reference (both calling one shared :class:`RecordingLM`),
+compares the outcomes, and returns a :class:`PropertyReport`: cases run, cases agreed, and
+the first difference, shrunk by hypothesis to a minimal case.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from dspex_core.testing._conformance_cases import LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, cases
+from dspex_core.testing._conformance_compare import DIFFS, PROPERTIES, Difference
+from dspex_core.testing._conformance_run import Outcome, error_class, run_case
+from dspex_core.testing._recording_lm import RecordingLM
+
+#: Module types the kit has properties for.
+KIT_MODULE_TYPES = LM_MODULE_TYPES + OUTPUT_MODULE_TYPES
+
+#: How each LM property draws its replies: the failures property feeds unparseable replies,
+#: the prediction property parseable ones, the others a mix.
+_LM_CASE_OPTIONS: dict[str, dict[str, Any]] = {
+    "messages": {},
+    "settings": {"first": ("well_formed",), "second": ("well_formed", "json")},
+    "prediction": {"first": ("well_formed", "well_formed", "json"), "second": ("well_formed", "json")},
+    "failures": {"first": ("malformed",), "second": ("malformed", "malformed", "json", "well_formed")},
+}
+
+METRIC_NAMES = ("exact_match", "f1", "normalize_text", "answer_exact_match", "answer_passage_match",
+                "passage_match")
+
+
+class Mismatch(AssertionError):
+    """A case on which the backend and the reference disagree (its text is the difference)."""
+
+    def __init__(self, difference: Difference, case: Any):
+        self.difference = difference
+        self.case = case
+        super().__init__(f"{difference}\n\nminimal case:\n{case!r}")
+
+
+def properties_for(module_type: str) -> tuple[str, ...]:
+    """The parity properties the kit checks for ``module_type``."""
+    if module_type in LM_MODULE_TYPES:
+        return PROPERTIES
+    if module_type in OUTPUT_MODULE_TYPES:
+        return ("outputs",)
+    return ()
+
+
+def serves(backend: str, module_type: str) -> bool:
+    from dspex_core import registry
+
+    return registry.lookup(backend, module_type) is not None
+
+
+def metric_support(backend: str, reference: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Metric names both serve, and those one of them declines with ``NotImplementedError``."""
+    import dspex_core
+
+    usable, declined = [], []
+    for name in METRIC_NAMES:
+        ok = True
+        for who in (backend, reference):
+            try:
+                with dspex_core.session():
+                    dspex_core.create("metrics", name, implementation=who)
+            except NotImplementedError:
+                ok = False
+            except Exception:  # noqa: BLE001 - other errors are compared by the property itself
+                pass
+        (usable if ok else declined).append(name)
+    return tuple(usable), tuple(declined)
+
+
+def case_strategy(module_type: str, prop: str, *, backend: str = "", reference: str = "") -> Any:
+    """The hypothesis strategy for ``prop`` on ``module_type``."""
+    if module_type in LM_MODULE_TYPES:
+        return cases(module_type, **_LM_CASE_OPTIONS[prop])
+    if module_type == "metrics" and backend and reference:
+        usable, _ = metric_support(backend, reference)
+        if not usable:
+            raise NotServed(f"neither metric is served by both {backend!r} and {reference!r}")
+        return cases("metrics", metrics=usable)
+    return cases(module_type)
+
+
+class NotServed(Exception):
+    """The backend (or the reference) does not serve what the property needs."""
+
+
+def compare_case(backend: str, reference: str, prop: str, case: Any, lm: RecordingLM | None = None
+                 ) -> tuple[Difference | None, Outcome, Outcome]:
+    """Run ``case`` on both and compare them on ``prop``."""
+    lm = lm if lm is not None else RecordingLM()
+    mine = run_case(backend, case, lm)
+    theirs = run_case(reference, case, lm)
+    return DIFFS[prop](mine, theirs), mine, theirs
+
+
+def check_case(backend: str, reference: str, prop: str, case: Any, lm: RecordingLM | None = None) -> None:
+    """Raise :class:`Mismatch` when ``backend`` and ``reference`` disagree on ``case``."""
+    difference, _, _ = compare_case(backend, reference, prop, case, lm)
+    if difference is not None:
+        raise Mismatch(difference, case)
+
+
+class PropertyReport:
+    """The result of one property on one module type."""
+
+    __slots__ = ("module_type", "prop", "status", "cases", "agreed", "difference", "example", "note")
+
+    def __init__(self, module_type: str, prop: str, status: str, cases: int = 0, agreed: int = 0,
+                 difference: Difference | None = None, example: str = "", note: str = ""):
+        self.module_type = module_type
+        self.prop = prop
+        self.status = status  # "agreed" | "differs" | "not served" | "error"
+        self.cases = cases
+        self.agreed = agreed
+        self.difference = difference
+        self.example = example
+        self.note = note
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "agreed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"module_type": self.module_type, "property": self.prop, "status": self.status,
+                "cases": self.cases, "agreed": self.agreed,
+                "first_difference": str(self.difference) if self.difference else None,
+                "example": self.example or None, "note": self.note or None}
+
+    def __repr__(self) -> str:
+        return (f"PropertyReport({self.module_type!r}, {self.prop!r}, {self.status}, cases={self.cases}, "
+                f"agreed={self.agreed})")
+
+
+def check_property(backend: str, module_type: str, prop: str, *, reference: str = "dspy",
+                   examples: int | None = None, seed: int | None = None) -> PropertyReport:
+    """Run one property for up to ``examples`` cases; stop at (and shrink) the first difference."""
+    from hypothesis import Verbosity, given, seed as hseed
+    from hypothesis import errors as herrors
+
+    from dspex_core.testing.profiles import conformance_settings
+
+    for who in (backend, reference):
+        if not serves(who, module_type):
+            return PropertyReport(module_type, prop, "not served", note=f"{who!r} does not serve {module_type!r}")
+    try:
+        strategy = case_strategy(module_type, prop, backend=backend, reference=reference)
+    except NotServed as exc:
+        return PropertyReport(module_type, prop, "not served", note=str(exc))
+    note = ""
+    if module_type == "metrics":
+        _, declined = metric_support(backend, reference)
+        note = f"metrics not served by both: {', '.join(declined)}" if declined else ""
+    lm = RecordingLM()
+    state: dict[str, Any] = {"cases": 0, "agreed": 0, "failed": False, "last": None}
+
+    def body(case: Any) -> None:
+        difference, _, _ = compare_case(backend, reference, prop, case, lm)
+        if not state["failed"]:
+            state["cases"] += 1
+            state["agreed"] += difference is None
+        if difference is not None:
+            state["failed"] = True
+            state["last"] = (difference, case)
+            raise Mismatch(difference, case)
+
+    test = conformance_settings(examples, database=None, verbosity=Verbosity.quiet)(given(strategy)(body))
+    if seed is not None:
+        test = hseed(seed)(test)
+    try:
+        test()
+    except Mismatch:
+        pass
+    except (herrors.Flaky, getattr(herrors, "FlakyFailure", herrors.Flaky)) as exc:  # a non-deterministic backend
+        note = f"flaky: the same case did not always give the same result ({type(exc).__name__})"
+    except BaseException as exc:  # noqa: BLE001 - report the kit's own trouble, e.g. a strategy error
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return PropertyReport(module_type, prop, "error", state["cases"], state["agreed"],
+                              note=f"{error_class(exc)}: {exc}")
+    if state["last"] is None:
+        return PropertyReport(module_type, prop, "agreed", state["cases"], state["agreed"], note=note)
+    difference, case = state["last"]
+    return PropertyReport(module_type, prop, "differs", state["cases"], state["agreed"], difference, repr(case),
+                          note)
+
+
+def check(backend: str, *, reference: str = "dspy", module_types: Iterable[str] | None = None,
+          examples: int | None = None, seed: int | None = None) -> list[PropertyReport]:
+    """Every property for every module type (default: all the kit covers)."""
+    reports = []
+    for module_type in module_types or KIT_MODULE_TYPES:
+        props = properties_for(module_type)
+        if not props:
+            reports.append(PropertyReport(module_type, "-", "not served",
+                                          note=f"the kit has no properties for {module_type!r}"))
+            continue
+        for prop in props:
+            reports.append(check_property(backend, module_type, prop, reference=reference, examples=examples,
+                                          seed=seed))
+    return reports
