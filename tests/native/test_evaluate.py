@@ -219,3 +219,16 @@ def test_score_is_the_rounded_mean_with_failures(rows, failure):
     scores = [failure if f else s for s, f in rows]
     assert [r[2] for r in result.results] == scores
     assert result.score == round(100 * sum(scores) / len(scores), 2)
+
+
+def test_provide_traceback_logs_the_traceback(caplog):
+    def broken(question):
+        raise RuntimeError("deep")
+
+    make(devset=DEV[:1], metric=exact, provide_traceback=True)(program=broken)
+    assert "Traceback" in caplog.text and "deep" in caplog.text
+    caplog.clear()
+    make(devset=DEV[:1], metric=exact)(program=broken)
+    assert "Traceback" not in caplog.text and "provide_traceback=True" in caplog.text
+    with pytest.raises(InputError, match="provide_traceback"):
+        make(devset=DEV, provide_traceback="yes")

@@ -1,8 +1,8 @@
 """The ``evaluate`` module type: score a program on a devset, as ``dspy.Evaluate`` does.
 
 ``create(devset=[...], metric=fn, num_threads=8, max_errors=10, failure_score=0.0,
-display_progress=None)`` then ``execute(state, {"program": program})``. The program is a
-``ModuleRef`` or any callable taking an example's inputs as keyword arguments; the metric is
+display_progress=None, provide_traceback=False)`` then ``execute(state, {"program": p})``.
+The program is a ``ModuleRef`` or any callable taking an example's inputs as keyword arguments; the metric is
 ``metric(example, prediction)`` (a ``metrics`` ModuleRef, or the name of a native
 example/prediction metric such as ``"answer_exact_match"``, works too).
 
@@ -25,7 +25,8 @@ from dspex_core.errors import InputError
 from dspex_native.evaluate_options import DEFAULT_MAX_ERRORS, check_options
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
-_OPTIONS = ("devset", "metric", "num_threads", "max_errors", "failure_score", "display_progress")
+_OPTIONS = ("devset", "metric", "num_threads", "max_errors", "failure_score", "display_progress",
+            "provide_traceback")
 _CALL_OPTIONS = ("devset", "metric", "num_threads", "display_progress")
 
 
@@ -121,7 +122,11 @@ class _Run:
             self.errors.append((index, error))
             if len(self.errors) >= self.limit:
                 self.cancelled = True
-        logging.getLogger(__name__).error("Error for %r: %s", example, error)
+        if self.state.provide_traceback:
+            logging.getLogger(__name__).error("Error for %r: %s", example, error, exc_info=error)
+        else:
+            logging.getLogger(__name__).error("Error for %r: %s. Set `provide_traceback=True` for traceback.",
+                                              example, error)
         self.progress.update(failed=True)
         return _Failure(error)
 
@@ -165,7 +170,7 @@ class EvaluateImpl:
         if "devset" not in options:
             raise InputError("evaluate needs devset=[...]: a non-empty list of Example(...).with_inputs(...)")
         values = {"metric": None, "num_threads": None, "max_errors": None, "failure_score": 0.0,
-                  "display_progress": None, **options}
+                  "display_progress": None, "provide_traceback": False, **options}
         return EvaluateState(**check_options(values))
 
     def _prepare(self, state: EvaluateState, inputs: Mapping[str, Any], options: dict[str, Any]) -> tuple:

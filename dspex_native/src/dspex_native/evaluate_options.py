@@ -56,6 +56,8 @@ def check_options(values: dict[str, Any]) -> dict[str, Any]:
     failure = out.get("failure_score", 0.0)
     if isinstance(failure, bool) or not isinstance(failure, (int, float)):
         raise InputError(f"failure_score must be a number, got {failure!r}")
+    if not isinstance(out.get("provide_traceback", False), bool):
+        raise InputError(f"provide_traceback must be True or False, got {out['provide_traceback']!r}")
     shown = out.get("display_progress")
     if shown is not None and not isinstance(shown, bool):
         raise InputError(f"display_progress must be True, False or None (show on a terminal), got {shown!r}")
