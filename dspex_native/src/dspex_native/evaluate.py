@@ -2,9 +2,9 @@
 
 ``create(devset=[...], metric=fn, num_threads=8, max_errors=10, failure_score=0.0,
 display_progress=None, provide_traceback=False)`` then ``execute(state, {"program": p})``.
-The program is a ``ModuleRef`` or any callable taking an example's inputs as keyword arguments; the metric is
-``metric(example, prediction)`` (a ``metrics`` ModuleRef, or the name of a native
-example/prediction metric such as ``"answer_exact_match"``, works too).
+The program is a ``ModuleRef`` or any callable taking an example's inputs as keyword
+arguments; the metric is ``metric(example, prediction)`` (a ``metrics`` ModuleRef, or the
+name of a native example/prediction metric such as ``"answer_exact_match"``, works too).
 
 Examples run through the configured executor (``dspex.settings().executor``, threads by
 default; ``aexecute`` uses its ``amap`` on the event loop). An example whose program or
