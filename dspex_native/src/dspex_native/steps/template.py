@@ -92,8 +92,8 @@ class Template:
         try:
             parsed = list(string.Formatter().parse(source))
         except ValueError as exc:
-            raise TemplateError(f"template {source!r} is malformed: {exc} (write '{{{{' or '}}}}' for a literal brace)") \
-                from None
+            hint = "write '{{' or '}}' for a literal brace"
+            raise TemplateError(f"template {source!r} is malformed: {exc} ({hint})") from None
         for literal, field, spec, conversion in parsed:
             if literal:
                 parts.append(literal)
