@@ -36,6 +36,12 @@ def dspex_register_implementations(register: Callable[..., Any]) -> None:
     reg("evaluate", "dspex_dspy._evaluation:EvaluateImpl")
     reg("metrics", "dspex_dspy._evaluation:MetricsImpl")
     # -- optimizers (dspex_dspy/optimizers/) register below this line --
+    reg("labeled_few_shot", "dspex_dspy.optimizers:LabeledFewShotImpl")
+    reg("bootstrap_few_shot", "dspex_dspy.optimizers:BootstrapFewShotImpl")
+    reg("bootstrap_few_shot_with_random_search", "dspex_dspy.optimizers:BootstrapFewShotWithRandomSearchImpl")
+    reg("copro", "dspex_dspy.optimizers:COPROImpl")
+    reg("mipro_v2", "dspex_dspy.optimizers:MIPROv2Impl")
+    reg("mipro", "dspex_dspy.optimizers:MIPROImpl")
 
 
 @hookimpl
