@@ -1,0 +1,364 @@
+"""The native LM client against the local OpenAI-compatible server: requests, retries,
+timeouts, dropped connections, n, usage, concurrency, providers and key hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dspex_core import LM, CapabilityError, ConfigError, InputError, LMError
+from dspex_core.testing import RecordingLM
+from dspex_core.testing.fixtures import local_lm_server, local_lm_server_factory  # noqa: F401 - fixtures
+from dspex_native.lm import CustomLMClient, HTTPLMClient, get_client
+from dspex_native.lm.providers import resolve
+from dspex_native.lm.retry import RetryPolicy, parse_retry_after
+
+MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "hello there"}]
+SECRET = "sk-test-SECRET-0123456789abcdef"
+FAST = {"retry_base_delay": 0.001, "retry_max_delay": 0.01, "cache": False}
+
+
+def lm_for(server, **settings) -> LM:
+    return LM("openai/test-model", api_base=server.url, **{**FAST, **settings})
+
+
+def echo(messages, settings):
+    return "echo: " + messages[-1]["content"]
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+def test_request_body_and_reply(local_lm_server_factory):
+    server = local_lm_server_factory("the reply")
+    client = HTTPLMClient(lm_for(server, temperature=0.3, max_tokens=50, top_p=0.9, stop=["\n\n"], seed=7,
+                                 num_retries=2, timeout=30, rollout_id=None, logprobs=None))
+    assert client(MESSAGES) == ["the reply"]
+    body = server.requests[0]["body"]
+    assert body == {"model": "test-model", "messages": MESSAGES, "temperature": 0.3, "max_tokens": 50,
+                    "top_p": 0.9, "stop": ["\n\n"], "seed": 7}
+    assert server.requests[0]["auth"] is False
+
+
+def test_call_settings_override_lm_settings(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    client = HTTPLMClient(lm_for(server, temperature=0.3))
+    client(MESSAGES, temperature=1.0, n=2, rollout_id=5, cache=False, num_retries=0)
+    assert server.requests[0]["body"] == {"model": "test-model", "messages": MESSAGES, "temperature": 1.0, "n": 2}
+
+
+def test_api_key_sent_as_bearer_and_never_recorded(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    HTTPLMClient(lm_for(server, api_key=SECRET))(MESSAGES)
+    assert server.requests[0]["auth"] is True
+    assert SECRET not in repr(server.requests)
+
+
+def test_n_completions(local_lm_server_factory):
+    server = local_lm_server_factory(RecordingLM(["a", "b", "c"]))
+    assert HTTPLMClient(lm_for(server))(MESSAGES, n=3) == ["a", "b", "c"]
+    assert server.requests[0]["body"]["n"] == 3
+
+
+def test_bad_settings_are_input_errors(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    client = HTTPLMClient(lm_for(server))
+    with pytest.raises(InputError):
+        client(MESSAGES, n=0)
+    with pytest.raises(InputError):
+        client(MESSAGES, num_retries=-1)
+    with pytest.raises(InputError):
+        client([])
+    with pytest.raises(InputError):
+        HTTPLMClient(lm_for(server, timeout="soon"))
+    assert server.requests == []
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_retries_then_success(local_lm_server_factory, status):
+    server = local_lm_server_factory(echo)
+    server.inject(status=status, times=2)
+    client = HTTPLMClient(lm_for(server))
+    assert client(MESSAGES) == ["echo: hello there"]
+    assert [r["fault"] for r in server.requests] == [str(status), str(status), None]
+
+
+def test_gives_up_after_num_retries(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    server.inject(status=503, times=10, message="overloaded, try later")
+    with pytest.raises(LMError) as info:
+        HTTPLMClient(lm_for(server, num_retries=2))(MESSAGES)
+    error = info.value
+    assert (error.model, error.status, error.attempts) == ("openai/test-model", 503, 3)
+    assert "openai/test-model" in str(error) and "503" in str(error) and "3 attempts" in str(error)
+    assert "overloaded, try later" in str(error)
+    assert len(server.requests) == 3
+
+
+def test_default_num_retries_is_dspys(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    server.inject(status=500, times=10)
+    with pytest.raises(LMError) as info:
+        HTTPLMClient(lm_for(server))(MESSAGES)
+    assert info.value.attempts == 4  # dspy.LM(num_retries=3): the first try and three retries
+    assert len(server.requests) == 4
+
+
+def test_non_retryable_status_fails_at_once(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    server.inject(status=400, message="unknown parameter 'foo'")
+    with pytest.raises(LMError) as info:
+        HTTPLMClient(lm_for(server))(MESSAGES)
+    assert info.value.status == 400 and info.value.attempts == 1
+    assert "unknown parameter 'foo'" in str(info.value)
+    assert len(server.requests) == 1
+
+
+def test_401_without_key_hints_at_the_env_var(local_lm_server_factory, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server = local_lm_server_factory("x")
+    server.inject(status=401, message="missing credentials")
+    with pytest.raises(LMError, match="OPENAI_API_KEY"):
+        HTTPLMClient(lm_for(server))(MESSAGES)
+
+
+def test_retry_after_is_honoured_and_capped(local_lm_server_factory, monkeypatch):
+    import dspex_native.lm.client as client_module
+
+    waits = []
+    monkeypatch.setattr(client_module.time, "sleep", lambda s: waits.append(s))
+    server = local_lm_server_factory("ok")
+    server.inject(status=429, retry_after=2.5).inject(status=429, retry_after=3600)
+    client = HTTPLMClient(lm_for(server, retry_after_max=10, retry_base_delay=0.001))
+    assert client(MESSAGES) == ["ok"]
+    assert waits == [2.5, 10.0]
+
+
+def test_retry_policy_units():
+    policy = RetryPolicy(num_retries=5, base_delay=0.5, max_delay=8.0, max_retry_after=30)
+    for attempt in range(1, 10):
+        ceiling = min(8.0, 0.5 * 2 ** (attempt - 1))
+        assert ceiling / 2 <= policy.delay(attempt) <= ceiling
+    assert policy.delay(1, retry_after=100) == 30
+    assert policy.attempts == 6
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    with pytest.raises(ValueError):
+        RetryPolicy(num_retries=True)
+
+
+def test_timeout_then_give_up(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    server.inject(delay=3.0, times=2)
+    with pytest.raises(LMError) as info:
+        HTTPLMClient(lm_for(server, timeout=0.2, num_retries=1))(MESSAGES)
+    assert "timeout" in str(info.value) and info.value.attempts == 2 and info.value.status is None
+
+
+def test_timeout_then_success(local_lm_server_factory):
+    server = local_lm_server_factory("late but fine")
+    server.inject(delay=3.0)
+    assert HTTPLMClient(lm_for(server, timeout=0.2))(MESSAGES) == ["late but fine"]
+    assert len(server.requests) == 2
+
+
+def test_dropped_connection_is_retried(local_lm_server_factory):
+    server = local_lm_server_factory("ok")
+    server.inject(drop=True, times=2)
+    assert HTTPLMClient(lm_for(server))(MESSAGES) == ["ok"]
+    assert [r["fault"] for r in server.requests] == ["drop", "drop", None]
+
+
+def test_dropped_connections_give_up(local_lm_server_factory):
+    server = local_lm_server_factory("ok")
+    server.inject(drop=True, times=10)
+    with pytest.raises(LMError, match="connection error") as info:
+        HTTPLMClient(lm_for(server, num_retries=1))(MESSAGES)
+    assert info.value.attempts == 2
+
+
+def test_unreachable_server_is_an_lm_error():
+    from dspex_core.testing.server import LocalLMServer
+
+    server = LocalLMServer().start()
+    url = server.url
+    server.stop()
+    with pytest.raises(LMError, match="connection error"):
+        HTTPLMClient(LM("openai/m", api_base=url, num_retries=1, **{k: v for k, v in FAST.items()}))(MESSAGES)
+
+
+def test_async_retries_and_reply(local_lm_server_factory):
+    server = local_lm_server_factory(echo)
+    server.inject(status=429).inject(drop=True)
+    client = HTTPLMClient(lm_for(server))
+    assert asyncio.run(client.acall(MESSAGES)) == ["echo: hello there"]
+    assert len(server.requests) == 3
+    server.inject(status=500, times=10)
+    with pytest.raises(LMError) as info:
+        asyncio.run(client.acall(MESSAGES, num_retries=1))
+    assert info.value.attempts == 2 and info.value.status == 500
+
+
+# -- usage ------------------------------------------------------------------------------------
+
+def test_usage_accumulates(local_lm_server_factory):
+    server = local_lm_server_factory("one two three")
+    client = HTTPLMClient(lm_for(server))
+    client(MESSAGES)
+    client(MESSAGES, n=2)
+    assert client.usage.last.as_dict() == {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9}
+    total = client.usage.total
+    assert (total.calls, total.prompt_tokens, total.completion_tokens, total.total_tokens) == (2, 6, 9, 15)
+    client.usage.reset()
+    assert client.usage.total.calls == 0 and client.usage.last is None
+
+
+# -- concurrency ------------------------------------------------------------------------------
+
+def test_threads_share_one_client(local_lm_server_factory):
+    server = local_lm_server_factory(echo, latency=0.005)
+    client = get_client(lm_for(server))
+    prompts = [[{"role": "user", "content": f"q{i}"}] for i in range(64)]
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda m: client(m), prompts))
+    assert results == [[f"echo: q{i}"] for i in range(64)]
+    assert len(server.requests) == 64
+    assert client.usage.total.calls == 64
+
+
+def test_asyncio_concurrency(local_lm_server_factory):
+    server = local_lm_server_factory(echo, latency=0.005)
+    client = get_client(lm_for(server))
+    server.inject(status=429, times=3)
+
+    async def main():
+        gate = asyncio.Semaphore(16)
+
+        async def one(i):
+            async with gate:
+                return await client.acall([{"role": "user", "content": f"q{i}"}])
+
+        return await asyncio.gather(*(one(i) for i in range(64)))
+
+    assert asyncio.run(main()) == [[f"echo: q{i}"] for i in range(64)]
+    assert len(server.requests) == 67
+    # a second event loop gets its own pooled async client and works too
+    assert asyncio.run(client.acall([{"role": "user", "content": "again"}])) == ["echo: again"]
+
+
+# -- key hygiene ------------------------------------------------------------------------------
+
+def test_key_never_in_errors_reprs_or_logs(local_lm_server_factory, caplog):
+    caplog.set_level(logging.DEBUG)
+    server = local_lm_server_factory("ok")
+    lm = lm_for(server, api_key=SECRET, num_retries=1, timeout=0.2)
+    client = HTTPLMClient(lm)
+    seen = [repr(lm), repr(client), repr(client.endpoint), repr(client.usage), repr(client.cache), str(lm.settings)]
+    server.inject(status=400, message=f"invalid api key {SECRET} (Authorization: Bearer {SECRET})")
+    server.inject(status=500, times=2, message=f"key={SECRET}")
+    server.inject(delay=2.0, times=2)
+    server.inject(drop=True, times=2)
+    for _ in range(4):
+        with pytest.raises(LMError) as info:
+            client(MESSAGES)
+        seen += [str(info.value), repr(info.value), repr(info.value.__cause__), repr(info.value.__context__)]
+    assert client(MESSAGES) == ["ok"]
+    seen += [record.getMessage() for record in caplog.records] + [repr(r.args) for r in caplog.records]
+    assert any("retrying" in s for s in seen)  # the debug log did run
+    leaked = [s for s in seen if SECRET in s or SECRET[8:] in s]
+    assert leaked == []
+
+
+# -- providers and get_client -----------------------------------------------------------------
+
+def test_provider_resolution(monkeypatch):
+    for name in ("OPENAI_API_BASE", "OLLAMA_API_BASE", "HOSTED_VLLM_API_BASE", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert resolve(LM("openai/gpt-4o-mini")).base_url == "https://api.openai.com/v1"
+    assert resolve(LM("gpt-4o-mini")).model_name == "gpt-4o-mini"
+    monkeypatch.setenv("OPENAI_API_BASE", "http://proxy.local/v1/")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    endpoint = resolve(LM("openai/gpt-4o-mini"))
+    assert (endpoint.base_url, endpoint.api_key) == ("http://proxy.local/v1", SECRET)
+    assert SECRET not in repr(endpoint)
+    assert resolve(LM("openai/x", api_base="http://a:1/v1", api_key="sk-other")).api_key == "sk-other"
+    assert resolve(LM("openai/x", api_base="http://a:1/v1")).base_url == "http://a:1/v1"
+    assert resolve(LM("ollama_chat/llama3.2")).base_url == "http://localhost:11434/v1"
+    monkeypatch.setenv("OLLAMA_API_BASE", "http://gpu:11434")
+    ollama = resolve(LM("ollama/llama3.2"))
+    assert (ollama.base_url, ollama.model_name) == ("http://gpu:11434/v1", "llama3.2")
+    with pytest.raises(ConfigError, match="HOSTED_VLLM_API_BASE"):
+        resolve(LM("hosted_vllm/meta/llama"))
+    monkeypatch.setenv("HOSTED_VLLM_API_BASE", "http://vllm:8000/v1")
+    assert resolve(LM("hosted_vllm/meta/llama")).model_name == "meta/llama"
+    with pytest.raises(CapabilityError):
+        resolve(LM("anthropic/claude-3"))
+    assert resolve(LM("anthropic/claude-3", api_base="http://compat/v1")).base_url == "http://compat/v1"
+    with pytest.raises(ConfigError):
+        resolve(LM("someprovider/m"))
+    with pytest.raises(ConfigError):
+        resolve(LM("openai/x", api_base="ftp://nope"))
+    assert resolve(LM("openai/x", api_base="http://u:pw@host/v1")).base_url == "http://u:pw@host/v1"
+
+
+def test_credentials_in_api_base_stay_out_of_errors(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    url = server.url.replace("http://", "http://user:pw-secret@")
+    server.inject(status=400)
+    client = HTTPLMClient(LM("openai/m", api_base=url, **FAST))
+    with pytest.raises(LMError) as info:
+        client(MESSAGES)
+    assert "pw-secret" not in str(info.value) and "pw-secret" not in repr(client)
+
+
+def test_get_client_reuses_per_configuration(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    lm = lm_for(server, temperature=0.5)
+    assert get_client(lm) is get_client(lm)
+    assert get_client(lm) is get_client(lm_for(server, temperature=0.5))
+    assert get_client(lm) is not get_client(lm_for(server, temperature=0.9))
+    assert get_client(lm) is not get_client(lm_for(server, temperature=0.5, api_key="sk-a"))
+    assert isinstance(get_client(lm), HTTPLMClient)
+
+
+def test_get_client_rejects_non_lms():
+    with pytest.raises(InputError):
+        get_client("openai/gpt-4o-mini")
+
+
+def test_custom_lm_wrapper_sync_and_async():
+    lm = RecordingLM(["a", "b", "c"])
+    client = get_client(lm)
+    assert isinstance(client, CustomLMClient)
+    assert client(MESSAGES, temperature=0) == ["a"]
+    assert asyncio.run(client.acall(MESSAGES)) == ["b"]
+    assert [call.settings for call in lm.calls] == [{"temperature": 0}, {}]
+    assert client.usage.total.calls == 2
+
+
+def test_custom_lm_without_acall_runs_in_a_thread():
+    import threading
+
+    threads = []
+
+    def plain(messages, **settings):
+        threads.append(threading.current_thread())
+        return "one"
+
+    client = get_client(plain)
+    assert asyncio.run(client.acall(MESSAGES)) == ["one"]
+    assert threads[0] is not threading.main_thread()
+
+
+def test_import_stays_light():
+    code = "import sys, dspex_native, dspex_native.lm; print('httpx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
