@@ -35,11 +35,15 @@ def reset_world(allow: tuple[str, ...] = ()) -> None:
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
+def isolated(tmp_path):
+    # No monkeypatch here: an autouse fixture without it is set up before, and torn down
+    # after, a test's own monkeypatch, so nothing a test patches outlives this restore.
     saved = {k: v for k, v in os.environ.items() if k.startswith("DSPEX_")}
-    monkeypatch.chdir(tmp_path)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
     reset_world()
     yield
+    os.chdir(cwd)
     for key in [k for k in os.environ if k.startswith("DSPEX_")]:
         del os.environ[key]
     os.environ.update(saved)

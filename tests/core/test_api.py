@@ -17,7 +17,7 @@ from core_test_plugins import BackendPlugin, Impl
 
 def _setup():
     registry._extra_plugins["nat"] = BackendPlugin("nat", ["predict", "chain_of_thought"], native=True)
-    registry._extra_plugins["dspy"] = BackendPlugin("dspy", ["predict", "react"])
+    registry._extra_plugins["in-process-dspy"] = BackendPlugin("dspy", ["predict", "react"])
     registry.refresh()
 
 

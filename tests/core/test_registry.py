@@ -91,10 +91,10 @@ def test_generation_increases_on_refresh():
     assert registry.refresh().generation == before + 1
 
 
-def test_disable_plugins_blocks_in_process_plugins_too(monkeypatch):
+def test_disable_plugins_blocks_in_process_plugins_too():
     registry._extra_plugins["off"] = BackendPlugin("off", ["predict"])
     registry._extra_plugins["on"] = BackendPlugin("on", ["react"])
-    monkeypatch.setenv("DSPEX_DISABLE_PLUGINS", os.environ["DSPEX_DISABLE_PLUGINS"] + ",off")
+    os.environ["DSPEX_DISABLE_PLUGINS"] += ",off"  # the autouse fixture restores it
     registry.refresh()
     assert registry.list_by_implementation() == {"on": ["react"]}
     assert [p.name for p in registry.plugins()] == ["on"]

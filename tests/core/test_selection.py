@@ -71,7 +71,8 @@ def oracle(backends, module_type, explicit, overrides, prefer_native, allow_fall
 def test_selection_table(backends, module_type, explicit, overrides, prefer_native, allow_fallback, cache):
     reset_world()
     for name, native, priority, types in backends:
-        registry._extra_plugins[name] = BackendPlugin(name, types, native=native, priority=priority)
+        # plugin names differ from the entry points that conftest disables (native, dspy, example)
+        registry._extra_plugins[f"in-process-{name}"] = BackendPlugin(name, types, native=native, priority=priority)
     registry.refresh()
     expected = oracle(backends, module_type, explicit, overrides, prefer_native, allow_fallback)
     with dspex.context(implementation_overrides=overrides, prefer_native=prefer_native,
