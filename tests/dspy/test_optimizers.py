@@ -333,3 +333,14 @@ def test_no_language_model_is_a_clear_error():
     program = dspex.Predict.create("question -> answer", implementation="dspy")
     with pytest.raises(InputError, match=r"dspex.configure\(lm="):
         dspex.compile(dspex.BootstrapFewShot.create(metric=exact), program, trainset=TRAIN)
+
+
+def test_the_programs_own_lm_runs_the_compile_and_the_compiled_program():
+    lm = toy_lm(with_demos)  # given at create only: nothing configured
+    program = dspex.Predict.create("question -> answer", implementation="dspy", lm=lm)
+    compiled = dspex.compile(dspex.BootstrapFewShot.create(metric=exact, max_bootstrapped_demos=1,
+                                                           max_labeled_demos=1), program, trainset=TRAIN)
+    calls = lm.call_count
+    assert calls > 0
+    assert compiled(question="piano").answer == "PIANO"
+    assert lm.call_count == calls + 1
