@@ -213,22 +213,18 @@ def from_dspy_prediction(pred: Any) -> Any:
     over. Something that is not a dspy prediction (a module may return anything) is
     returned unchanged.
     """
-    if isinstance(pred, Prediction):
-        return pred
     if not isinstance(pred, dspy.Prediction):
         return pred
-    completions = pred.completions
+    completions = pred._completions
     if completions is not None and len(completions) > 1:
-        keys = list(completions._completions)
-        out = Prediction.from_completions([
-            {k: completions._completions[k][i] for k in keys} for i in range(len(completions))
-        ])
+        columns = completions._completions
+        out = Prediction.from_completions([{k: v[i] for k, v in columns.items()} for i in range(len(completions))])
         # The first completion is what dspy shows; keep any extra fields dspy set.
-        for key, value in pred.items():
+        for key, value in pred._store.items():
             out[key] = value
     else:
-        out = Prediction(dict(pred.items()))
-    usage = pred.get_lm_usage()
+        out = Prediction(pred._store)  # copies the dict, never the values
+    usage = pred._lm_usage
     if usage is not None:
         out.set_lm_usage(usage)
     return out
