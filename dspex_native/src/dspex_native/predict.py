@@ -148,9 +148,16 @@ def _request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, An
         if not isinstance(config, Mapping):
             raise InputError(f"{state.module_type}: config must be a dict of LM settings")
         settings = {**state.config, **config}
-    else:
+    elif state.config:
         settings = dict(state.config)
-    defaults = lm.settings if isinstance(lm, LM) else {}
+    else:
+        settings = {}
+    if isinstance(lm, LM):
+        defaults = lm.settings
+    elif not settings:
+        return settings  # a custom LM has no defaults: nothing to add or drop
+    else:
+        defaults = {}
     temperature = settings.get("temperature") or defaults.get("temperature")
     n = settings.get("n") or defaults.get("n") or defaults.get("num_generations") or 1
     if (temperature is None or temperature <= 0.15) and n > 1:
@@ -173,12 +180,12 @@ def _client(lm: Any) -> Any:
 
 
 def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
-    if options:
-        unknown = set(options) - EXECUTE_OPTIONS
-        if unknown:
-            raise InputError(f"{state.module_type}: unknown call option(s) {sorted(unknown)}; "
+    for key in options:
+        if key not in EXECUTE_OPTIONS:
+            unknown = sorted(set(options) - EXECUTE_OPTIONS)
+            raise InputError(f"{state.module_type}: unknown call option(s) {unknown}; "
                              f"accepted: {', '.join(sorted(EXECUTE_OPTIONS))}")
-    if not isinstance(inputs, Mapping):
+    if type(inputs) is not dict and not isinstance(inputs, Mapping):
         raise InputError(f"{state.module_type}: inputs must be a mapping of field names to values, "
                          f"got {type(inputs).__name__}")
     lm = _resolve_lm(state, options.get("lm"))
@@ -209,6 +216,8 @@ def _fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapp
 
 
 def _parse_all(fmt: Any, outputs: Any) -> list[dict[str, Any]]:
+    if len(outputs) == 1 and type(outputs[0]) is str and outputs[0]:
+        return [fmt.parse(outputs[0])]
     values = []
     for output in outputs:
         if isinstance(output, dict):

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from dspex_core.errors import AdapterParseError
 
-from dspex_native.adapters._coerce import parse_value
+from dspex_native.adapters._coerce import coercer
 from dspex_native.adapters._types import allows_none, annotation_name, check_supported, type_note
 from dspex_native.adapters._values import format_value
 
@@ -78,6 +78,7 @@ class ChatFormat:
         self.inputs = tuple((n, f.annotation) for n, f in signature.input_fields.items())
         self.outputs = tuple((n, f.annotation) for n, f in signature.output_fields.items())
         self.output_types = dict(self.outputs)
+        self.coercers = {n: coercer(a) for n, a in self.outputs}
         self.input_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.inputs)
         self.nullable = frozenset(n for n, a in self.outputs if allows_none(a))
         self.all_fields = tuple(signature.input_fields) + tuple(signature.output_fields)
@@ -167,29 +168,30 @@ class ChatFormat:
     # -- parsing ------------------------------------------------------------------------------------
     def parse(self, completion: str) -> dict[str, Any]:
         """DSPy's ``ChatAdapter.parse``: sections by ``[[ ## name ## ]]`` markers, first one wins."""
-        types = self.output_types
-        sections: list[tuple[Any, list[str]]] = [(None, [])]
-        current = sections[0][1]
+        coercers = self.coercers
+        sections: list[tuple[Any, list[str]]] = []
+        name: Any = None
+        current: list[str] = []
         for line in completion.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("[[ ## "):
-                match = _HEADER.match(stripped)
+            if "[[ ## " in line:  # cheap pre-check; DSPy matches the header on the stripped line
+                match = _HEADER.match(line.strip())
                 if match:
+                    sections.append((name, current))
                     rest = line[match.end():].strip()
-                    current = [rest] if rest else []
-                    sections.append((match.group(1), current))
+                    name, current = match.group(1), ([rest] if rest else [])
                     continue
             current.append(line)
+        sections.append((name, current))
         fields: dict[str, Any] = {}
         for name, lines in sections:
-            if name in types and name not in fields:
+            if name in coercers and name not in fields:
                 text = "\n".join(lines).strip()
-                annotation = types[name]
-                if annotation is str:
+                coerce = coercers[name]
+                if coerce is None:
                     fields[name] = text
                     continue
                 try:
-                    fields[name] = parse_value(text, annotation)
+                    fields[name] = coerce(text)
                 except ValueError as exc:
                     raise self.error(completion, f"Failed to parse field {name} with value {text} from the LM "
                                                  f"response. Error message: {exc}") from None
@@ -197,6 +199,8 @@ class ChatFormat:
 
     def complete(self, fields: dict[str, Any], completion: str) -> dict[str, Any]:
         """DSPy's ``apply_output_field_defaults`` then the all-fields check (signature order)."""
+        if len(fields) == len(self.outputs):  # every output was found (fields only holds outputs)
+            return {n: fields[n] for n in self.output_types}
         completed = {}
         for name, _ in self.outputs:
             if name in fields:

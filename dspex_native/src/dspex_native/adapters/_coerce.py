@@ -11,6 +11,7 @@ with pydantic's lax rules for the supported types (``"42.0"`` is an int, ``"yes"
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -307,3 +308,36 @@ def _to_literal(value: Any, allowed: tuple) -> Any:
         elif not isinstance(value, str) and isinstance(value, (int, float)) and value == option:
             return option
     raise ValueError(f"Input should be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Precompiled per-type readers for the chat adapter's hot path.
+# ---------------------------------------------------------------------------------------
+
+_JSON_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_BOOL_WORDS = {"True": True, "true": True, "False": False, "false": False}
+
+
+def coercer(annotation: Any) -> Any:
+    """A function ``text -> value`` equal to ``parse_value(text, annotation)``, with a fast path
+    for the common spellings (``42``, ``0.5``, ``True``); ``None`` for ``str`` (text as is)."""
+    if annotation is str:
+        return None
+    if annotation is int:
+        def read_int(text: str) -> Any:
+            return int(text) if _JSON_INT.match(text) else parse_value(text, int)
+        return read_int
+    if annotation is float:
+        def read_float(text: str) -> Any:
+            return float(text) if _JSON_NUMBER.match(text) else parse_value(text, float)
+        return read_float
+    if annotation is bool:
+        def read_bool(text: str) -> Any:
+            value = _BOOL_WORDS.get(text)
+            return value if value is not None else parse_value(text, bool)
+        return read_bool
+
+    def read(text: str) -> Any:
+        return parse_value(text, annotation)
+    return read
