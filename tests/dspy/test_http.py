@@ -60,3 +60,27 @@ def test_server_errors_become_lm_errors_that_name_the_model_not_the_key():
             ref(question="q")
     assert "sk-test" not in str(info.value)
     assert info.value.status == 400
+
+
+def test_react_and_retry_over_http():
+    def lookup(city: str) -> str:
+        """Look up the weather."""
+        return f"rain in {city}"
+
+    script = RecordingLM([
+        chat(next_thought="look", next_tool_name="lookup", next_tool_args={"city": "Oslo"}),
+        chat(next_thought="done", next_tool_name="finish", next_tool_args={}),
+        chat(reasoning="it rains", answer="rain"),
+        chat(answer="ok"),
+    ])
+    with LocalLMServer(script) as server:
+        dspex.configure(lm=http_lm(server))
+        react = dspex.ReAct.create("question -> answer", tools=[lookup], implementation="dspy")
+        assert react(question="Weather in Oslo?").answer == "rain"
+        inner = dspy_ref("predict", "question -> answer")
+        retry = dspex.Retry.create(inner, N=2, reward_fn=lambda a, p: 1.0, threshold=1.0, implementation="dspy")
+        assert retry(question="q").answer == "ok"
+        bodies = [r["body"] for r in server.chat_requests]
+    assert len(bodies) == 4
+    assert "rain in Oslo" in bodies[1]["messages"][-1]["content"]
+    assert bodies[3]["temperature"] == 1.0  # Refine semantics on the wire

@@ -69,3 +69,22 @@ def test_save_and_load_errors_name_the_problem(tmp_path):
     dspy.ChainOfThought("question -> answer").save(str(cot_path))
     with pytest.raises(dspex.InputError, match="does not fit"):
         load_program(cot_path, "react", "question -> answer", tools=[len])
+
+
+def test_a_program_compiled_through_dspex_saves_and_loads_in_plain_dspy(tmp_path):
+    lm = RecordingLM([chat(answer="a9")])
+    program = dspy_ref("predict", "question -> answer", lm=lm)
+    trainset = [dspex.Example(question=f"q{i}", answer=f"a{i}").with_inputs("question") for i in range(4)]
+    compiled = dspex.compile(dspex.LabeledFewShot.create(k=3, implementation="dspy"), program, trainset=trainset)
+    compiled(question="q9")
+    path = tmp_path / "compiled.json"
+    compiled.save(path)
+
+    plain_program = dspy.Predict("question -> answer")
+    plain_program.load(str(path))
+    assert len(plain_program.demos) == 3
+    plain = PlainLM([chat(answer="a9")])
+    with dspy.context(lm=plain):
+        plain_program(question="q9")
+    assert plain.messages[0] == lm.calls[0].messages
+    assert any("q0" in m["content"] or "q1" in m["content"] for m in plain.messages[0])
