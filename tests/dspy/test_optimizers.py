@@ -46,8 +46,8 @@ def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"outputs": outputs, "instructions": instructions, "inputs": inputs, "demos": len(messages) > 2}
 
 
-def toy_lm(knows: Callable[[dict[str, Any]], bool]) -> RecordingLM:
-    """The scripted LM: answers the toy task correctly iff ``knows(prompt)``."""
+def toy_responder(knows: Callable[[dict[str, Any]], bool]) -> Callable[..., str]:
+    """The scripted LM's replies: the toy task answered correctly iff ``knows(prompt)``."""
     def reply(messages: list[dict[str, Any]], settings: dict[str, Any]) -> str:
         prompt = parse_prompt(messages)
         if prompt["outputs"][-1:] == ["answer"] and "question" in prompt["inputs"]:
@@ -56,7 +56,12 @@ def toy_lm(knows: Callable[[dict[str, Any]], bool]) -> RecordingLM:
             fields = {"reasoning": "Think."} if "reasoning" in prompt["outputs"] else {}
             return chat(**fields, answer=answer)
         return chat(**{name: PROPOSER_FIELDS.get(name, "notes") for name in prompt["outputs"]})
-    return RecordingLM(reply)
+    return reply
+
+
+def toy_lm(knows: Callable[[dict[str, Any]], bool]) -> RecordingLM:
+    """The scripted LM: a ``RecordingLM`` replying with :func:`toy_responder`."""
+    return RecordingLM(toy_responder(knows))
 
 
 def with_demos(prompt: dict[str, Any]) -> bool:
@@ -344,3 +349,23 @@ def test_the_programs_own_lm_runs_the_compile_and_the_compiled_program():
     assert calls > 0
     assert compiled(question="piano").answer == "PIANO"
     assert lm.call_count == calls + 1
+
+
+def test_a_bootstrapped_program_goes_back_in_as_teacher_not_as_program(program):
+    bootstrap = dspex.BootstrapFewShot.create(metric=exact, max_bootstrapped_demos=1, max_labeled_demos=1)
+    compiled = dspex.compile(bootstrap, program, trainset=TRAIN)
+    with pytest.raises(InputError, match="already compiled.*teacher="):
+        dspex.compile(bootstrap, compiled, trainset=TRAIN)
+    again = dspex.compile(bootstrap, program, trainset=TRAIN, teacher=compiled)
+    assert again.describe()["demos"]
+    # Instruction-only optimizers take compiled programs as they are.
+    labeled = dspex.compile(dspex.LabeledFewShot.create(k=1), compiled, trainset=TRAIN)
+    assert len(labeled.describe()["demos"]) == 1
+
+
+def test_a_teacher_with_another_structure_is_rejected(program):
+    teacher = dspex.Predict.create("question, context -> answer", implementation="dspy")
+    with pytest.raises(InputError, match="same predictors and signatures"):
+        dspex.compile(dspex.BootstrapFewShot.create(metric=exact), program, trainset=TRAIN, teacher=teacher)
+    with pytest.raises(InputError, match="the teacher must be a ModuleRef"):
+        dspex.compile(dspex.BootstrapFewShot.create(metric=exact), program, trainset=TRAIN, teacher="p")

@@ -46,6 +46,8 @@ class OptimizerImpl:
     dspy_class_name: str = ""
     #: whether compiling without a metric makes sense for this optimizer
     metric_required: bool = True
+    #: whether DSPy runs ``BootstrapFewShot`` on the program (which refuses compiled programs)
+    bootstraps: bool = True
     needs_lm = True
 
     # -- the DSPy class and what it accepts -------------------------------------------------
@@ -122,9 +124,13 @@ class OptimizerImpl:
                 raise InputError(f"valset is empty; pass valset=None to let {self.module_type} use the trainset, "
                                  f"or give it examples")
         student = student_from(program_ref)
+        if self.bootstraps and getattr(student.module, "_compiled", False):
+            raise InputError(f"{self.module_type} bootstraps demos and needs an uncompiled program, but this one was "
+                             f"already compiled by a bootstrapping optimizer; compile the original program and pass "
+                             f"the compiled one as teacher= (as in DSPy)")
         teacher = options.get("teacher")
         if teacher is not None:
-            options["teacher"] = student_from(teacher, role="teacher").module
+            options["teacher"] = _teacher(student, student_from(teacher, role="teacher").module)
         where: dict[int, tuple[str, int, Any]] = {}
         dspy_trainset = convert_set("trainset", trainset, student.inputs, where)
         dspy_valset = convert_set("valset", valset, student.inputs, where) if valset is not None else None
@@ -161,3 +167,13 @@ class OptimizerImpl:
 
     def __repr__(self) -> str:
         return f"<dspex_dspy optimizer {self.module_type} (dspy.{self.dspy_class_name})>"
+
+
+def _teacher(student: Any, teacher: Any) -> Any:
+    """The teacher must have the student's structure (DSPy asserts it; say it clearly)."""
+    names = [(name, p.signature.signature) for name, p in student.module.named_predictors()]
+    theirs = [(name, p.signature.signature) for name, p in teacher.named_predictors()]
+    if names != theirs:
+        raise InputError(f"the teacher must have the same predictors and signatures as the program: the program has "
+                         f"{names}, the teacher {theirs}")
+    return teacher

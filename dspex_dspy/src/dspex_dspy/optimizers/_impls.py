@@ -22,6 +22,7 @@ class LabeledFewShotImpl(OptimizerImpl):
     module_type = "labeled_few_shot"
     dspy_class_name = "LabeledFewShot"
     metric_required = False
+    bootstraps = False
 
 
 class BootstrapFewShotImpl(OptimizerImpl):
@@ -58,6 +59,7 @@ class COPROImpl(OptimizerImpl):
 
     module_type = "copro"
     dspy_class_name = "COPRO"
+    bootstraps = False
 
     def check_config(self, options: Mapping[str, Any]) -> None:
         breadth = options.get("breadth", 10)
