@@ -1,0 +1,199 @@
+"""The conformance kit's own suite: it passes for a correct backend and fails, readably, for a wrong one.
+
+``fixtures/wrong_backend`` is a real distribution, pip-installed here (and uninstalled after):
+it registers ``toy`` (a small self-consistent LM module, the reference in these tests) and
+``wrong`` (the same code with one deliberate bug chosen by ``DSPEX_WRONG_MODE``: ``prompt``
+alters one byte of the system prompt, ``types`` returns int outputs as strings, ``retry``
+skips the second LM call after an unparseable reply, ``none`` has no bug). The kit must
+agree on ``none`` and find, and explain, each bug.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+from dspex_core import registry
+from dspex_core.testing._conformance_runner import check, check_property
+
+FIXTURE = Path(__file__).parent / "fixtures" / "wrong_backend"
+DSPEX = str(Path(sys.executable).parent / "dspex")
+LM_TYPES = ["predict", "chain_of_thought"]
+
+
+def pip(*args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def refresh() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        registry.refresh()
+
+
+@pytest.fixture(scope="module")
+def wrong_backend():
+    pip("install", "--no-deps", "--no-build-isolation", "--no-index", str(FIXTURE))
+    refresh()
+    assert {"toy", "wrong"} <= set(registry.installed_backends())
+    yield
+    pip("uninstall", "-y", "dspex-wrong-backend")
+    refresh()
+
+
+@pytest.fixture
+def mode(monkeypatch, wrong_backend):
+    def set_mode(value: str) -> None:
+        monkeypatch.setenv("DSPEX_WRONG_MODE", value)
+    return set_mode
+
+
+def run_cli(*args: str, wrong_mode: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSPEX_")}
+    env["DSPEX_WRONG_MODE"] = wrong_mode
+    return subprocess.run([DSPEX, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+# -- the kit passes for a correct backend ---------------------------------------------------
+def test_a_correct_backend_agrees_on_every_property(mode):
+    mode("none")
+    reports = check("wrong", reference="toy", module_types=LM_TYPES, examples=150)
+    assert [(r.module_type, r.prop) for r in reports] == [
+        (t, p) for t in LM_TYPES for p in ("messages", "settings", "prediction", "failures")]
+    for r in reports:
+        assert r.status == "agreed", (r, r.difference, r.example)
+        assert r.cases == r.agreed == 150
+
+
+def test_module_types_the_backend_does_not_serve_are_reported_not_served(mode):
+    mode("none")
+    reports = check("wrong", reference="toy", module_types=["metrics", "template"], examples=5)
+    assert [r.status for r in reports] == ["not served", "not served"]
+    assert "'wrong' does not serve 'metrics'" in reports[0].note
+    assert not any(r.passed for r in reports)
+
+
+# -- and fails, with a readable first difference, for a wrong one -----------------------------
+def test_one_byte_of_prompt_is_a_messages_difference(mode):
+    mode("prompt")
+    report = check_property("wrong", "predict", "messages", reference="toy", examples=100)
+    assert report.status == "differs"
+    assert report.cases >= 1 and report.agreed == report.cases - 1
+    text = str(report.difference)
+    assert text.startswith("messages: LM call 1, message 0 (system), 'content' differs first at character 0")
+    assert "backend:   'inputs:" in text and "reference: 'Inputs:" in text
+    assert report.example.startswith("LMCase('predict',") and "script=[" in report.example
+
+
+def test_swapped_output_type_is_a_prediction_difference(mode):
+    mode("types")
+    report = check_property("wrong", "chain_of_thought", "prediction", reference="toy", examples=200)
+    assert report.status == "differs"
+    text = str(report.difference)
+    assert text.startswith("prediction: field ")
+    assert "(str)" in text and "(int)" in text
+    # Hypothesis shrank the case: one int output, nothing else the bug does not need.
+    assert ": int" in report.example
+
+
+def test_a_missing_retry_is_a_failures_difference(mode):
+    mode("retry")
+    report = check_property("wrong", "predict", "failures", reference="toy", examples=100)
+    assert report.status == "differs"
+    assert str(report.difference).startswith("failures: the backend made 1 LM calls, the reference 2")
+    assert "AdapterParseError" in str(report.difference)
+
+
+def test_the_wrong_backend_still_agrees_where_its_bug_does_not_show(mode):
+    mode("types")
+    assert check_property("wrong", "predict", "messages", reference="toy", examples=60).status == "agreed"
+
+
+# -- the command line ------------------------------------------------------------------------
+def test_dspex_parity_prints_a_table_per_module_type_and_fails(wrong_backend):
+    done = run_cli("parity", "wrong", "--reference", "toy", "--examples", "40", "--seed", "3",
+                   wrong_mode="prompt")
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"predict\nproperty +cases +agreed +result +first difference\n", out)
+    assert "chain_of_thought\n" in out
+    assert re.search(r"\nmessages +1 +0 +differs +LM call 1, message 0 \(system\)", out)
+    assert "metrics: not served ('wrong' does not serve 'metrics')" in out
+    assert "--- predict / messages: first difference (minimal case) ---" in out
+    assert out.rstrip().endswith("result: DIFFERENCES FOUND")
+
+
+def test_dspex_parity_exits_0_when_everything_agrees(wrong_backend):
+    done = run_cli("parity", "wrong", "--reference", "toy", "--examples", "30", "--module-type", "predict",
+                   wrong_mode="none")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\nmessages +30 +30 +agreed +-\n", done.stdout)
+    assert "chain_of_thought" not in done.stdout
+    assert done.stdout.rstrip().endswith("result: all checked properties agree")
+
+
+def test_dspex_parity_json_and_usage_errors(wrong_backend):
+    done = run_cli("parity", "wrong", "--reference", "toy", "--examples", "10", "--module-type", "predict",
+                   "--json", wrong_mode="prompt")
+    assert done.returncode == 1
+    import json
+
+    data = json.loads(done.stdout)
+    assert data["ok"] is False
+    statuses = {r["property"]: r["status"] for r in data["results"]}
+    assert statuses == {"messages": "differs", "settings": "agreed", "prediction": "agreed", "failures": "agreed"}
+    first = data["results"][0]
+    assert first["first_difference"].startswith("messages: LM call 1, message 0 (system)")
+    assert first["example"].startswith("LMCase('predict',")
+    missing = run_cli("parity", "nonexistent", "--reference", "toy", wrong_mode="none")
+    assert missing.returncode == 2 and "'nonexistent' is not installed" in missing.stderr
+    unknown = run_cli("parity", "wrong", "--reference", "toy", "--module-type", "react", wrong_mode="none")
+    assert unknown.returncode == 2 and "no properties for react" in unknown.stderr
+
+
+# -- the pytest base class ---------------------------------------------------------------------
+SUITE = textwrap.dedent("""
+    from dspex_core.testing.conformance import BackendConformance
+
+    class TestWrong(BackendConformance):
+        backend = "wrong"
+        reference = "toy"
+        max_examples = 40
+""")
+
+
+def run_suite(tmp_path: Path, wrong_mode: str, *args: str) -> subprocess.CompletedProcess:
+    (tmp_path / "test_wrong_conformance.py").write_text(SUITE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSPEX_")}
+    env["DSPEX_WRONG_MODE"] = wrong_mode
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", *args,
+                           str(tmp_path / "test_wrong_conformance.py")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
+
+
+def test_backend_conformance_subclass_passes_and_reports_not_served(wrong_backend, tmp_path):
+    done = run_suite(tmp_path, "none")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "18 passed, 24 skipped" in done.stdout
+    assert "NOT SERVED: backend 'wrong' does not serve 'metrics'" in done.stdout
+
+
+def test_backend_conformance_subclass_fails_with_the_minimal_case(wrong_backend, tmp_path):
+    done = run_suite(tmp_path, "prompt", "-k", "test_parity")
+    assert done.returncode == 1
+    out = done.stdout
+    assert "FAILED test_wrong_conformance.py::TestWrong::test_parity[predict-messages]" in out
+    assert "FAILED test_wrong_conformance.py::TestWrong::test_parity[chain_of_thought-messages]" in out
+    assert "messages: LM call 1, message 0 (system), 'content' differs first at character 0" in out
+    assert "minimal case:" in out
+    assert "Falsifying example" in out or "Failing test case" in out
+    assert "6 passed" in out  # settings, prediction, failures agree for both module types
