@@ -65,6 +65,7 @@ from dspex_core.modules import (
 __version__ = "0.1.0"
 
 _LAZY = {
+    "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core.pipeline", "Pipeline"),
@@ -94,7 +95,7 @@ __all__ = [
     # configuration and context
     "configure", "context", "settings", "config",
     # data model
-    "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel",
+    "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "ModuleRef", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
