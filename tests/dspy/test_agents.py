@@ -111,3 +111,51 @@ def test_program_of_thought_sandbox_has_no_host_filesystem():
 def test_program_of_thought_rejects_a_non_factory_interpreter():
     with pytest.raises(dspex.InputError, match="interpreter"):
         dspex.ProgramOfThought.create("question -> answer", interpreter="local", implementation="dspy")
+
+
+def test_program_of_thought_without_a_working_sandbox_is_a_capability_error(monkeypatch):
+    import deno
+
+    from dspex_dspy import sandbox
+
+    monkeypatch.setattr(sandbox, "_checked", {})
+    monkeypatch.setattr(deno, "find_deno_bin", lambda: "/nonexistent/deno")
+    with pytest.raises(dspex.CapabilityError, match="sandboxed interpreter.*could not start") as info:
+        dspex.ProgramOfThought.create("question -> answer", implementation="dspy")
+    assert "does not fall back to an unsandboxed interpreter" in str(info.value)
+    assert "npm registry" in str(info.value)
+
+
+def test_program_of_thought_takes_an_explicit_interpreter_factory():
+    from dspex_dspy.sandbox import SandboxedInterpreter
+
+    made = []
+
+    def factory():
+        made.append(SandboxedInterpreter())
+        return made[-1]
+
+    lm = RecordingLM([
+        chat(reasoning="r", generated_code="```python\nSUBMIT({'answer': 6 * 7})\n```"),
+        chat(reasoning="r", answer="42"),
+    ])
+    ref = dspex.ProgramOfThought.create("question -> answer", interpreter=factory, implementation="dspy", lm=lm)
+    assert ref(question="6*7?").answer == "42"
+    assert len(made) == 1
+
+
+def test_async_chain_of_thought_and_react():
+    import asyncio
+
+    lm = RecordingLM([
+        chat(reasoning="r", answer="a"),
+        chat(next_thought="done", next_tool_name="finish", next_tool_args={}),
+        chat(reasoning="r", answer="b"),
+    ])
+    cot = dspex.ChainOfThought.create("question -> answer", implementation="dspy", lm=lm)
+    react = dspex.ReAct.create("question -> answer", tools=[get_weather], implementation="dspy", lm=lm)
+
+    async def main():
+        return (await cot.acall(question="q")).answer, (await react.acall(question="q")).answer
+
+    assert asyncio.run(main()) == ("a", "b")
