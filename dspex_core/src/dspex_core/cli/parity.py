@@ -58,8 +58,14 @@ def run(args: argparse.Namespace) -> int:
     if args.examples is not None and args.examples < 1:
         print("--examples must be at least 1", file=sys.stderr)
         return 2
-    reports = check(args.backend, reference=args.reference, module_types=args.module_types, examples=args.examples,
-                    seed=args.seed)
+    import contextlib
+    import io
+
+    # Backends may print (dspy's metrics do); keep their chatter out of the tables.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reports = check(args.backend, reference=args.reference, module_types=args.module_types,
+                        examples=args.examples, seed=args.seed)
     checked = [r for r in reports if r.status != "not served"]
     ok = bool(checked) and all(r.passed for r in checked)
     if args.json:

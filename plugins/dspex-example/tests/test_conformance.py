@@ -1,0 +1,20 @@
+"""The example backend's conformance suite: copy this file into your own plugin.
+
+``BackendConformance`` (from dspex-core's testing kit) generates signatures, inputs and LM
+replies with hypothesis, runs each case on this backend and on the reference through the
+public dspex API, and compares what comes out. Every module type the kit covers gets its
+tests; the ones this backend does not serve are skipped as "NOT SERVED" (``pytest -rs``).
+
+The reference is ``dspy`` (the dspex-dspy backend, which runs real DSPy): the example claims
+DSPy's semantics, so DSPy is what it must agree with. Set ``DSPEX_REFERENCE=native`` to
+compare against dspex-native instead.
+"""
+
+import os
+
+from dspex_core.testing.conformance import BackendConformance
+
+
+class TestExampleBackend(BackendConformance):
+    backend = "example"
+    reference = os.environ.get("DSPEX_REFERENCE", "dspy")
