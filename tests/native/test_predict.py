@@ -235,3 +235,35 @@ def test_registered_and_routed_through_the_facades():
         cot = dspex.ChainOfThought.create("question -> answer", implementation="native")
         assert cot.backend == "native"
         assert cot(question="Capital of France?").answer == "Paris"
+
+
+def test_configured_adapter_applies_when_the_module_names_none():
+    lm = RecordingLM(['{"a": "json"}'] * 3)
+    state = predict.create("q -> a")
+    with dspex.context(adapter="json"):
+        assert predict.execute(state, {"q": "x"}, lm=lm).a == "json"
+    assert "Respond with a JSON object" in lm.calls[0].messages[-1]["content"]
+    explicit = predict.create("q -> a", adapter="chat")
+    with dspex.context(adapter="json"):
+        assert predict.execute(explicit, {"q": "x"}, lm=lm).a == "json"  # chat, then DSPy's JSON retry
+    assert "Respond with the corresponding output fields" in lm.calls[1].messages[-1]["content"]
+    assert lm.call_count == 3
+
+
+def test_over_http_with_an_lm_description():
+    from dspex_core.testing.server import LocalLMServer
+
+    recorded = RecordingLM([reply(a="one"), reply(a="two"), "not parseable", '{"a": "fixed"}'])
+    with LocalLMServer(recorded) as server:
+        lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-test", temperature=0.0, cache=False)
+        state = predict.create("q -> a", n=2)
+        pred = predict.execute(state, {"q": "x"}, lm=lm)
+        assert [c["a"] for c in pred.completions] == ["one", "two"]
+        custom = RecordingLM([reply(a="one"), reply(a="two")])
+        predict.execute(state, {"q": "x"}, lm=custom)
+        assert recorded.calls[0].messages == custom.calls[0].messages
+        assert recorded.calls[0].settings["temperature"] == 0.7 and recorded.calls[0].settings["n"] == 2
+        single = predict.create("q -> a")
+        assert predict.execute(single, {"q": "x"}, lm=lm).a == "fixed"
+        assert recorded.calls[-1].settings["response_format"]["type"] == "json_schema"
+        assert "sk-test" not in repr(recorded.calls)

@@ -96,7 +96,7 @@ def load_state(module_type: str, spec: Any, state_dict: Mapping[str, Any], **opt
     base = impl.create(spec, **{k: v for k, v in options.items() if k != "demos"})
     signature = apply_signature_state(base.signature, state_dict["signature"])
     demos = state_dict.get("demos") or []
-    module_opts = {"lm": base.lm, "adapter": base.adapter, "demos": demos}
+    module_opts = {"lm": base.lm, "adapter": None if base.adapter == "auto" else base.adapter, "demos": demos}
     return build_state(module_type, signature, module_opts, dict(base.config))
 
 

@@ -44,7 +44,7 @@ class PredictState:
         self.config = config
         self.lm = lm
         self.adapter = adapter
-        self.format = get_format(signature, adapter)
+        self.format = get_format(signature, "json" if adapter == "json" else "chat")
         self.demo_messages = tuple(self.format.demo_messages(demos))
         self._json_demo_messages: tuple | None = None
 
@@ -108,7 +108,9 @@ def split_options(module_type: str, options: dict[str, Any], extra: frozenset = 
 
 def build_state(module_type: str, signature: Signature, options: dict[str, Any], config: dict[str, Any]) -> PredictState:
     adapter = options.get("adapter") or "chat"
-    if adapter not in ADAPTERS:
+    if options.get("adapter") is None:
+        adapter = "auto"  # dspex.settings().adapter at call time (as DSPy reads settings.adapter), else chat
+    elif adapter not in ADAPTERS:
         raise InputError(f"{module_type}: adapter must be one of {', '.join(ADAPTERS)}, got {adapter!r}")
     demos = _demo_list(options.get("demos"), module_type)
     lm = _check_lm(options.get("lm"), module_type)
@@ -190,17 +192,29 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
                          f"got {type(inputs).__name__}")
     lm = _resolve_lm(state, options.get("lm"))
     settings = _request_settings(state, lm, options.get("config"))
+    fmt = state.format
+    adapter = state.adapter
+    if adapter == "auto":
+        from dspex_core.config import settings as current
+
+        adapter = current().adapter or "chat"
+        if adapter not in ADAPTERS:
+            from dspex_core.errors import CapabilityError
+
+            raise CapabilityError(f"native predict supports the adapters {', '.join(ADAPTERS)}; "
+                                  f"dspex.settings().adapter is {adapter!r}")
+        if adapter == "json":
+            fmt = json_format(state.signature)
     demos = options.get("demos")
     if demos is None:
-        demo_messages, demo_list = state.demo_messages, None
+        demo_messages, demo_list = (state.json_demo_messages() if adapter == "json" else state.demo_messages), None
     else:
         demo_list = _demo_list(demos, state.module_type)
-        demo_messages = state.format.demo_messages(demo_list)
-    fmt = state.format
+        demo_messages = fmt.demo_messages(demo_list)
     messages = [{"role": "system", "content": fmt.system}]
     messages.extend(demo_messages)
     messages.append({"role": "user", "content": fmt.user_message(inputs)})
-    return lm, settings, messages, demo_list
+    return lm, settings, messages, demo_list, fmt
 
 
 def _fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapping, demo_list: Any) -> tuple:
@@ -216,6 +230,8 @@ def _fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapp
 
 
 def _parse_all(fmt: Any, outputs: Any) -> list[dict[str, Any]]:
+    if isinstance(outputs, str):
+        outputs = [outputs]  # a custom LM that returned one string rather than a list
     if len(outputs) == 1 and type(outputs[0]) is str and outputs[0]:
         return [fmt.parse(outputs[0])]
     values = []
@@ -241,13 +257,13 @@ def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
 
 def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (sync)."""
-    lm, settings, messages, demo_list = _prepare(state, inputs, options)
+    lm, settings, messages, demo_list, fmt = _prepare(state, inputs, options)
     client = _client(lm)
     outputs = client(messages, **settings)
     try:
-        return _prediction(_parse_all(state.format, outputs))
+        return _prediction(_parse_all(fmt, outputs))
     except AdapterParseError as error:
-        if state.adapter == "json":
+        if fmt.adapter_name == "JSONAdapter":
             raise _failed(error, 1) from None
     fmt, messages = _fallback_request(state, lm, settings, inputs, demo_list)
     outputs = client(messages, **settings)
@@ -269,13 +285,13 @@ async def _acall(client: Any, messages: list, settings: dict) -> Any:
 
 async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (async): the LM's ``acall`` when it has one, else a worker thread."""
-    lm, settings, messages, demo_list = _prepare(state, inputs, options)
+    lm, settings, messages, demo_list, fmt = _prepare(state, inputs, options)
     client = _client(lm)
     outputs = await _acall(client, messages, settings)
     try:
-        return _prediction(_parse_all(state.format, outputs))
+        return _prediction(_parse_all(fmt, outputs))
     except AdapterParseError as error:
-        if state.adapter == "json":
+        if fmt.adapter_name == "JSONAdapter":
             raise _failed(error, 1) from None
     fmt, messages = _fallback_request(state, lm, settings, inputs, demo_list)
     outputs = await _acall(client, messages, settings)

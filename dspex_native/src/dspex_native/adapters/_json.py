@@ -112,8 +112,8 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
 
     A custom LM object has what DSPy's wrapper gives it: the capability hints it declares
     itself (``supported_params``, ``supports_response_schema``), none by default, so nothing
-    is added. An :class:`~dspex_core.LM` description of an OpenAI chat model supports
-    structured outputs; other providers get JSON mode when they are known to accept it.
+    is added. For an :class:`~dspex_core.LM` description, the capabilities are those dspy's
+    model catalog gives the same model name (recorded in ``_CATALOG``).
     """
     from dspex_core._lm import LM
 
@@ -131,13 +131,29 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
             "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": structured_output_schema(fmt)}}
 
 
-_OPENAI_SCHEMA_MODELS = ("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")
+# What dspy 3.4.1's model catalog says (``"response_format" in lm.supported_params``,
+# ``lm.supports_response_schema``) for common models, recorded from dspy itself; a model not
+# listed is unknown to the catalog, and DSPy then adds no response_format either.
+_SCHEMA, _JSON_ONLY = (True, True), (True, False)
+_CATALOG = {
+    **{f"openai/{m}": _SCHEMA for m in (
+        "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1", "gpt-4.1-mini",
+        "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o1", "o3", "o3-mini", "o4-mini")},
+    **{f"openai/{m}": _JSON_ONLY for m in (
+        "gpt-4-turbo", "gpt-4", "gpt-3.5-turbo", "gpt-3.5-turbo-0125", "gpt-4o-2024-05-13")},
+    "anthropic/claude-sonnet-4-20250514": _SCHEMA,
+    "gemini/gemini-2.0-flash": _JSON_ONLY,
+    "gemini/gemini-1.5-pro": _JSON_ONLY,
+    "mistral/mistral-large-latest": _SCHEMA,
+    "deepseek/deepseek-chat": _SCHEMA,
+    "together_ai/meta-llama/Llama-3-70b-chat-hf": _JSON_ONLY,
+    "fireworks_ai/accounts/fireworks/models/llama-v3-70b-instruct": _SCHEMA,
+    "openrouter/openai/gpt-4o": _SCHEMA,
+    "azure/gpt-4o": _SCHEMA,
+}
 
 
 def _known_capabilities(lm: Any) -> tuple[set[str], bool]:
-    provider, name = lm.provider, lm.model_name
-    if provider == "openai":
-        return {"response_format"}, name.startswith(_OPENAI_SCHEMA_MODELS) and name != "o1-mini"
-    if provider in ("ollama_chat", "ollama", "groq", "deepseek", "together_ai", "fireworks_ai", "mistral"):
-        return {"response_format"}, False
-    return set(), False
+    model = lm.model if "/" in lm.model else f"openai/{lm.model}"
+    params, schema = _CATALOG.get(model, (False, False))
+    return ({"response_format"} if params else set()), schema
