@@ -13,3 +13,54 @@ from dspex_core.testing.conformance import BackendConformance
 class TestNativeAgainstDspy(BackendConformance):
     backend = "native"
     reference = "dspy"
+
+
+# -- the kit sees a one-byte slip against real dspy ------------------------------------------
+import types  # noqa: E402
+
+import pytest  # noqa: E402
+
+import dspex_core as dspex  # noqa: E402
+from dspex_core import registry  # noqa: E402
+from dspex_core.testing.conformance import check_property  # noqa: E402
+
+
+class _Slip:
+    """Native predict behind a proxy LM that lower-cases the first letter of the system prompt."""
+
+    def create(self, spec, **options):
+        lm = options.pop("lm")
+
+        def slipped(messages, **settings):
+            first = dict(messages[0])
+            first["content"] = first["content"][:1].lower() + first["content"][1:]
+            return lm([first, *messages[1:]], **settings)
+
+        return dspex.create("predict", spec, implementation="native", lm=slipped, **options)
+
+    def execute(self, state, inputs, **options):
+        return dspex.execute(state, inputs, **options)
+
+
+@pytest.fixture
+def slip_backend():
+    plugin = types.SimpleNamespace()
+
+    @dspex.hookimpl
+    def dspex_register_implementations(register):
+        register("predict", _Slip(), backend="native_slip", native=False, priority=-100)
+
+    plugin.dspex_register_implementations = dspex_register_implementations
+    registry.register_plugin(plugin, "native_slip")
+    yield "native_slip"
+    registry.unregister_plugin("native_slip")
+
+
+def test_the_kit_reports_a_one_byte_slip_against_dspy(slip_backend):
+    report = check_property(slip_backend, "predict", "messages", reference="dspy", examples=50)
+    assert report.status == "differs" and report.cases == 1 and report.agreed == 0
+    text = str(report.difference)
+    assert text.startswith("messages: LM call 1, message 0 (system), 'content' differs first at character 0")
+    assert "backend:   'your input fields are:" in text and "reference: 'Your input fields are:" in text
+    # the other properties do not see a prompt slip
+    assert check_property(slip_backend, "predict", "prediction", reference="dspy", examples=50).passed
