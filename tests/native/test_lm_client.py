@@ -362,3 +362,28 @@ def test_import_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+
+def test_custom_lm_client_is_reused_so_usage_adds_up():
+    lm = RecordingLM("r")
+    get_client(lm)(MESSAGES)
+    get_client(lm)(MESSAGES)
+    assert get_client(lm) is get_client(lm)
+    assert get_client(lm).usage.total.calls == 2
+
+
+def test_async_pools_of_closed_loops_are_dropped(local_lm_server_factory):
+    from dspex_native.lm import _pool
+
+    server = local_lm_server_factory("x")
+    client = HTTPLMClient(lm_for(server))
+    for _ in range(5):
+        assert asyncio.run(client.acall(MESSAGES)) == ["x"]
+    assert sum(1 for loop in list(_pool._async) if loop.is_closed()) <= 1
+
+
+def test_rollout_id_with_zero_temperature_warns_like_dspy(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    client = HTTPLMClient(lm_for(server, temperature=0))
+    with pytest.warns(UserWarning, match="rollout_id has no effect"):
+        client(MESSAGES, rollout_id=1)

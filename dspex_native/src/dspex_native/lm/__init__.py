@@ -4,7 +4,8 @@
 
 * a :class:`dspex_core.LM` description -> an :class:`~.client.HTTPLMClient` (one per
   configuration, reused, so its cache, usage totals and connection pool are shared);
-* a custom LM object -> a :class:`~.client.CustomLMClient` calling that very object.
+* a custom LM object -> a :class:`~.client.CustomLMClient` calling that very object (one per
+  object, so its usage counts add up).
 
 Either way: ``client(messages, **settings) -> list[str]``,
 ``await client.acall(messages, **settings) -> list[str]`` and ``client.usage``.
@@ -54,9 +55,17 @@ def get_client(lm: Any) -> Any:
             _by_id[id(lm)] = (lm, dict(lm.settings), client)
         return client
     if is_custom_lm(lm):
+        fast = _by_id.get(id(lm))
+        if fast is not None and fast[0] is lm:
+            return fast[2]
         from dspex_native.lm.client import CustomLMClient
 
-        return CustomLMClient(lm)
+        client = CustomLMClient(lm)
+        with _lock:
+            if len(_by_id) >= _BY_ID_MAX:
+                _by_id.clear()
+            _by_id[id(lm)] = (lm, {}, client)
+        return client
     from dspex_core.errors import InputError
 
     raise InputError(f"an LM must be a dspex.LM or an object implementing the LM protocol, got {type(lm).__name__}")

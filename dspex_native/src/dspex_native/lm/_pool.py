@@ -2,7 +2,7 @@
 
 Connection reuse is what makes many concurrent calls cheap, so clients are keyed by
 (base URL, key digest, timeout) and reused. ``httpx.AsyncClient`` belongs to the event loop
-it first ran on, so async clients are kept per loop and dropped with their loop.
+it first ran on, so async clients are kept per loop and dropped once their loop is closed.
 httpx is imported here, on first use, never by ``import dspex_native``.
 """
 
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
 from typing import Any
 
 PoolKey = tuple[str, str, Any]
 
 _lock = threading.Lock()
 _sync: dict[PoolKey, Any] = {}
-_async: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, Any]]" = weakref.WeakKeyDictionary()
+#: Per event loop; entries of closed loops are dropped whenever a new loop's entry is made.
+_async: dict[asyncio.AbstractEventLoop, dict[PoolKey, Any]] = {}
 
 #: Generous limits: the pool must never be what throttles concurrent calls.
 _MAX_CONNECTIONS = 512
@@ -54,6 +54,9 @@ def async_client(key: PoolKey) -> Any:
     import httpx
 
     with _lock:
+        if loop not in _async:
+            for old in [old for old in _async if old.is_closed()]:
+                del _async[old]  # its connections cannot be used any more; GC closes the sockets
         clients = _async.setdefault(loop, {})
         client = clients.get(key)
         if client is None:

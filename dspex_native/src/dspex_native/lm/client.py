@@ -54,6 +54,7 @@ class HTTPLMClient:
             cache = LMCache(size, directory)
         self.cache = cache
         self.usage = UsageTracker()
+        self._warned_rollout = False
         self._public_base = strip_credentials(self.endpoint.base_url)
         self._headers = {"Content-Type": "application/json"}
         if self.endpoint.api_key:
@@ -115,6 +116,12 @@ class HTTPLMClient:
 
             raise InputError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
         request, options = split_settings(self._defaults, settings)
+        if options.rollout_id is not None and request.get("temperature") == 0 and not self._warned_rollout:
+            self._warned_rollout = True
+            import warnings
+
+            warnings.warn("rollout_id has no effect when temperature=0; set temperature>0 to bypass the cache.",
+                          stacklevel=3)
         body = {"model": self.endpoint.model_name, "messages": messages, **request}
         key = None
         if options.cache:
