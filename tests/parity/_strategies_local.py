@@ -75,7 +75,10 @@ def values_of(annotation: Any, for_input: bool = False):
     import typing
 
     if annotation is str:
-        return st.one_of(TEXT, st.lists(TEXT, max_size=3)) if for_input else TEXT
+        if for_input:  # programs also pass lists, numbers, dicts and None to str fields
+            return st.one_of(TEXT, TEXT, st.lists(TEXT, max_size=3), st.integers(), st.none(),
+                             st.floats(allow_nan=False), st.dictionaries(TEXT, st.integers(), max_size=2))
+        return TEXT
     if annotation is int:
         return st.integers(-10**6, 10**6)
     if annotation is float:

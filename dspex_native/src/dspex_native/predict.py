@@ -139,8 +139,6 @@ def _resolve_lm(state: PredictState, lm: Any) -> Any:
             lm = settings().lm
             if lm is None:
                 raise InputError(f"no LM for this {state.module_type} call; {_CONFIGURE_HINT}")
-    else:
-        _check_lm(lm, state.module_type)
     return lm
 
 
@@ -169,9 +167,12 @@ def _request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, An
     return settings
 
 
-def _client(lm: Any) -> Any:
-    if is_custom_lm(lm):
-        return lm
+def _client(lm: Any, module_type: str = "predict") -> Any:
+    """What to call: a custom LM object itself, or the native HTTP client of a description."""
+    if not isinstance(lm, LM):
+        if callable(lm):
+            return lm
+        _check_lm(lm, module_type)  # raises the InputError that says what an LM must be
     try:
         from dspex_native.lm import get_client
     except ImportError as exc:  # pragma: no cover - the LM client ships with dspex-native
@@ -258,7 +259,7 @@ def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
 def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (sync)."""
     lm, settings, messages, demo_list, fmt = _prepare(state, inputs, options)
-    client = _client(lm)
+    client = _client(lm, state.module_type)
     outputs = client(messages, **settings)
     try:
         return _prediction(_parse_all(fmt, outputs))
@@ -286,7 +287,7 @@ async def _acall(client: Any, messages: list, settings: dict) -> Any:
 async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (async): the LM's ``acall`` when it has one, else a worker thread."""
     lm, settings, messages, demo_list, fmt = _prepare(state, inputs, options)
-    client = _client(lm)
+    client = _client(lm, state.module_type)
     outputs = await _acall(client, messages, settings)
     try:
         return _prediction(_parse_all(fmt, outputs))
