@@ -95,3 +95,23 @@ def test_thread_executor_amap():
 
     results = asyncio.run(ThreadExecutor().amap(work, [0, 1, 2], max_workers=2))
     assert results[0] == 0 and results[2] == 2 and isinstance(results[1], ExecutorFailure)
+
+
+def test_copy_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    ex = Example(question="q", tags=["a"], _note="kept").with_inputs("question")
+    assert ex._note == "kept"
+    shallow = copy.copy(ex)
+    shallow.extra = 1
+    assert "extra" not in ex and shallow.tags is ex.tags and shallow.input_keys == ex.input_keys
+    deep = copy.deepcopy(ex)
+    assert deep == ex and deep.tags is not ex.tags and deep.input_keys == frozenset({"question"})
+    assert pickle.loads(pickle.dumps(ex)) == ex
+    pred = Prediction.from_completions([{"answer": "1"}, {"answer": "2"}])
+    pred.set_lm_usage({"total_tokens": 3})
+    for again in (copy.deepcopy(pred), pickle.loads(pickle.dumps(pred)), copy.copy(pred)):
+        assert type(again) is Prediction and again.answer == "1"
+        assert [c["answer"] for c in again.completions] == ["1", "2"]
+        assert again.get_lm_usage() == {"total_tokens": 3}

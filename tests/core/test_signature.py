@@ -179,3 +179,16 @@ def test_roundtrip_property(all_names, split, space):
     assert list(sig.input_fields) == ins and list(sig.output_fields) == outs
     assert Signature(sig.signature) == sig
     assert all(isinstance(f, Field) and f.annotation is str for f in sig.fields.values())
+
+
+def test_copy_and_pickle():
+    import copy
+    import pickle
+
+    sig = Signature("question: list[str], k: int -> answer: Literal['a', 'b']", instructions="Pick.")
+    assert copy.copy(sig) is sig and copy.deepcopy(sig) is sig
+    again = pickle.loads(pickle.dumps(sig))
+    assert again == sig and again.instructions == "Pick." and again.has_custom_instructions
+    assert hash(again) == hash(sig)
+    plain = pickle.loads(pickle.dumps(Signature("a -> b")))
+    assert not plain.has_custom_instructions and plain == Signature("a -> b")

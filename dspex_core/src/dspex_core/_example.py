@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, Mapping
 
 
+_OWN_SLOTS = frozenset({"_store", "_input_keys", "_completions", "_lm_usage"})
+
+
 class Example:
     """A record with attribute and item access, as ``dspy.Example``."""
 
@@ -28,8 +31,8 @@ class Example:
 
     # -- access -------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name in _OWN_SLOTS or (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(name)  # our slots are unset while copy/pickle rebuilds the object
         try:
             return self._store[name]
         except KeyError:
@@ -65,6 +68,22 @@ class Example:
     def __repr__(self) -> str:
         inputs = f", input_keys={sorted(self._input_keys)}" if self._input_keys is not None else ""
         return f"{type(self).__name__}({self._store!r}{inputs})"
+
+    # -- copy and pickle ---------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {slot: getattr(self, slot) for cls in type(self).__mro__ for slot in getattr(cls, "__slots__", ())}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for slot, value in state.items():
+            object.__setattr__(self, slot, value)
+
+    def __copy__(self) -> "Example":
+        """A shallow copy with its own field dict (setting a field on it leaves this one alone)."""
+        new = object.__new__(type(self))
+        state = self.__getstate__()
+        state["_store"] = dict(self._store)
+        new.__setstate__(state)
+        return new
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._store.get(key, default)

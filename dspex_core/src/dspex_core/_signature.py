@@ -173,6 +173,17 @@ class Signature:
     def __delattr__(self, name: str) -> None:
         raise AttributeError("signatures are immutable")
 
+    def __reduce__(self) -> tuple:
+        """Pickle as the fields and instructions (the cached hash is not state)."""
+        return (Signature._make, (dict(self.input_fields), dict(self.output_fields),
+                                  self.instructions if self._custom_instructions else None))
+
+    def __copy__(self) -> "Signature":
+        return self  # immutable: a copy is the same value
+
+    def __deepcopy__(self, memo: dict) -> "Signature":
+        return self
+
     @staticmethod
     def coerce(value: Any, instructions: str | None = None) -> "Signature":
         """Turn a string, a :class:`Signature` or a class-based signature into a signature."""
