@@ -16,9 +16,9 @@ from typing import Any, Mapping
 
 import dspy
 from dspex_core.config import settings
+from dspex_core.errors import InputError
 from dspy.utils import exceptions as dspy_errors
 from dspy.utils.exceptions import DSPyError
-from dspex_core.errors import InputError
 
 from dspex_dspy import store
 from dspex_dspy.translate import from_dspy_prediction, to_dspy_demos, to_dspy_lm
@@ -165,7 +165,10 @@ class DspyImplementation:
             with dspy.context(lm=lm, adapter=adapter):
                 return self.convert(self.call(module, kwargs))
         except DSPyError as exc:
-            raise translate_error(exc) from exc
+            translated = translate_error(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
@@ -173,7 +176,10 @@ class DspyImplementation:
             with dspy.context(lm=lm, adapter=adapter):
                 return self.convert(await self.acall(module, kwargs))
         except DSPyError as exc:
-            raise translate_error(exc) from exc
+            translated = translate_error(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
 
     def call(self, module: Any, kwargs: dict[str, Any]) -> Any:
         return module(**kwargs)
