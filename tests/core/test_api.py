@@ -146,3 +146,25 @@ def test_lazy_exports_and_dir():
     assert dspex.hookimpl is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         dspex.nope  # noqa: B018
+
+
+def test_inputs_must_be_a_mapping_or_example():
+    impl = Impl("nat")
+    registry.register_plugin(BackendPlugin("nat", ["predict"], native=True, impl=impl), "nat")
+    ref = dspex.Predict.create("q -> a")
+    with pytest.raises(InputError, match="inputs must be a mapping"):
+        dspex.execute(ref, ["q"])
+    with pytest.raises(InputError, match="got str"):
+        asyncio.run(dspex.aexecute(ref, "q"))
+    example = dspex.Example(q="x", a="label").with_inputs("q")
+    assert dspex.execute(ref, example).toDict() == {"backend": "nat", "q": "x"}
+    assert dspex.execute(ref, dspex.Example(q="y")).q == "y"
+    from types import MappingProxyType
+
+    assert dspex.execute(ref, MappingProxyType({"q": "z"})).q == "z"
+    assert dspex.execute(ref).toDict() == {"backend": "nat"}
+
+
+def test_unknown_module_type_suggests_the_closest():
+    with pytest.raises(UnknownModuleTypeError, match="did you mean 'chain_of_thought'"):
+        dspex.create("chain_of_thougt", "q -> a")

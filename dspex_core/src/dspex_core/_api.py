@@ -76,28 +76,43 @@ def _check_ref(ref: Any) -> ModuleRef:
     return ref
 
 
+def _check_inputs(inputs: Any) -> Mapping[str, Any]:
+    """``None`` -> ``{}``; an :class:`Example` -> its inputs as a dict; anything else must be a mapping."""
+    if inputs is None:
+        return {}
+    from dspex_core._example import Example
+
+    if isinstance(inputs, Example):
+        return (inputs.inputs() if inputs.input_keys is not None else inputs).toDict()
+    if isinstance(inputs, Mapping):
+        return inputs
+    raise InputError(f"inputs must be a mapping of field names to values (or an Example), "
+                     f"got {type(inputs).__name__}")
+
+
 def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
     """Run a created module on ``inputs`` and return its :class:`Prediction`."""
     if type(ref) is not ModuleRef:
         _check_ref(ref)
+    if type(inputs) is not dict:
+        inputs = _check_inputs(inputs)
     if not _telemetry_handlers:  # nobody listens: no events to build, no clock to read
         try:
-            return (ref._impl or ref.implementation).execute(ref.handle, inputs if inputs is not None else {},
-                                                             **options)
+            return (ref._impl or ref.implementation).execute(ref.handle, inputs, **options)
         except Exception as exc:
             if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
-                return _execute_fallback(ref, inputs or {}, options, exc)
+                return _execute_fallback(ref, inputs, options, exc)
             raise
     backend = ref.backend
     _router.emit_route("execute", ref.module_type, backend)
     impl = ref._impl or ref.implementation
     start = _perf()
     try:
-        result = impl.execute(ref.handle, inputs if inputs is not None else {}, **options)
+        result = impl.execute(ref.handle, inputs, **options)
     except Exception as exc:
         _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
         if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
-            return _execute_fallback(ref, inputs or {}, options, exc)
+            return _execute_fallback(ref, inputs, options, exc)
         raise
     _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
     return result
@@ -136,6 +151,7 @@ def _fallback_state(ref: ModuleRef, reg: Any) -> Any:
 async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
     """The async twin of :func:`execute` (the backend's ``aexecute``, else a worker thread)."""
     _check_ref(ref)
+    inputs = _check_inputs(inputs)
     backend = ref.backend
     _router.emit_route("execute", ref.module_type, backend)
     import asyncio  # only async callers pay for it
@@ -145,13 +161,13 @@ async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **op
     try:
         aexec = getattr(impl, "aexecute", None)
         if aexec is not None:
-            result = await aexec(ref.handle, inputs or {}, **options)
+            result = await aexec(ref.handle, inputs, **options)
         else:
-            result = await asyncio.to_thread(impl.execute, ref.handle, inputs or {}, **options)
+            result = await asyncio.to_thread(impl.execute, ref.handle, inputs, **options)
     except Exception as exc:
         _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
         if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
-            return await asyncio.to_thread(_execute_fallback, ref, inputs or {}, options, exc)
+            return await asyncio.to_thread(_execute_fallback, ref, inputs, options, exc)
         raise
     _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
     return result

@@ -116,7 +116,11 @@ def _raise_unserved(module_type: str, reg: registry.Registry) -> None:
             f"{', '.join(installed) or 'none'} (pip install a backend that provides it, e.g. dspex-dspy)"
         )
     known = sorted(set(registry.KNOWN_MODULE_TYPES) | set(reg.by_type))
-    raise UnknownModuleTypeError(f"unknown module type {module_type!r}; known module types: {', '.join(known)}")
+    import difflib  # only on this error path
+
+    close = difflib.get_close_matches(str(module_type), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UnknownModuleTypeError(f"unknown module type {module_type!r}; {hint}known module types: {', '.join(known)}")
 
 
 def emit_route(operation: str, module_type: str, backend: str) -> None:
