@@ -387,3 +387,14 @@ def test_rollout_id_with_zero_temperature_warns_like_dspy(local_lm_server_factor
     client = HTTPLMClient(lm_for(server, temperature=0))
     with pytest.warns(UserWarning, match="rollout_id has no effect"):
         client(MESSAGES, rollout_id=1)
+
+
+def test_sanitise_masks_key_shapes():
+    from dspex_native.lm._request import sanitise
+
+    text = f"Bearer abc.def {SECRET} api_key=xyz123 'api-key': \"q9\" sk-proj-ABCDEFGH plain words"
+    cleaned = sanitise(text, "plainsecret")
+    for leaked in ("abc.def", SECRET, "xyz123", "q9", "sk-proj-ABCDEFGH"):
+        assert leaked not in cleaned
+    assert "plain words" in cleaned
+    assert sanitise("x" * 1000, limit=10) == "x" * 10 + "..."

@@ -208,3 +208,13 @@ def test_restart_and_context_manager():
         server.url
     with server:
         assert post(server, {"messages": MESSAGES}).status_code == 200
+
+
+def test_fixture_module_imports_without_hypothesis_or_httpx():
+    import subprocess
+    import sys
+
+    code = ("import sys, dspex_core.testing.fixtures, dspex_core.testing.server; "
+            "print('hypothesis' in sys.modules, 'httpx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
