@@ -68,7 +68,7 @@ def runner_path() -> str:
     text = original.read_text(encoding="utf-8")
     if _STD_IMPORT in text:
         text = text.replace(_STD_IMPORT, _INLINE_READLINES, 1)
-    elif "https://" in text.split("\n\n", 1)[0]:
+    if any(line.startswith("import") and ("https://" in line or "http://" in line) for line in text.splitlines()):
         raise CapabilityError(
             "program_of_thought: this dspy's runner.js imports code from a web host dspex does not know how to "
             f"replace ({original}); the sandbox cannot be started from package registries alone"
