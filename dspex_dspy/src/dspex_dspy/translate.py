@@ -117,7 +117,10 @@ def _field_from_dspy(field_cls: type, name: str, kind: str, info: Any) -> Any:
         desc = None
     if prefix == infer_prefix(name) + ":":
         prefix = None
-    return field_cls(name, kind, info.annotation, desc, prefix, not type_undefined,
+    # dspy marks untyped *inputs* only; an output typed `str` is what an untyped one becomes,
+    # so it reads back as untyped (`question -> answer`, as the user most likely wrote it).
+    type_given = not type_undefined and not (kind == "output" and info.annotation is str)
+    return field_cls(name, kind, info.annotation, desc, prefix, type_given,
                      {k: v for k, v in extra.items() if k not in ("constraints",)})
 
 
