@@ -83,8 +83,14 @@ def test_environment_parsing():
     assert s.lm.model == "ollama_chat/llama3.2" and s.lm.provider == "ollama_chat"
     assert s.implementation_cache is False
     os.environ["DSPEX_IMPLEMENTATION_OVERRIDES"] = '{"predict": ":dspy"}'
+    os.environ["DSPEX_LM"] = '{"model": "openai/gpt-4o-mini", "temperature": 0.5}'
     config.reset()
     assert dspex.settings().implementation_overrides == {"predict": "dspy"}
+    assert dspex.settings().lm == dspex.LM("openai/gpt-4o-mini", temperature=0.5)
+    os.environ["DSPEX_LM"] = "{oops"
+    config.reset()
+    with pytest.raises(ConfigError, match="lm .environment. is not valid JSON"):
+        dspex.settings()
 
 
 @pytest.mark.parametrize("key,value,message", [

@@ -121,6 +121,13 @@ def _parse_lm(value: Any, source: str) -> Any:
 
     if value is None or isinstance(value, LM):
         return value
+    if isinstance(value, str) and value.strip().startswith("{"):  # DSPEX_LM='{"model": ..., "temperature": 0}'
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(f"lm ({source}) is not valid JSON: {exc}") from None
     if isinstance(value, str):
         return LM(value)
     if isinstance(value, Mapping):
