@@ -86,3 +86,10 @@ def test_example_backend_in_process():
     assert ref.backend in {"example", "native"}
     ref = dspex_core.Metrics.create("f1", implementation="example")
     assert ref(prediction="the cat sat", reference="a cat sat").score == 1.0
+
+
+def test_python_m_dspex_core_is_the_same_command():
+    via_module = run("backends", "--json", exe=(sys.executable, "-m", "dspex_core"))
+    via_script = run("backends", "--json")
+    assert via_module.returncode == via_script.returncode == 0
+    assert json.loads(via_module.stdout) == json.loads(via_script.stdout)

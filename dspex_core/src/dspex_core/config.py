@@ -4,8 +4,8 @@ From strongest to weakest:
 
 1. ``with dspex.context(**settings):`` blocks (thread- and asyncio-task-local, nestable);
 2. ``dspex.configure(**settings)`` (process-wide);
-3. ``DSPEX_*`` environment variables (``DSPEX_PREFER_NATIVE=0``, ``DSPEX_LM=openai/gpt-4o-mini``,
-   ``DSPEX_IMPLEMENTATION_OVERRIDES=predict=native,react=dspy``, ...);
+3. ``DSPEX_*`` environment variables (``DSPEX_PREFER_NATIVE=0``, ``DSPEX_LM=openai/gpt-4o-mini`` or a
+   JSON object with settings, ``DSPEX_IMPLEMENTATION_OVERRIDES=predict=native,react=dspy`` or JSON, ...);
 4. ``[tool.dspex]`` in the nearest ``pyproject.toml`` above the working directory;
 5. the defaults below.
 
