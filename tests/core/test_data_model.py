@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import pickle  # noqa: F401 - documents that nothing here needs pickling
 
 import pytest
 

@@ -12,7 +12,7 @@ Credentials are kept out of ``repr``, equality, hashing and :meth:`LM.public_set
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 #: Settings that carry secrets; never shown, compared, or saved.
 SECRET_SETTINGS = frozenset({"api_key", "headers", "extra_headers", "organization"})

@@ -24,88 +24,15 @@ import keyword
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from dspex_core._types import TypeParseError, parse_type_with, type_name
+from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
+from dspex_core._signature_grammar import parse_fields
+from dspex_core._types import TypeParseError, parse_type_with
 from dspex_core.errors import SignatureError
 
-_isidentifier = str.isidentifier
+__all__ = ["Signature", "Field", "FieldSpec", "InputField", "OutputField", "RESERVED_NAMES", "infer_prefix",
+           "default_instructions"]
 
-#: Field names that would shadow a signature's own attributes (here and in DSPy).
-RESERVED_NAMES = frozenset({"instructions", "signature", "fields", "input_fields", "output_fields"})
 _iskeyword = keyword.iskeyword
-
-
-class Field:
-    """One named input or output of a signature.
-
-    ``desc`` and ``prefix`` are ``None`` when the author gave none; backends derive DSPy's
-    defaults (``${name}`` and ``Name:``) from that, so nothing is invented here.
-    ``type_given`` records whether the type was written out (DSPy renders the two cases
-    differently).
-    """
-
-    __slots__ = ("name", "kind", "annotation", "desc", "prefix", "type_given", "extra")
-
-    def __init__(
-        self,
-        name: str,
-        kind: str,
-        annotation: Any = str,
-        desc: str | None = None,
-        prefix: str | None = None,
-        type_given: bool = True,
-        extra: Mapping[str, Any] | None = None,
-    ):
-        self.name = name
-        self.kind = kind
-        self.annotation = annotation
-        self.desc = desc
-        self.prefix = prefix
-        self.type_given = type_given
-        self.extra = extra or {}
-
-    @property
-    def type_name(self) -> str:
-        """The annotation as text, for tables and error messages."""
-        return type_name(self.annotation)
-
-    def _key(self) -> tuple:
-        return (self.name, self.kind, self.annotation, self.desc, self.prefix, self.type_given,
-                tuple(sorted(self.extra.items())))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Field) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key()[:6])
-
-    def __repr__(self) -> str:
-        desc = f", desc={self.desc!r}" if self.desc is not None else ""
-        return f"Field({self.name!r}, {self.kind}, {self.type_name}{desc})"
-
-
-class FieldSpec:
-    """What ``InputField(...)`` / ``OutputField(...)`` return inside a class-based signature."""
-
-    __slots__ = ("kind", "desc", "prefix", "extra")
-
-    def __init__(self, kind: str, desc: str | None, prefix: str | None, extra: dict[str, Any]):
-        self.kind = kind
-        self.desc = desc
-        self.prefix = prefix
-        self.extra = extra
-
-    def __repr__(self) -> str:
-        return f"{'InputField' if self.kind == 'input' else 'OutputField'}(desc={self.desc!r})"
-
-
-def InputField(*, desc: str | None = None, prefix: str | None = None, **extra: Any) -> Any:  # noqa: N802
-    """Declare an input field of a class-based signature (DSPy's ``dspy.InputField``)."""
-    return FieldSpec("input", extra.pop("description", desc), prefix, extra)
-
-
-def OutputField(*, desc: str | None = None, prefix: str | None = None, **extra: Any) -> Any:  # noqa: N802
-    """Declare an output field of a class-based signature (DSPy's ``dspy.OutputField``)."""
-    return FieldSpec("output", extra.pop("description", desc), prefix, extra)
 
 
 def _cleandoc(doc: str) -> str:
@@ -346,9 +273,7 @@ class Signature:
         return execute(ref, inputs, **options)
 
 
-# ---------------------------------------------------------------------------------------
-# The string grammar.
-# ---------------------------------------------------------------------------------------
+# The string grammar lives in _signature_grammar; these keep the parsed signatures cached.
 
 @functools.lru_cache(maxsize=8192)
 def _parse_cached(spec: str, instructions: str | None) -> Signature:
@@ -356,136 +281,5 @@ def _parse_cached(spec: str, instructions: str | None) -> Signature:
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
-    arrow = spec.find("->")
-    if arrow < 0:
-        raise SignatureError("a signature needs exactly one '->' between inputs and outputs, found none",
-                             spec=spec, position=len(spec), rule="one-arrow")
-    second = spec.find("->", arrow + 2)
-    if second >= 0:
-        raise SignatureError("a signature needs exactly one '->', found another one",
-                             spec=spec, position=second, rule="one-arrow")
-    inputs = _parse_side(spec, 0, arrow, "input", custom_types)
-    outputs = _parse_side(spec, arrow + 2, len(spec), "output", custom_types)
-    for name in outputs:
-        if name in inputs:
-            raise SignatureError(f"the field {name!r} is both an input and an output; names must be distinct",
-                                 spec=spec, position=_find_name(spec, name, arrow + 2), rule="distinct-names")
+    inputs, outputs = parse_fields(spec, custom_types)
     return Signature._make(inputs, outputs, instructions)
-
-
-def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[str, Any] | None) -> dict[str, Field]:
-    text = spec[start:end]
-    fields: dict[str, Field] = {}
-    if not text.strip():
-        return fields
-    if "[" in text or "(" in text or "{" in text:
-        parts = _split_top_level(text)
-    else:
-        parts = []
-        offset = 0
-        for piece in text.split(","):
-            parts.append((offset, piece))
-            offset += len(piece) + 1
-    last = len(parts) - 1
-    for index, (offset, part) in enumerate(parts):
-        colon = part.find(":")
-        raw_name = part if colon < 0 else part[:colon]
-        name = raw_name.strip()
-        pos = start + offset + (len(raw_name) - len(raw_name.lstrip()))
-        if not name:
-            if index == last and index > 0 and colon < 0 and not part.strip():
-                break  # a trailing comma, as Python's own parameter lists allow
-            raise SignatureError(f"an {kind} field name is missing (empty item between commas)",
-                                 spec=spec, position=pos, rule="identifier")
-        if not _isidentifier(name):
-            raise SignatureError(f"{name!r} is not a valid Python identifier; field names must be identifiers",
-                                 spec=spec, position=pos, rule="identifier")
-        if _iskeyword(name):
-            raise SignatureError(f"{name!r} is a Python keyword and cannot be a field name",
-                                 spec=spec, position=pos, rule="keyword")
-        if name[0] == "_":
-            raise SignatureError(f"{name!r} starts with an underscore; DSPy (pydantic) reserves such names, "
-                                 f"so field names must start with a letter", spec=spec, position=pos,
-                                 rule="identifier")
-        if not name.isascii():
-            name = _nfkc(name)  # Python's own rule for identifiers, which DSPy's parser inherits
-        if name in RESERVED_NAMES:
-            raise SignatureError(f"{name!r} is the name of a Signature attribute and cannot be a field name "
-                                 f"(DSPy fails on it too); reserved: {', '.join(sorted(RESERVED_NAMES))}",
-                                 spec=spec, position=pos, rule="reserved")
-        if name in fields:
-            raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec, position=pos,
-                                 rule="distinct-names")
-        if colon < 0:
-            fields[name] = Field(name, kind, str, None, None, False)
-        else:
-            annotation_text = part[colon + 1:]
-            try:
-                annotation = parse_type_with(annotation_text, custom_types)
-            except TypeParseError as exc:
-                raise SignatureError(f"field {name!r}: {exc}", spec=spec,
-                                     position=start + offset + colon + 1 + exc.offset, rule="type") from None
-            if annotation is None:
-                annotation = type(None)
-            elif not _is_type(annotation):
-                at = start + offset + colon + 1 + (len(annotation_text) - len(annotation_text.lstrip()))
-                raise SignatureError(f"field {name!r}: {annotation_text.strip()!r} is a value, not a type "
-                                     f"(write e.g. Literal[{annotation_text.strip()}] for a fixed value)",
-                                     spec=spec, position=at, rule="type")
-            fields[name] = Field(name, kind, annotation, None, None, True)
-    return fields
-
-
-def _nfkc(name: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFKC", name)
-
-
-def _is_type(annotation: Any) -> bool:
-    """Whether an annotation names a type (``int``, ``list[str]``, ``Literal['a']``, ``int | None``)."""
-    import types
-    import typing
-
-    return isinstance(annotation, (type, types.GenericAlias, types.UnionType, typing._GenericAlias,  # noqa: SLF001
-                                   typing._SpecialForm))  # noqa: SLF001
-
-
-def _split_top_level(text: str) -> list[tuple[int, str]]:
-    """Split on commas that are not inside brackets; keep each piece's offset."""
-    parts: list[tuple[int, str]] = []
-    depth = 0
-    begin = 0
-    quote = ""
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[({":
-            depth += 1
-        elif ch in "])}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append((begin, text[begin:i]))
-            begin = i + 1
-    parts.append((begin, text[begin:]))
-    return parts
-
-
-def _find_name(spec: str, name: str, start: int) -> int:
-    index = spec.find(name, start)
-    return index if index >= 0 else start
-
-
-def infer_prefix(name: str) -> str:
-    """DSPy's ``infer_prefix``: ``snake_case`` / ``camelCase`` to ``Title Case`` (used for prompts)."""
-    import re
-
-    s1 = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    s2 = re.sub("([a-z0-9])([A-Z])", r"\1_\2", s1)
-    s3 = re.sub(r"([a-zA-Z])(\d)", r"\1_\2", s2)
-    s3 = re.sub(r"(\d)([a-zA-Z])", r"\1_\2", s3)
-    words = s3.split("_")
-    return " ".join(w.upper() if w.isupper() else w.capitalize() for w in words)

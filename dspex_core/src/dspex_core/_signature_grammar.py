@@ -1,0 +1,147 @@
+"""DSPy's signature string grammar: ``"question, context: list[str] -> answer"``.
+
+Exactly one ``->``; comma-separated Python identifiers on each side (a trailing comma is
+allowed, as in Python parameter lists); an optional ``: type`` after each name (``str`` when
+absent); no name twice, none on both sides, no keyword, no leading underscore, none of the
+signature's own attribute names. Every mistake raises
+:class:`~dspex_core.errors.SignatureError` pointing at the character and naming the rule.
+tests/dspy/test_signature_vs_dspy.py checks that this accepts exactly what dspy accepts.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Any
+
+from dspex_core._fields import RESERVED_NAMES, Field
+from dspex_core._types import TypeParseError, parse_type_with
+from dspex_core.errors import SignatureError
+
+_isidentifier = str.isidentifier
+_iskeyword = keyword.iskeyword
+
+
+
+def parse_fields(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]]:
+    """The input and output fields of a signature string, in order."""
+    arrow = spec.find("->")
+    if arrow < 0:
+        raise SignatureError("a signature needs exactly one '->' between inputs and outputs, found none",
+                             spec=spec, position=len(spec), rule="one-arrow")
+    second = spec.find("->", arrow + 2)
+    if second >= 0:
+        raise SignatureError("a signature needs exactly one '->', found another one",
+                             spec=spec, position=second, rule="one-arrow")
+    inputs = _parse_side(spec, 0, arrow, "input", custom_types)
+    outputs = _parse_side(spec, arrow + 2, len(spec), "output", custom_types)
+    for name in outputs:
+        if name in inputs:
+            raise SignatureError(f"the field {name!r} is both an input and an output; names must be distinct",
+                                 spec=spec, position=_find_name(spec, name, arrow + 2), rule="distinct-names")
+    return inputs, outputs
+
+
+def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[str, Any] | None) -> dict[str, Field]:
+    text = spec[start:end]
+    fields: dict[str, Field] = {}
+    if not text.strip():
+        return fields
+    if "[" in text or "(" in text or "{" in text:
+        parts = _split_top_level(text)
+    else:
+        parts = []
+        offset = 0
+        for piece in text.split(","):
+            parts.append((offset, piece))
+            offset += len(piece) + 1
+    last = len(parts) - 1
+    for index, (offset, part) in enumerate(parts):
+        colon = part.find(":")
+        raw_name = part if colon < 0 else part[:colon]
+        name = raw_name.strip()
+        pos = start + offset + (len(raw_name) - len(raw_name.lstrip()))
+        if not name:
+            if index == last and index > 0 and colon < 0 and not part.strip():
+                break  # a trailing comma, as Python's own parameter lists allow
+            raise SignatureError(f"an {kind} field name is missing (empty item between commas)",
+                                 spec=spec, position=pos, rule="identifier")
+        if not _isidentifier(name):
+            raise SignatureError(f"{name!r} is not a valid Python identifier; field names must be identifiers",
+                                 spec=spec, position=pos, rule="identifier")
+        if _iskeyword(name):
+            raise SignatureError(f"{name!r} is a Python keyword and cannot be a field name",
+                                 spec=spec, position=pos, rule="keyword")
+        if name[0] == "_":
+            raise SignatureError(f"{name!r} starts with an underscore; DSPy (pydantic) reserves such names, "
+                                 f"so field names must start with a letter", spec=spec, position=pos,
+                                 rule="identifier")
+        if not name.isascii():
+            name = _nfkc(name)  # Python's own rule for identifiers, which DSPy's parser inherits
+        if name in RESERVED_NAMES:
+            raise SignatureError(f"{name!r} is the name of a Signature attribute and cannot be a field name "
+                                 f"(DSPy fails on it too); reserved: {', '.join(sorted(RESERVED_NAMES))}",
+                                 spec=spec, position=pos, rule="reserved")
+        if name in fields:
+            raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec, position=pos,
+                                 rule="distinct-names")
+        if colon < 0:
+            fields[name] = Field(name, kind, str, None, None, False)
+        else:
+            annotation_text = part[colon + 1:]
+            try:
+                annotation = parse_type_with(annotation_text, custom_types)
+            except TypeParseError as exc:
+                raise SignatureError(f"field {name!r}: {exc}", spec=spec,
+                                     position=start + offset + colon + 1 + exc.offset, rule="type") from None
+            if annotation is None:
+                annotation = type(None)
+            elif not _is_type(annotation):
+                at = start + offset + colon + 1 + (len(annotation_text) - len(annotation_text.lstrip()))
+                raise SignatureError(f"field {name!r}: {annotation_text.strip()!r} is a value, not a type "
+                                     f"(write e.g. Literal[{annotation_text.strip()}] for a fixed value)",
+                                     spec=spec, position=at, rule="type")
+            fields[name] = Field(name, kind, annotation, None, None, True)
+    return fields
+
+
+def _nfkc(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", name)
+
+
+def _is_type(annotation: Any) -> bool:
+    """Whether an annotation names a type (``int``, ``list[str]``, ``Literal['a']``, ``int | None``)."""
+    import types
+    import typing
+
+    return isinstance(annotation, (type, types.GenericAlias, types.UnionType, typing._GenericAlias,  # noqa: SLF001
+                                   typing._SpecialForm))  # noqa: SLF001
+
+
+def _split_top_level(text: str) -> list[tuple[int, str]]:
+    """Split on commas that are not inside brackets; keep each piece's offset."""
+    parts: list[tuple[int, str]] = []
+    depth = 0
+    begin = 0
+    quote = ""
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[({":
+            depth += 1
+        elif ch in "])}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append((begin, text[begin:i]))
+            begin = i + 1
+    parts.append((begin, text[begin:]))
+    return parts
+
+
+def _find_name(spec: str, name: str, start: int) -> int:
+    index = spec.find(name, start)
+    return index if index >= 0 else start
