@@ -19,6 +19,8 @@ from dspex_native.adapters._types import allows_none, annotation_name, check_sup
 from dspex_native.adapters._values import format_value
 
 _HEADER = re.compile(r"\[\[ ## (\w+) ## \]\]")
+# str.splitlines breaks lines at these too; a reply without them splits on "\n" only.
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _INCOMPLETE_PREFIX = "This is an example of the task, though some input or output fields are not supplied."
 _MISSING_INCOMPLETE = "Not supplied for this particular example. "
 _MISSING_COMPLETE = "Not supplied for this conversation history message. "
@@ -79,6 +81,10 @@ class ChatFormat:
         self.outputs = tuple((n, f.annotation) for n, f in signature.output_fields.items())
         self.output_types = dict(self.outputs)
         self.coercers = {n: coercer(a) for n, a in self.outputs}
+        self.output_names = tuple(n for n, _ in self.outputs)
+        self._canonical = None if "completed" in self.output_types else re.compile(
+            "".join(rf"\[\[ ## {n} ## \]\]\n(.*?)\n\n" for n in self.output_names)
+            + r"\[\[ ## completed ## \]\]\s*\Z", re.DOTALL)
         self.input_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.inputs)
         self.nullable = frozenset(n for n, a in self.outputs if allows_none(a))
         self.all_fields = tuple(signature.input_fields) + tuple(signature.output_fields)
@@ -169,6 +175,14 @@ class ChatFormat:
     def parse(self, completion: str) -> dict[str, Any]:
         """DSPy's ``ChatAdapter.parse``: sections by ``[[ ## name ## ]]`` markers, first one wins."""
         coercers = self.coercers
+        canonical = self._canonical
+        if (canonical is not None and completion.count("[[ ## ") == len(coercers) + 1
+                and _OTHER_LINE_BREAKS.search(completion) is None):
+            # The reply is exactly the requested shape (each marker once, in order, alone on
+            # its line, "\n" line breaks only): the sections are the regex groups.
+            match = canonical.match(completion)
+            if match is not None:
+                return self._read(dict(zip(self.output_names, match.groups())), completion)
         sections: list[tuple[Any, list[str]]] = []
         name: Any = None
         current: list[str] = []
@@ -182,19 +196,27 @@ class ChatFormat:
                     continue
             current.append(line)
         sections.append((name, current))
-        fields: dict[str, Any] = {}
+        texts: dict[str, str] = {}
         for name, lines in sections:
-            if name in coercers and name not in fields:
-                text = "\n".join(lines).strip()
-                coerce = coercers[name]
-                if coerce is None:
-                    fields[name] = text
-                    continue
-                try:
-                    fields[name] = coerce(text)
-                except ValueError as exc:
-                    raise self.error(completion, f"Failed to parse field {name} with value {text} from the LM "
-                                                 f"response. Error message: {exc}") from None
+            if name in coercers and name not in texts:
+                texts[name] = "\n".join(lines)
+        return self._read(texts, completion)
+
+    def _read(self, texts: dict[str, str], completion: str) -> dict[str, Any]:
+        """Strip and coerce each found section (in reply order, as DSPy), then complete."""
+        coercers = self.coercers
+        fields: dict[str, Any] = {}
+        for name, text in texts.items():
+            text = text.strip()
+            coerce = coercers[name]
+            if coerce is None:
+                fields[name] = text
+                continue
+            try:
+                fields[name] = coerce(text)
+            except ValueError as exc:
+                raise self.error(completion, f"Failed to parse field {name} with value {text} from the LM "
+                                             f"response. Error message: {exc}") from None
         return self.complete(fields, completion)
 
     def complete(self, fields: dict[str, Any], completion: str) -> dict[str, Any]:
