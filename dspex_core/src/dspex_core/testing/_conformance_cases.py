@@ -89,10 +89,16 @@ def lm_settings(draw: Any) -> dict[str, Any]:
 
 @st.composite
 def lm_cases(draw: Any, module_type: str = "predict", *, first: tuple[str, ...] = REPLY_KINDS,
-             second: tuple[str, ...] = REPLY_KINDS, settings: bool = True, adapters: tuple[str, ...] = ("chat",),
-             with_demos: bool = True) -> LMCase:
+             second: tuple[str, ...] = REPLY_KINDS, settings: bool = True,
+             adapters: tuple[str, ...] = ("chat", "chat", "chat", "json"), with_demos: bool = True,
+             odd_inputs: bool = False) -> LMCase:
     """An :class:`LMCase`: replies of kinds ``first`` to the first LM call and ``second`` to a
-    second one (the JSON fallback after an unparseable reply, when the module makes it)."""
+    second one (the JSON fallback after an unparseable reply, when the module makes it).
+
+    ``adapters`` are drawn from (``"chat"`` is the default and sends no option); with
+    ``odd_inputs`` an input is now and then left out or an unknown one added, which DSPy
+    tolerates with a warning.
+    """
     sig = draw(signatures())
     fields = reply_fields(sig, module_type)
     create_options: dict[str, Any] = {}
@@ -108,7 +114,16 @@ def lm_cases(draw: Any, module_type: str = "predict", *, first: tuple[str, ...] 
         create_options["adapter"] = adapter
     n = int(lm_opts.get("n", 1))
     script = [draw(replies(fields, first)) for _ in range(n)] + [draw(replies(fields, second)) for _ in range(n)]
-    return LMCase(module_type, sig, draw(demos(sig)) if with_demos else [], draw(inputs(sig)), script,
+    values = draw(inputs(sig))
+    if odd_inputs:
+        odd = draw(st.sampled_from(("none", "none", "none", "missing", "extra")))
+        if odd == "missing" and len(values) > 1:
+            values.pop(draw(st.sampled_from(sorted(values))))
+        elif odd == "extra":
+            extra = draw(field_names())
+            if extra not in values and all(extra != f.name for f in sig.outputs):
+                values[extra] = draw(text(max_size=10))
+    return LMCase(module_type, sig, draw(demos(sig)) if with_demos else [], values, script,
                   create_options, call_options)
 
 
