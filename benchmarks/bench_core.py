@@ -112,6 +112,9 @@ def measure(runs: int) -> list[tuple[str, str, str]]:
     telemetry.attach(telemetry.EXECUTE, handler)
     observed = _per_call(lambda: execute(ref, inputs), n // 4)
     rows.append(("dspex.execute() with route+execute handlers attached", f"{observed * 1e9:.0f} ns", ""))
+    with dspex.context(telemetry_enabled=False):
+        silenced = _per_call(lambda: execute(ref, inputs), n // 4)
+    rows.append(("  the same with telemetry_enabled=False", f"{silenced * 1e9:.0f} ns", ""))
     telemetry.clear()
     create = _per_call(lambda: dspex.create("predict", "question -> answer"), n // 4)
     rows.append(("dspex.create('predict', ...) (cached decision)", f"{create * 1e9:.0f} ns", ""))

@@ -96,7 +96,7 @@ def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: 
         _check_ref(ref)
     if type(inputs) is not dict:
         inputs = _check_inputs(inputs)
-    if not _telemetry_handlers:  # nobody listens: no events to build, no clock to read
+    if not _telemetry_handlers or not settings().telemetry_enabled:  # no events to build, no clock to read
         try:
             return (ref._impl or ref.implementation).execute(ref.handle, inputs, **options)
         except Exception as exc:
