@@ -87,6 +87,41 @@ def check_bad_spec(backend: str, reference: str, module_type: str) -> None:
                             f"reference {reference!r} gives {classes[reference]}")
 
 
+#: A valid spec per module type, for the checks that need one that surely parses.
+VALID_SPECS = {"predict": "question -> answer", "chain_of_thought": "question -> answer", "metrics": "f1",
+               "signature": "question -> answer", "validator": "question -> answer", "template": "Hello {name}"}
+
+
+def check_unknown_option(backend: str, reference: str, module_type: str) -> None:
+    """An option the module type does not know is rejected at ``create`` with an ``InputError``.
+
+    (docs/module-types.md: options not listed are backend-specific and must be rejected with
+    a clear error if unknown.)
+    """
+    import dspex_core
+
+    spec = VALID_SPECS[module_type]
+    classes = {}
+    for who in (backend, reference):
+        options: dict[str, Any] = {"lm": RecordingLM()} if module_type in ("predict", "chain_of_thought") else {}
+        try:
+            with dspex_core.session():
+                dspex_core.create(module_type, spec, implementation=who, no_such_option_xyz=1, **options)
+            classes[who] = "no error"
+        except Exception as exc:  # noqa: BLE001
+            classes[who] = error_class(exc)
+            if who == backend and not isinstance(exc, dspex_core.InputError):
+                raise ContractError(f"create({module_type!r}, {spec!r}, no_such_option_xyz=1) on {backend!r} raised "
+                                    f"{error_class(exc)}: {exc}; an unknown option must raise dspex_core.InputError"
+                                    ) from exc
+    if classes[backend] == "no error":
+        raise ContractError(f"create({module_type!r}, {spec!r}, no_such_option_xyz=1) on {backend!r} accepted an "
+                            f"unknown option; it must raise dspex_core.InputError naming it")
+    if classes[backend] != classes[reference]:
+        raise ContractError(f"an unknown option: backend {backend!r} gives {classes[backend]}, reference "
+                            f"{reference!r} gives {classes[reference]}")
+
+
 def check_no_lm(backend: str, reference: str, case: LMCase) -> None:
     """With no LM anywhere, executing is an ``InputError`` that tells the user to configure one."""
     import dspex_core

@@ -161,9 +161,10 @@ class BackendConformance:
 
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_bad_input(self, module_type: str) -> None:
-        """A bad spec is an ``InputError`` like the reference's; no LM configured is an ``InputError``."""
+        """A bad spec or an unknown option is an ``InputError`` like the reference's; so is having no LM."""
         self._require(module_type)
         contract.check_bad_spec(self.backend, self.reference, module_type)
+        contract.check_unknown_option(self.backend, self.reference, module_type)
         if module_type in LM_MODULE_TYPES:
             @conformance_settings(5)
             @given(self._contract_cases(module_type))
