@@ -25,14 +25,13 @@ from __future__ import annotations
 import keyword
 import warnings
 
+import dspy  # the oracle; this file runs in the tox env `dspy`, where it is installed
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-dspy = pytest.importorskip("dspy")
-
-from dspex_core import Signature, SignatureError  # noqa: E402
-from dspex_core._signature import RESERVED_NAMES, infer_prefix  # noqa: E402
+from dspex_core import Signature, SignatureError
+from dspex_core._signature import RESERVED_NAMES, infer_prefix
 
 # -- strategies ---------------------------------------------------------------------------
 
