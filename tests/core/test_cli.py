@@ -59,6 +59,9 @@ def test_disable_plugins_hides_example():
     out = run("backends", disable="example, native,dspy")
     assert "example" not in out.stdout
     assert "no dspex backends installed" in out.stdout
+    out = run("plugins", disable="example,native,dspy")
+    assert out.returncode == 0 and "no dspex plugins installed" in out.stdout
+    assert json.loads(run("plugins", "--json", disable="example,native,dspy").stdout) == []
 
 
 def test_plugins():

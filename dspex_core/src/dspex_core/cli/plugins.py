@@ -23,6 +23,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([p.as_dict() for p in rows], indent=2))
         return 0
+    if not rows:
+        print("no dspex plugins installed (pip install dspex-native or dspex-dspy)")
+        return 0
     table = [[p.name, p.distribution, p.version, ", ".join(p.hooks) or "-", p.error or ""] for p in rows]
     print(render_table(["plugin", "distribution", "version", "hooks", "error"], table))
     return 0
