@@ -269,7 +269,7 @@ def test_key_never_in_errors_reprs_or_logs(local_lm_server_factory, caplog):
         with pytest.raises(LMError) as info:
             client(MESSAGES)
         seen += [str(info.value), repr(info.value), repr(info.value.__cause__), repr(info.value.__context__)]
-    assert client(MESSAGES) == ["ok"]
+    assert client(MESSAGES, timeout=30) == ["ok"]
     seen += [record.getMessage() for record in caplog.records] + [repr(r.args) for r in caplog.records]
     assert any("retrying" in s for s in seen)  # the debug log did run
     leaked = [s for s in seen if SECRET in s or SECRET[8:] in s]
