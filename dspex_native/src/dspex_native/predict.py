@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from dspex_core._example import Prediction
 from dspex_core._lm import LM, is_custom_lm
 from dspex_core._signature import Signature
+from dspex_core.config import settings as _settings
 from dspex_core.errors import AdapterParseError, InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
@@ -130,18 +131,6 @@ def resolve_signature(spec: Any, instructions: Any, module_type: str) -> Signatu
 
 # -- execute ------------------------------------------------------------------------------------
 
-def _resolve_lm(state: PredictState, lm: Any) -> Any:
-    if lm is None:
-        lm = state.lm
-        if lm is None:
-            from dspex_core.config import settings
-
-            lm = settings().lm
-            if lm is None:
-                raise InputError(f"no LM for this {state.module_type} call; {_CONFIGURE_HINT}")
-    return lm
-
-
 def _request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, Any]:
     """DSPy's ``Predict._forward_preprocess`` settings, including its n/temperature rule."""
     if config:
@@ -191,14 +180,20 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
     if type(inputs) is not dict and not isinstance(inputs, Mapping):
         raise InputError(f"{state.module_type}: inputs must be a mapping of field names to values, "
                          f"got {type(inputs).__name__}")
-    lm = _resolve_lm(state, options.get("lm"))
+    lm = options.get("lm")
+    if lm is None:
+        lm = state.lm
+    current = None
+    if lm is None:
+        current = _settings()
+        lm = current.lm
+        if lm is None:
+            raise InputError(f"no LM for this {state.module_type} call; {_CONFIGURE_HINT}")
     settings = _request_settings(state, lm, options.get("config"))
     fmt = state.format
     adapter = state.adapter
     if adapter == "auto":
-        from dspex_core.config import settings as current
-
-        adapter = current().adapter or "chat"
+        adapter = (current or _settings()).adapter or "chat"
         if adapter not in ADAPTERS:
             from dspex_core.errors import CapabilityError
 
@@ -213,7 +208,8 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
         demo_list = _demo_list(demos, state.module_type)
         demo_messages = fmt.demo_messages(demo_list)
     messages = [{"role": "system", "content": fmt.system}]
-    messages.extend(demo_messages)
+    if demo_messages:
+        messages.extend([dict(m) for m in demo_messages])  # fresh dicts: the LM may keep or change them
     messages.append({"role": "user", "content": fmt.user_message(inputs)})
     return lm, settings, messages, demo_list, fmt
 
