@@ -6,7 +6,8 @@ printed is each client's elapsed time and how far over the ideal it is.
 
 The server (``dspex_core.testing.server.LocalLMServer``) runs in its own process so its
 Python work does not compete with the client's for the GIL. Every call has a distinct prompt
-and caching is off, so each call reaches the server. dspy.LM is measured in this interpreter
+and caching is off, so each call reaches the server. A bare ``http.client`` loop over the
+same server shows the floor that the server and the machine set. dspy.LM is measured in this interpreter
 when dspy is importable, else in ``--dspy-python`` (default ``/tmp/dspyenv/bin/python``) as a
 subprocess; without either it is skipped with a message. Run::
 
@@ -39,40 +40,54 @@ sys.stdin.read()
 server.stop()
 """
 
-# Runs in a separate interpreter that has dspy; prints one JSON line of elapsed seconds.
-DSPY_CODE = """
-import asyncio, json, sys, time, warnings
-from concurrent.futures import ThreadPoolExecutor
-warnings.filterwarnings("ignore")
-import dspy
-url, calls, concurrency, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-lm = dspy.LM("openai/bench-model", api_base=url, api_key="sk-bench-not-a-key", cache=False, num_retries=0)
-def prompt(tag, i):
+# The common measuring code: ``call(messages)`` and ``acall(messages)`` are defined before it.
+RUNNER_CODE = """
+def _prompt(tag, i):
     return [{"role": "user", "content": f"question {tag} {i}"}]
-def threads(tag):
+
+def run_threads(tag, calls, concurrency):
     with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(lambda i: call(_prompt("warm" + tag, i)), range(concurrency)))  # threads started
         start = time.perf_counter()
-        out = list(pool.map(lambda i: lm(messages=prompt(tag, i)), range(calls)))
+        out = list(pool.map(lambda i: call(_prompt(tag, i)), range(calls)))
         elapsed = time.perf_counter() - start
     assert len(out) == calls
     return elapsed
-async def run_async(tag):
+
+async def _run_async(tag, calls, concurrency):
     gate = asyncio.Semaphore(concurrency)
     async def one(i):
         async with gate:
-            return await lm.acall(messages=prompt(tag, i))
+            return await acall(_prompt(tag, i))
     start = time.perf_counter()
     out = await asyncio.gather(*(one(i) for i in range(calls)))
     assert len(out) == calls
     return time.perf_counter() - start
-threads("warm")
-result = {"dspy.LM, threads": [threads(f"t{r}") for r in range(repeats)]}
-async def all_async():
-    await run_async("warm")
-    return [await run_async(f"a{r}") for r in range(repeats)]
-result["dspy.LM, asyncio"] = asyncio.run(all_async())
-result["version"] = dspy.__version__
-print(json.dumps(result))
+
+LOOP = asyncio.new_event_loop()
+
+def run_async(tag, calls, concurrency):
+    return LOOP.run_until_complete(_run_async(tag, calls, concurrency))
+"""
+
+# A worker in an interpreter that has dspy: answers "threads|async TAG" lines with seconds.
+DSPY_WORKER = """
+import asyncio, sys, time, warnings
+from concurrent.futures import ThreadPoolExecutor
+warnings.filterwarnings("ignore")
+import dspy
+url, calls, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+lm = dspy.LM("openai/bench-model", api_base=url, api_key="sk-bench-not-a-key", cache=False, num_retries=0)
+def call(messages):
+    return lm(messages=messages)
+async def acall(messages):
+    return await lm.acall(messages=messages)
+""" + RUNNER_CODE + """
+print("ready", dspy.__version__, flush=True)
+for line in sys.stdin:
+    mode, tag = line.split()
+    seconds = (run_threads if mode == "threads" else run_async)(tag, calls, concurrency)
+    print(seconds, flush=True)
 """
 
 
@@ -86,60 +101,101 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def native_runs(url: str, calls: int, concurrency: int, repeats: int) -> dict[str, list[float]]:
-    from dspex_core import LM
-    from dspex_native.lm import get_client
+class NativeRunner:
+    """The native client, measured in this interpreter."""
 
-    client = get_client(LM("openai/bench-model", api_base=url, cache=False, num_retries=0))
+    label = "native client"
 
-    def prompt(tag: str, i: int) -> list[dict]:
-        return [{"role": "user", "content": f"question {tag} {i}"}]
+    def __init__(self, url: str, calls: int, concurrency: int):
+        from dspex_core import LM
+        from dspex_native.lm import get_client
 
-    def threads(tag: str) -> float:
-        with ThreadPoolExecutor(concurrency) as pool:
-            start = time.perf_counter()
-            out = list(pool.map(lambda i: client(prompt(tag, i)), range(calls)))
-            elapsed = time.perf_counter() - start
-        assert out == [[REPLY]] * calls
-        return elapsed
+        client = get_client(LM("openai/bench-model", api_base=url, cache=False, num_retries=0))
 
-    async def run_async(tag: str) -> float:
-        gate = asyncio.Semaphore(concurrency)
+        async def acall(messages):
+            return await client.acall(messages)
 
-        async def one(i: int) -> list[str]:
-            async with gate:
-                return await client.acall(prompt(tag, i))
+        self.calls, self.concurrency = calls, concurrency
+        self.ns = {"call": client, "acall": acall, "asyncio": asyncio, "time": time,
+                   "ThreadPoolExecutor": ThreadPoolExecutor}
+        exec(RUNNER_CODE, self.ns)
 
-        start = time.perf_counter()
-        out = await asyncio.gather(*(one(i) for i in range(calls)))
-        assert out == [[REPLY]] * calls
-        return time.perf_counter() - start
+    def run(self, mode: str, tag: str) -> float:
+        runner = self.ns["run_threads" if mode == "threads" else "run_async"]
+        return runner(tag, self.calls, self.concurrency)
 
-    async def all_async() -> list[float]:
-        await run_async("warm")
-        return [await run_async(f"a{r}") for r in range(repeats)]
-
-    threads("warm")
-    return {"native client, threads": [threads(f"t{r}") for r in range(repeats)],
-            "native client, asyncio": asyncio.run(all_async())}
+    def close(self) -> None:
+        self.ns["LOOP"].close()
 
 
-def dspy_runs(url: str, calls: int, concurrency: int, repeats: int, dspy_python: str) -> tuple[dict, str]:
+class BaselineRunner:
+    """The floor: stdlib ``http.client``, one kept-alive connection per thread, no retries,
+    no cache, no accounting. What it loses to the ideal is the server and the machine."""
+
+    label = "baseline http.client"
+
+    def __init__(self, url: str, calls: int, concurrency: int):
+        import http.client
+        import threading
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        local = threading.local()
+        path = parts.path + "/chat/completions"
+
+        def call(messages):
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection(parts.hostname, parts.port)
+            conn.request("POST", path, body=json.dumps({"model": "bench-model", "messages": messages}),
+                         headers={"Content-Type": "application/json"})
+            reply = json.loads(conn.getresponse().read())
+            return [choice["message"]["content"] for choice in reply["choices"]]
+
+        self.calls, self.concurrency = calls, concurrency
+        self.ns = {"call": call, "acall": None, "asyncio": asyncio, "time": time,
+                   "ThreadPoolExecutor": ThreadPoolExecutor}
+        exec(RUNNER_CODE, self.ns)
+
+    def run(self, mode: str, tag: str) -> float:
+        return self.ns["run_threads"](tag, self.calls, self.concurrency)
+
+    def close(self) -> None:
+        self.ns["LOOP"].close()
+
+
+class DspyRunner:
+    """dspy.LM, measured in a worker interpreter that has dspy."""
+
+    label = "dspy.LM"
+
+    def __init__(self, python: str, url: str, calls: int, concurrency: int):
+        self.proc = subprocess.Popen([python, "-c", DSPY_WORKER, url, str(calls), str(concurrency)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        ready = self.proc.stdout.readline().split()
+        if not ready or ready[0] != "ready":
+            self.proc.kill()
+            raise RuntimeError(self.proc.stderr.read().strip().splitlines()[-1:])
+        self.version = ready[1]
+
+    def run(self, mode: str, tag: str) -> float:
+        self.proc.stdin.write(f"{mode} {tag}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def dspy_python(option: str) -> str | None:
     try:
         import dspy  # noqa: F401
 
-        python = sys.executable
+        return sys.executable
     except ImportError:
-        python = dspy_python
-        if not python or not os.path.exists(python):
-            return {}, f"dspy is not importable here and {dspy_python!r} does not exist: dspy.LM skipped"
-    out = subprocess.run([python, "-c", DSPY_CODE, url, str(calls), str(concurrency), str(repeats)],
-                         capture_output=True, text=True, timeout=900)
-    if out.returncode != 0:
-        return {}, f"dspy.LM run failed in {python}: {out.stderr.strip().splitlines()[-1:]}"
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    version = result.pop("version")
-    return result, f"dspy {version} (LiteLLM) measured with {python}"
+        return option if option and os.path.exists(option) else None
 
 
 def main() -> None:
@@ -147,24 +203,43 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=256)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.02)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--dspy-python", default="/tmp/dspyenv/bin/python")
     args = parser.parse_args()
     ideal = args.calls * args.latency / args.concurrency
     proc, url = start_server(args.latency)
+    runners: list = [BaselineRunner(url, args.calls, args.concurrency), NativeRunner(url, args.calls, args.concurrency)]
+    python = dspy_python(args.dspy_python)
+    note = f"dspy is not importable here and {args.dspy_python!r} does not exist: dspy.LM skipped"
+    if python:
+        try:
+            runners.append(DspyRunner(python, url, args.calls, args.concurrency))
+            note = f"dspy {runners[-1].version} (LiteLLM) measured in {python}"
+        except RuntimeError as exc:
+            note = f"dspy.LM skipped: the worker failed to start in {python}: {exc}"
+    results: dict[str, list[float]] = {}
     try:
-        results = native_runs(url, args.calls, args.concurrency, args.repeats)
-        dspy_results, note = dspy_runs(url, args.calls, args.concurrency, args.repeats, args.dspy_python)
-        results.update(dspy_results)
+        for repeat in range(args.repeats + 1):  # round 0 warms connections up and is not counted
+            for mode in ("threads", "asyncio"):
+                for runner in runners:  # interleaved, so machine noise hits every client alike
+                    if mode == "asyncio" and isinstance(runner, BaselineRunner):
+                        continue
+                    seconds = runner.run("threads" if mode == "threads" else "async", f"{mode}{repeat}")
+                    if repeat:
+                        results.setdefault(f"{runner.label}, {mode}", []).append(seconds)
     finally:
+        for runner in runners:
+            runner.close()
         proc.stdin.close()
         proc.wait(timeout=10)
     print(f"{args.calls} calls, concurrency {args.concurrency}, server latency {args.latency * 1000:.0f} ms; "
-          f"ideal {ideal * 1000:.0f} ms; median (best) of {args.repeats} runs after a warm-up")
-    print(f"{'client':26} {'elapsed ms':>11} {'best ms':>8} {'over ideal':>11}")
-    for name, runs in results.items():
-        median = statistics.median(runs)
-        print(f"{name:26} {median * 1000:11.0f} {min(runs) * 1000:8.0f} {(median / ideal - 1) * 100:10.1f}%")
+          f"ideal {ideal * 1000:.0f} ms; median and best of {args.repeats} interleaved runs after a warm-up")
+    print(f"{'client':26} {'median ms':>10} {'best ms':>8} {'median over ideal':>18} {'best over ideal':>16}")
+    for name in sorted(results):
+        runs = results[name]
+        median, best = statistics.median(runs), min(runs)
+        print(f"{name:26} {median * 1000:10.0f} {best * 1000:8.0f} {(median / ideal - 1) * 100:17.1f}% "
+              f"{(best / ideal - 1) * 100:15.1f}%")
     print(note)
 
 

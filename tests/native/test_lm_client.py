@@ -398,3 +398,10 @@ def test_sanitise_masks_key_shapes():
         assert leaked not in cleaned
     assert "plain words" in cleaned
     assert sanitise("x" * 1000, limit=10) == "x" * 10 + "..."
+
+
+def test_unserialisable_settings_are_input_errors(local_lm_server_factory):
+    server = local_lm_server_factory("x")
+    with pytest.raises(InputError, match="JSON"):
+        HTTPLMClient(lm_for(server))(MESSAGES, logit_bias=object())
+    assert server.requests == []

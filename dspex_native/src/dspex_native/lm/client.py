@@ -55,6 +55,8 @@ class HTTPLMClient:
         self.cache = cache
         self.usage = UsageTracker()
         self._warned_rollout = False
+        self._prepared: tuple | None = None
+        self._timeouts: dict[Any, dict] = {}
         self._public_base = strip_credentials(self.endpoint.base_url)
         self._headers = {"Content-Type": "application/json"}
         if self.endpoint.api_key:
@@ -75,10 +77,11 @@ class HTTPLMClient:
                 self.usage.hit()
                 return hit
         http = _pool.sync_client(self._pool_key(options))
+        content = self._encode(body)
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                response = http.post(self.endpoint.chat_url, json=body, headers=self._headers)
+                response = http.send(self._request(content, options))
                 outcome = self._interpret(response.status_code, response.headers, response.content)
             except Exception as exc:  # httpx transport errors and timeouts
                 outcome = self._transport_failure(exc)
@@ -96,10 +99,11 @@ class HTTPLMClient:
                 self.usage.hit()
                 return hit
         http = _pool.async_client(self._pool_key(options))
+        content = self._encode(body)
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                response = await http.post(self.endpoint.chat_url, json=body, headers=self._headers)
+                response = await http.send(self._request(content, options))
                 outcome = self._interpret(response.status_code, response.headers, response.content)
             except Exception as exc:  # httpx transport errors and timeouts
                 outcome = self._transport_failure(exc)
@@ -127,6 +131,28 @@ class HTTPLMClient:
         if options.cache:
             key = cache_key(model=self.model, base_url=self._public_base, body=body, rollout_id=options.rollout_id)
         return body, options, key
+
+    def _encode(self, body: dict[str, Any]) -> bytes:
+        try:
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            from dspex_core.errors import InputError
+
+            raise InputError(f"the request for {self.model!r} cannot be sent as JSON: {exc}") from None
+
+    def _request(self, content: bytes, options: ClientOptions) -> Any:
+        """A ready ``httpx.Request``: URL and headers parsed once per client, body encoded once
+        per call (``Client.post`` would redo all three on every attempt)."""
+        prepared = self._prepared
+        if prepared is None:
+            import httpx
+
+            prepared = self._prepared = (httpx, httpx.URL(self.endpoint.chat_url), httpx.Headers(self._headers))
+        httpx, url, headers = prepared
+        timeout = self._timeouts.get(options.timeout)
+        if timeout is None:
+            timeout = self._timeouts[options.timeout] = httpx.Timeout(options.timeout).as_dict()
+        return httpx.Request("POST", url, content=content, headers=headers, extensions={"timeout": timeout})
 
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
