@@ -267,3 +267,34 @@ def test_over_http_with_an_lm_description():
         assert predict.execute(single, {"q": "x"}, lm=lm).a == "fixed"
         assert recorded.calls[-1].settings["response_format"]["type"] == "json_schema"
         assert "sk-test" not in repr(recorded.calls)
+
+
+def test_field_constraints_and_unknown_types_are_capability_errors_for_fallback():
+    from dspex_core import InputField, OutputField
+
+    class Bounded(Signature):
+        question: str = InputField()
+        score: int = OutputField(ge=0, le=10)
+
+    with pytest.raises(CapabilityError, match="ge"):
+        predict.create(Bounded)
+    with pytest.raises(CapabilityError):
+        predict.create("q -> a: tuple[int, str]")
+
+
+def test_module_level_load_state_helpers():
+    from dspex_native import chain_of_thought as cot_module
+    from dspex_native import predict as predict_module
+
+    saved = {"demos": [{"q": "d", "a": "e"}], "signature": {"instructions": "Loaded.", "fields": [
+        {"prefix": "Q:", "description": "the question"}, {"prefix": "A:", "description": "${a}"}]}, "lm": None}
+    state = predict_module.load_state("q -> a", saved)
+    assert state.signature.instructions == "Loaded." and state.demos == [{"q": "d", "a": "e"}]
+    assert state.signature.input_fields["q"].desc == "the question"
+    cot_saved = {"predict": {"demos": [], "signature": {"instructions": "Think.", "fields": [
+        {"prefix": "Q:", "description": "${q}"}, {"prefix": "Reasoning:", "description": "${reasoning}"},
+        {"prefix": "A:", "description": "${a}"}]}, "lm": None}}
+    cot = cot_module.load_state("q -> a", cot_saved)
+    assert list(cot.signature.output_fields) == ["reasoning", "a"] and cot.signature.instructions == "Think."
+    with pytest.raises(InputError):
+        predict_module.load_state("q -> a", {"nothing": 1})

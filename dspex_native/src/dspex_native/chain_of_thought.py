@@ -38,3 +38,9 @@ class ChainOfThoughtImplementation(PredictImplementation):
 
 
 chain_of_thought = ChainOfThoughtImplementation()
+
+
+def load_state(spec: Any, state_dict: Any, **options: Any) -> Any:
+    """A native ``chain_of_thought`` module for ``spec`` (the signature *without* ``reasoning``)
+    with a ``dspy.ChainOfThought``'s saved state (``{"predict": {...}}``) applied."""
+    return chain_of_thought.load_state(spec, state_dict, **options)

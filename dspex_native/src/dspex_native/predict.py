@@ -346,3 +346,8 @@ class PredictImplementation:
 
 
 predict = PredictImplementation()
+
+
+def load_state(spec: Any, state_dict: Mapping[str, Any], **options: Any) -> PredictState:
+    """A native ``predict`` module for ``spec`` with a ``dspy.Predict``'s saved state applied."""
+    return predict.load_state(spec, state_dict, **options)
