@@ -234,11 +234,11 @@ def main() -> None:
         proc.wait(timeout=10)
     print(f"{args.calls} calls, concurrency {args.concurrency}, server latency {args.latency * 1000:.0f} ms; "
           f"ideal {ideal * 1000:.0f} ms; median and best of {args.repeats} interleaved runs after a warm-up")
-    print(f"{'client':26} {'median ms':>10} {'best ms':>8} {'median over ideal':>18} {'best over ideal':>16}")
+    print(f"{'client':30} {'median ms':>10} {'best ms':>8} {'median over ideal':>18} {'best over ideal':>16}")
     for name in sorted(results):
         runs = results[name]
         median, best = statistics.median(runs), min(runs)
-        print(f"{name:26} {median * 1000:10.0f} {best * 1000:8.0f} {(median / ideal - 1) * 100:17.1f}% "
+        print(f"{name:30} {median * 1000:10.0f} {best * 1000:8.0f} {(median / ideal - 1) * 100:17.1f}% "
               f"{(best / ideal - 1) * 100:15.1f}%")
     print(note)
 
