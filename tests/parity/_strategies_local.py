@@ -144,8 +144,6 @@ def _json(value: Any) -> str:
 
 def value_text(draw, annotation: Any, value: Any) -> str:
     """How an LM might write ``value`` for a field of type ``annotation``."""
-    import typing
-
     if annotation is str:
         return value
     if isinstance(value, bool):

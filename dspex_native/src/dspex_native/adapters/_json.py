@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from dspex_native.adapters._chat import ChatFormat
-from dspex_native.adapters._coerce import embedded_object, loads_lenient, parse_value
+from dspex_native.adapters._coerce import parse_value
+from dspex_native.adapters._lenient_json import embedded_object, loads_lenient
 from dspex_native.adapters._types import annotation_name, json_schema, type_note
 from dspex_native.adapters._values import dumps, jsonable
 

@@ -1,0 +1,116 @@
+"""Reading a reply's text as JSON the way ``json_repair.loads`` does, for the texts it treats
+predictably.
+
+DSPy reads every typed field, and the JSON adapter's whole reply, with ``json_repair``. We
+reproduce it for valid JSON, Python-literal containers (``['a', 'b']``, ``{'k': 1}``,
+``(1, 2)``), bare lists (``[apple, banana split, 3]``), truncated JSON (``[1, 2``) and an
+object after prose or inside a code fence; anything else gives ``""``, json_repair's
+"nothing found", and DSPy's next step (``ast.literal_eval``) follows as in DSPy. Texts that
+json_repair mends by heuristics beyond these (brackets inside free text, Python-only string
+escapes) are the documented limit of the native adapters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def loads_lenient(text: str) -> Any:
+    """``json_repair.loads`` for the inputs it treats predictably: JSON, and Python-literal
+    containers; ``""`` (json_repair's "nothing found") otherwise."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{", "("):
+        import ast
+
+        try:
+            value = ast.literal_eval(stripped)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = None
+        if isinstance(value, (list, tuple, dict, set, frozenset)):
+            return _listify(value)
+        if stripped[0] == "[" and stripped[-1] == "]":
+            return _bare_list(stripped[1:-1], json)
+        return _close_truncated(stripped, json)
+    return ""
+
+
+def _close_truncated(text: str, json: Any) -> Any:
+    """json_repair's completion of truncated JSON (``[1, 2`` -> ``[1, 2]``), or ``""``."""
+    stack = []
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}":
+            if not stack or stack.pop() != char:
+                return ""
+    if not stack:
+        return ""
+    body = text + ('"' if in_string else "")
+    if not in_string:
+        body = body.rstrip().rstrip(",")
+    try:
+        value = json.loads(body + "".join(reversed(stack)))
+    except ValueError:
+        return ""
+    return value if isinstance(value, (list, dict)) else ""
+
+
+_PY_WORDS = {"None": None, "True": True, "False": False}
+
+
+def _bare_list(body: str, json: Any) -> Any:
+    """json_repair's reading of ``[apple, banana split, 3]``: unquoted items are strings."""
+    if any(c in body for c in "[]{}()\"'"):
+        return ""
+    items = []
+    for piece in body.split(","):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if piece in _PY_WORDS:
+            items.append(_PY_WORDS[piece])
+            continue
+        try:
+            items.append(json.loads(piece))
+        except ValueError:
+            items.append(piece)
+    return items
+
+
+def embedded_object(text: str) -> Any:
+    """The JSON object json_repair finds after leading prose or a code fence, or ``None``."""
+    import json
+
+    start = text.find("{")
+    bracket = text.find("[")
+    if start < 0 or 0 <= bracket < start:
+        return None  # json_repair would read an array first; DSPy then searches for braces
+    try:
+        value, _ = json.JSONDecoder(strict=False).raw_decode(text, start)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _listify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _listify(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_listify(v) for v in value]
+    return value
