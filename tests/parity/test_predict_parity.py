@@ -90,3 +90,12 @@ def test_chain_of_thought_prompt_and_prediction():
     native = run_native(sig, module="chain_of_thought", inputs={"question": "q"}, replies=[reply])
     assert_same_run(native, run_dspy(sig, module="chain_of_thought", inputs={"question": "q"}, replies=[reply]))
     assert list(native[0][1]) == ["reasoning", "answer"] and native[0][1]["answer"] == 2.5
+
+
+def test_predicted_outputs_move_from_inputs_to_the_request():
+    sig = Signature("question, prediction -> answer")
+    inputs = {"question": "q", "prediction": {"type": "content", "content": "Paris"}}
+    replies = ["[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]"]
+    native = run_native(sig, inputs=inputs, replies=replies)
+    assert_same_run(native, run_dspy(sig, inputs=inputs, replies=replies))
+    assert native[1][0].settings == {"prediction": {"type": "content", "content": "Paris"}}

@@ -100,6 +100,12 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
         if lm is None:
             raise InputError(f"no LM for this {state.module_type} call; {_CONFIGURE_HINT}")
     settings = _request_settings(state, lm, options.get("config"))
+    if "prediction" in inputs:
+        predicted = inputs["prediction"]
+        if type(predicted) is dict and predicted.get("type") == "content" and "content" in predicted:
+            # OpenAI's predicted outputs: DSPy moves them from the inputs to the request.
+            settings["prediction"] = predicted
+            inputs = {k: v for k, v in inputs.items() if k != "prediction"}
     fmt = state.format
     adapter = state.adapter
     if adapter == "auto":
@@ -121,7 +127,7 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
     if demo_messages:
         messages.extend([dict(m) for m in demo_messages])  # fresh dicts: the LM may keep or change them
     messages.append({"role": "user", "content": fmt.user_message(inputs)})
-    return lm, settings, messages, demo_list, fmt
+    return lm, settings, messages, demo_list, fmt, inputs
 
 
 def _fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapping, demo_list: Any) -> tuple:
@@ -164,7 +170,7 @@ def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
 
 def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (sync)."""
-    lm, settings, messages, demo_list, fmt = _prepare(state, inputs, options)
+    lm, settings, messages, demo_list, fmt, inputs = _prepare(state, inputs, options)
     client = _client(lm, state.module_type)
     outputs = client(messages, **settings)
     try:
@@ -192,7 +198,7 @@ async def _acall(client: Any, messages: list, settings: dict) -> Any:
 
 async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (async): the LM's ``acall`` when it has one, else a worker thread."""
-    lm, settings, messages, demo_list, fmt = _prepare(state, inputs, options)
+    lm, settings, messages, demo_list, fmt, inputs = _prepare(state, inputs, options)
     client = _client(lm, state.module_type)
     outputs = await _acall(client, messages, settings)
     try:
