@@ -298,3 +298,10 @@ def test_module_level_load_state_helpers():
     assert list(cot.signature.output_fields) == ["reasoning", "a"] and cot.signature.instructions == "Think."
     with pytest.raises(InputError):
         predict_module.load_state("q -> a", {"nothing": 1})
+
+
+def test_a_list_of_non_strings_in_a_str_field_is_an_input_error():
+    lm = RecordingLM([reply(a="z")])
+    with pytest.raises(InputError, match="must hold strings"):
+        predict.execute(predict.create("q -> a"), {"q": [1, 2]}, lm=lm)
+    assert lm.call_count == 0

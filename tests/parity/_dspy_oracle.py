@@ -48,10 +48,15 @@ def to_dspy_signature(sig: Signature) -> Any:
 
 def outcome_of(fn):
     """Run ``fn``; return ("ok", fields, completions) or ("parse_error", None, None)."""
+    from dspex_core.errors import InputError
+
     try:
         pred = fn()
     except (AdapterParseError, DspyParseError):
         return ("parse_error", None, None)
+    except (InputError, TypeError):
+        # A list of non-strings given to a str field: dspy raises TypeError, native InputError.
+        return ("input_error", None, None)
     fields = {k: pred[k] for k in pred.keys()}
     completions = [dict(c) for c in pred.completions] if len(pred.completions) > 1 else None
     return ("ok", fields, completions)

@@ -111,7 +111,8 @@ def inputs_for(draw, sig: Signature, allow_missing: bool = True) -> dict:
     for name, field in sig.input_fields.items():
         if allow_missing and draw(st.integers(0, 9)) == 0:
             continue
-        out[name] = draw(values_of(field.annotation, for_input=True))
+        typed = values_of(field.annotation, for_input=True)
+        out[name] = draw(st.one_of(typed, typed, typed, TEXT, st.lists(st.integers(), max_size=2)))
     return out
 
 
@@ -125,7 +126,7 @@ def demos_for(draw, sig: Signature, max_demos: int = 3) -> list:
             roll = draw(st.integers(0, 6))
             if roll == 0:
                 continue
-            demo[name] = None if roll == 1 else draw(values_of(field.annotation))
+            demo[name] = None if roll == 1 else draw(values_of(field.annotation)) if roll > 2 else draw(TEXT)
         demos.append(demo)
     return demos
 

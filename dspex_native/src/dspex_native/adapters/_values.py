@@ -72,6 +72,12 @@ def _numbered_list(value: list) -> str:
 
 
 def _blob(blob: Any) -> str:
+    if type(blob) is not str and not isinstance(blob, str):
+        from dspex_core.errors import InputError
+
+        # DSPy fails here too (with a TypeError): it renders lists in str fields as text blobs.
+        raise InputError(f"a list given to a str field must hold strings (DSPy renders it as a numbered "
+                         f"list of texts); it holds {type(blob).__name__} {blob!r}")
     if "\n" not in blob and "«" not in blob and "»" not in blob:
         return f"«{blob}»"
     return "«««\n    " + blob.replace("\n", "\n    ") + "\n»»»"
