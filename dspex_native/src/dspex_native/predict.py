@@ -123,6 +123,10 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
     else:
         demo_list = _demo_list(demos, state.module_type)
         demo_messages = fmt.demo_messages(demo_list)
+    if adapter == "json":
+        extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
+        if extra is not None:
+            settings["response_format"] = extra
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
         messages.extend([dict(m) for m in demo_messages])  # fresh dicts: the LM may keep or change them
