@@ -10,6 +10,8 @@ from dspex_core.cli._table import render_table
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print which backend serves each module type as a Markdown table (the README's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,6 +22,9 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # load errors are shown in the table instead
         rows = registry.backends()
+    if args.markdown:
+        print(module_type_table(rows))
+        return 0
     if args.json:
         print(json.dumps([b.as_dict() for b in rows], indent=2))
         return 0
@@ -33,3 +38,33 @@ def run(args: argparse.Namespace) -> int:
     ]
     print(render_table(["backend", "distribution", "version", "native", "module types", "error"], table))
     return 0
+
+
+def module_type_table(rows: list) -> str:
+    """Module types down, backends across; ``auto`` is the backend the router picks by default.
+
+    Generated from the registry, so the README's table cannot drift from what is installed.
+    """
+    from dspex_core import registry
+    from dspex_core._router import describe_choice
+
+    served = [b for b in rows if not b.error and b.module_types]
+    module_types = sorted({t for b in served for t in b.module_types})
+    facades = _facades()
+    header = "| module type | facade | " + " | ".join(b.name for b in served) + " | auto picks |"
+    lines = [header, "|" + "---|" * (len(served) + 3)]
+    for module_type in module_types:
+        cells = ["yes" if module_type in b.module_types else "" for b in served]
+        choice = describe_choice(module_type)["candidates"][0] if registry.candidates(module_type) else ""
+        facade = f"`dspex.{facades[module_type]}`" if module_type in facades else ""
+        lines.append(f"| `{module_type}` | {facade} | " + " | ".join(cells) + f" | {choice} |")
+    return "\n".join(lines)
+
+
+def _facades() -> dict[str, str]:
+    """module type -> the name users create it by (``Predict`` for ``dspex.Predict``)."""
+    from dspex_core.modules import FACADES
+
+    found = {facade.module_type: facade.__name__ for facade in FACADES}
+    found["signature"] = "Signature"  # the Signature class doubles as the signature module's facade
+    return found

@@ -1,0 +1,67 @@
+"""Which LM a command runs on: ``--lm``/``--api-base``/``--api-key``, the configuration, or offline.
+
+Shared by the commands that call an LM (``dspex demo``, ``dspex run``) so that they choose the
+same way and say the same thing about their choice. The description never contains a key:
+it says where the key came from, not what it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+#: The model used when only a key or a base URL says "use a real LM".
+DEFAULT_MODEL = "openai/gpt-4o-mini"
+
+
+def add_lm_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--lm``, ``--api-base`` and ``--api-key`` (the key may also come from the environment)."""
+    group = parser.add_argument_group("language model (default: the configured one, else the offline LM)")
+    group.add_argument("--lm", metavar="PROVIDER/MODEL", help=f"a real LM, e.g. {DEFAULT_MODEL} or ollama_chat/llama3.2")
+    group.add_argument("--api-base", metavar="URL", help="base URL of an OpenAI-compatible server")
+    group.add_argument("--api-key", metavar="KEY",
+                       help="API key (else the provider's environment variable, e.g. OPENAI_API_KEY)")
+
+
+def choose_lm(args: argparse.Namespace) -> tuple[Any, str]:
+    """The LM to use and a one-line, key-free description of the choice.
+
+    Precedence: ``--lm`` > an LM configured through ``DSPEX_LM``/``[tool.dspex]``/``configure`` >
+    ``--api-base``/``--api-key``/``OPENAI_API_KEY`` (with :data:`DEFAULT_MODEL`) > the
+    embedded :class:`~dspex_core.OfflineLM`.
+    """
+    from dspex_core import LM, OfflineLM, settings
+
+    extra: dict[str, Any] = {}
+    if args.api_base:
+        extra["api_base"] = args.api_base
+    if args.api_key:
+        extra["api_key"] = args.api_key
+    key_source = "--api-key" if args.api_key else None
+    if args.lm:
+        lm = LM(args.lm, **extra)
+        return lm, _describe(lm, key_source or _env_key_source(lm))
+    configured = settings().lm
+    if configured is not None:
+        if isinstance(configured, LM):
+            return configured, _describe(configured, _env_key_source(configured)) + " (configured)"
+        return configured, f"{type(configured).__name__} (configured custom LM)"
+    if extra or os.environ.get("OPENAI_API_KEY"):
+        lm = LM(DEFAULT_MODEL, **extra)
+        return lm, _describe(lm, key_source or _env_key_source(lm))
+    return OfflineLM(), ("dspex/offline: the embedded offline LM (deterministic placeholders, no network); "
+                         "use --lm provider/model, --api-base or OPENAI_API_KEY for a real one")
+
+
+def _env_key_source(lm: Any) -> str | None:
+    if lm.secret("api_key") is not None:
+        return "configuration"
+    env = f"{lm.provider.upper()}_API_KEY" if lm.provider else ""
+    return env if env and os.environ.get(env) else None
+
+
+def _describe(lm: Any, key_source: str | None) -> str:
+    where = lm.settings.get("api_base") or lm.settings.get("base_url")
+    text = lm.model + (f" at {where}" if where else "")
+    return text + (f", key from {key_source}" if key_source else ", no API key")
