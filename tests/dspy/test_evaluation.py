@@ -43,13 +43,20 @@ def test_evaluate_a_plain_callable_and_the_context_lm_reaches_worker_threads():
     assert ev(program=lambda question: dspex.Prediction(answer="4")).score == 50.0
 
 
-def test_a_metric_that_raises_is_an_input_error_naming_the_metric():
-    def broken_metric(example, pred, trace=None):
-        raise KeyError("no such field")
+def test_a_metric_that_raises_counts_as_a_failure_as_in_dspy():
+    def picky_metric(example, pred, trace=None):
+        if example.question == "3+3?":
+            raise KeyError("no such field")
+        return example.answer == pred.answer
 
-    ev = dspex.Evaluate.create(devset=devset(), metric=broken_metric, implementation="dspy")
-    with pytest.raises(dspex.InputError, match="broken_metric.*KeyError"):
-        ev(program=lambda question: dspex.Prediction(answer="4"))
+    ev = dspex.Evaluate.create(devset=devset(), metric=picky_metric, failure_score=0.0, implementation="dspy")
+    result = ev(program=lambda question: dspex.Prediction(answer="4"))
+    assert result.score == 50.0
+    strict = dspex.Evaluate.create(devset=devset(), metric=picky_metric, max_errors=1, num_threads=1,
+                                   implementation="dspy")
+    with pytest.raises(dspex.EvaluationError, match="KeyError") as info:
+        strict(program=lambda question: dspex.Prediction(answer="4"))
+    assert [(index, type(exc)) for index, exc in info.value.errors] == [(1, KeyError)]
 
 
 def test_program_failures_score_failure_score_up_to_max_errors():
@@ -62,8 +69,9 @@ def test_program_failures_score_failure_score_up_to_max_errors():
     assert ev(program=flaky).score == 50.0
     strict = dspex.Evaluate.create(devset=devset(), metric=exact, max_errors=1, num_threads=1,
                                    implementation="dspy")
-    with pytest.raises(dspex.DspexError, match="boom"):
+    with pytest.raises(dspex.EvaluationError, match="boom") as info:
         strict(program=flaky)
+    assert [index for index, _ in info.value.errors] == [1]
 
 
 @pytest.mark.parametrize("options, needle", [

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from dspex_core import config, errors, registry, telemetry
-from dspex_core._api import acreate, aexecute, compile, create, execute
+from dspex_core._api import acreate, aexecute, compile, create, execute, load
 from dspex_core._example import Example, Prediction
 from dspex_core._lm import LM, LanguageModel
 from dspex_core._module_ref import ModuleRef
@@ -31,6 +31,7 @@ from dspex_core.errors import (
     CapabilityError,
     ConfigError,
     DspexError,
+    EvaluationError,
     InputError,
     LMError,
     ModuleTypeNotServedError,
@@ -70,6 +71,8 @@ _LAZY = {
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core.pipeline", "Pipeline"),
     "PipelineResult": ("dspex_core.pipeline", "PipelineResult"),
+    "PipelineStep": ("dspex_core.pipeline", "PipelineStep"),
+    "StepResult": ("dspex_core.pipeline", "StepResult"),
     "pipeline": ("dspex_core.pipeline", "pipeline"),
     "run_pipeline": ("dspex_core.pipeline", "run_pipeline"),
     "arun_pipeline": ("dspex_core.pipeline", "arun_pipeline"),
@@ -97,8 +100,9 @@ __all__ = [
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     # user API
-    "create", "acreate", "execute", "aexecute", "compile", "ModuleRef", "session", "Session",
+    "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
+    "PipelineStep", "StepResult",
     # facades
     "ModuleFacade", "Predict", "ChainOfThought", "ReAct", "ProgramOfThought", "MultiChainComparison", "Retry",
     "BestOfN", "Refine", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "LabeledFewShot", "MIPRO",
@@ -108,6 +112,6 @@ __all__ = [
     # errors
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
     "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError", "AdapterParseError",
-    "StepError",
+    "StepError", "EvaluationError",
     "__version__",
 ]

@@ -102,6 +102,18 @@ class AdapterParseError(DspexError, ValueError):
         super().__init__(f"{message}\n\nLM reply:\n{raw}" if raw else message)
 
 
+class EvaluationError(InputError):
+    """An evaluation stopped: the program or the metric failed on ``max_errors`` examples.
+
+    ``errors`` lists ``(devset index, exception)`` in devset order. Every backend raises this
+    class, so a caller's ``except`` does not depend on who ran the evaluation.
+    """
+
+    def __init__(self, message: str, errors: list[tuple[int, BaseException]]):
+        self.errors = errors
+        super().__init__(message)
+
+
 class StepError(DspexError):
     """A pipeline step failed; ``state`` holds everything computed before it."""
 

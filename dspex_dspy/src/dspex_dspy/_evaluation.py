@@ -5,10 +5,10 @@ runs the program on every example (in threads), calls ``metric(example, predicti
 trace=None)`` with dspex ``Example``/``Prediction`` objects, and returns
 ``Prediction(score=percent, results=[(example, prediction, score), ...])``.
 
-Errors are split the way they should be: a *program* that fails on an example counts
-towards ``max_errors`` and scores ``failure_score`` (dspy's semantics); a *metric* that
-raises is a bug in the metric, so evaluation stops with an :class:`InputError` naming the
-metric, the example and the exception.
+Failures follow dspy: a program *or metric* that raises on an example scores
+``failure_score`` and counts towards ``max_errors``; when dspy cancels the run at
+``max_errors``, an :class:`~dspex_core.EvaluationError` lists ``(devset index, exception)``
+for every failure, as the native backend's does.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Mapping
 import dspy
 from dspex_core import Example, Prediction
 from dspex_core._module_ref import ModuleRef
-from dspex_core.errors import DspexError, InputError
+from dspex_core.errors import EvaluationError, InputError
 
 from dspex_dspy._base import DspyImplementation, check_options
 from dspex_dspy.store import entry, put
@@ -96,16 +96,19 @@ class EvaluateImpl(DspyImplementation):
             originals[id(converted)] = example
             dspy_devset.append(converted)
         lock = threading.Lock()
-        metric_errors: list[tuple[Any, BaseException]] = []
-        program_errors: list[BaseException] = []
+        failures: list[tuple[int, BaseException]] = []
         predictions: dict[int, Any] = {}
+        index_of = {id(example): index for index, example in enumerate(dspy_devset)}
+        inputs_of = [dict(example.inputs()) for example in dspy_devset]
 
         def run_program(**kwargs: Any) -> Any:
             try:
                 result = parent.copy().run(program, **kwargs)
             except Exception as exc:
-                with lock:
-                    program_errors.append(exc)
+                with lock:  # dspy passes the inputs only: find the example they came from
+                    taken = {i for i, _ in failures}
+                    index = next((i for i, inputs in enumerate(inputs_of) if inputs == kwargs and i not in taken), -1)
+                    failures.append((index, exc))
                 raise
             return to_dspy_prediction(result)
 
@@ -117,7 +120,7 @@ class EvaluateImpl(DspyImplementation):
                 return metric(original, dspex_pred, trace)
             except Exception as exc:
                 with lock:
-                    metric_errors.append((original, exc))
+                    failures.append((index_of.get(id(example), -1), exc))
                 raise
 
         evaluator = dspy.Evaluate(devset=dspy_devset, metric=run_metric, num_threads=config["num_threads"],
@@ -127,25 +130,19 @@ class EvaluateImpl(DspyImplementation):
         try:
             result = evaluator(run_program)
         except Exception as exc:
-            self._raise_metric_error(metric, metric_errors, config["devset"])
-            first = program_errors[0] if program_errors else exc
-            raise DspexError(f"evaluation stopped after {len(program_errors)} program error(s) (max_errors="
-                             f"{config['max_errors']}); first: {type(first).__name__}: {first}") from first
-        self._raise_metric_error(metric, metric_errors, config["devset"])
+            if not failures:
+                raise
+            failures.sort(key=lambda item: item[0])
+            index, first = failures[0]
+            limit = config["max_errors"] if config["max_errors"] is not None else dspy.settings.max_errors
+            raise EvaluationError(
+                f"evaluation stopped: {len(failures)} examples failed (max_errors={limit}); "
+                f"first failure, devset[{index}]: {type(first).__name__}: {first}", list(failures)) from first
         results = []
         for example, pred, score in result.results:
             original = originals.get(id(example)) or from_dspy_example(example)
             results.append((original, predictions.get(id(example)) or from_dspy_prediction(pred), score))
         return Prediction(score=result.score, results=results)
-
-    @staticmethod
-    def _raise_metric_error(metric: Any, errors: list[tuple[Any, BaseException]], devset: list[Any]) -> None:
-        if not errors:
-            return
-        example, exc = errors[0]
-        index = next((i for i, e in enumerate(devset) if e is example), "?")
-        raise InputError(f"the metric {_name(metric)!r} raised {type(exc).__name__}: {exc} (on devset[{index}]"
-                         f"{f', and {len(errors) - 1} more' if len(errors) > 1 else ''}); fix the metric") from exc
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         import asyncio

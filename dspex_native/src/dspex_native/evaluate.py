@@ -21,21 +21,15 @@ import threading
 from typing import Any, Callable, Mapping
 
 from dspex_core import ModuleRef, Prediction
-from dspex_core.errors import InputError
+from dspex_core.errors import EvaluationError, InputError
 from dspex_native.evaluate_options import DEFAULT_MAX_ERRORS, check_options
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
 _OPTIONS = ("devset", "metric", "num_threads", "max_errors", "failure_score", "display_progress",
             "provide_traceback")
+__all__ = ["EvaluateImpl", "EvaluationError"]
+
 _CALL_OPTIONS = ("devset", "metric", "num_threads", "display_progress")
-
-
-class EvaluationError(InputError):
-    """The program or metric failed on ``max_errors`` examples; ``errors`` lists ``(index, exception)``."""
-
-    def __init__(self, message: str, errors: list[tuple[int, BaseException]]):
-        self.errors = errors
-        super().__init__(message)
 
 
 class EvaluateState:
