@@ -202,3 +202,43 @@ def compile(optimizer: ModuleRef, program: ModuleRef, *, trainset: Any, valset: 
     if not isinstance(compiled, ModuleRef):
         raise TypeError(f"backend {optimizer.backend!r} compile() must return a ModuleRef, got {type(compiled)}")
     return compiled
+
+
+def load(source: Any, *, module_type: str | None = None, signature: Any = None, implementation: str | None = None,
+         **options: Any) -> ModuleRef:
+    """Load a program saved by DSPy (``module.save("x.json")``) or by dspex, on the best backend.
+
+    ``source`` is a path to the ``.json`` file or its already-read dict. The module type and
+    signature come from the file (see :mod:`dspex_core.programs`); pass ``module_type`` or
+    ``signature`` (e.g. ``"question -> answer: int"``, since DSPy does not save types) to
+    decide them yourself. Routing is ``create``'s; the chosen implementation's
+    ``load_state(signature, state, **options)`` rebuilds the module with the saved demos and
+    instructions. A backend without ``load_state`` is a :class:`CapabilityError`, and with
+    ``allow_fallback`` the next candidate loads it instead. The returned reference runs on
+    the backend that loaded it: re-creating it elsewhere would drop the saved state, so its
+    calls do not fall back.
+    """
+    import copy
+
+    from dspex_core.programs import read_program
+
+    program = read_program(source, module_type=module_type, signature=signature)
+    kind = program.module_type
+    decision, fallback = _router.select(kind, implementation, settings())
+    _router.emit_route("load", kind, decision[0].backend)
+    last = len(decision) - 1
+    for index, reg in enumerate(decision):
+        try:
+            load_state = getattr(reg.implementation, "load_state", None)
+            if load_state is None:
+                raise CapabilityError(f"backend {reg.backend!r} cannot load saved {kind!r} programs (its {kind} "
+                                      f"implementation has no load_state)")
+            state = load_state(program.signature, copy.deepcopy(program.state), **options)
+        except Exception as exc:
+            if fallback and index < last and allows_fallback(exc):
+                _router.emit_fallback("load", kind, reg.backend, decision[index + 1].backend, exc)
+                continue
+            raise
+        return ModuleRef(reg.backend, kind, state, current_session_id(), program.signature, options,
+                         reg.implementation)
+    raise AssertionError("unreachable: the router never returns an empty decision")

@@ -1,0 +1,225 @@
+"""Reading programs saved by DSPy (``module.save("x.json")``) or by dspex, to run them anywhere.
+
+DSPy saves a program's *state*, not its structure: per predictor the demos, the instructions
+and each field's prefix and description, in field order. Field names, their types and which
+fields are inputs are not written down. To rebuild a program on any backend dspex needs a
+module type and a signature, and this module works them out:
+
+* **module type**, from the file's shape: a top-level ``"signature"`` is a ``dspy.Predict``;
+  a single ``"predict"`` predictor with a ``Reasoning:`` field is a ``dspy.ChainOfThought``.
+  Anything else (several predictors, a custom ``dspy.Module``) cannot be rebuilt without its
+  Python code, and says so (:class:`~dspex_core.errors.CapabilityError`).
+* **signature**, first rule that applies: the one the caller gives (it must have as many
+  fields as the file); the one dspex wrote into ``metadata.dspex`` when it saved the file
+  (plain DSPy ignores that key when loading); else inferred: names from DSPy's default
+  descriptions (``${name}``) or default instructions ("Given the fields `a`, produce the
+  fields `b`."), the input/output split from those instructions or from where
+  ``ChainOfThought``'s ``reasoning`` sits. Inferred fields are untyped (``str``), because
+  DSPy does not save types: pass a signature such as ``"question -> answer: int"`` to restore
+  them. When nothing decides, an :class:`~dspex_core.errors.InputError` says so and why.
+
+Only the standard library is used; ``json`` is imported when a file is read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+from dspex_core._signature import Signature
+from dspex_core.errors import CapabilityError, InputError, SignatureError
+
+__all__ = ["SavedProgram", "read_program", "read_json", "detect_module_type", "infer_signature",
+           "dspex_metadata", "MODULE_TYPES"]
+
+#: The module types a saved single-predictor program can be rebuilt as.
+MODULE_TYPES = ("predict", "chain_of_thought")
+
+_DEFAULT_DESC = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_DEFAULT_INSTRUCTIONS = re.compile(r"^Given the fields ((?:`\w+`(?:, `\w+`)*)?), produce the fields "
+                                   r"((?:`\w+`(?:, `\w+`)*)?)\.$")
+_SIGNATURE_HINT = 'pass the signature, e.g. --signature "question, context -> answer" (Python: signature=...)'
+
+
+class SavedProgram(NamedTuple):
+    """A saved program, ready for an implementation's ``load_state(signature, state)``.
+
+    ``state`` is the module's state as DSPy's ``dump_state()`` gives it (no ``metadata``): a
+    Predict's dict for ``predict``, ``{"predict": {...}}`` for ``chain_of_thought``.
+    ``signature`` is the one ``create`` takes (without ``reasoning`` for chain_of_thought).
+    ``signature_source`` is ``"given"``, ``"metadata"`` or ``"inferred"``.
+    """
+
+    module_type: str
+    signature: Signature
+    state: dict[str, Any]
+    source: str
+    signature_source: str
+
+
+def read_json(source: Any) -> tuple[dict[str, Any], str]:
+    """The saved dict and a name for messages; ``source`` is a path or an already-read dict."""
+    if isinstance(source, Mapping):
+        return dict(source), "the saved program"
+    if not isinstance(source, (str, Path)):
+        raise InputError(f"a saved program is a path to a .json file or a dict, got {type(source).__name__}")
+    path = Path(source)
+    name = str(path)
+    if path.suffix == ".pkl":
+        raise InputError(f"{name!r} is a pickle; dspex only reads DSPy's JSON state files (module.save('x.json'))")
+    if not path.exists():
+        raise InputError(f"cannot load {name!r}: no such file")
+    if not path.is_file():
+        raise InputError(f"cannot load {name!r}: it is not a file")
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"cannot load {name!r}: it is not a UTF-8 text file (DSPy saves programs as JSON)") from None
+    except ValueError as exc:
+        raise InputError(f"cannot load {name!r}: it is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"cannot load {name!r}: a saved program is a JSON object, this file holds a "
+                         f"{type(data).__name__}")
+    return data, name
+
+
+def dspex_metadata(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata.dspex`` (what dspex records when it saves: module type and signature), or ``{}``."""
+    metadata = data.get("metadata")
+    found = metadata.get("dspex") if isinstance(metadata, Mapping) else None
+    return dict(found) if isinstance(found, Mapping) else {}
+
+
+def _is_predictor(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("signature"), Mapping)
+
+
+def _has_reasoning(predictor: Mapping[str, Any]) -> bool:
+    return any(isinstance(f, Mapping) and (f.get("prefix") == "Reasoning:" or f.get("description") == "${reasoning}")
+               for f in _fields(predictor))
+
+
+def _fields(predictor: Mapping[str, Any]) -> list[Any]:
+    fields = predictor["signature"].get("fields")
+    return list(fields) if isinstance(fields, list) else []
+
+
+def detect_module_type(data: Mapping[str, Any], name: str = "the saved program") -> tuple[str, dict[str, Any]]:
+    """The module type the file's shape says, and the one predictor's state.
+
+    Raises :class:`CapabilityError` for programs with several predictors (or one under a
+    custom attribute name), :class:`InputError` when no predictor state is found at all.
+    """
+    if _is_predictor(data):
+        return "predict", {k: v for k, v in data.items() if k != "metadata"}
+    predictors = [key for key, value in data.items() if key != "metadata" and _is_predictor(value)]
+    if predictors == ["predict"] and len([k for k in data if k != "metadata"]) == 1:
+        inner = dict(data["predict"])
+        if _has_reasoning(inner):
+            return "chain_of_thought", inner
+    if not predictors:
+        raise InputError(f"{name} does not look like a saved DSPy program: no predictor state (a 'signature' "
+                         f"with 'instructions' and 'fields') was found; keys: {', '.join(map(str, data)) or 'none'}")
+    raise CapabilityError(
+        f"{name} holds a program with the predictor(s) {', '.join(predictors)}; only single-predictor "
+        f"programs (a saved dspy.Predict or dspy.ChainOfThought) can be run from a file, because DSPy saves "
+        f"state, not the Python code that connects several predictors (load it with that code instead)")
+
+
+def infer_signature(module_type: str, predictor: Mapping[str, Any], name: str = "the saved program") -> Signature:
+    """The signature (str fields) DSPy's defaults in ``predictor``'s state reveal (see module docs)."""
+    fields = _fields(predictor)
+    instructions = predictor["signature"].get("instructions")
+    descs = [f.get("description") if isinstance(f, Mapping) else None for f in fields]
+    by_desc = [m.group(1) if isinstance(d, str) and (m := _DEFAULT_DESC.match(d)) else None for d in descs]
+    cot = module_type == "chain_of_thought"
+    reasoning_at = next((i for i, n in enumerate(by_desc) if n == "reasoning"), None) if cot else None
+    match = _DEFAULT_INSTRUCTIONS.match(instructions.strip()) if isinstance(instructions, str) else None
+    if match is not None:
+        ins = _names(match.group(1))
+        outs = _names(match.group(2))
+        names = ins + (["reasoning"] if cot else []) + outs
+        if len(names) == len(fields) and all(d is None or d == n for d, n in zip(by_desc, names)):
+            return _make(ins, outs, name)
+    if all(by_desc) and len(set(by_desc)) == len(by_desc):
+        if cot and reasoning_at is not None:
+            ins, outs = by_desc[:reasoning_at], by_desc[reasoning_at + 1:]
+            if outs and "reasoning" not in ins + outs:
+                return _make(ins, outs, name)
+        why = "the instructions are not DSPy's default sentence, which is what lists the inputs and outputs"
+        raise InputError(f"cannot tell the inputs from the outputs of {name} (fields {', '.join(by_desc)}): {why}, "
+                         f"and DSPy does not save the split; {_SIGNATURE_HINT}")
+    prefixes = ", ".join(str(f.get("prefix")) if isinstance(f, Mapping) else "?" for f in fields)
+    raise InputError(f"cannot tell the field names of {name} (prefixes {prefixes}): DSPy saves names only through "
+                     f"default descriptions ('${{name}}') and default instructions, and this program has custom "
+                     f"ones; {_SIGNATURE_HINT}")
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip().strip("`") for part in text.split(",")] if text else []
+
+
+def _make(inputs: list[str], outputs: list[str], name: str) -> Signature:
+    if not outputs:
+        raise InputError(f"{name} has no output fields to produce; {_SIGNATURE_HINT}")
+    try:
+        return Signature(f"{', '.join(inputs)} -> {', '.join(outputs)}")
+    except SignatureError as exc:
+        raise InputError(f"the field names of {name} do not make a signature ({exc}); {_SIGNATURE_HINT}") from None
+
+
+def _check_count(signature: Signature, module_type: str, predictor: Mapping[str, Any], name: str,
+                 origin: str) -> None:
+    fields = _fields(predictor)
+    expected = len(signature.fields) + (1 if module_type == "chain_of_thought" else 0)
+    if expected != len(fields):
+        saved = ", ".join(str(f.get("prefix")) if isinstance(f, Mapping) else "?" for f in fields)
+        extra = f" ({expected} with chain_of_thought's reasoning)" if module_type == "chain_of_thought" else ""
+        raise InputError(f"the signature {signature.signature!r} ({origin}) has {len(signature.fields)} field(s)"
+                         f"{extra}, but {name} saved {len(fields)} ({saved}); give a signature with the same "
+                         f"fields in the same order")
+
+
+def _coerce(signature: Any, origin: str) -> Signature:
+    try:
+        return Signature.coerce(signature)
+    except SignatureError as exc:
+        raise SignatureError(f"{origin}: {exc}", spec=getattr(exc, "spec", None),
+                             position=getattr(exc, "position", None), rule=getattr(exc, "rule", "")) from None
+
+
+def read_program(source: Any, *, module_type: str | None = None, signature: Any = None) -> SavedProgram:
+    """Read a saved program and decide its module type and signature (see the module docstring).
+
+    ``module_type`` overrides the shape's verdict for a single-predictor file (``"predict"``
+    runs a ChainOfThought's predictor as a plain Predict, with ``reasoning`` an output);
+    ``signature`` (a string or :class:`Signature`) overrides the saved or inferred one.
+    """
+    data, name = read_json(source)
+    if module_type is not None and module_type not in MODULE_TYPES:
+        raise InputError(f"saved programs run as {' or '.join(MODULE_TYPES)}, not {module_type!r}")
+    try:
+        detected, predictor = detect_module_type(data, name)
+    except CapabilityError:
+        predictors = [k for k, v in data.items() if k != "metadata" and _is_predictor(v)]
+        if module_type is None or len(predictors) != 1:
+            raise
+        detected, predictor = module_type, dict(data[predictors[0]])
+    if module_type is not None and module_type != detected:
+        if module_type == "chain_of_thought" and not _has_reasoning(predictor):
+            raise InputError(f"{name} cannot run as chain_of_thought: its predictor has no Reasoning field")
+        detected = module_type
+    meta = dspex_metadata(data)
+    if signature is not None:
+        sig, origin = _coerce(signature, "the given signature"), "given"
+    elif isinstance(meta.get("signature"), str) and meta.get("module_type", detected) == detected:
+        sig, origin = _coerce(meta["signature"], f"metadata.dspex.signature of {name}"), "metadata"
+    else:
+        sig, origin = infer_signature(detected, predictor, name), "inferred"
+    _check_count(sig, detected, predictor, name, {"given": "given", "metadata": "from metadata.dspex",
+                                                   "inferred": "inferred"}[origin])
+    state = {"predict": predictor} if detected == "chain_of_thought" else predictor
+    return SavedProgram(detected, sig, state, name, origin)
