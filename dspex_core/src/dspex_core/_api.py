@@ -188,6 +188,9 @@ def compile(optimizer: ModuleRef, program: ModuleRef, *, trainset: Any, valset: 
     impl = optimizer.implementation
     compile_impl = getattr(impl, "compile", None)
     if compile_impl is None:
+        if getattr(program.implementation, "compile", None) is not None:
+            raise InputError(f"compile(optimizer, program, ...) got the program first: {optimizer.module_type!r} "
+                             f"is not an optimizer but {program.module_type!r} is: swap them")
         raise CapabilityError(f"{optimizer.module_type!r} on backend {optimizer.backend!r} is not an optimizer "
                               f"(it has no compile())")
     _router.emit_route("compile", optimizer.module_type, optimizer.backend)
