@@ -130,6 +130,8 @@ def test_compile():
         dspex.compile(optimizer, program, trainset=[])
     with pytest.raises(CapabilityError, match="is not an optimizer"):
         dspex.compile(program, program, trainset=train)
+    with pytest.raises(InputError, match="swap them"):
+        dspex.compile(program, optimizer, trainset=train)
 
 
 def test_ref_looks_up_implementation_again_when_backend_gone():
