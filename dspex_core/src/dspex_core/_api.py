@@ -9,6 +9,7 @@ cost is a telemetry check and a method call.
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from typing import Any, Mapping
 
 from dspex_core import _router, telemetry
@@ -19,6 +20,19 @@ from dspex_core.errors import CapabilityError, InputError, allows_fallback
 
 _perf = time.perf_counter
 _telemetry_handlers = telemetry._handlers  # the live dict: empty means no event can reach anyone
+
+#: Where a caller that wants to know (a pipeline step) collects the fallbacks of its calls:
+#: ``(operation, failed_backend, serving_backend)`` per candidate that took over. ``None``
+#: (the default) records nothing; a list set here is shared with worker threads and copied
+#: contexts, so fallbacks that run in ``asyncio.to_thread`` are seen too.
+fallback_record: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("dspex_fallback_record",
+                                                                            default=None)
+
+
+def _record_fallback(operation: str, failed: str, to: str) -> None:
+    record = fallback_record.get()
+    if record is not None:
+        record.append((operation, failed, to))
 
 
 def create(module_type: str, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
@@ -38,6 +52,8 @@ def create(module_type: str, spec: Any = None, *, implementation: str | None = N
                 _router.emit_fallback("create", module_type, reg.backend, decision[index + 1].backend, exc)
                 continue
             raise
+        if index:
+            _record_fallback("create", decision[0].backend, reg.backend)
         rest = decision[index + 1:] if fallback else ()
         return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options,
                          reg.implementation, rest)
@@ -64,6 +80,8 @@ async def acreate(module_type: str, spec: Any = None, *, implementation: str | N
                 _router.emit_fallback("create", module_type, reg.backend, decision[index + 1].backend, exc)
                 continue
             raise
+        if index:
+            _record_fallback("create", decision[0].backend, reg.backend)
         rest = decision[index + 1:] if fallback else ()
         return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options,
                          reg.implementation, rest)
@@ -135,6 +153,7 @@ def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[s
                 continue
             raise
         _router.emit_execute(ref.module_type, reg.backend, _perf() - start, "ok")
+        _record_fallback("execute", ref.backend, reg.backend)
         return result
     raise error
 

@@ -1,0 +1,158 @@
+"""Building one pipeline step: reading the step tuple, creating its module, learning its fields.
+
+A step is ``(implementation, module, options)`` or ``(implementation, module)``. The module
+is created through the router (so ``"auto"`` is a real routing decision, with fallback),
+and what it reads and produces is asked of the module itself (``describe()``), because only
+the backend knows for sure (a ``signature`` step produces its inputs *and* its outputs, a
+template reads the variables it names). When the backend does not say, a step whose spec is
+a signature reads its input fields and produces its output fields (plus the extra fields its
+module type is known to add, such as ``reasoning``). Anything else cannot be checked at build
+time, and the error says how to fix it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dspex_core import _api
+from dspex_core.errors import DspexError, InputError
+
+#: What a step tuple looks like, for error messages.
+STEP_SHAPE = ("(implementation, module, options) or (implementation, module), e.g. "
+              "('auto', dspex.ChainOfThought, {'signature': 'question -> answer'})")
+
+#: Output fields a module type adds to its signature's (and extra inputs it reads).
+EXTRA_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "chain_of_thought": ("reasoning",),
+    "react": ("trajectory",),
+    "multi_chain_comparison": ("rationale",),
+}
+EXTRA_INPUTS: dict[str, tuple[str, ...]] = {"multi_chain_comparison": ("completions",)}
+
+
+class StepPlan:
+    """A step tuple, read and checked, before its module is created."""
+
+    __slots__ = ("index", "name", "implementation", "module_type", "spec", "options")
+
+    def __init__(self, index: int, name: str, implementation: str, module_type: str, spec: Any,
+                 options: dict[str, Any]):
+        self.index = index
+        self.name = name
+        self.implementation = implementation
+        self.module_type = module_type
+        self.spec = spec
+        self.options = options
+
+
+def read_step(raw: Any, index: int) -> StepPlan:
+    """Check one step tuple's shape and split its options into name, spec and create options."""
+    where = f"pipeline step {index}"
+    if not isinstance(raw, (tuple, list)) or len(raw) not in (2, 3):
+        got = f"a {len(raw)}-item {type(raw).__name__}" if isinstance(raw, (tuple, list)) else type(raw).__name__
+        raise InputError(f"{where} must be {STEP_SHAPE}; got {got}")
+    implementation, module = raw[0], raw[1]
+    options = raw[2] if len(raw) == 3 else {}
+    if not isinstance(implementation, str) or not implementation:
+        raise InputError(f"{where}: the implementation (first item) must be a backend name such as 'native', "
+                         f"'dspy' or 'auto', got {implementation!r}; a step is {STEP_SHAPE}")
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise InputError(f"{where}: the options (third item) must be a dict such as "
+                         f"{{'signature': 'question -> answer'}}, got {type(options).__name__}; a step is {STEP_SHAPE}")
+    module_type, default_spec = module_type_of(module, where)
+    options = dict(options)
+    name = options.pop("name", None)
+    if name is None:
+        name = f"{index}:{module_type}"
+    elif not isinstance(name, str) or not name:
+        raise InputError(f"{where}: 'name' must be a non-empty string, got {name!r}")
+    spec = default_spec
+    given = [key for key in ("spec", "signature") if key in options]
+    if len(given) > 1:
+        raise InputError(f"{where} ({name!r}): give the spec as 'spec' or as 'signature', not both")
+    if given:
+        spec = options.pop(given[0])
+    elif module_type == "template" and "template" in options:
+        spec = options.pop("template")
+    return StepPlan(index, name, implementation, module_type, spec, options)
+
+
+def module_type_of(module: Any, where: str) -> tuple[str, Any]:
+    """``(module_type, default spec)`` of a facade class, ``dspex.Signature`` (or a signature
+    class, which is then its own spec), or a module-type name."""
+    from dspex_core._signature import Signature
+    from dspex_core.modules import ModuleFacade
+
+    if isinstance(module, str):
+        if not module:
+            raise InputError(f"{where}: the module (second item) is an empty string")
+        return module, None
+    if isinstance(module, type):
+        if issubclass(module, ModuleFacade) and module.module_type:
+            return module.module_type, None
+        if issubclass(module, Signature):
+            return "signature", (None if module is Signature else module)
+    raise InputError(f"{where}: the module (second item) must be a facade class such as dspex.ChainOfThought, "
+                     f"dspex.Signature, or a module-type name such as 'chain_of_thought'; got {module!r}")
+
+
+def create_step(plan: StepPlan) -> tuple[Any, str | None]:
+    """The step's module (routed), and the backend that failed at create before it, if any."""
+    explicit = None if plan.implementation == "auto" else plan.implementation
+    record: list[tuple[str, str, str]] = []
+    token = _api.fallback_record.set(record)
+    try:
+        ref = _api.create(plan.module_type, plan.spec, implementation=explicit, **plan.options)
+    except DspexError as exc:
+        _name_the_step(exc, plan)
+        raise
+    finally:
+        _api.fallback_record.reset(token)
+    return ref, (record[0][1] if record else None)
+
+
+def _name_the_step(exc: BaseException, plan: StepPlan) -> None:
+    """Say which step failed, keeping the error's class (a SignatureError stays one)."""
+    prefix = f"pipeline step {plan.name!r} ({plan.implementation} {plan.module_type}): "
+    if exc.args and isinstance(exc.args[0], str):
+        exc.args = (prefix + exc.args[0], *exc.args[1:])
+    else:
+        exc.add_note(prefix.rstrip(": "))
+
+
+def step_fields(ref: Any, plan: StepPlan) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(fields read, fields produced)`` by a created step (see the module docstring)."""
+    info = ref.describe()
+    reads = _names(info.get("inputs", info.get("input_fields")))
+    produces = _names(info.get("outputs", info.get("output_fields")))
+    if reads is not None and produces is not None:
+        return reads, produces
+    signature = _signature_of(plan.spec)
+    if signature is None:
+        raise InputError(
+            f"pipeline step {plan.name!r} ({plan.module_type} on {ref.backend}): the fields it reads and produces "
+            f"cannot be known (its backend's describe() does not list 'inputs'/'outputs' and its spec is not a "
+            f"signature); pass a signature, e.g. {{'signature': 'question -> answer'}}, or use a backend whose "
+            f"describe() reports its fields")
+    reads = (*signature.input_fields, *EXTRA_INPUTS.get(plan.module_type, ()))
+    extra = tuple(f for f in EXTRA_OUTPUTS.get(plan.module_type, ()) if f not in signature.output_fields)
+    return tuple(dict.fromkeys(reads)), (*extra, *signature.output_fields)
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _signature_of(spec: Any) -> Any:
+    from dspex_core._signature import Signature
+
+    if isinstance(spec, Signature) or (isinstance(spec, type) and issubclass(spec, Signature)
+                                       and spec is not Signature):
+        return Signature.coerce(spec)
+    if isinstance(spec, str) and "->" in spec:
+        return Signature.coerce(spec)  # created already, so it parses; a SignatureError here is real
+    return None
