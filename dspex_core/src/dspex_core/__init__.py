@@ -73,8 +73,6 @@ _LAZY = {
     "PipelineResult": ("dspex_core.pipeline", "PipelineResult"),
     "PipelineStep": ("dspex_core.pipeline", "PipelineStep"),
     "StepResult": ("dspex_core.pipeline", "StepResult"),
-    "PipelineStep": ("dspex_core.pipeline", "PipelineStep"),
-    "StepResult": ("dspex_core.pipeline", "StepResult"),
     "pipeline": ("dspex_core.pipeline", "pipeline"),
     "run_pipeline": ("dspex_core.pipeline", "run_pipeline"),
     "arun_pipeline": ("dspex_core.pipeline", "arun_pipeline"),
@@ -104,7 +102,6 @@ __all__ = [
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
-    "PipelineStep", "StepResult",
     "PipelineStep", "StepResult",
     # facades
     "ModuleFacade", "Predict", "ChainOfThought", "ReAct", "ProgramOfThought", "MultiChainComparison", "Retry",
