@@ -208,5 +208,26 @@ class DspyImplementation:
 
         load_into(store.get(state), path)
 
+    def load_saved_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> str:
+        """Create the module for ``spec`` and apply a saved state the dspy way (``module.load_state``).
+
+        Returns the stored module's id. dspy's own errors about a state that does not fit
+        become :class:`InputError`; the half-made module is freed.
+        """
+        module_id = self.create(spec, **options)
+        try:
+            store.get(module_id).load_state(state_dict)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            store.free(module_id)
+            raise InputError(f"the saved state does not fit a dspy {self.module_type} for this signature: "
+                             f"{type(exc).__name__}: {exc}") from None
+        except NotImplementedError as exc:  # dspy: states saved by DSPy 2.5 and earlier
+            store.free(module_id)
+            raise InputError(f"dspy cannot load this saved {self.module_type} state: {exc}") from None
+        except BaseException:
+            store.free(module_id)
+            raise
+        return module_id
+
     def __repr__(self) -> str:
         return f"<dspex_dspy {self.module_type}>"

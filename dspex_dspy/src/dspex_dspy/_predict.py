@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import dspy
 from dspex_core.errors import InputError
@@ -36,6 +36,32 @@ def set_demos(module: Any, demos: Any) -> None:
         predictor.demos = list(converted)
 
 
+def predictor_state(state_dict: Any, module_type: str, field_count: int) -> dict[str, Any]:
+    """A saved ``dspy.Predict`` state made ready for ``Predict.load_state``.
+
+    Accepts a Predict's state or a ChainOfThought's ``{"predict": {...}}``. The saved LM is
+    dropped (dspex passes the LM per call, as the native backend does, and a file never
+    carries keys), as is the file's ``metadata``. The field count must match the module's,
+    which dspy itself does not check.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise InputError(f"load_state needs the dict dspy saved for the {module_type} module, "
+                         f"got {type(state_dict).__name__}")
+    inner = state_dict
+    if "signature" not in inner and isinstance(inner.get("predict"), Mapping):
+        inner = inner["predict"]
+    saved_signature = inner.get("signature")
+    if not isinstance(saved_signature, Mapping) or not isinstance(saved_signature.get("fields"), list):
+        raise InputError("the saved state has no 'signature' with 'fields'; is it a dspy.Predict / ChainOfThought state?")
+    if len(saved_signature["fields"]) != field_count:
+        raise InputError(f"the saved state has {len(saved_signature['fields'])} field(s), the {module_type} module "
+                         f"for this signature has {field_count}")
+    inner = {k: v for k, v in inner.items() if k != "metadata"}
+    inner["lm"] = None
+    inner.setdefault("demos", [])
+    return inner
+
+
 class PredictImpl(DspyImplementation):
     """``dspy.Predict``: create options ``demos``, ``instructions``, ``adapter``, LM settings."""
 
@@ -47,6 +73,22 @@ class PredictImpl(DspyImplementation):
         if demos is not None:
             set_demos(module, demos)
         return module
+
+    def load_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> str:
+        """A stored dspy module for ``spec`` with a saved state applied by dspy's own ``load_state``
+        (``spec`` is what ``create`` takes: without ``reasoning`` for chain_of_thought)."""
+        options = {k: v for k, v in options.items() if k != "demos"}  # the saved demos win
+        return self.load_saved_state(spec, self._wrap(state_dict, self._field_count(spec)), **options)
+
+    def _field_count(self, spec: Any) -> int:
+        from dspex_dspy.translate import coerce_signature
+
+        if spec is None:
+            raise InputError("load_state needs the module's signature, e.g. 'question -> answer'")
+        return len(coerce_signature(spec).fields)
+
+    def _wrap(self, state_dict: Any, field_count: int) -> dict[str, Any]:
+        return predictor_state(state_dict, self.module_type, field_count)
 
 
 class ChainOfThoughtImpl(PredictImpl):
@@ -60,6 +102,9 @@ class ChainOfThoughtImpl(PredictImpl):
             raise InputError(f"chain_of_thought does not support {', '.join(unsupported)} (the reasoning field is "
                              f"always `reasoning`, as in DSPy 3)")
         return super().create(spec, **options)
+
+    def _wrap(self, state_dict: Any, field_count: int) -> dict[str, Any]:
+        return {"predict": predictor_state(state_dict, self.module_type, field_count + 1)}  # + reasoning
 
     def build(self, spec: Any, *, demos: Any = None, instructions: str | None = None, **config: Any) -> Any:
         module = dspy.ChainOfThought(build_signature(spec, instructions), **config)

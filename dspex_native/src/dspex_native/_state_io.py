@@ -1,7 +1,8 @@
 """Native predict modules in DSPy's saved-state format, both ways.
 
 ``save`` writes what ``dspy.Predict(...).save("x.json")`` (or ``dspy.ChainOfThought``'s, under
-``"predict"``) writes, so plain DSPy can ``load`` it; ``load_state`` rebuilds a native module
+``"predict"``) writes, so plain DSPy can ``load`` it, plus ``metadata.dspex`` (module type and
+signature string, which DSPy does not save and ignores on load) for ``dspex.load``; ``load_state`` rebuilds a native module
 from such a file's dict: demos, instructions and each field's prefix and description, applied
 in DSPy's field order, so prompts stay byte-identical to DSPy's after loading.
 """
@@ -56,8 +57,32 @@ def save(state: Any, path: Any) -> None:
     data = dump_state(state)
     data["metadata"] = {"dependency_versions": {
         "python": f"{sys.version_info.major}.{sys.version_info.minor}", "dspy": DSPY_VERSION, "cloudpickle": "3.1",
-    }}
+    }, "dspex": dspex_metadata(state)}
     target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def dspex_metadata(state: Any) -> dict[str, Any]:
+    """What DSPy's state leaves out, for ``dspex.load``: ``{"module_type", "signature"}``.
+
+    The signature is the one ``create`` takes (without chain_of_thought's ``reasoning``), as
+    a string with its types, so that loading restores names, the input/output split and
+    types. It is left out when its types do not survive a string (custom classes): loading
+    then infers the names and the user passes the signature. Plain DSPy ignores the key.
+    """
+    signature = state.signature
+    if state.module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
+        signature = signature.delete("reasoning")
+    out: dict[str, Any] = {"module_type": state.module_type}
+    text = signature.signature
+    try:
+        parsed = Signature(text)
+    except Exception:  # a type that only exists as a Python object
+        return out
+    same = [(n, f.kind, f.type_name) for n, f in parsed.fields.items()] == \
+        [(n, f.kind, f.type_name) for n, f in signature.fields.items()]
+    if same:
+        out["signature"] = text
+    return out
 
 
 def describe(state: Any) -> dict[str, Any]:
