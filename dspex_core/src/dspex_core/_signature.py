@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import keyword
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any, Collection, Mapping
 
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
 from dspex_core._signature_grammar import parse_fields
@@ -47,10 +47,10 @@ def _cleandoc(doc: str) -> str:
     return "\n".join(cleaned)
 
 
-def default_instructions(inputs: Iterator[str] | Any, outputs: Iterator[str] | Any) -> str:
+def default_instructions(inputs: Collection[str], outputs: Collection[str]) -> str:
     """DSPy's default: ``Given the fields `a`, `b`, produce the fields `c`.``"""
-    ins = ", ".join(f"`{n}`" for n in inputs)
-    outs = ", ".join(f"`{n}`" for n in outputs)
+    ins = "`" + "`, `".join(inputs) + "`" if inputs else ""
+    outs = "`" + "`, `".join(outputs) + "`" if outputs else ""
     return f"Given the fields {ins}, produce the fields {outs}."
 
 
