@@ -192,3 +192,10 @@ def test_copy_and_pickle():
     assert hash(again) == hash(sig)
     plain = pickle.loads(pickle.dumps(Signature("a -> b")))
     assert not plain.has_custom_instructions and plain == Signature("a -> b")
+
+
+@given(st.text(alphabet="ab ,[](){}:", max_size=24))
+def test_fast_comma_split_equals_the_scanning_split_without_quotes(text):
+    from dspex_core._signature_grammar import _split_scanning, _split_unquoted
+
+    assert _split_unquoted(text) == _split_scanning(text)

@@ -125,6 +125,11 @@ def _split_top_level(text: str) -> list[tuple[int, str]]:
     """Split on commas that are not inside brackets; keep each piece's offset."""
     if "'" not in text and '"' not in text:
         return _split_unquoted(text)
+    return _split_scanning(text)
+
+
+def _split_scanning(text: str) -> list[tuple[int, str]]:
+    """The general case, a character at a time: commas inside quotes do not count either."""
     parts: list[tuple[int, str]] = []
     depth = 0
     begin = 0
