@@ -1,12 +1,19 @@
-"""The ``signature`` module type: a pipeline step that validates and coerces its inputs.
+"""The ``signature`` module type: a typed Predict, the first step of most pipelines.
 
-``dspex.Signature.create("query: str, k: int -> ...")`` makes a step whose ``execute``
-returns a :class:`~dspex_core.Prediction` of the signature's input fields converted to their
-declared types (rules in :mod:`dspex_native.steps.coerce`): ``{"k": "3"}`` gives ``k=3``.
-A missing ``Optional`` input becomes ``None``; any other missing input, an impossible value,
-or (with ``strict=True``, the default) an input the signature does not declare is an
-:class:`~dspex_core.InputError` that lists every problem at once. With ``strict=False``
-undeclared inputs are ignored (left out of the result).
+``dspex.Signature.create("query: str, k: int -> keywords: list[str]")`` makes a step that
+
+1. checks and converts its inputs to their declared types (rules in
+   :mod:`dspex_native.steps.coerce`): ``{"k": "3"}`` gives ``k=3``; a missing ``Optional``
+   input becomes ``None``; any other missing input, an impossible value, or (with
+   ``strict=True``, the default) an input the signature does not declare is an
+   :class:`~dspex_core.InputError` listing every problem at once, raised before any LM call;
+2. asks the LM for the output fields exactly as native ``predict`` does (same prompt, same
+   parsing, same options: ``lm``, ``demos``, ``instructions``, ``adapter``, LM settings), on
+   the converted inputs;
+3. returns a :class:`~dspex_core.Prediction` of the converted inputs followed by the outputs.
+
+A signature without output fields (``"a: int, b: bool ->"``) only checks and converts: it
+makes no LM call and needs no LM.
 """
 
 from __future__ import annotations
@@ -16,40 +23,59 @@ from typing import Any, Mapping
 from dspex_core import Prediction, Signature
 from dspex_core.errors import InputError
 
-
 class SignatureStep:
-    """The state of one ``signature`` step."""
+    """The state of one ``signature`` step: the signature, ``strict``, and the native predict
+    state that asks the LM for the outputs (``None`` when there are no output fields)."""
 
-    __slots__ = ("signature", "strict")
+    __slots__ = ("signature", "strict", "predict")
 
-    def __init__(self, signature: Signature, strict: bool):
+    def __init__(self, signature: Signature, strict: bool, predict: Any = None):
         self.signature = signature
         self.strict = strict
+        self.predict = predict
 
     def __repr__(self) -> str:
         return f"SignatureStep({self.signature.signature!r}, strict={self.strict})"
 
 
+def _merge(values: dict[str, Any], outputs: Prediction) -> Prediction:
+    """The converted inputs, then the predicted outputs (every completion keeps the inputs)."""
+    if outputs._completions is not None:
+        merged = Prediction.from_completions([{**values, **c} for c in outputs.completions])
+    else:
+        merged = Prediction({**values, **outputs.toDict()})
+    merged.set_lm_usage(outputs.get_lm_usage())
+    return merged
+
+
 class SignatureStepImpl:
-    """``create(spec, strict=True)``; ``execute(state, inputs) -> Prediction(**coerced inputs)``."""
+    """``create(spec, strict=True, **predict options)``; ``execute(state, inputs, **predict call
+    options) -> Prediction(**coerced inputs, **outputs)``."""
 
     def create(self, spec: Any = None, **options: Any) -> SignatureStep:
+        from dspex_native._predict_state import build_state, resolve_signature, split_options
         from dspex_native.steps._fields import check_types
 
-        strict = options.pop("strict", True)
-        if options:
-            raise InputError(f"the signature step got unknown options {sorted(options)}; allowed: strict")
+        module_opts, config = split_options("signature", options, frozenset({"strict"}))
+        strict = module_opts.pop("strict", True)
         if not isinstance(strict, bool):
             raise InputError(f"strict must be True or False, got {strict!r}")
-        signature = Signature.coerce(spec)
+        signature = resolve_signature(spec, module_opts.get("instructions"), "signature")
         check_types(signature.input_fields, "signature step")
-        return SignatureStep(signature, strict)
+        if not signature.output_fields:
+            if module_opts or config:
+                raise InputError(f"the signature {signature.signature!r} has no output fields, so the step makes "
+                                 f"no LM call; the options {sorted({*module_opts, *config})} do nothing there "
+                                 f"(allowed: strict)")
+            return SignatureStep(signature, strict)
+        return SignatureStep(signature, strict, build_state("signature", signature, module_opts, config))
 
-    def execute(self, state: SignatureStep, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+    def _inputs(self, state: SignatureStep, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
         from dspex_native.steps._fields import coerce_fields, problem_report
 
-        if options:
-            raise InputError(f"the signature step takes no call options, got {sorted(options)}")
+        if options and state.predict is None:
+            raise InputError(f"the signature step {state.signature.signature!r} has no output fields and takes no "
+                             f"call options, got {sorted(options)}")
         if not isinstance(inputs, Mapping):
             raise InputError(f"inputs must be a mapping of field names to values, got {type(inputs).__name__}")
         fields = state.signature.input_fields
@@ -61,13 +87,34 @@ class SignatureStepImpl:
                                 f"(pass strict=False to ignore others)")
         if problems:
             raise InputError(problem_report(f"signature {state.signature.signature!r}", problems))
-        return Prediction(values)
+        return values
+
+    def execute(self, state: SignatureStep, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+        values = self._inputs(state, inputs, options)
+        if state.predict is None:
+            return Prediction(values)
+        from dspex_native.predict import execute
+
+        return _merge(values, execute(state.predict, values, **options))
 
     async def aexecute(self, state: SignatureStep, inputs: Mapping[str, Any], **options: Any) -> Prediction:
-        return self.execute(state, inputs, **options)
+        values = self._inputs(state, inputs, options)
+        if state.predict is None:
+            return Prediction(values)
+        from dspex_native.predict import aexecute
+
+        return _merge(values, await aexecute(state.predict, values, **options))
 
     def describe(self, state: SignatureStep) -> dict[str, Any]:
-        fields = state.signature.input_fields
-        return {"signature": state.signature.signature, "strict": state.strict,
-                "input_fields": list(fields), "output_fields": list(fields),
-                "types": {name: f.type_name for name, f in fields.items()}}
+        """``inputs``: the fields the step reads; ``outputs``: the fields its Prediction holds (the
+        inputs, converted, then the predicted ones); ``input_fields``/``output_fields``: the signature's."""
+        sig = state.signature
+        info: dict[str, Any] = {}
+        if state.predict is not None:
+            from dspex_native._state_io import describe
+
+            info = {k: v for k, v in describe(state.predict).items() if k in ("demos", "config", "adapter", "lm")}
+        return {"signature": sig.signature, "instructions": sig.instructions, "strict": state.strict,
+                "inputs": list(sig.input_fields), "outputs": [*sig.input_fields, *sig.output_fields],
+                "input_fields": list(sig.input_fields), "output_fields": list(sig.output_fields),
+                "types": {name: f.type_name for name, f in sig.fields.items()}, **info}
