@@ -208,10 +208,9 @@ def read_program(source: Any, *, module_type: str | None = None, signature: Any 
         if module_type is None or len(predictors) != 1:
             raise
         detected, predictor = module_type, dict(data[predictors[0]])
-    if module_type is not None and module_type != detected:
-        if module_type == "chain_of_thought" and not _has_reasoning(predictor):
-            raise InputError(f"{name} cannot run as chain_of_thought: its predictor has no Reasoning field")
-        detected = module_type
+    if module_type == "chain_of_thought" and not _has_reasoning(predictor):
+        raise InputError(f"{name} cannot run as chain_of_thought: its predictor has no Reasoning field")
+    detected = module_type or detected
     meta = dspex_metadata(data)
     if signature is not None:
         sig, origin = _coerce(signature, "the given signature"), "given"
