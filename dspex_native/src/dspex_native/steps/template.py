@@ -187,4 +187,7 @@ class TemplateImpl:
         return self.execute(state, inputs, **options)
 
     def describe(self, state: Template) -> dict[str, Any]:
-        return {"template": state.source, "input_fields": list(state.variables), "output_fields": [state.output]}
+        """``inputs``: the variables the template reads; ``outputs``: the one field it produces."""
+        reads, produces = list(state.variables), [state.output]
+        return {"template": state.source, "inputs": reads, "outputs": produces,
+                "input_fields": reads, "output_fields": produces}
