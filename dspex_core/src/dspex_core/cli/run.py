@@ -93,7 +93,7 @@ def _scrub(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return " ".join(text.split("\n"))
+    return " ".join(text.split())  # one line
 
 
 def run(args: argparse.Namespace) -> int:
