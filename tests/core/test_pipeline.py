@@ -118,6 +118,8 @@ def test_build_learns_fields_and_routes_each_step():
     assert p.explain() == text
     assert "2:chain_of_thought: auto -> alpha; reads k; produces reasoning, analysis" in text
     assert "render: beta -> beta; reads analysis; produces text" in text
+    assert len(text.splitlines()) == 3  # one line per step
+    assert text.splitlines()[0] == "1:step: alpha -> alpha; reads q; produces k"
 
 
 def test_signature_class_and_module_type_names_are_modules():

@@ -98,10 +98,10 @@ class Pipeline:
 
     def describe(self) -> str:
         """One line per step: name, requested implementation, backend chosen, reads, produces."""
-        lines = [f"pipeline: inputs {list(self.inputs)} -> outputs {list(self.outputs)}"]
+        lines = []
         for step in self.steps:
             via = f" (after {step.create_fallback_from} failed)" if step.create_fallback_from else ""
-            lines.append(f"  {step.name}: {step.implementation} -> {step.backend}{via}; "
+            lines.append(f"{step.name}: {step.implementation} -> {step.backend}{via}; "
                          f"reads {', '.join(step.inputs) or '(nothing)'}; "
                          f"produces {', '.join(step.outputs) or '(nothing)'}")
         return "\n".join(lines)
