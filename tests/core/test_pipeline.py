@@ -38,7 +38,8 @@ class StepImpl:
         if self.fail_create is not None:
             raise self.fail_create
         if isinstance(spec, dict):
-            return {"reads": list(spec["reads"]), "produces": list(spec["produces"]), "tag": options.get("tag", "")}
+            return {"reads": list(spec["reads"]), "produces": list(spec["produces"]), "tag": options.get("tag", ""),
+                    "inner": spec.get("inner")}
         if isinstance(spec, str) and "->" in spec:
             sig = dspex.Signature.coerce(spec)
             return {"reads": list(sig.input_fields), "produces": list(sig.output_fields), "tag": options.get("tag", ""),
@@ -50,6 +51,8 @@ class StepImpl:
         self.log.append(dict(inputs))
         if self.fail_execute is not None:
             raise self.fail_execute
+        if state.get("inner") is not None:
+            dspex.execute(state["inner"], {})  # a module that runs another one
         missing = [f for f in state["reads"] if f not in inputs]
         if missing:
             raise InputError(f"missing {missing}")
@@ -320,6 +323,20 @@ def test_no_fallback_for_input_errors_forced_backends_or_when_disallowed():
     with pytest.raises(StepError, match="RuntimeError: internal"):
         dspex.run_pipeline(auto, {"q": "x"}, allow_fallback=False)
     assert dspex.run_pipeline(auto, {"q": "x"}).steps[0].backend == "beta"
+
+
+def test_a_nested_modules_fallback_is_not_the_steps():
+    class Flaky(StepImpl):
+        def execute(self, state: Any, inputs: Any, **options: Any) -> Prediction:
+            if state.get("tag") == "flaky":
+                raise dspex.CapabilityError("inner module cannot")
+            return super().execute(state, inputs, **options)
+
+    install(alpha=Flaky("alpha"))
+    inner = dspex.create("step", spec([], ["x"]), tag="flaky")  # auto: alpha, falls back to beta
+    p = dspex.pipeline([("alpha", "step", {"spec": {**spec(["q"], ["a"]), "inner": inner}})])
+    res = dspex.run_pipeline(p, {"q": "x"})
+    assert (res.steps[0].backend, res.steps[0].fallback_from) == ("alpha", None)
 
 
 def test_create_fallback_is_shown_on_the_step_and_its_results():

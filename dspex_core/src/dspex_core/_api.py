@@ -22,17 +22,19 @@ _perf = time.perf_counter
 _telemetry_handlers = telemetry._handlers  # the live dict: empty means no event can reach anyone
 
 #: Where a caller that wants to know (a pipeline step) collects the fallbacks of its calls:
-#: ``(operation, failed_backend, serving_backend)`` per candidate that took over. ``None``
-#: (the default) records nothing; a list set here is shared with worker threads and copied
+#: ``(operation, failed_backend, serving_backend, subject)`` per candidate that took over;
+#: ``subject`` is the module type for ``create`` and the ``ModuleRef`` for ``execute``, so
+#: that fallbacks of modules nested inside the caller's can be told apart. ``None`` (the
+#: default) records nothing; a list set here is shared with worker threads and copied
 #: contexts, so fallbacks that run in ``asyncio.to_thread`` are seen too.
-fallback_record: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("dspex_fallback_record",
-                                                                            default=None)
+fallback_record: ContextVar[list[tuple[str, str, str, Any]] | None] = ContextVar("dspex_fallback_record",
+                                                                                 default=None)
 
 
-def _record_fallback(operation: str, failed: str, to: str) -> None:
+def _record_fallback(operation: str, failed: str, to: str, subject: Any) -> None:
     record = fallback_record.get()
     if record is not None:
-        record.append((operation, failed, to))
+        record.append((operation, failed, to, subject))
 
 
 def create(module_type: str, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
@@ -53,7 +55,7 @@ def create(module_type: str, spec: Any = None, *, implementation: str | None = N
                 continue
             raise
         if index:
-            _record_fallback("create", decision[0].backend, reg.backend)
+            _record_fallback("create", decision[0].backend, reg.backend, module_type)
         rest = decision[index + 1:] if fallback else ()
         return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options,
                          reg.implementation, rest)
@@ -81,7 +83,7 @@ async def acreate(module_type: str, spec: Any = None, *, implementation: str | N
                 continue
             raise
         if index:
-            _record_fallback("create", decision[0].backend, reg.backend)
+            _record_fallback("create", decision[0].backend, reg.backend, module_type)
         rest = decision[index + 1:] if fallback else ()
         return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options,
                          reg.implementation, rest)
@@ -153,7 +155,7 @@ def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[s
                 continue
             raise
         _router.emit_execute(ref.module_type, reg.backend, _perf() - start, "ok")
-        _record_fallback("execute", ref.backend, reg.backend)
+        _record_fallback("execute", ref.backend, reg.backend, ref)
         return result
     raise error
 

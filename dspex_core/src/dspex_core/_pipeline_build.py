@@ -101,7 +101,7 @@ def module_type_of(module: Any, where: str) -> tuple[str, Any]:
 def create_step(plan: StepPlan) -> tuple[Any, str | None]:
     """The step's module (routed), and the backend that failed at create before it, if any."""
     explicit = None if plan.implementation == "auto" else plan.implementation
-    record: list[tuple[str, str, str]] = []
+    record: list[tuple[str, str, str, Any]] = []
     token = _api.fallback_record.set(record)
     try:
         ref = _api.create(plan.module_type, plan.spec, implementation=explicit, **plan.options)
@@ -110,7 +110,8 @@ def create_step(plan: StepPlan) -> tuple[Any, str | None]:
         raise
     finally:
         _api.fallback_record.reset(token)
-    return ref, (record[0][1] if record else None)
+    mine = [r for r in record if r[0] == "create" and r[3] == plan.module_type]
+    return ref, (mine[0][1] if mine else None)
 
 
 def _name_the_step(exc: BaseException, plan: StepPlan) -> None:

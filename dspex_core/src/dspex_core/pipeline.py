@@ -203,8 +203,8 @@ def _settings_block(settings: dict[str, Any]) -> Any:
     return context(**settings)
 
 
-def _served(step: PipelineStep, record: list[tuple[str, str, str]]) -> tuple[str, str | None]:
-    executes = [r for r in record if r[0] == "execute"]
+def _served(step: PipelineStep, record: list[tuple[str, str, str, Any]]) -> tuple[str, str | None]:
+    executes = [r for r in record if r[0] == "execute" and r[3] is step.ref]  # not a nested module's
     if executes:
         return executes[-1][2], executes[0][1]
     return step.ref.backend, step.create_fallback_from
@@ -232,7 +232,7 @@ def run_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
     with _settings_block(settings):
         for step in p.steps:
             step_inputs = {f: state[f] for f in step.inputs if f in state}
-            record: list[tuple[str, str, str]] = []
+            record: list[tuple[str, str, str, Any]] = []
             token = _api.fallback_record.set(record)
             start = _perf()
             try:
@@ -257,7 +257,7 @@ async def arun_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
     with _settings_block(settings):
         for step in p.steps:
             step_inputs = {f: state[f] for f in step.inputs if f in state}
-            record: list[tuple[str, str, str]] = []
+            record: list[tuple[str, str, str, Any]] = []
             token = _api.fallback_record.set(record)
             start = _perf()
             try:
@@ -278,7 +278,7 @@ def _check_prediction(step: PipelineStep, prediction: Any) -> None:
                         f"not a Prediction")
 
 
-def _step_result(step: PipelineStep, record: list[tuple[str, str, str]], duration: float,
+def _step_result(step: PipelineStep, record: list[tuple[str, str, str, Any]], duration: float,
                  prediction: Any) -> StepResult:
     backend, fallback_from = _served(step, record)
     return StepResult(step.name, step.index, step.module_type, backend, fallback_from, duration, prediction)
