@@ -83,3 +83,21 @@ def test_dspex_load_routes_to_the_dspy_backend(tmp_path):
     lm = RecordingLM([chat(reasoning="r", title="T")])
     assert dict(ref(topic="cats", lm=lm)) == {"reasoning": "r", "title": "T"}
     assert lm.calls[0].messages[0]["content"].endswith("Write a title.")
+
+
+@pytest.mark.parametrize("module_type", ["predict", "chain_of_thought"])
+def test_dspy_backend_save_records_metadata_that_load_uses(tmp_path, module_type):
+    ref = dspex.create(module_type, "question, ctx: list[str] -> answer: int", implementation="dspy",
+                       instructions="Count.", demos=[{"question": "q", "ctx": ["a"], "answer": 1}])
+    path = tmp_path / "program.json"
+    ref.save(path)
+    data = json.loads(path.read_text())
+    assert data["metadata"]["dspex"] == {"module_type": module_type,
+                                         "signature": "question, ctx: list[str] -> answer: int"}
+    plain = dspy.ChainOfThought("question, ctx: list[str] -> answer: int") if module_type == "chain_of_thought" \
+        else dspy.Predict("question, ctx: list[str] -> answer: int")
+    plain.load(str(path))  # plain dspy ignores the extra metadata
+    loaded = dspex.load(path, implementation="dspy")
+    assert loaded.module_type == module_type and loaded.spec.signature == "question, ctx: list[str] -> answer: int"
+    fields = {"reasoning": "r", "answer": 2} if module_type == "chain_of_thought" else {"answer": 2}
+    assert loaded(question="x", ctx=["y"], lm=RecordingLM([chat(**fields)]))["answer"] == 2

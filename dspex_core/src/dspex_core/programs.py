@@ -31,7 +31,7 @@ from dspex_core._signature import Signature
 from dspex_core.errors import CapabilityError, InputError, SignatureError
 
 __all__ = ["SavedProgram", "read_program", "read_json", "detect_module_type", "infer_signature",
-           "dspex_metadata", "MODULE_TYPES"]
+           "dspex_metadata", "portable_signature", "MODULE_TYPES"]
 
 #: The module types a saved single-predictor program can be rebuilt as.
 MODULE_TYPES = ("predict", "chain_of_thought")
@@ -91,6 +91,19 @@ def dspex_metadata(data: Mapping[str, Any]) -> dict[str, Any]:
     metadata = data.get("metadata")
     found = metadata.get("dspex") if isinstance(metadata, Mapping) else None
     return dict(found) if isinstance(found, Mapping) else {}
+
+
+def portable_signature(signature: Signature) -> str | None:
+    """``signature`` as a string that parses back to the same names, kinds and types, or ``None``
+    (a type that exists only as a Python object). Backends write it as ``metadata.dspex.signature``."""
+    text = signature.signature
+    try:
+        parsed = Signature(text)
+    except Exception:
+        return None
+    def shape(sig: Signature) -> list[tuple[str, str, str]]:
+        return [(n, f.kind, f.type_name) for n, f in sig.fields.items()]
+    return text if shape(parsed) == shape(signature) else None
 
 
 def _is_predictor(value: Any) -> bool:

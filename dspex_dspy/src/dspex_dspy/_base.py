@@ -80,6 +80,17 @@ def check_options(module_type: str, options: Mapping[str, Any], allowed: frozens
                          f"backend; accepted: {', '.join(sorted(allowed)) or 'none'}")
 
 
+def _add_dspex_metadata(path: Any, extra: dict[str, Any]) -> None:
+    """Add ``metadata.dspex`` to a JSON dspy just saved (plain dspy ignores it when loading)."""
+    import json
+    from pathlib import Path
+
+    target = Path(path)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data.setdefault("metadata", {})["dspex"] = extra
+    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 class DspyImplementation:
     """Base of the dspy-backed implementations (see the module docstring)."""
 
@@ -200,7 +211,15 @@ class DspyImplementation:
         """Save in dspy's JSON format (``module.save(path)``): loads in plain dspy."""
         from dspex_dspy.programs import save_module
 
-        save_module(store.get(state), path)
+        module = store.get(state)
+        save_module(module, path)
+        extra = self.dspex_metadata(module)
+        if extra:
+            _add_dspex_metadata(path, extra)
+
+    def dspex_metadata(self, module: Any) -> dict[str, Any] | None:
+        """What ``dspex.load`` needs beyond dspy's state (``module_type``, ``signature``), or ``None``."""
+        return None
 
     def load(self, state: str, path: Any) -> None:
         """Load a dspy-format JSON (saved by dspex or plain dspy) into the stored module."""

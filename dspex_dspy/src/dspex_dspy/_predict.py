@@ -80,6 +80,22 @@ class PredictImpl(DspyImplementation):
         options = {k: v for k, v in options.items() if k != "demos"}  # the saved demos win
         return self.load_saved_state(spec, self._wrap(state_dict, self._field_count(spec)), **options)
 
+    def dspex_metadata(self, module: Any) -> dict[str, Any]:
+        """Module type and signature (types included, ``reasoning`` left out), as native save writes."""
+        from dspex_core.programs import portable_signature
+
+        from dspex_dspy.translate import from_dspy_signature
+
+        predictor = module.predict if self.module_type == "chain_of_thought" else module
+        signature = from_dspy_signature(predictor.signature)
+        if self.module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
+            signature = signature.delete("reasoning")
+        out: dict[str, Any] = {"module_type": self.module_type}
+        text = portable_signature(signature)
+        if text is not None:
+            out["signature"] = text
+        return out
+
     def _field_count(self, spec: Any) -> int:
         from dspex_dspy.translate import coerce_signature
 

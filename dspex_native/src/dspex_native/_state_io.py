@@ -72,15 +72,11 @@ def dspex_metadata(state: Any) -> dict[str, Any]:
     signature = state.signature
     if state.module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
         signature = signature.delete("reasoning")
+    from dspex_core.programs import portable_signature
+
     out: dict[str, Any] = {"module_type": state.module_type}
-    text = signature.signature
-    try:
-        parsed = Signature(text)
-    except Exception:  # a type that only exists as a Python object
-        return out
-    same = [(n, f.kind, f.type_name) for n, f in parsed.fields.items()] == \
-        [(n, f.kind, f.type_name) for n, f in signature.fields.items()]
-    if same:
+    text = portable_signature(signature)
+    if text is not None:
         out["signature"] = text
     return out
 
