@@ -76,10 +76,11 @@ def test_demo_explain_shows_routes_and_the_fallback_event():
 
 def test_demo_on_a_real_lm_server_never_prints_the_key():
     with LocalLMServer(OfflineLM()) as server:
-        out = demo("--lm", "openai/test-model", "--api-base", server.url, "--api-key", "sk-demo-secret-123")
+        url = server.url
+        out = demo("--lm", "openai/test-model", "--api-base", url, "--api-key", "sk-demo-secret-123")
         requests = server.chat_requests
     assert out.returncode == 0, out.stdout + out.stderr
-    assert f"LM openai/test-model at {server.url}, key from --api-key" in out.stdout
+    assert f"LM openai/test-model at {url}, key from --api-key" in out.stdout
     assert "sk-demo-secret-123" not in out.stdout + out.stderr
     # native: signature step, CoT, Predict; dspy: Predict and the fallback CoT
     assert len(requests) >= 5
