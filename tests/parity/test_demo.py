@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from dspex_core import OfflineLM
@@ -77,13 +78,18 @@ def test_demo_explain_shows_routes_and_the_fallback_event():
 def test_demo_on_a_real_lm_server_never_prints_the_key():
     with LocalLMServer(OfflineLM()) as server:
         url = server.url
-        out = demo("--lm", "openai/test-model", "--api-base", url, "--api-key", "sk-demo-secret-123")
+        nonce = uuid.uuid4().hex  # fresh inputs: no LM cache (native's or dspy's on disk) answers for the server
+        out = demo("--lm", "openai/test-model", "--api-base", url, "--api-key", "sk-demo-secret-123",
+                   "--query", f"explain DSPy {nonce}", "--question", f"What is DSPy {nonce}?")
         requests = server.chat_requests
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"LM openai/test-model at {url}, key from --api-key" in out.stdout
     assert "sk-demo-secret-123" not in out.stdout + out.stderr
-    # native: signature step, CoT, Predict; dspy: Predict and the fallback CoT
+    # native: signature step, CoT, Predict; dspy: Predict and the fallback CoT (plus dspy's JSON retry
+    # when the offline LM answers its XML request in chat format)
     assert len(requests) >= 5
+    clients = {r["headers"].get("user-agent", "").split("/")[0] for r in requests}
+    assert len(clients) == 2, clients  # the native httpx client and dspy's own
     assert {r["body"]["model"] for r in requests} == {"test-model"}
 
 
