@@ -104,9 +104,18 @@ class LM:
         return hash((self.model, tuple(sorted((k, repr(v)) for k, v in self.settings.items()))))
 
     def __repr__(self) -> str:
-        shown = "".join(f", {k}={v!r}" for k, v in self.settings.items())
+        shown = "".join(f", {k}={_public(k, v)!r}" for k, v in self.settings.items())
         hidden = "".join(f", {k}=<hidden>" for k in self._secrets)
         return f"LM({self.model!r}{shown}{hidden})"
+
+
+def _public(key: str, value: Any) -> Any:
+    """A setting as it may be shown: URLs lose any ``user:password@``."""
+    if key in ("api_base", "base_url") and isinstance(value, str) and "@" in value:
+        from dspex_core._redact import strip_credentials
+
+        return strip_credentials(value)
+    return value
 
 
 def is_custom_lm(value: Any) -> bool:

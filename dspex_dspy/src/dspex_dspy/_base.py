@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import dspy
 from dspex_core.config import settings
-from dspex_core.errors import InputError
+from dspex_core.errors import InputError, LMError
 from dspy.utils import exceptions as dspy_errors
 from dspy.utils.exceptions import DSPyError
 
@@ -59,8 +59,15 @@ def resolve_lm(call_lm: Any, create_lm: Any) -> Any:
     return to_dspy_lm(lm)
 
 
-def translate_error(exc: Any) -> Exception:
-    """dspy's errors as dspex's: parse failures keep the raw reply, LM failures their status."""
+def translate_error(exc: Any, lm: Any = None) -> Exception:
+    """dspy's errors as dspex's: parse failures keep the raw reply, LM failures their status.
+
+    An LM failure's text passes through :func:`dspex_core._redact.redact` with the dspy LM's
+    key and URL credentials: providers echo keys in 401 messages, connection errors name
+    ``user:password@host``. (The caller raises the result ``from None``, so the unredacted
+    original is not chained onto it.)
+    """
+    from dspex_core._redact import redact, url_credentials
     from dspex_core.errors import AdapterParseError, LMError
 
     if isinstance(exc, dspy_errors.AdapterParseError):
@@ -68,8 +75,10 @@ def translate_error(exc: Any) -> Exception:
         return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
                                  raw=str(exc.lm_response), details=exc)
     if isinstance(exc, dspy_errors.LMError):
-        return LMError(f"the LM call failed: {type(exc).__name__}: {exc}", model=exc.model or "",
-                       status=exc.status)
+        kwargs = getattr(lm, "kwargs", None) or {}
+        secrets = (kwargs.get("api_key"), url_credentials(kwargs.get("api_base") or kwargs.get("base_url")))
+        return LMError(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
+                       model=exc.model or "", status=exc.status)
     return exc
 
 
@@ -176,9 +185,11 @@ class DspyImplementation:
             with dspy.context(lm=lm, adapter=adapter):
                 return self.convert(self.call(module, kwargs))
         except DSPyError as exc:
-            translated = translate_error(exc)
+            translated = translate_error(exc, lm)
             if translated is exc:
                 raise
+            if isinstance(translated, LMError):
+                raise translated from None  # the original's text may hold the key
             raise translated from exc
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
@@ -187,9 +198,11 @@ class DspyImplementation:
             with dspy.context(lm=lm, adapter=adapter):
                 return self.convert(await self.acall(module, kwargs))
         except DSPyError as exc:
-            translated = translate_error(exc)
+            translated = translate_error(exc, lm)
             if translated is exc:
                 raise
+            if isinstance(translated, LMError):
+                raise translated from None  # the original's text may hold the key
             raise translated from exc
 
     def call(self, module: Any, kwargs: dict[str, Any]) -> Any:

@@ -71,19 +71,8 @@ def cache_settings(settings: Mapping[str, Any]) -> tuple[int, str | None]:
     return size, directory
 
 
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)\bbearer\s+[^\s\"',]+"),
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?i)(api[_-]?key[\"'\s:=]+)[^\s\"',}]+"),
-]
-
-
 def sanitise(text: str, *secrets: str | None, limit: int = 500) -> str:
     """``text`` with the given secrets and key-shaped strings masked, cut to ``limit`` chars."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "<hidden>")
-    text = _SECRET_PATTERNS[0].sub("Bearer <hidden>", text)
-    text = _SECRET_PATTERNS[1].sub("<hidden>", text)
-    text = _SECRET_PATTERNS[2].sub(lambda m: m.group(1) + "<hidden>", text)
-    return text if len(text) <= limit else text[:limit] + "..."
+    from dspex_core._redact import redact
+
+    return redact(text, *secrets, limit=limit)

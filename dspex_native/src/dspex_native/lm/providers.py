@@ -63,12 +63,7 @@ class Endpoint:
         return hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
 
 
-def strip_credentials(url: str) -> str:
-    """``url`` without any ``user:password@`` part (for cache keys, errors and logs)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+from dspex_core._redact import strip_credentials  # noqa: E402  (re-exported: clients import it from here)
 
 
 def resolve(lm: LM) -> Endpoint:
