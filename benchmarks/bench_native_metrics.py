@@ -51,7 +51,7 @@ def main() -> None:
                  per_call(lambda: native_eval(program=lambda q: dspex.Prediction(answer=q)), 20),
                  per_call(lambda: dspy_eval(lambda q: dspy.Prediction(answer=q)), 20)))
 
-    print(f"| operation | native | dspy | dspy / native |\n|---|---|---|---|")
+    print("| operation | native | dspy | dspy / native |\n|---|---|---|---|")
     for name, native, theirs in rows:
         print(f"| {name} | {native * 1e6:.1f} µs | {theirs * 1e6:.1f} µs | {theirs / native:.1f}x |")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dspy_helpers import chat, dspy_ref
+from dspy_helpers import chat
 
 import dspex_core as dspex
 from dspex_core.testing import RecordingLM

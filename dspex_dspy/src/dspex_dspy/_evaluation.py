@@ -129,7 +129,7 @@ class EvaluateImpl(DspyImplementation):
                                   failure_score=config["failure_score"])
         try:
             result = evaluator(run_program)
-        except Exception as exc:
+        except Exception:
             if not failures:
                 raise
             failures.sort(key=lambda item: item[0])

@@ -8,7 +8,6 @@ never do, and neither do credentials. ``None`` values are dropped, as DSPy drops
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 

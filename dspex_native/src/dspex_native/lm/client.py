@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from dspex_core._lm import LM
+from dspex_core._redact import strip_credentials
 from dspex_core.errors import LMError
 
 from dspex_native.lm import _pool
 from dspex_native.lm._request import ClientOptions, cache_settings, sanitise, split_settings
 from dspex_native.lm.cache import LMCache, cache_key
-from dspex_native.lm.providers import Endpoint, resolve, strip_credentials
+from dspex_native.lm.providers import Endpoint, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import Usage, UsageTracker
 

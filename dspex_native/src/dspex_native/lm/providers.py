@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from dspex_core._lm import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV
 from dspex_core.errors import CapabilityError, ConfigError
@@ -61,9 +60,6 @@ class Endpoint:
         if not self.api_key:
             return ""
         return hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
-
-
-from dspex_core._redact import strip_credentials  # noqa: E402  (re-exported: clients import it from here)
 
 
 def resolve(lm: LM) -> Endpoint:
