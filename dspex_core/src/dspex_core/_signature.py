@@ -59,8 +59,9 @@ class Signature:
 
     ``Signature(spec, instructions=None, custom_types=None)`` parses a string (cached);
     ``Signature.coerce(x)`` accepts a string, a signature, or a class-based signature.
-    ``Signature.create(spec)`` makes a *signature module* (a pipeline step that validates and
-    coerces its inputs), routed like every other module type.
+    ``Signature.create(spec)`` makes a *signature module*, a typed Predict for pipelines (its
+    inputs are checked and coerced to their declared types before the LM is asked for the
+    outputs), routed like every other module type.
     """
 
     __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "__weakref__")
