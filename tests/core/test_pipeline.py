@@ -17,7 +17,7 @@ from hypothesis import given, strategies as st
 
 import dspex_core as dspex
 from dspex_core import InputError, Prediction, StepError, hookimpl, registry, telemetry
-from dspex_core.pipeline import Pipeline, PipelineResult, PipelineStep, StepResult
+from dspex_core import Pipeline, PipelineResult, PipelineStep, StepResult
 
 LOG: list[dict] = []
 TYPES = ("step", "predict", "chain_of_thought", "signature", "template", "opaque")
@@ -89,11 +89,11 @@ def spec(reads: list[str], produces: list[str]) -> dict[str, Any]:
 # -- building ----------------------------------------------------------------------------------
 
 def test_dspex_pipeline_builds_whatever_was_imported_first():
-    """``dspex_core.pipeline`` is a module too; importing it must not hide the function."""
+    """``dspex.pipeline`` stays the function whichever pipeline name is touched first."""
     import subprocess
     import sys
 
-    code = ("import dspex_core as dspex; dspex.PipelineResult; from dspex_core.pipeline import StepResult; "
+    code = ("import dspex_core as dspex; dspex.PipelineResult; from dspex_core import StepResult; "
             "from dspex_core import InputError\n"
             "try:\n    dspex.pipeline([])\nexcept InputError as e:\n    print('built:', e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

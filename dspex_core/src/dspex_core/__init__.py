@@ -69,13 +69,13 @@ _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
-    "Pipeline": ("dspex_core.pipeline", "Pipeline"),
-    "PipelineResult": ("dspex_core.pipeline", "PipelineResult"),
-    "PipelineStep": ("dspex_core.pipeline", "PipelineStep"),
-    "StepResult": ("dspex_core.pipeline", "StepResult"),
-    "pipeline": ("dspex_core.pipeline", "pipeline"),
-    "run_pipeline": ("dspex_core.pipeline", "run_pipeline"),
-    "arun_pipeline": ("dspex_core.pipeline", "arun_pipeline"),
+    "Pipeline": ("dspex_core._pipeline", "Pipeline"),
+    "PipelineResult": ("dspex_core._pipeline", "PipelineResult"),
+    "PipelineStep": ("dspex_core._pipeline", "PipelineStep"),
+    "StepResult": ("dspex_core._pipeline", "StepResult"),
+    "pipeline": ("dspex_core._pipeline", "pipeline"),
+    "run_pipeline": ("dspex_core._pipeline", "run_pipeline"),
+    "arun_pipeline": ("dspex_core._pipeline", "arun_pipeline"),
 }
 
 

@@ -29,7 +29,6 @@ which one failed first. A step forced to a backend (``"native"``) never falls ba
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -282,18 +281,3 @@ def _step_result(step: PipelineStep, record: list[tuple[str, str, str, Any]], du
                  prediction: Any) -> StepResult:
     backend, fallback_from = _served(step, record)
     return StepResult(step.name, step.index, step.module_type, backend, fallback_from, duration, prediction)
-
-
-class _CallableModule(type(sys.modules[__name__])):  # type: ignore[misc]
-    """``dspex.pipeline`` is both this module and the function :func:`pipeline`.
-
-    Importing ``dspex_core.pipeline`` (which ``dspex.Pipeline`` and friends do) makes Python
-    set the package attribute ``dspex_core.pipeline`` to this module, hiding the function of
-    the same name; calling the module therefore builds a pipeline, whatever was touched first.
-    """
-
-    def __call__(self, steps: Iterable[Any], *, inputs: Iterable[str] | None = None) -> Pipeline:
-        return pipeline(steps, inputs=inputs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
