@@ -90,10 +90,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return " ".join(text.split())  # one line
+    from dspex_core._redact import redact
+
+    return " ".join(redact(text, *secrets, limit=None).split())  # one line, no keys
 
 
 def run(args: argparse.Namespace) -> int:
