@@ -1,67 +1,268 @@
-"""With an LM *description* (dspy.LM / dspex.LM) over HTTP, both backends send the same request
-bodies, including the settings dspy's LM merges in and the JSON fallback's response_format."""
+"""Parity over real HTTP: native ``predict``/``chain_of_thought`` through ``dspex.LM`` against
+plain ``dspy.Predict``/``dspy.ChainOfThought`` through ``dspy.LM``, on one local
+OpenAI-compatible server.
+
+Hypothesis draws the signature (the kit's and the parity suite's own), demos, inputs, module
+and call settings, LM settings, the model, the adapter and the completions the server gives.
+Both sides consume the same scripted completions; per call the test asserts:
+
+- byte-identical ``messages`` and the same ``model`` in every request;
+- equivalent settings, with DSPy's wire mappings spelled out rather than ignored:
+  ``max_tokens`` (native) is sent as ``max_completion_tokens`` by dspy's OpenAI engine, and
+  ``n=k`` (one native request) is served by dspy as ``k`` requests without ``n``;
+- equal predictions (fields, values, value types, all completions);
+- the same failure (native ``AdapterParseError`` / dspy's ``AdapterParseError``, or an input
+  error) after the same number of requests.
+
+One module-scoped server serves every example (``reset()`` between runs), so examples stay cheap.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 import warnings
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no model-metadata download
 
 import dspy
 import pytest
+from dspy.utils.exceptions import AdapterParseError as DspyParseError
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 import dspex_core as dspex
-from dspex_core.testing import RecordingLM
+from _dspy_oracle import to_dspy_signature, typed
+from _strategies_local import chat_replies, demos_for, inputs_for, json_replies, signatures
+from dspex_core import Signature
+from dspex_core._signature import Field
+from dspex_core.errors import AdapterParseError, InputError
+from dspex_core.testing import strategies as kit
 from dspex_core.testing.server import LocalLMServer
+from dspex_native.chain_of_thought import chain_of_thought
 from dspex_native.predict import predict
 
-warnings.filterwarnings("ignore")
+warnings.filterwarnings("ignore", module="dspy")
+
+MODELS = ("openai/gpt-4o-mini", "openai/gpt-3.5-turbo", "openai/local-model")
+KEY = "sk-test-http-parity-0123456789"
 
 
-def bodies(model, spec, replies, lm_settings, config, use_dspy, adapter="chat"):
-    recorded = RecordingLM(list(replies))
-    with LocalLMServer(recorded) as server:
-        if use_dspy:
-            lm = dspy.LM(model, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, **lm_settings)
-            program = dspy.Predict(spec, **config)
-            with dspy.context(lm=lm, adapter=dspy.JSONAdapter() if adapter == "json" else None):
-                try:
-                    program(q="x")
-                except Exception:
-                    pass
+class Script:
+    """The server's responder: hands out scripted completions in order, ``n`` per request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.load([])
+
+    def load(self, completions: list[str]) -> None:
+        with self._lock:
+            self._left = list(completions)
+            self.exhausted = False
+
+    def __call__(self, messages: list, settings: dict) -> list[str]:
+        n = int(settings.get("n") or 1)
+        with self._lock:
+            if len(self._left) < n:
+                self.exhausted = True
+                raise RuntimeError(f"script exhausted: {n} completions asked, {len(self._left)} left")
+            out, self._left = self._left[:n], self._left[n:]
+        return out
+
+
+@pytest.fixture(scope="module")
+def served():
+    script = Script()
+    with LocalLMServer(script) as server:
+        yield server, script
+
+
+# -- strategies ----------------------------------------------------------------------------------
+
+SETTINGS = st.fixed_dictionaries({}, optional={
+    "temperature": st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+    "n": st.integers(1, 3),
+    "max_tokens": st.sampled_from([16, 256, 4000]),
+    "rollout_id": st.integers(0, 2),
+})
+LM_SETTINGS = st.fixed_dictionaries({}, optional={
+    "temperature": st.sampled_from([0.0, 0.3, 1.0]),
+    "max_tokens": st.sampled_from([64, 1000]),
+})
+
+
+def _with_reasoning(sig: Signature) -> Signature:
+    return Signature._make(dict(sig.input_fields),
+                           {"reasoning": Field("reasoning", "output", str), **sig.output_fields}, None)
+
+
+@st.composite
+def http_cases(draw) -> dict[str, Any]:
+    module = draw(st.sampled_from(["predict", "chain_of_thought"]))
+    spec = None
+    if draw(st.booleans()):
+        spec = draw(kit.signatures())  # the conformance kit's signatures (three written forms)
+        sig = spec.signature()
+    else:
+        sig = draw(signatures(exclude=("reasoning",)))
+    replied = _with_reasoning(sig) if module == "chain_of_thought" else sig
+    config = draw(SETTINGS)
+    call_config = draw(st.one_of(st.none(), SETTINGS))
+    lm_settings = draw(LM_SETTINGS)
+    n = (call_config or {}).get("n") or config.get("n") or 1
+    adapter = draw(st.sampled_from(["chat", "chat", "json"]))
+
+    def reply(first_round: bool) -> str:
+        if not first_round or adapter == "json":
+            return draw(json_replies(replied))
+        if spec is not None and draw(st.booleans()):
+            return draw(kit.replies(kit.reply_fields(spec, module)))
+        return draw(chat_replies(replied))
+
+    completions = [reply(True) for _ in range(n)] + [reply(False) for _ in range(n)]
+    return dict(module=module, sig=sig, demos=draw(demos_for(sig)), inputs=draw(inputs_for(sig)),
+                config=config, call_config=call_config, lm_settings=lm_settings, model=draw(st.sampled_from(MODELS)),
+                adapter=adapter, completions=completions, is_async=draw(st.booleans()))
+
+
+# -- the two sides -------------------------------------------------------------------------------
+
+def _fields(pred: Any) -> tuple:
+    completions = [dict(c) for c in pred.completions] if len(pred.completions) > 1 else None
+    return ("ok", {k: pred[k] for k in pred.keys()}, completions)
+
+
+def run_native(server, case) -> tuple:
+    impl = chain_of_thought if case["module"] == "chain_of_thought" else predict
+    lm = dspex.LM(case["model"], api_base=server.url, api_key=KEY, cache=False, num_retries=0, **case["lm_settings"])
+    state = impl.create(case["sig"], demos=list(case["demos"]), adapter=case["adapter"], config=dict(case["config"]))
+    options: dict[str, Any] = {"lm": lm}
+    if case["call_config"]:
+        options["config"] = dict(case["call_config"])
+    try:
+        if case["is_async"]:
+            pred = asyncio.run(impl.aexecute(state, dict(case["inputs"]), **options))
         else:
-            lm = dspex.LM(model, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, **lm_settings)
-            state = predict.create(spec, adapter=adapter, **config)
-            try:
-                predict.execute(state, {"q": "x"}, lm=lm)
-            except Exception:
-                pass
-        return [r["body"] for r in server.chat_requests]
+            pred = impl.execute(state, dict(case["inputs"]), **options)
+    except AdapterParseError as exc:
+        assert KEY not in str(exc) and KEY not in repr(exc)
+        return ("parse_error", None, None)
+    except InputError:  # a list of non-strings given to a str field (dspy: TypeError)
+        return ("input_error", None, None)
+    return _fields(pred)
 
 
-@pytest.mark.parametrize("model", ["openai/gpt-4o-mini", "openai/gpt-3.5-turbo", "openai/local-model"])
-@pytest.mark.parametrize("spec", ["q -> a", "q -> a: int, b: list[str]", "q -> a: dict[str, int]"])
-def test_request_bodies_match_dspy_lm(model, spec):
-    replies = ["unparseable", '{"a": 1, "b": ["x"]}']
-    lm_settings, config = {"temperature": 0.0, "max_tokens": 100}, {"n": 1}
-    mine = bodies(model, spec, replies, lm_settings, config, use_dspy=False)
-    theirs = bodies(model, spec, replies, lm_settings, config, use_dspy=True)
-    assert len(mine) == len(theirs) == 2
-    for a, b in zip(mine, theirs):
-        assert a["messages"] and a["messages"] == b["messages"]
-        assert a.get("response_format") == b.get("response_format")
-    expected = {"openai/gpt-4o-mini": "json_object" if "dict" in spec else "json_schema",
-                "openai/gpt-3.5-turbo": "json_object", "openai/local-model": None}[model]
-    assert (mine[1].get("response_format") or {}).get("type") == expected
-    for a, b in zip(mine, theirs):
-        for key in ("temperature",):  # max_tokens naming and defaults are the HTTP client's concern
-            assert a.get(key) == b.get(key), key
+def run_dspy(server, case) -> tuple:
+    lm = dspy.LM(case["model"], api_base=server.url, api_key=KEY, cache=False, num_retries=0, **case["lm_settings"])
+    dsig = to_dspy_signature(case["sig"])
+    if case["module"] == "chain_of_thought":
+        program = dspy.ChainOfThought(dsig, **case["config"])
+        predictor = program.predict
+    else:
+        program = predictor = dspy.Predict(dsig, **case["config"])
+    predictor.demos = [dspy.Example(**d) for d in case["demos"]]
+    kwargs = dict(case["inputs"])
+    if case["call_config"]:
+        kwargs["config"] = dict(case["call_config"])
+    with dspy.context(lm=lm, adapter=dspy.JSONAdapter() if case["adapter"] == "json" else None):
+        try:
+            pred = asyncio.run(program.acall(**kwargs)) if case["is_async"] else program(**kwargs)
+        except DspyParseError:
+            return ("parse_error", None, None)
+        except TypeError:
+            return ("input_error", None, None)
+    return _fields(pred)
 
 
-@pytest.mark.parametrize("model", ["openai/gpt-4o-mini", "openai/gpt-3.5-turbo", "openai/local-model"])
-def test_json_adapter_request_bodies_match_dspy_lm(model):
-    spec, replies = "q -> a: int, b: list[str]", ['{"a": 1, "b": ["x"]}']
-    mine = bodies(model, spec, replies, {}, {}, use_dspy=False, adapter="json")
-    theirs = bodies(model, spec, replies, {}, {}, use_dspy=True, adapter="json")
-    assert len(mine) == len(theirs) == 1
-    assert mine[0]["messages"] == theirs[0]["messages"]
-    assert mine[0].get("response_format") == theirs[0].get("response_format")
-    assert (model == "openai/local-model") == ("response_format" not in mine[0])
+def recorded_run(served, case, run) -> tuple:
+    """Run one side on a fresh server log and a fresh copy of the script: (outcome, request bodies)."""
+    server, script = served
+    server.reset()
+    script.load(case["completions"])
+    outcome = run(server, case)
+    assert not script.exhausted, "asked for more completions than the case scripts"
+    bodies = [r["body"] for r in server.chat_requests]
+    assert all(r["auth"] for r in server.chat_requests)
+    return outcome, bodies
+
+
+# -- the comparison ------------------------------------------------------------------------------
+
+def as_dspy_sends(native_body: dict) -> list[dict]:
+    """The requests dspy's OpenAI engine makes for the same call as one native request.
+
+    The two explicit wire mappings: native's ``max_tokens`` is dspy's ``max_completion_tokens``,
+    and a native request for ``n=k`` completions is ``k`` dspy requests without ``n``.
+    """
+    body = dict(native_body)
+    assert "max_completion_tokens" not in body, "native sends max_tokens"
+    if "max_tokens" in body:
+        body["max_completion_tokens"] = body.pop("max_tokens")
+    n = body.pop("n", 1)
+    assert isinstance(n, int) and n >= 1
+    return [body] * n
+
+
+def assert_same_http_run(native, reference) -> None:
+    (n_out, n_bodies), (d_out, d_bodies) = native, reference
+    expected = [b for body in n_bodies for b in as_dspy_sends(body)]
+    assert len(expected) == len(d_bodies), ([len(n_bodies)], expected, d_bodies)
+    for mine, theirs in zip(expected, d_bodies):
+        assert "n" not in theirs and "max_tokens" not in theirs
+        assert mine["messages"] == theirs["messages"]  # same strings: the same bytes on the wire
+        assert mine == theirs  # model, temperature, max tokens, response_format, anything else
+    assert n_out[0] == d_out[0], (n_out, d_out)
+    if n_out[0] == "ok":
+        assert typed(n_out[1]) == typed(d_out[1])
+        assert typed(n_out[2]) == typed(d_out[2])
+    if n_out[0] == "input_error":
+        assert n_bodies == d_bodies == []
+
+
+@given(http_cases())
+def test_native_over_http_runs_exactly_as_dspy_over_http(served, case):
+    native = recorded_run(served, case, run_native)
+    assert_same_http_run(native, recorded_run(served, case, run_dspy))
+    event(f"{native[0][0]} after {len(native[1])} request(s)")
+
+
+# -- the mappings and the failure path, spelled out once --------------------------------------------
+
+def _case(**overrides) -> dict[str, Any]:
+    case = dict(module="predict", sig=Signature("question -> answer: int"), demos=[], inputs={"question": "q"},
+                config={}, call_config=None, lm_settings={}, model="openai/gpt-4o-mini", adapter="chat",
+                completions=[], is_async=False)
+    case.update(overrides)
+    return case
+
+
+def test_n_is_one_request_natively_and_n_requests_in_dspy(served):
+    replies = [f"[[ ## reasoning ## ]]\nr{i}\n\n[[ ## answer ## ]]\n{i}\n\n[[ ## completed ## ]]" for i in range(3)]
+    case = _case(module="chain_of_thought", config={"n": 3}, completions=replies)
+    native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
+    assert_same_http_run(native, reference)
+    assert [b.get("n") for b in native[1]] == [3] and len(reference[1]) == 3
+    assert native[1][0]["temperature"] == 0.7  # DSPy's rule for n > 1 at a low temperature
+    assert [c["answer"] for c in native[0][2]] == [0, 1, 2]
+
+
+def test_max_tokens_is_sent_as_max_completion_tokens_by_dspy(served):
+    case = _case(lm_settings={"max_tokens": 100, "temperature": 0.2}, call_config={"max_tokens": 50},
+                 completions=["[[ ## answer ## ]]\n7\n\n[[ ## completed ## ]]"])
+    native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
+    assert_same_http_run(native, reference)
+    assert native[1][0]["max_tokens"] == reference[1][0]["max_completion_tokens"] == 50
+    assert native[0][1] == {"answer": 7}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_unparseable_replies_fail_on_both_after_two_requests(served, model):
+    case = _case(model=model, completions=["no markers here", "still not json"])
+    native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
+    assert_same_http_run(native, reference)
+    assert native[0][0] == "parse_error" and len(native[1]) == 2
+    fallback = {"openai/gpt-4o-mini": "json_schema", "openai/gpt-3.5-turbo": "json_object",
+                "openai/local-model": None}[model]
+    assert (native[1][1].get("response_format") or {}).get("type") == fallback
