@@ -115,13 +115,14 @@ class EvaluateImpl(DspyImplementation):
         def run_metric(example: Any, pred: Any, trace: Any = None) -> Any:
             dspex_pred = from_dspy_prediction(pred)
             original = originals.get(id(example)) or from_dspy_example(example)
-            predictions[id(example)] = dspex_pred
             try:
-                return metric(original, dspex_pred, trace)
+                score = metric(original, dspex_pred, trace)
             except Exception as exc:
                 with lock:
                     failures.append((index_of.get(id(example), -1), exc))
                 raise
+            predictions[id(example)] = dspex_pred  # a failed example keeps dspy's empty Prediction
+            return score
 
         evaluator = dspy.Evaluate(devset=dspy_devset, metric=run_metric, num_threads=config["num_threads"],
                                   display_progress=config["display_progress"], max_errors=config["max_errors"],
