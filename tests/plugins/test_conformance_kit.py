@@ -5,7 +5,8 @@ it registers ``toy`` (a small self-consistent LM module, the reference in these 
 ``wrong`` (the same code with one deliberate bug chosen by ``DSPEX_WRONG_MODE``: ``prompt``
 alters one byte of the system prompt, ``types`` returns int outputs as strings, ``retry``
 skips the second LM call after an unparseable reply, ``none`` has no bug). The kit must
-agree on ``none`` and find, and explain, each bug.
+agree on ``none`` and find, and explain, each bug. ``wrong`` also registers ``react``, which
+the kit has no property for: every report must name it as not covered.
 """
 
 from __future__ import annotations
@@ -128,8 +129,32 @@ def test_dspex_parity_prints_a_table_per_module_type_and_fails(wrong_backend):
     assert "chain_of_thought\n" in out
     assert re.search(r"\nmessages +1 +0 +differs +LM call 1, message 0 \(system\)", out)
     assert "metrics: not served ('wrong' does not serve 'metrics')" in out
+    assert "evaluate: not served ('wrong' does not serve 'evaluate')" in out
     assert "--- predict / messages: first difference (minimal case) ---" in out
-    assert out.rstrip().endswith("result: DIFFERENCES FOUND")
+    assert "NOT COVERED by the kit, nothing was checked: react\n" in out
+    assert out.rstrip().endswith("result: DIFFERENCES FOUND; 1 module type not covered by the kit")
+
+
+def test_dspex_parity_names_the_module_types_the_kit_does_not_cover(wrong_backend):
+    done = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--json", wrong_mode="none")
+    assert done.returncode == 0, done.stdout + done.stderr
+    import json
+
+    data = json.loads(done.stdout)
+    assert data["ok"] is True and data["not_covered"] == ["react"]
+    react = [r for r in data["results"] if r["module_type"] == "react"]
+    assert react == [{"module_type": "react", "property": "-", "status": "not covered", "cases": 0, "agreed": 0,
+                      "first_difference": None, "example": None,
+                      "note": "'wrong' serves 'react' but the kit has no property for it: nothing about it was "
+                              "checked"}]
+    text = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", wrong_mode="none")
+    assert text.returncode == 0
+    assert "NOT COVERED by the kit, nothing was checked: react\n" in text.stdout
+    assert text.stdout.rstrip().endswith("result: all checked properties agree; 1 module type not covered by the kit")
+    # asking for some module types checks only those, and says nothing about the rest
+    only = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type", "predict", "--json",
+                   wrong_mode="none")
+    assert json.loads(only.stdout)["not_covered"] == []
 
 
 def test_dspex_parity_exits_0_when_everything_agrees(wrong_backend):
@@ -168,6 +193,11 @@ SUITE = textwrap.dedent("""
         backend = "wrong"
         reference = "toy"
         max_examples = 40
+
+    class TestExampleAlone(BackendConformance):
+        backend = "example"     # serves metrics, which the reference does not: contract checks only
+        reference = "toy"
+        max_examples = 40
 """)
 
 
@@ -175,7 +205,7 @@ def run_suite(tmp_path: Path, wrong_mode: str, *args: str) -> subprocess.Complet
     (tmp_path / "test_wrong_conformance.py").write_text(SUITE)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSPEX_")}
     env["DSPEX_WRONG_MODE"] = wrong_mode
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", *args,
+    return subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-rfs", *args,
                            str(tmp_path / "test_wrong_conformance.py")],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
 
@@ -183,8 +213,24 @@ def run_suite(tmp_path: Path, wrong_mode: str, *args: str) -> subprocess.Complet
 def test_backend_conformance_subclass_passes_and_reports_not_served(wrong_backend, tmp_path):
     done = run_suite(tmp_path, "none")
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "18 passed, 24 skipped" in done.stdout
+    # TestWrong: 8 parity + 5 contract checks x 2 LM types; TestExampleAlone: the 5 contract checks on metrics
+    assert "23 passed, 73 skipped" in done.stdout
     assert "NOT SERVED: backend 'wrong' does not serve 'metrics'" in done.stdout
+    assert "NOT SERVED: the reference 'toy' does not serve 'metrics'" in done.stdout
+    for test in ("test_async_twins", "test_bad_input", "test_module_ref", "test_telemetry", "test_thread_safety"):
+        assert f"TestExampleAlone::{test}[metrics] PASSED" in done.stdout
+
+
+def test_backend_conformance_reports_what_it_did_not_check(wrong_backend, tmp_path):
+    done = run_suite(tmp_path, "none", "-k", "test_module_ref")
+    assert done.returncode == 0, done.stdout[-3000:]
+    summary = done.stdout.split("dspex conformance: coverage", 1)[1]
+    assert ("TestWrong: backend 'wrong' against reference 'toy'\n"
+            "  checked (parity and contract): predict, chain_of_thought\n"
+            "  NOT COVERED by the kit, nothing was checked: react\n") in summary
+    assert ("TestExampleAlone: backend 'example' against reference 'toy'\n"
+            "  contract only, no parity (the reference 'toy' does not serve them): metrics\n"
+            "  not covered by the kit: none (the kit has properties for every type it registers)\n") in summary
 
 
 def test_backend_conformance_subclass_fails_with_the_minimal_case(wrong_backend, tmp_path):

@@ -3,8 +3,10 @@
 For each module type the kit covers it prints a table: one row per parity property with
 the cases run, the cases on which the backend agreed with the reference, and the first
 difference; then, for each difference, the full explanation and the minimal case hypothesis
-shrank it to. Exit status 0 when every checked property agreed, 1 otherwise (also when
-nothing could be checked), 2 for a usage problem.
+shrank it to. Module types the backend registers that the kit has no property for are
+listed as NOT COVERED (nothing about them was checked), in the tables' output and in
+``--json`` (``"not_covered"``). Exit status 0 when every checked property agreed, 1
+otherwise (also when nothing could be checked), 2 for a usage problem.
 """
 
 from __future__ import annotations
@@ -66,11 +68,12 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
         reports = check(args.backend, reference=args.reference, module_types=args.module_types,
                         examples=args.examples, seed=args.seed)
-    checked = [r for r in reports if r.status != "not served"]
+    checked = [r for r in reports if r.status not in ("not served", "not covered")]
+    uncovered = [r.module_type for r in reports if r.status == "not covered"]
     ok = bool(checked) and all(r.passed for r in checked)
     if args.json:
         print(json.dumps({"backend": args.backend, "reference": args.reference, "ok": ok,
-                          "results": [r.as_dict() for r in reports]}, indent=2))
+                          "not_covered": uncovered, "results": [r.as_dict() for r in reports]}, indent=2))
         return 0 if ok else 1
     print(f"dspex parity: backend {args.backend!r} against reference {args.reference!r}\n")
     by_type: dict[str, list] = {}
@@ -78,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         by_type.setdefault(report.module_type, []).append(report)
     details = []
     for module_type, rows in by_type.items():
+        if all(r.status == "not covered" for r in rows):
+            continue  # listed together below
         if all(r.status == "not served" for r in rows):
             print(f"{module_type}: not served ({rows[0].note})\n")
             continue
@@ -96,7 +101,14 @@ def run(args: argparse.Namespace) -> int:
         print()
     for block in details:
         print(block)
+    if uncovered:
+        print(f"NOT COVERED by the kit, nothing was checked: {', '.join(uncovered)}\n"
+              f"  ({args.backend!r} serves them, but the kit has no property for them: their parity with "
+              f"{args.reference!r} is unknown)\n")
     if not checked:
         print("nothing was checked: the backend and the reference share no module type the kit covers")
-    print("result: all checked properties agree" if ok else "result: DIFFERENCES FOUND" if checked else "result: -")
+    verdict = "all checked properties agree" if ok else "DIFFERENCES FOUND" if checked else "-"
+    if uncovered:
+        verdict += f"; {len(uncovered)} module type{'s' if len(uncovered) > 1 else ''} not covered by the kit"
+    print(f"result: {verdict}")
     return 0 if ok else 1

@@ -2,7 +2,8 @@
 
 An :class:`LMCase` (``predict``, ``chain_of_thought``) holds a signature, demos, inputs, LM
 settings and the scripted LM replies; an :class:`OutputCase` (``metrics``, ``signature``,
-``template``, ``validator``) holds a spec, create options and inputs. Both print as
+``template``, ``validator``) holds a spec, create options and inputs; an ``EvaluateCase``
+(``evaluate``, in :mod:`._conformance_evaluate`) a devset, a program and a metric. All print as
 readable multi-line text, because hypothesis shows the minimal failing case with ``repr``.
 """
 
@@ -12,12 +13,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from dspex_core.testing._conformance_evaluate import EvaluateCase, evaluate_cases
 from dspex_core.testing._strategies_lm import REPLY_KINDS, demos, inputs, replies, reply_fields
 from dspex_core.testing._strategies_signatures import SignatureSpec, field_names, signatures
 from dspex_core.testing._strategies_values import text, values_for
 
 LM_MODULE_TYPES = ("predict", "chain_of_thought")
 OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
+EVALUATION_MODULE_TYPES = ("evaluate",)
 
 
 class LMCase:
@@ -221,10 +224,12 @@ _OUTPUT_STRATEGIES = {"metrics": metric_cases, "signature": signature_module_cas
 
 
 def cases(module_type: str, **kwargs: Any) -> st.SearchStrategy[Any]:
-    """Conformance cases for ``module_type`` (:class:`LMCase` or :class:`OutputCase`)."""
+    """Conformance cases for ``module_type`` (:class:`LMCase`, :class:`OutputCase` or :class:`EvaluateCase`)."""
     if module_type in LM_MODULE_TYPES:
         return lm_cases(module_type, **kwargs)
     if module_type in _OUTPUT_STRATEGIES:
         return _OUTPUT_STRATEGIES[module_type](**kwargs)
+    if module_type in EVALUATION_MODULE_TYPES:
+        return evaluate_cases(**kwargs)
     raise ValueError(f"the conformance kit has no cases for {module_type!r}; it covers "
-                     f"{', '.join(LM_MODULE_TYPES + OUTPUT_MODULE_TYPES)}")
+                     f"{', '.join(LM_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES)}")

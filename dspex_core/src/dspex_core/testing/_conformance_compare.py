@@ -9,7 +9,8 @@ Each ``diff_*`` function returns ``None`` when the property holds, else a
 
 The properties are DESIGN.md's: (1) ``messages`` byte-identical, (2) ``settings``
 equivalent, (3) ``prediction`` equal fields, values and value types, (4) ``failures`` the
-same error after the same number of LM calls; and ``outputs`` for modules without an LM.
+same error after the same number of LM calls; ``outputs`` for modules without an LM;
+``evaluation`` for ``evaluate`` (equal scores and results, or the same failures).
 """
 
 from __future__ import annotations
@@ -188,9 +189,19 @@ def diff_outputs(backend: Outcome, reference: Outcome) -> Difference | None:
     return None
 
 
+def diff_evaluation(backend: Outcome, reference: Outcome) -> Difference | None:
+    """``evaluate``: equal scores and results, or the same failures (see ``_conformance_evaluate``)."""
+    from dspex_core.testing._conformance_evaluate import diff_evaluation as diff
+
+    return diff(backend, reference)
+
+
+show = _show
+errors_text = _errors
+
 DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
     "messages": diff_messages, "settings": diff_settings, "prediction": diff_prediction,
-    "failures": diff_failures, "outputs": diff_outputs,
+    "failures": diff_failures, "outputs": diff_outputs, "evaluation": diff_evaluation,
 }
 
 

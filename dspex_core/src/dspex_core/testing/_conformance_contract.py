@@ -1,8 +1,9 @@
 """Contract checks: what every backend must do, whatever the reference does.
 
-They need only the backend under test (and, for bad input, the reference's error class):
-async twins give what the sync calls give, a ``ModuleRef`` carries the right fields,
-routed calls emit their telemetry, and one module serves many threads at once.
+They need only the backend under test (and, for bad input, the reference's error class when
+there is a reference serving the type): async twins give what the sync calls give, a
+``ModuleRef`` carries the right fields, bad input is an ``InputError`` that names what was
+wrong, routed calls emit their telemetry, and one module serves many threads at once.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import zlib
 from typing import Any, Sequence
 
-from dspex_core.testing._conformance_cases import LMCase
+from dspex_core.testing._conformance_cases import EVALUATION_MODULE_TYPES, LMCase
 from dspex_core.testing._conformance_compare import PROPERTIES, Difference, first_difference, same_value
-from dspex_core.testing._conformance_run import Outcome, arun_case, error_class, run_case
+from dspex_core.testing._conformance_run import Outcome, _context, arun_case, error_class, run_case
 from dspex_core.testing._recording_lm import RecordingLM
 from dspex_core.testing._strategies_lm import reply_fields
 
@@ -27,7 +28,8 @@ def check_async_twin(backend: str, case: Any) -> None:
 
     sync = run_case(backend, case, RecordingLM())
     asynchronous = asyncio.run(arun_case(backend, case, RecordingLM()))
-    props = PROPERTIES if isinstance(case, LMCase) else ("outputs",)
+    props = PROPERTIES if isinstance(case, LMCase) else (
+        ("evaluation",) if case.module_type in EVALUATION_MODULE_TYPES else ("outputs",))
     found = first_difference(asynchronous, sync, props)
     if found is not None:
         raise ContractError(f"acreate/aexecute differ from create/execute on {backend!r}:\n"
@@ -41,7 +43,7 @@ def check_module_ref(backend: str, case: Any) -> None:
     options = dict(case.create_options)
     if isinstance(case, LMCase):
         options["lm"] = RecordingLM(list(case.script))
-    with dspex_core.session() as session:
+    with dspex_core.session() as session, _context(case):
         try:
             ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
         except Exception:  # noqa: BLE001 - a case the backend rejects says nothing about ModuleRef
@@ -65,12 +67,13 @@ def check_module_ref(backend: str, case: Any) -> None:
         raise ContractError(f"backend {backend!r}, {case.module_type!r}: " + "; ".join(problems))
 
 
-def check_bad_spec(backend: str, reference: str, module_type: str) -> None:
-    """A spec that is no spec at all (``42``) is the caller's mistake: an ``InputError``, as the reference."""
+def check_bad_spec(backend: str, reference: str | None, module_type: str) -> None:
+    """A spec that is no spec at all (``42``) is the caller's mistake: an ``InputError``, as the reference's
+    (``reference=None``: the contract alone, for a type no reference serves)."""
     import dspex_core
 
     classes = {}
-    for who in (backend, reference):
+    for who in (backend, reference) if reference else (backend,):
         try:
             with dspex_core.session():
                 options = {"lm": RecordingLM()} if module_type in ("predict", "chain_of_thought") else {}
@@ -82,28 +85,45 @@ def check_bad_spec(backend: str, reference: str, module_type: str) -> None:
             if who == backend and not isinstance(exc, dspex_core.InputError):
                 raise ContractError(f"create({module_type!r}, 42) on {backend!r} raised {error_class(exc)}: {exc}; "
                                     f"a bad spec must raise dspex_core.InputError (or a subclass)") from exc
-    if classes[backend] != classes[reference]:
+    if classes[backend] == "no error":
+        raise ContractError(f"create({module_type!r}, 42) then execute on {backend!r} did not fail; "
+                            f"a bad spec must raise dspex_core.InputError")
+    if reference and classes[backend] != classes[reference]:
         raise ContractError(f"create({module_type!r}, 42): backend {backend!r} gives {classes[backend]}, "
                             f"reference {reference!r} gives {classes[reference]}")
 
 
 #: A valid spec per module type, for the checks that need one that surely parses.
 VALID_SPECS = {"predict": "question -> answer", "chain_of_thought": "question -> answer", "metrics": "f1",
-               "signature": "question -> answer", "validator": "question -> answer", "template": "Hello {name}"}
+               "signature": "question -> answer", "validator": "question -> answer", "template": "Hello {name}",
+               "evaluate": None}
 
 
-def check_unknown_option(backend: str, reference: str, module_type: str) -> None:
-    """An option the module type does not know is rejected at ``create`` with an ``InputError``.
+def valid_options(module_type: str) -> dict[str, Any]:
+    """Create options that ``VALID_SPECS[module_type]`` surely works with."""
+    if module_type in ("predict", "chain_of_thought"):
+        return {"lm": RecordingLM()}
+    if module_type in EVALUATION_MODULE_TYPES:
+        from dspex_core import Example
+
+        return {"devset": [Example(question="q", answer="a").with_inputs("question")],
+                "metric": lambda example, prediction, trace=None: 1.0}
+    return {}
+
+
+def check_unknown_option(backend: str, reference: str | None, module_type: str) -> None:
+    """An option the module type does not know is rejected at ``create`` with an ``InputError`` naming it.
 
     (docs/module-types.md: options not listed are backend-specific and must be rejected with
-    a clear error if unknown.)
+    a clear error if unknown.) ``reference=None``: the contract alone, without comparing the
+    error class to a reference's.
     """
     import dspex_core
 
     spec = VALID_SPECS[module_type]
     classes = {}
-    for who in (backend, reference):
-        options: dict[str, Any] = {"lm": RecordingLM()} if module_type in ("predict", "chain_of_thought") else {}
+    for who in (backend, reference) if reference else (backend,):
+        options = valid_options(module_type)
         try:
             with dspex_core.session():
                 dspex_core.create(module_type, spec, implementation=who, no_such_option_xyz=1, **options)
@@ -114,15 +134,18 @@ def check_unknown_option(backend: str, reference: str, module_type: str) -> None
                 raise ContractError(f"create({module_type!r}, {spec!r}, no_such_option_xyz=1) on {backend!r} raised "
                                     f"{error_class(exc)}: {exc}; an unknown option must raise dspex_core.InputError"
                                     ) from exc
+            if who == backend and "no_such_option_xyz" not in str(exc):
+                raise ContractError(f"create({module_type!r}, {spec!r}, no_such_option_xyz=1) on {backend!r} raised "
+                                    f"an InputError that does not name the unknown option: {exc}") from exc
     if classes[backend] == "no error":
         raise ContractError(f"create({module_type!r}, {spec!r}, no_such_option_xyz=1) on {backend!r} accepted an "
                             f"unknown option; it must raise dspex_core.InputError naming it")
-    if classes[backend] != classes[reference]:
+    if reference and classes[backend] != classes[reference]:
         raise ContractError(f"an unknown option: backend {backend!r} gives {classes[backend]}, reference "
                             f"{reference!r} gives {classes[reference]}")
 
 
-def check_no_lm(backend: str, reference: str, case: LMCase) -> None:
+def check_no_lm(backend: str, reference: str | None, case: LMCase) -> None:
     """With no LM anywhere, executing is an ``InputError`` that tells the user to configure one."""
     import dspex_core
 
@@ -209,7 +232,7 @@ def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]], wor
     if isinstance(case, LMCase):
         options["lm"] = RecordingLM(lambda messages, settings: echo_reply(case, messages))
         options.pop("n", None)
-    with dspex_core.session():
+    with dspex_core.session(), _context(case):
         try:
             ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
         except Exception:  # noqa: BLE001 - nothing to share between threads

@@ -67,6 +67,14 @@ class Outcome:
         return f"Outcome({self.backend!r}, calls={len(self.calls)}, {what})"
 
 
+def _context(case: Any) -> Any:
+    """The case's own context for its run (``EvaluateCase`` mutes the evaluation's error logs)."""
+    import contextlib
+
+    context = getattr(case, "context", None)
+    return context() if callable(context) else contextlib.nullcontext()
+
+
 def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
     """Create and execute ``case`` on ``backend`` (a fresh script on ``lm`` for LM cases)."""
     import dspex_core
@@ -82,7 +90,7 @@ def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
         if case.demos:
             options["demos"] = [dict(d) for d in case.demos]
     stage = "create"
-    with dspex_core.session():
+    with dspex_core.session(), _context(case):
         try:
             ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
             stage = "execute"
@@ -107,7 +115,7 @@ async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> O
         if case.demos:
             options["demos"] = [dict(d) for d in case.demos]
     stage = "create"
-    with dspex_core.session():
+    with dspex_core.session(), _context(case):
         try:
             ref = await dspex_core.acreate(case.module_type, case.spec(), implementation=backend, **options)
             stage = "execute"

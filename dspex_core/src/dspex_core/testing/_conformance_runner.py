@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from dspex_core.testing._conformance_cases import LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, cases
+from dspex_core.testing._conformance_cases import EVALUATION_MODULE_TYPES, LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, cases
 from dspex_core.testing._conformance_compare import DIFFS, PROPERTIES, Difference
 from dspex_core.testing._conformance_run import Outcome, error_class, run_case
 from dspex_core.testing._recording_lm import RecordingLM
 
 #: Module types the kit has properties for.
-KIT_MODULE_TYPES = LM_MODULE_TYPES + OUTPUT_MODULE_TYPES
+KIT_MODULE_TYPES = LM_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES
 
 #: How each LM property draws its replies: the failures property feeds unparseable replies,
 #: the prediction property parseable ones, the others a mix.
@@ -46,6 +46,8 @@ def properties_for(module_type: str) -> tuple[str, ...]:
         return PROPERTIES
     if module_type in OUTPUT_MODULE_TYPES:
         return ("outputs",)
+    if module_type in EVALUATION_MODULE_TYPES:
+        return ("evaluation",)
     return ()
 
 
@@ -115,7 +117,7 @@ class PropertyReport:
                  difference: Difference | None = None, example: str = "", note: str = ""):
         self.module_type = module_type
         self.prop = prop
-        self.status = status  # "agreed" | "differs" | "not served" | "error"
+        self.status = status  # "agreed" | "differs" | "not served" | "not covered" | "error"
         self.cases = cases
         self.agreed = agreed
         self.difference = difference
@@ -192,15 +194,31 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
 
 def check(backend: str, *, reference: str = "dspy", module_types: Iterable[str] | None = None,
           examples: int | None = None, seed: int | None = None) -> list[PropertyReport]:
-    """Every property for every module type (default: all the kit covers)."""
+    """Every property for every module type (default: all the kit covers).
+
+    Without ``module_types``, every module type ``backend`` registers that the kit has no
+    property for gets a ``"not covered"`` report: nothing about it was checked, and the
+    report says so rather than leaving it out.
+    """
+    from dspex_core.testing._conformance_coverage import not_covered
+
     reports = []
     for module_type in module_types or KIT_MODULE_TYPES:
         props = properties_for(module_type)
         if not props:
-            reports.append(PropertyReport(module_type, "-", "not served",
-                                          note=f"the kit has no properties for {module_type!r}"))
+            reports.append(PropertyReport(module_type, "-", "not covered", note=NOT_COVERED_NOTE.format(
+                backend=backend, module_type=module_type)))
             continue
         for prop in props:
             reports.append(check_property(backend, module_type, prop, reference=reference, examples=examples,
                                           seed=seed))
+    if module_types is None:
+        for module_type in not_covered(backend):
+            reports.append(PropertyReport(module_type, "-", "not covered", note=NOT_COVERED_NOTE.format(
+                backend=backend, module_type=module_type)))
     return reports
+
+
+#: The note of a "not covered" report.
+NOT_COVERED_NOTE = ("{backend!r} serves {module_type!r} but the kit has no property for it: "
+                    "nothing about it was checked")

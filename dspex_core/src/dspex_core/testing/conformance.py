@@ -10,20 +10,26 @@
         reference = "dspy"         # the default; any installed backend will do
 
 Run it with ``pytest``. For every module type the kit covers (``predict``,
-``chain_of_thought``, ``metrics``, ``signature``, ``template``, ``validator``) it checks,
-when both your backend and the reference serve it:
+``chain_of_thought``, ``metrics``, ``signature``, ``template``, ``validator``, ``evaluate``)
+that your backend serves it checks:
 
-* the parity properties of dspex's DESIGN.md, on hypothesis-generated cases, against one
-  shared :class:`~dspex_core.testing.RecordingLM`: ``messages`` (byte-identical prompts,
-  including the JSON fallback), ``settings`` (equivalent request settings), ``prediction``
-  (equal fields, values and value types), ``failures`` (same error after the same number of
-  LM calls); modules without an LM: ``outputs`` (equal outputs or the same error class);
-* the contract: async twins, ``ModuleRef`` fields, errors for bad input, telemetry events,
-  thread safety.
+* when the reference serves it too, the parity properties of dspex's DESIGN.md, on
+  hypothesis-generated cases, against one shared :class:`~dspex_core.testing.RecordingLM`:
+  ``messages`` (byte-identical prompts, including the JSON fallback), ``settings``
+  (equivalent request settings), ``prediction`` (equal fields, values and value types),
+  ``failures`` (same error after the same number of LM calls); modules without an LM:
+  ``outputs`` (equal outputs or the same error class); ``evaluate``: ``evaluation`` (the same
+  score and per-example results, or the same ``EvaluationError`` on the same examples, for
+  generated devsets, programs and metrics);
+* always, the contract: async twins, ``ModuleRef`` fields, errors for bad input, telemetry
+  events, thread safety (compared with the reference's error class when it serves the type).
 
 A module type your backend does not serve is *skipped with the reason "NOT SERVED"*
-(``pytest -rs`` lists them), never passed. Set ``module_types = ("predict",)`` to limit the
-run. The number of examples comes from the hypothesis profile
+(``pytest -rs`` lists them), never passed. Every run ends with a "dspex conformance:
+coverage" section in pytest's summary: which of your module types were checked, which got
+the contract checks only, and which the kit has *no property for* (``react``, a type of your
+own, ...): those are NOT COVERED, and nothing about them was checked. Set
+``module_types = ("predict",)`` to limit the run. The number of examples comes from the hypothesis profile
 (:mod:`dspex_core.testing.profiles`: ``DSPEX_HYPOTHESIS_PROFILE=thorough`` for many more);
 a failure prints the first difference and the minimal case.
 
@@ -39,7 +45,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dspex_core.testing import _conformance_contract as contract
-from dspex_core.testing._conformance_cases import LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, LMCase, cases
+from dspex_core.testing._conformance_cases import (
+    EVALUATION_MODULE_TYPES,
+    LM_MODULE_TYPES,
+    OUTPUT_MODULE_TYPES,
+    LMCase,
+    cases,
+)
 from dspex_core.testing._conformance_compare import PROPERTIES, Difference
 from dspex_core.testing._conformance_runner import (
     KIT_MODULE_TYPES,
@@ -51,6 +63,7 @@ from dspex_core.testing._conformance_runner import (
     check_case,
     check_property,
     metric_support,
+    properties_for,
     serves,
 )
 from dspex_core.testing._recording_lm import RecordingLM
@@ -76,6 +89,18 @@ class BackendConformance:
     #: Examples per property (``None``: the hypothesis profile's number).
     max_examples: int | None = None
 
+    # -- the coverage report ----------------------------------------------------------------
+    @pytest.fixture(autouse=True, scope="class")
+    @classmethod
+    def _dspex_conformance_coverage(cls, request: Any) -> None:
+        """List, in pytest's summary, the backend's module types this run did not fully check."""
+        from dspex_core import registry
+        from dspex_core.testing._conformance_report import report
+
+        if not cls.backend or cls.backend not in registry.installed_backends():
+            return  # the tests themselves fail and say why
+        report(request.config, cls.__name__, cls.backend, cls.reference, cls.module_types)
+
     # -- helpers ---------------------------------------------------------------------------
     def _require(self, module_type: str, *, reference: bool = True) -> None:
         from dspex_core import registry
@@ -94,16 +119,22 @@ class BackendConformance:
         if reference and not serves(self.reference, module_type):
             pytest.skip(f"NOT SERVED: the reference {self.reference!r} does not serve {module_type!r}")
 
-    def _strategy(self, module_type: str, prop: str) -> Any:
+    def _reference_for(self, module_type: str) -> str | None:
+        """The reference, when it serves ``module_type`` (else the contract checks run alone)."""
+        return self.reference if self.reference and serves(self.reference, module_type) else None
+
+    def _strategy(self, module_type: str, prop: str, *, reference: str | None = None) -> Any:
         try:
-            return case_strategy(module_type, prop, backend=self.backend, reference=self.reference)
+            return case_strategy(module_type, prop, backend=self.backend, reference=reference or self.reference)
         except NotServed as exc:
             pytest.skip(f"NOT SERVED: {exc}")
 
     def _contract_cases(self, module_type: str) -> Any:
         if module_type in LM_MODULE_TYPES:
             return cases(module_type, first=("well_formed",), second=("well_formed",))
-        return self._strategy(module_type, "outputs")
+        # Without a reference serving the type, draw what the backend alone serves (e.g. its metrics).
+        return self._strategy(module_type, properties_for(module_type)[0],
+                              reference=self._reference_for(module_type) or self.backend)
 
     def _run_property(self, module_type: str, prop: str) -> None:
         strategy = self._strategy(module_type, prop)
@@ -134,11 +165,18 @@ class BackendConformance:
                 print(f"metrics not served by both {self.backend!r} and {self.reference!r}: {', '.join(declined)}")
         self._run_property(module_type, "outputs")
 
+    @pytest.mark.parametrize("module_type", EVALUATION_MODULE_TYPES)
+    def test_evaluation(self, module_type: str) -> None:
+        """``evaluate``: the same score and per-example results as the reference, or the same
+        ``EvaluationError`` naming the same failed examples (generated devsets, programs, metrics)."""
+        self._require(module_type)
+        self._run_property(module_type, "evaluation")
+
     # -- the contract ------------------------------------------------------------------------
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_async_twins(self, module_type: str) -> None:
-        """``acreate``/``aexecute`` give what ``create``/``execute`` give."""
-        self._require(module_type)
+        """``acreate``/``aexecute`` give what ``create``/``execute`` give (no reference needed)."""
+        self._require(module_type, reference=False)
 
         @conformance_settings(CONTRACT_EXAMPLES)
         @given(self._contract_cases(module_type))
@@ -161,15 +199,17 @@ class BackendConformance:
 
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_bad_input(self, module_type: str) -> None:
-        """A bad spec or an unknown option is an ``InputError`` like the reference's; so is having no LM."""
-        self._require(module_type)
-        contract.check_bad_spec(self.backend, self.reference, module_type)
-        contract.check_unknown_option(self.backend, self.reference, module_type)
+        """A bad spec or an unknown option (named in the message) is an ``InputError``, of the
+        reference's class when the reference serves the type; so is having no LM."""
+        self._require(module_type, reference=False)
+        reference = self._reference_for(module_type)
+        contract.check_bad_spec(self.backend, reference, module_type)
+        contract.check_unknown_option(self.backend, reference, module_type)
         if module_type in LM_MODULE_TYPES:
             @conformance_settings(5)
             @given(self._contract_cases(module_type))
             def no_lm(case: LMCase) -> None:
-                contract.check_no_lm(self.backend, self.reference, case)
+                contract.check_no_lm(self.backend, reference, case)
 
             no_lm()
 

@@ -14,7 +14,8 @@ Everything here is importable without ``dspy`` (it needs ``hypothesis``:
 Signatures come as :class:`SignatureSpec` values (``.build()`` gives the string, ``Signature``
 or class-based form a user would write; ``.signature()`` the parsed ``Signature``).
 Replies are written for a list of fields (:func:`reply_fields` adds ChainOfThought's
-``reasoning``). :func:`cases` draws whole conformance cases, as the kit runs them.
+``reasoning``). :func:`cases` draws whole conformance cases, as the kit runs them;
+:func:`evaluate_cases` draws ``evaluate`` runs (a devset, a table-driven program and metric).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dspex_core.testing._conformance_cases import (
     signature_module_cases,
     validator_cases,
 )
+from dspex_core.testing._conformance_evaluate import EvaluateCase, evaluate_cases
 from dspex_core.testing._strategies_lm import (
     REASONING,
     REPLY_KINDS,
@@ -66,4 +68,5 @@ __all__ = [
     "text", "values_for", "reply_text", "type_source",
     "inputs", "demos", "replies", "reply_fields", "well_formed_replies", "json_replies", "malformed_replies",
     "lm_settings", "lm_cases", "metric_cases", "signature_module_cases", "validator_cases", "cases",
+    "EvaluateCase", "evaluate_cases",
 ]
