@@ -2,8 +2,10 @@
 
 Every parity property of DESIGN.md and every contract check of
 ``dspex_core.testing.conformance.BackendConformance`` runs here for each module type both
-backends serve (``predict``, ``chain_of_thought``, ``metrics``, ...); a type one of them
-does not serve is skipped as NOT SERVED. ``DSPEX_HYPOTHESIS_PROFILE=thorough`` (or
+backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``); the types
+dspy does not serve (``signature``, ``template``, ``validator``) get the contract checks
+alone (their parity properties are skipped as NOT SERVED), and the run's summary lists
+them, and any type native serves that the kit has no property for. ``DSPEX_HYPOTHESIS_PROFILE=thorough`` (or
 ``HYPOTHESIS_PROFILE=thorough``) runs ten times as many examples per property.
 """
 
@@ -64,3 +66,44 @@ def test_the_kit_reports_a_one_byte_slip_against_dspy(slip_backend):
     assert "backend:   'your input fields are:" in text and "reference: 'Your input fields are:" in text
     # the other properties do not see a prompt slip
     assert check_property(slip_backend, "predict", "prediction", reference="dspy", examples=50).passed
+
+
+class _ZeroOnFailure:
+    """Native evaluate that scores failed examples 0.0 whatever ``failure_score`` says."""
+
+    def create(self, spec, **options):
+        options["failure_score"] = 0.0
+        return dspex.create("evaluate", spec, implementation="native", **options)
+
+    def execute(self, state, inputs, **options):
+        return dspex.execute(state, inputs, **options)
+
+
+@pytest.fixture
+def zero_on_failure():
+    plugin = types.SimpleNamespace()
+
+    @dspex.hookimpl
+    def dspex_register_implementations(register):
+        register("evaluate", _ZeroOnFailure(), backend="native_zero", native=False, priority=-100)
+
+    plugin.dspex_register_implementations = dspex_register_implementations
+    registry.register_plugin(plugin, "native_zero")
+    yield "native_zero"
+    registry.unregister_plugin("native_zero")
+
+
+def test_native_evaluate_agrees_with_dspy_on_hundreds_of_cases():
+    report = check_property("native", "evaluate", "evaluation", reference="dspy", examples=300)
+    assert report.status == "agreed" and report.cases == report.agreed == 300, (report, report.difference)
+
+
+def test_the_kit_reports_an_evaluate_that_ignores_failure_score(zero_on_failure):
+    report = check_property(zero_on_failure, "evaluate", "evaluation", reference="dspy", examples=200)
+    assert report.status == "differs", report
+    text = str(report.difference)
+    assert text.startswith("evaluation: the score differs") or "the example's score differs" in text, text
+    # the minimal case: one example whose program or metric raises, and a failure_score that is not 0
+    assert report.example.startswith("EvaluateCase(") and "raises" in report.example
+    assert "failure_score=0.0" not in report.example
+
