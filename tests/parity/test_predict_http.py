@@ -42,6 +42,7 @@ from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import strategies as kit
 from dspex_core.testing.server import LocalLMServer
 from dspex_native.chain_of_thought import chain_of_thought
+from dspex_native.lm.providers import is_openai_reasoning_model
 from dspex_native.predict import predict
 
 warnings.filterwarnings("ignore", module="dspy")
@@ -193,11 +194,14 @@ def recorded_run(served, case, run) -> tuple:
 def as_dspy_sends(native_body: dict) -> list[dict]:
     """The requests dspy's OpenAI engine makes for the same call as one native request.
 
-    The two explicit wire mappings: native's ``max_tokens`` is dspy's ``max_completion_tokens``,
-    and a native request for ``n=k`` completions is ``k`` dspy requests without ``n``.
+    The two explicit wire mappings: native's ``max_tokens`` is dspy's ``max_completion_tokens``
+    (except for OpenAI's reasoning models, where both send ``max_completion_tokens``), and a native request for ``n=k`` completions is ``k`` dspy requests without ``n``.
     """
     body = dict(native_body)
-    assert "max_completion_tokens" not in body, "native sends max_tokens"
+    if is_openai_reasoning_model(body["model"]):  # these reject max_tokens: both send max_completion_tokens
+        assert "max_tokens" not in body
+    else:
+        assert "max_completion_tokens" not in body, "native sends max_tokens"
     if "max_tokens" in body:
         body["max_completion_tokens"] = body.pop("max_tokens")
     n = body.pop("n", 1)

@@ -88,7 +88,7 @@ def structured_output_schema(fmt: ChatFormat) -> dict[str, Any]:
     properties = {}
     for name, annotation in fmt.outputs:
         schema = dict(json_schema(annotation))
-        schema["title"] = name.replace("_", " ").title()
+        schema["title"] = name.title().replace("_", " ").strip()  # pydantic's get_title_from_name
         properties[name] = _enforce(schema)
     return {
         "additionalProperties": False,

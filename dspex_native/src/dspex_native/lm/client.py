@@ -26,7 +26,7 @@ from dspex_core.errors import LMError
 from dspex_native.lm import _pool
 from dspex_native.lm._request import ClientOptions, cache_settings, sanitise, split_settings
 from dspex_native.lm.cache import LMCache, cache_key
-from dspex_native.lm.providers import Endpoint, resolve
+from dspex_native.lm.providers import Endpoint, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import Usage, UsageTracker
 
@@ -49,6 +49,7 @@ class HTTPLMClient:
         self.model = lm.model
         self.endpoint: Endpoint = resolve(lm)
         self._defaults = dict(lm.settings)
+        self._completion_tokens = is_openai_reasoning_model(lm.model)
         split_settings(self._defaults, {})  # reject bad settings now, not on the first call
         if cache is None:
             size, directory = cache_settings(self._defaults)
@@ -127,6 +128,8 @@ class HTTPLMClient:
 
             warnings.warn("rollout_id has no effect when temperature=0; set temperature>0 to bypass the cache.",
                           stacklevel=3)
+        if self._completion_tokens and "max_tokens" in request:
+            request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         body = {"model": self.endpoint.model_name, "messages": messages, **request}
         key = None
         if options.cache:

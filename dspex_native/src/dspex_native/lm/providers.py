@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 
 from dspex_core._lm import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV
@@ -37,6 +38,16 @@ _OLLAMA = frozenset({"ollama", "ollama_chat"})
 #: Providers whose native wire format is not OpenAI's chat completions.
 NOT_OPENAI_COMPATIBLE = frozenset({"anthropic", "azure", "azure_ai", "gemini", "vertex_ai", "bedrock",
                                    "cohere", "sagemaker", "databricks", "huggingface", "replicate"})
+
+#: OpenAI's reasoning families (o1/o3/o4/o5, every gpt-5 but ``-chat``), as dspy.LM matches them.
+_OPENAI_REASONING = re.compile(
+    r"^(?:o[1345](?:-(?:mini|nano|pro))?(?:-\d{4}-\d{2}-\d{2})?|gpt-5(?:\.\d+)*(?!-chat)(?:-.*)?)$")
+
+
+def is_openai_reasoning_model(model: str) -> bool:
+    """Whether ``model`` is an OpenAI reasoning model: these take ``max_completion_tokens`` and
+    reject ``max_tokens``, so the client renames it (as dspy.LM does for them)."""
+    return _OPENAI_REASONING.match(model.rsplit("/", 1)[-1].lower()) is not None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""Request shapes over HTTP where the native client once differed from dspy.LM, pinned down.
+
+- OpenAI's reasoning models (o1/o3/o4, gpt-5 but not ``gpt-5-chat``) reject ``max_tokens``:
+  dspy.LM sends ``max_completion_tokens`` for them, and so does native.
+- The JSON fallback's structured-outputs schema titles each property as pydantic does
+  (``"a_"`` -> ``"A"``, not ``"A "``), so ``response_format`` is byte-identical.
+
+Each case runs native and dspy on the same server and script (helpers of test_predict_http).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dspex_core import Signature
+from test_predict_http import _case, assert_same_http_run, recorded_run, run_dspy, run_native, served  # noqa: F401
+
+REASONING = ["openai/gpt-5-mini", "openai/o3-mini", "openai/o1", "openai/gpt-5.1", "openai/o4-mini-2025-04-16"]
+NOT_REASONING = ["openai/gpt-5-chat", "openai/gpt-4o-mini", "openai/o3x"]
+ANSWER = "[[ ## answer ## ]]\n7\n\n[[ ## completed ## ]]"
+
+
+def both(served, case):
+    native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
+    assert_same_http_run(native, reference)
+    return native, reference
+
+
+@pytest.mark.parametrize("model", REASONING)
+@pytest.mark.parametrize("where", ["lm", "call"])
+def test_reasoning_models_get_max_completion_tokens(served, model, where):
+    # (Not combined: dspy ignores a call's max_tokens when its LM has one for these models.)
+    lm_settings = {"temperature": 1.0} if where == "call" else {"temperature": 1.0, "max_tokens": 16000}
+    call_config = {"max_tokens": 20000} if where == "call" else None
+    case = _case(model=model, lm_settings=lm_settings, call_config=call_config, completions=[ANSWER])
+    native, reference = both(served, case)
+    sent = native[1][0]
+    assert "max_tokens" not in sent
+    assert sent == reference[1][0]  # no mapping needed: the very same body
+    assert sent["max_completion_tokens"] == (20000 if where == "call" else 16000)
+    assert native[0][1] == {"answer": 7}
+
+
+@pytest.mark.parametrize("model", NOT_REASONING)
+def test_other_models_keep_max_tokens(served, model):
+    case = _case(model=model, lm_settings={"max_tokens": 300}, completions=[ANSWER])
+    native, reference = both(served, case)
+    assert native[1][0]["max_tokens"] == reference[1][0]["max_completion_tokens"] == 300
+
+
+@pytest.mark.parametrize("names", [["a_"], ["answer_", "x_1"], ["camelCase", "b__c"], ["y1", "long_field_name_"]])
+def test_structured_output_titles_match_pydantic(served, names):
+    sig = Signature("question -> " + ", ".join(names))
+    reply = "{" + ", ".join(f'"{n}": "v"' for n in names) + "}"
+    case = _case(sig=sig, adapter="json", completions=[reply])
+    native, reference = both(served, case)
+    schema = native[1][0]["response_format"]["json_schema"]["schema"]
+    assert [schema["properties"][n]["title"] for n in names] == [n.title().replace("_", " ").strip() for n in names]
+    assert native[0][1] == {n: "v" for n in names}
