@@ -188,3 +188,29 @@ def test_an_evaluation_case_prints_its_tables():
     assert repr(case) == ("EvaluateCase(inputs=['q'], label='a', max_errors=1, failure_score=0.0,\n"
                           "  devset=[\n    {'q': 'Paris', 'a': 'Paris'},\n  ],\n"
                           "  program={('Paris',): raises KeyError},\n  metric={('Paris',): 'match'})")
+
+
+# -- the coverage report of a BackendConformance run -----------------------------------------------
+def test_coverage_lines_group_the_backends_module_types(backend):
+    from dspex_core.testing._conformance_report import coverage_lines
+
+    name = backend()
+    assert coverage_lines("TestT", name, name, None) == [
+        f"TestT: backend {name!r} against reference {name!r}",
+        "  checked (parity and contract): template",
+        "  NOT COVERED by the kit, nothing was checked: my_own_type"]
+    assert coverage_lines("TestT", name, "example", ("predict",)) == [
+        f"TestT: backend {name!r} against reference 'example'",
+        "  not checked (left out by TestT.module_types): template",
+        "  NOT COVERED by the kit, nothing was checked: my_own_type"]
+    assert coverage_lines("TestT", name, "example", None)[1] == (
+        "  contract only, no parity (the reference 'example' does not serve them): template")
+
+
+def test_without_a_terminal_the_coverage_is_a_warning(backend):
+    from dspex_core.testing._conformance_report import ConformanceCoverageWarning, report
+
+    name = backend()
+    config = types.SimpleNamespace(pluginmanager=types.SimpleNamespace(get_plugin=lambda _name: None))
+    with pytest.warns(ConformanceCoverageWarning, match="NOT COVERED by the kit, nothing was checked: my_own_type"):
+        report(config, "TestT", name, name, None)
