@@ -66,12 +66,13 @@ from dspex_core.testing._conformance_runner import (
     properties_for,
     serves,
 )
+from dspex_core.testing._conformance_report import ConformanceCoverageWarning
 from dspex_core.testing._recording_lm import RecordingLM
 from dspex_core.testing._strategies_lm import inputs as input_values
 from dspex_core.testing.profiles import conformance_settings
 
 __all__ = ["BackendConformance", "check", "check_property", "check_case", "PropertyReport", "Difference",
-           "Mismatch", "KIT_MODULE_TYPES", "PROPERTIES"]
+           "Mismatch", "KIT_MODULE_TYPES", "PROPERTIES", "ConformanceCoverageWarning"]
 
 #: Examples for the contract checks (they are about the backend's plumbing, not its outputs).
 CONTRACT_EXAMPLES = 15
