@@ -4,6 +4,10 @@
   dspy.LM sends ``max_completion_tokens`` for them, and so does native.
 - The JSON fallback's structured-outputs schema titles each property as pydantic does
   (``"a_"`` -> ``"A"``, not ``"A "``), so ``response_format`` is byte-identical.
+- Signatures that differ only in the order of a ``Literal``'s or a ``Union``'s arguments are
+  prompted in their own order, so they are not equal signatures (typing calls the annotations
+  equal) and the per-signature prompt caches (native's formats, the dspy backend's translated
+  signatures) never serve one for the other.
 
 Each case runs native and dspy on the same server and script (helpers of test_predict_http).
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import pytest
 
 from dspex_core import Signature
+from dspex_dspy.translate import to_dspy_signature
 from test_predict_http import _case, assert_same_http_run, recorded_run, run_dspy, run_native, served  # noqa: F401
 
 REASONING = ["openai/gpt-5-mini", "openai/o3-mini", "openai/o1", "openai/gpt-5.1", "openai/o4-mini-2025-04-16"]
@@ -57,3 +62,24 @@ def test_structured_output_titles_match_pydantic(served, names):
     schema = native[1][0]["response_format"]["json_schema"]["schema"]
     assert [schema["properties"][n]["title"] for n in names] == [n.title().replace("_", " ").strip() for n in names]
     assert native[0][1] == {n: "v" for n in names}
+
+
+@pytest.mark.parametrize("orders", [
+    ("Literal['no', 'yes']", "Literal['yes', 'no']"),
+    ("Union[int, str]", "Union[str, int]"),
+    ("list[Literal['a', 'b']]", "list[Literal['b', 'a']]"),
+])
+@pytest.mark.parametrize("adapter", ["chat", "json"])
+def test_equal_signatures_written_in_another_order_are_prompted_in_their_own(served, orders, adapter):
+    first, second = (Signature(f"question -> verdict: {t}") for t in orders)
+    assert first != second and hash(first) == hash(second)
+    reply = '{"verdict": "zzz"}' if adapter == "json" else "[[ ## verdict ## ]]\nzzz\n\n[[ ## completed ## ]]"
+    systems = []
+    for sig in (first, second):
+        case = _case(sig=sig, adapter=adapter, completions=[reply, '{"verdict": "zzz"}'])
+        native, _ = both(served, case)
+        systems.append(native[1][0]["messages"][0]["content"])
+    assert systems[0] != systems[1]
+    # the dspy backend's translation cache, likewise
+    translated = [to_dspy_signature(sig).output_fields["verdict"].annotation for sig in (first, second)]
+    assert [repr(t) for t in translated] == [repr(sig.output_fields["verdict"].annotation) for sig in (first, second)]

@@ -51,8 +51,11 @@ class Field:
         return type_name(self.annotation)
 
     def _key(self) -> tuple:
+        # repr(annotation) too: typing calls Literal['a', 'b'] and Literal['b', 'a'] (or
+        # Union[int, str] and Union[str, int]) equal, yet prompts list them as written, so
+        # signatures differing only there must not share a cached prompt.
         return (self.name, self.kind, self.annotation, self.desc, self.prefix, self.type_given,
-                tuple(sorted(self.extra.items())))
+                tuple(sorted(self.extra.items())), repr(self.annotation))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Field) and self._key() == other._key()
