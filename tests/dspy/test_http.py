@@ -241,7 +241,8 @@ def test_evaluate_of_a_predict_program_over_http(caplog, capsys):
         assert len(server.chat_requests) == 2
         error = assert_key_never_shown(server, ev, lambda: ev(program=program), caplog, capsys)
     assert isinstance(error, dspex.EvaluationError)
-    assert [type(e).__name__ for _, e in error.errors] == ["LMError"] and error.errors[0][1].status == 401
+    # two threads: the second example may fail before the first failure cancels the run
+    assert error.errors and all(isinstance(e, dspex.LMError) and e.status == 401 for _, e in error.errors)
 
 
 def test_bootstrap_few_shot_compile_over_http(caplog, capsys):
