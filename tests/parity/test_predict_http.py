@@ -195,7 +195,8 @@ def as_dspy_sends(native_body: dict) -> list[dict]:
     """The requests dspy's OpenAI engine makes for the same call as one native request.
 
     The two explicit wire mappings: native's ``max_tokens`` is dspy's ``max_completion_tokens``
-    (except for OpenAI's reasoning models, where both send ``max_completion_tokens``), and a native request for ``n=k`` completions is ``k`` dspy requests without ``n``.
+    (except for OpenAI's reasoning models, where both send ``max_completion_tokens``), and a
+    native request for ``n=k`` completions is ``k`` dspy requests without ``n``.
     """
     body = dict(native_body)
     if is_openai_reasoning_model(body["model"]):  # these reject max_tokens: both send max_completion_tokens
