@@ -13,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 HIDDEN = "<hidden>"
 _BEARER = re.compile(r"(?i)\bbearer\s+[^\s\"',]+")
 _SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
-_KEY_SETTING = re.compile(r"(?i)(api[_-]?key[\"'\s:=]+)[^\s\"',}]+")
+# ``api_key=v``, ``"api_key": "v"``, ``api-key: v``; not prose such as "api_key (value never shown)".
+_KEY_SETTING = re.compile(r"(?i)(api[_-]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
 _URL_USERINFO = re.compile(r"(?<=//)[^/\s@]+@")
 
 

@@ -59,13 +59,13 @@ def resolve_lm(call_lm: Any, create_lm: Any) -> Any:
     return to_dspy_lm(lm)
 
 
-def translate_error(exc: Any, lm: Any = None) -> Exception:
+def translate_error(exc: Any, *lms: Any) -> Exception:
     """dspy's errors as dspex's: parse failures keep the raw reply, LM failures their status.
 
-    An LM failure's text passes through :func:`dspex_core._redact.redact` with the dspy LM's
-    key and URL credentials: providers echo keys in 401 messages, connection errors name
-    ``user:password@host``. (The caller raises the result ``from None``, so the unredacted
-    original is not chained onto it.)
+    An LM failure's text passes through :func:`dspex_core._redact.redact` with the keys and
+    URL credentials of the dspy LMs in play (``lms``; a compile may use several): providers
+    echo keys in 401 messages, connection errors name ``user:password@host``. (The caller
+    raises the result ``from None``, so the unredacted original is not chained onto it.)
     """
     from dspex_core._redact import redact, url_credentials
     from dspex_core.errors import AdapterParseError, LMError
@@ -75,8 +75,10 @@ def translate_error(exc: Any, lm: Any = None) -> Exception:
         return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
                                  raw=str(exc.lm_response), details=exc)
     if isinstance(exc, dspy_errors.LMError):
-        kwargs = getattr(lm, "kwargs", None) or {}
-        secrets = (kwargs.get("api_key"), url_credentials(kwargs.get("api_base") or kwargs.get("base_url")))
+        secrets = []
+        for lm in lms:
+            kwargs = getattr(lm, "kwargs", None) or {}
+            secrets += (kwargs.get("api_key"), url_credentials(kwargs.get("api_base") or kwargs.get("base_url")))
         return LMError(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
                        model=exc.model or "", status=exc.status)
     return exc

@@ -20,10 +20,11 @@ from typing import Any, Mapping
 
 import dspy
 from dspex_core import ModuleRef
-from dspex_core.errors import CapabilityError, InputError
+from dspex_core.errors import CapabilityError, InputError, LMError
+from dspy.utils.exceptions import DSPyError
 
 from dspex_dspy import store
-from dspex_dspy._base import resolve_lm
+from dspex_dspy._base import resolve_lm, translate_error
 from dspex_dspy.optimizers._data import convert_set
 from dspex_dspy.optimizers._metric import GuardedMetric, check_metric, metric_name
 from dspex_dspy.optimizers._options import check_known, parameter_names, required_names
@@ -150,9 +151,13 @@ class OptimizerImpl:
             with dspy.context(lm=lm, adapter=student.meta.get("adapter")):
                 optimizer = self._construct(config)
                 compiled = optimizer.compile(student.module, **sets, **options)
-        except Exception:
+        except Exception as exc:
             if guard is not None:
                 guard.raise_if_failed()
+            if isinstance(exc, DSPyError):
+                translated = translate_error(exc, *_lms_in_play(lm, config, student.module, options.get("teacher")))
+                if isinstance(translated, LMError):
+                    raise translated from None  # the original's text may hold a key
             raise
         if guard is not None:
             guard.raise_if_failed()
@@ -167,6 +172,16 @@ class OptimizerImpl:
 
     def __repr__(self) -> str:
         return f"<dspex_dspy optimizer {self.module_type} (dspy.{self.dspy_class_name})>"
+
+
+def _lms_in_play(lm: Any, config: Mapping[str, Any], *programs: Any) -> list[Any]:
+    """Every dspy LM a compile may call: the program's, the optimizer's LM options, and any
+    LM set on a predictor of the student or teacher (their keys are redacted from errors)."""
+    lms = [lm, *(config[name] for name in LM_OPTIONS if config.get(name) is not None)]
+    for program in programs:
+        if program is not None and hasattr(program, "predictors"):
+            lms += [p.lm for p in program.predictors() if getattr(p, "lm", None) is not None]
+    return lms
 
 
 def _teacher(student: Any, teacher: Any) -> Any:
