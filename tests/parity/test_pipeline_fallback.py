@@ -16,7 +16,7 @@ import dspy
 import pytest
 
 import dspex_core as dspex
-from dspex_core import config, telemetry
+from dspex_core import telemetry
 from dspex_core.testing import RecordingLM
 from dspex_native.chain_of_thought import chain_of_thought
 
@@ -27,15 +27,7 @@ CHAT_ANALYSIS = "[[ ## reasoning ## ]]\nr\n\n[[ ## analysis ## ]]\nA chat answer
 XML_ANALYSIS = "<reasoning>\nr\n</reasoning>\n<analysis>\nAn XML answer.\n</analysis>"
 
 
-@pytest.fixture(autouse=True)
-def clean_settings(monkeypatch):
-    monkeypatch.setenv("DSPEX_DISABLE_PLUGINS", "example")
-    config.reset()
-    telemetry.clear()
-    dspex.registry.refresh()
-    yield
-    config.reset()
-    telemetry.clear()
+pytestmark = pytest.mark.usefixtures("clean_pipeline_settings")
 
 
 @pytest.fixture

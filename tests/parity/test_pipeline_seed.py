@@ -14,7 +14,6 @@ import dspy
 import pytest
 
 import dspex_core as dspex
-from dspex_core import config, telemetry
 from dspex_core.testing import RecordingLM
 
 from _dspy_oracle import CustomLM
@@ -33,15 +32,7 @@ def seed_steps(step2: str = "auto", **step1_options):
     ]
 
 
-@pytest.fixture(autouse=True)
-def clean_settings(monkeypatch):
-    monkeypatch.setenv("DSPEX_DISABLE_PLUGINS", "example")
-    config.reset()
-    telemetry.clear()
-    dspex.registry.refresh()
-    yield
-    config.reset()
-    telemetry.clear()
+pytestmark = pytest.mark.usefixtures("clean_pipeline_settings")
 
 
 def plain_dspy_cot(lm_replies, keywords, adapter=None):

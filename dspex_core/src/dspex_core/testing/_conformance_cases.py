@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from dspex_core.testing._conformance_evaluate import EvaluateCase, evaluate_cases
+from dspex_core.testing._conformance_evaluate import evaluate_cases
 from dspex_core.testing._strategies_lm import REPLY_KINDS, demos, inputs, replies, reply_fields
 from dspex_core.testing._strategies_signatures import SignatureSpec, field_names, signatures
 from dspex_core.testing._strategies_values import text, values_for

@@ -75,20 +75,26 @@ def _context(case: Any) -> Any:
     return context() if callable(context) else contextlib.nullcontext()
 
 
-def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
-    """Create and execute ``case`` on ``backend`` (a fresh script on ``lm`` for LM cases)."""
-    import dspex_core
-
-    is_lm = isinstance(case, LMCase)
+def _prepare(case: Any, lm: RecordingLM | None) -> tuple[RecordingLM, dict[str, Any], dict[str, Any]]:
+    """``(lm, create options, call options)`` for one run of ``case``; an LM case's script is
+    loaded into ``lm`` (a fresh :class:`RecordingLM` unless one is given)."""
     if lm is None:
         lm = RecordingLM()
     options = dict(case.create_options)
     call_options = dict(getattr(case, "call_options", {}))
-    if is_lm:
+    if isinstance(case, LMCase):
         lm.reset(list(case.script))
         options["lm"] = lm
         if case.demos:
             options["demos"] = [dict(d) for d in case.demos]
+    return lm, options, call_options
+
+
+def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
+    """Create and execute ``case`` on ``backend`` (a fresh script on ``lm`` for LM cases)."""
+    import dspex_core
+
+    lm, options, call_options = _prepare(case, lm)
     stage = "create"
     with dspex_core.session(), _context(case):
         try:
@@ -104,16 +110,7 @@ async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> O
     """The async twin of :func:`run_case` (``acreate`` and ``aexecute``)."""
     import dspex_core
 
-    is_lm = isinstance(case, LMCase)
-    if lm is None:
-        lm = RecordingLM()
-    options = dict(case.create_options)
-    call_options = dict(getattr(case, "call_options", {}))
-    if is_lm:
-        lm.reset(list(case.script))
-        options["lm"] = lm
-        if case.demos:
-            options["demos"] = [dict(d) for d in case.demos]
+    lm, options, call_options = _prepare(case, lm)
     stage = "create"
     with dspex_core.session(), _context(case):
         try:
