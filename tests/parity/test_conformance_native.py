@@ -44,18 +44,23 @@ class _Slip:
         return dspex.execute(state, inputs, **options)
 
 
-@pytest.fixture
-def slip_backend():
+def _installed(module_type, implementation, backend):
+    """Register ``implementation`` as ``backend`` (a low-priority plugin) for one test."""
     plugin = types.SimpleNamespace()
 
     @dspex.hookimpl
     def dspex_register_implementations(register):
-        register("predict", _Slip(), backend="native_slip", native=False, priority=-100)
+        register(module_type, implementation, backend=backend, native=False, priority=-100)
 
     plugin.dspex_register_implementations = dspex_register_implementations
-    registry.register_plugin(plugin, "native_slip")
-    yield "native_slip"
-    registry.unregister_plugin("native_slip")
+    registry.register_plugin(plugin, backend)
+    yield backend
+    registry.unregister_plugin(backend)
+
+
+@pytest.fixture
+def slip_backend():
+    yield from _installed("predict", _Slip(), "native_slip")
 
 
 def test_the_kit_reports_a_one_byte_slip_against_dspy(slip_backend):
@@ -81,16 +86,7 @@ class _ZeroOnFailure:
 
 @pytest.fixture
 def zero_on_failure():
-    plugin = types.SimpleNamespace()
-
-    @dspex.hookimpl
-    def dspex_register_implementations(register):
-        register("evaluate", _ZeroOnFailure(), backend="native_zero", native=False, priority=-100)
-
-    plugin.dspex_register_implementations = dspex_register_implementations
-    registry.register_plugin(plugin, "native_zero")
-    yield "native_zero"
-    registry.unregister_plugin("native_zero")
+    yield from _installed("evaluate", _ZeroOnFailure(), "native_zero")
 
 
 def test_native_evaluate_agrees_with_dspy_on_hundreds_of_cases():
