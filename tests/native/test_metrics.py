@@ -59,8 +59,11 @@ def test_passage_matches():
     assert m.passage_match(["the eiffel-tower"], ["Eiffel Tower"]) is False  # "-" is dropped: one token
     assert m.passage_match(["Eiffel Towers"], "Eiffel Tower") is False  # whole tokens only
     assert m.passage_match(["anything"], "the") is True  # an answer that normalises to nothing matches
-    with pytest.raises(InputError, match="passages"):
-        m.passage_match("one string", ["a"])
+    assert m.passage_match("the eiffel tower", "Eiffel Tower") is True  # one string is one passage
+    assert m.passage_match([], "Eiffel Tower") is False and m.passage_match(["the eiffel tower"], []) is False
+    for bad in (["a", 3], [3, "a"], None, 42):  # every passage is checked, even after a match
+        with pytest.raises(InputError, match="passages must be a string or a list of strings"):
+            m.passage_match(bad, "")
 
 
 def test_dpr_tokenize_classes():

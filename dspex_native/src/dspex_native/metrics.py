@@ -104,11 +104,22 @@ def has_answer(tokenized_answers: Iterable[list[str]], text: str) -> bool:
     return False
 
 
-def passage_match(passages: list[str], answers: str | list[str]) -> bool:
-    """Whether any passage contains any answer (both normalised, then DPR-tokenised)."""
-    answers = _references(answers, "answers")
-    if isinstance(passages, str) or not isinstance(passages, (list, tuple)):
-        raise InputError(f"passages must be a list of strings, got {_show(passages)}")
+def _strings(value: Any, what: str) -> list[str]:
+    """A string (one item) or a list of strings, possibly empty; every item checked up front,
+    so a bad item is an error even when an earlier one already decides the result."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise InputError(f"{what} must be a string or a list of strings, got {_show(value)}")
+
+
+def passage_match(passages: str | list[str], answers: str | list[str]) -> bool:
+    """Whether any passage contains any answer (both normalised, then DPR-tokenised).
+
+    A single string is one passage (one answer); no passages or no answers match nothing."""
+    passages = _strings(passages, "passages")
+    answers = _strings(answers, "answers")
     tokenized = [dpr_tokenize(normalize_text(ans)) for ans in answers]
     return any(has_answer(tokenized, normalize_text(psg)) for psg in passages)
 

@@ -148,8 +148,9 @@ def metric_cases(draw: Any, metrics: tuple[str, ...] | None = None) -> OutputCas
         values = {"prediction": draw(_words), "reference": draw(answers)}
     elif name == "normalize_text":
         values = {"text": draw(text())}
-    elif name == "passage_match":
-        values = {"passages": draw(st.lists(_words, max_size=3)), "answers": draw(answers)}
+    elif name == "passage_match":  # a single string is one passage; no answers match nothing
+        values = {"passages": draw(st.one_of(_words, st.lists(_words, max_size=3))),
+                  "answers": draw(st.one_of(answers, st.just([])))}
     else:
         example = Example(question=draw(_words), answer=draw(answers))
         pred = Prediction(answer=draw(_words), context=draw(st.lists(_words, max_size=3)))
@@ -158,7 +159,7 @@ def metric_cases(draw: Any, metrics: tuple[str, ...] | None = None) -> OutputCas
             options["frac"] = draw(st.sampled_from((0.0, 0.5, 0.9, 1.0)))
     if draw(st.integers(0, 9)) == 0:  # now and then, a wrong input: the error class must match
         key = draw(st.sampled_from(sorted(values)))
-        values[key] = draw(st.sampled_from((None, 42, ["a", 3])))
+        values[key] = draw(st.sampled_from((None, 42, ["a", 3], [3, "a"])))
     return OutputCase("metrics", name, options, values)
 
 
