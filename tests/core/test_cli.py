@@ -42,6 +42,10 @@ def test_backends_table_shows_example():
     (row,) = [line for line in lines[2:] if line.startswith("example ")]
     assert row.split() == ["example", "dspex-example", "0.1.0", "yes", "metrics"]
     assert out.stderr == ""
+    # the example's metrics not built yet are listed under the table, one per line
+    section = out.stdout.split("\nnot built yet (asking for one raises CapabilityError", 1)[1]
+    assert "  example: metrics\n    - the answer_exact_match metric\n    - the answer_passage_match metric\n" \
+           "    - the passage_match metric" in section
 
 
 def test_backends_json():
@@ -49,7 +53,11 @@ def test_backends_json():
     assert out.returncode == 0, out.stderr
     rows = {row["name"]: row for row in json.loads(out.stdout)}
     assert rows["example"] == {"name": "example", "plugin": "example", "distribution": "dspex-example",
-                               "version": "0.1.0", "native": True, "module_types": ["metrics"], "error": None}
+                               "version": "0.1.0", "native": True, "module_types": ["metrics"],
+                               "not_implemented": {"metrics": ["the answer_exact_match metric",
+                                                               "the answer_passage_match metric",
+                                                               "the passage_match metric"]},
+                               "error": None}
 
 
 def test_disable_plugins_hides_example():

@@ -65,7 +65,30 @@ def test_class_is_instantiated_and_plugin_info():
     assert info.as_dict()["error"] is None
     (backend,) = registry.backends()
     assert backend.as_dict() == {"name": "c", "plugin": "c", "distribution": "(in-process)", "version": "-",
-                                 "native": True, "module_types": ["predict"], "error": None}
+                                 "native": True, "module_types": ["predict"], "not_implemented": {}, "error": None}
+
+
+class Partial(Impl):
+    not_implemented = ("streaming", "adapter='xml'")
+
+
+def test_not_implemented_declarations_are_listed_per_module_type():
+    registry.register_plugin(Registers((("predict", Partial("p")), {"backend": "p"}),
+                                       (("chain_of_thought", Impl("p")), {"backend": "p"})), "p")
+    (backend,) = registry.backends()
+    assert backend.not_implemented == {"predict": ["streaming", "adapter='xml'"]}
+    assert backend.as_dict()["not_implemented"] == {"predict": ["streaming", "adapter='xml'"]}
+
+
+@pytest.mark.parametrize("declared", ["streaming", [""], [3], {"a": 1}])
+def test_a_malformed_not_implemented_is_a_broken_plugin(declared):
+    impl = Impl("bad")
+    impl.not_implemented = declared
+    registry._extra_plugins["good"] = BackendPlugin("good", ["predict"])
+    registry._extra_plugins["bad"] = Registers((("chain_of_thought", impl), {}))
+    with pytest.warns(RuntimeWarning, match="not_implemented of .* must be a list of non-empty strings"):
+        registry.refresh()
+    assert registry.list_by_implementation() == {"good": ["predict"]}
 
 
 class Executors:

@@ -38,8 +38,8 @@ _iskeyword = keyword.iskeyword
 def _cleandoc(doc: str) -> str:
     """``inspect.cleandoc`` without importing :mod:`inspect` (a heavy import)."""
     lines = doc.expandtabs().split("\n")
-    margin = min((len(l) - len(l.lstrip()) for l in lines[1:] if l.strip()), default=0)
-    cleaned = [lines[0].lstrip()] + [l[margin:] for l in lines[1:]]
+    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()), default=0)
+    cleaned = [lines[0].lstrip()] + [line[margin:] for line in lines[1:]]
     while cleaned and not cleaned[0]:
         cleaned.pop(0)
     while cleaned and not cleaned[-1]:

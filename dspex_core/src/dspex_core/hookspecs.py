@@ -25,7 +25,9 @@ def dspex_register_implementations(register: Callable[..., None]) -> None:
     ``execute(state, inputs, **opts) -> Prediction``, optionally ``acreate``/``aexecute``,
     ``compile``, ``describe``, ``save`` and ``load``. Higher ``priority`` wins among backends
     of the same kind; ``native=True`` marks an in-process implementation that
-    ``prefer_native`` favours.
+    ``prefer_native`` favours. An implementation may list the features of its module type
+    that are not built yet in a ``not_implemented`` attribute (a list of short phrases, each
+    raising ``CapabilityError`` when asked for); ``dspex backends`` shows them.
     """
 
 

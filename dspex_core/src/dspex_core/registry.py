@@ -50,10 +50,11 @@ class Registration:
 class BackendInfo:
     """A backend as ``dspex backends`` shows it."""
 
-    __slots__ = ("name", "plugin", "distribution", "version", "native", "module_types", "error")
+    __slots__ = ("name", "plugin", "distribution", "version", "native", "module_types", "error", "not_implemented")
 
     def __init__(self, name: str, plugin: str, distribution: str, version: str, native: bool = False,
-                 module_types: list[str] | None = None, error: str | None = None):
+                 module_types: list[str] | None = None, error: str | None = None,
+                 not_implemented: dict[str, list[str]] | None = None):
         self.name = name
         self.plugin = plugin
         self.distribution = distribution
@@ -61,14 +62,27 @@ class BackendInfo:
         self.native = native
         self.module_types = module_types if module_types is not None else []
         self.error = error
+        #: module type -> features of it not built yet (the implementation's ``not_implemented``)
+        self.not_implemented = not_implemented if not_implemented is not None else {}
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "plugin": self.plugin, "distribution": self.distribution,
                 "version": self.version, "native": self.native, "module_types": list(self.module_types),
-                "error": self.error}
+                "not_implemented": {k: list(v) for k, v in self.not_implemented.items()}, "error": self.error}
 
     def __repr__(self) -> str:
         return f"BackendInfo({self.name!r}, {self.distribution} {self.version}, native={self.native})"
+
+
+def _not_implemented(implementation: Any) -> list[str]:
+    """The implementation's ``not_implemented`` declaration: features of its module type that
+    are not built yet and raise ``CapabilityError`` (a ``NotImplementedError``) naming them."""
+    declared = getattr(implementation, "not_implemented", ())
+    if isinstance(declared, str) or not isinstance(declared, (list, tuple)) or not all(
+            isinstance(d, str) and d.strip() for d in declared):
+        raise PluginError(f"not_implemented of {implementation!r} must be a list of non-empty strings "
+                          f"(one phrase per feature not built yet), got {declared!r}")
+    return list(declared)
 
 
 def _check_implementation(implementation: Any) -> str | None:
@@ -175,6 +189,7 @@ class Registry:
         for backend in self.backends.values():
             if backend.plugin == info.name:
                 backend.module_types.clear()
+                backend.not_implemented.clear()
 
     def _register_for(self, info: _plugins.PluginInfo) -> Callable[..., None]:
         def register(module_type: str, implementation: Any, backend: str | None = None, native: bool = False,
@@ -192,11 +207,14 @@ class Registry:
                 raise PluginError(f"backend name {name!r} is already registered by plugin {owner.plugin!r}")
             if (name, module_type) in self.by_key:
                 raise PluginError(f"backend {name!r} registered {module_type!r} twice")
+            not_built = _not_implemented(implementation)
             if owner is None:
                 owner = self.backends[name] = BackendInfo(name, info.name, info.distribution, info.version,
                                                           native=bool(native))
             owner.native = owner.native or bool(native)
             owner.module_types.append(module_type)
+            if not_built:
+                owner.not_implemented[module_type] = not_built
             reg = Registration(module_type, implementation, name, bool(native), int(priority), info.name)
             self.by_type.setdefault(module_type, []).append(reg)
             self.by_key[(name, module_type)] = reg

@@ -17,6 +17,7 @@ from dspex_core._signature import Signature
 from dspex_core.config import settings as _settings
 from dspex_core.errors import AdapterParseError, InputError
 
+from dspex_native import _not_implemented
 from dspex_native.adapters import ADAPTERS, json_format, response_format
 
 from dspex_native._predict_state import (
@@ -113,8 +114,12 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
         if adapter not in ADAPTERS:
             from dspex_core.errors import CapabilityError
 
-            raise CapabilityError(f"native predict supports the adapters {', '.join(ADAPTERS)}; "
-                                  f"dspex.settings().adapter is {adapter!r}")
+            from dspex_native._predict_state import DSPY_ONLY_ADAPTERS
+
+            what = f"DSPy's {DSPY_ONLY_ADAPTERS[adapter]}" if adapter in DSPY_ONLY_ADAPTERS else f"adapter {adapter!r}"
+            raise CapabilityError(f"{state.module_type}: the native backend does not implement {what} "
+                                  f"(dspex.settings().adapter is {adapter!r}; native has {', '.join(ADAPTERS)}); "
+                                  f"use implementation='dspy' or allow_fallback=True")
         if adapter == "json":
             fmt = json_format(state.signature)
     demos = options.get("demos")
@@ -224,6 +229,7 @@ class PredictImplementation:
     """``predict``: ``create(signature, **options) -> PredictState``, ``execute(state, inputs, **options)``."""
 
     module_type = "predict"
+    not_implemented = _not_implemented.PREDICT
 
     def _signature(self, spec: Any, instructions: Any) -> Signature:
         return resolve_signature(spec, instructions, self.module_type)

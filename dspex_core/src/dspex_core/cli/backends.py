@@ -37,7 +37,33 @@ def run(args: argparse.Namespace) -> int:
         for b in rows
     ]
     print(render_table(["backend", "distribution", "version", "native", "module types", "error"], table))
+    groups = not_built_groups(rows)
+    if groups:
+        print(f"\n{NOT_BUILT_TITLE}:")
+        for backend, module_types, features in groups:
+            print(f"  {backend}: {', '.join(module_types)}")
+            for feature in features:
+                print(f"    - {feature}")
     return 0
+
+
+NOT_BUILT_TITLE = "not built yet (asking for one raises CapabilityError, a NotImplementedError, naming it)"
+
+
+def not_built_groups(rows: list) -> list[tuple[str, list[str], list[str]]]:
+    """``(backend, module types, features)``: each backend's ``not_implemented`` declarations,
+    module types with the same list of features together, in registration order."""
+    groups: list[tuple[str, list[str], list[str]]] = []
+    for b in rows:
+        if b.error:
+            continue
+        mine: dict[tuple[str, ...], list[str]] = {}
+        for module_type in b.module_types:
+            features = tuple(b.not_implemented.get(module_type, ()))
+            if features:
+                mine.setdefault(features, []).append(module_type)
+        groups += [(b.name, types, list(features)) for features, types in mine.items()]
+    return groups
 
 
 def module_type_table(rows: list) -> str:
@@ -58,6 +84,11 @@ def module_type_table(rows: list) -> str:
         choice = describe_choice(module_type)["candidates"][0] if registry.candidates(module_type) else ""
         facade = f"`dspex.{facades[module_type]}`" if module_type in facades else ""
         lines.append(f"| `{module_type}` | {facade} | " + " | ".join(cells) + f" | {choice} |")
+    groups = not_built_groups(served)
+    if groups:
+        lines += ["", "Not built yet (asking for one raises `CapabilityError`, a `NotImplementedError`, naming it):", ""]
+        for backend, module_types, features in groups:
+            lines.append(f"- {backend}, {', '.join(f'`{t}`' for t in module_types)}: " + "; ".join(features))
     return "\n".join(lines)
 
 

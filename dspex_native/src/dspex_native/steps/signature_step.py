@@ -23,6 +23,9 @@ from typing import Any, Mapping
 from dspex_core import Prediction, Signature
 from dspex_core.errors import InputError
 
+from dspex_native import _not_implemented
+
+
 class SignatureStep:
     """The state of one ``signature`` step: the signature, ``strict``, and the native predict
     state that asks the LM for the outputs (``None`` when there are no output fields)."""
@@ -51,6 +54,8 @@ def _merge(values: dict[str, Any], outputs: Prediction) -> Prediction:
 class SignatureStepImpl:
     """``create(spec, strict=True, **predict options)``; ``execute(state, inputs, **predict call
     options) -> Prediction(**coerced inputs, **outputs)``."""
+
+    not_implemented = _not_implemented.PREDICT
 
     def create(self, spec: Any = None, **options: Any) -> SignatureStep:
         from dspex_native._predict_state import build_state, resolve_signature, split_options

@@ -16,6 +16,8 @@ from typing import Any, Mapping
 from dspex_core import Prediction, Signature
 from dspex_core.errors import InputError
 
+from dspex_native import _not_implemented
+
 _WHICH = ("outputs", "inputs", "all")
 
 
@@ -47,6 +49,8 @@ def _flag(value: Any, name: str) -> bool:
 
 class ValidatorImpl:
     """``create(spec, fields="outputs", raise_on_error=False)``; ``execute(state, values)``."""
+
+    not_implemented = _not_implemented.VALIDATOR
 
     def create(self, spec: Any = None, **options: Any) -> ValidatorState:
         from dspex_native.steps._fields import check_types

@@ -78,6 +78,9 @@ NOT_YET = ("answer_exact_match", "answer_passage_match", "passage_match")
 class ExampleMetrics:
     """The ``metrics`` module type: ``create("f1")`` then ``execute(state, {...})``."""
 
+    #: what ``dspex backends`` lists as not built yet (each raises CapabilityError)
+    not_implemented = tuple(f"the {name} metric" for name in NOT_YET)
+
     def create(self, spec: Any = None, **options: Any) -> Callable[[Mapping[str, Any]], Prediction]:
         if options:
             raise InputError(f"the example metrics take no options, got {sorted(options)}")

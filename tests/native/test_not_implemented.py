@@ -1,0 +1,79 @@
+"""What the native backend declares as not built yet is exactly what raises CapabilityError.
+
+``dspex backends`` lists each implementation's ``not_implemented`` phrases; a phrase there
+must correspond to a real refusal (a ``CapabilityError``, so ``allow_fallback`` can send the
+call to dspy), and each refusal must name the feature. Every declared phrase has a trigger
+here, so a declaration cannot outlive the feature being built, nor be added without one.
+"""
+
+from typing import Callable
+
+import pytest
+
+import dspex_core as dspex
+from dspex_core import CapabilityError, InputField, OutputField, Signature, registry
+from dspex_core.testing import RecordingLM
+from dspex_native import _not_implemented as declared
+
+
+class Bounded(Signature):
+    question: str = InputField()
+    score: int = OutputField(ge=0, le=10)
+
+
+class TakesCallable(Signature):
+    fn: Callable[[int], str] = InputField()
+    ok: bool = OutputField()
+
+
+def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
+    """Per declared phrase: a call that asks ``module_type`` for that feature on native."""
+    def create(spec, **options):
+        return dspex.create(module_type, spec, implementation="native", **options)
+
+    def xml():
+        ref = create("q -> a")
+        with dspex.context(adapter="xml"):
+            ref(q="x", lm=RecordingLM(["<a>1</a>"]))
+
+    return {
+        declared.XML_ADAPTER: lambda: create("q -> a", adapter="xml") if module_type != "signature" else xml(),
+        declared.ADAPTER_TYPES: lambda: create("q -> a: tuple[int, str]"),
+        declared.FIELD_OPTIONS: lambda: create(Bounded),
+        declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
+    }
+
+
+TRIGGERS = {
+    "predict": _predict_like("predict"),
+    "chain_of_thought": _predict_like("chain_of_thought"),
+    "signature": _predict_like("signature"),
+    "validator": {declared.CHECKED_TYPES: lambda: dspex.create("validator", TakesCallable, implementation="native",
+                                                                fields="all")},
+}
+
+EXPECTED_WORDS = {
+    declared.XML_ADAPTER: "XMLAdapter",
+    declared.ADAPTER_TYPES: "tuple",
+    declared.FIELD_OPTIONS: "ge",
+    declared.LM_PROVIDERS: "OpenAI-compatible",
+    declared.CHECKED_TYPES: "Callable",
+}
+
+
+def native_declarations() -> dict[str, list[str]]:
+    (native,) = [b for b in registry.backends() if b.name == "native"]
+    return native.not_implemented
+
+
+def test_every_declaration_has_a_trigger_and_nothing_else_is_declared():
+    assert {t: list(TRIGGERS[t]) for t in native_declarations()} == native_declarations()
+
+
+@pytest.mark.parametrize("module_type, feature",
+                         [(t, f) for t, features in TRIGGERS.items() for f in features])
+def test_asking_for_a_declared_feature_raises_a_capability_error_naming_it(module_type, feature):
+    assert feature in native_declarations()[module_type]
+    with pytest.raises(CapabilityError, match=EXPECTED_WORDS[feature]) as info:
+        TRIGGERS[module_type][feature]()
+    assert isinstance(info.value, NotImplementedError)
