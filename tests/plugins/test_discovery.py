@@ -161,7 +161,8 @@ def test_broken_plugins_are_listed_and_nothing_else_breaks(broken_plugins):
 def test_cli_lists_broken_plugins_with_their_errors(broken_plugins):
     out = cli("backends")
     assert out.returncode == 0, out.stderr
-    rows = {line.split()[0]: line for line in out.stdout.splitlines()[2:]}
+    table = out.stdout.split("\n\n", 1)[0]  # what follows the table: features not built yet
+    rows = {line.split()[0]: line for line in table.splitlines()[2:]}
     assert "failed to import: RuntimeError" in rows["broken_import"]
     assert "dspex_register_implementations raised ValueError" in rows["halfway"]
     assert rows["example"].split()[:5] == ["example", "dspex-example", "0.1.0", "yes", "metrics"]
