@@ -121,3 +121,17 @@ def test_disable_plugins_blocks_in_process_plugins_too():
     registry.refresh()
     assert registry.list_by_implementation() == {"on": ["react"]}
     assert [p.name for p in registry.plugins()] == ["on"]
+
+
+def test_reading_not_implemented_does_not_wake_a_lazy_proxy():
+    class LazyProxy(Impl):
+        """Loads its real implementation on first unknown attribute (as dspex_dspy's do)."""
+
+        woken: list = []
+
+        def __getattr__(self, name):
+            LazyProxy.woken.append(name)
+            raise AttributeError(name)
+
+    registry.register_plugin(Registers((("predict", LazyProxy("lazy")), {"backend": "lazy"})), "lazy")
+    assert registry.backends()[0].not_implemented == {} and LazyProxy.woken == []

@@ -77,7 +77,10 @@ class BackendInfo:
 def _not_implemented(implementation: Any) -> list[str]:
     """The implementation's ``not_implemented`` declaration: features of its module type that
     are not built yet and raise ``CapabilityError`` (a ``NotImplementedError``) naming them."""
-    declared = getattr(implementation, "not_implemented", ())
+    try:  # not getattr: a lazy proxy's __getattr__ would load (and import) the real implementation
+        declared = object.__getattribute__(implementation, "not_implemented")
+    except AttributeError:
+        declared = ()
     if isinstance(declared, str) or not isinstance(declared, (list, tuple)) or not all(
             isinstance(d, str) and d.strip() for d in declared):
         raise PluginError(f"not_implemented of {implementation!r} must be a list of non-empty strings "
