@@ -405,3 +405,17 @@ def test_unserialisable_settings_are_input_errors(local_lm_server_factory):
     with pytest.raises(InputError, match="JSON"):
         HTTPLMClient(lm_for(server))(MESSAGES, logit_bias=object())
     assert server.requests == []
+
+
+@pytest.mark.parametrize("model", ["openai/o3-mini", "openai/gpt-5", "openai/o1-2024-12-17"])
+def test_reasoning_models_refuse_what_dspy_lm_refuses(local_lm_server, model):
+    for settings in ({"temperature": 0.7}, {"max_tokens": 4000}):
+        with pytest.raises(ConfigError, match=r"reasoning models require temperature=1\.0 or None") as info:
+            HTTPLMClient(LM(model, api_base=local_lm_server.url, api_key="sk-reasoning-test-key", **settings))
+        assert model in str(info.value) and "sk-reasoning-test-key" not in str(info.value)
+        assert local_lm_server.requests == []  # refused before any request
+    client = HTTPLMClient(LM(model, api_base=local_lm_server.url, temperature=1.0, max_tokens=16000, cache=False))
+    assert client([{"role": "user", "content": "hi"}])
+    assert local_lm_server.chat_requests[-1]["body"]["max_completion_tokens"] == 16000
+    # other models keep any temperature and max_tokens
+    HTTPLMClient(LM("openai/gpt-5-chat", api_base=local_lm_server.url, temperature=0.7, max_tokens=100))

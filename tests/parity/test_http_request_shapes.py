@@ -15,6 +15,8 @@ Each case runs native and dspy on the same server and script (helpers of test_pr
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dspex_core import Signature
 from dspex_dspy.translate import to_dspy_signature
@@ -83,3 +85,26 @@ def test_equal_signatures_written_in_another_order_are_prompted_in_their_own(ser
     # the dspy backend's translation cache, likewise
     translated = [to_dspy_signature(sig).output_fields["verdict"].annotation for sig in (first, second)]
     assert [repr(t) for t in translated] == [repr(sig.output_fields["verdict"].annotation) for sig in (first, second)]
+
+
+@given(model=st.sampled_from(REASONING + NOT_REASONING),
+       temperature=st.sampled_from([None, 0, 0.0, 0.7, 1.0, 1.5]),
+       max_tokens=st.sampled_from([None, 0, 1000, 15999, 16000, 32000]))
+def test_reasoning_model_settings_are_refused_alike(model, temperature, max_tokens):
+    """dspy.LM refuses a reasoning model's temperature other than 1.0 or max_tokens under
+    16000 before any request; native refuses exactly the same settings, both as ConfigError."""
+    from dspex_core import LM, ConfigError
+    from dspex_dspy.translate import to_dspy_lm
+    from dspex_native.lm.client import HTTPLMClient
+
+    settings = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None}
+    outcomes = []
+    for make in (HTTPLMClient, to_dspy_lm):
+        lm = LM(model, api_base="http://127.0.0.1:9/v1", api_key="sk-shape-test-key", **settings)
+        try:
+            make(lm)
+            outcomes.append("made")
+        except ConfigError as exc:
+            assert model in str(exc) and "16000" in str(exc) and "sk-shape-test-key" not in str(exc)
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1], (model, settings, outcomes)

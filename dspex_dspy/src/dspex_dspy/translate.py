@@ -19,7 +19,8 @@ from typing import Any, Iterable, Mapping
 import dspy
 from dspex_core import Example, Prediction, Signature
 from dspex_core._lm import LM, is_custom_lm
-from dspex_core.errors import InputError
+from dspex_core.errors import ConfigError, InputError
+from dspy.utils import exceptions as dspy_errors
 
 from dspex_dspy.lm import CustomLM
 
@@ -156,7 +157,14 @@ def to_dspy_lm(lm: Any) -> Any:
             value = lm.secret(secret)
             if value is not None:
                 settings[secret] = value
-        made = dspy.LM(lm.model, **settings)
+        try:
+            made = dspy.LM(lm.model, **settings)
+        except dspy_errors.LMConfigurationError as exc:
+            # dspy refuses some settings up front (reasoning models: temperature, max_tokens)
+            from dspex_core._redact import redact
+
+            raise ConfigError(redact(f"{lm.model!r}: dspy.LM refused the settings: {exc}",
+                                     lm.secret("api_key"))) from None
     elif is_custom_lm(lm):
         made = CustomLM(lm)
     else:

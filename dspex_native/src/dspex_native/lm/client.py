@@ -26,7 +26,7 @@ from dspex_core.errors import LMError
 from dspex_native.lm import _pool
 from dspex_native.lm._request import ClientOptions, cache_settings, sanitise, split_settings
 from dspex_native.lm.cache import LMCache, cache_key
-from dspex_native.lm.providers import Endpoint, is_openai_reasoning_model, resolve
+from dspex_native.lm.providers import Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import Usage, UsageTracker
 
@@ -50,6 +50,8 @@ class HTTPLMClient:
         self.endpoint: Endpoint = resolve(lm)
         self._defaults = dict(lm.settings)
         self._completion_tokens = is_openai_reasoning_model(lm.model)
+        if self._completion_tokens:
+            check_reasoning_settings(lm.model, self._defaults)
         split_settings(self._defaults, {})  # reject bad settings now, not on the first call
         if cache is None:
             size, directory = cache_settings(self._defaults)

@@ -50,6 +50,21 @@ def is_openai_reasoning_model(model: str) -> bool:
     return _OPENAI_REASONING.match(model.rsplit("/", 1)[-1].lower()) is not None
 
 
+#: The smallest ``max_tokens`` dspy.LM accepts for an OpenAI reasoning model.
+REASONING_MIN_TOKENS = 16000
+
+
+def check_reasoning_settings(model: str, settings: dict) -> None:
+    """Refuse what dspy.LM refuses for OpenAI reasoning models (``temperature`` other than 1.0,
+    ``max_tokens`` under 16000), with the same advice, before any request is made."""
+    temperature, max_tokens = settings.get("temperature"), settings.get("max_tokens")
+    if (temperature and temperature != 1.0) or (max_tokens and max_tokens < REASONING_MIN_TOKENS):
+        raise ConfigError(
+            f"{model!r}: OpenAI's reasoning models require temperature=1.0 or None and max_tokens >= "
+            f"{REASONING_MIN_TOKENS} or None (got temperature={temperature!r}, max_tokens={max_tokens!r}), "
+            f"e.g. dspex.LM('openai/gpt-5', temperature=1.0, max_tokens=16000); dspy.LM refuses the same")
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to send a model's requests. ``repr`` never shows the key."""
