@@ -229,3 +229,30 @@ def test_each_candidate_gets_its_own_copy_of_the_state():
     data = saved_predict(["q"], ["a"])
     dspex.load(data)
     assert second.created[0]["state"]["demos"] == [] and data["demos"] == []
+
+
+def test_a_loaded_program_falls_back_at_call_time_with_the_same_saved_state():
+    first = LoadingImpl("first", execute_error=CapabilityError("first cannot run this yet"))
+    second = LoadingImpl("second")
+    _install(first, second)
+    fallbacks = []
+    telemetry.attach(telemetry.FALLBACK, lambda e, m, md: fallbacks.append(md))
+    data = saved_predict(["q"], ["a"], demos=[{"q": "saved q", "a": "saved a"}])
+    ref = dspex.load(data, temperature=0.3)
+    assert ref.backend == "first"
+    assert ref(q="x")["backend"] == "second" and ref(q="y")["backend"] == "second"
+    (loaded,) = second.created  # loaded once, from the saved state, with the load options
+    assert loaded["state"] == first.created[0]["state"] and loaded["options"] == {"temperature": 0.3}
+    assert loaded["state"]["demos"] == [{"q": "saved q", "a": "saved a"}]
+    assert [(f["operation"], f["from_implementation"], f["to_implementation"]) for f in fallbacks] == [
+        ("execute", "first", "second")] * 2
+    with dspex.context(allow_fallback=False), pytest.raises(CapabilityError, match="cannot run this yet"):
+        ref(q="z")
+    assert dspex.load(data, implementation="first")._fallbacks == ()  # a forced backend has no fallbacks
+
+
+def test_a_loaded_program_does_not_fall_back_on_the_users_mistake():
+    _install(LoadingImpl("first", execute_error=InputError("bad input")), LoadingImpl("second"))
+    ref = dspex.load(saved_predict(["q"], ["a"]))
+    with pytest.raises(InputError, match="bad input"):
+        ref(q="x")

@@ -180,3 +180,38 @@ def test_in_process_mismatched_signature_is_an_input_error(tmp_path, implementat
     dspy.Predict("question -> answer").save(str(path))
     with pytest.raises(dspex.InputError, match="has 3 field"):
         dspex.load(path, implementation=implementation, signature="question, extra -> answer")
+
+
+def test_a_loaded_program_falls_back_to_dspy_at_call_time_with_its_demos(tmp_path):
+    """Loaded on native, asked for DSPy's XMLAdapter (not native yet): with allow_fallback the
+    call is served by dspy from the same saved program, demos and instructions included, and
+    dspy sends exactly what plain dspy sends for that program."""
+    from dspex_core import telemetry
+    from dspex_core.testing import RecordingLM
+
+    program = dspy.Predict(dspy.Signature("question -> answer", "Answer in one word."))
+    program.demos = [dspy.Example(question="Capital of Italy?", answer="Rome")]
+    path = tmp_path / "program.json"
+    program.save(str(path))
+    reply = "<answer>\nParis\n</answer>"
+    events = []
+    telemetry.attach(telemetry.FALLBACK, lambda event, measurements, metadata: events.append(dict(metadata)))
+    try:
+        with dspex.session():
+            ref = dspex.load(path, signature="question -> answer")  # custom instructions hide the split
+            assert ref.backend == "native"
+            lm = RecordingLM([reply])
+            with dspex.context(lm=lm, adapter="xml", allow_fallback=True):
+                prediction = ref(question="Capital of France?")
+    finally:
+        telemetry.clear()
+    assert prediction.answer == "Paris"
+    assert [(e["operation"], e["from_implementation"], e["to_implementation"]) for e in events] == [
+        ("execute", "native", "dspy")]
+    theirs = RecordingLM([reply])
+    from _dspy_oracle import CustomLM
+
+    with dspy.context(lm=CustomLM(theirs), adapter=dspy.XMLAdapter()):
+        program(question="Capital of France?")
+    assert lm.calls[0].messages == theirs.calls[0].messages
+    assert "Capital of Italy?" in str(lm.calls[0].messages) and "Answer in one word." in str(lm.calls[0].messages)

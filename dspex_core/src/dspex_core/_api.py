@@ -165,7 +165,10 @@ def _fallback_state(ref: ModuleRef, reg: Any) -> Any:
     if ref._fallback_states is None:
         ref._fallback_states = {}
     if reg.backend not in ref._fallback_states:
-        ref._fallback_states[reg.backend] = reg.implementation.create(ref.spec, **ref.options)
+        if ref._remake is not None:
+            ref._fallback_states[reg.backend] = ref._remake(reg)
+        else:
+            ref._fallback_states[reg.backend] = reg.implementation.create(ref.spec, **ref.options)
     return ref._fallback_states[reg.backend]
 
 
@@ -238,12 +241,9 @@ def load(source: Any, *, module_type: str | None = None, signature: Any = None, 
     decide them yourself. Routing is ``create``'s; the chosen implementation's
     ``load_state(signature, state, **options)`` rebuilds the module with the saved demos and
     instructions. A backend without ``load_state`` is a :class:`CapabilityError`, and with
-    ``allow_fallback`` the next candidate loads it instead. The returned reference runs on
-    the backend that loaded it: re-creating it elsewhere would drop the saved state, so its
-    calls do not fall back.
+    ``allow_fallback`` the next candidate loads it instead. Calls fall back as a created
+    module's do: the next candidate loads the same saved state (once) and serves the call.
     """
-    import copy
-
     from dspex_core.programs import read_program
 
     program = read_program(source, module_type=module_type, signature=signature)
@@ -253,16 +253,25 @@ def load(source: Any, *, module_type: str | None = None, signature: Any = None, 
     last = len(decision) - 1
     for index, reg in enumerate(decision):
         try:
-            load_state = getattr(reg.implementation, "load_state", None)
-            if load_state is None:
-                raise CapabilityError(f"backend {reg.backend!r} cannot load saved {kind!r} programs (its {kind} "
-                                      f"implementation has no load_state)")
-            state = load_state(program.signature, copy.deepcopy(program.state), **options)
+            state = _load_on(reg, program, options)
         except Exception as exc:
             if fallback and index < last and allows_fallback(exc):
                 _router.emit_fallback("load", kind, reg.backend, decision[index + 1].backend, exc)
                 continue
             raise
-        return ModuleRef(reg.backend, kind, state, current_session_id(), program.signature, options,
-                         reg.implementation)
+        ref = ModuleRef(reg.backend, kind, state, current_session_id(), program.signature, options,
+                        reg.implementation, decision[index + 1:] if fallback else ())
+        ref._remake = lambda other: _load_on(other, program, options)
+        return ref
     raise AssertionError("unreachable: the router never returns an empty decision")
+
+
+def _load_on(reg: Any, program: Any, options: Mapping[str, Any]) -> Any:
+    """``program``'s saved state loaded by ``reg``'s implementation (each gets its own copy)."""
+    import copy
+
+    load_state = getattr(reg.implementation, "load_state", None)
+    if load_state is None:
+        raise CapabilityError(f"backend {reg.backend!r} cannot load saved {program.module_type!r} programs (its "
+                              f"{program.module_type} implementation has no load_state)")
+    return load_state(program.signature, copy.deepcopy(program.state), **options)

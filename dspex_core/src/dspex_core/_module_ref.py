@@ -31,7 +31,7 @@ class ModuleRef:
     """A created module. Call it like a DSPy module: ``ref(question="...")``."""
 
     __slots__ = ("backend", "module_type", "handle", "session_id", "spec", "options", "_impl",
-                 "_fallbacks", "_fallback_states", "__weakref__")
+                 "_fallbacks", "_fallback_states", "_remake", "__weakref__")
 
     def __init__(self, backend: str, module_type: str, handle: Any, session_id: str, spec: Any = None,
                  options: Mapping[str, Any] | None = None, implementation: Any = None,
@@ -45,6 +45,9 @@ class ModuleRef:
         self._impl = implementation
         self._fallbacks = fallbacks
         self._fallback_states: dict[str, Any] | None = None
+        #: how a fallback backend makes this module (``None``: ``create(spec, **options)``;
+        #: a loaded program sets it to load the same saved state there)
+        self._remake: Any = None
 
     @property
     def implementation(self) -> Any:
