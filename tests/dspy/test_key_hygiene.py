@@ -51,3 +51,47 @@ def test_url_credentials_are_redacted_from_connection_errors():
 def test_lm_repr_hides_url_credentials_and_keys():
     lm = dspex.LM("openai/m", api_base="http://u:pw@host/v1", api_key=KEY)
     assert "pw" not in repr(lm) and KEY not in repr(lm) and "host/v1" in repr(lm)
+
+
+def test_the_backends_dspy_lm_scrubs_only_errors_that_hold_a_secret():
+    from dspy.utils.exceptions import LMAuthError, LMTransportError
+
+    from dspex_dspy._redacting_lm import RedactingLM, scrub
+    from dspex_dspy.translate import to_dspy_lm
+
+    lm = to_dspy_lm(dspex.LM("openai/x", api_key="custom-key-without-a-known-shape",
+                             api_base="http://user:pw-1234@127.0.0.1:9/v1"))
+    assert isinstance(lm, RedactingLM)
+    try:
+        try:
+            raise RuntimeError("provider said: custom-key-without-a-known-shape is wrong")
+        except RuntimeError as cause:
+            raise LMAuthError("bad key custom-key-without-a-known-shape via user:pw-1234@host", model="openai/x") \
+                from cause
+    except LMAuthError as exc:
+        assert scrub(exc, lm) is True
+        assert "custom-key" not in str(exc) and "pw-1234" not in str(exc) and "custom-key" not in exc.message
+        assert exc.__cause__ is None and exc.__context__ is None and str(exc).startswith("[openai/x] bad key")
+    try:
+        try:
+            raise OSError("connection refused")
+        except OSError as cause:
+            raise LMTransportError("cannot connect", model="openai/x") from cause
+    except LMTransportError as exc:
+        assert scrub(exc, lm) is False
+        assert isinstance(exc.__cause__, OSError) and str(exc) == "[openai/x] cannot connect"  # kept for debugging
+
+
+def test_a_program_saved_with_the_backends_lm_loads_in_plain_dspy(tmp_path):
+    import dspy
+
+    from dspex_dspy.translate import to_dspy_lm
+
+    program = dspy.Predict("q -> a")
+    program.lm = to_dspy_lm(dspex.LM("openai/x", api_key=KEY, temperature=0.3))
+    program.save(str(tmp_path / "p.json"))
+    text = (tmp_path / "p.json").read_text()
+    assert KEY not in text and "dspex" not in text.split('"metadata"')[0]
+    loaded = dspy.Predict("q -> a")
+    loaded.load(str(tmp_path / "p.json"))
+    assert type(loaded.lm) is dspy.LM and loaded.lm.kwargs["temperature"] == 0.3

@@ -22,6 +22,7 @@ from dspex_core._lm import LM, is_custom_lm
 from dspex_core.errors import ConfigError, InputError
 from dspy.utils import exceptions as dspy_errors
 
+from dspex_dspy._redacting_lm import RedactingLM
 from dspex_dspy.lm import CustomLM
 
 __all__ = [
@@ -158,7 +159,7 @@ def to_dspy_lm(lm: Any) -> Any:
             if value is not None:
                 settings[secret] = value
         try:
-            made = dspy.LM(lm.model, **settings)
+            made = RedactingLM(lm.model, **settings)
         except dspy_errors.LMConfigurationError as exc:
             # dspy refuses some settings up front (reasoning models: temperature, max_tokens)
             from dspex_core._redact import redact
