@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
          ", ".join(b.module_types) or "-", b.error or ""]
         for b in rows
     ]
-    print(render_table(["backend", "distribution", "version", "native", "module types", "error"], table))
+    print(render_table(["backend", "distribution", "version", "native", "module types", "error"], table,
+                       wrap={4: 64}))
     groups = not_built_groups(rows)
     if groups:
         print(f"\n{NOT_BUILT_TITLE}:")
