@@ -42,17 +42,14 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
-from dspex_core.testing import _conformance_contract as contract
 from dspex_core.testing._conformance_cases import (
     EVALUATION_MODULE_TYPES,
     LM_MODULE_TYPES,
     OUTPUT_MODULE_TYPES,
-    LMCase,
-    cases,
 )
 from dspex_core.testing._conformance_compare import PROPERTIES, Difference
+from dspex_core.testing._conformance_contract_run import contract_test
 from dspex_core.testing._conformance_runner import (
     KIT_MODULE_TYPES,
     Mismatch,
@@ -63,19 +60,14 @@ from dspex_core.testing._conformance_runner import (
     check_case,
     check_property,
     metric_support,
-    properties_for,
     serves,
 )
 from dspex_core.testing._conformance_report import ConformanceCoverageWarning
 from dspex_core.testing._recording_lm import RecordingLM
-from dspex_core.testing._strategies_lm import inputs as input_values
 from dspex_core.testing.profiles import conformance_settings
 
 __all__ = ["BackendConformance", "check", "check_property", "check_case", "PropertyReport", "Difference",
            "Mismatch", "KIT_MODULE_TYPES", "PROPERTIES", "ConformanceCoverageWarning"]
-
-#: Examples for the contract checks (they are about the backend's plumbing, not its outputs).
-CONTRACT_EXAMPLES = 15
 
 
 class BackendConformance:
@@ -120,22 +112,11 @@ class BackendConformance:
         if reference and not serves(self.reference, module_type):
             pytest.skip(f"NOT SERVED: the reference {self.reference!r} does not serve {module_type!r}")
 
-    def _reference_for(self, module_type: str) -> str | None:
-        """The reference, when it serves ``module_type`` (else the contract checks run alone)."""
-        return self.reference if self.reference and serves(self.reference, module_type) else None
-
     def _strategy(self, module_type: str, prop: str, *, reference: str | None = None) -> Any:
         try:
             return case_strategy(module_type, prop, backend=self.backend, reference=reference or self.reference)
         except NotServed as exc:
             pytest.skip(f"NOT SERVED: {exc}")
-
-    def _contract_cases(self, module_type: str) -> Any:
-        if module_type in LM_MODULE_TYPES:
-            return cases(module_type, first=("well_formed",), second=("well_formed",))
-        # Without a reference serving the type, draw what the backend alone serves (e.g. its metrics).
-        return self._strategy(module_type, properties_for(module_type)[0],
-                              reference=self._reference_for(module_type) or self.backend)
 
     def _run_property(self, module_type: str, prop: str) -> None:
         strategy = self._strategy(module_type, prop)
@@ -174,71 +155,36 @@ class BackendConformance:
         self._run_property(module_type, "evaluation")
 
     # -- the contract ------------------------------------------------------------------------
+    def _run_contract(self, module_type: str, name: str) -> None:
+        self._require(module_type, reference=False)
+        try:
+            test = contract_test(self.backend, module_type, name, reference=self.reference)
+        except NotServed as exc:
+            pytest.skip(f"NOT SERVED: {exc}")
+        test()
+
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_async_twins(self, module_type: str) -> None:
         """``acreate``/``aexecute`` give what ``create``/``execute`` give (no reference needed)."""
-        self._require(module_type, reference=False)
-
-        @conformance_settings(CONTRACT_EXAMPLES)
-        @given(self._contract_cases(module_type))
-        def twins(case: Any) -> None:
-            contract.check_async_twin(self.backend, case)
-
-        twins()
+        self._run_contract(module_type, "async_twins")
 
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_module_ref(self, module_type: str) -> None:
         """``create`` returns a ``ModuleRef`` with the backend, module type and session; ``execute`` a Prediction."""
-        self._require(module_type, reference=False)
-
-        @conformance_settings(CONTRACT_EXAMPLES)
-        @given(self._contract_cases(module_type))
-        def fields(case: Any) -> None:
-            contract.check_module_ref(self.backend, case)
-
-        fields()
+        self._run_contract(module_type, "module_ref")
 
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_bad_input(self, module_type: str) -> None:
         """A bad spec or an unknown option (named in the message) is an ``InputError``, of the
         reference's class when the reference serves the type; so is having no LM."""
-        self._require(module_type, reference=False)
-        reference = self._reference_for(module_type)
-        contract.check_bad_spec(self.backend, reference, module_type)
-        contract.check_unknown_option(self.backend, reference, module_type)
-        if module_type in LM_MODULE_TYPES:
-            @conformance_settings(5)
-            @given(self._contract_cases(module_type))
-            def no_lm(case: LMCase) -> None:
-                contract.check_no_lm(self.backend, reference, case)
-
-            no_lm()
+        self._run_contract(module_type, "bad_input")
 
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_telemetry(self, module_type: str) -> None:
         """Routed calls emit ``route`` and ``execute`` events naming the backend."""
-        self._require(module_type, reference=False)
-
-        @conformance_settings(5)
-        @given(self._contract_cases(module_type))
-        def events(case: Any) -> None:
-            contract.check_telemetry(self.backend, case)
-
-        events()
+        self._run_contract(module_type, "telemetry")
 
     @pytest.mark.parametrize("module_type", KIT_MODULE_TYPES)
     def test_thread_safety(self, module_type: str) -> None:
         """One module executed from 8 threads gives what it gives one call at a time."""
-        self._require(module_type, reference=False)
-
-        @conformance_settings(5)
-        @given(st.data())
-        def threads(data: Any) -> None:
-            case = data.draw(self._contract_cases(module_type), label="case")
-            if isinstance(case, LMCase):
-                many = data.draw(st.lists(input_values(case.sig), min_size=8, max_size=16), label="inputs")
-            else:
-                many = [dict(case.inputs)] * 16
-            contract.check_threads(self.backend, case, many)
-
-        threads()
+        self._run_contract(module_type, "thread_safety")

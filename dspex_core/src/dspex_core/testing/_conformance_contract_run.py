@@ -1,0 +1,150 @@
+"""The contract checks as runnable units: one hypothesis test per (backend, module type, check).
+
+:class:`~dspex_core.testing.conformance.BackendConformance` runs them under pytest (a failure
+raises with hypothesis's minimal example); ``dspex parity --contract`` runs them through
+:func:`check_contract`, which reports instead of raising. The checks themselves live in
+:mod:`._conformance_contract`; this module draws their cases and drives them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dspex_core.testing import _conformance_contract as contract
+from dspex_core.testing._conformance_cases import LM_MODULE_TYPES, LMCase, cases
+from dspex_core.testing._conformance_run import error_class
+from dspex_core.testing._conformance_runner import case_strategy, properties_for, serves
+
+#: The contract every backend owes, in the order they run.
+CONTRACT_CHECKS = ("async_twins", "module_ref", "bad_input", "telemetry", "thread_safety")
+
+#: Examples per check (they are about the backend's plumbing, not its outputs).
+CONTRACT_EXAMPLES = {"async_twins": 15, "module_ref": 15, "bad_input": 5, "telemetry": 5, "thread_safety": 5}
+
+
+def reference_for(reference: str | None, module_type: str) -> str | None:
+    """``reference`` when it serves ``module_type`` (else the checks run without comparing)."""
+    return reference if reference and serves(reference, module_type) else None
+
+
+def contract_cases(backend: str, module_type: str, reference: str | None) -> Any:
+    """Cases for the contract checks: well-formed LM cases, or what both (or the backend alone) serve.
+
+    Raises :class:`~dspex_core.testing._conformance_runner.NotServed` when there is nothing
+    the backend serves to draw from."""
+    if module_type in LM_MODULE_TYPES:
+        return cases(module_type, first=("well_formed",), second=("well_formed",))
+    return case_strategy(module_type, properties_for(module_type)[0], backend=backend,
+                         reference=reference_for(reference, module_type) or backend)
+
+
+def contract_test(backend: str, module_type: str, name: str, *, reference: str | None = None,
+                  examples: int | None = None, seed: int | None = None, quiet: bool = False,
+                  seen: list[Any] | None = None) -> Callable[[], None]:
+    """The check ``name`` as a callable that raises on the first (shrunk) failure.
+
+    ``seen`` (a list) receives each case the check is given, so a caller can show the last
+    one, which after shrinking is the minimal failing case.
+    """
+    from hypothesis import Verbosity, given, seed as hseed
+    from hypothesis import strategies as st
+
+    from dspex_core.testing._strategies_lm import inputs as input_values
+    from dspex_core.testing.profiles import conformance_settings
+
+    if name not in CONTRACT_CHECKS:
+        raise ValueError(f"unknown contract check {name!r}; the checks are {', '.join(CONTRACT_CHECKS)}")
+    ref = reference_for(reference, module_type)
+    strategy = contract_cases(backend, module_type, reference)
+    overrides: dict[str, Any] = {"database": None, "verbosity": Verbosity.quiet} if quiet else {}
+    settings = conformance_settings(examples or CONTRACT_EXAMPLES[name], **overrides)
+
+    def noted(case: Any) -> Any:
+        if seen is not None:
+            seen.append(case)
+        return case
+
+    if name == "async_twins":
+        def body(case: Any) -> None:
+            contract.check_async_twin(backend, noted(case))
+    elif name == "module_ref":
+        def body(case: Any) -> None:
+            contract.check_module_ref(backend, noted(case))
+    elif name == "telemetry":
+        def body(case: Any) -> None:
+            contract.check_telemetry(backend, noted(case))
+    elif name == "bad_input":
+        def body(case: LMCase) -> None:
+            contract.check_no_lm(backend, ref, noted(case))
+
+        no_lm = settings(given(strategy)(body))
+        no_lm = hseed(seed)(no_lm) if seed is not None else no_lm
+
+        def bad_input() -> None:
+            """A bad spec and an unknown option once; then, for LM module types, no LM."""
+            contract.check_bad_spec(backend, ref, module_type)
+            contract.check_unknown_option(backend, ref, module_type)
+            if module_type in LM_MODULE_TYPES:
+                no_lm()
+
+        return bad_input
+    else:  # thread_safety
+        def threads(data: Any) -> None:
+            case = noted(data.draw(strategy, label="case"))
+            if isinstance(case, LMCase):
+                many = data.draw(st.lists(input_values(case.sig), min_size=8, max_size=16), label="inputs")
+            else:
+                many = [dict(case.inputs)] * 16
+            contract.check_threads(backend, case, many)
+
+        test = settings(given(st.data())(threads))
+        return hseed(seed)(test) if seed is not None else test
+
+    test = settings(given(strategy)(body))
+    return hseed(seed)(test) if seed is not None else test
+
+
+class ContractReport:
+    """The result of one contract check on one module type."""
+
+    __slots__ = ("module_type", "check", "status", "failure", "example")
+
+    def __init__(self, module_type: str, check: str, status: str, failure: str = "", example: str = ""):
+        self.module_type = module_type
+        self.check = check
+        self.status = status  # "passed" | "failed" | "not served"
+        self.failure = failure
+        self.example = example
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"module_type": self.module_type, "check": self.check, "status": self.status,
+                "failure": self.failure or None, "example": self.example or None}
+
+    def __repr__(self) -> str:
+        return f"ContractReport({self.module_type!r}, {self.check!r}, {self.status})"
+
+
+def check_contract(backend: str, module_type: str, name: str, *, reference: str | None = "dspy",
+                   examples: int | None = None, seed: int | None = None) -> ContractReport:
+    """Run one contract check and report it (a failure keeps its message and minimal case)."""
+    from dspex_core.testing._conformance_runner import NotServed
+
+    if not serves(backend, module_type):
+        return ContractReport(module_type, name, "not served", f"{backend!r} does not serve {module_type!r}")
+    seen: list[Any] = []
+    try:
+        test = contract_test(backend, module_type, name, reference=reference, examples=examples, seed=seed,
+                             quiet=True, seen=seen)
+        test()
+    except NotServed as exc:
+        return ContractReport(module_type, name, "not served", str(exc))
+    except BaseException as exc:  # noqa: BLE001 - the failure is the report
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return ContractReport(module_type, name, "failed", f"{error_class(exc)}: {exc}",
+                              repr(seen[-1]) if seen else "")
+    return ContractReport(module_type, name, "passed")
