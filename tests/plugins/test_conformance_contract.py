@@ -111,6 +111,27 @@ def test_the_async_difference_shows_both_results(backend):
     assert "field 'text' differs" in text and "'HELLO ADA!'" in text and "'Hello ada!'" in text
 
 
+@pytest.mark.parametrize("bug, failing, message", [
+    ("", None, ""),
+    ("async", "async_twins", "acreate/aexecute differ from create/execute"),
+    ("spec", "bad_input", "a bad spec must raise dspex_core.InputError"),
+])
+def test_check_contract_reports_each_check_with_its_failure_and_case(backend, bug, failing, message):
+    from dspex_core.testing._conformance_contract_run import CONTRACT_CHECKS, check_contract
+
+    name = backend(bug)
+    reports = {c: check_contract(name, "template", c, reference=None, examples=5, seed=1) for c in CONTRACT_CHECKS}
+    assert {c: r.status for c, r in reports.items()} == {c: "failed" if c == failing else "passed"
+                                                          for c in CONTRACT_CHECKS}
+    if failing:
+        report = reports[failing]
+        assert message in report.failure
+        assert report.as_dict()["status"] == "failed" and not report.passed
+        if failing == "async_twins":
+            assert report.example.startswith("OutputCase('template'")  # the minimal case
+    assert check_contract(name, "predict", "module_ref", reference=None).status == "not served"
+
+
 def test_a_type_the_kit_does_not_cover_is_reported_not_covered(backend):
     name = backend()
     reports = check(name, reference=name, examples=5)

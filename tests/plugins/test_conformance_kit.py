@@ -185,6 +185,29 @@ def test_dspex_parity_json_and_usage_errors(wrong_backend):
     assert unknown.returncode == 2 and "no properties for react" in unknown.stderr
 
 
+def test_dspex_parity_contract_runs_the_contract_checks_and_reports_a_broken_one(wrong_backend):
+    import json
+
+    ok = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type", "predict",
+                 "--contract", wrong_mode="none")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "predict: contract\n" in ok.stdout and re.search(r"\nthread_safety +passed +-\n", ok.stdout)
+    assert ok.stdout.rstrip().endswith("result: all checked properties agree, every contract check passed")
+    broken = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type", "predict",
+                     "--contract", wrong_mode="options")
+    assert broken.returncode == 1
+    assert re.search(r"\nbad_input +failed +create\('predict', ", broken.stdout), broken.stdout
+    block = broken.stdout.split("--- predict / contract bad_input: failure ---\n", 1)[1]
+    assert "no_such_option_xyz=1) on 'wrong' accepted an unknown option" in block.split("\n\n")[0]
+    assert re.search(r"\nmessages +5 +5 +agreed", broken.stdout)  # parity itself is fine: options are not prompts
+    data = json.loads(run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type", "predict",
+                              "--contract", "--json", wrong_mode="options").stdout)
+    assert data["ok"] is False
+    assert {c["check"]: c["status"] for c in data["contract"]} == {
+        "async_twins": "passed", "module_ref": "passed", "bad_input": "failed", "telemetry": "passed",
+        "thread_safety": "passed"}
+
+
 # -- the pytest base class ---------------------------------------------------------------------
 SUITE = textwrap.dedent("""
     from dspex_core.testing.conformance import BackendConformance

@@ -5,8 +5,11 @@ the cases run, the cases on which the backend agreed with the reference, and the
 difference; then, for each difference, the full explanation and the minimal case hypothesis
 shrank it to. Module types the backend registers that the kit has no property for are
 listed as NOT COVERED (nothing about them was checked), in the tables' output and in
-``--json`` (``"not_covered"``). Exit status 0 when every checked property agreed, 1
-otherwise (also when nothing could be checked), 2 for a usage problem.
+``--json`` (``"not_covered"``). ``--contract`` also runs the contract checks every backend
+owes (async twins, ``ModuleRef`` fields, bad input, telemetry, thread safety), one table per
+module type the backend serves, even those the reference does not. Exit status 0 when every
+checked property agreed (and every contract check passed), 1 otherwise (also when nothing
+could be checked), 2 for a usage problem.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                         help="hypothesis examples per property (default: the profile's; "
                              "DSPEX_HYPOTHESIS_PROFILE=thorough for many more)")
     parser.add_argument("--seed", type=int, default=None, help="hypothesis seed, to repeat a run exactly")
+    parser.add_argument("--contract", action="store_true",
+                        help="also run the contract checks (async twins, ModuleRef, bad input, telemetry, threads)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
@@ -68,12 +73,18 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
         reports = check(args.backend, reference=args.reference, module_types=args.module_types,
                         examples=args.examples, seed=args.seed)
+        contracts = _contracts(args) if args.contract else []
     checked = [r for r in reports if r.status not in ("not served", "not covered")]
     uncovered = [r.module_type for r in reports if r.status == "not covered"]
-    ok = bool(checked) and all(r.passed for r in checked)
+    contract_ran = [c for c in contracts if c.status != "not served"]
+    ok = (bool(checked) or bool(contract_ran)) and all(r.passed for r in checked) and all(
+        c.passed for c in contract_ran)
     if args.json:
-        print(json.dumps({"backend": args.backend, "reference": args.reference, "ok": ok,
-                          "not_covered": uncovered, "results": [r.as_dict() for r in reports]}, indent=2))
+        result = {"backend": args.backend, "reference": args.reference, "ok": ok,
+                  "not_covered": uncovered, "results": [r.as_dict() for r in reports]}
+        if args.contract:
+            result["contract"] = [c.as_dict() for c in contracts]
+        print(json.dumps(result, indent=2))
         return 0 if ok else 1
     print(f"dspex parity: backend {args.backend!r} against reference {args.reference!r}\n")
     by_type: dict[str, list] = {}
@@ -101,14 +112,48 @@ def run(args: argparse.Namespace) -> int:
         print()
     for block in details:
         print(block)
+    if args.contract:
+        _print_contracts(contracts)
     if uncovered:
         print(f"NOT COVERED by the kit, nothing was checked: {', '.join(uncovered)}\n"
               f"  ({args.backend!r} serves them, but the kit has no property for them: their parity with "
               f"{args.reference!r} is unknown)\n")
     if not checked:
         print("nothing was checked: the backend and the reference share no module type the kit covers")
-    verdict = "all checked properties agree" if ok else "DIFFERENCES FOUND" if checked else "-"
+    verdict = "all checked properties agree" if ok else "DIFFERENCES FOUND" if checked or contract_ran else "-"
+    if args.contract and ok:
+        verdict += ", every contract check passed"
     if uncovered:
         verdict += f"; {len(uncovered)} module type{'s' if len(uncovered) > 1 else ''} not covered by the kit"
     print(f"result: {verdict}")
     return 0 if ok else 1
+
+
+def _contracts(args: argparse.Namespace) -> list:
+    """The contract checks for every module type the kit covers (or those asked for)."""
+    from dspex_core.testing._conformance_contract_run import CONTRACT_CHECKS, check_contract
+    from dspex_core.testing._conformance_runner import KIT_MODULE_TYPES
+
+    return [check_contract(args.backend, module_type, name, reference=args.reference, examples=args.examples,
+                           seed=args.seed)
+            for module_type in args.module_types or KIT_MODULE_TYPES for name in CONTRACT_CHECKS]
+
+
+def _print_contracts(contracts: list) -> None:
+    from dspex_core.cli._table import render_table
+
+    by_type: dict[str, list] = {}
+    for report in contracts:
+        by_type.setdefault(report.module_type, []).append(report)
+    failures = []
+    for module_type, rows in by_type.items():
+        if all(r.status == "not served" for r in rows):
+            continue  # said above, with the parity tables
+        table = [[r.check, r.status, _cell(r.failure) if r.failure else "-"] for r in rows]
+        print(f"{module_type}: contract")
+        print(render_table(["check", "result", "first failure"], table))
+        print()
+        failures += [f"--- {module_type} / contract {r.check}: failure ---\n{r.failure}\n\ncase:\n{r.example or '-'}\n"
+                     for r in rows if r.status == "failed"]
+    for block in failures:
+        print(block)

@@ -145,6 +145,7 @@ def check_contract(backend: str, module_type: str, name: str, *, reference: str 
     except BaseException as exc:  # noqa: BLE001 - the failure is the report
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return ContractReport(module_type, name, "failed", f"{error_class(exc)}: {exc}",
-                              repr(seen[-1]) if seen else "")
+        # A broken rule says what broke; anything else (the backend blew up) keeps its class.
+        failure = str(exc) if isinstance(exc, contract.ContractError) else f"{error_class(exc)}: {exc}"
+        return ContractReport(module_type, name, "failed", failure, repr(seen[-1]) if seen else "")
     return ContractReport(module_type, name, "passed")

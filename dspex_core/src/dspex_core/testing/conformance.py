@@ -33,7 +33,8 @@ own, ...): those are NOT COVERED, and nothing about them was checked. Set
 (:mod:`dspex_core.testing.profiles`: ``DSPEX_HYPOTHESIS_PROFILE=thorough`` for many more);
 a failure prints the first difference and the minimal case.
 
-The same checks run from the command line: ``dspex parity mybackend``.
+The same checks run from the command line: ``dspex parity mybackend`` (parity), with
+``--contract`` for the contract checks too.
 """
 
 from __future__ import annotations
