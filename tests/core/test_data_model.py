@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dspex_core as dspex
 from dspex_core import LM, Example, Prediction
@@ -83,6 +86,35 @@ def test_thread_executor_order_failures_and_context():
     assert sorted(seen) == list(range(6))
     assert ThreadExecutor().map(work, [], max_workers=2) == []
     assert ThreadExecutor().map(work, [1], max_workers=1) == [(10, "caller")]
+
+
+@given(st.integers(0, 60), st.integers(1, 9))
+def test_thread_executor_runs_each_item_once_in_order_in_its_own_context(n, workers):
+    var = contextvars.ContextVar("item", default=None)
+    threads = set()
+
+    def work(x):
+        assert var.get() is None  # no other item's setting leaks in
+        var.set(x)
+        threads.add(threading.get_ident())
+        return x * x
+
+    assert ThreadExecutor().map(work, range(n), max_workers=workers) == [x * x for x in range(n)]
+    assert len(threads) <= max(1, min(workers, n))
+    assert var.get() is None
+
+
+def test_thread_executor_stops_and_raises_when_on_result_raises():
+    done = []
+
+    def on_result(index, result):
+        done.append(index)
+        if index == 2:
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        ThreadExecutor().map(lambda x: x, range(1000), max_workers=2, on_result=on_result)
+    assert len(done) < 1000  # the workers stopped taking items
 
 
 def test_thread_executor_amap():

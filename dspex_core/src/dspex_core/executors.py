@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -29,7 +30,12 @@ class ExecutorFailure:
 
 
 class ThreadExecutor:
-    """Runs calls on a thread pool (the right tool for I/O-bound LM calls)."""
+    """Runs calls on a thread pool (the right tool for I/O-bound LM calls).
+
+    ``max_workers`` threads each take the next item until none is left (one task per worker,
+    not one future per item: with many short items, per-item futures cost more than the
+    items). Every item runs in its own copy of the caller's context.
+    """
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], *, max_workers: int = 8,
             on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
@@ -51,10 +57,29 @@ class ThreadExecutor:
             for index, item in enumerate(items):
                 run(index, item, contextvars.copy_context())
             return results
+        caller = contextvars.copy_context()
+        pending = iter(range(len(items)))
+        lock = threading.Lock()
+        stopped: list[BaseException] = []
+
+        def worker() -> None:
+            while not stopped:
+                with lock:
+                    index = next(pending, None)
+                if index is None:
+                    return
+                try:
+                    run(index, items[index], caller.copy())
+                except BaseException as exc:  # on_result raised, or the call did (not an Exception)
+                    stopped.append(exc)
+                    raise
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dspex") as pool:
-            futures = [pool.submit(run, i, item, contextvars.copy_context()) for i, item in enumerate(items)]
+            futures = [pool.submit(worker) for _ in range(workers)]
             for future in futures:
-                future.result()
+                future.exception()  # wait for every worker before raising the first error
+        if stopped:
+            raise stopped[0]
         return results
 
     async def amap(self, fn: Callable[[Any], Awaitable[Any]], items: Iterable[Any], *, max_workers: int = 8,
