@@ -7,6 +7,10 @@ provider needs ``api_base=`` of an OpenAI-compatible server. ``api_base=`` / ``a
 settings win over the environment. Providers with their own wire format (Anthropic, Azure,
 Gemini, Bedrock, ...) are not spoken natively: without an ``api_base`` they raise
 :class:`~dspex_core.CapabilityError`, so the router can fall back to the dspy backend.
+
+OpenAI's reasoning models (o1/o3/o4/o5, gpt-5 but ``-chat``) follow dspy.LM's rules: their
+``max_tokens`` is sent as ``max_completion_tokens``, and an LM with ``temperature`` other
+than 1.0 or ``max_tokens`` under 16000 is refused with a ``ConfigError`` before any request.
 """
 
 from __future__ import annotations
