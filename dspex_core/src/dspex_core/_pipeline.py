@@ -209,11 +209,42 @@ def _served(step: PipelineStep, record: list[tuple[str, str, str, Any]]) -> tupl
     return step.ref.backend, step.create_fallback_from
 
 
-def _failure(step: PipelineStep, total: int, exc: BaseException, state: dict[str, Any],
-             results: list[StepResult]) -> StepError:
-    return StepError(f"pipeline step {step.name!r} (step {step.index} of {total}, {step.module_type} on "
-                     f"{step.backend}) failed: {type(exc).__name__}: {exc}",
-                     step=step.index, step_name=step.name, state=dict(state), results=list(results))
+class _StepCall:
+    """What running one step takes besides the call itself, the same for sync and async runs:
+    the step's inputs from the state, the fallback record, the clock, a failure turned into
+    :class:`StepError` (with the state so far), and on success the step's result appended and
+    its outputs merged into the state."""
+
+    __slots__ = ("step", "total", "state", "results", "inputs", "record", "token", "start")
+
+    def __init__(self, step: PipelineStep, total: int, state: dict[str, Any], results: list[StepResult]):
+        self.step, self.total, self.state, self.results = step, total, state, results
+        self.inputs = {f: state[f] for f in step.inputs if f in state}
+
+    def __enter__(self) -> "_StepCall":
+        self.record: list[tuple[str, str, str, Any]] = []
+        self.token = _api.fallback_record.set(self.record)
+        self.start = _perf()
+        return self
+
+    def done(self, prediction: Any) -> None:
+        step = self.step
+        if not hasattr(prediction, "items"):
+            raise TypeError(f"backend {step.backend!r} returned {type(prediction).__name__} for step "
+                            f"{step.name!r}, not a Prediction")
+        backend, fallback_from = _served(step, self.record)
+        self.results.append(StepResult(step.name, step.index, step.module_type, backend, fallback_from,
+                                       _perf() - self.start, prediction))
+        self.state.update(prediction.items())
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        _api.fallback_record.reset(self.token)
+        if isinstance(exc, Exception):
+            step = self.step
+            raise StepError(f"pipeline step {step.name!r} (step {step.index} of {self.total}, {step.module_type} "
+                            f"on {step.backend}) failed: {type(exc).__name__}: {exc}",
+                            step=step.index, step_name=step.name, state=dict(self.state),
+                            results=list(self.results)) from exc
 
 
 def run_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
@@ -230,19 +261,8 @@ def run_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
     begin = _perf()
     with _settings_block(settings):
         for step in p.steps:
-            step_inputs = {f: state[f] for f in step.inputs if f in state}
-            record: list[tuple[str, str, str, Any]] = []
-            token = _api.fallback_record.set(record)
-            start = _perf()
-            try:
-                prediction = _api.execute(step.ref, step_inputs, **per_step.get(step.name, {}))
-                _check_prediction(step, prediction)
-            except Exception as exc:
-                raise _failure(step, len(p.steps), exc, state, results) from exc
-            finally:
-                _api.fallback_record.reset(token)
-            results.append(_step_result(step, record, _perf() - start, prediction))
-            state.update(prediction.items())
+            with _StepCall(step, len(p.steps), state, results) as call:
+                call.done(_api.execute(step.ref, call.inputs, **per_step.get(step.name, {})))
     return PipelineResult(state, results, _perf() - begin)
 
 
@@ -255,29 +275,6 @@ async def arun_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
     begin = _perf()
     with _settings_block(settings):
         for step in p.steps:
-            step_inputs = {f: state[f] for f in step.inputs if f in state}
-            record: list[tuple[str, str, str, Any]] = []
-            token = _api.fallback_record.set(record)
-            start = _perf()
-            try:
-                prediction = await _api.aexecute(step.ref, step_inputs, **per_step.get(step.name, {}))
-                _check_prediction(step, prediction)
-            except Exception as exc:
-                raise _failure(step, len(p.steps), exc, state, results) from exc
-            finally:
-                _api.fallback_record.reset(token)
-            results.append(_step_result(step, record, _perf() - start, prediction))
-            state.update(prediction.items())
+            with _StepCall(step, len(p.steps), state, results) as call:
+                call.done(await _api.aexecute(step.ref, call.inputs, **per_step.get(step.name, {})))
     return PipelineResult(state, results, _perf() - begin)
-
-
-def _check_prediction(step: PipelineStep, prediction: Any) -> None:
-    if not hasattr(prediction, "items"):
-        raise TypeError(f"backend {step.backend!r} returned {type(prediction).__name__} for step {step.name!r}, "
-                        f"not a Prediction")
-
-
-def _step_result(step: PipelineStep, record: list[tuple[str, str, str, Any]], duration: float,
-                 prediction: Any) -> StepResult:
-    backend, fallback_from = _served(step, record)
-    return StepResult(step.name, step.index, step.module_type, backend, fallback_from, duration, prediction)
