@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from dspex_core._jsonable import jsonable
+
 
 class StepResult:
     """One step of a run: ``backend`` is the backend that actually served it (after any
@@ -71,25 +73,3 @@ class PipelineResult:
     def __repr__(self) -> str:
         served = ", ".join(f"{s.name}={s.backend}" for s in self.steps)
         return f"PipelineResult(fields={list(self.state)}, steps=[{served}], duration={self.duration:.6f})"
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` in JSON types: mappings, Examples/Predictions and pydantic models become dicts,
-    sequences and sets become lists, anything else unknown becomes its ``str``."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    from dspex_core._example import Example
-
-    if isinstance(value, Example):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    dump = getattr(value, "model_dump", None)  # pydantic models, without importing pydantic
-    if callable(dump):
-        try:
-            return jsonable(dump(mode="json"))
-        except Exception:  # noqa: BLE001 - a model that cannot dump itself is shown as text
-            pass
-    return str(value)

@@ -82,13 +82,6 @@ def read_stdin_inputs(stream: Any) -> dict[str, Any]:
     return data
 
 
-def _jsonable(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json")
-    return str(value)
-
-
 def _scrub(text: str, secrets: list[str]) -> str:
     from dspex_core._redact import redact
 
@@ -101,12 +94,9 @@ def run(args: argparse.Namespace) -> int:
     secrets = [args.api_key] if args.api_key else []
     try:
         return _run(args)
-    except InputError as exc:
+    except Exception as exc:  # bad input, or a backend's or the LM's failure: one line, not a traceback
         print(f"dspex run: error: {_scrub(f'{type(exc).__name__}: {exc}', secrets)}", file=sys.stderr)
-        return EXIT_INPUT
-    except Exception as exc:  # a backend's or the LM's failure: one line, not a traceback
-        print(f"dspex run: error: {_scrub(f'{type(exc).__name__}: {exc}', secrets)}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -114,6 +104,7 @@ def _run(args: argparse.Namespace) -> int:
 
     import dspex_core as dspex
     from dspex_core import telemetry
+    from dspex_core._jsonable import jsonable
     from dspex_core.errors import InputError
 
     inputs = parse_inputs(args.input)
@@ -147,5 +138,5 @@ def _run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for line in events:
             print(f"dspex run: event {line}", file=sys.stderr)
-    print(json.dumps(dict(prediction.items()), ensure_ascii=False, default=_jsonable))
+    print(json.dumps(jsonable(dict(prediction.items())), ensure_ascii=False))
     return 0
