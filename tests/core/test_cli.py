@@ -104,3 +104,15 @@ def test_python_m_dspex_core_is_the_same_command():
     via_script = run("backends", "--json")
     assert via_module.returncode == via_script.returncode == 0
     assert json.loads(via_module.stdout) == json.loads(via_script.stdout)
+
+
+def test_the_lm_description_shows_no_credentials(monkeypatch):
+    import argparse
+
+    from dspex_core.cli._lm_choice import choose_lm
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    args = argparse.Namespace(lm="openai/m", api_base="http://user:pw-secret@127.0.0.1:9/v1", api_key="sk-cli-secret")
+    lm, text = choose_lm(args)
+    assert text == "openai/m at http://127.0.0.1:9/v1, key from --api-key"
+    assert lm.secret("api_key") == "sk-cli-secret" and "pw-secret" not in repr(lm)

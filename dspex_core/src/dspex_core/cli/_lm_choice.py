@@ -62,6 +62,8 @@ def _env_key_source(lm: Any) -> str | None:
 
 
 def _describe(lm: Any, key_source: str | None) -> str:
+    from dspex_core._redact import strip_credentials
+
     where = lm.settings.get("api_base") or lm.settings.get("base_url")
-    text = lm.model + (f" at {where}" if where else "")
+    text = lm.model + (f" at {strip_credentials(where)}" if where else "")
     return text + (f", key from {key_source}" if key_source else ", no API key")
