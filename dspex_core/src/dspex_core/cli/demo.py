@@ -91,12 +91,12 @@ def _section(title: str, body: Callable[[], None], log: _EventLog, explain: bool
     print(f"\n{title}")
     try:
         body()
+        return 0
     except DspexError as exc:
         print(f"  failed: {type(exc).__name__}: {exc}")
-        log.flush(explain)
         return 1
-    log.flush(explain)
-    return 0
+    finally:
+        log.flush(explain)
 
 
 def _pipeline(dspex: Any, args: argparse.Namespace) -> None:
