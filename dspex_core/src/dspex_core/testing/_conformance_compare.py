@@ -196,9 +196,6 @@ def diff_evaluation(backend: Outcome, reference: Outcome) -> Difference | None:
     return diff(backend, reference)
 
 
-show = _show
-errors_text = _errors
-
 DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
     "messages": diff_messages, "settings": diff_settings, "prediction": diff_prediction,
     "failures": diff_failures, "outputs": diff_outputs, "evaluation": diff_evaluation,

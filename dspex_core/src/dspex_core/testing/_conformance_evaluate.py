@@ -160,7 +160,8 @@ def _failures(error: BaseException) -> list[tuple[int, str]] | None:
 
 def diff_evaluation(backend: Any, reference: Any) -> Any:
     """Equal score and per-example results, or the same ``EvaluationError`` (same failing examples)."""
-    from dspex_core.testing._conformance_compare import Difference, errors_text, same_value, show
+    from dspex_core.testing._conformance_compare import Difference, same_value
+    from dspex_core.testing._conformance_compare import _errors as errors_text, _show as show
 
     if backend.ok != reference.ok:
         who = "backend" if not backend.ok else "reference"
