@@ -256,3 +256,18 @@ def test_a_loaded_program_does_not_fall_back_on_the_users_mistake():
     ref = dspex.load(saved_predict(["q"], ["a"]))
     with pytest.raises(InputError, match="bad input"):
         ref(q="x")
+
+
+def test_metadata_for_drops_reasoning_and_types_that_do_not_survive_a_string():
+    from dspex_core.programs import metadata_for
+
+    class Point:
+        pass
+
+    sig = dspex.Signature("where -> point: Point", custom_types={"Point": Point})
+    assert metadata_for("predict", sig) == {"module_type": "predict"}
+    plain = dspex.Signature("where -> point: Optional[int]")
+    assert metadata_for("predict", plain) == {"module_type": "predict", "signature": plain.signature}
+    cot = dspex.Signature("question -> reasoning, answer: int")
+    assert metadata_for("chain_of_thought", cot) == {"module_type": "chain_of_thought",
+                                                     "signature": "question -> answer: int"}

@@ -75,20 +75,6 @@ def test_metadata_has_the_create_signature_with_types(tmp_path):
     assert ref.spec.output_fields["answer"].type_name == "int"
 
 
-def test_types_that_do_not_survive_a_string_are_left_out():
-    from types import SimpleNamespace
-
-    from dspex_native._state_io import dspex_metadata
-
-    class Point:  # not a type native modules serve, but the metadata must not lie about it either
-        pass
-
-    sig = Signature("where -> point: Point", custom_types={"Point": Point})
-    assert dspex_metadata(SimpleNamespace(module_type="predict", signature=sig)) == {"module_type": "predict"}
-    plain = Signature("where -> point: Optional[int]")
-    assert dspex_metadata(SimpleNamespace(module_type="predict", signature=plain))["signature"] == plain.signature
-
-
 def test_load_options_reach_create_and_saved_demos_win(tmp_path):
     state = predict.create("q -> a", demos=[{"q": "1", "a": "2"}])
     predict.save(state, tmp_path / "p.json")

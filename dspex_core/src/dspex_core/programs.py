@@ -31,7 +31,7 @@ from dspex_core._signature import Signature
 from dspex_core.errors import CapabilityError, InputError, SignatureError
 
 __all__ = ["SavedProgram", "read_program", "read_json", "detect_module_type", "infer_signature",
-           "dspex_metadata", "portable_signature", "MODULE_TYPES"]
+           "dspex_metadata", "metadata_for", "portable_signature", "MODULE_TYPES"]
 
 #: The module types a saved single-predictor program can be rebuilt as.
 MODULE_TYPES = ("predict", "chain_of_thought")
@@ -91,6 +91,21 @@ def dspex_metadata(data: Mapping[str, Any]) -> dict[str, Any]:
     metadata = data.get("metadata")
     found = metadata.get("dspex") if isinstance(metadata, Mapping) else None
     return dict(found) if isinstance(found, Mapping) else {}
+
+
+def metadata_for(module_type: str, signature: Signature) -> dict[str, Any]:
+    """What a backend writes as ``metadata.dspex`` when it saves a module: ``{"module_type",
+    "signature"}``, the signature being the one ``create`` takes (without chain_of_thought's
+    ``reasoning``) as a string with its types. The signature is left out when its types do not
+    survive a string (custom classes): loading then infers the names. Plain DSPy ignores the key.
+    """
+    if module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
+        signature = signature.delete("reasoning")
+    out: dict[str, Any] = {"module_type": module_type}
+    text = portable_signature(signature)
+    if text is not None:
+        out["signature"] = text
+    return out
 
 
 def portable_signature(signature: Signature) -> str | None:

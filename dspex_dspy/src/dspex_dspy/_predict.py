@@ -82,19 +82,12 @@ class PredictImpl(DspyImplementation):
 
     def dspex_metadata(self, module: Any) -> dict[str, Any]:
         """Module type and signature (types included, ``reasoning`` left out), as native save writes."""
-        from dspex_core.programs import portable_signature
+        from dspex_core.programs import metadata_for
 
         from dspex_dspy.translate import from_dspy_signature
 
         predictor = module.predict if self.module_type == "chain_of_thought" else module
-        signature = from_dspy_signature(predictor.signature)
-        if self.module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
-            signature = signature.delete("reasoning")
-        out: dict[str, Any] = {"module_type": self.module_type}
-        text = portable_signature(signature)
-        if text is not None:
-            out["signature"] = text
-        return out
+        return metadata_for(self.module_type, from_dspy_signature(predictor.signature))
 
     def _field_count(self, spec: Any) -> int:
         from dspex_dspy.translate import coerce_signature

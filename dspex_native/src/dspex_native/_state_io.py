@@ -2,7 +2,8 @@
 
 ``save`` writes what ``dspy.Predict(...).save("x.json")`` (or ``dspy.ChainOfThought``'s, under
 ``"predict"``) writes, so plain DSPy can ``load`` it, plus ``metadata.dspex`` (module type and
-signature string, which DSPy does not save and ignores on load) for ``dspex.load``; ``load_state`` rebuilds a native module
+signature string, which DSPy does not save and ignores on load) for ``dspex.load``;
+``load_state`` rebuilds a native module
 from such a file's dict: demos, instructions and each field's prefix and description, applied
 in DSPy's field order, so prompts stay byte-identical to DSPy's after loading.
 """
@@ -51,34 +52,16 @@ def save(state: Any, path: Any) -> None:
     import json
     from pathlib import Path
 
+    from dspex_core.programs import metadata_for
+
     target = Path(path)
     if target.suffix != ".json":
         raise InputError(f"native modules save DSPy's JSON state; the path must end with .json, got {str(path)!r}")
     data = dump_state(state)
     data["metadata"] = {"dependency_versions": {
         "python": f"{sys.version_info.major}.{sys.version_info.minor}", "dspy": DSPY_VERSION, "cloudpickle": "3.1",
-    }, "dspex": dspex_metadata(state)}
+    }, "dspex": metadata_for(state.module_type, state.signature)}
     target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def dspex_metadata(state: Any) -> dict[str, Any]:
-    """What DSPy's state leaves out, for ``dspex.load``: ``{"module_type", "signature"}``.
-
-    The signature is the one ``create`` takes (without chain_of_thought's ``reasoning``), as
-    a string with its types, so that loading restores names, the input/output split and
-    types. It is left out when its types do not survive a string (custom classes): loading
-    then infers the names and the user passes the signature. Plain DSPy ignores the key.
-    """
-    signature = state.signature
-    if state.module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
-        signature = signature.delete("reasoning")
-    from dspex_core.programs import portable_signature
-
-    out: dict[str, Any] = {"module_type": state.module_type}
-    text = portable_signature(signature)
-    if text is not None:
-        out["signature"] = text
-    return out
 
 
 def describe(state: Any) -> dict[str, Any]:
