@@ -67,18 +67,17 @@ def translate_error(exc: Any, *lms: Any) -> Exception:
     echo keys in 401 messages, connection errors name ``user:password@host``. (The caller
     raises the result ``from None``, so the unredacted original is not chained onto it.)
     """
-    from dspex_core._redact import redact, url_credentials
+    from dspex_core._redact import redact
     from dspex_core.errors import AdapterParseError, LMError
+
+    from dspex_dspy._redacting_lm import lm_secrets
 
     if isinstance(exc, dspy_errors.AdapterParseError):
         fields = ", ".join(getattr(exc.signature, "output_fields", {}) or ())
         return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
                                  raw=str(exc.lm_response), details=exc)
     if isinstance(exc, dspy_errors.LMError):
-        secrets = []
-        for lm in lms:
-            kwargs = getattr(lm, "kwargs", None) or {}
-            secrets += (kwargs.get("api_key"), url_credentials(kwargs.get("api_base") or kwargs.get("base_url")))
+        secrets = [secret for lm in lms for secret in lm_secrets(lm)]
         return LMError(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
                        model=exc.model or "", status=exc.status)
     return exc

@@ -20,7 +20,8 @@ from dspex_core._redact import redact, url_credentials
 from dspy.utils.exceptions import LMError
 
 
-def _secrets(lm: Any) -> tuple[str | None, ...]:
+def lm_secrets(lm: Any) -> tuple[str | None, ...]:
+    """A dspy LM's key and the ``user:password`` of its base URL (``None`` where it has none)."""
     kwargs = getattr(lm, "kwargs", None) or {}
     return kwargs.get("api_key"), url_credentials(kwargs.get("api_base") or kwargs.get("base_url"))
 
@@ -36,7 +37,7 @@ def _chain_texts(exc: BaseException) -> list[str]:
 
 def scrub(exc: LMError, lm: Any) -> bool:
     """Redact ``exc`` in place; ``True`` when it held a secret (its chain is then cut)."""
-    secrets = _secrets(lm)
+    secrets = lm_secrets(lm)
     texts = _chain_texts(exc)
     if all(redact(text, *secrets, limit=None) == text for text in texts):
         return False
