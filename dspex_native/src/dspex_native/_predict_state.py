@@ -105,17 +105,22 @@ def split_options(module_type: str, options: dict[str, Any], extra: frozenset = 
 DSPY_ONLY_ADAPTERS = {"xml": "XMLAdapter"}
 
 
+def adapter_not_built(module_type: str, adapter: str, asked: str = "") -> Exception:
+    """The :class:`CapabilityError` for an adapter native does not have (``asked`` says where
+    it was asked for): a real DSPy adapter, so the router may fall back to dspy."""
+    from dspex_core.errors import CapabilityError
+
+    what = f"DSPy's {DSPY_ONLY_ADAPTERS[adapter]}" if adapter in DSPY_ONLY_ADAPTERS else f"the adapter {adapter!r}"
+    return CapabilityError(f"{module_type}: the native backend does not implement {what} yet{asked} (it has "
+                           f"{', '.join(ADAPTERS)}); use implementation='dspy' or allow_fallback=True")
+
+
 def build_state(module_type: str, signature: Signature, options: dict[str, Any], config: dict[str, Any]) -> PredictState:
     adapter = options.get("adapter") or "chat"
     if options.get("adapter") is None:
         adapter = "auto"  # dspex.settings().adapter at call time (as DSPy reads settings.adapter), else chat
     elif adapter in DSPY_ONLY_ADAPTERS:
-        from dspex_core.errors import CapabilityError
-
-        # A real DSPy adapter the native backend does not mirror yet: the router may fall back to dspy.
-        raise CapabilityError(f"{module_type}: the native backend does not implement DSPy's "
-                              f"{DSPY_ONLY_ADAPTERS[adapter]} yet (it has {', '.join(ADAPTERS)}); "
-                              f"use implementation='dspy' or allow_fallback=True")
+        raise adapter_not_built(module_type, adapter)
     elif adapter not in ADAPTERS:
         raise InputError(f"{module_type}: adapter must be one of {', '.join(ADAPTERS)}, got {adapter!r}")
     demos = _demo_list(options.get("demos"), module_type)

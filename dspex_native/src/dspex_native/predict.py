@@ -27,6 +27,7 @@ from dspex_native._predict_state import (
     PredictState,
     _check_lm,
     _demo_list,
+    adapter_not_built,
     build_state,
     resolve_signature,
     split_options,
@@ -112,14 +113,7 @@ def _prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple
     if adapter == "auto":
         adapter = (current or _settings()).adapter or "chat"
         if adapter not in ADAPTERS:
-            from dspex_core.errors import CapabilityError
-
-            from dspex_native._predict_state import DSPY_ONLY_ADAPTERS
-
-            what = f"DSPy's {DSPY_ONLY_ADAPTERS[adapter]}" if adapter in DSPY_ONLY_ADAPTERS else f"adapter {adapter!r}"
-            raise CapabilityError(f"{state.module_type}: the native backend does not implement {what} "
-                                  f"(dspex.settings().adapter is {adapter!r}; native has {', '.join(ADAPTERS)}); "
-                                  f"use implementation='dspy' or allow_fallback=True")
+            raise adapter_not_built(state.module_type, adapter, f" (dspex.settings().adapter is {adapter!r})")
         if adapter == "json":
             fmt = json_format(state.signature)
     demos = options.get("demos")
