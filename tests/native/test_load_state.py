@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import dspex_core as dspex
 from dspex_core import Signature
-from dspex_core.errors import InputError
+from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import RecordingLM
 from dspex_core.testing import strategies as ds
 from dspex_native.chain_of_thought import chain_of_thought
@@ -29,10 +29,8 @@ IMPLS = {"predict": predict, "chain_of_thought": chain_of_thought}
 
 def first_messages(state, impl, inputs):
     lm = RecordingLM("unparseable")
-    try:
+    with pytest.raises(AdapterParseError):  # only the prompt matters here
         impl.execute(state, inputs, lm=lm)
-    except Exception:
-        pass
     return lm.calls[0].messages
 
 
