@@ -57,8 +57,10 @@ async function* readLines(reader) {
   if (buffer.length > 0) yield buffer.endsWith("\\r") ? buffer.slice(0, -1) : buffer;
 }"""
 
-INSTALL_HINT = ('pip install dspex-dspy (it depends on the "deno" distribution, which ships Deno); the first '
-                "run downloads Pyodide from the npm registry into Deno's cache (DENO_DIR), later runs are offline")
+INSTALL_HINT = ('pip install dspex-dspy (it depends on the "deno" distribution, which ships Deno), then '
+                "python -m dspex_dspy.sandbox, which downloads Pyodide from the npm registry into Deno's cache "
+                "(DENO_DIR) once; later runs are offline. Behind a TLS-intercepting proxy set "
+                "DENO_TLS_CA_STORE=system so that Deno trusts the system's certificates")
 
 
 @functools.cache
@@ -136,3 +138,19 @@ def _probe() -> str | None:
     if result != 2:
         return f"program_of_thought: the sandboxed interpreter answered {result!r} to 1 + 1; it is not usable"
     return None
+
+
+def main() -> int:
+    """``python -m dspex_dspy.sandbox``: install the sandbox's runtime (Pyodide into Deno's cache)
+    by starting it once, so that later runs, tests included, need no network."""
+    problem = _probe()
+    if problem is not None:
+        print(problem)
+        return 1
+    where = os.environ.get("DENO_DIR") or "Deno's default cache (~/.cache/deno)"
+    print(f"the program_of_thought sandbox is ready: Pyodide is cached in {where}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
