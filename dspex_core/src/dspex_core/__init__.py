@@ -8,9 +8,11 @@
     cot = dspex.ChainOfThought.create("question -> answer")
     cot(question="What is ML?").answer
 
-Everything users and plugin authors need is re-exported here; the implementation lives in
-private modules. Plugin machinery (``hookimpl``, which imports pluggy) and pipelines load on
-first access, so that ``import dspex_core`` stays cheap.
+Everything users need is re-exported here, and the facades (``dspex.Predict``, ...) are made
+from the module-type table, one per module type that names one; the implementation lives in
+private modules. Backend authors import :mod:`dspex_core.backend`. Plugin machinery
+(``hookimpl``, which imports pluggy) and pipelines load on first access, so that
+``import dspex_core`` stays cheap.
 """
 
 from __future__ import annotations
@@ -39,31 +41,12 @@ from dspex_core.errors import (
     StepError,
     UnknownModuleTypeError,
 )
-from dspex_core.modules import (
-    COPRO,
-    MIPRO,
-    BestOfN,
-    BootstrapFewShot,
-    BootstrapFewShotWithRandomSearch,
-    ChainOfThought,
-    ColBERTv2,
-    Evaluate,
-    LabeledFewShot,
-    Metrics,
-    MIPROv2,
-    ModuleFacade,
-    MultiChainComparison,
-    Predict,
-    ProgramOfThought,
-    Refine,
-    Retrieve,
-    Retry,
-    ReAct,
-    Template,
-    Validator,
-)
+from dspex_core.modules import FACADES as _FACADES
+from dspex_core.modules import ModuleFacade
 
 __version__ = "0.1.0"
+
+globals().update({_facade.__name__: _facade for _facade in _FACADES})
 
 _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
@@ -103,10 +86,8 @@ __all__ = [
     "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",
-    # facades
-    "ModuleFacade", "Predict", "ChainOfThought", "ReAct", "ProgramOfThought", "MultiChainComparison", "Retry",
-    "BestOfN", "Refine", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "LabeledFewShot", "MIPRO",
-    "MIPROv2", "COPRO", "ColBERTv2", "Retrieve", "Template", "Validator", "Metrics", "Evaluate",
+    # facades: ModuleFacade and one subclass per module type of the table that names one
+    "ModuleFacade", *(_facade.__name__ for _facade in _FACADES),
     # plugins and observability
     "registry", "telemetry", "hookimpl", "hookspec",
     # errors

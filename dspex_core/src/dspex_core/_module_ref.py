@@ -1,48 +1,48 @@
-"""``ModuleRef``: the seed's tagged reference to a created module.
+"""``ModuleRef``, a created module, and running it: ``execute``, ``aexecute`` and falling back.
 
-``{:native, state}`` and ``{:python, session_id, module_id}`` become one Python object with
-``backend``, ``module_type``, ``handle`` (the backend's state: a native object, or the dspy
-backend's stored-module id) and ``session_id``. It also remembers the spec and options it
-was created with, so that a fallback can re-create the module on another backend, and the
-implementation that made it, so that executing it needs no routing decision.
+A reference carries ``backend``, ``module_type``, the ``state`` its implementation's ``create``
+returned (also readable as ``handle``: a native state object, or the dspy backend's
+stored-module id) and ``session_id``. It also keeps what it was created from (spec, options)
+so that a fallback can make the module again on another backend, and the implementation that
+made it, so that running it takes no routing decision: executing a reference is a telemetry
+check and a call of the implementation's ``execute``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping
+
+from dspex_core import _router, telemetry
+from dspex_core.config import settings
+from dspex_core.errors import CapabilityError, InputError, allows_fallback
 
 #: Keyword arguments of ``ref(...)`` that are call options, not inputs (as in DSPy).
 CALL_OPTIONS = frozenset({"lm", "config", "demos"})
 
-
-_execute: Any = None
-
-
-def _load_execute() -> Any:
-    """``_api.execute``, imported on first call (``_api`` imports this module)."""
-    global _execute
-    from dspex_core._api import execute
-
-    _execute = execute
-    return execute
+_perf = time.perf_counter
+_telemetry_handlers = telemetry._handlers  # the live dict: empty means no event can reach anyone
 
 
 class ModuleRef:
     """A created module. Call it like a DSPy module: ``ref(question="...")``."""
 
-    __slots__ = ("backend", "module_type", "handle", "session_id", "spec", "options", "_impl",
+    __slots__ = ("backend", "module_type", "state", "session_id", "spec", "options", "_impl", "_methods",
                  "_fallbacks", "_fallback_states", "_remake", "__weakref__")
 
     def __init__(self, backend: str, module_type: str, handle: Any, session_id: str, spec: Any = None,
                  options: Mapping[str, Any] | None = None, implementation: Any = None,
-                 fallbacks: tuple[Any, ...] = ()):
+                 fallbacks: tuple[Any, ...] = (), *, methods: frozenset[str] | None = None):
         self.backend = backend
         self.module_type = module_type
-        self.handle = handle
+        self.state = handle
         self.session_id = session_id
         self.spec = spec
         self.options = dict(options or {})
         self._impl = implementation
+        #: the optional contract methods the implementation has (``None``: not looked at yet)
+        self._methods = methods
+        #: the registrations to try next when a call fails and fallback is allowed
         self._fallbacks = fallbacks
         self._fallback_states: dict[str, Any] | None = None
         #: how a fallback backend makes this module (``None``: ``create(spec, **options)``;
@@ -50,8 +50,13 @@ class ModuleRef:
         self._remake: Any = None
 
     @property
+    def handle(self) -> Any:
+        """The module's state, as ``create`` returned it (the name module references have always used)."""
+        return self.state
+
+    @property
     def implementation(self) -> Any:
-        """The backend object serving this module (looked up again if it was not given)."""
+        """The object serving this module (looked up in the registry if it was not given)."""
         if self._impl is None:
             from dspex_core import registry
             from dspex_core.errors import BackendNotInstalledError
@@ -62,11 +67,18 @@ class ModuleRef:
                     f"backend {self.backend!r} no longer serves {self.module_type!r}; installed: "
                     f"{', '.join(registry.installed_backends()) or 'none'}"
                 )
-            self._impl = reg.implementation
+            self._impl, self._methods = reg.implementation, reg.methods
         return self._impl
 
+    def has(self, method: str) -> bool:
+        """Whether the implementation has the optional contract method ``method`` (``describe``, ...)."""
+        if self._methods is None:
+            from dspex_core._implementation import implemented_methods
+
+            self._methods = implemented_methods(self.implementation)
+        return method in self._methods
+
     def __call__(self, **kwargs: Any) -> Any:
-        execute = _execute or _load_execute()
         if CALL_OPTIONS.isdisjoint(kwargs):
             return execute(self, kwargs)
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
@@ -74,28 +86,130 @@ class ModuleRef:
 
     async def acall(self, **kwargs: Any) -> Any:
         """The async twin of calling the reference."""
-        from dspex_core._api import aexecute
-
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
         return await aexecute(self, kwargs, **options)
 
     def describe(self) -> dict[str, Any]:
         """What the backend can say about this module (signature, demos, instructions, ...)."""
-        describe = getattr(self.implementation, "describe", None)
         base = {"backend": self.backend, "module_type": self.module_type, "session_id": self.session_id}
-        if describe is None:
+        if not self.has("describe"):
             return base
-        return {**base, **describe(self.handle)}
+        return {**base, **self.implementation.describe(self.state)}
 
     def save(self, path: Any) -> None:
         """Save the module's learned state (demos, instructions) where the backend supports it."""
-        save = getattr(self.implementation, "save", None)
-        if save is None:
-            from dspex_core.errors import CapabilityError
-
+        if not self.has("save"):
             raise CapabilityError(f"backend {self.backend!r} cannot save {self.module_type!r} modules yet")
-        save(self.handle, path)
+        self.implementation.save(self.state, path)
 
     def __repr__(self) -> str:
         return (f"ModuleRef(backend={self.backend!r}, module_type={self.module_type!r}, "
                 f"session_id={self.session_id!r})")
+
+
+# -- running a reference --------------------------------------------------------------------------
+
+def _check_ref(ref: Any) -> ModuleRef:
+    if not isinstance(ref, ModuleRef):
+        raise InputError(f"expected a ModuleRef from create(...), got {type(ref).__name__}")
+    return ref
+
+
+def check_inputs(inputs: Any) -> Mapping[str, Any]:
+    """``None`` -> ``{}``; an :class:`Example` -> its inputs as a dict; anything else must be a mapping."""
+    if inputs is None:
+        return {}
+    from dspex_core._example import Example
+
+    if isinstance(inputs, Example):
+        return (inputs.inputs() if inputs.input_keys is not None else inputs).toDict()
+    if isinstance(inputs, Mapping):
+        return inputs
+    raise InputError(f"inputs must be a mapping of field names to values (or an Example), "
+                     f"got {type(inputs).__name__}")
+
+
+def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    """Run a created module on ``inputs`` and return its :class:`Prediction`."""
+    if type(ref) is not ModuleRef:
+        _check_ref(ref)
+    if type(inputs) is not dict:
+        inputs = check_inputs(inputs)
+    if not _telemetry_handlers or not settings().telemetry_enabled:  # no events to build, no clock to read
+        try:
+            return (ref._impl or ref.implementation).execute(ref.state, inputs, **options)
+        except Exception as exc:
+            if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+                return _execute_fallback(ref, inputs, options, exc)
+            raise
+    backend = ref.backend
+    _router.emit_route("execute", ref.module_type, backend)
+    impl = ref._impl or ref.implementation
+    start = _perf()
+    try:
+        result = impl.execute(ref.state, inputs, **options)
+    except Exception as exc:
+        _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
+        if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+            return _execute_fallback(ref, inputs, options, exc)
+        raise
+    _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
+    return result
+
+
+def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any],
+                      error: Exception) -> Any:
+    failed = ref.backend
+    candidates = ref._fallbacks
+    for index, reg in enumerate(candidates):
+        _router.emit_fallback("execute", ref.module_type, failed, reg.backend, error)
+        start = _perf()
+        try:
+            state = _fallback_state(ref, reg)
+            result = reg.implementation.execute(state, inputs, **options)
+        except Exception as exc:
+            _router.emit_execute(ref.module_type, reg.backend, _perf() - start, type(exc).__name__)
+            if index < len(candidates) - 1 and allows_fallback(exc):
+                failed, error = reg.backend, exc
+                continue
+            raise
+        _router.emit_execute(ref.module_type, reg.backend, _perf() - start, "ok")
+        _router.record_fallback("execute", ref.backend, reg.backend, ref)
+        return result
+    raise error
+
+
+def _fallback_state(ref: ModuleRef, reg: Any) -> Any:
+    """The module made again on a fallback backend, once per reference."""
+    if ref._fallback_states is None:
+        ref._fallback_states = {}
+    if reg.backend not in ref._fallback_states:
+        if ref._remake is not None:
+            ref._fallback_states[reg.backend] = ref._remake(reg)
+        else:
+            ref._fallback_states[reg.backend] = reg.implementation.create(ref.spec, **ref.options)
+    return ref._fallback_states[reg.backend]
+
+
+async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    """The async twin of :func:`execute` (the backend's ``aexecute``, else a worker thread)."""
+    _check_ref(ref)
+    inputs = check_inputs(inputs)
+    backend = ref.backend
+    _router.emit_route("execute", ref.module_type, backend)
+    import asyncio  # only async callers pay for it
+
+    impl = ref.implementation
+    start = _perf()
+    try:
+        if ref.has("aexecute"):
+            result = await impl.aexecute(ref.state, inputs, **options)
+        else:
+            result = await asyncio.to_thread(impl.execute, ref.state, inputs, **options)
+    except Exception as exc:
+        _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
+        if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+            return await asyncio.to_thread(_execute_fallback, ref, inputs, options, exc)
+        raise
+    _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
+    return result

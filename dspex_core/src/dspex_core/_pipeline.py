@@ -32,7 +32,8 @@ import contextlib
 import time
 from typing import Any, Iterable, Iterator, Mapping
 
-from dspex_core import _api
+from dspex_core import _api, _router
+from dspex_core._module_ref import check_inputs
 from dspex_core._pipeline_build import StepPlan, create_step, read_step, step_fields
 from dspex_core._pipeline_result import PipelineResult, StepResult
 from dspex_core.errors import InputError, StepError
@@ -176,7 +177,7 @@ def _missing_message(plan: StepPlan, missing: list[str], available: Mapping[str,
 def _start(p: Any, inputs: Any, step_options: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     if not isinstance(p, Pipeline):
         raise InputError(f"run_pipeline() needs a Pipeline from dspex.pipeline([...]), got {type(p).__name__}")
-    state = dict(_api._check_inputs(inputs))
+    state = dict(check_inputs(inputs))
     missing = [name for name in p.inputs if name not in state]
     if missing:
         raise InputError(f"the pipeline needs the input{'s' if len(missing) > 1 else ''} "
@@ -223,7 +224,7 @@ class _StepCall:
 
     def __enter__(self) -> "_StepCall":
         self.record: list[tuple[str, str, str, Any]] = []
-        self.token = _api.fallback_record.set(self.record)
+        self.token = _router.fallback_record.set(self.record)
         self.start = _perf()
         return self
 
@@ -238,7 +239,7 @@ class _StepCall:
         self.state.update(prediction.items())
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
-        _api.fallback_record.reset(self.token)
+        _router.fallback_record.reset(self.token)
         if isinstance(exc, Exception):
             step = self.step
             raise StepError(f"pipeline step {step.name!r} (step {step.index} of {self.total}, {step.module_type} "

@@ -6,28 +6,21 @@ and what it reads and produces is asked of the module itself (``describe()``), b
 the backend knows for sure (a ``signature`` step produces its inputs *and* its outputs, a
 template reads the variables it names). When the backend does not say, a step whose spec is
 a signature reads its input fields and produces its output fields (plus the extra fields its
-module type is known to add, such as ``reasoning``). Anything else cannot be checked at build
-time, and the error says how to fix it.
+module type adds, such as ``chain_of_thought``'s ``reasoning``, from the module-type table).
+Anything else cannot be checked at build time, and the error says how to fix it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import _api
+from dspex_core import _api, _router
+from dspex_core._module_types import TEMPLATE, module_type as _row
 from dspex_core.errors import DspexError, InputError
 
 #: What a step tuple looks like, for error messages.
 STEP_SHAPE = ("(implementation, module, options) or (implementation, module), e.g. "
               "('auto', dspex.ChainOfThought, {'signature': 'question -> answer'})")
-
-#: Output fields a module type adds to its signature's (and extra inputs it reads).
-EXTRA_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "chain_of_thought": ("reasoning",),
-    "react": ("trajectory",),
-    "multi_chain_comparison": ("rationale",),
-}
-EXTRA_INPUTS: dict[str, tuple[str, ...]] = {"multi_chain_comparison": ("completions",)}
 
 
 class StepPlan:
@@ -74,9 +67,15 @@ def read_step(raw: Any, index: int) -> StepPlan:
         raise InputError(f"{where} ({name!r}): give the spec as 'spec' or as 'signature', not both")
     if given:
         spec = options.pop(given[0])
-    elif module_type == "template" and "template" in options:
-        spec = options.pop("template")
+    elif _spec_option(module_type) in options:
+        spec = options.pop(_spec_option(module_type))
     return StepPlan(index, name, implementation, module_type, spec, options)
+
+
+def _spec_option(module_type: str) -> str | None:
+    """The create option that may carry the spec instead (``template=`` for templates)."""
+    row = _row(module_type)
+    return "template" if row is not None and row.spec == TEMPLATE else None
 
 
 def module_type_of(module: Any, where: str) -> tuple[str, Any]:
@@ -102,14 +101,14 @@ def create_step(plan: StepPlan) -> tuple[Any, str | None]:
     """The step's module (routed), and the backend that failed at create before it, if any."""
     explicit = None if plan.implementation == "auto" else plan.implementation
     record: list[tuple[str, str, str, Any]] = []
-    token = _api.fallback_record.set(record)
+    token = _router.fallback_record.set(record)
     try:
         ref = _api.create(plan.module_type, plan.spec, implementation=explicit, **plan.options)
     except DspexError as exc:
         _name_the_step(exc, plan)
         raise
     finally:
-        _api.fallback_record.reset(token)
+        _router.fallback_record.reset(token)
     mine = [r for r in record if r[0] == "create" and r[3] == plan.module_type]
     return ref, (mine[0][1] if mine else None)
 
@@ -137,8 +136,10 @@ def step_fields(ref: Any, plan: StepPlan) -> tuple[tuple[str, ...], tuple[str, .
             f"cannot be known (its backend's describe() does not list 'inputs'/'outputs' and its spec is not a "
             f"signature); pass a signature, e.g. {{'signature': 'question -> answer'}}, or use a backend whose "
             f"describe() reports its fields")
-    reads = (*signature.input_fields, *EXTRA_INPUTS.get(plan.module_type, ()))
-    extra = tuple(f for f in EXTRA_OUTPUTS.get(plan.module_type, ()) if f not in signature.output_fields)
+    row = _row(plan.module_type)
+    extra_inputs, extra_outputs = (row.extra_inputs, row.extra_outputs) if row is not None else ((), ())
+    reads = (*signature.input_fields, *extra_inputs)
+    extra = tuple(f for f in extra_outputs if f not in signature.output_fields)
     return tuple(dict.fromkeys(reads)), (*extra, *signature.output_fields)
 
 

@@ -5,6 +5,11 @@ Each entry point is loaded on its own: a plugin that fails to import is recorded
 ``DSPEX_DISABLE_PLUGINS=a,b`` skips entry points by name. When an installed plugin's version
 changed since it was last imported (an upgrade while the process runs), its modules are
 dropped from ``sys.modules`` first so that the new code is what gets imported.
+
+Entry points are read with the standard library's :mod:`importlib.metadata`: on every Python
+dspex supports (3.11 to 3.13) its ``entry_points(group=...)`` and ``EntryPoint.dist`` behave
+alike (distributions found twice on ``sys.path`` are reported once), so the
+``importlib-metadata`` backport would add an import and change nothing.
 """
 
 from __future__ import annotations
@@ -15,24 +20,23 @@ import sys
 import warnings
 from typing import Any
 
+import attrs
+
 ENTRY_POINT_GROUP = "dspex.backends"
 DISABLE_ENV = "DSPEX_DISABLE_PLUGINS"
 
 
+@attrs.define
 class PluginInfo:
     """One entry point: where it comes from, which hooks it implements, and its error if any."""
 
-    __slots__ = ("name", "module", "distribution", "version", "hooks", "error", "obj")
-
-    def __init__(self, name: str, module: str, distribution: str, version: str,
-                 obj: Any = None, error: str | None = None):
-        self.name = name
-        self.module = module
-        self.distribution = distribution
-        self.version = version
-        self.obj = obj
-        self.error = error
-        self.hooks: list[str] = []
+    name: str
+    module: str
+    distribution: str
+    version: str
+    obj: Any = attrs.field(default=None, repr=False)
+    error: str | None = None
+    hooks: list[str] = attrs.Factory(list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "module": self.module, "distribution": self.distribution,

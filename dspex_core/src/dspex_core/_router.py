@@ -1,6 +1,6 @@
 """The router: which backend serves a call, and falling back when that backend fails.
 
-Selection (the seed's ``select_implementation``), first rule that applies:
+Selection, first rule that applies:
 
 1. an explicit ``implementation=`` (``"python"`` means ``"dspy"``; ``"auto"`` means none);
 2. ``implementation_overrides[module_type]``;
@@ -17,32 +17,49 @@ new keys, so nothing stale is ever served.
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from dspex_core import registry, telemetry
+from dspex_core._lru import LRUCache
+from dspex_core._module_types import module_type as _known
 from dspex_core.config import Settings, normalize_backend
 from dspex_core.errors import (
     BackendNotInstalledError,
     ModuleTypeNotServedError,
     UnknownModuleTypeError,
 )
-from dspex_core.registry import Registration
 
-Decision = tuple[Registration, ...]
+if TYPE_CHECKING:
+    from dspex_core._registrations import Registration, Registry
 
-_cache: dict[tuple[int, int, str, str | None], tuple[Decision, bool]] = {}
-_cache_lock = threading.Lock()
-_CACHE_LIMIT = 4096
+Decision = tuple["Registration", ...]
+
+_cache: LRUCache[tuple[int, int, str, str | None], tuple[Decision, bool]] = LRUCache(4096)
 
 
 def clear_cache() -> None:
     """Forget memoised decisions (done automatically on registry refresh)."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 registry.on_change(clear_cache)
+
+#: Where a caller that wants to know (a pipeline step) collects the fallbacks of its calls:
+#: ``(operation, failed_backend, serving_backend, subject)`` per candidate that took over;
+#: ``subject`` is the module type for ``create`` and the ``ModuleRef`` for ``execute``, so
+#: that fallbacks of modules nested inside the caller's can be told apart. ``None`` (the
+#: default) records nothing; a list set here is shared with worker threads and copied
+#: contexts, so fallbacks that run in ``asyncio.to_thread`` are seen too.
+fallback_record: ContextVar[list[tuple[str, str, str, Any]] | None] = ContextVar("dspex_fallback_record",
+                                                                                 default=None)
+
+
+def record_fallback(operation: str, failed: str, to: str, subject: Any) -> None:
+    """Note in :data:`fallback_record` (when someone collects) that ``to`` served after ``failed`` failed."""
+    record = fallback_record.get()
+    if record is not None:
+        record.append((operation, failed, to, subject))
 
 
 def select(module_type: str, explicit: str | None, settings: Settings) -> tuple[Decision, bool]:
@@ -53,17 +70,11 @@ def select(module_type: str, explicit: str | None, settings: Settings) -> tuple[
         hit = _cache.get(key)
         if hit is not None:
             return hit
-        decision = _decide(module_type, explicit, settings, reg)
-        with _cache_lock:
-            if len(_cache) >= _CACHE_LIMIT:
-                _cache.clear()
-            _cache[key] = decision
-        return decision
+        return _cache.put(key, _decide(module_type, explicit, settings, reg))
     return _decide(module_type, explicit, settings, reg)
 
 
-def _decide(module_type: str, explicit: str | None, settings: Settings,
-            reg: registry.Registry) -> tuple[Decision, bool]:
+def _decide(module_type: str, explicit: str | None, settings: Settings, reg: Registry) -> tuple[Decision, bool]:
     if explicit is not None:
         explicit = normalize_backend(explicit)
         if explicit == "auto":
@@ -85,7 +96,7 @@ def _decide(module_type: str, explicit: str | None, settings: Settings,
 _INSTALL_HINTS = {"native": " (pip install dspex-native)", "dspy": " (pip install dspex-dspy)"}
 
 
-def _forced(module_type: str, backend: str, reg: registry.Registry, source: str) -> Registration:
+def _forced(module_type: str, backend: str, reg: Registry, source: str) -> Registration:
     found = reg.by_key.get((backend, module_type))
     if found is not None:
         return found
@@ -98,7 +109,7 @@ def _forced(module_type: str, backend: str, reg: registry.Registry, source: str)
             f"cannot use backend {backend!r} for {module_type!r} (asked for by {source}): it is not "
             f"installed{why}; installed backends: {', '.join(installed) or 'none'}{hint}"
         )
-    if module_type not in reg.by_type and module_type not in registry.KNOWN_MODULE_TYPES:
+    if module_type not in reg.by_type and _known(module_type) is None:
         _raise_unserved(module_type, reg)
     servers = [r.backend for r in reg.by_type.get(module_type, ())]
     raise ModuleTypeNotServedError(
@@ -108,9 +119,9 @@ def _forced(module_type: str, backend: str, reg: registry.Registry, source: str)
     )
 
 
-def _raise_unserved(module_type: str, reg: registry.Registry) -> None:
+def _raise_unserved(module_type: str, reg: Registry) -> None:
     installed = [name for name, info in reg.backends.items() if info.module_types]
-    if module_type in registry.KNOWN_MODULE_TYPES:
+    if _known(module_type) is not None:
         raise ModuleTypeNotServedError(
             f"no installed backend serves the module type {module_type!r}; installed backends: "
             f"{', '.join(installed) or 'none'} (pip install a backend that provides it, e.g. dspex-dspy)"
@@ -124,7 +135,7 @@ def _raise_unserved(module_type: str, reg: registry.Registry) -> None:
 
 
 def emit_route(operation: str, module_type: str, backend: str) -> None:
-    """The seed's ``[:dspex, :router, :route]`` event."""
+    """The ``("dspex", "router", "route")`` event, when someone listens."""
     if telemetry.has_handlers(telemetry.ROUTE):
         telemetry.emit(
             telemetry.ROUTE,

@@ -26,6 +26,7 @@ from typing import Any, Collection, Mapping
 
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
 from dspex_core._signature_grammar import parse_fields
+from dspex_core._text import cleandoc
 from dspex_core._types import TypeParseError, parse_type_with
 from dspex_core.errors import SignatureError
 
@@ -33,18 +34,6 @@ __all__ = ["Signature", "Field", "FieldSpec", "InputField", "OutputField", "RESE
            "default_instructions"]
 
 _iskeyword = keyword.iskeyword
-
-
-def _cleandoc(doc: str) -> str:
-    """``inspect.cleandoc`` without importing :mod:`inspect` (a heavy import)."""
-    lines = doc.expandtabs().split("\n")
-    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()), default=0)
-    cleaned = [lines[0].lstrip()] + [line[margin:] for line in lines[1:]]
-    while cleaned and not cleaned[0]:
-        cleaned.pop(0)
-    while cleaned and not cleaned[-1]:
-        cleaned.pop()
-    return "\n".join(cleaned)
 
 
 def default_instructions(inputs: Collection[str], outputs: Collection[str]) -> str:
@@ -59,9 +48,12 @@ class Signature:
 
     ``Signature(spec, instructions=None, custom_types=None)`` parses a string (cached);
     ``Signature.coerce(x)`` accepts a string, a signature, or a class-based signature.
-    ``Signature.create(spec)`` makes a *signature module*, a typed Predict for pipelines (its
-    inputs are checked and coerced to their declared types before the LM is asked for the
-    outputs), routed like every other module type.
+
+    ``Signature`` is also the facade of the ``signature`` module type:
+    ``Signature.create(spec)`` makes a typed step for pipelines (its inputs are checked and
+    coerced to their declared types before the LM is asked for the outputs), routed like every
+    other module type. Those methods come from :mod:`dspex_core.modules`; a signature itself is
+    plain data.
     """
 
     __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "__weakref__")
@@ -94,6 +86,13 @@ class Signature:
         init(self, "instructions", instructions if custom else default_instructions(inputs, outputs))
         init(self, "_hash", None)
         return self
+
+    @classmethod
+    def from_fields(cls, inputs: Mapping[str, Field], outputs: Mapping[str, Field],
+                    instructions: str | None = None) -> "Signature":
+        """A signature made of ready :class:`Field` objects, in order. ``instructions=None`` (or
+        ``""``) means DSPy's default sentence, computed from the field names."""
+        return Signature._make(dict(inputs), dict(outputs), instructions)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("signatures are immutable; use with_instructions(), append(), prepend() or delete()")
@@ -174,7 +173,7 @@ class Signature:
                 if parent is not None and parent.has_custom_instructions:
                     doc = parent.instructions
                     break
-        sig = Signature._make(inputs, outputs, _cleandoc(doc) if doc else None)
+        sig = Signature._make(inputs, outputs, cleandoc(doc) if doc else None)
         cls.__signature__ = sig
         cls.input_fields = sig.input_fields
         cls.output_fields = sig.output_fields
@@ -253,25 +252,6 @@ class Signature:
 
     def __repr__(self) -> str:
         return f"Signature({self.signature!r}, instructions={self.instructions!r})"
-
-    # -- as a module ----------------------------------------------------------------------
-    @classmethod
-    def create(cls, spec: Any = None, **options: Any) -> Any:
-        """Create a ``signature`` module: a step that validates and coerces its inputs."""
-        from dspex_core._api import create
-
-        if spec is None:
-            if cls is Signature:
-                raise SignatureError("Signature.create needs a spec such as 'query -> keywords: list[str]'")
-            spec = cls
-        return create("signature", spec, **options)
-
-    @staticmethod
-    def execute(ref: Any, inputs: Mapping[str, Any], **options: Any) -> Any:
-        """Run a ``signature`` module made by :meth:`create`."""
-        from dspex_core._api import execute
-
-        return execute(ref, inputs, **options)
 
 
 # The string grammar lives in _signature_grammar; these keep the parsed signatures cached.

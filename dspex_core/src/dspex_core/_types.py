@@ -126,3 +126,24 @@ def type_name(annotation: Any) -> str:
     if annotation is typing.Any:
         return "Any"
     return getattr(annotation, "__name__", str(annotation))
+
+
+_NONE_TYPE = type(None)
+_UNION_ORIGINS = (typing.Union, types.UnionType)
+
+
+def allows_none(annotation: Any) -> bool:
+    """Whether ``annotation`` admits ``None`` (``Optional[str]``, ``str | None``, ``None``), as DSPy's
+    ``annotation_allows_none`` decides: a missing output of such a type parses to ``None``.
+
+    ``Any`` does not count (DSPy's rule); a check that accepts ``None`` for ``Any`` says so itself.
+    """
+    if annotation is None or annotation is _NONE_TYPE:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        args = typing.get_args(annotation)
+        return bool(args) and allows_none(args[0])
+    if origin in _UNION_ORIGINS:
+        return any(allows_none(a) for a in typing.get_args(annotation))
+    return False

@@ -21,13 +21,12 @@ def dspex_register_implementations(register: Callable[..., None]) -> None:
     """Register the module types this plugin serves.
 
     Call ``register(module_type, implementation, backend=NAME, native=BOOL, priority=INT)``
-    once per module type. ``implementation`` has ``create(spec, **opts) -> state`` and
-    ``execute(state, inputs, **opts) -> Prediction``, optionally ``acreate``/``aexecute``,
-    ``compile``, ``describe``, ``save`` and ``load``. Higher ``priority`` wins among backends
-    of the same kind; ``native=True`` marks an in-process implementation that
-    ``prefer_native`` favours. An implementation may list the features of its module type
-    that are not built yet in a ``not_implemented`` attribute (a list of short phrases, each
-    raising ``CapabilityError`` when asked for); ``dspex backends`` shows them.
+    once per module type. ``implementation`` meets the contract of
+    :class:`dspex_core.backend.Implementation` (``create``/``execute``, optionally the async
+    twins, ``describe``, ``save``, ``dump_state``, ``load_state``, ``compile`` and a
+    ``not_implemented`` list); ``register`` checks it and rejects a wrong one with an error
+    naming the method. Higher ``priority`` wins among backends of the same kind;
+    ``native=True`` marks an in-process implementation that ``prefer_native`` favours.
     """
 
 

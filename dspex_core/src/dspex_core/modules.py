@@ -2,8 +2,12 @@
 
 A facade holds no state and no implementation; it names a module type and forwards to the
 generic :func:`~dspex_core.create` / :func:`~dspex_core.execute`, so the router decides which
-backend serves it. ``dspex.Signature.create(...)`` is the signature module (see
-:class:`~dspex_core.Signature`).
+backend serves it. The facades are made from the module-type table
+(:func:`dspex_core.backend.module_types`), one per row that names one.
+
+The ``signature`` module type's facade is :class:`~dspex_core.Signature` itself
+(``dspex.Signature.create("a: int -> b")``). A signature is plain data and does not import
+the API that runs modules, so its facade methods are attached to it here.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from typing import Any, Mapping
 
 from dspex_core import _api
 from dspex_core._module_ref import ModuleRef
-from dspex_core.errors import InputError
+from dspex_core._module_types import module_types
+from dspex_core._signature import Signature
+from dspex_core.errors import InputError, SignatureError
 
 
 class ModuleFacade:
@@ -22,11 +28,13 @@ class ModuleFacade:
 
     @classmethod
     def create(cls, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
-        """Create the module on the best (or the named) backend."""
+        """Create the module on the best (or the named) backend; see docs/module-types.md for
+        what ``spec`` and ``options`` are for this module type."""
         return _api.create(cls.module_type, spec, implementation=implementation, **options)
 
     @classmethod
     async def acreate(cls, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
+        """The async twin of :meth:`create`."""
         return await _api.acreate(cls.module_type, spec, implementation=implementation, **options)
 
     @classmethod
@@ -37,6 +45,7 @@ class ModuleFacade:
 
     @classmethod
     async def aexecute(cls, ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+        """The async twin of :meth:`execute`."""
         cls._check(ref)
         return await _api.aexecute(ref, inputs, **options)
 
@@ -51,40 +60,63 @@ def _facade(name: str, module_type: str, doc: str) -> type[ModuleFacade]:
     return type(name, (ModuleFacade,), {"module_type": module_type, "__doc__": doc, "__module__": __name__})
 
 
-Predict = _facade("Predict", "predict", "Ask the LM for a signature's outputs (DSPy's Predict).")
-ChainOfThought = _facade("ChainOfThought", "chain_of_thought", "Predict with a reasoning field first.")
-ReAct = _facade("ReAct", "react", "Reason and act with tools: create(signature, tools=[...], max_iters=...).")
-ProgramOfThought = _facade("ProgramOfThought", "program_of_thought", "Answer by writing and running code.")
-MultiChainComparison = _facade("MultiChainComparison", "multi_chain_comparison",
-                               "Compare M reasoning attempts: create(signature, M=...), execute with completions=.")
-Retry = _facade("Retry", "retry", "Run a module until a reward passes: create(ref, N=, reward_fn=, threshold=).")
-BestOfN = _facade("BestOfN", "best_of_n", "Run a module N times and keep the best by reward.")
-Refine = _facade("Refine", "refine", "Run a module up to N times with feedback until a reward passes.")
-BootstrapFewShot = _facade("BootstrapFewShot", "bootstrap_few_shot", "Optimizer: bootstrap demos from a trainset.")
-BootstrapFewShotWithRandomSearch = _facade("BootstrapFewShotWithRandomSearch",
-                                           "bootstrap_few_shot_with_random_search",
-                                           "Optimizer: bootstrap several demo sets and keep the best.")
-LabeledFewShot = _facade("LabeledFewShot", "labeled_few_shot", "Optimizer: use labeled examples as demos.")
-MIPRO = _facade("MIPRO", "mipro", "Optimizer: instructions and demos by Bayesian search.")
-MIPROv2 = _facade("MIPROv2", "mipro_v2", "Optimizer: DSPy's MIPROv2.")
-COPRO = _facade("COPRO", "copro", "Optimizer: coordinate ascent over instructions.")
-ColBERTv2 = _facade("ColBERTv2", "colbert_v2", "A ColBERTv2 server as a retriever: create(url=...).")
-Retrieve = _facade("Retrieve", "retrieve", "Retrieve k passages with the configured retriever.")
-Template = _facade("Template", "template", "Render a text template from the running state.")
-Validator = _facade("Validator", "validator", "Check values against a signature's types.")
-Metrics = _facade("Metrics", "metrics", "Score predictions: exact match, F1, passage match.")
-Evaluate = _facade("Evaluate", "evaluate", "Score a program on a devset with a metric.")
-
-FACADES: tuple[type[ModuleFacade], ...] = (
-    Predict, ChainOfThought, ReAct, ProgramOfThought, MultiChainComparison, Retry, BestOfN, Refine,
-    BootstrapFewShot, BootstrapFewShotWithRandomSearch, LabeledFewShot, MIPRO, MIPROv2, COPRO, ColBERTv2,
-    Retrieve, Template, Validator, Metrics, Evaluate,
+#: Every facade class, in the table's order (``Signature`` is the ``signature`` type's).
+FACADES: tuple[type[ModuleFacade], ...] = tuple(
+    _facade(row.facade, row.name, row.summary)
+    for row in module_types().values() if row.facade is not None and row.name != "signature"
 )
+globals().update({facade.__name__: facade for facade in FACADES})
+
+__all__ = ["ModuleFacade", "FACADES", "facade_for", "facade_names", *(facade.__name__ for facade in FACADES)]
 
 
-def facade_for(module_type: str) -> type[ModuleFacade] | None:
-    """The facade class of a module type, if dspex defines one."""
+def facade_for(module_type: str) -> type[ModuleFacade] | type[Signature] | None:
+    """The facade class of a module type, if the table names one."""
+    if module_type == "signature":
+        return Signature
     for facade in FACADES:
         if facade.module_type == module_type:
             return facade
     return None
+
+
+def facade_names() -> dict[str, str]:
+    """module type -> the name users create it by (``Predict`` for ``dspex.Predict``)."""
+    return {row.name: row.facade for row in module_types().values() if row.facade is not None}
+
+
+# -- Signature as the facade of the signature module type ---------------------------------------
+
+def _signature_create(cls: type[Signature], spec: Any = None, **options: Any) -> ModuleRef:
+    """Create a ``signature`` module: a typed step that checks and coerces its inputs (and asks
+    the LM for the outputs, when the signature has any). A class-based signature is its own spec."""
+    if spec is None:
+        if cls is Signature:
+            raise SignatureError("Signature.create needs a spec such as 'query -> keywords: list[str]'")
+        spec = cls
+    return _api.create("signature", spec, **options)
+
+
+async def _signature_acreate(cls: type[Signature], spec: Any = None, **options: Any) -> ModuleRef:
+    """The async twin of :meth:`Signature.create`."""
+    if spec is None:
+        if cls is Signature:
+            raise SignatureError("Signature.acreate needs a spec such as 'query -> keywords: list[str]'")
+        spec = cls
+    return await _api.acreate("signature", spec, **options)
+
+
+def _signature_execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    """Run a ``signature`` module made by :meth:`Signature.create`."""
+    return _api.execute(ref, inputs, **options)
+
+
+async def _signature_aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    """The async twin of :meth:`Signature.execute`."""
+    return await _api.aexecute(ref, inputs, **options)
+
+
+Signature.create = classmethod(_signature_create)  # type: ignore[attr-defined]
+Signature.acreate = classmethod(_signature_acreate)  # type: ignore[attr-defined]
+Signature.execute = staticmethod(_signature_execute)  # type: ignore[attr-defined]
+Signature.aexecute = staticmethod(_signature_aexecute)  # type: ignore[attr-defined]

@@ -5,16 +5,17 @@ and each field's prefix and description, in field order. Field names, their type
 fields are inputs are not written down. To rebuild a program on any backend dspex needs a
 module type and a signature, and this module works them out:
 
-* **module type**, from the file's shape: a top-level ``"signature"`` is a ``dspy.Predict``;
-  a single ``"predict"`` predictor with a ``Reasoning:`` field is a ``dspy.ChainOfThought``.
-  Anything else (several predictors, a custom ``dspy.Module``) cannot be rebuilt without its
-  Python code, and says so (:class:`~dspex_core.errors.CapabilityError`).
+* **module type**, from the file's shape and the module-type table (``ModuleType.saved_predictor``
+  and ``extra_outputs``): a top-level ``"signature"`` is a ``dspy.Predict``; a single
+  ``"predict"`` predictor with a ``Reasoning:`` field is a ``dspy.ChainOfThought``. Anything
+  else (several predictors, a custom ``dspy.Module``) cannot be rebuilt without its Python
+  code, and says so (:class:`~dspex_core.errors.CapabilityError`).
 * **signature**, first rule that applies: the one the caller gives (it must have as many
   fields as the file); the one dspex wrote into ``metadata.dspex`` when it saved the file
   (plain DSPy ignores that key when loading); else inferred: names from DSPy's default
   descriptions (``${name}``) or default instructions ("Given the fields `a`, produce the
-  fields `b`."), the input/output split from those instructions or from where
-  ``ChainOfThought``'s ``reasoning`` sits. Inferred fields are untyped (``str``), because
+  fields `b`."), the input/output split from those instructions or from where the fields the
+  module type adds (``ChainOfThought``'s ``reasoning``) sit. Inferred fields are untyped (``str``), because
   DSPy does not save types: pass a signature such as ``"question -> answer: int"`` to restore
   them. When nothing decides, an :class:`~dspex_core.errors.InputError` says so and why.
 
@@ -27,14 +28,18 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
-from dspex_core._signature import Signature
+from dspex_core._module_types import ModuleType, module_type as _row, module_types
+from dspex_core._signature import Signature, infer_prefix
 from dspex_core.errors import CapabilityError, InputError, SignatureError
 
 __all__ = ["SavedProgram", "read_program", "read_json", "detect_module_type", "infer_signature",
            "dspex_metadata", "metadata_for", "portable_signature", "MODULE_TYPES"]
 
-#: The module types a saved single-predictor program can be rebuilt as.
-MODULE_TYPES = ("predict", "chain_of_thought")
+#: The module types a saved single-predictor program can be rebuilt as (those whose table row
+#: says where their predictor is saved), plain predictors first.
+MODULE_TYPES: tuple[str, ...] = tuple(sorted(
+    (name for name, row in module_types().items() if row.saved_predictor is not None),
+    key=lambda name: len(module_types()[name].extra_outputs)))
 
 _DEFAULT_DESC = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _DEFAULT_INSTRUCTIONS = re.compile(r"^Given the fields ((?:`\w+`(?:, `\w+`)*)?), produce the fields "
@@ -47,7 +52,8 @@ class SavedProgram(NamedTuple):
 
     ``state`` is the module's state as DSPy's ``dump_state()`` gives it (no ``metadata``): a
     Predict's dict for ``predict``, ``{"predict": {...}}`` for ``chain_of_thought``.
-    ``signature`` is the one ``create`` takes (without ``reasoning`` for chain_of_thought).
+    ``signature`` is the one ``create`` takes (without the fields the module type adds, such as
+    chain_of_thought's ``reasoning``).
     ``signature_source`` is ``"given"``, ``"metadata"`` or ``"inferred"``.
     """
 
@@ -95,12 +101,14 @@ def dspex_metadata(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def metadata_for(module_type: str, signature: Signature) -> dict[str, Any]:
     """What a backend writes as ``metadata.dspex`` when it saves a module: ``{"module_type",
-    "signature"}``, the signature being the one ``create`` takes (without chain_of_thought's
-    ``reasoning``) as a string with its types. The signature is left out when its types do not
-    survive a string (custom classes): loading then infers the names. Plain DSPy ignores the key.
+    "signature"}``, the signature being the one ``create`` takes (without the fields the module
+    type adds, such as chain_of_thought's ``reasoning``) as a string with its types. The signature
+    is left out when its types do not survive a string (custom classes): loading then infers the
+    names. Plain DSPy ignores the key.
     """
-    if module_type == "chain_of_thought" and "reasoning" in signature.output_fields:
-        signature = signature.delete("reasoning")
+    for added in _added_outputs(module_type):
+        if added in signature.output_fields:
+            signature = signature.delete(added)
     out: dict[str, Any] = {"module_type": module_type}
     text = portable_signature(signature)
     if text is not None:
@@ -121,18 +129,29 @@ def portable_signature(signature: Signature) -> str | None:
     return text if shape(parsed) == shape(signature) else None
 
 
+def _added_outputs(module_type: str) -> tuple[str, ...]:
+    row = _row(module_type)
+    return row.extra_outputs if row is not None else ()
+
+
 def _is_predictor(value: Any) -> bool:
     return isinstance(value, Mapping) and isinstance(value.get("signature"), Mapping)
 
 
-def _has_reasoning(predictor: Mapping[str, Any]) -> bool:
-    return any(isinstance(f, Mapping) and (f.get("prefix") == "Reasoning:" or f.get("description") == "${reasoning}")
-               for f in _fields(predictor))
+def _has_fields(predictor: Mapping[str, Any], names: tuple[str, ...]) -> bool:
+    """Whether the saved predictor has every field in ``names`` (by DSPy's default prefix or description)."""
+    saved = [f for f in _fields(predictor) if isinstance(f, Mapping)]
+    return all(any(f.get("prefix") == infer_prefix(name) + ":" or f.get("description") == f"${{{name}}}"
+                   for f in saved) for name in names)
 
 
 def _fields(predictor: Mapping[str, Any]) -> list[Any]:
     fields = predictor["signature"].get("fields")
     return list(fields) if isinstance(fields, list) else []
+
+
+def _saved_shapes() -> list[ModuleType]:
+    return [module_types()[name] for name in MODULE_TYPES]
 
 
 def detect_module_type(data: Mapping[str, Any], name: str = "the saved program") -> tuple[str, dict[str, Any]]:
@@ -142,12 +161,14 @@ def detect_module_type(data: Mapping[str, Any], name: str = "the saved program")
     custom attribute name), :class:`InputError` when no predictor state is found at all.
     """
     if _is_predictor(data):
-        return "predict", {k: v for k, v in data.items() if k != "metadata"}
+        top = [row for row in _saved_shapes() if row.saved_predictor == ""]
+        return top[0].name, {k: v for k, v in data.items() if k != "metadata"}
     predictors = [key for key, value in data.items() if key != "metadata" and _is_predictor(value)]
-    if predictors == ["predict"] and len([k for k in data if k != "metadata"]) == 1:
-        inner = dict(data["predict"])
-        if _has_reasoning(inner):
-            return "chain_of_thought", inner
+    if len(predictors) == 1 and len([k for k in data if k != "metadata"]) == 1:
+        inner = dict(data[predictors[0]])
+        for row in _saved_shapes():
+            if row.saved_predictor == predictors[0] and _has_fields(inner, row.extra_outputs):
+                return row.name, inner
     if not predictors:
         raise InputError(f"{name} does not look like a saved DSPy program: no predictor state (a 'signature' "
                          f"with 'instructions' and 'fields') was found; keys: {', '.join(map(str, data)) or 'none'}")
@@ -163,19 +184,19 @@ def infer_signature(module_type: str, predictor: Mapping[str, Any], name: str = 
     instructions = predictor["signature"].get("instructions")
     descs = [f.get("description") if isinstance(f, Mapping) else None for f in fields]
     by_desc = [m.group(1) if isinstance(d, str) and (m := _DEFAULT_DESC.match(d)) else None for d in descs]
-    cot = module_type == "chain_of_thought"
-    reasoning_at = next((i for i, n in enumerate(by_desc) if n == "reasoning"), None) if cot else None
+    added = list(_added_outputs(module_type))  # the module type's own outputs come first among the outputs
+    added_at = next((i for i, n in enumerate(by_desc) if n == added[0]), None) if added else None
     match = _DEFAULT_INSTRUCTIONS.match(instructions.strip()) if isinstance(instructions, str) else None
     if match is not None:
         ins = _names(match.group(1))
         outs = _names(match.group(2))
-        names = ins + (["reasoning"] if cot else []) + outs
+        names = ins + added + outs
         if len(names) == len(fields) and all(d is None or d == n for d, n in zip(by_desc, names)):
             return _make(ins, outs, name)
     if all(by_desc) and len(set(by_desc)) == len(by_desc):
-        if cot and reasoning_at is not None:
-            ins, outs = by_desc[:reasoning_at], by_desc[reasoning_at + 1:]
-            if outs and "reasoning" not in ins + outs:
+        if added_at is not None and by_desc[added_at:added_at + len(added)] == added:
+            ins, outs = by_desc[:added_at], by_desc[added_at + len(added):]
+            if outs and not set(added) & set(ins + outs):
                 return _make(ins, outs, name)
         why = "the instructions are not DSPy's default sentence, which is what lists the inputs and outputs"
         raise InputError(f"cannot tell the inputs from the outputs of {name} (fields {', '.join(by_desc)}): {why}, "
@@ -202,10 +223,11 @@ def _make(inputs: list[str], outputs: list[str], name: str) -> Signature:
 def _check_count(signature: Signature, module_type: str, predictor: Mapping[str, Any], name: str,
                  origin: str) -> None:
     fields = _fields(predictor)
-    expected = len(signature.fields) + (1 if module_type == "chain_of_thought" else 0)
+    added = _added_outputs(module_type)
+    expected = len(signature.fields) + len(added)
     if expected != len(fields):
         saved = ", ".join(str(f.get("prefix")) if isinstance(f, Mapping) else "?" for f in fields)
-        extra = f" ({expected} with chain_of_thought's reasoning)" if module_type == "chain_of_thought" else ""
+        extra = f" ({expected} with {module_type}'s {', '.join(added)})" if added else ""
         raise InputError(f"the signature {signature.signature!r} ({origin}) has {len(signature.fields)} field(s)"
                          f"{extra}, but {name} saved {len(fields)} ({saved}); give a signature with the same "
                          f"fields in the same order")
@@ -236,8 +258,10 @@ def read_program(source: Any, *, module_type: str | None = None, signature: Any 
         if module_type is None or len(predictors) != 1:
             raise
         detected, predictor = module_type, dict(data[predictors[0]])
-    if module_type == "chain_of_thought" and not _has_reasoning(predictor):
-        raise InputError(f"{name} cannot run as chain_of_thought: its predictor has no Reasoning field")
+    added = _added_outputs(module_type) if module_type is not None else ()
+    if added and not _has_fields(predictor, added):
+        fields = ", ".join(infer_prefix(a) for a in added)
+        raise InputError(f"{name} cannot run as {module_type}: its predictor has no {fields} field")
     detected = module_type or detected
     meta = dspex_metadata(data)
     if signature is not None:
@@ -248,5 +272,6 @@ def read_program(source: Any, *, module_type: str | None = None, signature: Any 
         sig, origin = infer_signature(detected, predictor, name), "inferred"
     _check_count(sig, detected, predictor, name, {"given": "given", "metadata": "from metadata.dspex",
                                                    "inferred": "inferred"}[origin])
-    state = {"predict": predictor} if detected == "chain_of_thought" else predictor
+    where = module_types()[detected].saved_predictor
+    state = {where: predictor} if where else predictor
     return SavedProgram(detected, sig, state, name, origin)

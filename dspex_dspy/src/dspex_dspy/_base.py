@@ -235,6 +235,14 @@ class DspyImplementation:
         """What ``dspex.load`` needs beyond dspy's state (``module_type``, ``signature``), or ``None``."""
         return None
 
+    def dump_state(self, state: str) -> dict[str, Any]:
+        """dspy's own ``dump_state()`` of the stored module."""
+        return store.get(state).dump_state()
+
+    def load_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> str:
+        """Create the module for ``spec`` and apply a saved state with dspy's ``load_state``."""
+        return self.load_saved_state(spec, state_dict, **options)
+
     def load(self, state: str, path: Any) -> None:
         """Load a dspy-format JSON (saved by dspex or plain dspy) into the stored module."""
         from dspex_dspy.programs import load_into

@@ -64,8 +64,22 @@ class LazyImplementation:
             return await asyncio.to_thread(real.execute, state, inputs, **options)
         return await aexecute(state, inputs, **options)
 
+    # The contract's other methods, declared here so that the registry sees them without
+    # importing dspy; every dspy-backed implementation has them (see _base.DspyImplementation).
+    def describe(self, state: Any) -> dict[str, Any]:
+        return self.load().describe(state)
+
+    def save(self, state: Any, path: Any) -> None:
+        self.load().save(state, path)
+
+    def dump_state(self, state: Any) -> dict[str, Any]:
+        return self.load().dump_state(state)
+
+    def load_state(self, spec: Any, state_dict: Any, **options: Any) -> Any:
+        return self.load().load_state(spec, state_dict, **options)
+
     def __getattr__(self, name: str) -> Any:
-        # describe, save, load, compile, ...: whatever the real object has.
+        # anything else the real object has (create_options, build, store, ...)
         if name.startswith("__") or name in ("_real", "target", "module_type"):
             raise AttributeError(name)
         return getattr(self.load(), name)
@@ -75,10 +89,18 @@ class LazyImplementation:
         return f"<dspex_dspy {self.module_type} ({self.target}, {state})>"
 
 
-def lazy(module_type: str, target: str) -> LazyImplementation:
+class LazyOptimizer(LazyImplementation):
+    """A stand-in for an optimizer: it also has ``compile``."""
+
+    def compile(self, state: Any, program: Any, *, trainset: Any, valset: Any = None, **options: Any) -> Any:
+        return self.load().compile(state, program, trainset=trainset, valset=valset, **options)
+
+
+def lazy(module_type: str, target: str, *, optimizer: bool = False) -> LazyImplementation:
     """The one stand-in for ``module_type`` (the same object on every registry build)."""
+    kind = LazyOptimizer if optimizer else LazyImplementation
     with _lock:
         found = _instances.get(module_type)
-        if found is None or found.target != target:
-            found = _instances[module_type] = LazyImplementation(module_type, target)
+        if found is None or found.target != target or type(found) is not kind:
+            found = _instances[module_type] = kind(module_type, target)
         return found

@@ -21,7 +21,9 @@ PRIORITY = 10
 def dspex_register_implementations(register: Callable[..., Any]) -> None:
     """One ``register`` call per module type served through real dspy."""
     def reg(module_type: str, target: str) -> None:
-        register(module_type, lazy(module_type, target), backend=BACKEND, native=False, priority=PRIORITY)
+        optimizer = target.startswith("dspex_dspy.optimizers:")
+        register(module_type, lazy(module_type, target, optimizer=optimizer), backend=BACKEND, native=False,
+                 priority=PRIORITY)
 
     reg("predict", "dspex_dspy._predict:PredictImpl")
     reg("chain_of_thought", "dspex_dspy._predict:ChainOfThoughtImpl")

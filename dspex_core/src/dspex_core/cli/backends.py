@@ -77,7 +77,9 @@ def module_type_table(rows: list) -> str:
 
     served = [b for b in rows if not b.error and b.module_types]
     module_types = sorted({t for b in served for t in b.module_types})
-    facades = _facades()
+    from dspex_core.modules import facade_names
+
+    facades = facade_names()
     header = "| module type | facade | " + " | ".join(b.name for b in served) + " | auto picks |"
     lines = [header, "|" + "---|" * (len(served) + 3)]
     for module_type in module_types:
@@ -91,12 +93,3 @@ def module_type_table(rows: list) -> str:
         for backend, module_types, features in groups:
             lines.append(f"- {backend}, {', '.join(f'`{t}`' for t in module_types)}: " + "; ".join(features))
     return "\n".join(lines)
-
-
-def _facades() -> dict[str, str]:
-    """module type -> the name users create it by (``Predict`` for ``dspex.Predict``)."""
-    from dspex_core.modules import FACADES
-
-    found = {facade.module_type: facade.__name__ for facade in FACADES}
-    found["signature"] = "Signature"  # the Signature class doubles as the signature module's facade
-    return found

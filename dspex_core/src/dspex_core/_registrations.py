@@ -1,0 +1,249 @@
+"""A built registry: every plugin's registrations, checked, and who serves which module type.
+
+:class:`Registry` loads the ``dspex.backends`` plugins (see :mod:`dspex_core._plugins`) and calls
+each one's hooks, one plugin at a time, so that a plugin that raises or registers something
+wrong is recorded with its error (a warning, a row in ``dspex backends``) and its other
+registrations are rolled back, while every other plugin registers as usual.
+
+This module is imported when the registry is first built, not by ``import dspex_core``: it
+brings pluggy, attrs and the plugins themselves.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Iterable
+
+import attrs
+
+from dspex_core import _plugins
+from dspex_core._implementation import check_implementation, declared_not_implemented, implemented_methods
+from dspex_core.errors import PluginError
+
+
+def _snake_case(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not value.isidentifier():
+        raise PluginError(f"module type must be a snake_case name, got {value!r}")
+
+
+def _backend_name(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise PluginError(f"backend must be a non-empty name such as 'native' or 'mybackend', got {value!r}")
+
+
+def _priority(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PluginError(f"priority must be an integer (the highest wins among backends of the same kind), "
+                          f"got {value!r}")
+
+
+@attrs.frozen
+class Registration:
+    """One ``register(...)`` call: a backend's implementation of one module type.
+
+    ``methods`` are the optional contract methods the implementation has (see
+    :mod:`dspex_core.backend`), found once here so that no call has to probe for them.
+    """
+
+    module_type: str = attrs.field(validator=_snake_case)
+    implementation: Any = attrs.field(repr=False)
+    backend: str = attrs.field(validator=_backend_name)
+    native: bool = attrs.field(converter=bool)
+    priority: int = attrs.field(validator=_priority)
+    plugin: str
+    methods: frozenset[str] = attrs.field(repr=False)
+
+
+@attrs.define
+class BackendInfo:
+    """A backend as ``dspex backends`` shows it; ``error`` is set when its plugin failed."""
+
+    name: str
+    plugin: str
+    distribution: str
+    version: str
+    native: bool = False
+    module_types: list[str] = attrs.Factory(list)
+    error: str | None = None
+    #: module type -> features of it not built yet (the implementation's ``not_implemented``)
+    not_implemented: dict[str, list[str]] = attrs.Factory(dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "plugin": self.plugin, "distribution": self.distribution,
+                "version": self.version, "native": self.native, "module_types": list(self.module_types),
+                "not_implemented": {k: list(v) for k, v in self.not_implemented.items()}, "error": self.error}
+
+    def __repr__(self) -> str:
+        return f"BackendInfo({self.name!r}, {self.distribution} {self.version}, native={self.native})"
+
+
+class Registry:
+    """The registrations of every loaded plugin, by module type and by (backend, module type)."""
+
+    def __init__(self, generation: int) -> None:
+        import pluggy
+
+        from dspex_core import hookspecs
+
+        self.generation = generation
+        self.pm = pluggy.PluginManager("dspex")
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, _plugins.PluginInfo] = {}
+        self.backends: dict[str, BackendInfo] = {}
+        self.by_type: dict[str, list[Registration]] = {}
+        self.by_key: dict[tuple[str, str], Registration] = {}
+        self.executors: dict[str, Any] = {}
+        self._telemetry: list[tuple[tuple[str, ...], Callable[..., Any]]] = []
+        self.failures: list[_plugins.PluginInfo] = []
+
+    # -- building --------------------------------------------------------------------------
+    def load(self, extra: Iterable[tuple[str, Any]] = ()) -> None:
+        """Load every installed plugin, then the in-process ones (``extra``: name, object)."""
+        from dspex_core import executors
+
+        self.executors["threads"] = executors.ThreadExecutor()
+        for info in _plugins.discover():
+            self._add_plugin(info)
+        disabled = _plugins.disabled_plugins()
+        for name, obj in extra:
+            if name in disabled:  # DSPEX_DISABLE_PLUGINS blocks in-process plugins by name too
+                continue
+            self._add_plugin(_plugins.PluginInfo(name, getattr(obj, "__name__", repr(obj)), "(in-process)", "-",
+                                                 obj=obj))
+        for regs in self.by_type.values():
+            regs.sort(key=lambda r: (-r.priority, r.backend))
+
+    def _add_plugin(self, info: _plugins.PluginInfo) -> None:
+        self.plugins[info.name] = info
+        if info.error is not None:
+            self._record_failure(info)
+            return
+        try:
+            self.pm.register(info.obj, name=info.name)
+        except Exception as exc:  # a malformed hookimpl, a duplicate name
+            info.error = f"failed to register hooks: {_plugins.describe_error(exc)}"
+            warnings.warn(f"dspex plugin {info.name!r}: {info.error}", RuntimeWarning, stacklevel=3)
+            self._record_failure(info)
+            return
+        info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.obj) or ())
+        if not self._call_plugin_hook(info, "dspex_register_implementations", register=self._register_for(info)):
+            self._rollback(info)  # half a plugin is worse than none: its other registrations go too
+        self._call_plugin_hook(info, "dspex_register_executors", register=self._register_executor)
+        self._call_plugin_hook(info, "dspex_attach_telemetry", attach=self._attach_telemetry)
+        if info.error is not None:
+            self._record_failure(info)
+
+    def _record_failure(self, info: _plugins.PluginInfo) -> None:
+        self.failures.append(info)
+        owned = [backend for backend in self.backends.values() if backend.plugin == info.name]
+        for backend in owned:
+            backend.error = info.error
+        if owned:
+            return
+        self.backends[info.name] = BackendInfo(info.name, info.name, info.distribution, info.version,
+                                               error=info.error)
+
+    def _call_plugin_hook(self, info: _plugins.PluginInfo, hook: str, **kwargs: Any) -> bool:
+        """Call one plugin's ``hook``; a failure is recorded on ``info`` and warned about.
+
+        Returns whether the hook ran without raising.
+        """
+        caller = getattr(self.pm.hook, hook)
+        ok = True
+        for impl in caller.get_hookimpls():
+            if impl.plugin_name != info.name:
+                continue
+            try:
+                impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+            except Exception as exc:  # noqa: BLE001 - reported, never fatal
+                ok = False
+                message = f"{hook} raised {_plugins.describe_error(exc)}"
+                info.error = f"{info.error}; {message}" if info.error else message
+                warnings.warn(f"dspex plugin {info.name!r}: {message}", RuntimeWarning, stacklevel=4)
+        return ok
+
+    def _rollback(self, info: _plugins.PluginInfo) -> None:
+        """Forget every module type ``info``'s plugin registered (its backends stay, with the error)."""
+        for module_type, regs in list(self.by_type.items()):
+            kept = [r for r in regs if r.plugin != info.name]
+            if kept:
+                self.by_type[module_type] = kept
+            else:
+                del self.by_type[module_type]
+        for key in [k for k, r in self.by_key.items() if r.plugin == info.name]:
+            del self.by_key[key]
+        for backend in self.backends.values():
+            if backend.plugin == info.name:
+                backend.module_types.clear()
+                backend.not_implemented.clear()
+
+    def _register_for(self, info: _plugins.PluginInfo) -> Callable[..., None]:
+        def register(module_type: str, implementation: Any, backend: str | None = None, native: bool = False,
+                     priority: int = 0) -> None:
+            """Register ``implementation`` as ``backend``'s implementation of ``module_type``."""
+            name = backend or info.name
+            if isinstance(implementation, type):
+                implementation = implementation()
+            problems = check_implementation(implementation)
+            if problems:
+                raise PluginError(f"plugin {info.name!r}: implementation {implementation!r} of {module_type!r}: "
+                                  + "; ".join(problems))
+            reg = Registration(module_type, implementation, name, native, priority, info.name,
+                               implemented_methods(implementation))
+            owner = self.backends.get(name)
+            if owner is not None and owner.plugin != info.name:
+                raise PluginError(f"backend name {name!r} is already registered by plugin {owner.plugin!r}")
+            if (name, module_type) in self.by_key:
+                raise PluginError(f"backend {name!r} registered {module_type!r} twice")
+            if owner is None:
+                owner = self.backends[name] = BackendInfo(name, info.name, info.distribution, info.version,
+                                                          native=reg.native)
+            owner.native = owner.native or reg.native
+            owner.module_types.append(module_type)
+            not_built = declared_not_implemented(implementation)
+            if not_built:
+                owner.not_implemented[module_type] = not_built
+            self.by_type.setdefault(module_type, []).append(reg)
+            self.by_key[(name, module_type)] = reg
+
+        return register
+
+    def _register_executor(self, name: str, executor: Any) -> None:
+        if not callable(getattr(executor, "map", None)):
+            raise PluginError(f"executor {name!r} needs a map(fn, items, *, max_workers) method")
+        self.executors[name] = executor
+
+    def _attach_telemetry(self, event: Any, handler: Callable[..., Any]) -> None:
+        from dspex_core import telemetry
+
+        telemetry.attach(event, handler)
+        self._telemetry.append((tuple(event), handler))
+
+    def announce_failures(self) -> None:
+        """Emit ``("dspex", "plugin", "error")`` per failed plugin (once the registry is current)."""
+        from dspex_core import telemetry
+
+        if not self.failures or not telemetry.has_handlers(telemetry.PLUGIN_ERROR):
+            return
+        for info in self.failures:
+            telemetry.emit(telemetry.PLUGIN_ERROR, {"timestamp": telemetry.timestamp()},
+                           {"plugin": info.name, "error": info.error})
+
+    def close(self) -> None:
+        """Detach the telemetry handlers the plugins attached (the registry is being replaced)."""
+        from dspex_core import telemetry
+
+        for event, handler in self._telemetry:
+            telemetry.detach(event, handler)
+        self._telemetry.clear()
+
+    # -- hooks at session boundaries ----------------------------------------------------
+    def call_session_hook(self, hook: str, session: Any) -> list[str]:
+        """Call ``hook`` on every plugin; failures are collected, never propagated."""
+        problems = []
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            try:
+                impl.function(session=session)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"{impl.plugin_name}: {_plugins.describe_error(exc)}")
+        return problems
