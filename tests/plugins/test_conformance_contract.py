@@ -18,16 +18,17 @@ import dspex_core as dspex
 from dspex_core import Example, Prediction, registry
 from dspex_core.errors import EvaluationError, InputError
 from dspex_core.testing import strategies as ds
-from dspex_core.testing._conformance_contract import (
+from dspex_core.testing.conformance import KIT_MODULE_TYPES, check
+from dspex_core.testing.conformance._cases import OutputCase
+from dspex_core.testing.conformance._contract import (
     ContractError,
     check_async_twin,
     check_bad_spec,
     check_unknown_option,
 )
-from dspex_core.testing._conformance_evaluate import ERRORS, MATCH, EvaluateCase, Raise, diff_evaluation
-from dspex_core.testing._conformance_run import Outcome
-from dspex_core.testing._conformance_runner import KIT_MODULE_TYPES, check
-from dspex_core.testing._conformance_cases import OutputCase
+from dspex_core.testing.conformance._evaluate_cases import ERRORS, MATCH, EvaluateCase, Raise
+from dspex_core.testing.conformance._outcome import Outcome
+from dspex_core.testing.conformance._properties import diff_evaluation
 
 
 # -- a template backend, right and wrong ----------------------------------------------------------
@@ -117,7 +118,7 @@ def test_the_async_difference_shows_both_results(backend):
     ("spec", "bad_input", "a bad spec must raise dspex_core.InputError"),
 ])
 def test_check_contract_reports_each_check_with_its_failure_and_case(backend, bug, failing, message):
-    from dspex_core.testing._conformance_contract_run import CONTRACT_CHECKS, check_contract
+    from dspex_core.testing.conformance._contract_runner import CONTRACT_CHECKS, check_contract
 
     name = backend(bug)
     reports = {c: check_contract(name, "template", c, reference=None, examples=5, seed=1) for c in CONTRACT_CHECKS}
@@ -213,7 +214,7 @@ def test_an_evaluation_case_prints_its_tables():
 
 # -- the coverage report of a BackendConformance run -----------------------------------------------
 def test_coverage_lines_group_the_backends_module_types(backend):
-    from dspex_core.testing._conformance_report import coverage_lines
+    from dspex_core.testing.conformance._coverage_report import coverage_lines
 
     name = backend()
     assert coverage_lines("TestT", name, name, None) == [
@@ -229,7 +230,7 @@ def test_coverage_lines_group_the_backends_module_types(backend):
 
 
 def test_without_a_terminal_the_coverage_is_a_warning(backend):
-    from dspex_core.testing._conformance_report import ConformanceCoverageWarning, report
+    from dspex_core.testing.conformance._coverage_report import ConformanceCoverageWarning, report
 
     name = backend()
     config = types.SimpleNamespace(pluginmanager=types.SimpleNamespace(get_plugin=lambda _name: None))

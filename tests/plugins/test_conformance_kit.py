@@ -22,11 +22,14 @@ from pathlib import Path
 import pytest
 
 from dspex_core import registry
-from dspex_core.testing._conformance_runner import check, check_property
+from dspex_core.backend import module_types
+from dspex_core.testing.conformance import KIT_MODULE_TYPES, check, check_property
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wrong_backend"
 DSPEX = str(Path(sys.executable).parent / "dspex")
 LM_TYPES = ["predict", "chain_of_thought"]
+#: The module-type table's types the kit has no property for: BackendConformance has a test for each.
+UNCOVERED = [t for t in module_types() if t not in KIT_MODULE_TYPES]
 
 
 def pip(*args: str) -> None:
@@ -236,8 +239,9 @@ def run_suite(tmp_path: Path, wrong_mode: str, *args: str) -> subprocess.Complet
 def test_backend_conformance_subclass_passes_and_reports_not_served(wrong_backend, tmp_path):
     done = run_suite(tmp_path, "none")
     assert done.returncode == 0, done.stdout[-3000:]
-    # TestWrong: 8 parity + 5 contract checks x 2 LM types; TestExampleAlone: the 5 contract checks on metrics
-    assert "23 passed, 73 skipped" in done.stdout
+    # TestWrong: 8 parity + 5 contract checks x 2 LM types; TestExampleAlone: the 5 contract checks on metrics;
+    # skipped: 73 kit tests, and each suite's test_not_covered for every type of the table the kit does not cover
+    assert f"23 passed, {73 + 2 * len(UNCOVERED)} skipped" in done.stdout
     assert "NOT SERVED: backend 'wrong' does not serve 'metrics'" in done.stdout
     assert "NOT SERVED: the reference 'toy' does not serve 'metrics'" in done.stdout
     for test in ("test_async_twins", "test_bad_input", "test_module_ref", "test_telemetry", "test_thread_safety"):
@@ -254,6 +258,28 @@ def test_backend_conformance_reports_what_it_did_not_check(wrong_backend, tmp_pa
     assert ("TestExampleAlone: backend 'example' against reference 'toy'\n"
             "  contract only, no parity (the reference 'toy' does not serve them): metrics\n"
             "  not covered by the kit: none (the kit has properties for every type it registers)\n") in summary
+
+
+def test_backend_conformance_skips_a_table_type_it_has_no_property_for_as_not_covered(wrong_backend, tmp_path):
+    done = run_suite(tmp_path, "none", "-k", "test_not_covered")
+    assert done.returncode == 0, done.stdout[-3000:]
+    out = done.stdout
+    reasons = [line.split(": ", 1)[1] for line in out.split("short test summary info", 1)[1].splitlines()
+               if line.startswith("SKIPPED [")]
+    assert "react" in UNCOVERED
+    # 'wrong' registers react, a row of the table the kit has no property for: a skip, never a pass
+    assert "TestWrong::test_not_covered[react] SKIPPED" in out
+    assert [r for r in reasons if r.startswith("NOT COVERED")] == [
+        "NOT COVERED: 'wrong' serves 'react' but the kit has no property for it: nothing about it was checked"]
+    # every other type of the table the kit does not cover is NOT SERVED, in both suites
+    for module_type in UNCOVERED:
+        assert f"TestExampleAlone::test_not_covered[{module_type}] SKIPPED" in out
+        assert f"NOT SERVED: backend 'example' does not serve {module_type!r}" in reasons
+        assert f"TestWrong::test_not_covered[{module_type}] SKIPPED" in out
+        if module_type != "react":
+            assert f"NOT SERVED: backend 'wrong' does not serve {module_type!r}" in reasons
+    assert len(reasons) == 2 * len(UNCOVERED)
+    assert re.search(rf"\b{2 * len(UNCOVERED)} skipped, \d+ deselected", out) and " passed" not in out
 
 
 def test_backend_conformance_subclass_fails_with_the_minimal_case(wrong_backend, tmp_path):

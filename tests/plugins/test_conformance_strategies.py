@@ -13,11 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dspex_core import Signature
-from dspex_core.testing import profiles
+from dspex_core.testing import LMCall, profiles
 from dspex_core.testing import strategies as ds
-from dspex_core.testing._conformance_compare import diff_messages, diff_settings, same_value, text_diff
-from dspex_core.testing._conformance_run import Outcome, error_class
-from dspex_core.testing._recording_lm import LMCall
+from dspex_core.testing.conformance._outcome import Outcome, error_class
+from dspex_core.testing.conformance._properties import diff_messages, diff_settings, same_value, text_diff
 
 HEADER = re.compile(r"^\[\[ ## (\w+) ## \]\]$", re.M)
 
@@ -37,6 +36,31 @@ def test_the_kit_imports_without_dspy_or_backends():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_backend_conformance_comes_from_dspex_core_testing_and_loads_pytest_only_then():
+    code = ("import sys; import dspex_core.testing; "
+            "assert 'pytest' not in sys.modules and 'hypothesis' not in sys.modules, 'not light'; "
+            "import dspex_core.testing.conformance as kit; "
+            "assert 'pytest' not in sys.modules, 'the conformance functions (dspex parity) need no pytest'; "
+            "from dspex_core.testing import BackendConformance; "
+            "assert 'pytest' in sys.modules and 'hypothesis' in sys.modules; "
+            "assert BackendConformance is kit.BackendConformance is dspex_core.testing.BackendConformance; "
+            "assert 'BackendConformance' in dspex_core.testing.__all__")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_conformance_package_exports_its_public_names():
+    from dspex_core.testing import conformance
+
+    assert sorted(conformance.__all__) == sorted([
+        "BackendConformance", "check", "check_property", "check_case", "PropertyReport", "Difference", "Mismatch",
+        "KIT_MODULE_TYPES", "PROPERTIES", "ConformanceCoverageWarning"])
+    for name in conformance.__all__:
+        assert getattr(conformance, name) is not None
+    with pytest.raises(AttributeError):
+        conformance.no_such_name  # noqa: B018
 
 
 @given(ds.signatures())

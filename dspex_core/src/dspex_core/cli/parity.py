@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from dspex_core import registry
     from dspex_core.cli._table import render_table
-    from dspex_core.testing._conformance_runner import KIT_MODULE_TYPES, check
+    from dspex_core.testing.conformance import KIT_MODULE_TYPES, check
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _contracts(args: argparse.Namespace) -> list:
     """The contract checks for every module type the kit covers (or those asked for)."""
-    from dspex_core.testing._conformance_contract_run import CONTRACT_CHECKS, check_contract
-    from dspex_core.testing._conformance_runner import KIT_MODULE_TYPES
+    from dspex_core.testing.conformance import KIT_MODULE_TYPES
+    from dspex_core.testing.conformance._contract_runner import CONTRACT_CHECKS, check_contract
 
     return [check_contract(args.backend, module_type, name, reference=args.reference, examples=args.examples,
                            seed=args.seed)

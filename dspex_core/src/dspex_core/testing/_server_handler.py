@@ -3,18 +3,20 @@
 It speaks just enough of the OpenAI chat-completions API for real HTTP clients (httpx,
 LiteLLM, the openai SDK) to talk to it: HTTP/1.1 with keep-alive, JSON bodies, OpenAI-style
 error bodies, ``usage`` in every answer. Everything the server decides (reply text, faults,
-latency) comes from the server object; the handler only parses, records and writes.
+latency) comes from the server object; the handler only parses, records and writes. It knows
+that object only as :class:`ServerState` (what the handler reads and calls), so the server
+module imports the handler and never the other way round.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dspex_core.testing.server import LocalLMServer
+from dspex_core.testing._server_faults import FaultQueue
 
 #: Paths answering chat completions (with and without the ``/v1`` prefix, as clients differ).
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
@@ -35,8 +37,27 @@ def error_body(message: str, kind: str, code: Any = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
+class ServerState(Protocol):
+    """What the handler needs from the server that owns it (``LocalLMServer`` provides it)."""
+
+    model: str
+    latency: float
+    max_body_bytes: int
+    max_n: int
+    _faults: FaultQueue
+    _stopping: threading.Event
+
+    def _track(self, conn: Any, *, add: bool) -> None: ...
+
+    def _record(self, entry: dict[str, Any]) -> None: ...
+
+    def _reply(self, messages: list[Any], settings: dict[str, Any], n: int) -> list[str]: ...
+
+    def _completion(self, body: dict[str, Any], texts: list[str]) -> dict[str, Any]: ...
+
+
 class LMRequestHandler(BaseHTTPRequestHandler):
-    """One connection; ``self.server.owner`` is the :class:`LocalLMServer`."""
+    """One connection; ``self.server.owner`` is the :class:`ServerState` (the ``LocalLMServer``)."""
 
     protocol_version = "HTTP/1.1"
     server_version = "dspex-LocalLMServer/0.1"
@@ -47,7 +68,7 @@ class LMRequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     @property
-    def owner(self) -> "LocalLMServer":
+    def owner(self) -> ServerState:
         return self.server.owner  # type: ignore[attr-defined]
 
     # -- plumbing --------------------------------------------------------------------------

@@ -42,10 +42,6 @@ def literal_types() -> st.SearchStrategy[Any]:
     return words.map(lambda ws: typing.Literal[tuple(ws)])  # type: ignore[misc]
 
 
-#: The scalar and container types (a ``Literal`` is added by :func:`field_types`).
-BASIC_TYPES: tuple[Any, ...] = (str, int, float, bool, list[str])
-
-
 @functools.cache
 def field_types() -> st.SearchStrategy[Any]:
     """A field annotation: mostly ``str``, often a typed field."""

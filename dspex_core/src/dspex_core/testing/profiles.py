@@ -53,10 +53,3 @@ def conformance_settings(max_examples: int | None = None, **overrides: object) -
     """Hypothesis settings for one conformance property (the profile, plus ``overrides``)."""
     return settings(settings.get_profile(profile_name()), max_examples=examples(max_examples),
                     **overrides)  # type: ignore[arg-type]
-
-
-def load(name: str | None = None) -> str:
-    """Make the kit's profile (or ``name``) hypothesis's default for this process; returns its name."""
-    chosen = _ALIASES.get((name or profile_name()).lower(), CI)
-    settings.load_profile(chosen)
-    return chosen

@@ -20,17 +20,6 @@ Replies are written for a list of fields (:func:`reply_fields` adds ChainOfThoug
 
 from __future__ import annotations
 
-from dspex_core.testing._conformance_cases import (
-    LMCase,
-    OutputCase,
-    cases,
-    lm_cases,
-    lm_settings,
-    metric_cases,
-    signature_module_cases,
-    validator_cases,
-)
-from dspex_core.testing._conformance_evaluate import EvaluateCase, evaluate_cases
 from dspex_core.testing._strategies_lm import (
     REASONING,
     REPLY_KINDS,
@@ -60,6 +49,17 @@ from dspex_core.testing._strategies_values import (
     type_source,
     values_for,
 )
+from dspex_core.testing.conformance._cases import (
+    LMCase,
+    OutputCase,
+    cases,
+    lm_cases,
+    lm_settings,
+    metric_cases,
+    signature_module_cases,
+    validator_cases,
+)
+from dspex_core.testing.conformance._evaluate_cases import EvaluateCase, evaluate_cases
 
 __all__ = [
     "ALPHABET", "REASONING", "REPLY_KINDS", "RESERVED_NAMES",

@@ -1,22 +1,29 @@
-"""The conformance runner: pure Python, shared by ``BackendConformance`` and ``dspex parity``.
+"""Checking parity: pure Python, shared by ``BackendConformance`` and ``dspex parity``.
 
 For one module type and one property, it draws cases with hypothesis, runs each on the
-backend under test and on the reference (both calling one shared :class:`RecordingLM`),
-compares the outcomes, and returns a :class:`PropertyReport`: cases run, cases agreed, and
-the first difference, shrunk by hypothesis to a minimal case.
+backend under test and on the reference (both calling one shared :class:`RecordingLM`, so
+their replies are identical by construction), compares the outcomes, and returns a
+:class:`PropertyReport`: cases run, cases agreed, and the first difference, shrunk by
+hypothesis to a minimal case. ``BackendConformance`` uses :func:`check_case` under its own
+``@given`` so that pytest shows the failure; ``dspex parity`` uses :func:`check`, which
+reports instead of raising.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from dspex_core.testing._conformance_cases import EVALUATION_MODULE_TYPES, LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, cases
-from dspex_core.testing._conformance_compare import DIFFS, PROPERTIES, Difference
-from dspex_core.testing._conformance_run import Outcome, error_class, run_case
 from dspex_core.testing._recording_lm import RecordingLM
-
-#: Module types the kit has properties for.
-KIT_MODULE_TYPES = LM_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES
+from dspex_core.testing.conformance._cases import METRIC_NAMES, cases
+from dspex_core.testing.conformance._coverage import (
+    KIT_MODULE_TYPES,
+    LM_MODULE_TYPES,
+    NOT_COVERED_NOTE,
+    not_covered,
+    serves,
+)
+from dspex_core.testing.conformance._outcome import error_class, run_case
+from dspex_core.testing.conformance._properties import DIFFS, Difference, properties_for
 
 #: How each LM property draws its replies: the failures property feeds unparseable replies,
 #: the prediction property parseable ones, the others a mix.
@@ -26,9 +33,6 @@ _LM_CASE_OPTIONS: dict[str, dict[str, Any]] = {
     "prediction": {"first": ("well_formed", "well_formed", "json"), "second": ("well_formed", "json")},
     "failures": {"first": ("malformed",), "second": ("malformed", "malformed", "json", "well_formed")},
 }
-
-METRIC_NAMES = ("exact_match", "f1", "normalize_text", "answer_exact_match", "answer_passage_match",
-                "passage_match")
 
 
 class Mismatch(AssertionError):
@@ -40,21 +44,8 @@ class Mismatch(AssertionError):
         super().__init__(f"{difference}\n\nminimal case:\n{case!r}")
 
 
-def properties_for(module_type: str) -> tuple[str, ...]:
-    """The parity properties the kit checks for ``module_type``."""
-    if module_type in LM_MODULE_TYPES:
-        return PROPERTIES
-    if module_type in OUTPUT_MODULE_TYPES:
-        return ("outputs",)
-    if module_type in EVALUATION_MODULE_TYPES:
-        return ("evaluation",)
-    return ()
-
-
-def serves(backend: str, module_type: str) -> bool:
-    from dspex_core import registry
-
-    return registry.lookup(backend, module_type) is not None
+class NotServed(Exception):
+    """The backend (or the reference) does not serve what the property needs."""
 
 
 def metric_support(backend: str, reference: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -77,7 +68,7 @@ def metric_support(backend: str, reference: str) -> tuple[tuple[str, ...], tuple
 
 
 def case_strategy(module_type: str, prop: str, *, backend: str = "", reference: str = "") -> Any:
-    """The hypothesis strategy for ``prop`` on ``module_type``."""
+    """The hypothesis strategy for ``prop`` on ``module_type`` (metrics: only those both serve)."""
     if module_type in LM_MODULE_TYPES:
         return cases(module_type, **_LM_CASE_OPTIONS[prop])
     if module_type == "metrics" and backend and reference:
@@ -88,22 +79,18 @@ def case_strategy(module_type: str, prop: str, *, backend: str = "", reference: 
     return cases(module_type)
 
 
-class NotServed(Exception):
-    """The backend (or the reference) does not serve what the property needs."""
-
-
 def compare_case(backend: str, reference: str, prop: str, case: Any, lm: RecordingLM | None = None
-                 ) -> tuple[Difference | None, Outcome, Outcome]:
-    """Run ``case`` on both and compare them on ``prop``."""
+                 ) -> Difference | None:
+    """Run ``case`` on both (one shared LM) and compare them on ``prop``."""
     lm = lm if lm is not None else RecordingLM()
     mine = run_case(backend, case, lm)
     theirs = run_case(reference, case, lm)
-    return DIFFS[prop](mine, theirs), mine, theirs
+    return DIFFS[prop](mine, theirs)
 
 
 def check_case(backend: str, reference: str, prop: str, case: Any, lm: RecordingLM | None = None) -> None:
     """Raise :class:`Mismatch` when ``backend`` and ``reference`` disagree on ``case``."""
-    difference, _, _ = compare_case(backend, reference, prop, case, lm)
+    difference = compare_case(backend, reference, prop, case, lm)
     if difference is not None:
         raise Mismatch(difference, case)
 
@@ -162,7 +149,7 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
     state: dict[str, Any] = {"cases": 0, "agreed": 0, "failed": False, "last": None}
 
     def body(case: Any) -> None:
-        difference, _, _ = compare_case(backend, reference, prop, case, lm)
+        difference = compare_case(backend, reference, prop, case, lm)
         if not state["failed"]:
             state["cases"] += 1
             state["agreed"] += difference is None
@@ -192,6 +179,11 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
                           note)
 
 
+def _not_covered_report(backend: str, module_type: str) -> PropertyReport:
+    return PropertyReport(module_type, "-", "not covered",
+                          note=NOT_COVERED_NOTE.format(backend=backend, module_type=module_type))
+
+
 def check(backend: str, *, reference: str = "dspy", module_types: Iterable[str] | None = None,
           examples: int | None = None, seed: int | None = None) -> list[PropertyReport]:
     """Every property for every module type (default: all the kit covers).
@@ -200,25 +192,15 @@ def check(backend: str, *, reference: str = "dspy", module_types: Iterable[str] 
     property for gets a ``"not covered"`` report: nothing about it was checked, and the
     report says so rather than leaving it out.
     """
-    from dspex_core.testing._conformance_coverage import not_covered
-
     reports = []
     for module_type in module_types or KIT_MODULE_TYPES:
         props = properties_for(module_type)
         if not props:
-            reports.append(PropertyReport(module_type, "-", "not covered", note=NOT_COVERED_NOTE.format(
-                backend=backend, module_type=module_type)))
+            reports.append(_not_covered_report(backend, module_type))
             continue
         for prop in props:
             reports.append(check_property(backend, module_type, prop, reference=reference, examples=examples,
                                           seed=seed))
     if module_types is None:
-        for module_type in not_covered(backend):
-            reports.append(PropertyReport(module_type, "-", "not covered", note=NOT_COVERED_NOTE.format(
-                backend=backend, module_type=module_type)))
+        reports.extend(_not_covered_report(backend, module_type) for module_type in not_covered(backend))
     return reports
-
-
-#: The note of a "not covered" report.
-NOT_COVERED_NOTE = ("{backend!r} serves {module_type!r} but the kit has no property for it: "
-                    "nothing about it was checked")

@@ -1,19 +1,21 @@
-"""The contract checks as runnable units: one hypothesis test per (backend, module type, check).
+"""Checking the contract: one hypothesis test per (backend, module type, check).
 
 :class:`~dspex_core.testing.conformance.BackendConformance` runs them under pytest (a failure
 raises with hypothesis's minimal example); ``dspex parity --contract`` runs them through
 :func:`check_contract`, which reports instead of raising. The checks themselves live in
-:mod:`._conformance_contract`; this module draws their cases and drives them.
+:mod:`._contract`; this module draws their cases and drives them.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from dspex_core.testing import _conformance_contract as contract
-from dspex_core.testing._conformance_cases import LM_MODULE_TYPES, LMCase, cases
-from dspex_core.testing._conformance_run import error_class
-from dspex_core.testing._conformance_runner import case_strategy, properties_for, serves
+from dspex_core.testing.conformance import _contract as contract
+from dspex_core.testing.conformance._cases import LMCase, cases
+from dspex_core.testing.conformance._coverage import LM_MODULE_TYPES, serves
+from dspex_core.testing.conformance._outcome import error_class
+from dspex_core.testing.conformance._parity_runner import NotServed, case_strategy
+from dspex_core.testing.conformance._properties import properties_for
 
 #: The contract every backend owes, in the order they run.
 CONTRACT_CHECKS = ("async_twins", "module_ref", "bad_input", "telemetry", "thread_safety")
@@ -30,8 +32,8 @@ def reference_for(reference: str | None, module_type: str) -> str | None:
 def contract_cases(backend: str, module_type: str, reference: str | None) -> Any:
     """Cases for the contract checks: well-formed LM cases, or what both (or the backend alone) serve.
 
-    Raises :class:`~dspex_core.testing._conformance_runner.NotServed` when there is nothing
-    the backend serves to draw from."""
+    Raises :class:`~._parity_runner.NotServed` when there is nothing the backend serves to
+    draw from."""
     if module_type in LM_MODULE_TYPES:
         return cases(module_type, first=("well_formed",), second=("well_formed",))
     return case_strategy(module_type, properties_for(module_type)[0], backend=backend,
@@ -131,8 +133,6 @@ class ContractReport:
 def check_contract(backend: str, module_type: str, name: str, *, reference: str | None = "dspy",
                    examples: int | None = None, seed: int | None = None) -> ContractReport:
     """Run one contract check and report it (a failure keeps its message and minimal case)."""
-    from dspex_core.testing._conformance_runner import NotServed
-
     if not serves(backend, module_type):
         return ContractReport(module_type, name, "not served", f"{backend!r} does not serve {module_type!r}")
     seen: list[Any] = []

@@ -1,9 +1,12 @@
-"""Contract checks: what every backend must do, whatever the reference does.
+"""The contract checks: what every backend must do, whatever the reference does.
 
-They need only the backend under test (and, for bad input, the reference's error class when
-there is a reference serving the type): async twins give what the sync calls give, a
-``ModuleRef`` carries the right fields, bad input is an ``InputError`` that names what was
-wrong, routed calls emit their telemetry, and one module serves many threads at once.
+Parity needs a reference that serves the module type; these need only the backend under test
+(and, for bad input, the reference's error class when there is a reference serving the type),
+so they run for every module type the kit covers, even one no reference serves: async twins
+give what the sync calls give, a ``ModuleRef`` carries the right fields, bad input is an
+``InputError`` that names what was wrong, routed calls emit their telemetry, and one module
+serves many threads at once. Each check takes one case and raises :class:`ContractError`
+saying which rule broke; :mod:`._contract_runner` draws the cases and drives them.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from __future__ import annotations
 import zlib
 from typing import Any, Sequence
 
-from dspex_core.testing._conformance_cases import EVALUATION_MODULE_TYPES, LMCase
-from dspex_core.testing._conformance_compare import PROPERTIES, Difference, first_difference, same_value
-from dspex_core.testing._conformance_run import Outcome, _context, arun_case, error_class, run_case
 from dspex_core.testing._recording_lm import RecordingLM
 from dspex_core.testing._strategies_lm import reply_fields
+from dspex_core.testing.conformance._cases import LMCase
+from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, LM_MODULE_TYPES
+from dspex_core.testing.conformance._outcome import Outcome, arun_case, case_context, error_class, run_case
+from dspex_core.testing.conformance._properties import Difference, first_difference, properties_for, same_value
+
+#: How many threads execute one module at once in the thread-safety check.
+THREADS = 8
 
 
 class ContractError(AssertionError):
@@ -28,9 +35,7 @@ def check_async_twin(backend: str, case: Any) -> None:
 
     sync = run_case(backend, case, RecordingLM())
     asynchronous = asyncio.run(arun_case(backend, case, RecordingLM()))
-    props = PROPERTIES if isinstance(case, LMCase) else (
-        ("evaluation",) if case.module_type in EVALUATION_MODULE_TYPES else ("outputs",))
-    found = first_difference(asynchronous, sync, props)
+    found = first_difference(asynchronous, sync, properties_for(case.module_type))
     if found is not None:
         raise ContractError(f"acreate/aexecute differ from create/execute on {backend!r}:\n"
                             f"{str(found).replace('backend:  ', 'async:    ').replace('reference:', 'sync:     ')}")
@@ -43,7 +48,7 @@ def check_module_ref(backend: str, case: Any) -> None:
     options = dict(case.create_options)
     if isinstance(case, LMCase):
         options["lm"] = RecordingLM(list(case.script))
-    with dspex_core.session() as session, _context(case):
+    with dspex_core.session() as session, case_context(case):
         try:
             ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
         except Exception:  # noqa: BLE001 - a case the backend rejects says nothing about ModuleRef
@@ -76,7 +81,7 @@ def check_bad_spec(backend: str, reference: str | None, module_type: str) -> Non
     for who in (backend, reference) if reference else (backend,):
         try:
             with dspex_core.session():
-                options = {"lm": RecordingLM()} if module_type in ("predict", "chain_of_thought") else {}
+                options = {"lm": RecordingLM()} if module_type in LM_MODULE_TYPES else {}
                 ref = dspex_core.create(module_type, 42, implementation=who, **options)
                 dspex_core.execute(ref, {})
             classes[who] = "no error"
@@ -101,7 +106,7 @@ VALID_SPECS = {"predict": "question -> answer", "chain_of_thought": "question ->
 
 def valid_options(module_type: str) -> dict[str, Any]:
     """Create options that ``VALID_SPECS[module_type]`` surely works with."""
-    if module_type in ("predict", "chain_of_thought"):
+    if module_type in LM_MODULE_TYPES:
         return {"lm": RecordingLM()}
     if module_type in EVALUATION_MODULE_TYPES:
         from dspex_core import Example
@@ -222,7 +227,7 @@ def echo_reply(case: LMCase, messages: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts) + "\n\n[[ ## completed ## ]]"
 
 
-def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]], workers: int = 8) -> None:
+def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]]) -> None:
     """One created module, executed from many threads, gives what it gives one call at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -232,7 +237,7 @@ def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]], wor
     if isinstance(case, LMCase):
         options["lm"] = RecordingLM(lambda messages, settings: echo_reply(case, messages))
         options.pop("n", None)
-    with dspex_core.session(), _context(case):
+    with dspex_core.session(), case_context(case):
         try:
             ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
         except Exception:  # noqa: BLE001 - nothing to share between threads
@@ -245,10 +250,10 @@ def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]], wor
                 return Outcome(backend, [], error=exc, stage="execute")
 
         sequential = [one(v) for v in inputs]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
             concurrent = list(pool.map(one, inputs))
     for index, (s, c) in enumerate(zip(sequential, concurrent)):
         if s.error_class != c.error_class or not same_value(s.fields, c.fields):
             found = Difference("threads", f"input {index} ({inputs[index]!r}) gave another result under "
-                               f"{workers} threads", f"  one at a time: {s!r}\n  concurrently:  {c!r}")
+                               f"{THREADS} threads", f"  one at a time: {s!r}\n  concurrently:  {c!r}")
             raise ContractError(str(found))

@@ -3,7 +3,7 @@
 ::
 
     # tests/test_conformance.py of your plugin
-    from dspex_core.testing.conformance import BackendConformance
+    from dspex_core.testing import BackendConformance
 
     class TestMyBackend(BackendConformance):
         backend = "mybackend"      # the name your plugin registers
@@ -13,25 +13,28 @@ Run it with ``pytest``. For every module type the kit covers (``predict``,
 ``chain_of_thought``, ``metrics``, ``signature``, ``template``, ``validator``, ``evaluate``)
 that your backend serves it checks:
 
-* when the reference serves it too, the parity properties of dspex's DESIGN.md, on
-  hypothesis-generated cases, against one shared :class:`~dspex_core.testing.RecordingLM`:
-  ``messages`` (byte-identical prompts, including the JSON fallback), ``settings``
-  (equivalent request settings), ``prediction`` (equal fields, values and value types),
-  ``failures`` (same error after the same number of LM calls); modules without an LM:
-  ``outputs`` (equal outputs or the same error class); ``evaluate``: ``evaluation`` (the same
-  score and per-example results, or the same ``EvaluationError`` on the same examples, for
-  generated devsets, programs and metrics);
+* when the reference serves it too, parity on hypothesis-generated cases, both backends
+  calling one shared :class:`~dspex_core.testing.RecordingLM`. For LM-backed module types
+  the four parity properties: (1) ``messages``, byte-identical prompts on every LM call,
+  including the JSON fallback after an unparseable reply; (2) ``settings``, equivalent
+  request settings; (3) ``prediction``, equal fields, values and value types; (4)
+  ``failures``, the same error after the same number of LM calls. For modules without an LM,
+  ``outputs``: equal outputs or the same error class. For ``evaluate``, ``evaluation``: the
+  same score and per-example results, or the same ``EvaluationError`` on the same examples,
+  for generated devsets, programs and metrics;
 * always, the contract: async twins, ``ModuleRef`` fields, errors for bad input, telemetry
   events, thread safety (compared with the reference's error class when it serves the type).
 
 A module type your backend does not serve is *skipped with the reason "NOT SERVED"*
-(``pytest -rs`` lists them), never passed. Every run ends with a "dspex conformance:
-coverage" section in pytest's summary: which of your module types were checked, which got
-the contract checks only, and which the kit has *no property for* (``react``, a type of your
-own, ...): those are NOT COVERED, and nothing about them was checked. Set
-``module_types = ("predict",)`` to limit the run. The number of examples comes from the hypothesis profile
-(:mod:`dspex_core.testing.profiles`: ``DSPEX_HYPOTHESIS_PROFILE=thorough`` for many more);
-a failure prints the first difference and the minimal case.
+(``pytest -rs`` lists them), never passed. Every module type of dspex's module-type table
+that the kit has *no property for* (``react``, ``refine``, ...) gets a test too: skipped as
+"NOT COVERED" when your backend serves it, because nothing about it was checked. Every run
+ends with a "dspex conformance: coverage" section in pytest's summary: which of your module
+types were checked, which got the contract checks only, and which are NOT COVERED (a type of
+your own included). Set ``module_types = ("predict",)`` to limit the run. The number of
+examples comes from the hypothesis profile (:mod:`dspex_core.testing.profiles`:
+``DSPEX_HYPOTHESIS_PROFILE=thorough`` for many more); a failure prints the first difference
+and the minimal case.
 
 The same checks run from the command line: ``dspex parity mybackend`` (parity), with
 ``--contract`` for the contract checks too.
@@ -44,31 +47,22 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from dspex_core.testing._conformance_cases import (
+from dspex_core import registry
+from dspex_core.testing._recording_lm import RecordingLM
+from dspex_core.testing.conformance._contract_runner import contract_test
+from dspex_core.testing.conformance._coverage import (
     EVALUATION_MODULE_TYPES,
-    LM_MODULE_TYPES,
-    OUTPUT_MODULE_TYPES,
-)
-from dspex_core.testing._conformance_compare import PROPERTIES, Difference
-from dspex_core.testing._conformance_contract_run import contract_test
-from dspex_core.testing._conformance_runner import (
     KIT_MODULE_TYPES,
-    Mismatch,
-    NotServed,
-    PropertyReport,
-    case_strategy,
-    check,
-    check_case,
-    check_property,
-    metric_support,
+    LM_MODULE_TYPES,
+    NOT_COVERED_NOTE,
+    OUTPUT_MODULE_TYPES,
+    TABLE_TYPES_NOT_COVERED,
     serves,
 )
-from dspex_core.testing._conformance_report import ConformanceCoverageWarning
-from dspex_core.testing._recording_lm import RecordingLM
+from dspex_core.testing.conformance._coverage_report import report
+from dspex_core.testing.conformance._parity_runner import NotServed, case_strategy, check_case, metric_support
+from dspex_core.testing.conformance._properties import PROPERTIES
 from dspex_core.testing.profiles import conformance_settings
-
-__all__ = ["BackendConformance", "check", "check_property", "check_case", "PropertyReport", "Difference",
-           "Mismatch", "KIT_MODULE_TYPES", "PROPERTIES", "ConformanceCoverageWarning"]
 
 
 class BackendConformance:
@@ -88,17 +82,12 @@ class BackendConformance:
     @classmethod
     def _dspex_conformance_coverage(cls, request: Any) -> None:
         """List, in pytest's summary, the backend's module types this run did not fully check."""
-        from dspex_core import registry
-        from dspex_core.testing._conformance_report import report
-
         if not cls.backend or cls.backend not in registry.installed_backends():
             return  # the tests themselves fail and say why
         report(request.config, cls.__name__, cls.backend, cls.reference, cls.module_types)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _require(self, module_type: str, *, reference: bool = True) -> None:
-        from dspex_core import registry
-
+    def _require_installed(self, *, reference: bool = True) -> None:
         if not self.backend:
             pytest.fail(f"{type(self).__name__}.backend is not set: name the backend to test")
         installed = registry.installed_backends()
@@ -106,6 +95,9 @@ class BackendConformance:
             if who not in installed:
                 pytest.fail(f"backend {who!r} is not installed (installed: {', '.join(installed) or 'none'}); "
                             f"pip install the plugin that provides it")
+
+    def _require(self, module_type: str, *, reference: bool = True) -> None:
+        self._require_installed(reference=reference)
         if self.module_types is not None and module_type not in self.module_types:
             pytest.skip(f"{module_type!r} is not in {type(self).__name__}.module_types")
         if not serves(self.backend, module_type):
@@ -113,14 +105,11 @@ class BackendConformance:
         if reference and not serves(self.reference, module_type):
             pytest.skip(f"NOT SERVED: the reference {self.reference!r} does not serve {module_type!r}")
 
-    def _strategy(self, module_type: str, prop: str, *, reference: str | None = None) -> Any:
+    def _run_property(self, module_type: str, prop: str) -> None:
         try:
-            return case_strategy(module_type, prop, backend=self.backend, reference=reference or self.reference)
+            strategy = case_strategy(module_type, prop, backend=self.backend, reference=self.reference)
         except NotServed as exc:
             pytest.skip(f"NOT SERVED: {exc}")
-
-    def _run_property(self, module_type: str, prop: str) -> None:
-        strategy = self._strategy(module_type, prop)
         lm = RecordingLM()
 
         @conformance_settings(self.max_examples)
@@ -134,7 +123,7 @@ class BackendConformance:
     @pytest.mark.parametrize("prop", PROPERTIES)
     @pytest.mark.parametrize("module_type", LM_MODULE_TYPES)
     def test_parity(self, module_type: str, prop: str) -> None:
-        """DESIGN.md's parity properties for LM-backed module types."""
+        """The four parity properties for LM-backed module types (messages, settings, prediction, failures)."""
         self._require(module_type)
         self._run_property(module_type, prop)
 
@@ -189,3 +178,14 @@ class BackendConformance:
     def test_thread_safety(self, module_type: str) -> None:
         """One module executed from 8 threads gives what it gives one call at a time."""
         self._run_contract(module_type, "thread_safety")
+
+    # -- what the kit cannot check -------------------------------------------------------------
+    @pytest.mark.parametrize("module_type", TABLE_TYPES_NOT_COVERED)
+    def test_not_covered(self, module_type: str) -> None:
+        """A module type of the table the kit has no property for: never a pass. Skipped as
+        NOT COVERED when the backend serves it (nothing about it was checked), as NOT SERVED
+        otherwise, so that a type added to the table shows up in every backend's run."""
+        self._require_installed(reference=False)
+        if not serves(self.backend, module_type):
+            pytest.skip(f"NOT SERVED: backend {self.backend!r} does not serve {module_type!r}")
+        pytest.skip("NOT COVERED: " + NOT_COVERED_NOTE.format(backend=self.backend, module_type=module_type))

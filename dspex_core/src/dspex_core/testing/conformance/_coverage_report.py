@@ -1,4 +1,4 @@
-"""Telling a ``BackendConformance`` run's reader what was *not* checked.
+"""The coverage section of a ``BackendConformance`` run: telling its reader what was *not* checked.
 
 Skips are easy to miss and a passing run says nothing about module types the kit has no
 property for. So every run of a ``BackendConformance`` subclass adds a section to pytest's
@@ -7,7 +7,7 @@ terminal summary, one block per subclass::
     ====================== dspex conformance: coverage ======================
     TestNativeAgainstDspy: backend 'native' against reference 'dspy'
       checked (parity and contract): predict, chain_of_thought, metrics, evaluate
-      contract only (the reference 'dspy' does not serve them): signature, template, validator
+      contract only, no parity (the reference 'dspy' does not serve them): signature, template, validator
       NOT COVERED by the kit, nothing was checked: react
 
 Without pytest's terminal reporter (``-p no:terminal``, an xdist worker) the same lines are
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dspex_core.testing._conformance_coverage import CHECKED, CONTRACT_ONLY, NOT_COVERED, coverage
+from dspex_core.testing.conformance._coverage import CHECKED, CONTRACT_ONLY, NOT_COVERED, coverage
 
 PLUGIN_NAME = "dspex-conformance-coverage"
 

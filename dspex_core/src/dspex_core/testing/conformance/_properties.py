@@ -1,28 +1,41 @@
-"""Comparing a backend's :class:`Outcome` with the reference's, one parity property at a time.
+"""The parity properties: comparing a backend's :class:`Outcome` with the reference's, one at a time.
+
+Two backends are at parity for a module type when, for the same signature, demos, inputs, LM
+settings and LM replies:
+
+1. ``messages``: they send byte-identical messages to the LM, on every call, and as many
+   calls (so DSPy's JSON fallback after an unparseable reply is made, and made the same way);
+2. ``settings``: they send equivalent request settings (``temperature``, ``max_tokens``,
+   ``n``, ...);
+3. ``prediction``: they return predictions with equal fields (in order), values and value
+   types, and equal completions;
+4. ``failures``: they fail with the same error class after the same number of LM calls.
+
+Module types without an LM have one property, ``outputs`` (equal outputs, or the same error
+class); ``evaluate`` has ``evaluation`` (the same score and per-example results, or the same
+``EvaluationError`` naming the same failed examples). This is the definition of parity in
+docs/architecture.md ("Parity").
 
 Each ``diff_*`` function returns ``None`` when the property holds, else a
 :class:`Difference` whose text says where the two first part ways, for example::
 
-    messages: LM call 1, message 0 (system), first difference at character 31
+    messages: LM call 1, message 0 (system), 'content' differs first at character 31
       backend:   ...'fields are:\\n1. `q` (str): \\nYour outpu'...
       reference: ...'fields are:\\n1. `q` (str): \\nYour outpu'...
-
-The properties are DESIGN.md's: (1) ``messages`` byte-identical, (2) ``settings``
-equivalent, (3) ``prediction`` equal fields, values and value types, (4) ``failures`` the
-same error after the same number of LM calls; ``outputs`` for modules without an LM;
-``evaluation`` for ``evaluate`` (equal scores and results, or the same failures).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from dspex_core.testing._conformance_run import Outcome
+from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, LM_MODULE_TYPES, OUTPUT_MODULE_TYPES
+from dspex_core.testing.conformance._outcome import Outcome, error_class
 
 #: Request settings compared by the ``settings`` property (a ``None`` value counts as absent,
 #: and ``n=1`` as no ``n``).
 COMPARED_SETTINGS = ("temperature", "max_tokens", "max_completion_tokens", "n", "top_p", "stop", "rollout_id")
 
+#: The properties of LM-backed module types, in the order they are checked.
 PROPERTIES = ("messages", "settings", "prediction", "failures")
 
 
@@ -104,17 +117,18 @@ def diff_messages(backend: Outcome, reference: Outcome) -> Difference | None:
     return None
 
 
-def normalize_settings(settings: dict[str, Any], keys: tuple[str, ...] = COMPARED_SETTINGS) -> dict[str, Any]:
-    out = {k: settings[k] for k in keys if settings.get(k) is not None}
+def normalize_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The compared settings that are set (``n=1`` is the same request as no ``n``)."""
+    out = {k: settings[k] for k in COMPARED_SETTINGS if settings.get(k) is not None}
     if out.get("n") == 1:
         del out["n"]
     return out
 
 
-def diff_settings(backend: Outcome, reference: Outcome, keys: tuple[str, ...] = COMPARED_SETTINGS) -> Difference | None:
+def diff_settings(backend: Outcome, reference: Outcome) -> Difference | None:
     """Property 2: equivalent request settings on every LM call both made."""
     for number, (b, r) in enumerate(zip(backend.calls, reference.calls), start=1):
-        sb, sr = normalize_settings(b.settings, keys), normalize_settings(r.settings, keys)
+        sb, sr = normalize_settings(b.settings), normalize_settings(r.settings)
         if sb != sr:
             changed = sorted(k for k in set(sb) | set(sr) if not same_value(sb.get(k), sr.get(k)))
             detail = "\n".join(f"  {k}: backend {sb.get(k, '(absent)')!r}, reference {sr.get(k, '(absent)')!r}"
@@ -189,11 +203,48 @@ def diff_outputs(backend: Outcome, reference: Outcome) -> Difference | None:
     return None
 
 
-def diff_evaluation(backend: Outcome, reference: Outcome) -> Difference | None:
-    """``evaluate``: equal scores and results, or the same failures (see ``_conformance_evaluate``)."""
-    from dspex_core.testing._conformance_evaluate import diff_evaluation as diff
+def _failures(error: BaseException) -> list[tuple[int, str]] | None:
+    """An ``EvaluationError``'s failed examples: ``[(devset index, error class), ...]``."""
+    found = getattr(error, "errors", None)
+    if not isinstance(found, list):
+        return None
+    return [(index, error_class(exc)) for index, exc in found]
 
-    return diff(backend, reference)
+
+def diff_evaluation(backend: Outcome, reference: Outcome) -> Difference | None:
+    """``evaluate``: equal score and per-example results, or the same ``EvaluationError`` (same failing examples)."""
+    if backend.ok != reference.ok:
+        who = "backend" if not backend.ok else "reference"
+        return Difference("evaluation", f"only the {who} failed", _errors(backend, reference))
+    if not backend.ok:
+        if backend.error_class != reference.error_class:
+            return Difference("evaluation", f"different errors: backend {backend.error_class}, reference "
+                              f"{reference.error_class}", _errors(backend, reference))
+        fb, fr = _failures(backend.error), _failures(reference.error)
+        if fb != fr:
+            return Difference("evaluation", "the evaluation stopped on other failures (devset index, error)",
+                              f"  backend:   {fb!r}\n  reference: {fr!r}")
+        return None
+    pb, pr = backend.prediction, reference.prediction
+    sb, sr = pb.get("score"), pr.get("score")
+    if not same_value(sb, sr):
+        return Difference("evaluation", "the score differs", f"  backend:   {_show(sb)}\n  reference: {_show(sr)}")
+    rb, rr = list(pb.get("results") or []), list(pr.get("results") or [])
+    if len(rb) != len(rr):
+        return Difference("evaluation", f"{len(rb)} results, reference {len(rr)}")
+    for index, (b, r) in enumerate(zip(rb, rr)):
+        (eb, predb, scoreb), (er, predr, scorer) = b, r
+        if dict(eb.items()) != dict(er.items()):
+            return Difference("evaluation", f"result {index}: another example",
+                              f"  backend:   {_show(eb)}\n  reference: {_show(er)}")
+        if not same_value(scoreb, scorer):
+            return Difference("evaluation", f"result {index}: the example's score differs",
+                              f"  backend:   {_show(scoreb)}\n  reference: {_show(scorer)}")
+        ib, ir = list(predb.items()), list(predr.items())
+        if not same_value(ib, ir):
+            return Difference("evaluation", f"result {index}: the prediction differs",
+                              f"  backend:   {_show(ib)}\n  reference: {_show(ir)}")
+    return None
 
 
 DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
@@ -202,7 +253,18 @@ DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
 }
 
 
-def first_difference(backend: Outcome, reference: Outcome, props: tuple[str, ...] = PROPERTIES) -> Difference | None:
+def properties_for(module_type: str) -> tuple[str, ...]:
+    """The parity properties the kit checks for ``module_type`` (none: the kit does not cover it)."""
+    if module_type in LM_MODULE_TYPES:
+        return PROPERTIES
+    if module_type in OUTPUT_MODULE_TYPES:
+        return ("outputs",)
+    if module_type in EVALUATION_MODULE_TYPES:
+        return ("evaluation",)
+    return ()
+
+
+def first_difference(backend: Outcome, reference: Outcome, props: tuple[str, ...]) -> Difference | None:
     """The first property (in ``props`` order) on which the outcomes differ."""
     for prop in props:
         found = DIFFS[prop](backend, reference)

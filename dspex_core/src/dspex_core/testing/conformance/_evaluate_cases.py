@@ -1,15 +1,13 @@
-"""The ``evaluate`` property: a backend scores a program on a devset exactly as the reference does.
+"""``evaluate`` cases: a devset, a program and a metric whose every answer is known in advance.
 
 An :class:`EvaluateCase` is a generated devset (``Example(...).with_inputs(...)``), a
 deterministic program (a table from an example's inputs to the prediction it returns, or to
 the exception it raises) and a deterministic metric (a table from the inputs to a score, to
 "does the prediction match the label?", or to an exception), plus ``max_errors`` and
 ``failure_score``. It runs with ``num_threads=1`` so the order of failures, and so the point
-where ``max_errors`` stops the run, is the same on every backend.
-
-:func:`diff_evaluation` compares two outcomes: the score, every example's score (value and
-type) and prediction, or the :class:`~dspex_core.errors.EvaluationError` with the same
-failing devset indices and exception classes.
+where ``max_errors`` stops the run, is the same on every backend. Tables rather than code keep
+the minimal failing case hypothesis prints readable, and the outcome independent of the backend
+that runs it.
 """
 
 from __future__ import annotations
@@ -66,7 +64,7 @@ class EvaluateCase:
         self.max_errors = max_errors
         self.failure_score = failure_score
 
-    # -- what run_case needs ------------------------------------------------------------------
+    # -- what running a case needs (see _outcome.run_case) --------------------------------------
     def spec(self) -> None:
         return None
 
@@ -146,52 +144,3 @@ def evaluate_cases(draw: Any, max_size: int = 8) -> EvaluateCase:
     max_errors = draw(st.one_of(st.none(), st.integers(1, 4)))
     failure_score = draw(st.sampled_from((0.0, 0.0, 0.5, -1.0)))
     return EvaluateCase(input_keys, label, rows, program, metric, max_errors, failure_score)
-
-
-# -- the property -----------------------------------------------------------------------------
-def _failures(error: BaseException) -> list[tuple[int, str]] | None:
-    from dspex_core.testing._conformance_run import error_class
-
-    found = getattr(error, "errors", None)
-    if not isinstance(found, list):
-        return None
-    return [(index, error_class(exc)) for index, exc in found]
-
-
-def diff_evaluation(backend: Any, reference: Any) -> Any:
-    """Equal score and per-example results, or the same ``EvaluationError`` (same failing examples)."""
-    from dspex_core.testing._conformance_compare import Difference, same_value
-    from dspex_core.testing._conformance_compare import _errors as errors_text, _show as show
-
-    if backend.ok != reference.ok:
-        who = "backend" if not backend.ok else "reference"
-        return Difference("evaluation", f"only the {who} failed", errors_text(backend, reference))
-    if not backend.ok:
-        if backend.error_class != reference.error_class:
-            return Difference("evaluation", f"different errors: backend {backend.error_class}, reference "
-                              f"{reference.error_class}", errors_text(backend, reference))
-        fb, fr = _failures(backend.error), _failures(reference.error)
-        if fb != fr:
-            return Difference("evaluation", "the evaluation stopped on other failures (devset index, error)",
-                              f"  backend:   {fb!r}\n  reference: {fr!r}")
-        return None
-    pb, pr = backend.prediction, reference.prediction
-    sb, sr = pb.get("score"), pr.get("score")
-    if not same_value(sb, sr):
-        return Difference("evaluation", "the score differs", f"  backend:   {show(sb)}\n  reference: {show(sr)}")
-    rb, rr = list(pb.get("results") or []), list(pr.get("results") or [])
-    if len(rb) != len(rr):
-        return Difference("evaluation", f"{len(rb)} results, reference {len(rr)}")
-    for index, (b, r) in enumerate(zip(rb, rr)):
-        (eb, predb, scoreb), (er, predr, scorer) = b, r
-        if dict(eb.items()) != dict(er.items()):
-            return Difference("evaluation", f"result {index}: another example",
-                              f"  backend:   {show(eb)}\n  reference: {show(er)}")
-        if not same_value(scoreb, scorer):
-            return Difference("evaluation", f"result {index}: the example's score differs",
-                              f"  backend:   {show(scoreb)}\n  reference: {show(scorer)}")
-        ib, ir = list(predb.items()), list(predr.items())
-        if not same_value(ib, ir):
-            return Difference("evaluation", f"result {index}: the prediction differs",
-                              f"  backend:   {show(ib)}\n  reference: {show(ir)}")
-    return None

@@ -3,8 +3,9 @@
 An :class:`LMCase` (``predict``, ``chain_of_thought``) holds a signature, demos, inputs, LM
 settings and the scripted LM replies; an :class:`OutputCase` (``metrics``, ``signature``,
 ``template``, ``validator``) holds a spec, create options and inputs; an ``EvaluateCase``
-(``evaluate``, in :mod:`._conformance_evaluate`) a devset, a program and a metric. All print as
-readable multi-line text, because hypothesis shows the minimal failing case with ``repr``.
+(``evaluate``, in :mod:`._evaluate_cases`) a devset, a program and a metric. A case is plain
+data, run the same way on the backend and on the reference; all print as readable multi-line
+text, because hypothesis shows the minimal failing case with ``repr``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from dspex_core.testing._conformance_evaluate import evaluate_cases
 from dspex_core.testing._strategies_lm import REPLY_KINDS, demos, inputs, replies, reply_fields
 from dspex_core.testing._strategies_signatures import SignatureSpec, field_names, signatures
 from dspex_core.testing._strategies_values import text, values_for
+from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, KIT_MODULE_TYPES, LM_MODULE_TYPES
+from dspex_core.testing.conformance._evaluate_cases import evaluate_cases
 
-LM_MODULE_TYPES = ("predict", "chain_of_thought")
-OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
-EVALUATION_MODULE_TYPES = ("evaluate",)
+#: The metrics a ``metrics`` case names (the ``metrics`` module type's contract).
+METRIC_NAMES = ("exact_match", "f1", "normalize_text", "answer_exact_match", "answer_passage_match",
+                "passage_match")
 
 
 class LMCase:
@@ -139,9 +141,7 @@ def metric_cases(draw: Any, metrics: tuple[str, ...] | None = None) -> OutputCas
     """A ``metrics`` call with the inputs its contract names (sometimes of the wrong type)."""
     from dspex_core import Example, Prediction
 
-    names = metrics or ("exact_match", "f1", "normalize_text", "answer_exact_match", "answer_passage_match",
-                        "passage_match")
-    name = draw(st.sampled_from(names))
+    name = draw(st.sampled_from(metrics or METRIC_NAMES))
     answers = st.one_of(_words, st.lists(_words, min_size=1, max_size=3))
     options: dict[str, Any] = {}
     if name in ("exact_match", "f1"):
@@ -232,5 +232,4 @@ def cases(module_type: str, **kwargs: Any) -> st.SearchStrategy[Any]:
         return _OUTPUT_STRATEGIES[module_type](**kwargs)
     if module_type in EVALUATION_MODULE_TYPES:
         return evaluate_cases(**kwargs)
-    raise ValueError(f"the conformance kit has no cases for {module_type!r}; it covers "
-                     f"{', '.join(LM_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES)}")
+    raise ValueError(f"the conformance kit has no cases for {module_type!r}; it covers {', '.join(KIT_MODULE_TYPES)}")

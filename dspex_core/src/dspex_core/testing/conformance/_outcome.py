@@ -1,17 +1,19 @@
-"""Running one conformance case on one backend, through the public API only.
+"""Running one conformance case on one backend, through the public API only: an :class:`Outcome`.
 
 A backend is called exactly as a user would call it, ``dspex_core.create(module_type, spec,
 implementation=backend, lm=recording_lm, ...)`` then ``dspex_core.execute(ref, inputs)``,
-inside a ``dspex_core.session()`` so that backends that keep state clean it up. What came
-out (the LM requests, the prediction or the error) is an :class:`Outcome`.
+inside a ``dspex_core.session()`` so that backends that keep state clean it up; nothing of the
+backend's own is reached into, so what is compared is what users get. What came out (the LM
+requests, the prediction or the error, and at which stage) is an :class:`Outcome`, which the
+parity properties compare and the contract checks inspect.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dspex_core.testing._conformance_cases import LMCase
 from dspex_core.testing._recording_lm import LMCall, RecordingLM
+from dspex_core.testing.conformance._cases import LMCase
 
 
 def error_class(exc: BaseException) -> str:
@@ -67,7 +69,7 @@ class Outcome:
         return f"Outcome({self.backend!r}, calls={len(self.calls)}, {what})"
 
 
-def _context(case: Any) -> Any:
+def case_context(case: Any) -> Any:
     """The case's own context for its run (``EvaluateCase`` mutes the evaluation's error logs)."""
     import contextlib
 
@@ -96,7 +98,7 @@ def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
 
     lm, options, call_options = _prepare(case, lm)
     stage = "create"
-    with dspex_core.session(), _context(case):
+    with dspex_core.session(), case_context(case):
         try:
             ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
             stage = "execute"
@@ -112,7 +114,7 @@ async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> O
 
     lm, options, call_options = _prepare(case, lm)
     stage = "create"
-    with dspex_core.session(), _context(case):
+    with dspex_core.session(), case_context(case):
         try:
             ref = await dspex_core.acreate(case.module_type, case.spec(), implementation=backend, **options)
             stage = "execute"

@@ -1,0 +1,76 @@
+"""Which module types the kit has properties for, and what that leaves unchecked for one backend.
+
+The kit knows three groups of module types, by how a case runs and which parity properties
+apply to it:
+
+* LM modules (:data:`LM_MODULE_TYPES`): a signature, demos, inputs and scripted LM replies;
+  the properties ``messages``, ``settings``, ``prediction`` and ``failures``;
+* modules without an LM (:data:`OUTPUT_MODULE_TYPES`): a spec, options and inputs; the
+  property ``outputs``;
+* evaluation (:data:`EVALUATION_MODULE_TYPES`): a devset, a program and a metric; the
+  property ``evaluation``.
+
+Every other module type, a row of the module-type table (:func:`dspex_core.backend.module_types`:
+``react``, ``refine``, ...) or a type of a backend's own, is *not covered*: when a backend
+serves it nothing checks it, and every report (``dspex parity`` and its ``--json``, a
+``BackendConformance`` run's skips and its coverage summary) names it instead of staying
+silent. So a module type added to the table shows up as NOT COVERED in every backend's suite
+until the kit has properties for it. A covered type the reference does not serve gets the
+contract checks only.
+"""
+
+from __future__ import annotations
+
+from dspex_core import registry
+from dspex_core.backend import module_types
+
+#: Module types whose cases call an LM.
+LM_MODULE_TYPES = ("predict", "chain_of_thought")
+#: Module types whose cases need no LM: compared on their outputs.
+OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
+#: Module types that score a program on a devset.
+EVALUATION_MODULE_TYPES = ("evaluate",)
+#: Module types the kit has properties for, in the order its reports list them.
+KIT_MODULE_TYPES = LM_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES
+
+#: The module-type table's types the kit has no property for.
+TABLE_TYPES_NOT_COVERED = tuple(name for name in module_types() if name not in KIT_MODULE_TYPES)
+
+#: A module type the kit checks fully (parity and contract).
+CHECKED = "checked"
+#: A module type the kit covers, but the reference does not serve: contract checks only.
+CONTRACT_ONLY = "contract only (the reference does not serve it)"
+#: A module type the kit has no property for: nothing was checked.
+NOT_COVERED = "not covered by the kit"
+
+#: What every report says about a module type the backend serves and the kit does not cover.
+NOT_COVERED_NOTE = ("{backend!r} serves {module_type!r} but the kit has no property for it: "
+                    "nothing about it was checked")
+
+
+def serves(backend: str, module_type: str) -> bool:
+    """Whether ``backend`` registers an implementation of ``module_type``."""
+    return registry.lookup(backend, module_type) is not None
+
+
+def registered(backend: str) -> list[str]:
+    """The module types ``backend`` registers, in registration order."""
+    return list(registry.list_by_implementation().get(backend, ()))
+
+
+def not_covered(backend: str) -> list[str]:
+    """The module types ``backend`` registers that the kit has no property for."""
+    return [t for t in registered(backend) if t not in KIT_MODULE_TYPES]
+
+
+def coverage(backend: str, reference: str) -> dict[str, str]:
+    """``{module type: CHECKED | CONTRACT_ONLY | NOT_COVERED}`` for every type ``backend`` registers."""
+    out = {}
+    for module_type in registered(backend):
+        if module_type not in KIT_MODULE_TYPES:
+            out[module_type] = NOT_COVERED
+        elif not serves(reference, module_type):
+            out[module_type] = CONTRACT_ONLY
+        else:
+            out[module_type] = CHECKED
+    return out

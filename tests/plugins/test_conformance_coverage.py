@@ -1,0 +1,60 @@
+"""What the kit covers, against the one table of module types (``dspex_core.backend.module_types()``).
+
+The kit keeps its own list of the module types it has properties for; every one of them must
+be a row of the table, and every other row must be one ``BackendConformance`` reports as NOT
+COVERED (or NOT SERVED), so that a module type added to the table shows up in every backend's
+suite instead of passing silently.
+"""
+
+from __future__ import annotations
+
+from dspex_core.backend import module_types
+from dspex_core.testing.conformance import KIT_MODULE_TYPES, PROPERTIES, BackendConformance
+from dspex_core.testing.conformance._coverage import (
+    EVALUATION_MODULE_TYPES,
+    LM_MODULE_TYPES,
+    OUTPUT_MODULE_TYPES,
+    TABLE_TYPES_NOT_COVERED,
+)
+from dspex_core.testing.conformance._properties import properties_for
+
+
+def test_the_kits_module_types_are_all_in_the_table():
+    table = module_types()
+    assert [t for t in KIT_MODULE_TYPES if t not in table] == []
+    groups = (LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, EVALUATION_MODULE_TYPES)
+    assert sorted(t for group in groups for t in group) == sorted(KIT_MODULE_TYPES)
+    assert len(set(KIT_MODULE_TYPES)) == len(KIT_MODULE_TYPES)
+    # each group is what the table says the type is
+    assert {table[t].kind for t in LM_MODULE_TYPES} == {"module"}
+    assert {table[t].kind for t in OUTPUT_MODULE_TYPES} <= {"step", "metric"}
+    assert {table[t].kind for t in EVALUATION_MODULE_TYPES} == {"evaluation"}
+
+
+def test_every_other_row_of_the_table_is_not_covered():
+    assert TABLE_TYPES_NOT_COVERED == tuple(t for t in module_types() if t not in KIT_MODULE_TYPES)
+    assert "react" in TABLE_TYPES_NOT_COVERED and "parallel" in TABLE_TYPES_NOT_COVERED
+    for module_type in TABLE_TYPES_NOT_COVERED:
+        assert properties_for(module_type) == ()
+
+
+def test_every_covered_type_has_properties():
+    assert {t: properties_for(t) for t in KIT_MODULE_TYPES} == {
+        **{t: PROPERTIES for t in LM_MODULE_TYPES}, **{t: ("outputs",) for t in OUTPUT_MODULE_TYPES},
+        **{t: ("evaluation",) for t in EVALUATION_MODULE_TYPES}}
+
+
+def _parametrized(test) -> tuple[str, ...]:
+    (mark,) = [m for m in test.pytestmark if m.name == "parametrize" and m.args[0] == "module_type"]
+    return tuple(mark.args[1])
+
+
+def test_backend_conformance_has_a_test_for_every_row_of_the_table():
+    covered = set()
+    for name in ("test_parity", "test_outputs", "test_evaluation", "test_async_twins", "test_module_ref",
+                 "test_bad_input", "test_telemetry", "test_thread_safety"):
+        covered |= set(_parametrized(getattr(BackendConformance, name)))
+    assert covered == set(KIT_MODULE_TYPES)
+    assert _parametrized(BackendConformance.test_not_covered) == TABLE_TYPES_NOT_COVERED
+    assert covered | set(TABLE_TYPES_NOT_COVERED) == set(module_types())
+
