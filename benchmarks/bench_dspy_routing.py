@@ -61,11 +61,10 @@ def main() -> None:
     import dspy
 
     import dspex_core as dspex
+    from dspex_core.backend import module_ref
     from dspex_dspy import store
-    from dspex_dspy.translate import to_dspy_lm
-
-    from dspex_core import ModuleRef
     from dspex_dspy.plugin import implementation_for
+    from dspex_dspy.translate import to_dspy_lm
 
     rows = []
 
@@ -77,7 +76,7 @@ def main() -> None:
 
     impl = implementation_for("predict")
     trivial = NoLM()
-    trivial_ref = ModuleRef("dspy", "predict", impl.store(trivial), "default", "question -> answer", {}, impl)
+    trivial_ref = module_ref("dspy", "predict", impl.store(trivial), spec="question -> answer", session_id="default")
     dspex.configure(lm=lambda messages, **settings: ["unused"])
     trivial_lm = to_dspy_lm(dspex.settings().lm)
 

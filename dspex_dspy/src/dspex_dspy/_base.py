@@ -1,13 +1,22 @@
-"""The reusable implementation class every dspy-backed module type builds on.
+"""``DspyImplementation``: what every implementation of the dspy backend shares.
 
-``create`` builds a dspy module, stores it in the session store and returns its id (the
-``ModuleRef.handle``); ``execute`` looks it up and calls it inside
-``dspy.context(lm=..., adapter=...)`` with the LM resolved for this call (``lm=`` option,
-else the create-time ``lm=``, else ``dspex.settings().lm``). Nothing is ever written to
-dspy's global settings, so dspex contexts and threads never see each other's LM.
+``create`` builds a dspy module, keeps it in the session store (:mod:`dspex_dspy.store`) and
+returns its id: the module's *state*, which the core hands back to every other method.
+``execute`` looks the module up and calls it inside ``dspy.context(lm=..., adapter=...)`` with
+the LM and adapter resolved for this call (:mod:`dspex_dspy._context`), raising dspy's errors as
+dspex's (:mod:`dspex_dspy._errors`) and returning dspy's prediction as a dspex one.
+``describe``, ``save``, ``dump_state`` and ``load_state`` work on the stored dspy module with
+dspy's own methods, so that a module saved here loads in plain dspy, and back.
 
-A subclass sets ``module_type``, ``create_options`` (the options it accepts besides
-``lm``/``adapter``) and implements ``build(spec, **options) -> dspy.Module``.
+Every implementation has every method of the contract except ``compile``, which only the
+optimizers have. The plugin registers a stand-in per module type that must declare the same
+methods without importing dspy (:mod:`dspex_dspy._lazy`), and all it knows is the module type's
+kind; a type whose module has no state (``has_state``) still has the methods, and they raise
+:class:`~dspex_core.errors.CapabilityError`.
+
+A module type's implementation subclasses :class:`DspyImplementation`, sets ``module_type`` and
+``create_options`` (the options it accepts besides ``lm``/``adapter``) and implements
+``build(spec, **options) -> dspy.Module``.
 """
 
 from __future__ import annotations
@@ -15,94 +24,26 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.config import settings
-from dspex_core.errors import InputError, LMError
-from dspy.utils import exceptions as dspy_errors
+from dspex_core.backend import Implementation
+from dspex_core.errors import CapabilityError, InputError
 from dspy.utils.exceptions import DSPyError
 
 from dspex_dspy import store
+from dspex_dspy._context import call_context, resolve_adapter
+from dspex_dspy._errors import raise_translated
 from dspex_dspy.translate import from_dspy_prediction, to_dspy_demos, to_dspy_lm
-
-_ADAPTERS = {"chat": "ChatAdapter", "json": "JSONAdapter", "xml": "XMLAdapter"}
-_NO_LM = ("no language model configured: dspex.configure(lm=dspex.LM('provider/model')), "
-          "create(..., lm=...) or call with lm=")
-
-
-def resolve_adapter(adapter: Any) -> Any:
-    """``"chat"``/``"json"``/``"xml"``, a dspy adapter instance, or ``None`` (dspy's default:
-    ChatAdapter with its JSONAdapter fallback)."""
-    if adapter is None or isinstance(adapter, dspy.Adapter):
-        return adapter
-    if isinstance(adapter, str) and adapter in _ADAPTERS:
-        return getattr(dspy, _ADAPTERS[adapter])()
-    raise InputError(f"unknown adapter {adapter!r}; use one of {', '.join(_ADAPTERS)} or a dspy.Adapter")
-
-
-_adapter_cache: dict[str, Any] = {}
-
-
-def _configured_adapter(name: Any) -> Any:
-    """``dspex.configure(adapter="json")`` as a dspy adapter (one instance per name)."""
-    if isinstance(name, str):
-        found = _adapter_cache.get(name)
-        if found is None:
-            found = _adapter_cache[name] = resolve_adapter(name)
-        return found
-    return resolve_adapter(name)
-
-
-def resolve_lm(call_lm: Any, create_lm: Any) -> Any:
-    """The dspy LM for a call: the call's, else the module's, else the configured one."""
-    lm = call_lm if call_lm is not None else create_lm if create_lm is not None else settings().lm
-    if lm is None:
-        raise InputError(_NO_LM)
-    return to_dspy_lm(lm)
-
-
-def translate_error(exc: Any, *lms: Any) -> Exception:
-    """dspy's errors as dspex's: parse failures keep the raw reply, LM failures their status.
-
-    An LM failure's text passes through :func:`dspex_core._redact.redact` with the keys and
-    URL credentials of the dspy LMs in play (``lms``; a compile may use several): providers
-    echo keys in 401 messages, connection errors name ``user:password@host``. (The caller
-    raises the result ``from None``, so the unredacted original is not chained onto it.)
-    """
-    from dspex_core._redact import redact
-    from dspex_core.errors import AdapterParseError, LMError
-
-    from dspex_dspy._redacting_lm import lm_secrets
-
-    if isinstance(exc, dspy_errors.AdapterParseError):
-        fields = ", ".join(getattr(exc.signature, "output_fields", {}) or ())
-        return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
-                                 raw=str(exc.lm_response), details=exc)
-    if isinstance(exc, dspy_errors.LMError):
-        secrets = [secret for lm in lms for secret in lm_secrets(lm)]
-        return LMError(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
-                       model=exc.model or "", status=exc.status)
-    return exc
 
 
 def check_options(module_type: str, options: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Reject options outside ``allowed`` with an :class:`InputError` naming them and the valid ones."""
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for {module_type!r} on the dspy "
                          f"backend; accepted: {', '.join(sorted(allowed)) or 'none'}")
 
 
-def _add_dspex_metadata(path: Any, extra: dict[str, Any]) -> None:
-    """Add ``metadata.dspex`` to a JSON dspy just saved (plain dspy ignores it when loading)."""
-    import json
-    from pathlib import Path
-
-    target = Path(path)
-    data = json.loads(target.read_text(encoding="utf-8"))
-    data.setdefault("metadata", {})["dspex"] = extra
-    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-class DspyImplementation:
-    """Base of the dspy-backed implementations (see the module docstring)."""
+class DspyImplementation(Implementation):
+    """Base of the dspy backend's implementations (see the module docstring)."""
 
     module_type: str = ""
     #: options ``create`` accepts besides ``lm`` and ``adapter``
@@ -111,9 +52,14 @@ class DspyImplementation:
     call_options: frozenset[str] = frozenset({"config", "demos"})
     #: whether executing needs a language model
     needs_lm: bool = True
+    #: whether the stored object is a dspy module with state of its own (what dspy's
+    #: ``dump_state``/``load_state`` carry); ``False`` where ``create`` stores a configuration
+    #: or a server client instead (evaluate, metrics, colbert_v2, the optimizers)
+    has_state: bool = True
 
     # -- to implement -----------------------------------------------------------------------
     def build(self, spec: Any, **options: Any) -> Any:
+        """The dspy module for ``spec`` and the create options (``lm``/``adapter`` removed)."""
         raise NotImplementedError
 
     def input_names(self, module: Any) -> tuple[frozenset[str], frozenset[str]] | None:
@@ -127,7 +73,7 @@ class DspyImplementation:
         names = frozenset(signature.input_fields)
         return names, names
 
-    # -- the implementation protocol --------------------------------------------------------
+    # -- making and running modules -----------------------------------------------------------
     def create(self, spec: Any, **options: Any) -> str:
         lm = options.pop("lm", None)
         adapter = resolve_adapter(options.pop("adapter", None)) if "adapter" in options else None
@@ -139,7 +85,11 @@ class DspyImplementation:
         return self.create(spec, **options)
 
     def store(self, module: Any, *, lm: Any = None, adapter: Any = None, session_id: str | None = None) -> str:
-        """Put a built dspy module in the store and return its id (the ``ModuleRef`` handle)."""
+        """Put a built dspy module in the store and return its id (the module's state).
+
+        Optimizers store the programs they compile through the program type's implementation,
+        so a compiled program runs like one created directly.
+        """
         if lm is not None and self.needs_lm:
             to_dspy_lm(lm)  # a bad lm= fails at create time, not at the first call
         meta = {"lm": lm, "adapter": adapter, "inputs": self.input_names(module)}
@@ -161,14 +111,7 @@ class DspyImplementation:
             kwargs.update(options)
         if not self.needs_lm:
             return module, kwargs, (None, None)
-        current = settings()
-        lm = call_lm if call_lm is not None else meta["lm"] if meta["lm"] is not None else current.lm
-        if lm is None:
-            raise InputError(_NO_LM)
-        adapter = meta["adapter"]
-        if adapter is None and current.adapter is not None:
-            adapter = _configured_adapter(current.adapter)
-        return module, kwargs, (to_dspy_lm(lm), adapter)
+        return module, kwargs, call_context(call_lm, meta["lm"], meta["adapter"])
 
     def _bad_inputs(self, names: tuple[frozenset[str], frozenset[str]], given: Any) -> None:
         missing = sorted(names[1] - set(given))
@@ -186,12 +129,8 @@ class DspyImplementation:
             with dspy.context(lm=lm, adapter=adapter):
                 return self.convert(self.call(module, kwargs))
         except DSPyError as exc:
-            translated = translate_error(exc, lm)
-            if translated is exc:
-                raise
-            if isinstance(translated, LMError):
-                raise translated from None  # the original's text may hold the key
-            raise translated from exc
+            raise_translated(exc, lm)
+            raise
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
@@ -199,12 +138,8 @@ class DspyImplementation:
             with dspy.context(lm=lm, adapter=adapter):
                 return self.convert(await self.acall(module, kwargs))
         except DSPyError as exc:
-            translated = translate_error(exc, lm)
-            if translated is exc:
-                raise
-            if isinstance(translated, LMError):
-                raise translated from None  # the original's text may hold the key
-            raise translated from exc
+            raise_translated(exc, lm)
+            raise
 
     def call(self, module: Any, kwargs: dict[str, Any]) -> Any:
         return module(**kwargs)
@@ -226,35 +161,27 @@ class DspyImplementation:
         from dspex_dspy.programs import save_module
 
         module = store.get(state)
-        save_module(module, path)
-        extra = self.dspex_metadata(module)
-        if extra:
-            _add_dspex_metadata(path, extra)
+        save_module(module, path, self.dspex_metadata(module))
 
     def dspex_metadata(self, module: Any) -> dict[str, Any] | None:
         """What ``dspex.load`` needs beyond dspy's state (``module_type``, ``signature``), or ``None``."""
         return None
 
     def dump_state(self, state: str) -> dict[str, Any]:
-        """dspy's own ``dump_state()`` of the stored module."""
+        """dspy's own ``dump_state()`` of the stored module: what :meth:`load_state` takes back."""
+        if not self.has_state:
+            raise CapabilityError(f"{self.module_type} has no learned state to dump")
         return store.get(state).dump_state()
 
     def load_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> str:
-        """Create the module for ``spec`` and apply a saved state with dspy's ``load_state``."""
-        return self.load_saved_state(spec, state_dict, **options)
+        """Create the module for ``spec`` (with the create ``options``) and apply a saved state
+        with dspy's own ``module.load_state``; return the stored module's id.
 
-    def load(self, state: str, path: Any) -> None:
-        """Load a dspy-format JSON (saved by dspex or plain dspy) into the stored module."""
-        from dspex_dspy.programs import load_into
-
-        load_into(store.get(state), path)
-
-    def load_saved_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> str:
-        """Create the module for ``spec`` and apply a saved state the dspy way (``module.load_state``).
-
-        Returns the stored module's id. dspy's own errors about a state that does not fit
-        become :class:`InputError`; the half-made module is freed.
+        dspy's errors about a state that does not fit become :class:`InputError`; the
+        half-made module is freed.
         """
+        if not self.has_state:
+            raise CapabilityError(f"{self.module_type} has no learned state to load")
         module_id = self.create(spec, **options)
         try:
             store.get(module_id).load_state(state_dict)

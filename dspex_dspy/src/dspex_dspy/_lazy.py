@@ -1,9 +1,15 @@
 """Registering implementations without importing dspy.
 
-``import dspy`` takes seconds; ``dspex backends`` and every registry build must not pay
-that. :func:`lazy` returns a stand-in that has ``create``/``execute`` (what the registry
-checks) and imports the real implementation class on first use. After that the stand-in's
-methods are the real object's bound methods, so routed calls cost nothing extra.
+``import dspy`` takes seconds; ``dspex backends`` and every registry build must not pay that.
+:func:`lazy` returns a stand-in that imports the real implementation on first use. After that
+the stand-in's methods are the real object's bound methods, so routed calls cost nothing extra.
+
+The registry reads which optional contract methods an implementation has from its class,
+without running ``__getattr__`` (so a stand-in is never woken by it), and the core calls only
+those. The stand-in therefore declares exactly the methods every implementation of this backend
+has (:class:`~dspex_dspy._base.DspyImplementation`: all of the contract's but ``compile``), and
+an optimizer's stand-in adds ``compile``: the module-type table's ``kind`` says which a type is,
+before anything is imported.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ import importlib
 import threading
 from typing import Any
 
+from dspex_core.backend import module_type as table_row
+
 _lock = threading.Lock()
-_instances: dict[str, "LazyImplementation"] = {}
+_instances: dict[str, LazyImplementation] = {}
+#: The contract methods a stand-in hands over to the real implementation once it is loaded.
+_METHODS = ("create", "execute", "acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile")
 
 
 class LazyImplementation:
-    """A stand-in for ``"package.module:Class"``, instantiated on first use."""
+    """A stand-in for the implementation at ``"package.module:name"``, imported on first use."""
 
     def __init__(self, module_type: str, target: str):
         self.module_type = module_type
@@ -25,17 +35,16 @@ class LazyImplementation:
         self._real: Any = None
 
     def load(self) -> Any:
-        """The real implementation object (imported and made once)."""
+        """The real implementation (imported once)."""
         real = self._real
         if real is None:
             with _lock:
                 if self._real is None:
-                    module_name, _, class_name = self.target.partition(":")
-                    real = getattr(importlib.import_module(module_name), class_name)()
-                    for name in ("create", "execute", "acreate", "aexecute"):
-                        method = getattr(real, name, None)
-                        if method is not None:
-                            self.__dict__[name] = method
+                    module_name, _, name = self.target.partition(":")
+                    real = getattr(importlib.import_module(module_name), name)
+                    for method in _METHODS:
+                        if hasattr(type(self), method):
+                            self.__dict__[method] = getattr(real, method)
                     self._real = real
                 real = self._real
         return real
@@ -47,25 +56,11 @@ class LazyImplementation:
         return self.load().execute(state, inputs, **options)
 
     async def acreate(self, spec: Any, **options: Any) -> Any:
-        real = self.load()
-        acreate = getattr(real, "acreate", None)
-        if acreate is None:
-            import asyncio
-
-            return await asyncio.to_thread(real.create, spec, **options)
-        return await acreate(spec, **options)
+        return await self.load().acreate(spec, **options)
 
     async def aexecute(self, state: Any, inputs: Any, **options: Any) -> Any:
-        real = self.load()
-        aexecute = getattr(real, "aexecute", None)
-        if aexecute is None:
-            import asyncio
+        return await self.load().aexecute(state, inputs, **options)
 
-            return await asyncio.to_thread(real.execute, state, inputs, **options)
-        return await aexecute(state, inputs, **options)
-
-    # The contract's other methods, declared here so that the registry sees them without
-    # importing dspy; every dspy-backed implementation has them (see _base.DspyImplementation).
     def describe(self, state: Any) -> dict[str, Any]:
         return self.load().describe(state)
 
@@ -78,27 +73,23 @@ class LazyImplementation:
     def load_state(self, spec: Any, state_dict: Any, **options: Any) -> Any:
         return self.load().load_state(spec, state_dict, **options)
 
-    def __getattr__(self, name: str) -> Any:
-        # anything else the real object has (create_options, build, store, ...)
-        if name.startswith("__") or name in ("_real", "target", "module_type"):
-            raise AttributeError(name)
-        return getattr(self.load(), name)
-
     def __repr__(self) -> str:
         state = "loaded" if self._real is not None else "not loaded"
         return f"<dspex_dspy {self.module_type} ({self.target}, {state})>"
 
 
 class LazyOptimizer(LazyImplementation):
-    """A stand-in for an optimizer: it also has ``compile``."""
+    """The stand-in for an optimizer: it also has ``compile``."""
 
     def compile(self, state: Any, program: Any, *, trainset: Any, valset: Any = None, **options: Any) -> Any:
         return self.load().compile(state, program, trainset=trainset, valset=valset, **options)
 
 
-def lazy(module_type: str, target: str, *, optimizer: bool = False) -> LazyImplementation:
-    """The one stand-in for ``module_type`` (the same object on every registry build)."""
-    kind = LazyOptimizer if optimizer else LazyImplementation
+def lazy(module_type: str, target: str) -> LazyImplementation:
+    """The one stand-in for ``module_type`` (the same object on every registry build); an
+    optimizer's, as the module-type table says, has ``compile``."""
+    row = table_row(module_type)
+    kind = LazyOptimizer if row is not None and row.kind == "optimizer" else LazyImplementation
     with _lock:
         found = _instances.get(module_type)
         if found is None or found.target != target or type(found) is not kind:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
-from dspex_core._redact import redact, url_credentials
+from dspex_core.backend import redact, url_credentials
 from dspy.utils.exceptions import LMError
 
 

@@ -1,49 +1,44 @@
-"""The ``dspy`` backend's entry point: registers the module types it serves.
+"""The ``dspy`` backend's entry point: registers one implementation per file in
+:mod:`dspex_dspy.modules`.
 
-``dspy`` itself is imported lazily, when a module is first created (see
-:mod:`dspex_dspy._lazy`), so that listing backends stays fast. The hook below is a plain
-list of ``register`` calls: one line per module type.
+Each file there is named after the module type it serves and defines ``implementation``. The
+hook registers a stand-in for each (:mod:`dspex_dspy._lazy`) found by listing the folder, not by
+importing the files: they import dspy, which takes seconds, and listing backends or building
+the registry must not pay that. Adding a module type is therefore adding one file.
 """
 
 from __future__ import annotations
 
+import pkgutil
 from typing import Any, Callable
 
-from dspex_core import hookimpl
+from dspex_core.backend import hookimpl, module_types
 
+from dspex_dspy import modules
 from dspex_dspy._lazy import LazyImplementation, lazy
 
 BACKEND = "dspy"
 PRIORITY = 10
 
 
+def served_module_types() -> list[str]:
+    """The module types in :mod:`dspex_dspy.modules` (one per file), programs first and then
+    in the module-type table's order, which is how ``dspex backends`` lists them."""
+    table = list(module_types())
+
+    def order(name: str) -> tuple[bool, int, str]:
+        row = module_types().get(name)
+        return (row is None or row.kind != "module", table.index(name) if row is not None else len(table), name)
+
+    return sorted((found.name for found in pkgutil.iter_modules(modules.__path__)), key=order)
+
+
 @hookimpl
 def dspex_register_implementations(register: Callable[..., Any]) -> None:
     """One ``register`` call per module type served through real dspy."""
-    def reg(module_type: str, target: str) -> None:
-        optimizer = target.startswith("dspex_dspy.optimizers:")
-        register(module_type, lazy(module_type, target, optimizer=optimizer), backend=BACKEND, native=False,
-                 priority=PRIORITY)
-
-    reg("predict", "dspex_dspy._predict:PredictImpl")
-    reg("chain_of_thought", "dspex_dspy._predict:ChainOfThoughtImpl")
-    reg("react", "dspex_dspy._agents:ReActImpl")
-    reg("program_of_thought", "dspex_dspy._agents:ProgramOfThoughtImpl")
-    reg("multi_chain_comparison", "dspex_dspy._agents:MultiChainComparisonImpl")
-    reg("retry", "dspex_dspy._refine:RetryImpl")
-    reg("best_of_n", "dspex_dspy._refine:BestOfNImpl")
-    reg("refine", "dspex_dspy._refine:RefineImpl")
-    reg("colbert_v2", "dspex_dspy._retrieval:ColBERTv2Impl")
-    reg("retrieve", "dspex_dspy._retrieval:RetrieveImpl")
-    reg("evaluate", "dspex_dspy._evaluation:EvaluateImpl")
-    reg("metrics", "dspex_dspy._evaluation:MetricsImpl")
-    # -- optimizers (dspex_dspy/optimizers/) register below this line --
-    reg("labeled_few_shot", "dspex_dspy.optimizers:LabeledFewShotImpl")
-    reg("bootstrap_few_shot", "dspex_dspy.optimizers:BootstrapFewShotImpl")
-    reg("bootstrap_few_shot_with_random_search", "dspex_dspy.optimizers:BootstrapFewShotWithRandomSearchImpl")
-    reg("copro", "dspex_dspy.optimizers:COPROImpl")
-    reg("mipro_v2", "dspex_dspy.optimizers:MIPROv2Impl")
-    reg("mipro", "dspex_dspy.optimizers:MIPROImpl")
+    for module_type in served_module_types():
+        register(module_type, lazy(module_type, f"{modules.__name__}.{module_type}:implementation"),
+                 backend=BACKEND, native=False, priority=PRIORITY)
 
 
 @hookimpl
@@ -55,7 +50,8 @@ def dspex_session_end(session: Any) -> None:
 
 
 def implementation_for(module_type: str) -> Any:
-    """The dspy backend's implementation object for ``module_type`` (loaded)."""
+    """The dspy backend's implementation of ``module_type``, loaded (what compiling, wrapping
+    and loading programs use to build dspy modules of another module type)."""
     from dspex_core import registry
     from dspex_core.errors import ModuleTypeNotServedError
 

@@ -24,12 +24,20 @@ def _json_path(path: Any, verb: str) -> Path:
     return path
 
 
-def save_module(module: Any, path: Any) -> None:
-    """``module.save(path)`` in dspy's JSON format (state only: demos, instructions, signature)."""
+def save_module(module: Any, path: Any, dspex_metadata: dict[str, Any] | None = None) -> None:
+    """``module.save(path)`` in dspy's JSON format (state only: demos, instructions, signature),
+    plus ``metadata.dspex`` when given: what ``dspex.load`` needs beyond dspy's state (the module
+    type and the signature with its types). Plain dspy ignores that key when loading."""
     path = _json_path(path, "save")
     if not path.parent.exists():
         raise InputError(f"cannot save to {str(path)!r}: the folder {str(path.parent)!r} does not exist")
     module.save(str(path))
+    if dspex_metadata:
+        import json
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.setdefault("metadata", {})["dspex"] = dspex_metadata
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def load_into(module: Any, path: Any) -> Any:
@@ -49,8 +57,8 @@ def load_into(module: Any, path: Any) -> Any:
 def load_program(path: Any, module_type: str, signature: Any = None, **options: Any) -> str:
     """Build a ``module_type`` program on the dspy backend, load ``path`` into it, store it.
 
-    Returns the stored module id (a ``ModuleRef.handle``). ``signature`` and ``options`` are
-    what ``create`` takes for that module type.
+    Returns the stored module's id (the state, as ``create`` returns it). ``signature`` and
+    ``options`` are what ``create`` takes for that module type.
     """
     from dspex_dspy import store
     from dspex_dspy.plugin import implementation_for
@@ -66,14 +74,15 @@ def load_program(path: Any, module_type: str, signature: Any = None, **options: 
 
 
 def load_ref(path: Any, module_type: str, signature: Any = None, **options: Any) -> Any:
-    """Like :func:`load_program`, returning a ``dspex_core.ModuleRef`` ready to call."""
-    from dspex_core import ModuleRef
+    """Like :func:`load_program`, returning a ``ModuleRef`` ready to call."""
+    from dspex_core.backend import module_ref
+
     from dspex_dspy import store
-    from dspex_dspy.plugin import implementation_for
+    from dspex_dspy.plugin import BACKEND
 
     module_id = load_program(path, module_type, signature, **options)
-    return ModuleRef("dspy", module_type, module_id, store.session_of(module_id), signature, options,
-                     implementation_for(module_type))
+    return module_ref(BACKEND, module_type, module_id, spec=signature, options=options,
+                      session_id=store.session_of(module_id))
 
 
 def describe_module(module: Any) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""The per-session module store: the seed's ``{:python, session_id, module_id}``.
+"""The per-session module store: where the dspy backend keeps the dspy modules it builds.
 
-The dspy backend keeps the dspy module objects it builds here, keyed by session id and
-module id; a ``ModuleRef``'s ``handle`` is the module id (``"dspy-predict-3"``) and its
-``session_id`` the session. Ending a session frees its modules; using a freed module is a
+The state an implementation returns from ``create`` is the id of the stored module
+(``"dspy-predict-3"``), not the module itself, so that ending a session frees its modules and a
+reference used after that fails clearly: a ``ModuleRef`` carries the id as ``state`` and the
+session as ``session_id``, and using a freed module is a
 :class:`~dspex_core.errors.SessionError` that names the module and the session that ended.
 Modules made outside any ``dspex.session()`` belong to the ``"default"`` session.
 
@@ -16,9 +17,8 @@ import itertools
 import threading
 from typing import Any
 
+from dspex_core.backend import current_session_id
 from dspex_core.errors import SessionError
-
-DEFAULT_SESSION = "default"
 
 _counter = itertools.count(1)
 _lock = threading.Lock()
@@ -39,8 +39,6 @@ def put(module_type: str, module: Any, session_id: str | None = None, meta: dict
     that dspy's ``save``/``deepcopy`` of the module never see it.
     """
     if session_id is None:
-        from dspex_core._session import current_session_id
-
         session_id = current_session_id()
     module_id = f"dspy-{module_type.replace('_', '-')}-{next(_counter)}"
     with _lock:

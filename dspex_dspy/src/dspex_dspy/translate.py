@@ -8,17 +8,27 @@
   / :func:`from_dspy_prediction` (values unchanged, completions kept), :func:`to_dspy_demos`.
 
 Conversions that are repeated on every call (the signature of a module, the LM of a call)
-are cached, so routing through dspex stays within a few microseconds of calling dspy.
+are kept in LRU caches (:class:`~dspex_core.backend.LRUCache`), so routing through dspex stays
+within a few microseconds of calling dspy.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Iterable, Mapping
 
 import dspy
-from dspex_core import Example, Prediction, Signature
-from dspex_core._lm import LM, is_custom_lm
+from dspex_core.backend import (
+    LM,
+    Example,
+    Field,
+    LRUCache,
+    Prediction,
+    Signature,
+    default_instructions,
+    infer_prefix,
+    is_custom_lm,
+    redact,
+)
 from dspex_core.errors import ConfigError, InputError
 from dspy.utils import exceptions as dspy_errors
 
@@ -43,8 +53,8 @@ def coerce_signature(spec: Any) -> Signature:
     return Signature.coerce(spec)
 
 
-_sig_cache: dict[Signature, type] = {}
-_sig_lock = threading.Lock()
+#: dspex signature -> the dspy signature class made for it
+_signatures: LRUCache[Signature, type] = LRUCache(4096)
 
 
 def to_dspy_signature(sig: Any) -> type:
@@ -58,9 +68,13 @@ def to_dspy_signature(sig: Any) -> type:
     if isinstance(sig, type) and issubclass(sig, dspy.Signature):
         return sig
     sig = Signature.coerce(sig)
-    cached = _sig_cache.get(sig)
+    cached = _signatures.get(sig)
     if cached is not None:
         return cached
+    return _signatures.put(sig, _make_dspy_signature(sig))
+
+
+def _make_dspy_signature(sig: Signature) -> type:
     fields: dict[str, tuple[Any, Any]] = {}
     prefixes: dict[str, str] = {}
     for name, field in sig.input_fields.items():
@@ -83,33 +97,20 @@ def to_dspy_signature(sig: Any) -> type:
     # where dspy keeps its own, without the warning.
     for name, prefix in prefixes.items():
         made.model_fields[name].json_schema_extra["prefix"] = prefix
-    with _sig_lock:
-        if len(_sig_cache) > 4096:
-            _sig_cache.clear()
-        _sig_cache[sig] = made
     return made
 
 
 def from_dspy_signature(dspy_sig: Any) -> Signature:
     """A dspex ``Signature`` with the same fields, types, descriptions and instructions."""
-    from dspex_core._signature import Field
-
     dspy_sig = dspy.ensure_signature(dspy_sig)
-    inputs: dict[str, Field] = {}
-    outputs: dict[str, Field] = {}
-    for name, info in dspy_sig.input_fields.items():
-        inputs[name] = _field_from_dspy(Field, name, "input", info)
-    for name, info in dspy_sig.output_fields.items():
-        outputs[name] = _field_from_dspy(Field, name, "output", info)
+    inputs = {name: _field_from_dspy(name, "input", info) for name, info in dspy_sig.input_fields.items()}
+    outputs = {name: _field_from_dspy(name, "output", info) for name, info in dspy_sig.output_fields.items()}
     instructions = dspy_sig.instructions
-    default = "Given the fields " + ", ".join(f"`{n}`" for n in inputs) + ", produce the fields " + \
-        ", ".join(f"`{n}`" for n in outputs) + "."
-    return Signature._make(inputs, outputs, None if instructions == default else instructions)
+    default = instructions == default_instructions(inputs, outputs)
+    return Signature.from_fields(inputs, outputs, None if default else instructions)
 
 
-def _field_from_dspy(field_cls: type, name: str, kind: str, info: Any) -> Any:
-    from dspex_core._signature import infer_prefix
-
+def _field_from_dspy(name: str, kind: str, info: Any) -> Field:
     extra = dict(info.json_schema_extra or {})
     desc = extra.pop("desc", None)
     prefix = extra.pop("prefix", None)
@@ -122,14 +123,14 @@ def _field_from_dspy(field_cls: type, name: str, kind: str, info: Any) -> Any:
     # dspy marks untyped *inputs* only; an output typed `str` is what an untyped one becomes,
     # so it reads back as untyped (`question -> answer`, as the user most likely wrote it).
     type_given = not type_undefined and not (kind == "output" and info.annotation is str)
-    return field_cls(name, kind, info.annotation, desc, prefix, type_given,
-                     {k: v for k, v in extra.items() if k not in ("constraints",)})
+    return Field(name, kind, info.annotation, desc, prefix, type_given,
+                 {k: v for k, v in extra.items() if k not in ("constraints",)})
 
 
 # -- language models ----------------------------------------------------------------------
 
-_lm_cache: dict[int, tuple[Any, Any]] = {}
-_lm_lock = threading.Lock()
+#: id(dspex LM) -> (that LM, its dspy LM); the LM is kept to tell a reused id from a hit
+_lms: LRUCache[int, tuple[Any, Any]] = LRUCache(256)
 
 #: dspex LM settings dspy.LM takes under another name or not at all.
 _DSPY_LM_RENAMES = {"base_url": "api_base"}
@@ -149,7 +150,7 @@ def to_dspy_lm(lm: Any) -> Any:
                          "or pass lm=")
     if isinstance(lm, dspy.BaseLM):
         return lm
-    hit = _lm_cache.get(id(lm))
+    hit = _lms.get(id(lm))
     if hit is not None and hit[0] is lm:
         return hit[1]
     if isinstance(lm, LM):
@@ -162,18 +163,13 @@ def to_dspy_lm(lm: Any) -> Any:
             made = RedactingLM(lm.model, **settings)
         except dspy_errors.LMConfigurationError as exc:
             # dspy refuses some settings up front (reasoning models: temperature, max_tokens)
-            from dspex_core._redact import redact
-
             raise ConfigError(redact(f"{lm.model!r}: dspy.LM refused the settings: {exc}",
                                      lm.secret("api_key"))) from None
     elif is_custom_lm(lm):
         made = CustomLM(lm)
     else:
         raise InputError(f"lm must be a dspex.LM, a custom LM object or a dspy.BaseLM, got {type(lm).__name__}")
-    with _lm_lock:
-        if len(_lm_cache) > 256:
-            _lm_cache.clear()
-        _lm_cache[id(lm)] = (lm, made)
+    _lms.put(id(lm), (lm, made))
     return made
 
 

@@ -1,11 +1,11 @@
-"""``OptimizerImpl``: a DSPy optimizer (teleprompter) as a dspex implementation.
+"""``OptimizerImplementation``: a DSPy optimizer (teleprompter) as a dspex implementation.
 
 ``create(None, metric=..., **config)`` checks the config against the DSPy class's
-``__init__`` and stores it (the optimizer's ``ModuleRef.handle`` is its store id, so it
-lives and dies with its session like any dspy-backend module). The DSPy object itself is
-made inside each ``compile``, under the program's LM: some optimizers (MIPROv2) read
-``dspy.settings.lm`` when they are constructed, and a fresh object per compile keeps
-concurrent compiles from sharing DSPy's per-run attributes.
+``__init__`` and stores it (the optimizer's state is its store id, so it lives and dies with
+its session like any dspy-backend module). The DSPy object itself is made inside each
+``compile``, under the program's LM: some optimizers (MIPROv2) read ``dspy.settings.lm`` when
+they are constructed, and a fresh object per compile keeps concurrent compiles from sharing
+DSPy's per-run attributes.
 
 ``compile(state, program_ref, *, trainset, valset, **options)`` takes a private dspy copy
 of the program, checks and converts the sets, guards the metric, runs DSPy's
@@ -19,12 +19,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core import ModuleRef
+from dspex_core.backend import ModuleRef
 from dspex_core.errors import CapabilityError, InputError, LMError
 from dspy.utils.exceptions import DSPyError
 
 from dspex_dspy import store
-from dspex_dspy._base import resolve_lm, translate_error
+from dspex_dspy._base import DspyImplementation
+from dspex_dspy._context import resolve_lm
+from dspex_dspy._errors import translate_error
 from dspex_dspy.optimizers._data import convert_set
 from dspex_dspy.optimizers._metric import GuardedMetric, check_metric, metric_name
 from dspex_dspy.optimizers._options import check_known, parameter_names, required_names
@@ -39,17 +41,21 @@ _COMPILE_OWN = ("student", "trainset", "valset")
 _COMPILE_HIDDEN = ("requires_permission_to_run",)
 
 
-class OptimizerImpl:
-    """Base of the optimizer implementations; subclasses name the DSPy class."""
+class OptimizerImplementation(DspyImplementation):
+    """Base of the optimizer implementations; subclasses name the DSPy class.
 
-    module_type: str = ""
+    It is a :class:`~dspex_dspy._base.DspyImplementation` for the contract's sake (the same
+    optional methods as every implementation of this backend, plus ``compile``); an optimizer
+    is not a program, so it stores its configuration and has no state of its own.
+    """
+
     #: attribute of ``dspy`` holding the optimizer class
     dspy_class_name: str = ""
     #: whether compiling without a metric makes sense for this optimizer
     metric_required: bool = True
     #: whether DSPy runs ``BootstrapFewShot`` on the program (which refuses compiled programs)
     bootstraps: bool = True
-    needs_lm = True
+    has_state = False
 
     # -- the DSPy class and what it accepts -------------------------------------------------
     @property
@@ -82,9 +88,6 @@ class OptimizerImpl:
                 to_dspy_lm(options[name])  # a bad LM fails now, not in the middle of a compile
         self.check_config(options)
         return store.put(self.module_type, dict(options), meta={"inputs": None})
-
-    async def acreate(self, spec: Any, **options: Any) -> str:
-        return self.create(spec, **options)
 
     def check_config(self, options: Mapping[str, Any]) -> None:
         """Subclass hook: reject values DSPy would reject, before any LM call."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import dspy
-from dspex_core import Example
+from dspex_core.backend import Example
 from dspex_core.errors import InputError
 
 from dspex_dspy.translate import to_dspy_example

@@ -46,10 +46,10 @@ def check_metric(module_type: str, metric: Any, required: bool) -> None:
 
 
 def _facade(module_type: str) -> str:
-    from dspex_core.modules import facade_for
+    from dspex_core.backend import module_type as table_row
 
-    facade = facade_for(module_type)
-    return f"dspex.{facade.__name__}" if facade is not None else f"dspex.create({module_type!r})"
+    row = table_row(module_type)
+    return f"dspex.{row.facade}" if row is not None and row.facade else f"dspex.create({module_type!r})"
 
 
 def _short(value: Any, limit: int = 200) -> str:

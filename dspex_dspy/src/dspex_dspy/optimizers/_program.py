@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dspex_core import ModuleRef
+from dspex_core.backend import ModuleRef, current_session_id, module_ref, module_types
 from dspex_core.errors import InputError
 
 from dspex_dspy import store
 
-#: Module types that are optimizers (they compile programs, they are not programs).
-OPTIMIZER_TYPES = frozenset({"labeled_few_shot", "bootstrap_few_shot", "bootstrap_few_shot_with_random_search",
-                             "copro", "mipro", "mipro_v2"})
+#: Module types that are optimizers (they compile programs, they are not programs), as the
+#: module-type table says.
+OPTIMIZER_TYPES = frozenset(name for name, row in module_types().items() if row.kind == "optimizer")
 
 
 class Student:
@@ -52,7 +52,7 @@ def student_from(ref: ModuleRef, role: str = "program") -> Student:
     """A private dspy copy of the program behind ``ref``."""
     check_program(ref, role)
     if ref.backend == "dspy":
-        module, meta = store.entry(ref.handle)
+        module, meta = store.entry(ref.state)
         return Student(_copy(module, ref), dict(meta))
     return _rebuild(ref, role)
 
@@ -81,15 +81,12 @@ def _rebuild(ref: ModuleRef, role: str) -> Student:
 
 
 def compiled_ref(program: ModuleRef, compiled: Any, student: Student) -> ModuleRef:
-    """Store the compiled dspy module and return a new reference to it."""
-    from dspex_core._session import current_session_id
-    from dspex_dspy.plugin import implementation_for
+    """Store the compiled dspy module through the program type's implementation and return a
+    new reference to it."""
+    from dspex_dspy.plugin import BACKEND, implementation_for
 
-    impl = implementation_for(program.module_type)
     session_id = current_session_id()
-    keep = getattr(impl, "store", None)
-    if keep is not None:
-        handle = keep(compiled, lm=student.meta.get("lm"), adapter=student.meta.get("adapter"), session_id=session_id)
-    else:
-        handle = store.put(program.module_type, compiled, session_id=session_id, meta=dict(student.meta))
-    return ModuleRef("dspy", program.module_type, handle, session_id, program.spec, program.options, impl)
+    state = implementation_for(program.module_type).store(compiled, lm=student.meta.get("lm"),
+                                                           adapter=student.meta.get("adapter"), session_id=session_id)
+    return module_ref(BACKEND, program.module_type, state, spec=program.spec, options=program.options,
+                      session_id=session_id)

@@ -1,17 +1,17 @@
-"""``retry``, ``best_of_n`` and ``refine``: run a wrapped module until a reward passes.
+"""The reward loop ``retry``, ``best_of_n`` and ``refine`` share: run a wrapped module until a
+reward passes.
 
-DSPy 3 removed ``dspy.Retry`` (its source is commented out); dspex serves ``retry`` with
-the semantics of its replacement, ``dspy.Refine``: run the module up to ``N`` times at
-``temperature=1.0`` with distinct rollout ids, return the first prediction whose
-``reward_fn(inputs, prediction)`` reaches ``threshold`` (else the best one), and between
-attempts let the LM write advice that is fed back as a hint. ``best_of_n`` is
-``dspy.BestOfN`` (the same loop without advice), ``refine`` is ``dspy.Refine``.
+``dspy.BestOfN`` runs the module up to ``N`` times at ``temperature=1.0`` with distinct rollout
+ids and returns the first prediction whose ``reward_fn(inputs, prediction)`` reaches
+``threshold`` (else the best one); ``dspy.Refine`` does the same and, between attempts, lets the
+LM write advice that is fed back to the module as a hint. The three module types differ only in
+which of the two dspy classes they build (``dspy_class_name``).
 
-The wrapped module is a ``ModuleRef``. A dspy-backend reference contributes its stored
-dspy module; a ``predict``/``chain_of_thought`` reference from another backend (e.g.
-native) is rebuilt as the equivalent dspy module from its spec and options (signature,
-demos, instructions, LM settings). Any other foreign module type is a
-:class:`~dspex_core.errors.CapabilityError` naming it.
+The wrapped module is a ``ModuleRef``. A dspy-backend reference contributes its stored dspy
+module; a ``predict``/``chain_of_thought`` reference from another backend (e.g. native) is
+rebuilt as the equivalent dspy module from its spec and options (signature, demos,
+instructions, LM settings), because the loop must call a dspy module. Any other foreign module
+type is a :class:`~dspex_core.errors.CapabilityError` naming it.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import inspect
 from typing import Any
 
 import dspy
-from dspex_core._module_ref import ModuleRef
+from dspex_core.backend import ModuleRef
 from dspex_core.errors import CapabilityError, InputError
 
 from dspex_dspy import store
-from dspex_dspy._base import DspyImplementation
+from dspex_dspy._base import DspyImplementation, check_options
 from dspex_dspy.translate import from_dspy_prediction
 
 _REBUILDABLE = ("predict", "chain_of_thought")
@@ -35,7 +35,7 @@ def wrapped_module(ref: Any) -> tuple[Any, Any]:
     if not isinstance(ref, ModuleRef):
         raise InputError(f"the module to wrap must be a ModuleRef from create(...), got {type(ref).__name__}")
     if ref.backend == "dspy":
-        module, meta = store.entry(ref.handle)
+        module, meta = store.entry(ref.state)
         return module, meta.get("lm")
     if ref.module_type in _REBUILDABLE:
         from dspex_dspy.plugin import implementation_for
@@ -44,8 +44,6 @@ def wrapped_module(ref: Any) -> tuple[Any, Any]:
         lm = options.pop("lm", None)
         options.pop("adapter", None)
         impl = implementation_for(ref.module_type)
-        from dspex_dspy._base import check_options
-
         check_options(ref.module_type, options, impl.create_options)
         return impl.build(ref.spec, **options), lm
     raise CapabilityError(f"cannot wrap a {ref.module_type!r} module of backend {ref.backend!r} on the dspy backend: "
@@ -61,8 +59,11 @@ def _reward(reward_fn: Any) -> Any:
     return reward
 
 
-class _RewardLoop(DspyImplementation):
-    dspy_class: str = ""
+class RewardLoopImplementation(DspyImplementation):
+    """``dspy.BestOfN``/``dspy.Refine(module, N, reward_fn, threshold, fail_count)`` around the wrapped module."""
+
+    #: ``"BestOfN"`` or ``"Refine"``, an attribute of ``dspy``
+    dspy_class_name: str = ""
     create_options = frozenset({"N", "reward_fn", "threshold", "fail_count", "_wrapped"})  # _wrapped: internal
     call_options = frozenset()
 
@@ -82,8 +83,8 @@ class _RewardLoop(DspyImplementation):
                              f"got {reward_fn!r}")
         if threshold is None or isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
             raise InputError(f"{self.module_type} needs threshold= (a number the reward must reach), got {threshold!r}")
-        module = getattr(dspy, self.dspy_class)(_wrapped, N=N, reward_fn=_reward(reward_fn), threshold=threshold,
-                                                fail_count=fail_count)
+        module = getattr(dspy, self.dspy_class_name)(_wrapped, N=N, reward_fn=_reward(reward_fn),
+                                                     threshold=threshold, fail_count=fail_count)
         if hasattr(module, "reward_fn_code"):
             try:  # the advice prompt shows the user's reward code, not dspex's wrapper
                 module.reward_fn_code = inspect.getsource(reward_fn)
@@ -101,24 +102,3 @@ class _RewardLoop(DspyImplementation):
             sig = predictors[0][1].signature
         names = frozenset(sig.input_fields)
         return names, names
-
-
-class RetryImpl(_RewardLoop):
-    """``retry``: DSPy 3 has no Retry; served with ``dspy.Refine``'s semantics (see module doc)."""
-
-    module_type = "retry"
-    dspy_class = "Refine"
-
-
-class RefineImpl(_RewardLoop):
-    """``refine``: ``dspy.Refine(module, N, reward_fn, threshold, fail_count)``."""
-
-    module_type = "refine"
-    dspy_class = "Refine"
-
-
-class BestOfNImpl(_RewardLoop):
-    """``best_of_n``: ``dspy.BestOfN(module, N, reward_fn, threshold, fail_count)``."""
-
-    module_type = "best_of_n"
-    dspy_class = "BestOfN"

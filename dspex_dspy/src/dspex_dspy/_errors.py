@@ -1,0 +1,46 @@
+"""dspy's errors as dspex's, so that callers catch one set of error classes whatever the backend.
+
+A parse failure keeps the raw reply (:class:`~dspex_core.errors.AdapterParseError`), an LM
+failure its model and status (:class:`~dspex_core.errors.LMError`). Anything else passes through
+unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_core.backend import redact
+from dspex_core.errors import AdapterParseError, LMError
+from dspy.utils import exceptions as dspy_errors
+
+from dspex_dspy._redacting_lm import lm_secrets
+
+
+def translate_error(exc: Any, *lms: Any) -> Exception:
+    """dspy's errors as dspex's: parse failures keep the raw reply, LM failures their status.
+
+    An LM failure's text passes through :func:`dspex_core.backend.redact` with the keys and
+    URL credentials of the dspy LMs in play (``lms``; a compile may use several): providers
+    echo keys in 401 messages, connection errors name ``user:password@host``. (The caller
+    raises the result ``from None``, so the unredacted original is not chained onto it.)
+    """
+    if isinstance(exc, dspy_errors.AdapterParseError):
+        fields = ", ".join(getattr(exc.signature, "output_fields", {}) or ())
+        return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
+                                 raw=str(exc.lm_response), details=exc)
+    if isinstance(exc, dspy_errors.LMError):
+        secrets = [secret for lm in lms for secret in lm_secrets(lm)]
+        return LMError(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
+                       model=exc.model or "", status=exc.status)
+    return exc
+
+
+def raise_translated(exc: Exception, *lms: Any) -> None:
+    """Raise :func:`translate_error`'s version of ``exc`` when it has one (an LM failure without
+    its chain, whose text may hold the key); return when ``exc`` stays as it is."""
+    translated = translate_error(exc, *lms)
+    if translated is exc:
+        return
+    if isinstance(translated, LMError):
+        raise translated from None
+    raise translated from exc
