@@ -88,8 +88,8 @@ def bench_calls(min_time: float) -> list[tuple[str, float, float]]:
     import dspy
 
     import dspex_core as dspex
-    from dspex_native.chain_of_thought import chain_of_thought
-    from dspex_native.predict import predict
+    from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
+    from dspex_native.modules.predict import implementation as predict
 
     from dspex_dspy.lm import CustomLM as BackendLM  # the dspy backend's wrapper: BaseLM.forward
 

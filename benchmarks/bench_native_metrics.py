@@ -22,7 +22,7 @@ def main() -> None:
     from dspy.evaluate import metrics as dm
 
     import dspex_core as dspex
-    from dspex_native import metrics as nm
+    from dspex_native import answer_metrics as nm
 
     logging.disable(logging.CRITICAL)
     text = "The Eiffel Tower, in Paris — a café's naïve view of the 19th-century landmark!"

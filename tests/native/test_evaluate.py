@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 import dspex_core as dspex
 from dspex_core import Example, InputError, Prediction
-from dspex_native.evaluate import EvaluationError
+from dspex_core.errors import EvaluationError
 
 
 def devset(*pairs):

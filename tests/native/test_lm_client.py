@@ -372,6 +372,55 @@ def test_custom_lm_client_is_reused_so_usage_adds_up():
     assert get_client(lm).usage.total.calls == 2
 
 
+def test_a_custom_lm_called_by_a_module_is_counted_in_its_clients_usage():
+    from dspex_native.modules.predict import implementation as predict
+
+    lm = RecordingLM("[[ ## a ## ]]\nok\n\n[[ ## completed ## ]]")
+    state = predict.create("q -> a")
+    assert predict.execute(state, {"q": "x"}, lm=lm).a == "ok"
+    assert asyncio.run(predict.aexecute(state, {"q": "y"}, lm=lm)).a == "ok"
+    usage = get_client(lm).usage
+    assert usage.total.calls == 2 and usage.last.calls == 1 and usage.last.as_dict()["total_tokens"] == 0
+    assert len(lm.calls) == 2
+
+
+@pytest.mark.parametrize("reply", [None, 42, ("a", "b"), {"text": "a"}])
+def test_a_custom_lm_reply_of_the_wrong_type_is_an_lm_error(reply):
+    def odd(messages, **settings):
+        return reply
+
+    odd.model = "odd-model"
+    client = get_client(odd)
+    with pytest.raises(LMError) as info:
+        client(MESSAGES)
+    assert "'odd-model'" in str(info.value) and type(reply).__name__ in str(info.value)
+    assert repr(reply) in str(info.value) and info.value.model == "odd-model"
+    with pytest.raises(LMError):
+        asyncio.run(client.acall(MESSAGES))
+
+
+def test_what_a_custom_lm_raises_propagates_unchanged():
+    class Broken(Exception):
+        pass
+
+    error = Broken("the LM's own failure")
+
+    def broken(messages, **settings):
+        raise error
+
+    with pytest.raises(Broken) as info:
+        get_client(broken)(MESSAGES)
+    assert info.value is error
+
+
+def test_the_custom_lm_client_imports_nothing_heavy():
+    code = ("import sys, dspex_core; before = set(sys.modules); import dspex_native.lm.custom; "
+            "print(sorted(m for m in ('asyncio', 'json', 'logging', 'httpx', 'dataclasses') "
+            "if m in sys.modules and m not in before))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_async_pools_of_closed_loops_are_dropped(local_lm_server_factory):
     from dspex_native.lm import _pool
 
@@ -390,7 +439,7 @@ def test_rollout_id_with_zero_temperature_warns_like_dspy(local_lm_server_factor
 
 
 def test_sanitise_masks_key_shapes():
-    from dspex_native.lm._request import sanitise
+    from dspex_core.backend import redact as sanitise
 
     text = f"Bearer abc.def {SECRET} api_key=xyz123 'api-key': \"q9\" sk-proj-ABCDEFGH plain words"
     cleaned = sanitise(text, "plainsecret")

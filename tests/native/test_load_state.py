@@ -21,8 +21,8 @@ from dspex_core import Signature
 from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import RecordingLM
 from dspex_core.testing import strategies as ds
-from dspex_native.chain_of_thought import chain_of_thought
-from dspex_native.predict import predict
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
+from dspex_native.modules.predict import implementation as predict
 
 IMPLS = {"predict": predict, "chain_of_thought": chain_of_thought}
 

@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 import dspex_core as dspex
 from dspex_core import Example, InputError, Prediction
-from dspex_native import metrics as m
+from dspex_native import answer_metrics as m
 
 
 def test_normalize_text_documented_example():

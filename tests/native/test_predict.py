@@ -16,8 +16,8 @@ import dspex_core as dspex
 from dspex_core import CapabilityError, InputError, Signature
 from dspex_core.errors import AdapterParseError
 from dspex_core.testing import RecordingLM
-from dspex_native.chain_of_thought import chain_of_thought
-from dspex_native.predict import predict
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
+from dspex_native.modules.predict import implementation as predict
 
 GOLDEN_SYSTEM = """Your input fields are:
 1. `question` (str): 
@@ -131,7 +131,7 @@ def test_settings_follow_dspy_including_the_n_temperature_rule():
 
 
 def test_lm_description_settings_play_dspy_lm_kwargs_role_in_the_rule():
-    from dspex_native.predict import _request_settings
+    from dspex_native.predictor.request import request_settings as _request_settings
 
     state = predict.create("q -> a", n=3)
     assert _request_settings(state, dspex.LM("openai/x", temperature=1.0), None) == {"n": 3}
@@ -200,8 +200,6 @@ def test_async_with_and_without_acall():
 
 
 def test_describe_save_and_load_state_round_trip(tmp_path):
-    from dspex_native._state_io import load_state
-
     state = chain_of_thought.create("question -> answer: int", demos=[{"question": "1+1", "answer": 2}],
                                     instructions="Add.", temperature=0.3)
     info = chain_of_thought.describe(state)
@@ -218,7 +216,7 @@ def test_describe_save_and_load_state_round_trip(tmp_path):
         {"prefix": "Answer:", "description": "${answer}"},
     ]}
     saved["predict"]["signature"]["fields"][2]["description"] = "The sum."
-    loaded = load_state("chain_of_thought", "question -> answer: int", saved)
+    loaded = chain_of_thought.load_state("question -> answer: int", saved)
     lm = RecordingLM([reply(reasoning="r", answer="2")] * 2)
     chain_of_thought.execute(loaded, {"question": "2+2"}, lm=lm)
     assert "2. `answer` (int): The sum." in lm.calls[0].messages[0]["content"]
@@ -284,22 +282,19 @@ def test_field_constraints_and_unknown_types_are_capability_errors_for_fallback(
         predict.create("q -> a: tuple[int, str]")
 
 
-def test_module_level_load_state_helpers():
-    from dspex_native import chain_of_thought as cot_module
-    from dspex_native import predict as predict_module
-
+def test_load_state_of_each_implementation():
     saved = {"demos": [{"q": "d", "a": "e"}], "signature": {"instructions": "Loaded.", "fields": [
         {"prefix": "Q:", "description": "the question"}, {"prefix": "A:", "description": "${a}"}]}, "lm": None}
-    state = predict_module.load_state("q -> a", saved)
+    state = predict.load_state("q -> a", saved)
     assert state.signature.instructions == "Loaded." and state.demos == [{"q": "d", "a": "e"}]
     assert state.signature.input_fields["q"].desc == "the question"
     cot_saved = {"predict": {"demos": [], "signature": {"instructions": "Think.", "fields": [
         {"prefix": "Q:", "description": "${q}"}, {"prefix": "Reasoning:", "description": "${reasoning}"},
         {"prefix": "A:", "description": "${a}"}]}, "lm": None}}
-    cot = cot_module.load_state("q -> a", cot_saved)
+    cot = chain_of_thought.load_state("q -> a", cot_saved)
     assert list(cot.signature.output_fields) == ["reasoning", "a"] and cot.signature.instructions == "Think."
     with pytest.raises(InputError):
-        predict_module.load_state("q -> a", {"nothing": 1})
+        predict.load_state("q -> a", {"nothing": 1})
 
 
 def test_a_list_of_non_strings_in_a_str_field_is_an_input_error():

@@ -1,4 +1,4 @@
-"""Type coercion for pipeline steps: the rules in dspex_native.steps.coerce."""
+"""Type coercion for pipeline steps: the rules in dspex_native.type_coercion.rules."""
 
 import enum
 from typing import Any, Literal, Optional, Union
@@ -6,7 +6,7 @@ from typing import Any, Literal, Optional, Union
 import pytest
 from hypothesis import given, strategies as st
 
-from dspex_native.steps.coerce import Mismatch, allows_none, coerce, unsupported
+from dspex_native.type_coercion.rules import Mismatch, accepts_none, coerce, unsupported
 
 
 class Color(enum.Enum):
@@ -64,7 +64,7 @@ def test_union_prefers_an_exact_member():
 
 
 def test_helpers():
-    assert allows_none(Optional[int]) and allows_none(Any) and not allows_none(int)
+    assert accepts_none(Optional[int]) and accepts_none(Any) and not accepts_none(int)
     assert unsupported(list[dict[str, Optional[int]]]) is None
     assert unsupported(Color) is None
 

@@ -116,19 +116,19 @@ def test_async(inputs):
 
 # -- the typed Predict: an LM call for the output fields --------------------------------------
 
-SEED = "query -> keywords: list[str]"
+KEYWORDS_STEP = "query -> keywords: list[str]"
 
 
-def test_seed_step_produces_typed_outputs_and_keeps_the_inputs():
+def test_keywords_step_produces_typed_outputs_and_keeps_the_inputs():
     lm = RecordingLM([chat_reply(keywords='["dspy", "prompting"]')])
-    pred = make(SEED, lm=lm)(query="explain DSPy")
+    pred = make(KEYWORDS_STEP, lm=lm)(query="explain DSPy")
     assert pred.toDict() == {"query": "explain DSPy", "keywords": ["dspy", "prompting"]}
     assert list(pred.keys()) == ["query", "keywords"]  # inputs first, then outputs
     assert len(lm.calls) == 1
 
 
 @pytest.mark.parametrize("spec, inputs, coerced", [
-    (SEED, {"query": "explain DSPy"}, {"query": "explain DSPy"}),
+    (KEYWORDS_STEP, {"query": "explain DSPy"}, {"query": "explain DSPy"}),
     ("question: str, k: int, flags: list[bool] -> answer: int, why", {"question": "q", "k": "3", "flags": "[true]"},
      {"question": "q", "k": 3, "flags": [True]}),
 ])

@@ -105,8 +105,8 @@ def run_dspy(sig: Signature, *, module: str = "predict", demos=(), inputs=None, 
 def run_native(sig: Signature, *, module: str = "predict", demos=(), inputs=None, replies=(), config=None,
                call_config=None, adapter: str = "chat", model: str = "recording-lm", is_async: bool = False):
     """Run the native implementation with the same setup; return (outcome, lm.calls)."""
-    from dspex_native.chain_of_thought import chain_of_thought
-    from dspex_native.predict import predict
+    from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
+    from dspex_native.modules.predict import implementation as predict
 
     impl = chain_of_thought if module == "chain_of_thought" else predict
     lm = RecordingLM(list(replies), model=model)

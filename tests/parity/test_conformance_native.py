@@ -1,11 +1,13 @@
 """The conformance kit's first user: the native backend against dspy.
 
-Every parity property of DESIGN.md and every contract check of
-``dspex_core.testing.conformance.BackendConformance`` runs here for each module type both
+Every parity property (identical messages, equivalent settings, equal predictions, the same
+failures after as many LM calls; see docs/architecture.md, "Parity") and every contract check
+of ``dspex_core.testing.conformance.BackendConformance`` runs here for each module type both
 backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``); the types
 dspy does not serve (``signature``, ``template``, ``validator``) get the contract checks
 alone (their parity properties are skipped as NOT SERVED), and the run's summary lists
-them, and any type native serves that the kit has no property for. ``DSPEX_HYPOTHESIS_PROFILE=thorough`` (or
+them, and any type native serves that the kit has no property for (a type of the module-type
+table is also a test skipped as NOT COVERED). ``DSPEX_HYPOTHESIS_PROFILE=thorough`` (or
 ``HYPOTHESIS_PROFILE=thorough``) runs ten times as many examples per property.
 """
 

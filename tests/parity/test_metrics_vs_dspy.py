@@ -12,7 +12,7 @@ dspy = pytest.importorskip("dspy")
 from dspy.evaluate import metrics as dm  # noqa: E402
 
 from dspex_core import Example, Prediction  # noqa: E402
-from dspex_native import metrics as nm  # noqa: E402
+from dspex_native import answer_metrics as nm  # noqa: E402
 
 _chars = st.characters(blacklist_categories=("Cs", "Cn"))
 _words = st.sampled_from(["a", "an", "the", "The", "A", "Paris", "paris", "tower", "Eiffel", "café", "Café",
@@ -105,7 +105,7 @@ def _dspy_evaluate(rows, failure_score, max_errors):
 
 @given(_rows, st.sampled_from([0.0, 0.5, 1]), st.sampled_from([1, 3, 100]))
 def test_evaluate_score_equals_dspy(rows, failure_score, max_errors):
-    from dspex_native.evaluate import EvaluationError
+    from dspex_core.errors import EvaluationError
 
     try:
         theirs = _dspy_evaluate(rows, failure_score, max_errors)

@@ -18,7 +18,7 @@ import pytest
 import dspex_core as dspex
 from dspex_core import telemetry
 from dspex_core.testing import RecordingLM
-from dspex_native.chain_of_thought import chain_of_thought
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
 
 from _dspy_oracle import CustomLM
 

@@ -1,4 +1,4 @@
-"""The seed's pipeline, as written, on the real backends, checked against plain dspy.
+"""The README's mixed pipeline (signature -> chain_of_thought -> template), as written, on the real backends, checked against plain dspy.
 
 Step 1 is a native ``signature`` step (a typed Predict), step 2 an ``"auto"`` ChainOfThought
 (native, since native is preferred), step 3 a native template. Step 2's LM request must be

@@ -41,9 +41,9 @@ from dspex_core._signature import Field
 from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import strategies as kit
 from dspex_core.testing.server import LocalLMServer
-from dspex_native.chain_of_thought import chain_of_thought
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
 from dspex_native.lm.providers import is_openai_reasoning_model
-from dspex_native.predict import predict
+from dspex_native.modules.predict import implementation as predict
 
 warnings.filterwarnings("ignore", module="dspy")
 

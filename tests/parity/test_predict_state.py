@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 from _dspy_oracle import CustomLM, to_dspy_signature
 from _strategies_local import TEXT, signatures
 from dspex_core.testing import RecordingLM
-from dspex_native._state_io import load_state
-from dspex_native.chain_of_thought import chain_of_thought
-from dspex_native.predict import predict
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
+from dspex_native.modules.predict import implementation as predict
 
 IMPLS = {"predict": predict, "chain_of_thought": chain_of_thought}
 
@@ -77,5 +76,5 @@ def test_dspy_saved_state_rebuilds_natively_with_identical_prompts(tmp_path_fact
     import json
 
     saved = json.loads(path.read_text())
-    state = load_state(module, sig, saved)
+    state = IMPLS[module].load_state(sig, saved)
     assert native_messages(module, state, inputs) == dspy_messages(program, inputs)

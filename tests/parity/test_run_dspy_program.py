@@ -22,7 +22,7 @@ import pytest
 
 import dspex_core as dspex
 from dspex_core.testing.server import LocalLMServer
-from dspex_native.chain_of_thought import chain_of_thought
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
 
 warnings.filterwarnings("ignore")
 

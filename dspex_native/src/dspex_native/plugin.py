@@ -1,35 +1,41 @@
-"""The ``native`` backend's entry point: registers the module types it implements.
+"""The ``native`` backend's entry point: registers one implementation per file of
+:mod:`dspex_native.modules`.
 
-Keep this a plain list of ``register`` calls; implementations are imported lazily enough
-(each module only pulls in what its module type needs).
+Each file there is named after the module type it serves and holds its ``implementation``,
+so serving another module type natively means adding a file, not editing this one. The files
+are found and imported only when the registry asks for implementations, so importing this
+module costs no more than the core's ``hookimpl``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from dspex_core import hookimpl
+from dspex_core.backend import hookimpl, module_types
 
 BACKEND = "native"
+#: Registration order is what ``dspex backends`` (and the README's table made from it) lists:
+#: LM modules, then pipeline steps, metrics and evaluation, each kind in the module-type table's order.
+_KIND_ORDER = ("module", "step", "metric", "evaluation")
+
+
+def _order(name: str) -> tuple:
+    table = list(module_types())
+    row = module_types().get(name)
+    if row is None:  # a module type of the backend's own: after the table's
+        return (len(_KIND_ORDER) + 1, 0, name)
+    kind = _KIND_ORDER.index(row.kind) if row.kind in _KIND_ORDER else len(_KIND_ORDER)
+    return (kind, table.index(name), name)
 
 
 @hookimpl
 def dspex_register_implementations(register: Callable[..., Any]) -> None:
-    """Register every native module type."""
-    from dspex_native.chain_of_thought import chain_of_thought
-    from dspex_native.predict import predict
+    """Register every file of ``dspex_native.modules`` as the implementation of its module type."""
+    import importlib
+    import pkgutil
 
-    register("predict", predict, backend=BACKEND, native=True, priority=100)
-    register("chain_of_thought", chain_of_thought, backend=BACKEND, native=True, priority=100)
+    from dspex_native import modules
 
-    from dspex_native.evaluate import EvaluateImpl
-    from dspex_native.metrics import MetricsImpl
-    from dspex_native.steps.signature_step import SignatureStepImpl
-    from dspex_native.steps.template import TemplateImpl
-    from dspex_native.steps.validator import ValidatorImpl
-
-    register("signature", SignatureStepImpl(), backend=BACKEND, native=True, priority=100)
-    register("template", TemplateImpl(), backend=BACKEND, native=True, priority=100)
-    register("validator", ValidatorImpl(), backend=BACKEND, native=True, priority=100)
-    register("metrics", MetricsImpl(), backend=BACKEND, native=True, priority=100)
-    register("evaluate", EvaluateImpl(), backend=BACKEND, native=True, priority=100)
+    for name in sorted((info.name for info in pkgutil.iter_modules(modules.__path__)), key=_order):
+        module = importlib.import_module(f"{modules.__name__}.{name}")
+        register(name, module.implementation, backend=BACKEND, native=True, priority=100)

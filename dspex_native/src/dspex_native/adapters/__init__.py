@@ -11,21 +11,10 @@ from typing import Any
 
 from dspex_native.adapters._chat import ChatFormat, chat_format
 from dspex_native.adapters._coerce import parse_value
-from dspex_native.adapters._json import JSONFormat, response_format
+from dspex_native.adapters._json import JSONFormat, json_format, response_format
 from dspex_native.adapters._values import format_value
 
 ADAPTERS = ("chat", "json")
-_JSON_CACHE: dict[Any, JSONFormat] = {}
-
-
-def json_format(signature: Any) -> JSONFormat:
-    """The (cached) :class:`JSONFormat` of a signature."""
-    fmt = _JSON_CACHE.get(signature)
-    if fmt is None:
-        if len(_JSON_CACHE) > 4096:
-            _JSON_CACHE.clear()
-        fmt = _JSON_CACHE[signature] = JSONFormat(signature)
-    return fmt
 
 
 def get_format(signature: Any, adapter: str = "chat") -> ChatFormat:

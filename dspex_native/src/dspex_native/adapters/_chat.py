@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from dspex_core.backend import LRUCache, allows_none, cleandoc
 from dspex_core.errors import AdapterParseError
 
 from dspex_native.adapters._coerce import coercer
-from dspex_native.adapters._types import allows_none, annotation_name, check_supported, type_note
+from dspex_native.adapters._types import annotation_name, check_supported, type_note
 from dspex_native.adapters._values import format_value
 
 _HEADER = re.compile(r"\[\[ ## (\w+) ## \]\]")
@@ -39,26 +40,6 @@ def _description_block(fields: Mapping[str, Any]) -> str:
             desc = ""
         lines.append(f"{index}. `{name}` ({annotation_name(field.annotation)}): {desc}")
     return "\n".join(lines).strip()
-
-
-def _cleandoc(doc: str) -> str:
-    """``inspect.cleandoc`` (without importing :mod:`inspect`)."""
-    lines = doc.expandtabs().split("\n")
-    margin = None
-    for line in lines[1:]:
-        content = len(line.lstrip())
-        if content:
-            indent = len(line) - content
-            margin = indent if margin is None else min(margin, indent)
-    if lines:
-        lines[0] = lines[0].lstrip()
-    if margin is not None:
-        lines[1:] = [line[margin:] for line in lines[1:]]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return "\n".join(lines)
 
 
 class ChatFormat:
@@ -114,7 +95,7 @@ class ChatFormat:
         import textwrap
 
         # DSPy's signature class reads its instructions through inspect.cleandoc.
-        instructions = textwrap.dedent(_cleandoc(self.signature.instructions))
+        instructions = textwrap.dedent(cleandoc(self.signature.instructions))
         objective = ("\n" + " " * 8).join([""] + instructions.splitlines())
         return f"In adhering to this structure, your objective is: {objective}"
 
@@ -179,7 +160,8 @@ class ChatFormat:
         if (canonical is not None and completion.count("[[ ## ") == len(coercers) + 1
                 and _OTHER_LINE_BREAKS.search(completion) is None):
             # The reply is exactly the requested shape (each marker once, in order, alone on
-            # its line, "\n" line breaks only): the sections are the regex groups.
+            # its line, "\n" line breaks only): the sections are the regex groups, every output
+            # is there in signature order, so nothing is left for ``complete`` to do.
             match = canonical.match(completion)
             if match is not None:
                 return self._read(dict(zip(self.output_names, match.groups())), completion)
@@ -200,10 +182,10 @@ class ChatFormat:
         for name, lines in sections:
             if name in coercers and name not in texts:
                 texts[name] = "\n".join(lines)
-        return self._read(texts, completion)
+        return self.complete(self._read(texts, completion), completion)
 
     def _read(self, texts: dict[str, str], completion: str) -> dict[str, Any]:
-        """Strip and coerce each found section (in reply order, as DSPy), then complete."""
+        """Strip and coerce each found section (in reply order, as DSPy)."""
         coercers = self.coercers
         fields: dict[str, Any] = {}
         for name, text in texts.items():
@@ -217,7 +199,7 @@ class ChatFormat:
             except ValueError as exc:
                 raise self.error(completion, f"Failed to parse field {name} with value {text} from the LM "
                                              f"response. Error message: {exc}") from None
-        return self.complete(fields, completion)
+        return fields
 
     def complete(self, fields: dict[str, Any], completion: str) -> dict[str, Any]:
         """DSPy's ``apply_output_field_defaults`` then the all-fields check (signature order)."""
@@ -243,14 +225,12 @@ class ChatFormat:
                                  details={"adapter": self.adapter_name, "parsed": parsed})
 
 
-_CACHE: dict[Any, ChatFormat] = {}
+_FORMATS: LRUCache[Any, ChatFormat] = LRUCache(4096)
 
 
 def chat_format(signature: Any) -> ChatFormat:
     """The (cached) :class:`ChatFormat` of a signature."""
-    fmt = _CACHE.get(signature)
+    fmt = _FORMATS.get(signature)
     if fmt is None:
-        if len(_CACHE) > 4096:
-            _CACHE.clear()
-        fmt = _CACHE[signature] = ChatFormat(signature)
+        fmt = _FORMATS.put(signature, ChatFormat(signature))
     return fmt

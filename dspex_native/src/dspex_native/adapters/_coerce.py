@@ -95,7 +95,7 @@ def validate(annotation: Any, value: Any) -> Any:
         return _to_literal(value, args)
     if origin in _UNION_ORIGINS:
         for member in args:
-            if _exact(member, value):
+            if has_exact_type(member, value):
                 return validate(member, value)
         errors = []
         for member in args:
@@ -107,7 +107,7 @@ def validate(annotation: Any, value: Any) -> Any:
     raise ValueError(f"unsupported type {annotation!r}")
 
 
-def _exact(annotation: Any, value: Any) -> bool:
+def has_exact_type(annotation: Any, value: Any) -> bool:
     """pydantic's smart-mode first pass: does ``value`` already have exactly this type?"""
     if annotation is Any:
         return True
@@ -120,13 +120,13 @@ def _exact(annotation: Any, value: Any) -> bool:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:
-        return type(value) is list and all(_exact(args[0], v) for v in value)
+        return type(value) is list and all(has_exact_type(args[0], v) for v in value)
     if origin is dict:
-        return type(value) is dict and all(_exact(args[0], k) and _exact(args[1], v) for k, v in value.items())
+        return type(value) is dict and all(has_exact_type(args[0], k) and has_exact_type(args[1], v) for k, v in value.items())
     if origin is typing.Literal:
         return any(type(value) is type(a) and value == a for a in args)
     if origin in _UNION_ORIGINS:
-        return any(_exact(a, value) for a in args)
+        return any(has_exact_type(a, value) for a in args)
     return False
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_core.backend import LRUCache
+
 from dspex_native.adapters._chat import ChatFormat
 from dspex_native.adapters._coerce import parse_value
 from dspex_native.adapters._lenient_json import embedded_object, loads_lenient
@@ -65,6 +67,17 @@ class JSONFormat(ChatFormat):
         return self.complete(fields, completion)
 
 
+_FORMATS: LRUCache[Any, JSONFormat] = LRUCache(4096)
+
+
+def json_format(signature: Any) -> JSONFormat:
+    """The (cached) :class:`JSONFormat` of a signature."""
+    fmt = _FORMATS.get(signature)
+    if fmt is None:
+        fmt = _FORMATS.put(signature, JSONFormat(signature))
+    return fmt
+
+
 def _first_braced(text: str) -> str | None:
     """The first balanced ``{...}`` block (DSPy's recursive regex ``\\{(?:[^{}]|(?R))*\\}``)."""
     start = text.find("{")
@@ -116,7 +129,7 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
     is added. For an :class:`~dspex_core.LM` description, the capabilities are those dspy's
     model catalog gives the same model name (recorded in ``_CATALOG``).
     """
-    from dspex_core._lm import LM
+    from dspex_core.backend import LM
 
     if isinstance(lm, LM):
         params, schema_ok = _known_capabilities(lm)

@@ -71,7 +71,8 @@ def _close_truncated(text: str, json: Any) -> Any:
     return value if isinstance(value, (list, dict)) else ""
 
 
-_PY_WORDS = {"None": None, "True": True, "False": False}
+#: Bare words json_repair reads as literals, in any letter case (``NULL``, ``True``, ``none``).
+_WORDS = {"none": None, "null": None, "true": True, "false": False}
 
 
 def _bare_list(body: str, json: Any) -> Any:
@@ -83,8 +84,9 @@ def _bare_list(body: str, json: Any) -> Any:
         piece = piece.strip()
         if not piece:
             continue
-        if piece in _PY_WORDS:
-            items.append(_PY_WORDS[piece])
+        word = piece.lower()
+        if word in _WORDS:
+            items.append(_WORDS[word])
             continue
         try:
             items.append(json.loads(piece))

@@ -26,7 +26,7 @@ def check_supported(annotation: Any, where: str) -> None:
     """Raise :class:`CapabilityError` when the native adapters cannot mirror DSPy for this type."""
     if _supported(annotation):
         return
-    from dspex_core._types import type_name
+    from dspex_core.backend import type_name
 
     raise CapabilityError(
         f"native adapters do not support the type {type_name(annotation)} ({where}); "
@@ -76,15 +76,6 @@ def _quote_literal(s: str) -> str:
     if single and double:
         return "'" + s.replace("'", "\\'") + "'"
     return f"'{s}'"
-
-
-def allows_none(annotation: Any) -> bool:
-    """DSPy's ``annotation_allows_none``: a missing output of this type becomes ``None``."""
-    if annotation is None or annotation is _NoneType:
-        return True
-    if typing.get_origin(annotation) in _UNION_ORIGINS:
-        return any(allows_none(a) for a in typing.get_args(annotation))
-    return False
 
 
 def json_schema(annotation: Any) -> Any:

@@ -1,34 +1,43 @@
 """The native LM client: OpenAI-compatible HTTP with retries, caching and usage accounting.
 
-``get_client(lm)`` turns what ``dspex_core.settings().lm`` holds into something to call:
+``get_client(lm)`` turns what ``dspex_core.settings().lm`` holds into something to call; native
+modules call every LM through it, so both kinds get the same accounting:
 
 * a :class:`dspex_core.LM` description -> an :class:`~.client.HTTPLMClient` (one per
   configuration, reused, so its cache, usage totals and connection pool are shared);
-* a custom LM object -> a :class:`~.client.CustomLMClient` calling that very object (one per
-  object, so its usage counts add up).
+* a custom LM object -> a :class:`~.custom.CustomLMClient` calling that very object (one per
+  object, so its usage counts add up; its replies are never cached).
 
 Either way: ``client(messages, **settings) -> list[str]``,
 ``await client.acall(messages, **settings) -> list[str]`` and ``client.usage``.
-httpx is imported only when the first HTTP request is made.
+httpx is imported only when the first HTTP request is made, and nothing heavy on import.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import Any
+
+from dspex_core.backend import LM, LRUCache, is_custom_lm
+
+from dspex_native.lm.custom import CustomLMClient
+from dspex_native.lm.usage import Usage, UsageTracker
 
 __all__ = ["get_client", "clear_clients", "HTTPLMClient", "CustomLMClient", "LMCache", "RetryPolicy", "Usage",
            "UsageTracker"]
 
 _lock = threading.Lock()
+#: One HTTP client per configuration (model, settings, credentials digest): never evicted, so
+#: every LM object with the same configuration shares its totals, cache and connections.
 _clients: dict[tuple, Any] = {}
-#: Fast path: id(lm) -> (lm, settings snapshot, client); the strong ref keeps ids unique.
-_by_id: dict[int, tuple[Any, dict, Any]] = {}
-_BY_ID_MAX = 1024
+#: The fast path, looked up on every call: id(lm) -> (lm, settings snapshot or None for a custom
+#: LM, client). Holding ``lm`` keeps its id from being reused while the entry lives.
+_recent: LRUCache[int, tuple[Any, dict | None, Any]] = LRUCache(1024)
 
 
-def _config_key(lm: Any) -> tuple:
+def _config_key(lm: LM) -> tuple:
+    import hashlib
+
     secrets = repr(sorted((name, repr(lm.secret(name))) for name in ("api_key", "headers", "extra_headers",
                                                                     "organization")))
     digest = hashlib.sha256(secrets.encode("utf-8")).hexdigest()
@@ -37,12 +46,10 @@ def _config_key(lm: Any) -> tuple:
 
 def get_client(lm: Any) -> Any:
     """The client for ``lm`` (a ``dspex_core.LM`` or a custom LM object)."""
-    from dspex_core._lm import LM, is_custom_lm
-
+    known = _recent.get(id(lm))
+    if known is not None and known[0] is lm and (known[1] is None or known[1] == lm.settings):
+        return known[2]
     if isinstance(lm, LM):
-        fast = _by_id.get(id(lm))
-        if fast is not None and fast[0] is lm and fast[1] == lm.settings:
-            return fast[2]
         key = _config_key(lm)
         with _lock:
             client = _clients.get(key)
@@ -50,22 +57,14 @@ def get_client(lm: Any) -> Any:
                 from dspex_native.lm.client import HTTPLMClient
 
                 client = _clients[key] = HTTPLMClient(lm)
-            if len(_by_id) >= _BY_ID_MAX:
-                _by_id.clear()
-            _by_id[id(lm)] = (lm, dict(lm.settings), client)
+            _recent.put(id(lm), (lm, dict(lm.settings), client))
         return client
     if is_custom_lm(lm):
-        fast = _by_id.get(id(lm))
-        if fast is not None and fast[0] is lm:
-            return fast[2]
-        from dspex_native.lm.client import CustomLMClient
-
-        client = CustomLMClient(lm)
         with _lock:
-            if len(_by_id) >= _BY_ID_MAX:
-                _by_id.clear()
-            _by_id[id(lm)] = (lm, {}, client)
-        return client
+            known = _recent.get(id(lm))
+            if known is not None and known[0] is lm:
+                return known[2]  # another thread made it just now
+            return _recent.put(id(lm), (lm, None, CustomLMClient(lm)))[2]
     from dspex_core.errors import InputError
 
     raise InputError(f"an LM must be a dspex.LM or an object implementing the LM protocol, got {type(lm).__name__}")
@@ -78,15 +77,15 @@ def clear_clients() -> None:
 
     with _lock:
         _clients.clear()
-        _by_id.clear()
+        _recent.clear()
     _pool.close_all()
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("HTTPLMClient", "CustomLMClient"):
-        from dspex_native.lm import client
+    if name == "HTTPLMClient":
+        from dspex_native.lm.client import HTTPLMClient
 
-        return getattr(client, name)
+        return HTTPLMClient
     if name == "LMCache":
         from dspex_native.lm.cache import LMCache
 
@@ -95,8 +94,4 @@ def __getattr__(name: str) -> Any:
         from dspex_native.lm.retry import RetryPolicy
 
         return RetryPolicy
-    if name in ("Usage", "UsageTracker"):
-        from dspex_native.lm import usage
-
-        return getattr(usage, name)
     raise AttributeError(f"module 'dspex_native.lm' has no attribute {name!r}")

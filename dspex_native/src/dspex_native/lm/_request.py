@@ -69,9 +69,3 @@ def cache_settings(settings: Mapping[str, Any]) -> tuple[int, str | None]:
     directory = settings.get("cache_dir") or os.environ.get("DSPEX_CACHE_DIR") or None
     return size, directory
 
-
-def sanitise(text: str, *secrets: str | None, limit: int = 500) -> str:
-    """``text`` with the given secrets and key-shaped strings masked, cut to ``limit`` chars."""
-    from dspex_core._redact import redact
-
-    return redact(text, *secrets, limit=limit)

@@ -14,9 +14,10 @@ import hashlib
 import json
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+from dspex_core.backend import LRUCache
 
 DEFAULT_MEMORY_SIZE = 4096
 
@@ -68,45 +69,36 @@ class DiskStore:
 
 
 class LMCache:
-    """Thread-safe LRU of ``key -> completions``, backed by a :class:`DiskStore` when given."""
+    """A thread-safe in-memory LRU of ``key -> completions`` (``maxsize`` 0: none), backed by a
+    :class:`DiskStore` when given."""
 
     def __init__(self, maxsize: int = DEFAULT_MEMORY_SIZE, directory: str | os.PathLike[str] | None = None):
         if not isinstance(maxsize, int) or maxsize < 0:
             raise ValueError(f"cache_size must be a non-negative integer, got {maxsize!r}")
         self.maxsize = maxsize
         self.disk = DiskStore(directory) if directory else None
-        self._lock = threading.Lock()
-        self._memory: OrderedDict[str, list[str]] = OrderedDict()
+        self._memory: LRUCache[str, list[str]] | None = LRUCache(int(maxsize)) if maxsize else None
 
     def get(self, key: str) -> list[str] | None:
-        with self._lock:
+        if self._memory is not None:
             hit = self._memory.get(key)
             if hit is not None:
-                self._memory.move_to_end(key)
                 return list(hit)
         if self.disk is None:
             return None
         hit = self.disk.get(key)
-        if hit is not None:
-            self._remember(key, hit)
+        if hit is not None and self._memory is not None:
+            self._memory.put(key, hit)
         return hit
 
     def put(self, key: str, completions: list[str], *, model: str = "") -> None:
-        self._remember(key, list(completions))
+        if self._memory is not None:
+            self._memory.put(key, list(completions))
         if self.disk is not None:
             self.disk.put(key, list(completions), model)
 
-    def _remember(self, key: str, completions: list[str]) -> None:
-        if self.maxsize == 0:
-            return
-        with self._lock:
-            self._memory[key] = completions
-            self._memory.move_to_end(key)
-            while len(self._memory) > self.maxsize:
-                self._memory.popitem(last=False)
-
     def clear_memory(self) -> None:
-        with self._lock:
+        if self._memory is not None:
             self._memory.clear()
 
     def clear(self) -> None:
@@ -116,8 +108,8 @@ class LMCache:
             self.disk.clear()
 
     def __len__(self) -> int:
-        return len(self._memory)
+        return len(self._memory) if self._memory is not None else 0
 
     def __repr__(self) -> str:
         where = f", dir={str(self.disk.directory)!r}" if self.disk else ""
-        return f"LMCache(entries={len(self._memory)}, maxsize={self.maxsize}{where})"
+        return f"LMCache(entries={len(self)}, maxsize={self.maxsize}{where})"

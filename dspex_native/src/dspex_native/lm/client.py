@@ -1,9 +1,8 @@
-"""LM clients: OpenAI-compatible chat completions over httpx, or a thin wrapper of a custom LM.
+"""The HTTP LM client: OpenAI-compatible chat completions over httpx.
 
-Both kinds have the same surface, ``client(messages, **settings) -> list[str]`` and
-``await client.acall(messages, **settings) -> list[str]``, plus ``client.usage``.
-
-:class:`HTTPLMClient` retries transient failures (:mod:`.retry`), caches answers
+It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
+``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
+-> list[str]`` and ``client.usage``. It retries transient failures (:mod:`.retry`), caches answers
 (:mod:`.cache`), accounts tokens (:mod:`.usage`), and reuses one pooled httpx client per
 configuration (:mod:`._pool`). Its errors are :class:`dspex_core.LMError` naming the model,
 the last status and the number of attempts; neither errors, ``repr`` nor log records ever
@@ -19,16 +18,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from dspex_core._lm import LM
-from dspex_core._redact import strip_credentials
+from dspex_core.backend import LM, redact, strip_credentials
 from dspex_core.errors import LMError
 
 from dspex_native.lm import _pool
-from dspex_native.lm._request import ClientOptions, cache_settings, sanitise, split_settings
+from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm.cache import LMCache, cache_key
 from dspex_native.lm.providers import Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
-from dspex_native.lm.usage import Usage, UsageTracker
+from dspex_native.lm.usage import UsageTracker
 
 logger = logging.getLogger("dspex_native.lm")
 
@@ -163,7 +161,8 @@ class HTTPLMClient:
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
 
-    def _interpret(self, status: int, headers: Any, content: bytes) -> tuple[list[str], Usage] | _Failure:
+    def _interpret(self, status: int, headers: Any, content: bytes) -> tuple[list[str], Any] | _Failure:
+        """The completions and the response's ``usage`` object, or why the call failed."""
         if status >= 400:
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))
@@ -175,7 +174,7 @@ class HTTPLMClient:
             return _Failure(status, "the response is not a chat completion", retryable=False)
         if not completions:
             return _Failure(status, "the response has no choices", retryable=False)
-        return completions, Usage.from_response(data.get("usage"))
+        return completions, data.get("usage")
 
     def _error_reason(self, status: int, content: bytes) -> str:
         try:
@@ -185,7 +184,7 @@ class HTTPLMClient:
             reason = str(message) if message else content.decode("utf-8", "replace")
         except ValueError:
             reason = content.decode("utf-8", "replace")
-        reason = sanitise(reason.strip() or "no message", self.endpoint.api_key)
+        reason = redact(reason.strip() or "no message", self.endpoint.api_key)
         if status == 401 and not self.endpoint.api_key and self.endpoint.key_env:
             reason += f" (no API key was sent: set {self.endpoint.key_env} or pass api_key=)"
         return reason
@@ -198,7 +197,7 @@ class HTTPLMClient:
         if not isinstance(exc, httpx.TransportError):
             raise exc
         kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection error"
-        detail = sanitise(str(exc) or type(exc).__name__, self.endpoint.api_key, limit=200)
+        detail = redact(str(exc) or type(exc).__name__, self.endpoint.api_key, limit=200)
         return _Failure(None, f"{kind}: {type(exc).__name__}: {detail}", retryable=True)
 
     def _next_delay(self, failure: _Failure, attempt: int, attempts: int, options: ClientOptions) -> float:
@@ -213,37 +212,12 @@ class HTTPLMClient:
                      self.model, failure.status, attempt, attempts, delay)
         return delay
 
-    def _succeeded(self, outcome: tuple[list[str], Usage], key: str | None) -> list[str]:
+    def _succeeded(self, outcome: tuple[list[str], Any], key: str | None) -> list[str]:
         completions, usage = outcome
-        self.usage.add(usage)
+        self.usage.add_response(usage)
         if key is not None:
             self.cache.put(key, completions, model=self.model)
         return completions
 
     def __repr__(self) -> str:
         return f"HTTPLMClient(model={self.model!r}, base_url={self._public_base!r})"
-
-
-class CustomLMClient:
-    """Wraps a custom LM object: calls it as is, and its ``acall`` (or a worker thread) async."""
-
-    def __init__(self, lm: Any):
-        self.lm = lm
-        self.model = getattr(lm, "model", type(lm).__name__)
-        self.usage = UsageTracker()
-        self._acall = getattr(lm, "acall", None)
-
-    def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
-        return self._count(self.lm(messages, **settings))
-
-    async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
-        if self._acall is not None:
-            return self._count(await self._acall(messages, **settings))
-        return self._count(await asyncio.to_thread(self.lm, messages, **settings))
-
-    def _count(self, reply: Any) -> list[str]:
-        self.usage.add(Usage(calls=1))
-        return [reply] if isinstance(reply, str) else list(reply)
-
-    def __repr__(self) -> str:
-        return f"CustomLMClient({self.lm!r})"

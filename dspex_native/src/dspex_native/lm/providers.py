@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from dspex_core._lm import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV
+from dspex_core.backend import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV
 from dspex_core.errors import CapabilityError, ConfigError
 
 #: Public OpenAI-compatible endpoints, used when neither ``api_base`` nor the env var is set.

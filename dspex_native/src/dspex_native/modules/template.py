@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import Example, Prediction
+from dspex_core.backend import Example, Implementation, Prediction
 from dspex_core.errors import InputError
 
 
@@ -78,7 +78,7 @@ def _check_private(name: str, field: str) -> None:
 
 
 class Template:
-    """A parsed template: literal text and fields, ready to render."""
+    """The state of a ``template`` step: the parsed template (literal text and fields), ready to render."""
 
     __slots__ = ("source", "output", "parts", "variables")
 
@@ -159,8 +159,10 @@ def _lookup(value: Any, kind: str, key: Any, field: str) -> Any:
                         f"tuple, str, Example and Prediction values can be looked into")
 
 
-class TemplateImpl:
+class TemplateImplementation(Implementation):
     """``create(template, output="text")``; ``execute(state, inputs) -> Prediction(text=...)``."""
+
+    module_type = "template"
 
     def create(self, spec: Any = None, **options: Any) -> Template:
         source = options.pop("template", None)
@@ -191,3 +193,6 @@ class TemplateImpl:
         reads, produces = list(state.variables), [state.output]
         return {"template": state.source, "inputs": reads, "outputs": produces,
                 "input_fields": reads, "output_fields": produces}
+
+
+implementation = TemplateImplementation()

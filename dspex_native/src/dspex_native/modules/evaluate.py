@@ -1,4 +1,4 @@
-"""The ``evaluate`` module type: score a program on a devset, as ``dspy.Evaluate`` does.
+"""The native ``evaluate`` module type: score a program on a devset, as ``dspy.Evaluate`` does.
 
 ``create(devset=[...], metric=fn, num_threads=8, max_errors=10, failure_score=0.0,
 display_progress=None, provide_traceback=False)`` then ``execute(state, {"program": p})``.
@@ -12,28 +12,28 @@ metric raises scores ``failure_score`` with an empty ``Prediction``; once ``max_
 examples have failed the run stops and raises :class:`EvaluationError` (DSPy's rule, with
 DSPy's default of 10). The result is ``Prediction(score=round(100 * sum / n, 2),
 results=[(example, prediction, score), ...])`` in devset order, the sum taken in that order
-so that the score equals DSPy's to the last digit.
+so that the score equals DSPy's to the last digit (the machinery is :mod:`dspex_native.evaluation`).
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from dspex_core import ModuleRef, Prediction
-from dspex_core.errors import EvaluationError, InputError
-from dspex_native.evaluate_options import DEFAULT_MAX_ERRORS, check_options
+from dspex_core.backend import Implementation, Prediction
+from dspex_core.errors import InputError
+
+from dspex_native.evaluation.calls import async_program_caller, metric_caller, program_caller
+from dspex_native.evaluation.options import DEFAULT_MAX_ERRORS, check_options
+from dspex_native.evaluation.run import Run
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
 _OPTIONS = ("devset", "metric", "num_threads", "max_errors", "failure_score", "display_progress",
             "provide_traceback")
-__all__ = ["EvaluateImpl", "EvaluationError"]
-
 _CALL_OPTIONS = ("devset", "metric", "num_threads", "display_progress")
 
 
 class EvaluateState:
-    """An evaluation's configuration (checked once, at create)."""
+    """The state of an ``evaluate`` module: its configuration (checked once, at create)."""
 
     __slots__ = _OPTIONS
 
@@ -48,112 +48,10 @@ class EvaluateState:
         return f"EvaluateState(devset=<{len(self.devset)} examples>, metric={self.metric!r})"
 
 
-# -- one example ------------------------------------------------------------------------------
-def _inputs(example: Any) -> dict[str, Any]:
-    inputs = example.inputs()
-    return dict(inputs.items()) if hasattr(inputs, "items") else dict(inputs)
-
-
-def _program_caller(program: Any) -> Callable[[Any], Any]:
-    if isinstance(program, ModuleRef):
-        from dspex_core import execute
-
-        return lambda example: execute(program, _inputs(example))
-    if callable(program):
-        return lambda example: program(**_inputs(example))
-    raise InputError(f"evaluate's program must be a ModuleRef or a callable, got {type(program).__name__}")
-
-
-def _async_program_caller(program: Any) -> Callable[[Any], Any]:
-    import asyncio
-    import inspect
-
-    if isinstance(program, ModuleRef):
-        from dspex_core import aexecute
-
-        return lambda example: aexecute(program, _inputs(example))
-    acall = getattr(program, "acall", None)
-    if callable(acall):
-        return lambda example: acall(**_inputs(example))
-    if inspect.iscoroutinefunction(program) or inspect.iscoroutinefunction(getattr(program, "__call__", None)):
-        return lambda example: program(**_inputs(example))
-    if callable(program):
-        return lambda example: asyncio.to_thread(program, **_inputs(example))
-    raise InputError(f"evaluate's program must be a ModuleRef or a callable, got {type(program).__name__}")
-
-
-def _metric_caller(metric: Any) -> Callable[[Any, Any], Any]:
-    if isinstance(metric, ModuleRef):
-        from dspex_core import execute
-
-        return lambda example, pred: execute(metric, {"example": example, "pred": pred}).score
-    return metric
-
-
-class _Run:
-    """Bookkeeping shared by the workers of one evaluation: errors, cancellation, progress."""
-
-    def __init__(self, state: EvaluateState):
-        import sys
-
-        self.state = state
-        self.limit = state.max_errors if state.max_errors is not None else DEFAULT_MAX_ERRORS
-        shown = state.display_progress
-        if shown is None:
-            isatty = getattr(sys.stderr, "isatty", None)
-            shown = bool(isatty and isatty())
-        from dspex_native.evaluate_progress import Progress
-
-        self.progress = Progress(len(state.devset), sys.stderr if shown else None)
-        self.errors: list[tuple[int, BaseException]] = []
-        self.cancelled = False
-        self._lock = threading.Lock()
-
-    def failed(self, index: int, example: Any, error: BaseException) -> "_Failure":
-        import logging
-
-        with self._lock:
-            self.errors.append((index, error))
-            if len(self.errors) >= self.limit:
-                self.cancelled = True
-        if self.state.provide_traceback:
-            logging.getLogger(__name__).error("Error for %r: %s", example, error, exc_info=error)
-        else:
-            logging.getLogger(__name__).error("Error for %r: %s. Set `provide_traceback=True` for traceback.",
-                                              example, error)
-        self.progress.update(failed=True)
-        return _Failure(error)
-
-    def finish(self, outcomes: list[Any]) -> Prediction:
-        from dspex_core.executors import ExecutorFailure
-
-        self.progress.close()
-        if self.cancelled:
-            self.errors.sort(key=lambda item: item[0])
-            index, first = self.errors[0]
-            raise EvaluationError(
-                f"evaluation stopped: {len(self.errors)} examples failed (max_errors={self.limit}); "
-                f"first failure, devset[{index}]: {type(first).__name__}: {first}", list(self.errors)) from first
-        results = []
-        for example, outcome in zip(self.state.devset, outcomes):
-            if isinstance(outcome, (_Failure, ExecutorFailure)) or outcome is None:
-                results.append((example, Prediction(), self.state.failure_score))
-            else:
-                results.append((example, outcome[0], outcome[1]))
-        total = sum(score for *_, score in results)
-        return Prediction(score=round(100 * total / len(results), 2), results=results)
-
-
-class _Failure:
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
-# -- the module type ---------------------------------------------------------------------------
-class EvaluateImpl:
+class EvaluateImplementation(Implementation):
     """``create(devset=..., metric=..., ...)``; ``execute(state, {"program": p}) -> Prediction``."""
+
+    module_type = "evaluate"
 
     def create(self, spec: Any = None, **options: Any) -> EvaluateState:
         if spec is not None:
@@ -178,14 +76,14 @@ class EvaluateImpl:
             raise InputError(f"evaluate's inputs are {{'program': <ModuleRef or callable>}}, got {got}")
         if state.metric is None:
             raise InputError("evaluate needs metric=: a callable metric(example, prediction)")
-        return state, _metric_caller(state.metric)
+        return state, metric_caller(state.metric)
 
     def execute(self, state: EvaluateState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         from dspex_core import registry, settings
 
         state, metric = self._prepare(state, inputs, options)
-        call = _program_caller(inputs["program"])
-        run = _Run(state)
+        call = program_caller(inputs["program"])
+        run = Run(state)
 
         def work(item: tuple[int, Any]) -> Any:
             index, example = item
@@ -215,8 +113,8 @@ class EvaluateImpl:
         from dspex_core import registry, settings
 
         state, metric = self._prepare(state, inputs, options)
-        call = _async_program_caller(inputs["program"])
-        run = _Run(state)
+        call = async_program_caller(inputs["program"])
+        run = Run(state)
 
         async def work(item: tuple[int, Any]) -> Any:
             index, example = item
@@ -254,3 +152,6 @@ class EvaluateImpl:
                 "max_errors": state.max_errors if state.max_errors is not None else DEFAULT_MAX_ERRORS,
                 "failure_score": state.failure_score, "input_fields": ["program"],
                 "output_fields": ["score", "results"]}
+
+
+implementation = EvaluateImplementation()

@@ -1,9 +1,9 @@
-"""Checking and converting values to a signature field's declared type.
+"""The rules for converting a value to a signature field's declared type.
 
 Pipeline steps get their values from other steps, from Python callers, and from the command
 line (where everything is text). The rules are DSPy's, so that a value a step accepts is the
 value ``predict`` would have parsed from an LM reply; the scalar, ``Literal``, ``Union`` and
-JSON-text rules are the adapters' (``dspex_native.adapters._coerce``: DSPy's ``parse_value``
+JSON-text rules are the adapters' (:mod:`dspex_native.adapters._coerce`: DSPy's ``parse_value``
 and pydantic's lax mode), reused, not copied:
 
 * a value that already has the declared type passes unchanged (the same object);
@@ -11,8 +11,9 @@ and pydantic's lax mode), reused, not copied:
   ``True`` for ``bool``; JSON (or a Python literal) is a list or dict for ``list[...]`` /
   ``dict[...]``, read strictly (no repair of truncated text: inputs are not LM replies);
   ``str`` fields take text only (``3`` is not a ``str``);
-* ``Literal[...]`` must match one option (``"2"`` matches ``2``), ``Optional[...]`` accepts
-  ``None``, a ``Union`` takes the first member that fits exactly, else the first that converts;
+* ``Literal[...]`` must match one option (``"2"`` matches ``2``), ``Optional[...]`` (and ``Any``)
+  accepts ``None``, a ``Union`` takes the first member that fits exactly, else the first that
+  converts;
 * ``tuple``/``set``/``frozenset``, ``Enum`` classes (by member, value or name) and other classes
   (``isinstance``, or a ``model_validate`` classmethod as pydantic models have) are handled here.
 
@@ -26,7 +27,7 @@ import types
 import typing
 from typing import Any
 
-from dspex_core._types import type_name
+from dspex_core.backend import allows_none, type_name
 
 _NoneType = type(None)
 _UNION = (typing.Union, types.UnionType)
@@ -56,13 +57,10 @@ def show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def allows_none(annotation: Any) -> bool:
-    """Whether ``None`` is a valid value (``Optional[...]``, ``Any``, ``None``)."""
-    if annotation is Any or annotation is None or annotation is _NoneType:
-        return True
-    if typing.get_origin(annotation) in _UNION:
-        return any(allows_none(a) for a in typing.get_args(annotation))
-    return False
+def accepts_none(annotation: Any) -> bool:
+    """Whether a step takes ``None`` (or a missing value) for this type: where DSPy would
+    (``Optional[...]``, ``None``), and for ``Any``, which takes every value."""
+    return annotation is Any or allows_none(annotation)
 
 
 def unsupported(annotation: Any) -> str | None:
@@ -110,7 +108,7 @@ def coerce(annotation: Any, value: Any, path: str = "value") -> Any:
 def _leaf(annotation: Any, value: Any, path: str) -> Any:
     from dspex_native.adapters import _coerce
 
-    if _coerce._exact(annotation, value):
+    if _coerce.has_exact_type(annotation, value):
         return value
     try:
         if isinstance(value, str):
@@ -122,7 +120,7 @@ def _leaf(annotation: Any, value: Any, path: str) -> Any:
 
 def _union(annotation: Any, value: Any, path: str) -> Any:
     members = typing.get_args(annotation)
-    if value is None and allows_none(annotation):
+    if value is None and accepts_none(annotation):
         return None
     for member in members:
         if _fits(member, value):

@@ -1,10 +1,14 @@
-"""Coercing a set of named values against signature fields, collecting every problem."""
+"""Coercing a set of named values against signature fields, collecting every problem.
+
+A step reports all that is wrong with its values at once (one :class:`~dspex_core.InputError`
+listing each field), so a caller fixes everything in one go rather than one field per run.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_native.steps.coerce import Mismatch, allows_none, coerce, unsupported
+from dspex_native.type_coercion.rules import Mismatch, accepts_none, coerce, unsupported
 
 
 def check_types(fields: Mapping[str, Any], where: str) -> None:
@@ -25,7 +29,7 @@ def coerce_fields(fields: Mapping[str, Any], values: Mapping[str, Any], kind: st
     for name, field in fields.items():
         annotation = field.annotation
         if name not in values:
-            if allows_none(annotation):
+            if accepts_none(annotation):
                 out[name] = None
             else:
                 problems.append(f"{name}: missing {kind} ({field.type_name})")

@@ -1,11 +1,12 @@
-"""Native predict modules in DSPy's saved-state format, both ways.
+"""Native predictors in DSPy's saved-state format, both ways.
 
 ``save`` writes what ``dspy.Predict(...).save("x.json")`` (or ``dspy.ChainOfThought``'s, under
 ``"predict"``) writes, so plain DSPy can ``load`` it, plus ``metadata.dspex`` (module type and
 signature string, which DSPy does not save and ignores on load) for ``dspex.load``;
-``load_state`` rebuilds a native module
-from such a file's dict: demos, instructions and each field's prefix and description, applied
-in DSPy's field order, so prompts stay byte-identical to DSPy's after loading.
+``load_state`` rebuilds a native module from such a file's dict: demos, instructions and each
+field's prefix and description, applied in DSPy's field order, so prompts stay byte-identical
+to DSPy's after loading. Where a module type keeps its predictor's state in the file is the
+module-type table's ``saved_predictor`` (``dspex_core.backend.module_types()``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import sys
 from typing import Any, Mapping
 
-from dspex_core._signature import Field, Signature, infer_prefix
+from dspex_core.backend import Field, Signature, infer_prefix, module_type
 from dspex_core.errors import InputError
+
+from dspex_native.predictor.state import PredictState, build_state
 
 DSPY_VERSION = "3.4.1"
 
@@ -29,25 +32,27 @@ def _fields_state(signature: Signature) -> list[dict[str, Any]]:
     return out
 
 
-def _predict_state(state: Any) -> dict[str, Any]:
+def _saved_predictor(name: str) -> str:
+    row = module_type(name)
+    return (row.saved_predictor if row is not None else None) or ""
+
+
+def dump_state(state: PredictState) -> dict[str, Any]:
+    """``dspy.Predict.dump_state()`` (or ``dspy.ChainOfThought``'s ``{"predict": ...}``)."""
     from dspex_native.adapters._values import jsonable
 
-    return {
+    body = {
         "traces": [],
         "train": [],
         "demos": [{k: jsonable(v) for k, v in demo.items()} for demo in state.demos],
         "signature": {"instructions": state.signature.instructions, "fields": _fields_state(state.signature)},
         "lm": None,
     }
+    under = _saved_predictor(state.module_type)
+    return {under: body} if under else body
 
 
-def dump_state(state: Any) -> dict[str, Any]:
-    """``dspy.Predict.dump_state()`` (or ``dspy.ChainOfThought``'s ``{"predict": ...}``)."""
-    body = _predict_state(state)
-    return {"predict": body} if state.module_type == "chain_of_thought" else body
-
-
-def save(state: Any, path: Any) -> None:
+def save(state: PredictState, path: Any) -> None:
     """Write DSPy's JSON state file (``module.save("x.json")``), loadable by plain DSPy."""
     import json
     from pathlib import Path
@@ -64,44 +69,25 @@ def save(state: Any, path: Any) -> None:
     target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def describe(state: Any) -> dict[str, Any]:
-    """What the module is: signature, instructions, demos, config, adapter."""
-    return {
-        "backend": "native",
-        "module_type": state.module_type,
-        "signature": state.signature.signature,
-        "instructions": state.signature.instructions,
-        "inputs": list(state.signature.input_fields),
-        "outputs": list(state.signature.output_fields),
-        "demos": [dict(d) for d in state.demos],
-        "config": dict(state.config),
-        "adapter": state.adapter,
-        "lm": repr(state.lm) if state.lm is not None else None,
-    }
-
-
-def load_state(module_type: str, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> Any:
-    """A native module of ``module_type`` for ``spec``, with DSPy's saved state applied.
+def load_state(implementation: Any, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> PredictState:
+    """A module of ``implementation`` (the ``predict`` or ``chain_of_thought`` implementation,
+    which passes itself) for ``spec``, with DSPy's saved state applied.
 
     ``state_dict`` is the dict DSPy saved for this module: a ``Predict``'s state, or a
     ``ChainOfThought``'s ``{"predict": {...}}``. ``options`` are create options (``lm``,
     ``adapter``, LM settings); saved demos replace any ``demos`` option.
     """
-    from dspex_native.chain_of_thought import chain_of_thought
-    from dspex_native.predict import build_state, predict
-
     if not isinstance(state_dict, Mapping):
         raise InputError("load_state needs the dict DSPy saved for the module")
     if "predict" in state_dict and "signature" not in state_dict:
         state_dict = state_dict["predict"]
     if "signature" not in state_dict:
         raise InputError("the saved state has no 'signature'; is it a dspy.Predict / ChainOfThought state?")
-    impl = chain_of_thought if module_type == "chain_of_thought" else predict
-    base = impl.create(spec, **{k: v for k, v in options.items() if k != "demos"})
+    base = implementation.create(spec, **{k: v for k, v in options.items() if k != "demos"})
     signature = apply_signature_state(base.signature, state_dict["signature"])
     demos = state_dict.get("demos") or []
     module_opts = {"lm": base.lm, "adapter": None if base.adapter == "auto" else base.adapter, "demos": demos}
-    return build_state(module_type, signature, module_opts, dict(base.config))
+    return build_state(base.module_type, signature, module_opts, dict(base.config))
 
 
 def apply_signature_state(signature: Signature, saved: Mapping[str, Any]) -> Signature:
@@ -118,4 +104,4 @@ def apply_signature_state(signature: Signature, saved: Mapping[str, Any]) -> Sig
     inputs = {f.name: f for f in updated if f.kind == "input"}
     outputs = {f.name: f for f in updated if f.kind == "output"}
     instructions = saved.get("instructions", signature.instructions)
-    return Signature._make(inputs, outputs, instructions)
+    return Signature.from_fields(inputs, outputs, instructions)

@@ -2,7 +2,7 @@
 
 ``execute`` returns ``Prediction(valid=bool, errors=[...])`` with one message per problem
 (a missing field, a value that does not fit its type), naming the field, the expected type
-and the value. The type rules are the signature step's (:mod:`dspex_native.steps.coerce`):
+and the value. The type rules are the signature step's (:mod:`dspex_native.type_coercion.rules`):
 a value is valid when the step would accept it, so ``"3"`` is a valid ``int``. A missing
 ``Optional`` field is valid; values for fields outside the checked ones are ignored.
 ``raise_on_error=True`` (at create or per call) raises :class:`~dspex_core.InputError`
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import Prediction, Signature
+from dspex_core.backend import Implementation, Prediction, Signature
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
+from dspex_native.type_coercion.fields import check_types, coerce_fields, problem_report
 
 _WHICH = ("outputs", "inputs", "all")
 
@@ -47,14 +48,13 @@ def _flag(value: Any, name: str) -> bool:
     return value
 
 
-class ValidatorImpl:
+class ValidatorImplementation(Implementation):
     """``create(spec, fields="outputs", raise_on_error=False)``; ``execute(state, values)``."""
 
+    module_type = "validator"
     not_implemented = _not_implemented.VALIDATOR
 
     def create(self, spec: Any = None, **options: Any) -> ValidatorState:
-        from dspex_native.steps._fields import check_types
-
         which = options.pop("fields", "outputs")
         raise_on_error = _flag(options.pop("raise_on_error", False), "raise_on_error")
         if options:
@@ -66,8 +66,6 @@ class ValidatorImpl:
         return state
 
     def execute(self, state: ValidatorState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
-        from dspex_native.steps._fields import coerce_fields, problem_report
-
         raise_on_error = _flag(options.pop("raise_on_error", state.raise_on_error), "raise_on_error")
         if options:
             raise InputError(f"the validator takes only raise_on_error= as a call option, got {sorted(options)}")
@@ -85,3 +83,6 @@ class ValidatorImpl:
         return {"signature": state.signature.signature, "fields": state.which,
                 "input_fields": list(state.fields), "output_fields": ["valid", "errors"],
                 "raise_on_error": state.raise_on_error}
+
+
+implementation = ValidatorImplementation()

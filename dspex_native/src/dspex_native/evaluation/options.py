@@ -30,12 +30,12 @@ def check_devset(devset: Any) -> list[Any]:
 
 def check_metric(metric: Any) -> Any:
     if isinstance(metric, str):
-        from dspex_native import metrics
+        from dspex_native import answer_metrics
 
         if metric not in ("answer_exact_match", "answer_passage_match"):
             raise InputError(f"metric {metric!r} is not an example/prediction metric; give a callable "
                              f"metric(example, prediction), or 'answer_exact_match' / 'answer_passage_match'")
-        return getattr(metrics, metric)
+        return getattr(answer_metrics, metric)
     if metric is not None and not callable(metric):
         raise InputError(f"metric must be a callable metric(example, prediction), got {type(metric).__name__}")
     return metric

@@ -3,7 +3,7 @@
 ``dspex.Signature.create("query: str, k: int -> keywords: list[str]")`` makes a step that
 
 1. checks and converts its inputs to their declared types (rules in
-   :mod:`dspex_native.steps.coerce`): ``{"k": "3"}`` gives ``k=3``; a missing ``Optional``
+   :mod:`dspex_native.type_coercion.rules`): ``{"k": "3"}`` gives ``k=3``; a missing ``Optional``
    input becomes ``None``; any other missing input, an impossible value, or (with
    ``strict=True``, the default) an input the signature does not declare is an
    :class:`~dspex_core.InputError` listing every problem at once, raised before any LM call;
@@ -20,10 +20,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import Prediction, Signature
+from dspex_core.backend import Implementation, Prediction, Signature
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
+from dspex_native.predictor import call
+from dspex_native.predictor.options import resolve_signature, split_options
+from dspex_native.predictor.state import build_state, describe as describe_state
+from dspex_native.type_coercion.fields import check_types, coerce_fields, problem_report
 
 
 class SignatureStep:
@@ -43,24 +47,23 @@ class SignatureStep:
 
 def _merge(values: dict[str, Any], outputs: Prediction) -> Prediction:
     """The converted inputs, then the predicted outputs (every completion keeps the inputs)."""
-    if outputs._completions is not None:
-        merged = Prediction.from_completions([{**values, **c} for c in outputs.completions])
+    completions = outputs.completions
+    if len(completions) > 1:  # predict keeps completions only when there are several (n > 1)
+        merged = Prediction.from_completions([{**values, **c} for c in completions])
     else:
         merged = Prediction({**values, **outputs.toDict()})
     merged.set_lm_usage(outputs.get_lm_usage())
     return merged
 
 
-class SignatureStepImpl:
+class SignatureStepImplementation(Implementation):
     """``create(spec, strict=True, **predict options)``; ``execute(state, inputs, **predict call
     options) -> Prediction(**coerced inputs, **outputs)``."""
 
+    module_type = "signature"
     not_implemented = _not_implemented.PREDICT
 
     def create(self, spec: Any = None, **options: Any) -> SignatureStep:
-        from dspex_native._predict_state import build_state, resolve_signature, split_options
-        from dspex_native.steps._fields import check_types
-
         module_opts, config = split_options("signature", options, frozenset({"strict"}))
         strict = module_opts.pop("strict", True)
         if not isinstance(strict, bool):
@@ -76,8 +79,6 @@ class SignatureStepImpl:
         return SignatureStep(signature, strict, build_state("signature", signature, module_opts, config))
 
     def _inputs(self, state: SignatureStep, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-        from dspex_native.steps._fields import coerce_fields, problem_report
-
         if options and state.predict is None:
             raise InputError(f"the signature step {state.signature.signature!r} has no output fields and takes no "
                              f"call options, got {sorted(options)}")
@@ -98,17 +99,13 @@ class SignatureStepImpl:
         values = self._inputs(state, inputs, options)
         if state.predict is None:
             return Prediction(values)
-        from dspex_native.predict import execute
-
-        return _merge(values, execute(state.predict, values, **options))
+        return _merge(values, call.execute(state.predict, values, **options))
 
     async def aexecute(self, state: SignatureStep, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         values = self._inputs(state, inputs, options)
         if state.predict is None:
             return Prediction(values)
-        from dspex_native.predict import aexecute
-
-        return _merge(values, await aexecute(state.predict, values, **options))
+        return _merge(values, await call.aexecute(state.predict, values, **options))
 
     def describe(self, state: SignatureStep) -> dict[str, Any]:
         """``inputs``: the fields the step reads; ``outputs``: the fields its Prediction holds (the
@@ -116,10 +113,11 @@ class SignatureStepImpl:
         sig = state.signature
         info: dict[str, Any] = {}
         if state.predict is not None:
-            from dspex_native._state_io import describe
-
-            info = {k: v for k, v in describe(state.predict).items() if k in ("demos", "config", "adapter", "lm")}
+            info = {k: v for k, v in describe_state(state.predict).items() if k in ("demos", "config", "adapter", "lm")}
         return {"signature": sig.signature, "instructions": sig.instructions, "strict": state.strict,
                 "inputs": list(sig.input_fields), "outputs": [*sig.input_fields, *sig.output_fields],
                 "input_fields": list(sig.input_fields), "output_fields": list(sig.output_fields),
                 "types": {name: f.type_name for name, f in sig.fields.items()}, **info}
+
+
+implementation = SignatureStepImplementation()

@@ -1,4 +1,4 @@
-"""DSPy's answer metrics, without DSPy: the ``metrics`` module type and plain functions.
+"""DSPy's answer metrics, without DSPy: exact match, F1, passage match and their normalisation.
 
 The functions reproduce ``dspy.evaluate.metrics`` exactly (same normalisation, same
 return values and types: ``exact_match`` is a ``bool``, ``f1`` is ``0`` or a ``float``), so
@@ -9,8 +9,8 @@ DPR's tokenizer, which DSPy runs on the third-party ``regex`` module with
 The two agree on every code point Python's Unicode database assigns; code points it leaves
 unassigned (category ``Cn``) but a newer ``regex`` release knows are treated as unassigned.
 
-As a module type (``dspex.create("metrics", "f1")``), ``execute`` takes the inputs listed in
-``docs/module-types.md`` and returns ``Prediction(score=...)``.
+They are plain functions (the ``metrics`` module type, :mod:`dspex_native.modules.metrics`,
+serves them by name, and ``evaluate`` takes the example/prediction ones as its metric).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import unicodedata
 from collections import Counter
 from typing import Any, Iterable, Mapping
 
-from dspex_core import Prediction
 from dspex_core.errors import InputError
 
 _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # string.punctuation
@@ -58,7 +57,7 @@ def _references(answers: Any, what: str) -> list[str]:
         return [answers]
     if isinstance(answers, (list, tuple)) and answers and all(isinstance(a, str) for a in answers):
         return list(answers)
-    raise InputError(f"{what} must be a string or a non-empty list of strings, got {_show(answers)}")
+    raise InputError(f"{what} must be a string or a non-empty list of strings, got {show(answers)}")
 
 
 def exact_match(prediction: str, reference: str | list[str]) -> bool:
@@ -111,7 +110,7 @@ def _strings(value: Any, what: str) -> list[str]:
         return [value]
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise InputError(f"{what} must be a string or a list of strings, got {_show(value)}")
+    raise InputError(f"{what} must be a string or a list of strings, got {show(value)}")
 
 
 def passage_match(passages: str | list[str], answers: str | list[str]) -> bool:
@@ -166,69 +165,7 @@ def _field(record: Any, name: str, what: str) -> Any:
     raise InputError(f"{what} has no field {name!r}")
 
 
-def _show(value: Any, limit: int = 60) -> str:
+def show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-# -- the module type -------------------------------------------------------------------------
-#: metric name -> (function, required inputs, output field)
-METRICS: dict[str, tuple[Any, tuple[str, ...], str]] = {
-    "exact_match": (exact_match, ("prediction", "reference"), "score"),
-    "f1": (f1, ("prediction", "reference"), "score"),
-    "normalize_text": (normalize_text, ("text",), "text"),
-    "answer_exact_match": (answer_exact_match, ("example", "pred"), "score"),
-    "answer_passage_match": (answer_passage_match, ("example", "pred"), "score"),
-    "passage_match": (passage_match, ("passages", "answers"), "score"),
-}
-
-
-class MetricsImpl:
-    """``create(name, frac=1.0)`` then ``execute(state, inputs) -> Prediction(score=...)``."""
-
-    def create(self, spec: Any = None, **options: Any) -> tuple[str, dict[str, Any]]:
-        name = options.pop("metric", None) if spec is None else spec
-        if not isinstance(name, str) or name not in METRICS:
-            raise InputError(f"unknown metric {name!r}; known metrics: {', '.join(METRICS)}")
-        unknown = set(options) - ({"frac"} if name == "answer_exact_match" else set())
-        if unknown:
-            allowed = "frac" if name == "answer_exact_match" else "none"
-            raise InputError(f"metric {name!r} got unknown options {sorted(unknown)}; allowed: {allowed}")
-        params: dict[str, Any] = {}
-        if "frac" in options:
-            frac = options["frac"]
-            if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
-                raise InputError(f"frac must be a number between 0 and 1 (1.0 means exact match), got {_show(frac)}")
-            params["frac"] = frac
-        return name, params
-
-    def execute(self, state: tuple[str, dict[str, Any]], inputs: Mapping[str, Any], **options: Any) -> Prediction:
-        if options:
-            raise InputError(f"metrics take no call options, got {sorted(options)}")
-        name, params = state
-        function, required, output = METRICS[name]
-        missing = [key for key in required if key not in inputs]
-        if missing:
-            raise InputError(f"metric {name!r} needs inputs {list(required)}; missing: {missing}")
-        extra = set(inputs) - set(required)
-        if extra:
-            raise InputError(f"metric {name!r} takes inputs {list(required)}; unexpected: {sorted(extra)}")
-        if name in ("exact_match", "f1", "normalize_text"):
-            first = required[0]
-            if not isinstance(inputs[first], str):
-                raise InputError(f"metric {name!r}: {first} must be a string, got {_show(inputs[first])}")
-        try:
-            return Prediction({output: function(*(inputs[key] for key in required), **params)})
-        except InputError:
-            raise
-        except (ValueError, AttributeError, KeyError, TypeError) as exc:  # e.g. a non-string answer
-            raise InputError(f"the {name} metric cannot score these inputs: {type(exc).__name__}: {exc}") from exc
-
-    async def aexecute(self, state: tuple[str, dict[str, Any]], inputs: Mapping[str, Any],
-                       **options: Any) -> Prediction:
-        return self.execute(state, inputs, **options)
-
-    def describe(self, state: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-        name, params = state
-        _, required, output = METRICS[name]
-        return {"metric": name, **params, "input_fields": list(required), "output_fields": [output]}

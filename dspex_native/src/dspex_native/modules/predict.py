@@ -1,0 +1,60 @@
+"""The native ``predict`` module type: DSPy's ``Predict`` with DSPy-identical prompts.
+
+``create`` resolves the signature, checks the options and precomputes the prompt parts (the
+system message and the demos' messages, per adapter); ``execute`` renders the user message,
+calls the LM, parses the reply and, when a chat reply cannot be parsed, retries once in
+DSPy's JSON format, as ``dspy.ChatAdapter`` does (the machinery is :mod:`dspex_native.predictor`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dspex_core.backend import Implementation, Prediction, Signature
+
+from dspex_native import _not_implemented
+from dspex_native.predictor import call, dspy_state
+from dspex_native.predictor.options import resolve_signature, split_options
+from dspex_native.predictor.state import PredictState, build_state, describe as describe_state
+
+
+class PredictImplementation(Implementation):
+    """``predict``: ``create(signature, **options) -> PredictState``, ``execute(state, inputs, **options)``.
+
+    ``chain_of_thought`` is this with another signature (:meth:`_signature`)."""
+
+    module_type = "predict"
+    not_implemented = _not_implemented.PREDICT
+
+    def _signature(self, spec: Any, instructions: Any) -> Signature:
+        return resolve_signature(spec, instructions, self.module_type)
+
+    def create(self, spec: Any = None, **options: Any) -> PredictState:
+        module_opts, config = split_options(self.module_type, options)
+        signature = self._signature(spec, module_opts.get("instructions"))
+        return build_state(self.module_type, signature, module_opts, config)
+
+    async def acreate(self, spec: Any = None, **options: Any) -> PredictState:
+        return self.create(spec, **options)  # no I/O: a worker thread would only cost time
+
+    # ``execute(state, inputs, **options)`` is the predictor's call itself, not a method that
+    # forwards to it: every frame and ``**options`` repacking shows on a call of a few µs.
+    execute = staticmethod(call.execute)
+    aexecute = staticmethod(call.aexecute)
+
+    def describe(self, state: PredictState) -> dict[str, Any]:
+        return describe_state(state)
+
+    def save(self, state: PredictState, path: Any) -> None:
+        dspy_state.save(state, path)
+
+    def dump_state(self, state: PredictState) -> dict[str, Any]:
+        """DSPy's ``dump_state()`` of the equivalent ``dspy.Predict`` / ``dspy.ChainOfThought``."""
+        return dspy_state.dump_state(state)
+
+    def load_state(self, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> PredictState:
+        """A module rebuilt from DSPy's saved state (demos, instructions, field prefixes/descriptions)."""
+        return dspy_state.load_state(self, spec, state_dict, **options)
+
+
+implementation = PredictImplementation()

@@ -1,0 +1,87 @@
+"""One predictor call: ask the LM, parse the reply, and retry once in JSON when it cannot be parsed.
+
+This is DSPy's ``ChatAdapter`` loop: a chat reply that cannot be parsed is asked again in
+DSPy's JSON format (a JSON-adapter call is not retried). Every LM, a ``dspex.LM`` description or
+a custom object, is called through its client (:func:`dspex_native.lm.get_client`), so usage is
+counted alike. A parse failure is an :class:`~dspex_core.AdapterParseError` carrying the raw
+reply and how many LM calls were made.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dspex_core.backend import Prediction
+from dspex_core.errors import AdapterParseError, InputError
+
+from dspex_native.lm import get_client
+from dspex_native.predictor.options import lm_problem
+from dspex_native.predictor.request import fallback_request, prepare
+from dspex_native.predictor.state import PredictState
+
+
+def _predicted(fmt: Any, outputs: list) -> Prediction:
+    """The prediction of the LM's completions: one (the common case, first), or all ``n``."""
+    if len(outputs) == 1 and type(outputs[0]) is str and outputs[0]:
+        return Prediction(fmt.parse(outputs[0]))
+    values = []
+    for output in outputs:
+        if isinstance(output, dict):
+            output = output.get("text")
+        if not output:
+            raise fmt.error(str(output), "The LM returned an empty or null response.")
+        values.append(fmt.parse(output))
+    return Prediction(values[0]) if len(values) == 1 else Prediction.from_completions(values)
+
+
+def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
+    error.lm_calls = calls
+    return error
+
+
+def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+    """Run the module once (sync)."""
+    lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
+    try:
+        client = get_client(lm)
+    except InputError:
+        problem = lm_problem(lm, state.module_type)  # not an LM at all: say so as create does
+        if problem is None:
+            raise
+        raise problem from None
+    outputs = client(messages, **settings)
+    try:
+        return _predicted(fmt, outputs)
+    except AdapterParseError as error:
+        if fmt.adapter_name == "JSONAdapter":
+            raise _failed(error, 1) from None
+    fmt, messages = fallback_request(state, lm, settings, inputs, demos)
+    outputs = client(messages, **settings)
+    try:
+        return _predicted(fmt, outputs)
+    except AdapterParseError as error:
+        raise _failed(error, 2) from None
+
+
+async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
+    """Run the module once (async): the client's ``acall``."""
+    lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
+    try:
+        client = get_client(lm)
+    except InputError:
+        problem = lm_problem(lm, state.module_type)  # not an LM at all: say so as create does
+        if problem is None:
+            raise
+        raise problem from None
+    outputs = await client.acall(messages, **settings)
+    try:
+        return _predicted(fmt, outputs)
+    except AdapterParseError as error:
+        if fmt.adapter_name == "JSONAdapter":
+            raise _failed(error, 1) from None
+    fmt, messages = fallback_request(state, lm, settings, inputs, demos)
+    outputs = await client.acall(messages, **settings)
+    try:
+        return _predicted(fmt, outputs)
+    except AdapterParseError as error:
+        raise _failed(error, 2) from None

@@ -1,0 +1,112 @@
+"""The request of one predictor call: which LM, which settings, which messages.
+
+The settings sent are exactly those DSPy's ``Predict`` would send for the same module
+configuration (its ``_forward_preprocess``, including the n/temperature rule); the messages
+are the precomputed system message and demos plus the rendered user message. After a chat
+reply that cannot be parsed, :func:`fallback_request` is DSPy's second try in JSON format.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dspex_core.backend import LM
+from dspex_core.config import settings as _settings
+from dspex_core.errors import InputError
+
+from dspex_native.adapters import ADAPTERS, json_format, response_format
+from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, demo_list
+from dspex_native.predictor.state import PredictState
+
+_NOT_SENT = ("tools", "tool_choice", "parallel_tool_calls")  # dropped by DSPy's ChatAdapter without native tools
+_CONFIGURE_HINT = ("configure an LM: dspex.configure(lm=dspex.LM('openai/gpt-4o-mini')), pass lm= to create(), "
+                   "or pass lm= to this call")
+
+
+def request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, Any]:
+    """DSPy's ``Predict._forward_preprocess`` settings, including its n/temperature rule."""
+    if config:
+        if not isinstance(config, Mapping):
+            raise InputError(f"{state.module_type}: config must be a dict of LM settings")
+        settings = {**state.config, **config}
+    elif state.config:
+        settings = dict(state.config)
+    else:
+        settings = {}
+    if isinstance(lm, LM):
+        defaults = lm.settings
+    elif not settings:
+        return settings  # a custom LM has no defaults: nothing to add or drop
+    else:
+        defaults = {}
+    temperature = settings.get("temperature") or defaults.get("temperature")
+    n = settings.get("n") or defaults.get("n") or defaults.get("num_generations") or 1
+    if (temperature is None or temperature <= 0.15) and n > 1:
+        settings["temperature"] = 0.7
+    for key in _NOT_SENT:
+        settings.pop(key, None)
+    return settings
+
+
+def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
+    """``(lm, settings, messages, demos given to this call or None, format, inputs)`` of a call."""
+    for key in options:
+        if key not in EXECUTE_OPTIONS:
+            unknown = sorted(set(options) - EXECUTE_OPTIONS)
+            raise InputError(f"{state.module_type}: unknown call option(s) {unknown}; "
+                             f"accepted: {', '.join(sorted(EXECUTE_OPTIONS))}")
+    if type(inputs) is not dict and not isinstance(inputs, Mapping):
+        raise InputError(f"{state.module_type}: inputs must be a mapping of field names to values, "
+                         f"got {type(inputs).__name__}")
+    lm = options.get("lm")
+    if lm is None:
+        lm = state.lm
+    current = None
+    if lm is None:
+        current = _settings()
+        lm = current.lm
+        if lm is None:
+            raise InputError(f"no LM for this {state.module_type} call; {_CONFIGURE_HINT}")
+    settings = request_settings(state, lm, options.get("config"))
+    if "prediction" in inputs:
+        predicted = inputs["prediction"]
+        if type(predicted) is dict and predicted.get("type") == "content" and "content" in predicted:
+            # OpenAI's predicted outputs: DSPy moves them from the inputs to the request.
+            settings["prediction"] = predicted
+            inputs = {k: v for k, v in inputs.items() if k != "prediction"}
+    fmt = state.format
+    adapter = state.adapter
+    if adapter == "auto":
+        adapter = (current or _settings()).adapter or "chat"
+        if adapter not in ADAPTERS:
+            raise adapter_not_built(state.module_type, adapter, f" (dspex.settings().adapter is {adapter!r})")
+        if adapter == "json":
+            fmt = json_format(state.signature)
+    demos = options.get("demos")
+    if demos is None:
+        demo_messages, demos = (state.json_demo_messages() if adapter == "json" else state.demo_messages), None
+    else:
+        demos = demo_list(demos, state.module_type)
+        demo_messages = fmt.demo_messages(demos)
+    if adapter == "json":
+        extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
+        if extra is not None:
+            settings["response_format"] = extra
+    messages = [{"role": "system", "content": fmt.system}]
+    if demo_messages:
+        messages.extend([dict(m) for m in demo_messages])  # fresh dicts: the LM may keep or change them
+    messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    return lm, settings, messages, demos, fmt, inputs
+
+
+def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapping, demos: Any) -> tuple:
+    """``(format, messages)`` of DSPy's retry in JSON format; ``settings`` gain its ``response_format``."""
+    fmt = json_format(state.signature)
+    demo_messages = state.json_demo_messages() if demos is None else fmt.demo_messages(demos)
+    messages = [{"role": "system", "content": fmt.system}]
+    messages.extend(demo_messages)
+    messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    extra = response_format(lm, fmt)
+    if extra is not None:
+        settings["response_format"] = extra
+    return fmt, messages
