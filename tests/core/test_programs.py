@@ -17,7 +17,7 @@ from dspex_core import registry, telemetry
 from dspex_core._signature import default_instructions, infer_prefix
 from dspex_core.errors import CapabilityError, InputError, SignatureError
 from dspex_core.programs import dspex_metadata, read_program
-from dspex_core.testing._strategies_signatures import field_names
+from dspex_core.testing.strategies import field_names
 
 from core_test_plugins import BackendPlugin, Impl
 

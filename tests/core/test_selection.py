@@ -1,4 +1,4 @@
-"""The whole selection table, checked against a small oracle written from DESIGN.md.
+"""The whole selection table, checked against a small oracle written from the rules in docs/architecture.md.
 
 Backends are real plugin objects registered in-process; hypothesis draws which backends
 exist (name, native, priority, module types) and the configuration (explicit

@@ -1,4 +1,4 @@
-"""Telemetry payloads exactly as documented in dspex_core.telemetry and DESIGN.md."""
+"""Telemetry payloads exactly as documented in dspex_core.telemetry and docs/architecture.md."""
 
 from __future__ import annotations
 

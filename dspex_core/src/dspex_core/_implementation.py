@@ -185,6 +185,7 @@ def _problem_with(name: str, attribute: Any) -> str | None:
     params = list(signature.parameters.values())
     if bound and params:
         params = params[1:]
+        signature = signature.replace(parameters=params)
     kinds = inspect.Parameter
     takes_more = any(p.kind is kinds.VAR_POSITIONAL for p in params)
     takes_options = any(p.kind is kinds.VAR_KEYWORD for p in params)

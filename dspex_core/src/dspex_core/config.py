@@ -1,4 +1,4 @@
-"""Configuration: the seed's keys, from four sources, with one documented precedence.
+"""Configuration: the routing and LM keys, from four sources, with one documented precedence.
 
 From strongest to weakest:
 
@@ -70,7 +70,8 @@ class Settings:
 
 
 def normalize_backend(name: str) -> str:
-    """``"python"`` is the seed's name for the dspy backend."""
+    """``"python"`` is accepted as another name for the dspy backend (the Python implementation
+    beside the native one)."""
     return _ALIASES.get(name, name)
 
 

@@ -1,4 +1,4 @@
-"""Telemetry events, in the shape of Erlang's ``:telemetry`` that the seed uses.
+"""Telemetry events, in the shape of Erlang's ``:telemetry`` library.
 
 An event is a tuple of names such as ``("dspex", "router", "route")``; a handler is called as
 ``handler(event, measurements, metadata)``. Handlers attach with :func:`attach` or through the
@@ -98,7 +98,7 @@ def _settings() -> Any:
 
 
 def timestamp() -> int:
-    """A monotonic timestamp in nanoseconds (the seed's ``System.monotonic_time()``)."""
+    """A monotonic timestamp in nanoseconds (comparable within one process only)."""
     return time.monotonic_ns()
 
 

@@ -1,4 +1,4 @@
-"""``dspex demo``: the seed's pipeline, one Predict per backend and a fallback, on a real or offline LM.
+"""``dspex demo``: a mixed pipeline, one Predict per backend and a fallback, on a real or offline LM.
 
 It is the README's first command, so it must run on a fresh machine with no LM configured:
 then it uses the embedded :class:`~dspex_core.OfflineLM` and says so. Every module is routed
@@ -17,8 +17,9 @@ from typing import Any, Callable
 from dspex_core.cli._lm_choice import add_lm_arguments, choose_lm
 from dspex_core.cli._table import render_table
 
-#: The seed's mixed pipeline, in Python form (module-type names keep this file import-light).
-SEED_STEPS = [
+#: A pipeline whose steps go to different backends: a typed signature step and a template on native,
+#: chain_of_thought wherever the router sends it (module-type names keep this file import-light).
+PIPELINE_STEPS = [
     ("native", "signature", {"spec": "query -> keywords: list[str]"}),
     ("auto", "chain_of_thought", {"signature": "keywords -> analysis"}),
     ("native", "template", {"template": "Analysis: {analysis}"}),
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     try:
         with dspex.context(lm=lm, telemetry_enabled=True):
-            failures += _section("Pipeline (the seed's example): query -> keywords -> analysis -> text",
+            failures += _section("Pipeline across backends: query -> keywords -> analysis -> text",
                                  lambda: _pipeline(dspex, args), log, args.explain)
             failures += _section(f"One Predict per backend: {PREDICT_SIGNATURE}",
                                  lambda: _predict_per_backend(dspex, registry, args), log, args.explain)
@@ -100,7 +101,7 @@ def _section(title: str, body: Callable[[], None], log: _EventLog, explain: bool
 
 
 def _pipeline(dspex: Any, args: argparse.Namespace) -> None:
-    pipe = dspex.pipeline(SEED_STEPS)
+    pipe = dspex.pipeline(PIPELINE_STEPS)
     inputs = {"query": args.query}
     print(f"  inputs: {json.dumps(inputs)}")
     result = dspex.run_pipeline(pipe, inputs)
