@@ -5,7 +5,7 @@ import), e.g. in the tox env ``core``::
 
     python benchmarks/bench_core.py [--runs 40]
 
-Targets (DESIGN.md / issue #2): ``import dspex_core`` under 30 ms over bare Python; the
+Targets: ``import dspex_core`` under 30 ms over bare Python; the
 router's cost per call once a decision is cached under 2 µs. Numbers, not asserts: tests
 never depend on timing.
 """

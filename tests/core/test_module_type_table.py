@@ -83,7 +83,7 @@ def test_saved_programs_follow_the_table():
         "module_type": "chain_of_thought", "signature": "q -> a"}
 
 
-@pytest.mark.parametrize("name", [n for n, row in TABLE.items() if row.takes_signature])
+@pytest.mark.parametrize("name", [n for n, row in TABLE.items() if row.spec == "signature"])
 def test_pipeline_steps_read_and_produce_what_the_table_says(name):
     from dspex_core._pipeline_build import StepPlan, step_fields
 

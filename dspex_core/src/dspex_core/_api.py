@@ -25,7 +25,7 @@ _perf = time.perf_counter
 
 def _ref(reg: Any, module_type: str, state: Any, spec: Any, options: Mapping[str, Any], rest: tuple) -> ModuleRef:
     return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options, reg.implementation,
-                     rest, methods=reg.methods)
+                     rest, reg.methods)
 
 
 def create(module_type: str, spec: Any = None, *, implementation: str | None = None, **options: Any) -> ModuleRef:
@@ -47,7 +47,8 @@ def create(module_type: str, spec: Any = None, *, implementation: str | None = N
             raise
         if index:
             _router.record_fallback("create", decision[0].backend, reg.backend, module_type)
-        return _ref(reg, module_type, state, spec, options, decision[index + 1:] if fallback else ())
+        return ModuleRef(reg.backend, module_type, state, current_session_id(), spec, options, reg.implementation,
+                         decision[index + 1:] if fallback else (), reg.methods)
     raise AssertionError("unreachable: the router never returns an empty decision")
 
 

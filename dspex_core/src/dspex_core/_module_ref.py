@@ -32,7 +32,7 @@ class ModuleRef:
 
     def __init__(self, backend: str, module_type: str, handle: Any, session_id: str, spec: Any = None,
                  options: Mapping[str, Any] | None = None, implementation: Any = None,
-                 fallbacks: tuple[Any, ...] = (), *, methods: frozenset[str] | None = None):
+                 fallbacks: tuple[Any, ...] = (), methods: frozenset[str] | None = None):
         self.backend = backend
         self.module_type = module_type
         self.state = handle

@@ -74,11 +74,6 @@ class ModuleType:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a ModuleType is a row of the module-type table and cannot change")
 
-    @property
-    def takes_signature(self) -> bool:
-        """Whether ``create`` takes a signature (so the step's fields follow from it)."""
-        return self.spec == SIGNATURE
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ModuleType) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
 

@@ -79,7 +79,7 @@ def module_ref(backend: str, module_type: str, state: Any, *, spec: Any = None,
         raise ModuleTypeNotServedError(f"backend {backend!r} does not serve {module_type!r}; it serves: "
                                        f"{', '.join(registry.list_by_implementation().get(backend, [])) or 'nothing'}")
     return ModuleRef(backend, module_type, state, session_id or current_session_id(), spec, options,
-                     reg.implementation, methods=reg.methods)
+                     reg.implementation, (), reg.methods)
 
 
 def __getattr__(name: str) -> Any:
