@@ -2,7 +2,7 @@
 
 Code points that Python's Unicode database leaves unassigned (category ``Cn``) are excluded:
 dspy's DPR tokenizer uses the ``regex`` module's newer Unicode tables for them (see
-``dspex_native.metrics``).
+``dspex_native.answer_metrics``).
 """
 
 import pytest

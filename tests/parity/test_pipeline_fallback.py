@@ -37,7 +37,7 @@ def fallbacks():
     return events
 
 
-def seed(**step1_options):
+def pipeline_under_test(**step1_options):
     return dspex.pipeline([
         ("native", dspex.Signature, {"spec": "query -> keywords: list[str]", **step1_options}),
         ("auto", dspex.ChainOfThought, {"signature": "keywords -> analysis"}),
@@ -47,7 +47,7 @@ def seed(**step1_options):
 
 def test_capability_error_falls_back_to_dspy(fallbacks):
     lm = RecordingLM([KEYWORDS_REPLY, XML_ANALYSIS])
-    p = seed(adapter="chat")  # step 1 keeps the chat adapter; step 2 follows the settings
+    p = pipeline_under_test(adapter="chat")  # step 1 keeps the chat adapter; step 2 follows the settings
     assert p.steps[1].backend == "native"
     res = dspex.run_pipeline(p, {"query": "explain DSPy"}, lm=lm, adapter="xml", allow_fallback=True)
     step2 = res.steps[1]
@@ -69,7 +69,7 @@ def test_capability_error_falls_back_to_dspy(fallbacks):
 def test_without_allow_fallback_the_step_fails_with_the_state_so_far(fallbacks):
     lm = RecordingLM([KEYWORDS_REPLY])
     with pytest.raises(dspex.StepError) as info:
-        dspex.run_pipeline(seed(adapter="chat"), {"query": "q"}, lm=lm, adapter="xml", allow_fallback=False)
+        dspex.run_pipeline(pipeline_under_test(adapter="chat"), {"query": "q"}, lm=lm, adapter="xml", allow_fallback=False)
     err = info.value
     assert err.step_name == "2:chain_of_thought" and isinstance(err.__cause__, dspex.CapabilityError)
     assert err.state == {"query": "q", "keywords": ["dspy", "modules"]}
@@ -85,7 +85,7 @@ def test_internal_error_falls_back_sync_and_async(monkeypatch, fallbacks):
 
     monkeypatch.setattr(chain_of_thought, "execute", broken)
     monkeypatch.setattr(chain_of_thought, "aexecute", abroken)
-    p = seed()
+    p = pipeline_under_test()
     lm = RecordingLM([KEYWORDS_REPLY, CHAT_ANALYSIS, KEYWORDS_REPLY, CHAT_ANALYSIS])
     res = dspex.run_pipeline(p, {"query": "q"}, lm=lm)
     assert (res.steps[1].backend, res.steps[1].fallback_from) == ("dspy", "native")

@@ -18,13 +18,13 @@ from dspex_core.testing import RecordingLM
 
 from _dspy_oracle import CustomLM
 
-SEED_INPUTS = {"query": "explain DSPy"}
+PIPELINE_INPUTS = {"query": "explain DSPy"}
 KEYWORDS_REPLY = '[[ ## keywords ## ]]\n["dspy", "prompt optimization", "modules"]\n\n[[ ## completed ## ]]'
 ANALYSIS_REPLY = ("[[ ## reasoning ## ]]\nDSPy programs LMs declaratively.\n\n[[ ## analysis ## ]]\n"
                   "DSPy compiles modules into prompts.\n\n[[ ## completed ## ]]")
 
 
-def seed_steps(step2: str = "auto", **step1_options):
+def mixed_steps(step2: str = "auto", **step1_options):
     return [
         ("native", dspex.Signature, {"spec": "query -> keywords: list[str]", **step1_options}),
         (step2, dspex.ChainOfThought, {"signature": "keywords -> analysis"}),
@@ -44,13 +44,13 @@ def plain_dspy_cot(lm_replies, keywords, adapter=None):
     return pred, lm.calls
 
 
-def test_seed_pipeline_as_written_with_a_recording_lm():
+def test_mixed_pipeline_as_written_with_a_recording_lm():
     lm = RecordingLM([KEYWORDS_REPLY, ANALYSIS_REPLY])
     dspex.configure(lm=lm)
-    p = dspex.pipeline(seed_steps())
+    p = dspex.pipeline(mixed_steps())
     assert [s.backend for s in p.steps] == ["native", "native", "native"]
     assert [s.outputs for s in p.steps] == [("query", "keywords"), ("reasoning", "analysis"), ("text",)]
-    res = dspex.run_pipeline(p, SEED_INPUTS)
+    res = dspex.run_pipeline(p, PIPELINE_INPUTS)
     keywords = ["dspy", "prompt optimization", "modules"]
     assert res.state == {"query": "explain DSPy", "keywords": keywords,
                          "reasoning": "DSPy programs LMs declaratively.",
@@ -62,7 +62,7 @@ def test_seed_pipeline_as_written_with_a_recording_lm():
 
     # Step 1's request is native predict's for the same signature; step 2's is plain dspy's.
     plain_step1 = RecordingLM([KEYWORDS_REPLY])
-    dspex.create("predict", "query -> keywords: list[str]", implementation="native", lm=plain_step1)(**SEED_INPUTS)
+    dspex.create("predict", "query -> keywords: list[str]", implementation="native", lm=plain_step1)(**PIPELINE_INPUTS)
     assert lm.calls[0] == plain_step1.calls[0]
     pred, dspy_calls = plain_dspy_cot([ANALYSIS_REPLY], keywords)
     assert lm.calls[1].messages == dspy_calls[0].messages
@@ -72,20 +72,20 @@ def test_seed_pipeline_as_written_with_a_recording_lm():
 
 def test_forcing_step_2_to_dspy_gives_the_same_state_and_request():
     native_lm = RecordingLM([KEYWORDS_REPLY, ANALYSIS_REPLY])
-    native = dspex.run_pipeline(dspex.pipeline(seed_steps()), SEED_INPUTS, lm=native_lm)
+    native = dspex.run_pipeline(dspex.pipeline(mixed_steps()), PIPELINE_INPUTS, lm=native_lm)
     dspy_lm = RecordingLM([KEYWORDS_REPLY, ANALYSIS_REPLY])
-    p = dspex.pipeline(seed_steps("dspy"))
+    p = dspex.pipeline(mixed_steps("dspy"))
     assert p.steps[1].backend == "dspy" and p.steps[1].outputs == ("reasoning", "analysis")
-    forced = dspex.run_pipeline(p, SEED_INPUTS, lm=dspy_lm)
+    forced = dspex.run_pipeline(p, PIPELINE_INPUTS, lm=dspy_lm)
     assert forced.state == native.state
     assert [s.backend for s in forced.steps] == ["native", "dspy", "native"]
     assert dspy_lm.calls == native_lm.calls
 
 
-def test_seed_pipeline_on_the_offline_lm_matches_plain_dspy():
+def test_mixed_pipeline_on_the_offline_lm_matches_plain_dspy():
     offline = dspex.OfflineLM()
     lm = RecordingLM(lambda messages, settings: offline(messages, **settings))
-    res = dspex.run_pipeline(dspex.pipeline(seed_steps()), SEED_INPUTS, lm=lm)
+    res = dspex.run_pipeline(dspex.pipeline(mixed_steps()), PIPELINE_INPUTS, lm=lm)
     assert isinstance(res.keywords, list) and res.keywords and all(isinstance(k, str) for k in res.keywords)
     assert res.text == f"Analysis: {res.analysis}" and res.analysis
     pred, dspy_calls = plain_dspy_cot(lambda messages, settings: offline(messages, **settings), res.keywords)
@@ -93,14 +93,14 @@ def test_seed_pipeline_on_the_offline_lm_matches_plain_dspy():
     assert (pred.reasoning, pred.analysis) == (res.reasoning, res.analysis)
 
     forced_lm = RecordingLM(lambda messages, settings: offline(messages, **settings))
-    forced = dspex.run_pipeline(dspex.pipeline(seed_steps("dspy")), SEED_INPUTS, lm=forced_lm)
+    forced = dspex.run_pipeline(dspex.pipeline(mixed_steps("dspy")), PIPELINE_INPUTS, lm=forced_lm)
     assert forced.state == res.state
     assert forced_lm.calls == lm.calls
 
 
-def test_async_seed_pipeline():
+def test_async_mixed_pipeline():
     lm = RecordingLM([KEYWORDS_REPLY, ANALYSIS_REPLY])
-    res = asyncio.run(dspex.arun_pipeline(dspex.pipeline(seed_steps()), SEED_INPUTS, lm=lm))
+    res = asyncio.run(dspex.arun_pipeline(dspex.pipeline(mixed_steps()), PIPELINE_INPUTS, lm=lm))
     assert res.text == "Analysis: DSPy compiles modules into prompts."
     assert [s.backend for s in res.steps] == ["native", "native", "native"]
 
@@ -108,7 +108,7 @@ def test_async_seed_pipeline():
 def test_step_1_input_problems_stop_the_run_before_any_lm_call():
     lm = RecordingLM([KEYWORDS_REPLY, ANALYSIS_REPLY])
     p = dspex.pipeline([("native", dspex.Signature, {"spec": "query: str, k: int -> keywords: list[str]"}),
-                        *seed_steps()[1:]])
+                        *mixed_steps()[1:]])
     with pytest.raises(dspex.StepError) as info:
         dspex.run_pipeline(p, {"query": "q", "k": "three"}, lm=lm)
     assert info.value.step_name == "1:signature" and isinstance(info.value.__cause__, dspex.InputError)
@@ -118,4 +118,4 @@ def test_step_1_input_problems_stop_the_run_before_any_lm_call():
 
 def test_a_read_no_step_provides_fails_at_build_time():
     with pytest.raises(dspex.InputError, match="'3:template'.*'summary'"):
-        dspex.pipeline([*seed_steps()[:2], ("native", dspex.Template, {"template": "{summary}"})])
+        dspex.pipeline([*mixed_steps()[:2], ("native", dspex.Template, {"template": "{summary}"})])
