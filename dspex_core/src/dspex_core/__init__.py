@@ -32,6 +32,7 @@ from dspex_core.errors import (
     BackendNotInstalledError,
     CapabilityError,
     ConfigError,
+    ContextWindowExceededError,
     DspexError,
     EvaluationError,
     InputError,
@@ -92,7 +93,8 @@ __all__ = [
     "registry", "telemetry", "hookimpl", "hookspec",
     # errors
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
-    "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError", "AdapterParseError",
+    "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError",
+    "ContextWindowExceededError", "AdapterParseError",
     "StepError", "EvaluationError",
     "__version__",
 ]

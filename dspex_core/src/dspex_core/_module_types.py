@@ -109,7 +109,9 @@ _ROWS = (
                "Run a module until a reward passes: create(ref, N=, reward_fn=, threshold=)."),
     ModuleType("best_of_n", "BestOfN", MODULE, WRAPPED, "Run a module N times and keep the best by reward."),
     ModuleType("refine", "Refine", MODULE, WRAPPED, "Run a module up to N times with feedback until a reward passes."),
-    ModuleType("parallel", None, MODULE, WRAPPED, "Run one module over many inputs at once (DSPy's Parallel)."),
+    ModuleType("parallel", "Parallel", MODULE, WRAPPED,
+               "Run one module over many inputs at once (DSPy's Parallel): create(ref, num_threads=...), "
+               "execute with examples=[...].", extra_inputs=("examples",)),
     # optimizers
     ModuleType("labeled_few_shot", "LabeledFewShot", OPTIMIZER, NO_SPEC, "Optimizer: use labeled examples as demos."),
     ModuleType("bootstrap_few_shot", "BootstrapFewShot", OPTIMIZER, NO_SPEC,

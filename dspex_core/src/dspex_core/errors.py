@@ -89,6 +89,14 @@ class LMError(DspexError):
         super().__init__(message)
 
 
+class ContextWindowExceededError(LMError):
+    """The request did not fit the model's context window (the provider said so).
+
+    Agents that keep a growing trajectory (ReAct) catch it, drop the oldest step and try
+    again, as DSPy does; a custom LM object may raise it to say the same.
+    """
+
+
 class AdapterParseError(DspexError, ValueError):
     """The LM's reply could not be parsed into the signature's output fields.
 
