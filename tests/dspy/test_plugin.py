@@ -25,7 +25,7 @@ MODULE_FILES = sorted(path.stem for path in Path(modules.__file__).parent.glob("
 #: The module types the dspy backend served when the files were laid out one per type.
 SERVED = {"predict", "chain_of_thought", "react", "program_of_thought", "multi_chain_comparison", "retry",
           "best_of_n", "refine", "colbert_v2", "retrieve", "evaluate", "metrics", "labeled_few_shot",
-          "bootstrap_few_shot", "bootstrap_few_shot_with_random_search", "copro", "mipro_v2", "mipro"}
+          "bootstrap_few_shot", "bootstrap_few_shot_with_random_search", "copro", "mipro_v2", "mipro", "parallel"}
 
 
 def get_weather(city: str) -> str:

@@ -1,4 +1,5 @@
-"""retry (Refine semantics), best_of_n and refine wrapping dspex module references."""
+"""retry (Refine semantics), best_of_n and refine wrapping dspex module references; the async twins of
+those and of multi_chain_comparison (DSPy 3.4's classes have no async forward)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,50 @@ def test_bad_retry_options_are_input_errors(options, needle):
 def test_retry_needs_a_module_reference():
     with pytest.raises(dspex.InputError, match="ModuleRef"):
         dspex.Retry.create("question -> answer", N=1, reward_fn=one_word, threshold=1, implementation="dspy")
+
+
+@pytest.mark.parametrize("fail_count", [1.5, "2", True])
+def test_a_fail_count_that_is_not_an_integer_is_an_input_error(fail_count):
+    inner = dspy_ref("predict", "question -> answer")
+    with pytest.raises(dspex.InputError, match="fail_count= must be an integer"):
+        dspex.BestOfN.create(inner, N=2, reward_fn=one_word, threshold=1.0, fail_count=fail_count,
+                             implementation="dspy")
+
+
+@pytest.mark.parametrize("facade", [dspex.BestOfN, dspex.Refine, dspex.Retry])
+def test_async_calls_run_dspys_forward_in_a_worker_thread(facade):
+    # DSPy 3.4's BestOfN and Refine have no aforward: their own acall fails with AttributeError
+    import asyncio
+
+    lm = RecordingLM([chat(answer="Paris")])
+    ref = facade.create(dspy_ref("predict", "question -> answer"), N=2, reward_fn=one_word, threshold=1.0,
+                        implementation="dspy", lm=lm)
+    assert asyncio.run(ref.acall(question="q")).answer == "Paris"
+    assert lm.calls[0].settings == {"rollout_id": 0, "temperature": 1.0}
+
+
+class OneWord:
+    """A callable object as the reward function."""
+
+    def __call__(self, args, pred):
+        return 0.0
+
+
+def test_a_callable_objects_reward_code_is_its_class_source_as_dspy_reads_it():
+    lm = RecordingLM([chat(answer="a b"), chat(discussion="d", advice={"self": "shorter"}), chat(answer="a")])
+    ref = dspex.Refine.create(dspy_ref("predict", "question -> answer"), N=2, reward_fn=OneWord(), threshold=1.0,
+                              implementation="dspy", lm=lm)
+    ref(question="q")
+    assert '[[ ## reward_code ## ]]\nclass OneWord:\n    """A callable object as the reward function."""' in \
+        lm.calls[1].messages[-1]["content"]
+
+
+def test_async_multi_chain_comparison_runs_dspys_forward_in_a_worker_thread():
+    import asyncio
+
+    lm = RecordingLM([chat(rationale="r", answer="4")])
+    ref = dspex.MultiChainComparison.create("question -> answer", M=1, implementation="dspy", lm=lm)
+    pred = asyncio.run(ref.acall(question="q", completions=[{"reasoning": "r", "answer": "4"}]))
+    assert pred.answer == "4" and lm.call_count == 1
+    with pytest.raises(dspex.InputError, match="M=1 and got 2"):
+        asyncio.run(ref.acall(question="q", completions=[{"reasoning": "r", "answer": "4"}] * 2))

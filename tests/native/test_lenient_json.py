@@ -16,3 +16,13 @@ from dspex_native.adapters._lenient_json import loads_lenient
 ])
 def test_bare_words_in_a_bare_list_are_literals_in_any_case(text, expected):
     assert loads_lenient(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("[¼]", []), ("[²]", []), ("[a,¼,b]", ["a", "b"]), ("[¼ab]", ["ab"]), ("[!a]", ["a"]), ("[_a]", ["a"]),
+    ("[x, ¼2]", ["x", 2]), ("[é]", ["é"]), ("[ a¼b ]", ["a¼b"]), ("[1x]", ["1x"]), ("[.5]", [0.5]),
+])
+def test_bare_list_items_start_where_json_repair_starts_reading(text, expected):
+    # What json_repair.loads gives for each (dspy reads typed fields with it): characters that
+    # start neither a string nor a number are skipped, and an item of only those is no item.
+    assert loads_lenient(text) == expected

@@ -44,12 +44,72 @@ def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
     }
 
 
+def _comparison() -> dict[str, Callable[[], object]]:
+    """multi_chain_comparison runs one predictor: predict's features, asked with its own inputs."""
+    features = _predict_like("multi_chain_comparison")
+    completions = [{"reasoning": "r", "a": "1"}] * 3
+    features[declared.LM_PROVIDERS] = lambda: dspex.create("multi_chain_comparison", "q -> a", implementation="native")(
+        q="x", completions=completions, lm=dspex.LM("anthropic/claude-3-5-sonnet"))
+    return features
+
+
+def _reward_loop(module_type: str) -> dict[str, Callable[[], object]]:
+    """best_of_n, refine and retry: their adapter= and the module they wrap."""
+    from dspex_core.backend import ModuleRef
+
+    class Unlisted:  # a native implementation that does not list its predictors
+        def create(self, spec, **options):
+            return spec
+
+        def execute(self, state, inputs, **options):
+            return dspex.Prediction(a="1")
+
+    def create(wrapped, **options):
+        return dspex.create(module_type, wrapped, N=2, reward_fn=lambda args, pred: 1.0, threshold=1.0,
+                            implementation="native", **options)
+
+    features = {
+        declared.XML_ADAPTER: lambda: create(dspex.create("predict", "q -> a", implementation="native"),
+                                             adapter="xml"),
+        declared.FOREIGN_MODULE: lambda: create(ModuleRef("other", "predict", object(), "default")),
+    }
+    if module_type != "best_of_n":
+        features[declared.UNLISTED_PREDICTORS] = lambda: create(
+            ModuleRef("native", "react", "state", "default", implementation=Unlisted()))
+    return features
+
+
+def _react() -> dict[str, Callable[[], object]]:
+    """react runs two predictors (predict's features, asked with tools=[]) and describes its tools."""
+    from datetime import date
+
+    def create(spec, **options):
+        return dspex.create("react", spec, implementation="native", **{"tools": [], **options})
+
+    def when(day: date) -> str:
+        return str(day)
+
+    return {
+        declared.XML_ADAPTER: lambda: create("q -> a", adapter="xml"),
+        declared.ADAPTER_TYPES: lambda: create("q -> a: tuple[int, str]"),
+        declared.FIELD_OPTIONS: lambda: create(Bounded),
+        declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
+        declared.TOOL_TYPES: lambda: create("q -> a", tools=[when]),
+    }
+
+
 TRIGGERS = {
     "predict": _predict_like("predict"),
+    "react": _react(),
     "chain_of_thought": _predict_like("chain_of_thought"),
     "signature": _predict_like("signature"),
+    "program_of_thought": _predict_like("program_of_thought"),  # its steps are predictors
     "validator": {declared.CHECKED_TYPES: lambda: dspex.create("validator", TakesCallable, implementation="native",
                                                                 fields="all")},
+    "multi_chain_comparison": _comparison(),
+    "best_of_n": _reward_loop("best_of_n"),
+    "refine": _reward_loop("refine"),
+    "retry": _reward_loop("retry"),
 }
 
 EXPECTED_WORDS = {
@@ -58,6 +118,9 @@ EXPECTED_WORDS = {
     declared.FIELD_OPTIONS: "ge",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.CHECKED_TYPES: "Callable",
+    declared.TOOL_TYPES: "tool argument type date",
+    declared.FOREIGN_MODULE: "of backend 'other'",
+    declared.UNLISTED_PREDICTORS: "does not list its predictors",
 }
 
 

@@ -17,7 +17,8 @@ FILES = sorted(info.name for info in pkgutil.iter_modules(modules.__path__))
 
 def test_the_modules_package_holds_the_module_types_native_serves():
     assert FILES == sorted(["predict", "chain_of_thought", "signature", "template", "validator", "metrics",
-                            "evaluate"])
+                            "evaluate", "parallel", "program_of_thought", "multi_chain_comparison", "retry",
+                            "best_of_n", "refine", "react"])
 
 
 def test_every_file_is_a_module_type_of_the_table():
@@ -30,7 +31,8 @@ def test_every_file_is_registered_by_the_plugin_as_its_implementation():
     served = registry.list_by_implementation()["native"]
     assert sorted(served) == FILES
     # the order `dspex backends` lists them in: LM modules, steps, metrics, evaluation
-    assert served == ["predict", "chain_of_thought", "signature", "template", "validator", "metrics", "evaluate"]
+    assert served == ["predict", "chain_of_thought", "react", "program_of_thought", "multi_chain_comparison", "retry",
+                      "best_of_n", "refine", "parallel", "signature", "template", "validator", "metrics", "evaluate"]
     for name in FILES:
         module = importlib.import_module(f"dspex_native.modules.{name}")
         registration = registry.lookup("native", name)

@@ -114,7 +114,9 @@ class EvaluationError(InputError):
     """An evaluation stopped: the program or the metric failed on ``max_errors`` examples.
 
     ``errors`` lists ``(devset index, exception)`` in devset order. Every backend raises this
-    class, so a caller's ``except`` does not depend on who ran the evaluation.
+    class, so a caller's ``except`` does not depend on who ran the evaluation. A ``parallel``
+    run stopped by ``max_errors`` (DSPy's ``Parallel`` and ``Evaluate`` share the rule) raises
+    it too, with ``(example index, exception)``.
     """
 
     def __init__(self, message: str, errors: list[tuple[int, BaseException]]):

@@ -1,8 +1,9 @@
 """dspy's errors as dspex's, so that callers catch one set of error classes whatever the backend.
 
 A parse failure keeps the raw reply (:class:`~dspex_core.errors.AdapterParseError`), an LM
-failure its model and status (:class:`~dspex_core.errors.LMError`). Anything else passes through
-unchanged.
+failure its model and status (:class:`~dspex_core.errors.LMError`; a prompt that does not fit the
+context window is its :class:`~dspex_core.errors.ContextWindowExceededError`, as on the native
+backend). Anything else passes through unchanged.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dspex_core.backend import redact
-from dspex_core.errors import AdapterParseError, LMError
+from dspex_core.errors import AdapterParseError, ContextWindowExceededError, LMError
 from dspy.utils import exceptions as dspy_errors
 
 from dspex_dspy._redacting_lm import lm_secrets
@@ -30,8 +31,9 @@ def translate_error(exc: Any, *lms: Any) -> Exception:
                                  raw=str(exc.lm_response), details=exc)
     if isinstance(exc, dspy_errors.LMError):
         secrets = [secret for lm in lms for secret in lm_secrets(lm)]
-        return LMError(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
-                       model=exc.model or "", status=exc.status)
+        kind = ContextWindowExceededError if isinstance(exc, dspy_errors.ContextWindowExceededError) else LMError
+        return kind(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
+                    model=exc.model or "", status=exc.status)
     return exc
 
 

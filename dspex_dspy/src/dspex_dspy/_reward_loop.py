@@ -83,14 +83,31 @@ class RewardLoopImplementation(DspyImplementation):
                              f"got {reward_fn!r}")
         if threshold is None or isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
             raise InputError(f"{self.module_type} needs threshold= (a number the reward must reach), got {threshold!r}")
+        if fail_count is not None and (not isinstance(fail_count, int) or isinstance(fail_count, bool)):
+            raise InputError(f"{self.module_type}: fail_count= must be an integer (how many failed attempts to allow; "
+                             f"None means N), got {fail_count!r}")
         module = getattr(dspy, self.dspy_class_name)(_wrapped, N=N, reward_fn=_reward(reward_fn),
                                                      threshold=threshold, fail_count=fail_count)
         if hasattr(module, "reward_fn_code"):
-            try:  # the advice prompt shows the user's reward code, not dspex's wrapper
-                module.reward_fn_code = inspect.getsource(reward_fn)
-            except (OSError, TypeError):
-                pass
+            # The advice prompt shows the user's reward code, not dspex's wrapper; read as dspy.Refine
+            # reads it (a callable object's class when the object itself has no source).
+            for source_of in (reward_fn, type(reward_fn)):
+                try:
+                    module.reward_fn_code = inspect.getsource(source_of)
+                    break
+                except TypeError:
+                    continue
+                except OSError:
+                    break
         return module
+
+    async def acall(self, module: Any, kwargs: dict[str, Any]) -> Any:
+        # dspy.BestOfN and dspy.Refine have no aforward (their acall fails): run forward in a worker
+        # thread, which inherits dspy's context (the LM and adapter of this call). The call is made
+        # from this module (self.call), so dspex_dspy's filter of dspy's legacy-LM warning applies.
+        import asyncio
+
+        return await asyncio.to_thread(self.call, module, kwargs)
 
     def input_names(self, module: Any) -> Any:
         inner = module.module

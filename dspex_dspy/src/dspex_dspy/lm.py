@@ -14,7 +14,9 @@ works throughout DSPy 3.4 (it is deprecated for 3.5); dspy's deprecation warning
 only for calls that come through ``dspex_dspy`` (see :func:`silence_legacy_lm_warning`).
 
 The wrapper adds nothing: its default request settings are empty (so ``dspy.Predict`` sees
-no default temperature or max_tokens) and it never caches.
+no default temperature or max_tokens) and it never caches. A
+:class:`~dspex_core.errors.ContextWindowExceededError` the object raises reaches dspy as dspy's
+own, which is what dspy's modules catch.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import warnings
 from typing import Any
 
 import dspy
+from dspex_core.errors import ContextWindowExceededError
 
 _LEGACY_LM_WARNING = r"Implementing custom LMs through BaseLM\.forward\(\)"
 
@@ -51,6 +54,14 @@ def _response(model: str, outputs: list[str]) -> dict[str, Any]:
         ],
         "usage": {},
     }
+
+
+def _dspy_context_window_error(exc: ContextWindowExceededError, model: str) -> Exception:
+    """dspy's own ``ContextWindowExceededError`` for a dspex one the object raised: the error dspy's
+    modules (ReAct's trajectory truncation) catch, so that both backends shorten the same way."""
+    from dspy.utils.exceptions import ContextWindowExceededError as DspyContextWindowExceededError
+
+    return DspyContextWindowExceededError(model=exc.model or model, message=str(exc), status=exc.status)
 
 
 def _check_outputs(obj: Any, outputs: Any) -> list[str]:
@@ -87,7 +98,10 @@ class CustomLM(dspy.BaseLM):
     def forward(self, prompt: Any = None, messages: Any = None, **kwargs: Any) -> dict[str, Any]:
         if messages is None:
             messages = [{"role": "user", "content": prompt}]
-        outputs = self.obj(messages, **self._settings(kwargs))
+        try:
+            outputs = self.obj(messages, **self._settings(kwargs))
+        except ContextWindowExceededError as exc:
+            raise _dspy_context_window_error(exc, self.model) from exc
         return _response(self.model, _check_outputs(self.obj, outputs))
 
     async def aforward(self, prompt: Any = None, messages: Any = None, **kwargs: Any) -> dict[str, Any]:
@@ -95,10 +109,13 @@ class CustomLM(dspy.BaseLM):
             messages = [{"role": "user", "content": prompt}]
         settings = self._settings(kwargs)
         acall = getattr(self.obj, "acall", None)
-        if acall is not None:
-            outputs = await acall(messages, **settings)
-        else:
-            outputs = await asyncio.to_thread(self.obj, messages, **settings)
+        try:
+            if acall is not None:
+                outputs = await acall(messages, **settings)
+            else:
+                outputs = await asyncio.to_thread(self.obj, messages, **settings)
+        except ContextWindowExceededError as exc:
+            raise _dspy_context_window_error(exc, self.model) from exc
         return _response(self.model, _check_outputs(self.obj, outputs))
 
     def dump_state(self) -> dict[str, Any]:

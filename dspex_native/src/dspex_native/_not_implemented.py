@@ -17,7 +17,19 @@ LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint (anthropic/,
                 "unless api_base= points at one")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
+TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "
+              "Literal[...] and unions of those (pydantic models, tuple, Enum, datetime, ...)")
+FOREIGN_MODULE = ("wrapping a module of another backend (the dspy backend wraps its own modules; "
+                  "native wraps native ones)")
+UNLISTED_PREDICTORS = ("refining a native module type whose implementation does not list its predictors "
+                       "(named_predictors), which Refine's advice and hints need")
 
 #: predict, chain_of_thought and the signature step (a typed Predict)
 PREDICT = (XML_ADAPTER, ADAPTER_TYPES, FIELD_OPTIONS, LM_PROVIDERS)
 VALIDATOR = (CHECKED_TYPES,)
+#: react: its two predictors are Predicts, and its tools' arguments are described as pydantic would
+REACT = (*PREDICT, TOOL_TYPES)
+#: best_of_n: the loop's own adapter= and the module it wraps
+REWARD_LOOP = (XML_ADAPTER, FOREIGN_MODULE)
+#: refine and retry: best_of_n's, and Refine's advice names the wrapped module's predictors
+REFINE = (*REWARD_LOOP, UNLISTED_PREDICTORS)

@@ -45,8 +45,12 @@ class MultiChainComparisonImpl(DspyImplementation):
         return module(**kwargs)
 
     async def acall(self, module: Any, kwargs: dict[str, Any]) -> Any:
-        kwargs["completions"] = self._completions(module, kwargs["completions"])
-        return await module.acall(**kwargs)
+        # dspy.MultiChainComparison has no aforward (its acall fails): run forward in a worker
+        # thread, which inherits dspy's context (the LM and adapter of this call). The call is made
+        # from this module (self.call), so dspex_dspy's filter of dspy's legacy-LM warning applies.
+        import asyncio
+
+        return await asyncio.to_thread(self.call, module, kwargs)
 
     @staticmethod
     def _completions(module: Any, completions: Any) -> list[Any]:

@@ -22,6 +22,7 @@ _NoneType = type(None)
 _UNION_ORIGINS = (typing.Union, types.UnionType)
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_INT_FROM_FLOAT_LIMIT = 2.0 ** 63
 
 
 def parse_value(value: Any, annotation: Any) -> Any:
@@ -138,6 +139,8 @@ def _to_int(value: Any) -> int:
         return int(value)
     if isinstance(value, float):
         if value.is_integer():
+            if not -_INT_FROM_FLOAT_LIMIT < value < _INT_FROM_FLOAT_LIMIT:  # pydantic reads floats into an i64
+                raise ValueError(f"Input should be a valid integer, got a number beyond 64 bits: {value!r}")
             return int(value)
         raise ValueError(f"Input should be a valid integer, got a number with a fractional part: {value!r}")
     if isinstance(value, int):

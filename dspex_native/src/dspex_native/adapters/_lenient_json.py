@@ -81,7 +81,7 @@ def _bare_list(body: str, json: Any) -> Any:
         return ""
     items = []
     for piece in body.split(","):
-        piece = piece.strip()
+        piece = _item_start(piece.strip())
         if not piece:
             continue
         word = piece.lower()
@@ -93,6 +93,16 @@ def _bare_list(body: str, json: Any) -> Any:
         except ValueError:
             items.append(piece)
     return items
+
+
+def _item_start(piece: str) -> str:
+    """``piece`` from where json_repair starts reading an item: it skips characters that can
+    start neither a string (a letter) nor a number (an ASCII digit, ``-``, ``.``), so ``¼``,
+    ``²`` or ``!`` alone make no item and ``!a`` is ``a``."""
+    for index, char in enumerate(piece):
+        if char.isalpha() or char in "0123456789-.":
+            return piece[index:]
+    return ""
 
 
 def embedded_object(text: str) -> Any:

@@ -5,8 +5,9 @@ It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 -> list[str]`` and ``client.usage``. It retries transient failures (:mod:`.retry`), caches answers
 (:mod:`.cache`), accounts tokens (:mod:`.usage`), and reuses one pooled httpx client per
 configuration (:mod:`._pool`). Its errors are :class:`dspex_core.LMError` naming the model,
-the last status and the number of attempts; neither errors, ``repr`` nor log records ever
-contain the API key or request headers.
+the last status and the number of attempts (a :class:`~dspex_core.errors.ContextWindowExceededError`,
+never retried, when the provider says the prompt does not fit: :mod:`.context_window`); neither
+errors, ``repr`` nor log records ever contain the API key or request headers.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dspex_core.backend import LM, redact, strip_credentials
-from dspex_core.errors import LMError
+from dspex_core.errors import ContextWindowExceededError, LMError
 
 from dspex_native.lm import _pool
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm.cache import LMCache, cache_key
+from dspex_native.lm.context_window import in_response
 from dspex_native.lm.providers import Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
@@ -37,6 +39,7 @@ class _Failure:
     reason: str
     retryable: bool
     retry_after: float | None = None
+    context_window: bool = False  # the prompt does not fit: never retried, ContextWindowExceededError
 
 
 class HTTPLMClient:
@@ -164,6 +167,8 @@ class HTTPLMClient:
     def _interpret(self, status: int, headers: Any, content: bytes) -> tuple[list[str], Any] | _Failure:
         """The completions and the response's ``usage`` object, or why the call failed."""
         if status >= 400:
+            if in_response(status, content):
+                return _Failure(status, self._error_reason(status, content), False, context_window=True)
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))
         try:
@@ -203,7 +208,8 @@ class HTTPLMClient:
     def _next_delay(self, failure: _Failure, attempt: int, attempts: int, options: ClientOptions) -> float:
         if not failure.retryable or attempt >= attempts:
             status = failure.status if failure.status is not None else "none"
-            raise LMError(
+            kind = ContextWindowExceededError if failure.context_window else LMError
+            raise kind(
                 f"LM call to {self.model!r} at {self._public_base} failed after {attempt} attempt"
                 f"{'s' if attempt != 1 else ''} (last status: {status}): {failure.reason}",
                 model=self.model, status=failure.status, attempts=attempt) from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation, Prediction, Signature
+from dspex_core.backend import Implementation, Prediction, Signature, module_type as table_row
 
 from dspex_native import _not_implemented
 from dspex_native.predictor import call, dspy_state
@@ -44,6 +44,13 @@ class PredictImplementation(Implementation):
 
     def describe(self, state: PredictState) -> dict[str, Any]:
         return describe_state(state)
+
+    def named_predictors(self, state: PredictState) -> list[tuple[str, PredictState]]:
+        """DSPy's ``named_predictors()``: a Predict is its own (``self``), a ChainOfThought's is its
+        ``predict`` (where the module-type table says its predictor is saved). Refine names and hints
+        the predictors of the module it wraps by these names."""
+        row = table_row(self.module_type)
+        return [((row.saved_predictor if row is not None else None) or "self", state)]
 
     def save(self, state: PredictState, path: Any) -> None:
         dspy_state.save(state, path)

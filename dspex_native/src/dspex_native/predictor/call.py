@@ -18,6 +18,7 @@ from dspex_native.lm import get_client
 from dspex_native.predictor.options import lm_problem
 from dspex_native.predictor.request import fallback_request, prepare
 from dspex_native.predictor.state import PredictState
+from dspex_native.predictor.trace import OBSERVER, aobserved, observed
 
 
 def _predicted(fmt: Any, outputs: list) -> Prediction:
@@ -41,6 +42,12 @@ def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
 
 def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (sync)."""
+    if OBSERVER.get() is not None:  # inside a reward loop: DSPy's trace and hint (see predictor.trace)
+        return observed(_execute, state, inputs, options)
+    return _execute(state, inputs, options)
+
+
+def _execute(state: PredictState, inputs: Mapping[str, Any], options: dict[str, Any]) -> Prediction:
     lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
     try:
         client = get_client(lm)
@@ -65,6 +72,12 @@ def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> P
 
 async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (async): the client's ``acall``."""
+    if OBSERVER.get() is not None:  # inside a reward loop: DSPy's trace and hint (see predictor.trace)
+        return await aobserved(_aexecute, state, inputs, options)
+    return await _aexecute(state, inputs, options)
+
+
+async def _aexecute(state: PredictState, inputs: Mapping[str, Any], options: dict[str, Any]) -> Prediction:
     lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
     try:
         client = get_client(lm)

@@ -54,19 +54,27 @@ def dump_state(state: PredictState) -> dict[str, Any]:
 
 def save(state: PredictState, path: Any) -> None:
     """Write DSPy's JSON state file (``module.save("x.json")``), loadable by plain DSPy."""
+    from dspex_core.programs import metadata_for
+
+    write(path, dump_state(state), metadata_for(state.module_type, state.signature))
+
+
+def write(path: Any, data: dict[str, Any], dspex: dict[str, Any] | None = None) -> None:
+    """Write a module's ``dump_state()`` as DSPy's ``module.save(path)`` does (with DSPy's
+    ``metadata.dependency_versions``), plus ``metadata.dspex`` when given."""
     import json
     from pathlib import Path
-
-    from dspex_core.programs import metadata_for
 
     target = Path(path)
     if target.suffix != ".json":
         raise InputError(f"native modules save DSPy's JSON state; the path must end with .json, got {str(path)!r}")
-    data = dump_state(state)
-    data["metadata"] = {"dependency_versions": {
+    metadata: dict[str, Any] = {"dependency_versions": {
         "python": f"{sys.version_info.major}.{sys.version_info.minor}", "dspy": DSPY_VERSION, "cloudpickle": "3.1",
-    }, "dspex": metadata_for(state.module_type, state.signature)}
-    target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    }}
+    if dspex is not None:
+        metadata["dspex"] = dspex
+    target.write_text(json.dumps({**data, "metadata": metadata}, indent=2, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
 
 
 def load_state(implementation: Any, spec: Any, state_dict: Mapping[str, Any], **options: Any) -> PredictState:

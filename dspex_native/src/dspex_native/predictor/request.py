@@ -15,6 +15,7 @@ from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, json_format, response_format
+from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, demo_list
 from dspex_native.predictor.state import PredictState
 
@@ -35,6 +36,8 @@ def request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, Any
         settings = {}
     if isinstance(lm, LM):
         defaults = lm.settings
+    elif type(lm) is LMWithDefaults:  # a reward loop's copy of a custom LM (DSPy's lm.copy)
+        defaults = lm.defaults
     elif not settings:
         return settings  # a custom LM has no defaults: nothing to add or drop
     else:
