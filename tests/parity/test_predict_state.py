@@ -78,3 +78,25 @@ def test_dspy_saved_state_rebuilds_natively_with_identical_prompts(tmp_path_fact
     saved = json.loads(path.read_text())
     state = IMPLS[module].load_state(sig, saved)
     assert native_messages(module, state, inputs) == dspy_messages(program, inputs)
+
+
+_LINE = st.builds(lambda indent, text: indent + text, st.sampled_from(["", " ", "  ", "\t", "    "]),
+                  st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12))
+
+
+@settings(max_examples=60)
+@given(st.sampled_from(["predict", "chain_of_thought"]), st.lists(_LINE, min_size=1, max_size=4).map("\n".join))
+def test_dump_state_holds_the_instructions_as_dspy_does(module, instructions):
+    """dspy cleans a signature's instructions (inspect.cleandoc) when it reads them, so a derived
+    signature (ChainOfThought's) holds them cleaned twice; native dumps and prompts them the same."""
+    spec = "question -> answer"
+    state = IMPLS[module].create(spec, instructions=instructions)
+    native = IMPLS[module].dump_state(state)
+    make = dspy.ChainOfThought if module == "chain_of_thought" else dspy.Predict
+    program = make(dspy.Signature(spec, instructions))
+    reference = program.dump_state()
+    if module == "chain_of_thought":
+        native, reference = native["predict"], reference["predict"]
+    assert native["signature"]["instructions"] == reference["signature"]["instructions"]
+    inputs = {"question": "q"}
+    assert native_messages(module, state, inputs) == dspy_messages(program, inputs)

@@ -31,6 +31,7 @@ def build_tools(tools: Any) -> list[Any]:
                              f"pass the Python callable itself")
         if not isinstance(tool, dspy.Tool) and not callable(tool):
             raise InputError(f"tools[{index}] ({tool!r}) is not callable; tools must be Python callables")
+        _refuse_var_positional(index, tool.func if isinstance(tool, dspy.Tool) else tool)
         try:
             made_tool = tool if isinstance(tool, dspy.Tool) else dspy.Tool(tool)
         except Exception as exc:
@@ -47,3 +48,21 @@ def build_tools(tools: Any) -> list[Any]:
         seen[name] = index
         made.append(made_tool)
     return made
+
+
+def _refuse_var_positional(index: int, func: Any) -> None:
+    """dspy calls a tool with the LM's arguments by name only, so a ``*args`` parameter could never
+    be filled (dspy would build the tool and fail when the LM uses it)."""
+    import inspect
+
+    target = func if inspect.isfunction(func) or inspect.ismethod(func) else getattr(func, "__call__", func)
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return  # no readable signature: dspy.Tool says so
+    star = [p.name for p in parameters if p.kind == p.VAR_POSITIONAL]
+    if star:
+        name = getattr(func, "__name__", type(func).__name__)
+        raise InputError(f"tools[{index}] ({name}) takes *{star[0]}; a ReAct agent calls tools with keyword "
+                         f"arguments only, so declare each argument by name (for a builtin or functools.partial, wrap "
+                         f"it in a function)")

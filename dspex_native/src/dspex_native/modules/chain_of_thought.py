@@ -24,11 +24,12 @@ def with_reasoning(signature: Signature) -> Signature:
     if REASONING in signature.output_fields or REASONING in signature.input_fields:
         raise InputError(f"chain_of_thought adds a {REASONING!r} output field; the signature already has one")
     extended = signature.prepend(REASONING, OutputField(desc=f"${{{REASONING}}}"), str)
-    if not cleandoc(signature.instructions):
+    cleaned = cleandoc(signature.instructions)
+    if not cleaned:
         # DSPy passes the (cleaned, empty) instructions on; an empty text means "default",
         # which DSPy then computes from the extended fields.
         return Signature.from_fields(extended.input_fields, extended.output_fields, None)
-    return extended.with_instructions(signature.instructions)
+    return extended.with_instructions(cleaned)  # cleaned again when read, as DSPy's are
 
 
 class ChainOfThoughtImplementation(PredictImplementation):

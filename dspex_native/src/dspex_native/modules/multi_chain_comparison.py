@@ -54,9 +54,10 @@ def extended(signature: Signature, M: int) -> Signature:  # noqa: N803 - DSPy's 
                                                           desc="${reasoning attempt}"))
     out = out.prepend(RATIONALE, OutputField(prefix="Accurate Reasoning: Thank you everyone. Let's now holistically",
                                              desc="${corrected reasoning}"))
-    if not cleandoc(signature.instructions):
+    cleaned = cleandoc(signature.instructions)  # DSPy passes its instructions on as it reads them
+    if not cleaned:
         return Signature.from_fields(out.input_fields, out.output_fields, None)
-    return out.with_instructions(signature.instructions)
+    return out.with_instructions(cleaned)
 
 
 class ComparisonState:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Mapping
 
-from dspex_core.backend import Field, Signature, infer_prefix, module_type
+from dspex_core.backend import Field, Signature, cleandoc, infer_prefix, module_type
 from dspex_core.errors import InputError
 
 from dspex_native.predictor.state import PredictState, build_state
@@ -45,7 +45,8 @@ def dump_state(state: PredictState) -> dict[str, Any]:
         "traces": [],
         "train": [],
         "demos": [{k: jsonable(v) for k, v in demo.items()} for demo in state.demos],
-        "signature": {"instructions": state.signature.instructions, "fields": _fields_state(state.signature)},
+        # dspy's signatures hold their instructions cleaned (inspect.cleandoc), and dump them so
+        "signature": {"instructions": cleandoc(state.signature.instructions), "fields": _fields_state(state.signature)},
         "lm": None,
     }
     under = _saved_predictor(state.module_type)

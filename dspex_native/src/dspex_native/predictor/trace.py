@@ -121,8 +121,9 @@ def hinted_state(state: PredictState) -> PredictState:
     if known is not None and known[0] is state:
         return known[1]
     signature = state.signature.append(HINT_FIELD, InputField(desc=HINT_DESCRIPTION))
-    if cleandoc(state.signature.instructions):  # DSPy keeps them, even its default sentence of the other fields
-        signature = signature.with_instructions(state.signature.instructions)
+    cleaned = cleandoc(state.signature.instructions)  # DSPy passes its instructions on as it reads them
+    if cleaned:  # DSPy keeps them, even its default sentence of the other fields
+        signature = signature.with_instructions(cleaned)
     else:  # DSPy passes the (cleaned, empty) instructions on: its default for the new fields
         signature = Signature.from_fields(signature.input_fields, signature.output_fields, None)
     hinted = PredictState(state.module_type, signature, state.demos, state.config, state.lm, state.adapter)

@@ -134,8 +134,9 @@ def advice_inputs(loop: Any, named: list[tuple[str, Any]], kwargs: dict[str, Any
     """The ``OfferFeedback`` inputs after an attempt, built in DSPy's order (and failing where it fails:
     a trace entry of a predictor the module does not name is a ``KeyError``)."""
     predictor2name = {state: name for name, state in named}
-    modules = {"program_code": program_code(type(loop.wrapped.implementation)),
-               "modules_defn": modules_definition(named)}
+    if loop.modules_defn is None:
+        loop.modules_defn = modules_definition(named)
+    modules = {"program_code": program_code(type(loop.wrapped.implementation)), "modules_defn": loop.modules_defn}
     trajectory = [{"module_name": predictor2name[state], "inputs": inputs, "outputs": dict(prediction)}
                   for state, inputs, prediction in trace]
     run = {"program_inputs": kwargs, "program_trajectory": trajectory, "program_outputs": dict(outputs)}

@@ -22,7 +22,7 @@ class LoopState:
     """What ``create`` returns for ``best_of_n``/``refine``/``retry``."""
 
     __slots__ = ("module_type", "wrapped", "N", "reward_fn", "threshold", "fail_count", "lm", "adapter", "inputs",
-                 "reward_code")
+                 "reward_code", "modules_defn")
 
     def __init__(self, module_type: str, wrapped: Wrapped, N: int, reward_fn: Any, threshold: Any,  # noqa: N803
                  fail_count: Any, lm: Any, adapter: str):
@@ -38,6 +38,9 @@ class LoopState:
         self.inputs = input_names(wrapped)
         #: the reward function's source for Refine's advice request, read when first needed
         self.reward_code: str | None = None
+        #: the wrapped module's predictors as Refine's advice request describes them (they do not
+        #: change: hints are added to a call, not to a signature), written when first needed
+        self.modules_defn: str | None = None
 
     def copy(self) -> "LoopState":
         """A copy with the same allowance left: what an enclosing loop runs (DSPy's loops run a deep
