@@ -18,6 +18,7 @@ contenders run in alternating batches and keep their best batch.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import time
 import warnings
 
 warnings.filterwarnings("ignore")
+logging.disable(logging.WARNING)  # dspy warns on each ReAct trajectory it formats; the table is the output
 
 
 class AgentLM:

@@ -64,7 +64,7 @@ class ComparisonState:
     """A ``multi_chain_comparison`` module: the user's signature, ``M``, the last output's name and
     the extended predictor."""
 
-    __slots__ = ("signature", "M", "last_key", "predict", "inputs")
+    __slots__ = ("signature", "M", "last_key", "predict", "inputs", "attempt_fields")
 
     def __init__(self, signature: Signature, M: int, predict: PredictState):  # noqa: N803
         self.signature = signature
@@ -73,6 +73,7 @@ class ComparisonState:
         self.predict = predict
         #: what a call reads: the signature's inputs and the completions
         self.inputs = frozenset({*signature.input_fields, COMPLETIONS})
+        self.attempt_fields = tuple(attempt_field(i) for i in range(1, M + 1))
 
     def __repr__(self) -> str:
         return f"ComparisonState({self.signature.signature!r}, M={self.M})"
@@ -83,23 +84,29 @@ def attempts(state: ComparisonState, completions: Any) -> list[str]:
     if type(completions) is not list and (isinstance(completions, (str, bytes, Mapping))
                                           or not hasattr(completions, "__iter__")):
         raise InputError("completions must be a list of predictions or dicts")
-    given = [c if type(c) is dict or not isinstance(c, Mapping) else dict(c) for c in completions]
+    given = completions if type(completions) is list else list(completions)
     if len(given) != state.M:
         raise InputError(f"multi_chain_comparison was created with M={state.M} and got {len(given)} completions; "
                          f"pass exactly M completions")
+    last_key = state.last_key
     out = []
     for index, completion in enumerate(given):
-        if type(completion) is not dict and not (hasattr(completion, "get") and hasattr(completion, "keys")):
-            raise InputError(f"completions[{index}] must be a prediction or a dict, got {type(completion).__name__}")
+        if type(completion) is not dict:
+            if isinstance(completion, Mapping):
+                completion = dict(completion)
+            elif not (hasattr(completion, "get") and hasattr(completion, "keys")):
+                raise InputError(f"completions[{index}] must be a prediction or a dict, "
+                                 f"got {type(completion).__name__}")
         rationale = completion.get("rationale", completion.get("reasoning"))
         if rationale is None:
             raise InputError(f"completions[{index}] has no 'reasoning' (or 'rationale') field")
-        if state.last_key not in completion:
-            raise InputError(f"completions[{index}] has no {state.last_key!r} field (the signature's last output)")
+        if last_key not in completion:
+            raise InputError(f"completions[{index}] has no {last_key!r} field (the signature's last output)")
         if not isinstance(rationale, str):
             raise InputError(f"completions[{index}]: the reasoning must be text, got {type(rationale).__name__}")
-        rationale = rationale.strip().split("\n")[0].strip()
-        answer = str(completion[state.last_key]).strip().split("\n")[0].strip()
+        # DSPy: .strip().split("\n")[0].strip() of each
+        rationale = rationale.strip().partition("\n")[0].strip()
+        answer = str(completion[last_key]).strip().partition("\n")[0].strip()
         out.append(f"«I'm trying to {rationale} I'm not sure but my prediction is {answer}»")
     return out
 
@@ -149,7 +156,7 @@ class MultiChainComparisonImplementation(Implementation):
             unknown = sorted(set(options) - CALL_OPTIONS)
             raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for '{self.module_type} (call)'; "
                              f"accepted: {', '.join(sorted(CALL_OPTIONS))}")
-        request = {attempt_field(i): text for i, text in enumerate(attempts(state, inputs[COMPLETIONS]), 1)}
+        request = dict(zip(state.attempt_fields, attempts(state, inputs[COMPLETIONS])))
         request.update((name, value) for name, value in inputs.items() if name != COMPLETIONS)
         return request
 

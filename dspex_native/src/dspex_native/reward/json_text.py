@@ -126,38 +126,12 @@ def _container(out: list[str], depth: int, opening: str, closing: str, items: An
 
 
 def dumps(value: Any) -> str:
-    """``orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()``; ``TypeError`` where orjson fails."""
-    if _plain(value, 0):
-        import json
-
-        return json.dumps(value, indent=2, ensure_ascii=False)
+    """``orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()``; ``TypeError`` where orjson fails.
+    (One pass appending to a list: several times faster than the standard library's indenting
+    encoder, which is pure Python once ``indent`` is set.)"""
     out: list[str] = []
     _write(value, 0, out)
     return "".join(out)
-
-
-def _plain(value: Any, depth: int) -> bool:
-    """Whether the standard library's encoder writes ``value`` exactly as orjson does (two-space
-    indent, ``", "``/``": "``, the same escapes): only exact ``str``/``int``/``bool``/``None``,
-    floats without an exponent, ``dict`` with ``str`` keys, ``list`` and ``tuple`` of those, not too
-    deep. Anything else goes to the writer above (the usual request has nothing else, and the C
-    encoder is several times faster)."""
-    kind = type(value)
-    if kind is str:
-        return _SURROGATE.search(value) is None
-    if kind is int:
-        return _INT_MIN <= value <= _INT_MAX
-    if kind is float:
-        return value - value == 0 and "e" not in repr(value)  # finite, and written the same
-    if kind is bool or value is None:
-        return True
-    if depth >= _MAX_DEPTH:
-        return False
-    if kind is dict:
-        return all(type(k) is str and _SURROGATE.search(k) is None and _plain(v, depth + 1) for k, v in value.items())
-    if kind is list or kind is tuple:
-        return all(_plain(item, depth + 1) for item in value)
-    return False
 
 
 def dumps_masked(value: Any) -> str:
