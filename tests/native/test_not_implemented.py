@@ -98,6 +98,21 @@ def _react() -> dict[str, Callable[[], object]]:
     }
 
 
+def _optimizer(module_type: str) -> dict[str, Callable[[], object]]:
+    """bootstrap_few_shot and random search: the teacher's settings and the program they compile."""
+    from dspex_core.backend import ModuleRef
+
+    def create(**options):
+        return dspex.create(module_type, implementation="native", metric=lambda e, p, t=None: True, **options)
+
+    trainset = [dspex.Example(q="x", a="1").with_inputs("q")]
+    return {
+        declared.TEACHER_SETTINGS: lambda: create(teacher_settings={"trace": []}),
+        declared.FOREIGN_PROGRAM: lambda: dspex.compile(create(), ModuleRef("other", "predict", object(), "default"),
+                                                        trainset=trainset),
+    }
+
+
 TRIGGERS = {
     "predict": _predict_like("predict"),
     "react": _react(),
@@ -110,6 +125,8 @@ TRIGGERS = {
     "best_of_n": _reward_loop("best_of_n"),
     "refine": _reward_loop("refine"),
     "retry": _reward_loop("retry"),
+    "bootstrap_few_shot": _optimizer("bootstrap_few_shot"),
+    "bootstrap_few_shot_with_random_search": _optimizer("bootstrap_few_shot_with_random_search"),
 }
 
 EXPECTED_WORDS = {
@@ -121,6 +138,8 @@ EXPECTED_WORDS = {
     declared.TOOL_TYPES: "tool argument type date",
     declared.FOREIGN_MODULE: "of backend 'other'",
     declared.UNLISTED_PREDICTORS: "does not list its predictors",
+    declared.TEACHER_SETTINGS: "teacher_settings 'trace'",
+    declared.FOREIGN_PROGRAM: "runs on backend 'other'",
 }
 
 

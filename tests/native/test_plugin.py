@@ -18,7 +18,8 @@ FILES = sorted(info.name for info in pkgutil.iter_modules(modules.__path__))
 def test_the_modules_package_holds_the_module_types_native_serves():
     assert FILES == sorted(["predict", "chain_of_thought", "signature", "template", "validator", "metrics",
                             "evaluate", "parallel", "program_of_thought", "multi_chain_comparison", "retry",
-                            "best_of_n", "refine", "react"])
+                            "best_of_n", "refine", "react", "labeled_few_shot", "bootstrap_few_shot",
+                            "bootstrap_few_shot_with_random_search"])
 
 
 def test_every_file_is_a_module_type_of_the_table():

@@ -13,7 +13,7 @@ import time
 from typing import Any, Mapping
 
 from dspex_core import _router
-from dspex_core._module_ref import ModuleRef, aexecute, execute
+from dspex_core._module_ref import ModuleRef, _fallback_state, aexecute, execute
 from dspex_core._session import current_session_id
 from dspex_core.config import settings
 from dspex_core.errors import CapabilityError, InputError, allows_fallback
@@ -97,16 +97,46 @@ def compile(optimizer: ModuleRef, program: ModuleRef, *, trainset: Any, valset: 
         raise CapabilityError(f"{optimizer.module_type!r} on backend {optimizer.backend!r} is not an optimizer "
                               f"(it has no compile())")
     _router.emit_route("compile", optimizer.module_type, optimizer.backend)
+    sets = {"trainset": list(trainset), "valset": list(valset) if valset is not None else None}
     start = _perf()
     try:
-        compiled = optimizer.implementation.compile(optimizer.state, program, trainset=list(trainset),
-                                valset=list(valset) if valset is not None else None, **options)
+        compiled = optimizer.implementation.compile(optimizer.state, program, **sets, **options)
     except Exception as exc:
         _router.emit_execute(optimizer.module_type, optimizer.backend, _perf() - start, type(exc).__name__)
+        if optimizer._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+            return _compile_fallback(optimizer, program, sets, options, exc)
         raise
     _router.emit_execute(optimizer.module_type, optimizer.backend, _perf() - start, "ok")
+    return _checked(optimizer.backend, compiled)
+
+
+def _compile_fallback(optimizer: ModuleRef, program: ModuleRef, sets: dict[str, Any], options: dict[str, Any],
+                      error: Exception) -> ModuleRef:
+    """The compile on the optimizer's next candidates (an optimizer that cannot compile this program
+    or these options, e.g. native asked for something it does not do yet, before any LM call)."""
+    failed = optimizer.backend
+    candidates = optimizer._fallbacks
+    for index, reg in enumerate(candidates):
+        _router.emit_fallback("compile", optimizer.module_type, failed, reg.backend, error)
+        start = _perf()
+        try:
+            state = _fallback_state(optimizer, reg)
+            compiled = reg.implementation.compile(state, program, **sets, **options)
+        except Exception as exc:
+            _router.emit_execute(optimizer.module_type, reg.backend, _perf() - start, type(exc).__name__)
+            if index < len(candidates) - 1 and allows_fallback(exc):
+                failed, error = reg.backend, exc
+                continue
+            raise
+        _router.emit_execute(optimizer.module_type, reg.backend, _perf() - start, "ok")
+        _router.record_fallback("compile", optimizer.backend, reg.backend, optimizer)
+        return _checked(reg.backend, compiled)
+    raise error
+
+
+def _checked(backend: str, compiled: Any) -> ModuleRef:
     if not isinstance(compiled, ModuleRef):
-        raise TypeError(f"backend {optimizer.backend!r} compile() must return a ModuleRef, got {type(compiled)}")
+        raise TypeError(f"backend {backend!r} compile() must return a ModuleRef, got {type(compiled)}")
     return compiled
 
 

@@ -24,6 +24,10 @@ FOREIGN_MODULE = ("wrapping a module of another backend (the dspy backend wraps 
 UNLISTED_PREDICTORS = ("refining a native module type whose implementation does not list its predictors "
                        "(named_predictors), which Refine's advice and hints need")
 
+TEACHER_SETTINGS = "teacher_settings other than lm and adapter (DSPy applies any setting to the teacher's runs)"
+FOREIGN_PROGRAM = ("optimizing a program of another backend (native optimizers set the demos of native "
+                   "programs; the dspy backend optimizes its own and rebuilds native ones)")
+
 #: predict, chain_of_thought and the signature step (a typed Predict)
 PREDICT = (XML_ADAPTER, ADAPTER_TYPES, FIELD_OPTIONS, LM_PROVIDERS)
 VALIDATOR = (CHECKED_TYPES,)

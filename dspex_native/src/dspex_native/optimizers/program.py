@@ -1,0 +1,126 @@
+"""The program an optimizer works on: a native module, copied with new demos per predictor.
+
+DSPy's optimizers change a program by setting ``predictor.demos`` on copies of it
+(``reset_copy``/``deepcopy``). A native module's state is not mutated in place; instead a
+copy is made through DSPy's own state format: ``dump_state`` of the module, each named
+predictor's ``demos`` replaced, ``load_state`` back. That is the path a program saved by DSPy
+takes when it is loaded natively (byte-identical prompts), so a compiled program runs, saves
+and loads as any loaded one does. An implementation offers it by having ``named_predictors``,
+``dump_state`` and ``load_state``; one without them cannot be optimized natively (a
+:class:`~dspex_core.errors.CapabilityError`, so the router can compile on another backend).
+
+A program compiled by a bootstrapping optimizer is marked (DSPy's ``_compiled``), because
+DSPy refuses to bootstrap it again and uses such a teacher's demos as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dspex_core.backend import LRUCache, ModuleRef, current_session_id, module_ref, module_type as table_row
+from dspex_core.errors import CapabilityError, InputError
+
+#: id(state) -> state, for the states a bootstrapping optimizer compiled (DSPy's ``_compiled``)
+_compiled: LRUCache[int, Any] = LRUCache(4096)
+_NEEDS = ("named_predictors", "dump_state", "load_state")
+
+
+def mark_compiled(state: Any) -> None:
+    _compiled.put(id(state), state)
+
+
+def is_compiled(state: Any) -> bool:
+    return _compiled.get(id(state)) is state
+
+
+class Program:
+    """A native module to optimize: its implementation, how it was created and its state."""
+
+    __slots__ = ("implementation", "module_type", "spec", "options", "state", "ref")
+
+    def __init__(self, ref: ModuleRef, state: Any = None):
+        self.ref = ref
+        self.implementation = ref.implementation
+        self.module_type = ref.module_type
+        self.spec = ref.spec
+        self.options = dict(ref.options or {})
+        self.state = ref.state if state is None else state
+
+    @classmethod
+    def of(cls, ref: Any, optimizer: str, role: str = "program") -> "Program":
+        """``ref`` checked: a native program (not an optimizer) whose predictors can be listed and
+        whose state round-trips through DSPy's format."""
+        if not isinstance(ref, ModuleRef):
+            raise InputError(f"the {role} must be a ModuleRef from dspex.create(...) (e.g. dspex.Predict.create(...)), "
+                             f"got {type(ref).__name__}")
+        row = table_row(ref.module_type)
+        if row is not None and row.kind == "optimizer":
+            raise InputError(f"the {role} is an optimizer ({ref.module_type!r}); call "
+                             f"dspex.compile(optimizer, program, trainset=...) with the optimizer first and the "
+                             f"program to optimize second")
+        if ref.backend != "native":
+            raise CapabilityError(f"{optimizer}: the native backend optimizes native programs; this {role} "
+                                  f"({ref.module_type!r}) runs on backend {ref.backend!r}: create it with "
+                                  f"implementation='native', or the optimizer with implementation={ref.backend!r}")
+        missing = [name for name in _NEEDS if not callable(getattr(ref.implementation, name, None))]
+        if missing:
+            raise CapabilityError(f"{optimizer}: the native {ref.module_type!r} implementation has no "
+                                  f"{', '.join(missing)}, which native optimizers need to set its demos")
+        program = cls(ref)
+        if not program.predictor_names():
+            raise InputError(f"a {ref.module_type!r} module has no predictors for an optimizer to tune")
+        return program
+
+    # -- what it is --------------------------------------------------------------------------
+    def named_predictors(self, state: Any = None) -> list[tuple[str, Any]]:
+        return list(self.implementation.named_predictors(self.state if state is None else state))
+
+    def predictor_names(self) -> list[str]:
+        return [name for name, _ in self.named_predictors()]
+
+    def demos(self) -> dict[str, list[Any]]:
+        """Each predictor's demos as it has them now (a teacher compiled earlier keeps its own)."""
+        return {name: list(state.demos) for name, state in self.named_predictors()}
+
+    def input_names(self) -> frozenset[str] | None:
+        """The program's input fields, where its description lists them."""
+        try:
+            names = self.implementation.describe(self.state).get("inputs")
+        except Exception:  # noqa: BLE001 - a description is optional here
+            return None
+        if not names:
+            return None
+        extra = table_row(self.module_type).extra_inputs if table_row(self.module_type) is not None else ()
+        return frozenset(names) | frozenset(extra)
+
+    @property
+    def lm(self) -> Any:
+        return self.options.get("lm")
+
+    # -- copies --------------------------------------------------------------------------------
+    def with_demos(self, demos: Mapping[str, list[Any]]) -> Any:
+        """A new state: this one with each named predictor's demos replaced (others unchanged)."""
+        saved = self.implementation.dump_state(self.state)
+        for name, items in demos.items():
+            target = saved if name == "self" else saved.get(name)
+            if not isinstance(target, dict) or "demos" not in target:
+                raise CapabilityError(f"the native {self.module_type!r} implementation does not save its predictor "
+                                      f"{name!r} under that name, so its demos cannot be set")
+            target["demos"] = [_demo_dict(item) for item in items]
+        return self.implementation.load_state(self.spec, saved, **self.options)
+
+    def compiled(self, state: Any, *, bootstrapped: bool) -> ModuleRef:
+        """A reference to ``state`` as a program of this module type (marked when bootstrapped)."""
+        if bootstrapped:
+            mark_compiled(state)
+        return module_ref("native", self.module_type, state, spec=self.spec, options=self.options,
+                          session_id=current_session_id())
+
+
+def _demo_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, Mapping):
+        return dict(item)
+    to_dict = getattr(item, "toDict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    raise InputError(f"a demo must be an Example or a dict, got {type(item).__name__}")
