@@ -56,7 +56,8 @@ class Signature:
     plain data.
     """
 
-    __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "__weakref__")
+    __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "_eq_key",
+                 "__weakref__")
 
     input_fields: Mapping[str, Field]
     output_fields: Mapping[str, Field]
@@ -85,6 +86,7 @@ class Signature:
         init(self, "_custom_instructions", custom)
         init(self, "instructions", instructions if custom else default_instructions(inputs, outputs))
         init(self, "_hash", None)
+        init(self, "_eq_key", None)
         return self
 
     @classmethod
@@ -236,8 +238,14 @@ class Signature:
 
     # -- identity -----------------------------------------------------------------------
     def _key(self) -> tuple:
-        return (tuple(f._key() for f in self.input_fields.values()),
-                tuple(f._key() for f in self.output_fields.values()), self.instructions)
+        """What equality compares (made once: a signature does not change; prompt caches compare
+        signatures on every look-up)."""
+        key = self._eq_key
+        if key is None:
+            key = (tuple(f._key() for f in self.input_fields.values()),
+                   tuple(f._key() for f in self.output_fields.values()), self.instructions)
+            object.__setattr__(self, "_eq_key", key)
+        return key
 
     def __eq__(self, other: object) -> bool:
         if self is other:

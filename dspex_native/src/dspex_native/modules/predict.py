@@ -52,6 +52,17 @@ class PredictImplementation(Implementation):
         row = table_row(self.module_type)
         return [((row.saved_predictor if row is not None else None) or "self", state)]
 
+    def with_demos(self, state: PredictState, demos: Mapping[str, list[Any]]) -> PredictState:
+        """A copy with its demos replaced (``demos`` by predictor name, as :meth:`named_predictors`
+        names it): what an optimizer's ``predictor.demos = [...]`` is natively, without the saved
+        state's round trip."""
+        ((name, _),) = self.named_predictors(state)
+        if name not in demos:
+            return state
+        options = {"lm": state.lm, "adapter": None if state.adapter == "auto" else state.adapter,
+                   "demos": demos[name]}
+        return build_state(state.module_type, state.signature, options, dict(state.config))
+
     def save(self, state: PredictState, path: Any) -> None:
         dspy_state.save(state, path)
 

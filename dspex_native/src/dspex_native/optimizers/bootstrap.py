@@ -115,6 +115,7 @@ class Bootstrap:
         self.limit = config.max_errors if config.max_errors is not None else DEFAULT_MAX_ERRORS
         self.errors: list[tuple[int, BaseException]] = []
         self.name2traces: dict[str, list[dict[str, Any]]] = {name: [] for name in self.names}
+        self._last: tuple | None = None
 
     # -- 2. bootstrapping ------------------------------------------------------------------------
     def bootstrap(self, max_bootstraps: int | None = None) -> list[Any]:
@@ -141,7 +142,16 @@ class Bootstrap:
         return validation
 
     def _teacher_demos(self, example: Any) -> tuple[dict[str, list[Any]], Any]:
-        """The teacher's demos without ``example`` (DSPy's ``x != example``), and its state with them."""
+        """The teacher's demos without ``example`` (DSPy's ``x != example``), and its state with them
+        (kept for the example's next round)."""
+        last = self._last
+        if last is not None and last[0] is example and last[1] is self.teacher_demos:
+            return last[2]
+        found = self._without(example)
+        self._last = (example, self.teacher_demos, found)
+        return found
+
+    def _without(self, example: Any) -> tuple[dict[str, list[Any]], Any]:
         kept = {name: [d for d in demos if not _same_example(d, example)] for name, demos in self.teacher_demos.items()}
         if all(len(kept[name]) == len(demos) for name, demos in self.teacher_demos.items()):
             return self.teacher_demos, self.base_teacher

@@ -15,7 +15,8 @@ DSPy refuses to bootstrap it again and uses such a teacher's demos as they are.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dspex_core.backend import LRUCache, ModuleRef, current_session_id, module_ref, module_type as table_row
 from dspex_core.errors import CapabilityError, InputError
@@ -99,7 +100,11 @@ class Program:
 
     # -- copies --------------------------------------------------------------------------------
     def with_demos(self, demos: Mapping[str, list[Any]]) -> Any:
-        """A new state: this one with each named predictor's demos replaced (others unchanged)."""
+        """A new state: this one with each named predictor's demos replaced (others unchanged),
+        by the implementation's own ``with_demos(state, demos)`` where it has one."""
+        direct = getattr(self.implementation, "with_demos", None)
+        if direct is not None:
+            return direct(self.state, {name: [_demo_dict(item) for item in items] for name, items in demos.items()})
         saved = self.implementation.dump_state(self.state)
         for name, items in demos.items():
             target = saved if name == "self" else saved.get(name)
