@@ -10,7 +10,8 @@ right for most questions), so what is measured is everything but the LM: a Boots
 compile of a ChainOfThought on 8 training examples (max_rounds=2, so failed examples get a
 second round at temperature 1.0), and a BootstrapFewShotWithRandomSearch with 4 candidate
 programs beyond its three baselines, scored on an 8-example valset with one thread (dspy's
-Evaluate and native's evaluate alike). Both backends compile through ``dspex.compile``; the
+Evaluate and native's evaluate alike), and a COPRO with breadth 4 and depth 2 (its proposals
+answered n at a time, each candidate scored on the trainset with one thread). Both backends compile through ``dspex.compile``; the
 contenders alternate and each keeps its best of ``--repeats`` runs.
 """
 
@@ -28,6 +29,10 @@ logging.disable(logging.WARNING)
 
 
 def reply(messages, **settings):
+    if "`proposed_instruction`" in messages[0]["content"]:  # COPRO's proposals, n at a time
+        return [f"[[ ## proposed_instruction ## ]]\nAnswer carefully ({i}).\n\n"
+                f"[[ ## proposed_prefix_for_output_field ## ]]\nAnswer:\n\n[[ ## completed ## ]]"
+                for i in range(settings.get("n") or 1)]
     user = messages[-1]["content"]
     question = user.split("[[ ## question ## ]]\n")[-1].split("\n")[0]
     answer = question.upper() if len(question) % 5 else "unsure"
@@ -53,6 +58,8 @@ def compile_once(backend: str, optimizer: str, options: dict, trainset: list, va
     program = dspex.ChainOfThought.create("question -> answer", implementation=backend, lm=lm)
     opt = dspex.create(optimizer, implementation=backend, metric=metric, **options)
     sets = {"trainset": trainset, **({"valset": valset} if valset is not None else {})}
+    if optimizer == "copro":
+        sets["eval_kwargs"] = {"num_threads": 1}
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         dspex.compile(opt, program, **sets)
@@ -76,7 +83,9 @@ def main() -> None:
               {"max_bootstrapped_demos": 4, "max_labeled_demos": 8, "max_rounds": 2}, trainset, None),
              ("BootstrapFewShotWithRandomSearch, 4 candidates (+3 baselines), 8 val", "bootstrap_few_shot_with_random_search",
               {"max_bootstrapped_demos": 4, "max_labeled_demos": 8, "num_candidate_programs": 4, "num_threads": 1},
-              trainset, valset)]
+              trainset, valset),
+             ("COPRO, breadth 4, depth 2, 8 train examples", "copro",
+              {"breadth": 4, "depth": 2, "init_temperature": 1.4}, trainset, None)]
     print(f"Python {platform.python_version()} on {platform.machine()}, dspy {dspy.__version__}\n")
     print("| compile | native | dspy | dspy / native | target |")
     print("|---|---|---|---|---|")

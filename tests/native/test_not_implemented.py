@@ -113,6 +113,16 @@ def _optimizer(module_type: str) -> dict[str, Callable[[], object]]:
     }
 
 
+def _copro() -> dict[str, Callable[[], object]]:
+    features = _optimizer("copro")
+    del features[declared.TEACHER_SETTINGS]
+    program = dspex.create("predict", "q -> a", implementation="native", lm=RecordingLM([]))
+    features[declared.EVAL_FILES] = lambda: dspex.compile(
+        dspex.create("copro", implementation="native", metric=lambda e, p, t=None: True), program,
+        trainset=[dspex.Example(q="x", a="1").with_inputs("q")], eval_kwargs={"save_as_csv": "out.csv"})
+    return features
+
+
 TRIGGERS = {
     "predict": _predict_like("predict"),
     "react": _react(),
@@ -127,6 +137,7 @@ TRIGGERS = {
     "retry": _reward_loop("retry"),
     "bootstrap_few_shot": _optimizer("bootstrap_few_shot"),
     "bootstrap_few_shot_with_random_search": _optimizer("bootstrap_few_shot_with_random_search"),
+    "copro": _copro(),
 }
 
 EXPECTED_WORDS = {
@@ -140,6 +151,7 @@ EXPECTED_WORDS = {
     declared.UNLISTED_PREDICTORS: "does not list its predictors",
     declared.TEACHER_SETTINGS: "teacher_settings 'trace'",
     declared.FOREIGN_PROGRAM: "runs on backend 'other'",
+    declared.EVAL_FILES: "save_as_csv",
 }
 
 

@@ -1,4 +1,4 @@
-"""Native LabeledFewShot, BootstrapFewShot and BootstrapFewShotWithRandomSearch against DSPy 3.4.
+"""Native LabeledFewShot, BootstrapFewShot, BootstrapFewShotWithRandomSearch and COPRO against DSPy 3.4.
 
 For random programs (predict, chain_of_thought, and react, whose step predictor is called several
 times per example), trainsets, metrics, thresholds and options, and an LM whose answer depends
@@ -51,6 +51,11 @@ def replier(salt: int, broken_every: int) -> Any:
             tool, args = ("lookup", '{"topic": "%s"}' % question) if steps < h % 3 else ("finish", "{}")
             return (f"[[ ## next_thought ## ]]\nstep {steps}\n\n[[ ## next_tool_name ## ]]\n{tool}\n\n"
                     f"[[ ## next_tool_args ## ]]\n{args}\n\n[[ ## completed ## ]]")
+        if "`proposed_instruction`" in system:  # COPRO's proposals: sometimes quoted, sometimes repeated
+            text = ['"Answer with care."', "Answer with care.", f"Think, then answer {h % 5}.", ""][h % 4]
+            prefix = ["Answer:", " Result: ", '"Final:"'][h % 3]
+            return (f"[[ ## proposed_instruction ## ]]\n{text}\n\n[[ ## proposed_prefix_for_output_field ## ]]\n"
+                    f"{prefix}\n\n[[ ## completed ## ]]")
         answer = question.upper() if h % 4 else "wrong"
         reasoning = f"[[ ## reasoning ## ]]\nabout {question}\n\n" if "`reasoning`" in system else ""
         return f"{reasoning}[[ ## answer ## ]]\n{answer}\n\n[[ ## completed ## ]]"
@@ -115,6 +120,19 @@ def test_random_search(module_type, trainset, valset, salt, metric, candidates, 
             for backend in ("native", "dspy")]
     assert_same(*runs, ordered=False)
     assert runs[0].outcome == ("ok",)
+
+
+@settings(max_examples=25)
+@given(module_type=st.sampled_from(["predict", "chain_of_thought", "react"]), trainset=trainsets(),
+       salt=st.integers(0, 10**6), broken_every=st.sampled_from([0, 0, 7]), metric=st.sampled_from([exact, graded]),
+       breadth=st.integers(2, 4), depth=st.integers(1, 3), threads=st.sampled_from([1, 3]))
+def test_copro(module_type, trainset, salt, broken_every, metric, breadth, depth, threads):
+    options = {"metric": metric, "breadth": breadth, "depth": depth, "init_temperature": 1.1}
+    runs = [compile_on(backend, replier(salt, broken_every), make_program(module_type), "copro", options, trainset,
+                       eval_kwargs={"num_threads": threads}) for backend in ("native", "dspy")]
+    assert_same(*runs, ordered=threads == 1)
+    if not broken_every:
+        assert runs[0].outcome == ("ok",)
 
 
 def test_a_compiled_teacher_keeps_its_demos_and_drops_the_example_itself():

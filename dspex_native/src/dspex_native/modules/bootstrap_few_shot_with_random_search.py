@@ -12,11 +12,11 @@ from typing import Any, Mapping
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
-from dspex_native.modules.evaluate import implementation as evaluate
 from dspex_native.optimizers.bootstrap import DEFAULT_MAX_ERRORS, check_bootstrap_config
 from dspex_native.optimizers.implementation import OptimizerImplementation, check_count
 from dspex_native.optimizers.program import Program
 from dspex_native.optimizers.random_search import RandomSearchConfig, random_search
+from dspex_native.optimizers.scoring import evaluate_state
 
 INIT_DEFAULTS = {"metric": None, "teacher_settings": None, "max_bootstrapped_demos": 4, "max_labeled_demos": 16,
                  "max_rounds": 1, "num_candidate_programs": 16, "num_threads": None, "max_errors": None,
@@ -47,11 +47,8 @@ class RandomSearchImplementation(OptimizerImplementation):
     def run(self, config: Mapping[str, Any], student: Program, teacher: Program | None, trainset: list[Any],
             valset: list[Any] | None, lm: Any, options: Mapping[str, Any]) -> tuple[Any, bool]:
         def score(state: Any, devset: list[Any]) -> Any:
-            settings = {"devset": devset, "metric": config["metric"], "max_errors": _max_errors(config)}
-            if config["num_threads"] is not None:
-                settings["num_threads"] = config["num_threads"]
-            run = evaluate.create(**settings)
-            return evaluate.execute(run, {"program": student.compiled(state, bootstrapped=False)})
+            return evaluate_state(student, state, devset, config["metric"], num_threads=config["num_threads"],
+                                  max_errors=_max_errors(config))
 
         return random_search(RandomSearchConfig(**config), student, teacher, trainset, valset, lm,
                              options["restrict"], bool(options["labeled_sample"]), score)

@@ -114,6 +114,29 @@ class Program:
             target["demos"] = [_demo_dict(item) for item in items]
         return self.implementation.load_state(self.spec, saved, **self.options)
 
+    def signatures(self, state: Any = None) -> dict[str, dict[str, Any]]:
+        """Each predictor's signature as DSPy saves it: ``{"instructions": ..., "fields": [{"prefix",
+        "description"}, ...]}``, the instructions as DSPy reads them and every prefix spelled out."""
+        saved = self.implementation.dump_state(self.state if state is None else state)
+        return {name: self._target(saved, name)["signature"] for name in self.predictor_names()}
+
+    def with_instructions(self, updates: Mapping[str, tuple[str, str]], state: Any = None) -> Any:
+        """A new state: each named predictor with new instructions and a new prefix for its last
+        field (DSPy's ``signature.with_instructions(i).with_updated_fields(last, prefix=p)``)."""
+        saved = self.implementation.dump_state(self.state if state is None else state)
+        for name, (instructions, prefix) in updates.items():
+            signature = self._target(saved, name)["signature"]
+            signature["instructions"] = instructions
+            signature["fields"][-1]["prefix"] = prefix
+        return self.implementation.load_state(self.spec, saved, **self.options)
+
+    def _target(self, saved: dict[str, Any], name: str) -> dict[str, Any]:
+        target = saved if name == "self" else saved.get(name)
+        if not isinstance(target, dict) or "signature" not in target:
+            raise CapabilityError(f"the native {self.module_type!r} implementation does not save its predictor "
+                                  f"{name!r} under that name, so its signature cannot be set")
+        return target
+
     def compiled(self, state: Any, *, bootstrapped: bool) -> ModuleRef:
         """A reference to ``state`` as a program of this module type (marked when bootstrapped)."""
         if bootstrapped:
