@@ -71,8 +71,9 @@ class OptimizerImplementation(Implementation):
                          f"dspex.compile(optimizer, program, trainset=[...]) and run the program it returns")
 
     def describe(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        # LMs (prompt_model, a teacher's lm) are shown by their repr, which never holds a key
         shown = {k: (_metric_name(v) if k == "metric" and v is not None else
-                     repr(v) if k == "teacher_settings" and v else v) for k, v in state.items()}
+                     repr(v) if k in ("teacher_settings", "prompt_model") and v else v) for k, v in state.items()}
         return {"backend": "native", "module_type": self.module_type, "optimizer": self.dspy_class_name,
                 "config": shown, "init_options": list(self.init_defaults),
                 "compile_options": list(self.compile_defaults)}
