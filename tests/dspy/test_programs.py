@@ -57,6 +57,11 @@ def test_load_program_returns_a_stored_module_id(tmp_path):
     assert module_id.startswith("dspy-predict-")
 
 
+def _length(text: str) -> int:
+    """The length of a text (a builtin such as len cannot be a tool: tools are called by keyword)."""
+    return len(text)
+
+
 def test_save_and_load_errors_name_the_problem(tmp_path):
     ref = dspy_ref("predict", "question -> answer")
     with pytest.raises(dspex.InputError, match=r"\.json"):
@@ -68,7 +73,7 @@ def test_save_and_load_errors_name_the_problem(tmp_path):
     cot_path = tmp_path / "cot.json"
     dspy.ChainOfThought("question -> answer").save(str(cot_path))
     with pytest.raises(dspex.InputError, match="does not fit"):
-        load_program(cot_path, "react", "question -> answer", tools=[len])
+        load_program(cot_path, "react", "question -> answer", tools=[_length])
 
 
 def test_a_program_compiled_through_dspex_saves_and_loads_in_plain_dspy(tmp_path):
