@@ -79,7 +79,8 @@ class RetrieveImpl(RetrieverImplementation):
 
     def describe(self, state: str) -> dict[str, Any]:
         module, meta = store.entry(state)
-        return {"module_id": state, "k": module.k, "rm": repr(meta["rm"]) if meta["rm"] is not None else None}
+        return {"module_id": state, "k": module.k, "rm": repr(meta["rm"]) if meta["rm"] is not None else None,
+                "inputs": ["query"], "outputs": ["passages"]}
 
     def save(self, state: str, path: Any) -> None:
         raise CapabilityError("retrieve has no learned state to save (only k); create it again with k=")
