@@ -15,7 +15,8 @@ from dspex_core.backend import hookimpl, module_types
 
 BACKEND = "native"
 #: Registration order is what ``dspex backends`` (and the README's table made from it) lists:
-#: LM modules, then pipeline steps, metrics and evaluation, each kind in the module-type table's order.
+#: LM modules, then pipeline steps, metrics and evaluation, then the other kinds (optimizers,
+#: retrievers) together, each group in the module-type table's order.
 _KIND_ORDER = ("module", "step", "metric", "evaluation")
 
 
