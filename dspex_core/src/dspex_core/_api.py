@@ -13,7 +13,7 @@ import time
 from typing import Any, Mapping
 
 from dspex_core import _router
-from dspex_core._module_ref import ModuleRef, _fallback_state, aexecute, execute
+from dspex_core._module_ref import ModuleRef, aexecute, execute, run_fallbacks
 from dspex_core._session import current_session_id
 from dspex_core.config import settings
 from dspex_core.errors import CapabilityError, InputError, allows_fallback
@@ -114,24 +114,10 @@ def _compile_fallback(optimizer: ModuleRef, program: ModuleRef, sets: dict[str, 
                       error: Exception) -> ModuleRef:
     """The compile on the optimizer's next candidates (an optimizer that cannot compile this program
     or these options, e.g. native asked for something it does not do yet, before any LM call)."""
-    failed = optimizer.backend
-    candidates = optimizer._fallbacks
-    for index, reg in enumerate(candidates):
-        _router.emit_fallback("compile", optimizer.module_type, failed, reg.backend, error)
-        start = _perf()
-        try:
-            state = _fallback_state(optimizer, reg)
-            compiled = reg.implementation.compile(state, program, **sets, **options)
-        except Exception as exc:
-            _router.emit_execute(optimizer.module_type, reg.backend, _perf() - start, type(exc).__name__)
-            if index < len(candidates) - 1 and allows_fallback(exc):
-                failed, error = reg.backend, exc
-                continue
-            raise
-        _router.emit_execute(optimizer.module_type, reg.backend, _perf() - start, "ok")
-        _router.record_fallback("compile", optimizer.backend, reg.backend, optimizer)
-        return _checked(reg.backend, compiled)
-    raise error
+    def compile_there(reg: Any, state: Any) -> ModuleRef:
+        return _checked(reg.backend, reg.implementation.compile(state, program, **sets, **options))
+
+    return run_fallbacks(optimizer, "compile", error, compile_there)
 
 
 def _checked(backend: str, compiled: Any) -> ModuleRef:

@@ -11,7 +11,7 @@ check and a call of the implementation's ``execute``.
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from dspex_core import _router, telemetry
 from dspex_core.config import settings
@@ -159,14 +159,20 @@ def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: 
 
 def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any],
                       error: Exception) -> Any:
+    return run_fallbacks(ref, "execute", error, lambda reg, state: reg.implementation.execute(state, inputs, **options))
+
+
+def run_fallbacks(ref: ModuleRef, operation: str, error: Exception, call: Callable[[Any, Any], Any]) -> Any:
+    """``call(registration, state)`` on ``ref``'s fallback candidates in turn, each with the module
+    made again there, until one succeeds; ``error`` (what the first backend raised) if none is left.
+    Each attempt emits the fallback and execute events, and a success is recorded."""
     failed = ref.backend
     candidates = ref._fallbacks
     for index, reg in enumerate(candidates):
-        _router.emit_fallback("execute", ref.module_type, failed, reg.backend, error)
+        _router.emit_fallback(operation, ref.module_type, failed, reg.backend, error)
         start = _perf()
         try:
-            state = _fallback_state(ref, reg)
-            result = reg.implementation.execute(state, inputs, **options)
+            result = call(reg, _fallback_state(ref, reg))
         except Exception as exc:
             _router.emit_execute(ref.module_type, reg.backend, _perf() - start, type(exc).__name__)
             if index < len(candidates) - 1 and allows_fallback(exc):
@@ -174,7 +180,7 @@ def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[s
                 continue
             raise
         _router.emit_execute(ref.module_type, reg.backend, _perf() - start, "ok")
-        _router.record_fallback("execute", ref.backend, reg.backend, ref)
+        _router.record_fallback(operation, ref.backend, reg.backend, ref)
         return result
     raise error
 

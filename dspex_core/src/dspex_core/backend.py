@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 from dspex_core import registry
 from dspex_core._example import Example, Prediction
+from dspex_core._example_sets import check_example_set
 from dspex_core._fields import FieldSpec
 from dspex_core._implementation import (
     OPTIONAL_METHODS,
@@ -63,7 +64,7 @@ __all__ = [
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "type_name",
-    "allows_none", "cleandoc", "LRUCache",
+    "allows_none", "cleandoc", "LRUCache", "check_example_set",
 ]
 
 

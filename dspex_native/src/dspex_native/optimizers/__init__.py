@@ -4,7 +4,6 @@ programs as DSPy 3.4's.
 
 * :mod:`.program` is the program being optimized: a native module, copied through its DSPy
   state (``dump_state``/``load_state``) with new demos per predictor, and the compiled result;
-* :mod:`.trainset` checks the sets as the dspy backend does;
 * :mod:`.demos` holds DSPy's demo rules: labeled sampling, augmented demos, the choice among
   several traces of one predictor;
 * :mod:`.bootstrap` and :mod:`.random_search` are the two algorithms;

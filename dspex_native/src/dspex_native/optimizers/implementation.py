@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation, ModuleRef
+from dspex_core.backend import Implementation, ModuleRef, check_example_set
 from dspex_core.config import settings as current_settings
 from dspex_core.errors import InputError
 
 from dspex_native.optimizers.program import Program, is_compiled
-from dspex_native.optimizers.trainset import check_set
 
 
 def _metric_name(metric: Any) -> str:
@@ -97,8 +96,8 @@ class OptimizerImplementation(Implementation):
         teacher = options.pop("teacher", None) if "teacher" in self.compile_defaults else None
         teacher = Program.of(teacher, self.module_type, role="teacher") if teacher is not None else None
         inputs = student.input_names()
-        trainset = check_set("trainset", trainset, inputs)
-        valset = check_set("valset", valset, inputs) if valset is not None else None
+        trainset = check_example_set("trainset", trainset, inputs)
+        valset = check_example_set("valset", valset, inputs) if valset is not None else None
         lm = None
         if self.needs_lm:
             lm = student.lm if student.lm is not None else current_settings().lm
