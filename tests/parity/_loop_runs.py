@@ -26,19 +26,20 @@ import dspex_core as dspex
 from _dspy_oracle import typed
 from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import RecordingLM
+from dspex_core.testing.conformance._masks import PROGRAM_CODE
 
 warnings.filterwarnings("ignore", module="dspy")
 logging.getLogger("dspy").setLevel(logging.ERROR)  # dspy warns on the advice request's str-for-float inputs
 
-PROGRAM_CODE = re.compile(r"(\[\[ ## program_code ## \]\]\n).*?(\n\n\[\[ ## modules_defn ## \]\])", re.S)
 FAILED_ATTEMPT = re.compile(r"^(?:BestOfN: Attempt \d+ failed with rollout id -?\d+|"
                             r"Refine: Attempt failed with rollout id -?\d+): ", re.M)
 BACKENDS = ("native", "dspy")
 
 
 def masked(text: str) -> str:
-    """``text`` with Refine's ``program_code`` value replaced (the one documented difference)."""
-    return PROGRAM_CODE.sub(r"\1<program code>\2", text)
+    """``text`` with Refine's ``program_code`` value replaced (the one documented difference): the
+    conformance kit's mask, :data:`dspex_core.testing.conformance._masks.PROGRAM_CODE`."""
+    return PROGRAM_CODE.rewrite(text)
 
 
 class Run:

@@ -1,4 +1,4 @@
-"""ReAct parity cases: a signature, tools (:mod:`_react_tools`), ``max_iters`` (at create and
+"""ReAct parity cases: a signature, tools (the conformance kit's pool, :mod:`dspex_core.testing.conformance._react_tools`), ``max_iters`` (at create and
 per call), demos, LM settings, an adapter, the inputs, and a :class:`Script`: what the LM answers
 to each request.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from _react_tools import TOOLS, tool_params
+from dspex_core.testing.conformance._react_tools import TOOLS, tool_params
 from _strategies_local import SAFE_TEXT, TEXT, _json, chat_replies, demos_for, inputs_for, json_replies, \
     signatures, value_text, values_of
 from dspex_core import Signature

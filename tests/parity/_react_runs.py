@@ -12,7 +12,6 @@ pydantic's conversion (after the JSON schema, which DSPy skips for unions) is py
 from __future__ import annotations
 
 import asyncio
-import re
 import warnings
 from typing import Any
 
@@ -22,8 +21,9 @@ from dspy.utils.exceptions import ContextWindowExceededError as DspyContextWindo
 
 from _dspy_oracle import to_dspy_signature, typed
 from _react_cases import recording
-from _react_tools import TOOLS
+from dspex_core.testing.conformance._react_tools import TOOLS
 from dspex_core.errors import AdapterParseError, ContextWindowExceededError, InputError
+from dspex_core.testing.conformance._masks import tool_traceback
 
 warnings.filterwarnings("ignore", module="dspy")
 warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
@@ -127,20 +127,10 @@ def _run(implementation: Any, state: Any, case: dict[str, Any], lm: Any, is_asyn
 
 # -- comparing ---------------------------------------------------------------------------------
 
-_CHAINED = re.compile(r"Traceback \(most recent call last\):\n(?:(?!\n\n\[\[ ## ).)*?During handling of the above "
-                      r"exception, another exception occurred:\n\n", re.DOTALL)
-_FRAMES = re.compile(r"Traceback \(most recent call last\):\n(?:  .*\n)+")
-_END = r"(?=\n\n\[\[ ## |\n\nRespond with |\Z)"
-_PYDANTIC = re.compile(r"pydantic_core\._pydantic_core\.ValidationError: .*?" + _END, re.DOTALL)
-_NATIVE_PARSE = re.compile(r"ValueError: Arg \w+ is invalid: Input should be .*?" + _END, re.DOTALL)
-
-
 def normalize(text: str) -> str:
-    """``text`` without traceback frames (and pydantic's/native's conversion messages as one marker)."""
-    if "Traceback (most recent call last)" not in text:
-        return text
-    text = _FRAMES.sub("", _CHAINED.sub("", text))
-    return _NATIVE_PARSE.sub("<conversion error>", _PYDANTIC.sub("<conversion error>", text))
+    """``text`` without traceback frames (and pydantic's/native's conversion messages as one marker):
+    the conformance kit's mask of this known difference, :func:`dspex_core.testing.conformance._masks.tool_traceback`."""
+    return tool_traceback(text)
 
 
 def normalized_messages(calls: list[Any]) -> list[list[dict[str, Any]]]:

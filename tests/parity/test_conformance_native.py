@@ -3,7 +3,9 @@
 Every parity property (identical messages, equivalent settings, equal predictions, the same
 failures after as many LM calls; see docs/architecture.md, "Parity") and every contract check
 of ``dspex_core.testing.conformance.BackendConformance`` runs here for each module type both
-backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``); the types
+backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``, and the agents and
+wrappers: ``multi_chain_comparison``, ``react``, ``program_of_thought`` (a few examples: code
+runs in both sandboxes), ``best_of_n``, ``refine``, ``retry``, ``parallel``); the types
 dspy does not serve (``signature``, ``template``, ``validator``) get the contract checks
 alone (their parity properties are skipped as NOT SERVED), and the run's summary lists
 them, and any type native serves that the kit has no property for (a type of the module-type
@@ -17,6 +19,13 @@ from dspex_core.testing.conformance import BackendConformance
 class TestNativeAgainstDspy(BackendConformance):
     backend = "native"
     reference = "dspy"
+
+
+def test_native_serves_every_type_the_kit_checks_on_lm_runs():
+    """The run above checks native on the types of issue 12: none of them may be skipped as NOT SERVED."""
+    from dspex_core.testing.conformance._coverage import LM_BACKED_MODULE_TYPES, serves
+
+    assert [t for t in LM_BACKED_MODULE_TYPES if not (serves("native", t) and serves("dspy", t))] == []
 
 
 # -- the kit sees a one-byte slip against real dspy ------------------------------------------

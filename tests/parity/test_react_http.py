@@ -29,7 +29,7 @@ import dspex_core as dspex
 from _dspy_oracle import to_dspy_signature
 from _react_cases import Script, react_cases
 from _react_runs import normalized_messages, comparable, outcome
-from _react_tools import TOOLS
+from dspex_core.testing.conformance._react_tools import TOOLS
 from dspex_core.errors import ContextWindowExceededError
 from dspex_native.modules.react import implementation as native
 

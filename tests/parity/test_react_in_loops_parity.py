@@ -10,7 +10,7 @@ import pytest
 import dspex_core as dspex
 from _loop_runs import assert_same, run_both
 from _react_cases import chat
-from _react_tools import add
+from dspex_core.testing.conformance._react_tools import add
 
 
 class Script:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from _dspy_oracle import to_dspy_signature
 from _react_cases import react_cases, recording
 from _react_runs import DspyLM, call_options, assert_same_run, outcome
-from _react_tools import TOOLS
+from dspex_core.testing.conformance._react_tools import TOOLS
 from _strategies_local import TEXT
 from dspex_native.modules.react import implementation as native
 

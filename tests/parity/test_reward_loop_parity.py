@@ -28,6 +28,7 @@ from _loop_runs import assert_same, run_both
 from _strategies_local import TEXT, _json, chat_replies, demos_for, inputs_for, json_replies, signatures
 from dspex_core import Signature
 from dspex_core._signature import Field
+from dspex_core.testing.conformance._loop_cases import rewarder
 
 LOOPS = ("best_of_n", "refine", "retry")
 REWARDS = st.one_of(
@@ -35,19 +36,6 @@ REWARDS = st.one_of(
     st.floats(-2, 2, allow_nan=False, width=32),
     st.just("raise"),
 )
-
-
-def rewarder(values: list[Any]):
-    """A reward function giving ``values`` in turn ("raise": a ValueError); the same source each time."""
-    remaining = list(values)
-
-    def reward(args, pred):
-        value = remaining.pop(0) if remaining else 0.0
-        if value == "raise":
-            raise ValueError(f"reward says no after {len(values) - len(remaining)} calls")
-        return value
-
-    return reward
 
 
 class RewardObject:

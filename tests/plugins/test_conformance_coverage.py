@@ -11,10 +11,13 @@ from __future__ import annotations
 from dspex_core.backend import module_types
 from dspex_core.testing.conformance import KIT_MODULE_TYPES, PROPERTIES, BackendConformance
 from dspex_core.testing.conformance._coverage import (
+    AGENT_MODULE_TYPES,
     EVALUATION_MODULE_TYPES,
+    LM_BACKED_MODULE_TYPES,
     LM_MODULE_TYPES,
     OUTPUT_MODULE_TYPES,
     TABLE_TYPES_NOT_COVERED,
+    WRAPPER_MODULE_TYPES,
 )
 from dspex_core.testing.conformance._properties import properties_for
 
@@ -22,25 +25,34 @@ from dspex_core.testing.conformance._properties import properties_for
 def test_the_kits_module_types_are_all_in_the_table():
     table = module_types()
     assert [t for t in KIT_MODULE_TYPES if t not in table] == []
-    groups = (LM_MODULE_TYPES, OUTPUT_MODULE_TYPES, EVALUATION_MODULE_TYPES)
+    groups = (LM_MODULE_TYPES, AGENT_MODULE_TYPES, WRAPPER_MODULE_TYPES, OUTPUT_MODULE_TYPES, EVALUATION_MODULE_TYPES)
     assert sorted(t for group in groups for t in group) == sorted(KIT_MODULE_TYPES)
     assert len(set(KIT_MODULE_TYPES)) == len(KIT_MODULE_TYPES)
+    assert LM_BACKED_MODULE_TYPES == LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES
     # each group is what the table says the type is
-    assert {table[t].kind for t in LM_MODULE_TYPES} == {"module"}
+    assert {table[t].kind for t in LM_BACKED_MODULE_TYPES} == {"module"}
+    assert {table[t].spec for t in AGENT_MODULE_TYPES} == {"signature"}
+    assert {table[t].spec for t in WRAPPER_MODULE_TYPES} == {"module"}
     assert {table[t].kind for t in OUTPUT_MODULE_TYPES} <= {"step", "metric"}
     assert {table[t].kind for t in EVALUATION_MODULE_TYPES} == {"evaluation"}
 
 
+def test_the_native_types_of_issue_12_are_covered():
+    assert set(AGENT_MODULE_TYPES) | set(WRAPPER_MODULE_TYPES) == {
+        "react", "multi_chain_comparison", "best_of_n", "refine", "retry", "program_of_thought", "parallel"}
+    assert not set(AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES) & set(TABLE_TYPES_NOT_COVERED)
+
+
 def test_every_other_row_of_the_table_is_not_covered():
     assert TABLE_TYPES_NOT_COVERED == tuple(t for t in module_types() if t not in KIT_MODULE_TYPES)
-    assert "react" in TABLE_TYPES_NOT_COVERED and "parallel" in TABLE_TYPES_NOT_COVERED
+    assert "code_act" in TABLE_TYPES_NOT_COVERED and "react" not in TABLE_TYPES_NOT_COVERED
     for module_type in TABLE_TYPES_NOT_COVERED:
         assert properties_for(module_type) == ()
 
 
 def test_every_covered_type_has_properties():
     assert {t: properties_for(t) for t in KIT_MODULE_TYPES} == {
-        **{t: PROPERTIES for t in LM_MODULE_TYPES}, **{t: ("outputs",) for t in OUTPUT_MODULE_TYPES},
+        **{t: PROPERTIES for t in LM_BACKED_MODULE_TYPES}, **{t: ("outputs",) for t in OUTPUT_MODULE_TYPES},
         **{t: ("evaluation",) for t in EVALUATION_MODULE_TYPES}}
 
 

@@ -5,7 +5,7 @@ it registers ``toy`` (a small self-consistent LM module, the reference in these 
 ``wrong`` (the same code with one deliberate bug chosen by ``DSPEX_WRONG_MODE``: ``prompt``
 alters one byte of the system prompt, ``types`` returns int outputs as strings, ``retry``
 skips the second LM call after an unparseable reply, ``none`` has no bug). The kit must
-agree on ``none`` and find, and explain, each bug. ``wrong`` also registers ``react``, which
+agree on ``none`` and find, and explain, each bug. ``wrong`` also registers ``code_act``, which
 the kit has no property for: every report must name it as not covered.
 """
 
@@ -134,7 +134,7 @@ def test_dspex_parity_prints_a_table_per_module_type_and_fails(wrong_backend):
     assert "metrics: not served ('wrong' does not serve 'metrics')" in out
     assert "evaluate: not served ('wrong' does not serve 'evaluate')" in out
     assert "--- predict / messages: first difference (minimal case) ---" in out
-    assert "NOT COVERED by the kit, nothing was checked: react\n" in out
+    assert "NOT COVERED by the kit, nothing was checked: code_act\n" in out
     assert out.rstrip().endswith("result: DIFFERENCES FOUND; 1 module type not covered by the kit")
 
 
@@ -144,15 +144,19 @@ def test_dspex_parity_names_the_module_types_the_kit_does_not_cover(wrong_backen
     import json
 
     data = json.loads(done.stdout)
-    assert data["ok"] is True and data["not_covered"] == ["react"]
-    react = [r for r in data["results"] if r["module_type"] == "react"]
-    assert react == [{"module_type": "react", "property": "-", "status": "not covered", "cases": 0, "agreed": 0,
-                      "first_difference": None, "example": None,
-                      "note": "'wrong' serves 'react' but the kit has no property for it: nothing about it was "
-                              "checked"}]
+    assert data["ok"] is True and data["not_covered"] == ["code_act"] and data["skipped"] == []
+    code_act = [r for r in data["results"] if r["module_type"] == "code_act"]
+    assert code_act == [{"module_type": "code_act", "property": "-", "status": "not covered", "cases": 0,
+                         "agreed": 0, "first_difference": None, "example": None,
+                         "note": "'wrong' serves 'code_act' but the kit has no property for it: nothing about it "
+                                 "was checked"}]
+    # the module types the kit covers and 'wrong' does not serve are listed as not served, the new ones included
+    for module_type in ("react", "multi_chain_comparison", "best_of_n", "refine", "retry", "parallel",
+                        "program_of_thought"):
+        assert {r["status"] for r in data["results"] if r["module_type"] == module_type} == {"not served"}
     text = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", wrong_mode="none")
     assert text.returncode == 0
-    assert "NOT COVERED by the kit, nothing was checked: react\n" in text.stdout
+    assert "NOT COVERED by the kit, nothing was checked: code_act\n" in text.stdout
     assert text.stdout.rstrip().endswith("result: all checked properties agree; 1 module type not covered by the kit")
     # asking for some module types checks only those, and says nothing about the rest
     only = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type", "predict", "--json",
@@ -184,8 +188,8 @@ def test_dspex_parity_json_and_usage_errors(wrong_backend):
     assert first["example"].startswith("LMCase('predict',")
     missing = run_cli("parity", "nonexistent", "--reference", "toy", wrong_mode="none")
     assert missing.returncode == 2 and "'nonexistent' is not installed" in missing.stderr
-    unknown = run_cli("parity", "wrong", "--reference", "toy", "--module-type", "react", wrong_mode="none")
-    assert unknown.returncode == 2 and "no properties for react" in unknown.stderr
+    unknown = run_cli("parity", "wrong", "--reference", "toy", "--module-type", "code_act", wrong_mode="none")
+    assert unknown.returncode == 2 and "no properties for code_act" in unknown.stderr
 
 
 def test_dspex_parity_contract_runs_the_contract_checks_and_reports_a_broken_one(wrong_backend):
@@ -240,8 +244,12 @@ def test_backend_conformance_subclass_passes_and_reports_not_served(wrong_backen
     done = run_suite(tmp_path, "none")
     assert done.returncode == 0, done.stdout[-3000:]
     # TestWrong: 8 parity + 5 contract checks x 2 LM types; TestExampleAlone: the 5 contract checks on metrics;
-    # skipped: 73 kit tests, and each suite's test_not_covered for every type of the table the kit does not cover
-    assert f"23 passed, {73 + 2 * len(UNCOVERED)} skipped" in done.stdout
+    # skipped: 73 kit tests, 4 parity properties and 5 contract checks for each of the 7 agents and wrappers in
+    # both suites (served by neither), and each suite's test_not_covered for every type of the table the kit
+    # does not cover
+    assert f"23 passed, {73 + 2 * 7 * (4 + 5) + 2 * len(UNCOVERED)} skipped" in done.stdout
+    for module_type in ("react", "parallel", "program_of_thought"):
+        assert f"NOT SERVED: backend 'wrong' does not serve {module_type!r}" in done.stdout
     assert "NOT SERVED: backend 'wrong' does not serve 'metrics'" in done.stdout
     assert "NOT SERVED: the reference 'toy' does not serve 'metrics'" in done.stdout
     for test in ("test_async_twins", "test_bad_input", "test_module_ref", "test_telemetry", "test_thread_safety"):
@@ -254,7 +262,7 @@ def test_backend_conformance_reports_what_it_did_not_check(wrong_backend, tmp_pa
     summary = done.stdout.split("dspex conformance: coverage", 1)[1]
     assert ("TestWrong: backend 'wrong' against reference 'toy'\n"
             "  checked (parity and contract): predict, chain_of_thought\n"
-            "  NOT COVERED by the kit, nothing was checked: react\n") in summary
+            "  NOT COVERED by the kit, nothing was checked: code_act\n") in summary
     assert ("TestExampleAlone: backend 'example' against reference 'toy'\n"
             "  contract only, no parity (the reference 'toy' does not serve them): metrics\n"
             "  not covered by the kit: none (the kit has properties for every type it registers)\n") in summary
@@ -266,17 +274,17 @@ def test_backend_conformance_skips_a_table_type_it_has_no_property_for_as_not_co
     out = done.stdout
     reasons = [line.split(": ", 1)[1] for line in out.split("short test summary info", 1)[1].splitlines()
                if line.startswith("SKIPPED [")]
-    assert "react" in UNCOVERED
-    # 'wrong' registers react, a row of the table the kit has no property for: a skip, never a pass
-    assert "TestWrong::test_not_covered[react] SKIPPED" in out
+    assert "code_act" in UNCOVERED and "react" not in UNCOVERED
+    # 'wrong' registers code_act, a row of the table the kit has no property for: a skip, never a pass
+    assert "TestWrong::test_not_covered[code_act] SKIPPED" in out
     assert [r for r in reasons if r.startswith("NOT COVERED")] == [
-        "NOT COVERED: 'wrong' serves 'react' but the kit has no property for it: nothing about it was checked"]
+        "NOT COVERED: 'wrong' serves 'code_act' but the kit has no property for it: nothing about it was checked"]
     # every other type of the table the kit does not cover is NOT SERVED, in both suites
     for module_type in UNCOVERED:
         assert f"TestExampleAlone::test_not_covered[{module_type}] SKIPPED" in out
         assert f"NOT SERVED: backend 'example' does not serve {module_type!r}" in reasons
         assert f"TestWrong::test_not_covered[{module_type}] SKIPPED" in out
-        if module_type != "react":
+        if module_type != "code_act":
             assert f"NOT SERVED: backend 'wrong' does not serve {module_type!r}" in reasons
     assert len(reasons) == 2 * len(UNCOVERED)
     assert re.search(rf"\b{2 * len(UNCOVERED)} skipped, \d+ deselected", out) and " passed" not in out

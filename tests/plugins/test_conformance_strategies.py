@@ -159,9 +159,35 @@ def test_output_cases_exist_for_every_module_type_without_an_lm(module_type):
     draw()
 
 
+@pytest.mark.parametrize("module_type", ["multi_chain_comparison", "react", "program_of_thought", "best_of_n",
+                                         "refine", "retry", "parallel"])
+def test_module_cases_exist_for_the_agents_and_wrappers_and_replay_alike(module_type):
+    """Every run of a case starts from the same script: two fresh scripts answer one request alike."""
+    from dspex_core.testing.conformance._module_case import ModuleCase
+
+    @settings(max_examples=15, deadline=None)
+    @given(ds.cases(module_type))
+    def draw(case):
+        assert isinstance(case, ModuleCase) and case.module_type == module_type
+        assert repr(case).startswith(f"{type(case).__name__}({module_type!r},")
+        request = [{"role": "system", "content": "Your output fields are `a`."},
+                   {"role": "user", "content": "[[ ## q ## ]]\nq0:ok x"}]
+        first, second = case.script(), case.script()
+        if callable(first):
+            try:
+                assert first(request, {}) == second(request, {})
+            except Exception as exc:  # noqa: BLE001 - a scripted refusal must be the same too
+                with pytest.raises(type(exc)):
+                    second(request, {})
+        else:
+            assert first == second
+
+    draw()
+
+
 def test_unknown_module_type_has_no_cases():
-    with pytest.raises(ValueError, match="no cases for 'react'"):
-        ds.cases("react")
+    with pytest.raises(ValueError, match="no cases for 'code_act'"):
+        ds.cases("code_act")
 
 
 # -- comparison helpers --------------------------------------------------------------------------

@@ -5,7 +5,10 @@ the cases run, the cases on which the backend agreed with the reference, and the
 difference; then, for each difference, the full explanation and the minimal case hypothesis
 shrank it to. Module types the backend registers that the kit has no property for are
 listed as NOT COVERED (nothing about them was checked), in the tables' output and in
-``--json`` (``"not_covered"``). ``--contract`` also runs the contract checks every backend
+``--json`` (``"not_covered"``); a covered type that cannot run here (``program_of_thought``
+without a sandbox on the backend or the reference) is SKIPPED with the reason and the install
+command (``"skipped"``), never counted as agreeing. The known differences a type's cases mask
+(``react``'s tool tracebacks, Refine's ``program_code``) are printed as notes under its table. ``--contract`` also runs the contract checks every backend
 owes (async twins, ``ModuleRef`` fields, bad input, telemetry, thread safety), one table per
 module type the backend serves, even those the reference does not. Exit status 0 when every
 checked property agreed (and every contract check passed), 1 otherwise (also when nothing
@@ -74,14 +77,15 @@ def run(args: argparse.Namespace) -> int:
         reports = check(args.backend, reference=args.reference, module_types=args.module_types,
                         examples=args.examples, seed=args.seed)
         contracts = _contracts(args) if args.contract else []
-    checked = [r for r in reports if r.status not in ("not served", "not covered")]
+    checked = [r for r in reports if r.status not in ("not served", "not covered", "skipped")]
     uncovered = [r.module_type for r in reports if r.status == "not covered"]
-    contract_ran = [c for c in contracts if c.status != "not served"]
+    contract_ran = [c for c in contracts if c.status not in ("not served", "not applicable", "skipped")]
     ok = (bool(checked) or bool(contract_ran)) and all(r.passed for r in checked) and all(
         c.passed for c in contract_ran)
     if args.json:
         result = {"backend": args.backend, "reference": args.reference, "ok": ok,
-                  "not_covered": uncovered, "results": [r.as_dict() for r in reports]}
+                  "not_covered": uncovered, "skipped": sorted({r.module_type for r in reports if r.status == "skipped"}),
+                  "results": [r.as_dict() for r in reports]}
         if args.contract:
             result["contract"] = [c.as_dict() for c in contracts]
         print(json.dumps(result, indent=2))
@@ -97,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         if all(r.status == "not served" for r in rows):
             print(f"{module_type}: not served ({rows[0].note})\n")
             continue
+        if all(r.status == "skipped" for r in rows):
+            print(f"{module_type}: SKIPPED, nothing was checked ({rows[0].note})\n")
+            continue
         table = []
         for r in rows:
             first = str(r.difference.summary) if r.difference else (r.note if r.status == "error" else "-")
@@ -106,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                                f"{r.difference}\n\ncase:\n{r.example}\n")
         print(module_type)
         print(render_table(["property", "cases", "agreed", "result", "first difference"], table))
-        notes = sorted({r.note for r in rows if r.note and r.status != "error"})
+        notes = sorted({part for r in rows if r.note and r.status != "error" for part in r.note.split("; ")})
         for note in notes:
             print(f"  note: {note}")
         print()
@@ -118,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"NOT COVERED by the kit, nothing was checked: {', '.join(uncovered)}\n"
               f"  ({args.backend!r} serves them, but the kit has no property for them: their parity with "
               f"{args.reference!r} is unknown)\n")
+    skipped = sorted({r.module_type for r in reports if r.status == "skipped"})
+    if skipped:
+        print(f"SKIPPED, nothing was checked: {', '.join(skipped)} (see above)\n")
     if not checked:
         print("nothing was checked: the backend and the reference share no module type the kit covers")
     verdict = "all checked properties agree" if ok else "DIFFERENCES FOUND" if checked or contract_ran else "-"
@@ -149,6 +159,7 @@ def _print_contracts(contracts: list) -> None:
     for module_type, rows in by_type.items():
         if all(r.status == "not served" for r in rows):
             continue  # said above, with the parity tables
+        rows = [r for r in rows if r.status != "not served"]
         table = [[r.check, r.status, _cell(r.failure) if r.failure else "-"] for r in rows]
         print(f"{module_type}: contract")
         print(render_table(["check", "result", "first failure"], table))

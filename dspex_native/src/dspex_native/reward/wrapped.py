@@ -43,8 +43,11 @@ class Wrapped:
 
     @property
     def lm(self) -> Any:
-        """The LM the wrapped module was created with (the loop's default LM when it has none)."""
-        return self.options.get("lm")
+        """The LM the wrapped module was created with (the loop's default LM when it has none); a
+        wrapped loop's is the LM it resolved from its own module, as DSPy's ``module.get_lm()``
+        finds the LM of the predictors inside a wrapped ``BestOfN``/``Refine``."""
+        lm = self.options.get("lm")
+        return lm if lm is not None else getattr(self.state, "lm", None)
 
 
 def wrapped_module(module_type: str, ref: Any) -> Wrapped:

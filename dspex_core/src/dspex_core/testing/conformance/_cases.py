@@ -19,6 +19,7 @@ from dspex_core.testing._strategies_signatures import SignatureSpec, field_names
 from dspex_core.testing._strategies_values import text, values_for
 from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, KIT_MODULE_TYPES, LM_MODULE_TYPES
 from dspex_core.testing.conformance._evaluate_cases import evaluate_cases
+from dspex_core.testing.conformance._module_cases import MODULE_CASE_TYPES, module_cases
 
 #: The metrics a ``metrics`` case names (the ``metrics`` module type's contract).
 METRIC_NAMES = ("exact_match", "f1", "normalize_text", "answer_exact_match", "answer_passage_match",
@@ -225,11 +226,14 @@ _OUTPUT_STRATEGIES = {"metrics": metric_cases, "signature": signature_module_cas
 
 
 def cases(module_type: str, **kwargs: Any) -> st.SearchStrategy[Any]:
-    """Conformance cases for ``module_type`` (:class:`LMCase`, :class:`OutputCase` or :class:`EvaluateCase`)."""
+    """Conformance cases for ``module_type`` (:class:`LMCase`, :class:`OutputCase`, :class:`EvaluateCase`, or
+    a ``ModuleCase`` for the agents and the wrappers)."""
     if module_type in LM_MODULE_TYPES:
         return lm_cases(module_type, **kwargs)
     if module_type in _OUTPUT_STRATEGIES:
         return _OUTPUT_STRATEGIES[module_type](**kwargs)
     if module_type in EVALUATION_MODULE_TYPES:
         return evaluate_cases(**kwargs)
+    if module_type in MODULE_CASE_TYPES:
+        return module_cases(module_type, **kwargs)
     raise ValueError(f"the conformance kit has no cases for {module_type!r}; it covers {', '.join(KIT_MODULE_TYPES)}")

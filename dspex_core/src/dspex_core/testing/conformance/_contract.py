@@ -11,14 +11,20 @@ saying which rule broke; :mod:`._contract_runner` draws the cases and drives the
 
 from __future__ import annotations
 
-import zlib
 from typing import Any, Sequence
 
 from dspex_core.testing._recording_lm import RecordingLM
 from dspex_core.testing._strategies_lm import reply_fields
 from dspex_core.testing.conformance._cases import LMCase
-from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, LM_MODULE_TYPES
-from dspex_core.testing.conformance._outcome import Outcome, arun_case, case_context, error_class, run_case
+from dspex_core.testing.conformance._coverage import (
+    AGENT_MODULE_TYPES,
+    EVALUATION_MODULE_TYPES,
+    LM_MODULE_TYPES,
+    WRAPPER_MODULE_TYPES,
+)
+from dspex_core.testing.conformance._masks import comparable
+from dspex_core.testing.conformance._module_case import ModuleCase, echo_fields
+from dspex_core.testing.conformance._outcome import Outcome, arun_case, case_context, error_class, prepare, run_case
 from dspex_core.testing.conformance._properties import Difference, first_difference, properties_for, same_value
 
 #: How many threads execute one module at once in the thread-safety check.
@@ -33,8 +39,8 @@ def check_async_twin(backend: str, case: Any) -> None:
     """``acreate``/``aexecute`` must do exactly what ``create``/``execute`` do."""
     import asyncio
 
-    sync = run_case(backend, case, RecordingLM())
-    asynchronous = asyncio.run(arun_case(backend, case, RecordingLM()))
+    sync = comparable(case, run_case(backend, case, RecordingLM()))
+    asynchronous = comparable(case, asyncio.run(arun_case(backend, case, RecordingLM())))
     found = first_difference(asynchronous, sync, properties_for(case.module_type))
     if found is not None:
         raise ContractError(f"acreate/aexecute differ from create/execute on {backend!r}:\n"
@@ -45,12 +51,10 @@ def check_module_ref(backend: str, case: Any) -> None:
     """``create`` returns a ``ModuleRef`` naming the backend, the type and the session."""
     import dspex_core
 
-    options = dict(case.create_options)
-    if isinstance(case, LMCase):
-        options["lm"] = RecordingLM(list(case.script))
     with dspex_core.session() as session, case_context(case):
         try:
-            ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
+            spec, options, call_options = prepare(case, backend, RecordingLM())
+            ref = dspex_core.create(case.module_type, spec, implementation=backend, **options)
         except Exception:  # noqa: BLE001 - a case the backend rejects says nothing about ModuleRef
             return
         problems = []
@@ -63,7 +67,7 @@ def check_module_ref(backend: str, case: Any) -> None:
             if ref.handle is None:
                 problems.append("ref.handle is None: the backend's create() returned no state")
             try:
-                result = dspex_core.execute(ref, dict(case.inputs), **getattr(case, "call_options", {}))
+                result = dspex_core.execute(ref, dict(case.inputs), **call_options)
             except Exception:  # noqa: BLE001
                 result = None
             if result is not None and not isinstance(result, dspex_core.Prediction):
@@ -81,7 +85,7 @@ def check_bad_spec(backend: str, reference: str | None, module_type: str) -> Non
     for who in (backend, reference) if reference else (backend,):
         try:
             with dspex_core.session():
-                options = {"lm": RecordingLM()} if module_type in LM_MODULE_TYPES else {}
+                options = {"lm": RecordingLM()} if module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES else {}
                 ref = dspex_core.create(module_type, 42, implementation=who, **options)
                 dspex_core.execute(ref, {})
             classes[who] = "no error"
@@ -98,16 +102,38 @@ def check_bad_spec(backend: str, reference: str | None, module_type: str) -> Non
                             f"reference {reference!r} gives {classes[reference]}")
 
 
-#: A valid spec per module type, for the checks that need one that surely parses.
+#: A valid spec per module type, for the checks that need one that surely parses (a wrapper's
+#: spec is a ``predict`` module on this signature, made on the backend under test).
 VALID_SPECS = {"predict": "question -> answer", "chain_of_thought": "question -> answer", "metrics": "f1",
                "signature": "question -> answer", "validator": "question -> answer", "template": "Hello {name}",
-               "evaluate": None}
+               "evaluate": None, **{t: "question -> answer" for t in AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES}}
+
+
+def valid_spec(module_type: str, backend: str) -> Any:
+    """``VALID_SPECS[module_type]``; for a wrapper, a ``predict`` module of that signature on ``backend``."""
+    spec = VALID_SPECS[module_type]
+    if module_type in WRAPPER_MODULE_TYPES:
+        import dspex_core
+
+        return dspex_core.create("predict", spec, implementation=backend, lm=RecordingLM())
+    return spec
+
+
+def _reward(args: Any, prediction: Any) -> float:
+    return 1.0
 
 
 def valid_options(module_type: str) -> dict[str, Any]:
-    """Create options that ``VALID_SPECS[module_type]`` surely works with."""
-    if module_type in LM_MODULE_TYPES:
-        return {"lm": RecordingLM()}
+    """Create options that ``valid_spec(module_type, ...)`` surely works with."""
+    if module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES:
+        options: dict[str, Any] = {"lm": RecordingLM()}
+        if module_type == "react":
+            from dspex_core.testing.conformance._react_tools import TOOLS
+
+            options["tools"] = [TOOLS["add"]]
+        return options
+    if module_type in WRAPPER_MODULE_TYPES:
+        return {"N": 2, "reward_fn": _reward, "threshold": 1.0} if module_type != "parallel" else {}
     if module_type in EVALUATION_MODULE_TYPES:
         from dspex_core import Example
 
@@ -131,7 +157,8 @@ def check_unknown_option(backend: str, reference: str | None, module_type: str) 
         options = valid_options(module_type)
         try:
             with dspex_core.session():
-                dspex_core.create(module_type, spec, implementation=who, no_such_option_xyz=1, **options)
+                dspex_core.create(module_type, valid_spec(module_type, who), implementation=who, no_such_option_xyz=1,
+                                  **options)
             classes[who] = "no error"
         except Exception as exc:  # noqa: BLE001
             classes[who] = error_class(exc)
@@ -150,14 +177,18 @@ def check_unknown_option(backend: str, reference: str | None, module_type: str) 
                             f"{reference!r} gives {classes[reference]}")
 
 
-def check_no_lm(backend: str, reference: str | None, case: LMCase) -> None:
+def check_no_lm(backend: str, reference: str | None, case: Any) -> None:
     """With no LM anywhere, executing is an ``InputError`` that tells the user to configure one."""
     import dspex_core
 
-    with dspex_core.context(lm=None), dspex_core.session():
-        ref = dspex_core.create(case.module_type, case.spec(), implementation=backend)
+    with dspex_core.context(lm=None), dspex_core.session(), case_context(case):
+        if isinstance(case, ModuleCase):
+            spec, options, call_options = case.make(backend, None)
+        else:
+            spec, options, call_options = case.spec(), {}, {}
+        ref = dspex_core.create(case.module_type, spec, implementation=backend, **options)
         try:
-            dspex_core.execute(ref, dict(case.inputs))
+            dspex_core.execute(ref, dict(case.inputs), **call_options)
         except dspex_core.InputError as exc:
             if "configure" not in str(exc):
                 raise ContractError(f"the no-LM error of {backend!r} should tell the user to call "
@@ -204,27 +235,7 @@ def check_telemetry(backend: str, case: Any) -> None:
 
 def echo_reply(case: LMCase, messages: list[dict[str, Any]]) -> str:
     """A well-formed reply whose values depend on the request (for the thread-safety check)."""
-    import json
-    import typing
-
-    h = zlib.crc32(json.dumps(messages, sort_keys=True, default=str).encode())
-    parts = []
-    for f in reply_fields(case.sig, case.module_type):
-        a = f.annotation
-        if a is bool:
-            value = str(h % 2 == 0)
-        elif a is int:
-            value = str(h % 997)
-        elif a is float:
-            value = str((h % 997) / 8)
-        elif a == list[str]:
-            value = json.dumps([f"x{h}"])
-        elif typing.get_origin(a) is typing.Literal:
-            value = str(typing.get_args(a)[h % len(typing.get_args(a))])
-        else:
-            value = f"value {h}"
-        parts.append(f"[[ ## {f.name} ## ]]\n{value}")
-    return "\n\n".join(parts) + "\n\n[[ ## completed ## ]]"
+    return echo_fields(reply_fields(case.sig, case.module_type), messages)
 
 
 def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]]) -> None:
@@ -234,18 +245,23 @@ def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]]) -> 
     import dspex_core
 
     options = dict(case.create_options)
+    call_options: dict[str, Any] = {}
+    spec = None
     if isinstance(case, LMCase):
         options["lm"] = RecordingLM(lambda messages, settings: echo_reply(case, messages))
         options.pop("n", None)
     with dspex_core.session(), case_context(case):
         try:
-            ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
+            if isinstance(case, ModuleCase):
+                spec, options, call_options = case.make(backend, RecordingLM(case.pure_script()))
+            ref = dspex_core.create(case.module_type, spec if spec is not None else case.spec(),
+                                    implementation=backend, **options)
         except Exception:  # noqa: BLE001 - nothing to share between threads
             return
 
         def one(values: dict[str, Any]) -> Outcome:
             try:
-                return Outcome(backend, [], prediction=dspex_core.execute(ref, dict(values)))
+                return Outcome(backend, [], prediction=dspex_core.execute(ref, dict(values), **call_options))
             except Exception as exc:  # noqa: BLE001
                 return Outcome(backend, [], error=exc, stage="execute")
 

@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 from dspex_core.testing.conformance import _contract as contract
 from dspex_core.testing.conformance._cases import LMCase, cases
-from dspex_core.testing.conformance._coverage import LM_MODULE_TYPES, serves
+from dspex_core.testing.conformance._coverage import AGENT_MODULE_TYPES, LM_MODULE_TYPES, serves
+from dspex_core.testing.conformance._module_cases import MODULE_CASE_TYPES, module_cases
 from dspex_core.testing.conformance._outcome import error_class
 from dspex_core.testing.conformance._parity_runner import NotServed, case_strategy
 from dspex_core.testing.conformance._properties import properties_for
@@ -22,6 +23,30 @@ CONTRACT_CHECKS = ("async_twins", "module_ref", "bad_input", "telemetry", "threa
 
 #: Examples per check (they are about the backend's plumbing, not its outputs).
 CONTRACT_EXAMPLES = {"async_twins": 15, "module_ref": 15, "bad_input": 5, "telemetry": 5, "thread_safety": 5}
+#: Fewer for the agents and wrappers, whose every case is a whole run (``program_of_thought``
+#: starts a sandbox per call).
+MODULE_CASE_EXAMPLES = {"async_twins": 5, "module_ref": 3, "bad_input": 3, "telemetry": 3, "thread_safety": 3}
+POT_EXAMPLES = 1
+
+#: Checks that do not apply to a module type, and why (the suite skips them saying so).
+NOT_APPLICABLE = {
+    ("best_of_n", "thread_safety"): "the reward function is the caller's code with its own state: concurrent "
+                                    "calls consume its rewards in another order",
+    ("refine", "thread_safety"): "the reward function is the caller's code with its own state",
+    ("retry", "thread_safety"): "the reward function is the caller's code with its own state",
+    ("program_of_thought", "thread_safety"): "every call starts its own sandbox session; nothing is shared",
+}
+
+
+def not_applicable(module_type: str, name: str) -> str | None:
+    """Why the contract check ``name`` does not apply to ``module_type`` (``None``: it does)."""
+    return NOT_APPLICABLE.get((module_type, name))
+
+
+def examples_for(module_type: str, name: str) -> int:
+    if module_type == "program_of_thought":
+        return POT_EXAMPLES
+    return (MODULE_CASE_EXAMPLES if module_type in MODULE_CASE_TYPES else CONTRACT_EXAMPLES)[name]
 
 
 def reference_for(reference: str | None, module_type: str) -> str | None:
@@ -36,6 +61,8 @@ def contract_cases(backend: str, module_type: str, reference: str | None) -> Any
     draw from."""
     if module_type in LM_MODULE_TYPES:
         return cases(module_type, first=("well_formed",), second=("well_formed",))
+    if module_type in MODULE_CASE_TYPES:
+        return module_cases(module_type, ("well_formed",))
     return case_strategy(module_type, properties_for(module_type)[0], backend=backend,
                          reference=reference_for(reference, module_type) or backend)
 
@@ -59,7 +86,7 @@ def contract_test(backend: str, module_type: str, name: str, *, reference: str |
     ref = reference_for(reference, module_type)
     strategy = contract_cases(backend, module_type, reference)
     overrides: dict[str, Any] = {"database": None, "verbosity": Verbosity.quiet} if quiet else {}
-    settings = conformance_settings(examples or CONTRACT_EXAMPLES[name], **overrides)
+    settings = conformance_settings(examples or examples_for(module_type, name), **overrides)
 
     def noted(case: Any) -> Any:
         if seen is not None:
@@ -86,7 +113,7 @@ def contract_test(backend: str, module_type: str, name: str, *, reference: str |
             """A bad spec and an unknown option once; then, for LM module types, no LM."""
             contract.check_bad_spec(backend, ref, module_type)
             contract.check_unknown_option(backend, ref, module_type)
-            if module_type in LM_MODULE_TYPES:
+            if module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES:
                 no_lm()
 
         return bad_input
@@ -95,6 +122,8 @@ def contract_test(backend: str, module_type: str, name: str, *, reference: str |
             case = noted(data.draw(strategy, label="case"))
             if isinstance(case, LMCase):
                 many = data.draw(st.lists(input_values(case.sig), min_size=8, max_size=16), label="inputs")
+            elif module_type in MODULE_CASE_TYPES:
+                many = [dict(case.inputs)] * 8
             else:
                 many = [dict(case.inputs)] * 16
             contract.check_threads(backend, case, many)
@@ -114,7 +143,7 @@ class ContractReport:
     def __init__(self, module_type: str, check: str, status: str, failure: str = "", example: str = ""):
         self.module_type = module_type
         self.check = check
-        self.status = status  # "passed" | "failed" | "not served"
+        self.status = status  # "passed" | "failed" | "not served" | "not applicable" | "skipped"
         self.failure = failure
         self.example = example
 
@@ -135,6 +164,15 @@ def check_contract(backend: str, module_type: str, name: str, *, reference: str 
     """Run one contract check and report it (a failure keeps its message and minimal case)."""
     if not serves(backend, module_type):
         return ContractReport(module_type, name, "not served", f"{backend!r} does not serve {module_type!r}")
+    reason = not_applicable(module_type, name)
+    if reason is not None:
+        return ContractReport(module_type, name, "not applicable", reason)
+    if module_type == "program_of_thought":
+        from dspex_core.testing.conformance._pot_cases import sandbox_problem
+
+        problem = sandbox_problem(backend)
+        if problem is not None:
+            return ContractReport(module_type, name, "skipped", f"SANDBOX NOT AVAILABLE: {problem}")
     seen: list[Any] = []
     try:
         test = contract_test(backend, module_type, name, reference=reference, examples=examples, seed=seed,

@@ -5,13 +5,20 @@ apply to it:
 
 * LM modules (:data:`LM_MODULE_TYPES`): a signature, demos, inputs and scripted LM replies;
   the properties ``messages``, ``settings``, ``prediction`` and ``failures``;
+* agents (:data:`AGENT_MODULE_TYPES`: ``multi_chain_comparison``, ``react``,
+  ``program_of_thought``): a signature and what the agent works with (completions, tools,
+  generated code), and an LM that answers each kind of request it sends; the same four
+  properties;
+* modules around a module (:data:`WRAPPER_MODULE_TYPES`: ``best_of_n``, ``refine``, ``retry``,
+  ``parallel``): the wrapped module is created on the backend under test inside the case, and
+  the same four properties apply to every request of the whole run;
 * modules without an LM (:data:`OUTPUT_MODULE_TYPES`): a spec, options and inputs; the
   property ``outputs``;
 * evaluation (:data:`EVALUATION_MODULE_TYPES`): a devset, a program and a metric; the
   property ``evaluation``.
 
 Every other module type, a row of the module-type table (:func:`dspex_core.backend.module_types`:
-``react``, ``refine``, ...) or a type of a backend's own, is *not covered*: when a backend
+``code_act``, the optimizers, the retrievers, ...) or a type of a backend's own, is *not covered*: when a backend
 serves it nothing checks it, and every report (``dspex parity`` and its ``--json``, a
 ``BackendConformance`` run's skips and its coverage summary) names it instead of staying
 silent. So a module type added to the table shows up as NOT COVERED in every backend's suite
@@ -26,12 +33,18 @@ from dspex_core.backend import module_types
 
 #: Module types whose cases call an LM.
 LM_MODULE_TYPES = ("predict", "chain_of_thought")
+#: LM modules with machinery of their own around their predictors (each has its own case).
+AGENT_MODULE_TYPES = ("multi_chain_comparison", "react", "program_of_thought")
+#: Module types whose spec is another module, which the case creates on the backend under test.
+WRAPPER_MODULE_TYPES = ("best_of_n", "refine", "retry", "parallel")
+#: Every module type checked on its LM requests: the four parity properties apply.
+LM_BACKED_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES
 #: Module types whose cases need no LM: compared on their outputs.
 OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
 #: Module types that score a program on a devset.
 EVALUATION_MODULE_TYPES = ("evaluate",)
 #: Module types the kit has properties for, in the order its reports list them.
-KIT_MODULE_TYPES = LM_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES
+KIT_MODULE_TYPES = LM_BACKED_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES
 
 #: The module-type table's types the kit has no property for.
 TABLE_TYPES_NOT_COVERED = tuple(name for name in module_types() if name not in KIT_MODULE_TYPES)

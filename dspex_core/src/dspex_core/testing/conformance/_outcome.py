@@ -14,6 +14,7 @@ from typing import Any
 
 from dspex_core.testing._recording_lm import LMCall, RecordingLM
 from dspex_core.testing.conformance._cases import LMCase
+from dspex_core.testing.conformance._module_case import ModuleCase
 
 
 def error_class(exc: BaseException) -> str:
@@ -47,6 +48,12 @@ class Outcome:
             completions = getattr(prediction, "completions", None)
             self.completions = [dict(c) for c in completions] if isinstance(completions, list) else None
 
+    def with_calls(self, calls: list[LMCall]) -> "Outcome":
+        """The same outcome with other requests (masked, or put in a canonical order)."""
+        copy = Outcome(self.backend, calls, self.prediction, self.error, self.stage)
+        copy.fields, copy.completions = self.fields, self.completions
+        return copy
+
     @property
     def ok(self) -> bool:
         return self.error is None
@@ -77,11 +84,13 @@ def case_context(case: Any) -> Any:
     return context() if callable(context) else contextlib.nullcontext()
 
 
-def _prepare(case: Any, lm: RecordingLM | None) -> tuple[RecordingLM, dict[str, Any], dict[str, Any]]:
-    """``(lm, create options, call options)`` for one run of ``case``; an LM case's script is
-    loaded into ``lm`` (a fresh :class:`RecordingLM` unless one is given)."""
-    if lm is None:
-        lm = RecordingLM()
+def prepare(case: Any, backend: str, lm: RecordingLM) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """``(spec, create options, call options)`` for one run of ``case`` on ``backend``, the case's
+    script loaded into ``lm``. Called inside the run's session: a wrapper case creates its
+    wrapped module here, on ``backend``."""
+    if isinstance(case, ModuleCase):
+        lm.reset(case.script())
+        return case.make(backend, lm)
     options = dict(case.create_options)
     call_options = dict(getattr(case, "call_options", {}))
     if isinstance(case, LMCase):
@@ -89,18 +98,19 @@ def _prepare(case: Any, lm: RecordingLM | None) -> tuple[RecordingLM, dict[str, 
         options["lm"] = lm
         if case.demos:
             options["demos"] = [dict(d) for d in case.demos]
-    return lm, options, call_options
+    return case.spec(), options, call_options
 
 
 def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
     """Create and execute ``case`` on ``backend`` (a fresh script on ``lm`` for LM cases)."""
     import dspex_core
 
-    lm, options, call_options = _prepare(case, lm)
+    lm = lm if lm is not None else RecordingLM()
     stage = "create"
     with dspex_core.session(), case_context(case):
         try:
-            ref = dspex_core.create(case.module_type, case.spec(), implementation=backend, **options)
+            spec, options, call_options = prepare(case, backend, lm)
+            ref = dspex_core.create(case.module_type, spec, implementation=backend, **options)
             stage = "execute"
             prediction = dspex_core.execute(ref, dict(case.inputs), **call_options)
         except Exception as exc:  # noqa: BLE001 - the error is the outcome
@@ -112,11 +122,12 @@ async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> O
     """The async twin of :func:`run_case` (``acreate`` and ``aexecute``)."""
     import dspex_core
 
-    lm, options, call_options = _prepare(case, lm)
+    lm = lm if lm is not None else RecordingLM()
     stage = "create"
     with dspex_core.session(), case_context(case):
         try:
-            ref = await dspex_core.acreate(case.module_type, case.spec(), implementation=backend, **options)
+            spec, options, call_options = prepare(case, backend, lm)
+            ref = await dspex_core.acreate(case.module_type, spec, implementation=backend, **options)
             stage = "execute"
             prediction = await dspex_core.aexecute(ref, dict(case.inputs), **call_options)
         except Exception as exc:  # noqa: BLE001

@@ -22,7 +22,10 @@ from dspex_core.testing.conformance._coverage import (
     not_covered,
     serves,
 )
-from dspex_core.testing.conformance._outcome import error_class, run_case
+from dspex_core.testing.conformance._masks import comparable
+from dspex_core.testing.conformance._module_cases import KINDS_FOR, MASKS, MODULE_CASE_TYPES, module_cases
+from dspex_core.testing.conformance._outcome import Outcome, error_class, run_case
+from dspex_core.testing.conformance._pot_cases import sandbox_problem
 from dspex_core.testing.conformance._properties import DIFFS, Difference, properties_for
 
 #: How each LM property draws its replies: the failures property feeds unparseable replies,
@@ -33,6 +36,56 @@ _LM_CASE_OPTIONS: dict[str, dict[str, Any]] = {
     "prediction": {"first": ("well_formed", "well_formed", "json"), "second": ("well_formed", "json")},
     "failures": {"first": ("malformed",), "second": ("malformed", "malformed", "json", "well_formed")},
 }
+
+
+#: The share of the profile's examples each property of these module types runs (at least one):
+#: a case of theirs is a whole run of many requests, and ``program_of_thought`` runs code in a
+#: sandbox that DSPy starts afresh for every call (about ten seconds a case), so it runs one case
+#: per property under the default profile (ten under the thorough one).
+#: ``DSPEX_CONFORMANCE_EXAMPLES`` and an explicit ``examples=`` still decide when given.
+EXAMPLE_SHARE = {"multi_chain_comparison": 0.2, "react": 0.25, "best_of_n": 0.1, "refine": 0.15, "retry": 0.1,
+                 "parallel": 0.1, "program_of_thought": 0.005}
+
+#: What each known difference a case masks says in a report.
+MASKED_NOTE = "known difference masked: {why}"
+
+
+def examples_for(module_type: str, examples: int | None) -> int | None:
+    """How many examples a property of ``module_type`` runs (``None``: the profile's)."""
+    import os
+
+    if examples is not None or module_type not in EXAMPLE_SHARE or os.environ.get("DSPEX_CONFORMANCE_EXAMPLES"):
+        return examples
+    from dspex_core.testing.profiles import examples as profile_examples
+
+    return max(1, round(profile_examples() * EXAMPLE_SHARE[module_type]))
+
+
+def no_shrinking(module_type: str) -> dict[str, Any]:
+    """Hypothesis settings for ``module_type``: ``program_of_thought`` reports its first failing
+    case as drawn, unshrunk, since shrinking would rerun it (both sandboxes, seconds each) dozens
+    of times; its cases are small already."""
+    if module_type != "program_of_thought":
+        return {}
+    from hypothesis import Phase
+
+    return {"phases": (Phase.explicit, Phase.reuse, Phase.generate)}
+
+
+def unavailable(module_type: str, backend: str, reference: str) -> str | None:
+    """Why a property of ``module_type`` cannot run here at all (a sandbox that does not start), or ``None``."""
+    if module_type != "program_of_thought":
+        return None
+    for who in (backend, reference):
+        problem = sandbox_problem(who)
+        if problem is not None:
+            return f"SANDBOX NOT AVAILABLE: program_of_thought on {who!r} cannot run code here: {problem}"
+    return None
+
+
+def masks_note(module_type: str) -> str:
+    """The known differences the cases of ``module_type`` mask, for the reports."""
+    return "; ".join(MASKED_NOTE.format(why=mask.why) for mask in MASKS.get(module_type, ()))
 
 
 class Mismatch(AssertionError):
@@ -71,6 +124,8 @@ def case_strategy(module_type: str, prop: str, *, backend: str = "", reference: 
     """The hypothesis strategy for ``prop`` on ``module_type`` (metrics: only those both serve)."""
     if module_type in LM_MODULE_TYPES:
         return cases(module_type, **_LM_CASE_OPTIONS[prop])
+    if module_type in MODULE_CASE_TYPES:
+        return module_cases(module_type, KINDS_FOR[prop])
     if module_type == "metrics" and backend and reference:
         usable, _ = metric_support(backend, reference)
         if not usable:
@@ -83,8 +138,8 @@ def compare_case(backend: str, reference: str, prop: str, case: Any, lm: Recordi
                  ) -> Difference | None:
     """Run ``case`` on both (one shared LM) and compare them on ``prop``."""
     lm = lm if lm is not None else RecordingLM()
-    mine = run_case(backend, case, lm)
-    theirs = run_case(reference, case, lm)
+    mine = comparable(case, run_case(backend, case, lm))
+    theirs = comparable(case, run_case(reference, case, lm))
     return DIFFS[prop](mine, theirs)
 
 
@@ -104,7 +159,7 @@ class PropertyReport:
                  difference: Difference | None = None, example: str = "", note: str = ""):
         self.module_type = module_type
         self.prop = prop
-        self.status = status  # "agreed" | "differs" | "not served" | "not covered" | "error"
+        self.status = status  # "agreed" | "differs" | "not served" | "skipped" | "not covered" | "error"
         self.cases = cases
         self.agreed = agreed
         self.difference = difference
@@ -137,11 +192,15 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
     for who in (backend, reference):
         if not serves(who, module_type):
             return PropertyReport(module_type, prop, "not served", note=f"{who!r} does not serve {module_type!r}")
+    problem = unavailable(module_type, backend, reference)
+    if problem is not None:
+        return PropertyReport(module_type, prop, "skipped", note=problem)
     try:
         strategy = case_strategy(module_type, prop, backend=backend, reference=reference)
     except NotServed as exc:
         return PropertyReport(module_type, prop, "not served", note=str(exc))
-    note = ""
+    note = masks_note(module_type)
+    examples = examples_for(module_type, examples)
     if module_type == "metrics":
         _, declined = metric_support(backend, reference)
         note = f"metrics not served by both: {', '.join(declined)}" if declined else ""
@@ -158,7 +217,8 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
             state["last"] = (difference, case)
             raise Mismatch(difference, case)
 
-    test = conformance_settings(examples, database=None, verbosity=Verbosity.quiet)(given(strategy)(body))
+    test = conformance_settings(examples, database=None, verbosity=Verbosity.quiet,
+                                **no_shrinking(module_type))(given(strategy)(body))
     if seed is not None:
         test = hseed(seed)(test)
     try:

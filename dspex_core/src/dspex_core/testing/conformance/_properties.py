@@ -28,7 +28,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, LM_MODULE_TYPES, OUTPUT_MODULE_TYPES
+from dspex_core.testing.conformance._coverage import (
+    EVALUATION_MODULE_TYPES,
+    LM_BACKED_MODULE_TYPES,
+    OUTPUT_MODULE_TYPES,
+)
 from dspex_core.testing.conformance._outcome import Outcome, error_class
 
 #: Request settings compared by the ``settings`` property (a ``None`` value counts as absent,
@@ -74,9 +78,17 @@ def _show(value: Any) -> str:
 
 
 def same_value(a: Any, b: Any) -> bool:
-    """Equal values of the same type, all the way down (``1 == 1.0 == True`` is not enough)."""
+    """Equal values of the same type, all the way down (``1 == 1.0 == True`` is not enough).
+
+    Predictions and examples inside a value (``parallel``'s results) are compared field by
+    field; exceptions inside a value (``parallel``'s ``exceptions``) by the class callers would
+    catch, because each backend raises its own instance."""
+    if isinstance(a, BaseException) and isinstance(b, BaseException):
+        return error_class(a) == error_class(b)
     if type(a) is not type(b):
         return False
+    if not isinstance(a, dict) and callable(getattr(a, "items", None)) and callable(getattr(a, "keys", None)):
+        return same_value(list(a.items()), list(b.items()))
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -255,7 +267,7 @@ DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
 
 def properties_for(module_type: str) -> tuple[str, ...]:
     """The parity properties the kit checks for ``module_type`` (none: the kit does not cover it)."""
-    if module_type in LM_MODULE_TYPES:
+    if module_type in LM_BACKED_MODULE_TYPES:
         return PROPERTIES
     if module_type in OUTPUT_MODULE_TYPES:
         return ("outputs",)

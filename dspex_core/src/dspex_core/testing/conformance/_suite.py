@@ -10,8 +10,9 @@
         reference = "dspy"         # the default; any installed backend will do
 
 Run it with ``pytest``. For every module type the kit covers (``predict``,
-``chain_of_thought``, ``metrics``, ``signature``, ``template``, ``validator``, ``evaluate``)
-that your backend serves it checks:
+``chain_of_thought``, the agents ``multi_chain_comparison``, ``react``, ``program_of_thought``,
+the modules around a module ``best_of_n``, ``refine``, ``retry``, ``parallel``, and ``metrics``,
+``signature``, ``template``, ``validator``, ``evaluate``) that your backend serves it checks:
 
 * when the reference serves it too, parity on hypothesis-generated cases, both backends
   calling one shared :class:`~dspex_core.testing.RecordingLM`. For LM-backed module types
@@ -25,9 +26,23 @@ that your backend serves it checks:
 * always, the contract: async twins, ``ModuleRef`` fields, errors for bad input, telemetry
   events, thread safety (compared with the reference's error class when it serves the type).
 
+The agents and wrappers are checked on whole runs: their cases (``_module_case``) script an LM
+that answers each kind of request (a ``react`` step or the extraction, Refine's advice, a code
+step), give ``react`` plain deterministic tools (some raise, some take wrong arguments), create
+a wrapper's module on your backend inside the case, and compare ``parallel``'s requests as a
+multiset when threads send them. Two documented differences are masked, narrowly, and named in
+the output: the frames of a failed tool's traceback in ``react`` (its type and message are
+compared) and the ``program_code`` value of Refine's advice request (the wrapped module's class
+source). They run fewer examples than ``predict`` (``_parity_runner.EXAMPLE_SHARE``):
+``program_of_thought`` only a few, since it runs code in a sandbox (Deno and Pyodide) that DSPy
+starts for every call; without a sandbox on your backend or the reference its tests are
+skipped as "SANDBOX NOT AVAILABLE" with the command that installs it. Contract checks that make
+no sense for a type (thread safety with a caller's stateful reward function) are skipped as
+"NOT APPLICABLE" with the reason.
+
 A module type your backend does not serve is *skipped with the reason "NOT SERVED"*
 (``pytest -rs`` lists them), never passed. Every module type of dspex's module-type table
-that the kit has *no property for* (``react``, ``refine``, ...) gets a test too: skipped as
+that the kit has *no property for* (``code_act``, the optimizers, ...) gets a test too: skipped as
 "NOT COVERED" when your backend serves it, because nothing about it was checked. Every run
 ends with a "dspex conformance: coverage" section in pytest's summary: which of your module
 types were checked, which got the contract checks only, and which are NOT COVERED (a type of
@@ -49,18 +64,28 @@ from hypothesis import given
 
 from dspex_core import registry
 from dspex_core.testing._recording_lm import RecordingLM
-from dspex_core.testing.conformance._contract_runner import contract_test
+from dspex_core.testing.conformance._contract_runner import contract_test, not_applicable
 from dspex_core.testing.conformance._coverage import (
     EVALUATION_MODULE_TYPES,
     KIT_MODULE_TYPES,
-    LM_MODULE_TYPES,
+    LM_BACKED_MODULE_TYPES,
     NOT_COVERED_NOTE,
     OUTPUT_MODULE_TYPES,
     TABLE_TYPES_NOT_COVERED,
     serves,
 )
 from dspex_core.testing.conformance._coverage_report import report
-from dspex_core.testing.conformance._parity_runner import NotServed, case_strategy, check_case, metric_support
+from dspex_core.testing.conformance._parity_runner import (
+    NotServed,
+    case_strategy,
+    check_case,
+    examples_for,
+    masks_note,
+    metric_support,
+    no_shrinking,
+    unavailable,
+)
+from dspex_core.testing.conformance._pot_cases import sandbox_problem
 from dspex_core.testing.conformance._properties import PROPERTIES
 from dspex_core.testing.profiles import conformance_settings
 
@@ -106,13 +131,19 @@ class BackendConformance:
             pytest.skip(f"NOT SERVED: the reference {self.reference!r} does not serve {module_type!r}")
 
     def _run_property(self, module_type: str, prop: str) -> None:
+        problem = unavailable(module_type, self.backend, self.reference)
+        if problem is not None:
+            pytest.skip(problem)
         try:
             strategy = case_strategy(module_type, prop, backend=self.backend, reference=self.reference)
         except NotServed as exc:
             pytest.skip(f"NOT SERVED: {exc}")
+        note = masks_note(module_type)
+        if note:
+            print(note)
         lm = RecordingLM()
 
-        @conformance_settings(self.max_examples)
+        @conformance_settings(examples_for(module_type, self.max_examples), **no_shrinking(module_type))
         @given(strategy)
         def parity(case: Any) -> None:
             check_case(self.backend, self.reference, prop, case, lm)
@@ -121,9 +152,10 @@ class BackendConformance:
 
     # -- parity properties -------------------------------------------------------------------
     @pytest.mark.parametrize("prop", PROPERTIES)
-    @pytest.mark.parametrize("module_type", LM_MODULE_TYPES)
+    @pytest.mark.parametrize("module_type", LM_BACKED_MODULE_TYPES)
     def test_parity(self, module_type: str, prop: str) -> None:
-        """The four parity properties for LM-backed module types (messages, settings, prediction, failures)."""
+        """The four parity properties for LM-backed module types (messages, settings, prediction, failures):
+        ``predict`` and ``chain_of_thought``, the agents and the modules around a module."""
         self._require(module_type)
         self._run_property(module_type, prop)
 
@@ -147,6 +179,11 @@ class BackendConformance:
     # -- the contract ------------------------------------------------------------------------
     def _run_contract(self, module_type: str, name: str) -> None:
         self._require(module_type, reference=False)
+        reason = not_applicable(module_type, name)
+        if reason is not None:
+            pytest.skip(f"NOT APPLICABLE to {module_type!r}: {reason}")
+        if module_type == "program_of_thought" and sandbox_problem(self.backend) is not None:
+            pytest.skip(f"SANDBOX NOT AVAILABLE: {sandbox_problem(self.backend)}")
         try:
             test = contract_test(self.backend, module_type, name, reference=self.reference)
         except NotServed as exc:

@@ -1,7 +1,15 @@
-"""The tools of the ReAct parity cases: annotated arguments, defaults, docstrings (one line,
-several, none), a callable object, ``**kwargs``, an async tool, a tool that always fails, one
-returning what DSPy cannot render as text (a list of numbers), one returning a dataclass with a
-date and an enum (which pydantic writes as JSON)."""
+"""The tools ``react`` cases choose from: plain deterministic callables, so that the backend and
+the reference are given the same functions and every run of a case gives the same observations.
+
+They cover what DSPy describes and checks differently for each: annotated arguments (``str``,
+``int``, ``float``, ``bool``, ``Optional``, ``list``, ``dict``, ``Literal``, ``Union``), defaults,
+no annotation at all, docstrings of one line, several lines or none, a callable object,
+``**kwargs``, an async tool (which a sync call refuses with DSPy's error as the observation), a
+tool that always raises (its observation is the error with a traceback: see
+:data:`._masks.TOOL_TRACEBACK`), one returning what DSPy cannot render as text (a list of
+numbers) and one returning a dataclass with a date and an enum (which pydantic writes as JSON).
+A case names its tools; :func:`tools` gives the callables.
+"""
 
 from __future__ import annotations
 
@@ -106,3 +114,8 @@ def tool_params(name: str) -> dict[str, tuple[Any, bool]]:
     hints = get_type_hints(target)
     return {k: (hints.get(k, Any), p.default is inspect.Parameter.empty)
             for k, p in inspect.signature(target).parameters.items() if p.kind != p.VAR_KEYWORD}
+
+
+def tools(names: list[str]) -> list[Any]:
+    """The callables of the pool tools named ``names``, in that order."""
+    return [TOOLS[name] for name in names]

@@ -1,0 +1,52 @@
+"""The case strategies of the agents and the wrappers, by module type (see ``_module_case``).
+
+Each strategy takes ``kinds``, the kinds of replies its module's predictors get
+(``_strategies_lm.REPLY_KINDS``): the ``failures`` property feeds malformed ones (and, for
+``react``, unknown tool names, context-window refusals and LM errors), ``prediction`` and
+``settings`` parseable ones, ``messages`` a mix, as for ``predict``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from dspex_core.testing.conformance._coverage import AGENT_MODULE_TYPES, WRAPPER_MODULE_TYPES
+from dspex_core.testing.conformance._loop_cases import LOOPS, loop_cases
+from dspex_core.testing.conformance._masks import PROGRAM_CODE, TOOL_TRACEBACK
+from dspex_core.testing.conformance._mcc_cases import multi_chain_cases
+from dspex_core.testing.conformance._parallel_cases import parallel_cases
+from dspex_core.testing.conformance._pot_cases import program_of_thought_cases
+from dspex_core.testing.conformance._react_cases import react_cases
+
+#: The module types with a ``ModuleCase`` strategy.
+MODULE_CASE_TYPES = AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES
+
+#: The known differences each module type's cases may mask (``best_of_n``: when a ``refine`` runs
+#: inside it); a report of the type names them.
+MASKS = {"react": (TOOL_TRACEBACK,), "refine": (PROGRAM_CODE,), "retry": (PROGRAM_CODE,),
+         "best_of_n": (PROGRAM_CODE,)}
+
+#: The replies each property draws from.
+KINDS_FOR = {
+    "messages": ("well_formed", "json", "malformed"),
+    "settings": ("well_formed", "json"),
+    "prediction": ("well_formed", "well_formed", "json"),
+    "failures": ("malformed", "malformed", "json", "well_formed"),
+}
+
+
+def module_cases(module_type: str, kinds: tuple[str, ...] = KINDS_FOR["messages"]) -> st.SearchStrategy[Any]:
+    """The cases of an agent or wrapper module type."""
+    if module_type == "multi_chain_comparison":
+        return multi_chain_cases(kinds)
+    if module_type == "react":
+        return react_cases(kinds)
+    if module_type == "program_of_thought":
+        return program_of_thought_cases(kinds)
+    if module_type in LOOPS:
+        return loop_cases(module_type, kinds)
+    if module_type == "parallel":
+        return parallel_cases()
+    raise ValueError(f"no module cases for {module_type!r}; they are for {', '.join(MODULE_CASE_TYPES)}")
