@@ -157,7 +157,9 @@ class MultiChainComparisonImplementation(Implementation):
             raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for '{self.module_type} (call)'; "
                              f"accepted: {', '.join(sorted(CALL_OPTIONS))}")
         request = dict(zip(state.attempt_fields, attempts(state, inputs[COMPLETIONS])))
-        request.update((name, value) for name, value in inputs.items() if name != COMPLETIONS)
+        for name, value in inputs.items():
+            if name != COMPLETIONS:
+                request[name] = value
         return request
 
     def execute(self, state: ComparisonState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
