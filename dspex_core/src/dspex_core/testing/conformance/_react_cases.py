@@ -112,6 +112,14 @@ class ReactCase(ModuleCase):
             options["demos"] = [dict(d) for d in self.demos]
         return self.spec(), options, dict(self.call_options)
 
+    @property
+    def runs_differ_when_async(self) -> bool:
+        """Whether a sync and an async run of this case differ by design: DSPy's sync ``Tool``
+        refuses an ``async def`` tool (its error becomes the observation), ``acall`` awaits it."""
+        import inspect
+
+        return any(inspect.iscoroutinefunction(TOOLS[name]) for name in self.tool_names)
+
     def _repr_lines(self) -> list[str]:
         lines = [f"signature={self.sig!r},", f"tools={self.tool_names!r},"]
         if self.demos:
