@@ -11,8 +11,9 @@ compile of a ChainOfThought on 8 training examples (max_rounds=2, so failed exam
 second round at temperature 1.0), and a BootstrapFewShotWithRandomSearch with 4 candidate
 programs beyond its three baselines, scored on an 8-example valset with one thread (dspy's
 Evaluate and native's evaluate alike), and a COPRO with breadth 4 and depth 2 (its proposals
-answered n at a time, each candidate scored on the trainset with one thread). Both backends compile through ``dspex.compile``; the
-contenders alternate and each keeps its best of ``--repeats`` runs.
+answered n at a time, each candidate scored on the trainset with one thread). Both backends
+compile through ``dspex.compile``; the contenders alternate and each keeps its best of
+``--repeats`` runs.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def main() -> None:
               for i in range(8)]
     cases = [("BootstrapFewShot, 8 train examples", "bootstrap_few_shot",
               {"max_bootstrapped_demos": 4, "max_labeled_demos": 8, "max_rounds": 2}, trainset, None),
-             ("BootstrapFewShotWithRandomSearch, 4 candidates (+3 baselines), 8 val", "bootstrap_few_shot_with_random_search",
+             ("BootstrapFewShotWithRandomSearch, 4 candidates (+3 baselines), 8 val",
+              "bootstrap_few_shot_with_random_search",
               {"max_bootstrapped_demos": 4, "max_labeled_demos": 8, "num_candidate_programs": 4, "num_threads": 1},
               trainset, valset),
              ("COPRO, breadth 4, depth 2, 8 train examples", "copro",

@@ -37,8 +37,9 @@ def check_eval_kwargs(eval_kwargs: Any) -> dict[str, Any]:
         raise InputError(f"copro: eval_kwargs must be a dict of Evaluate options, got {type(eval_kwargs).__name__}")
     unknown = [name for name in eval_kwargs if name not in EVAL_KWARGS + EVAL_KWARGS_NOT_NATIVE]
     if unknown:
-        raise InputError(f"copro: eval_kwargs {', '.join(map(repr, unknown))} not accepted (DSPy's COPRO passes them to "
-                         f"both Evaluate(...) and its call, which take {', '.join(EVAL_KWARGS + EVAL_KWARGS_NOT_NATIVE)})")
+        accepted = ", ".join(EVAL_KWARGS + EVAL_KWARGS_NOT_NATIVE)
+        raise InputError(f"copro: eval_kwargs {', '.join(map(repr, unknown))} not accepted (DSPy's COPRO passes "
+                         f"them to both Evaluate(...) and its call, which take {accepted})")
     files = [name for name in eval_kwargs if name in EVAL_KWARGS_NOT_NATIVE]
     if files:
         raise CapabilityError(f"copro: eval_kwargs {', '.join(map(repr, files))}: {_not_implemented.EVAL_FILES}")
@@ -64,7 +65,8 @@ class CoproImplementation(OptimizerImplementation):
         check_count(self.module_type, config, "breadth", 2)
         check_count(self.module_type, config, "depth", 1)  # DSPy's COPRO scores nothing and fails with depth=0
         if not isinstance(config.get("init_temperature"), (int, float)) or isinstance(config["init_temperature"], bool):
-            raise InputError(f"{self.module_type}: init_temperature must be a number, got {config['init_temperature']!r}")
+            raise InputError(f"{self.module_type}: init_temperature must be a number, "
+                             f"got {config['init_temperature']!r}")
 
     def run(self, config: Mapping[str, Any], student: Program, teacher: Program | None, trainset: list[Any],
             valset: list[Any] | None, lm: Any, options: Mapping[str, Any]) -> tuple[Any, bool]:

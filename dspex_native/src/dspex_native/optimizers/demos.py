@@ -57,7 +57,8 @@ class _DspyExample:
         self.store = store
 
     def __reduce_ex__(self, protocol: int) -> tuple:
-        return copyreg.__newobj__, (_DspyExample,), {"_store": self.store, "_demos": [], "_input_keys": None}, None, None
+        state = {"_store": self.store, "_demos": [], "_input_keys": None}
+        return copyreg.__newobj__, (_DspyExample,), state, None, None
 
 
 class _Pickler(pickle._Pickler):  # the Python pickler: its output is the C pickler's, and it can be extended
