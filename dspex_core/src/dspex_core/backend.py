@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import registry
+from dspex_core import _parallel_rules as parallel_rules, registry
 from dspex_core._example import Example, Prediction
 from dspex_core._example_sets import check_example_set
 from dspex_core._fields import FieldSpec
@@ -65,6 +65,8 @@ __all__ = [
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "type_name",
     "allows_none", "cleandoc", "LRUCache", "check_example_set",
+    # the rules of module types every backend applies alike
+    "parallel_rules",
 ]
 
 

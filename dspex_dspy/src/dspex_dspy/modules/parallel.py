@@ -27,19 +27,11 @@ import threading
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import Example, ModuleRef, Prediction
+from dspex_core.backend import Example, ModuleRef, Prediction, parallel_rules as rules
 from dspex_core.errors import CapabilityError, EvaluationError, InputError
 
 from dspex_dspy import store
 from dspex_dspy._base import DspyImplementation
-from dspex_dspy._parallel_checks import (
-    DEFAULTS,
-    call_threads,
-    check_call_options,
-    check_examples,
-    check_options,
-    examples_of,
-)
 from dspex_dspy.translate import to_dspy_example
 
 _NO_STATE = ("parallel has no learned state to {what}: dspy.Parallel is not a dspy.Module (no predictors, nothing "
@@ -50,11 +42,11 @@ class ParallelConfig:
     """What ``create`` stores: the wrapped reference, the implementation and state that run it
     on the dspy backend, and the checked options."""
 
-    __slots__ = ("ref", "implementation", "state", *DEFAULTS)
+    __slots__ = ("ref", "implementation", "state", *rules.DEFAULTS)
 
     def __init__(self, ref: ModuleRef, implementation: Any, state: Any, **values: Any):
         self.ref, self.implementation, self.state = ref, implementation, state
-        for key in DEFAULTS:
+        for key in rules.DEFAULTS:
             setattr(self, key, values[key])
 
 
@@ -125,7 +117,7 @@ class ParallelImpl(DspyImplementation):
     """``dspy.Parallel`` over the wrapped module (see the module docstring)."""
 
     module_type = "parallel"
-    create_options = frozenset(DEFAULTS)
+    create_options = frozenset(rules.DEFAULTS)
     call_options = frozenset({"num_threads", "lm", "config", "demos"})
     needs_lm = False  # the wrapped module resolves its own LM, per example
     has_state = False
@@ -135,17 +127,17 @@ class ParallelImpl(DspyImplementation):
             raise InputError(f"parallel wraps a module: pass the ModuleRef to run over the examples "
                              f"(dspex.Parallel.create(dspex.Predict.create('question -> answer'))), "
                              f"got {type(spec).__name__}")
-        values = check_options(options)
+        values = rules.check_options(options)
         implementation, state = _runner(spec)
         return store.put(self.module_type, ParallelConfig(spec, implementation, state, **values),
                          meta={"inputs": None})
 
     def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         config, _ = store.entry(state)
-        threads, forwarded = check_call_options(options)
-        examples, asked = examples_of(inputs)
-        threads = call_threads(threads, asked)
-        check_examples(examples, config.access_examples)
+        threads, forwarded = rules.check_call_options(options)
+        examples, asked = rules.examples_of(inputs)
+        threads = rules.call_threads(threads, asked)
+        rules.call_inputs(examples, config.access_examples)  # refuses what no module can be called with
         job = _Job(config, forwarded)
         pairs, index_of = [], {}
         for index, example in enumerate(examples):
@@ -183,7 +175,8 @@ class ParallelImpl(DspyImplementation):
     def describe(self, state: str) -> dict[str, Any]:
         config, _ = store.entry(state)
         outputs = ["results", "failed_examples", "exceptions"] if config.return_failed_examples else ["results"]
-        return {"module_id": state, "module": config.ref.describe(), **{key: getattr(config, key) for key in DEFAULTS},
+        return {"module_id": state, "module": config.ref.describe(),
+                **{key: getattr(config, key) for key in rules.DEFAULTS},
                 "inputs": ["examples"], "outputs": outputs}
 
     def save(self, state: str, path: Any) -> None:

@@ -22,22 +22,20 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation, ModuleRef, Prediction
+from dspex_core.backend import Implementation, ModuleRef, Prediction, parallel_rules as rules
 from dspex_core.errors import CapabilityError, InputError
 
-from dspex_native.parallel.examples import call_inputs, examples_of
-from dspex_native.parallel.options import DEFAULTS, call_threads, check_call_options, check_options
 from dspex_native.parallel.run import Run
 
 
 class ParallelState:
     """The state of a ``parallel`` module: the wrapped module and the checked options."""
 
-    __slots__ = ("module", *DEFAULTS)
+    __slots__ = ("module", *rules.DEFAULTS)
 
     def __init__(self, module: ModuleRef, **values: Any):
         self.module = module
-        for key in DEFAULTS:
+        for key in rules.DEFAULTS:
             setattr(self, key, values[key])
 
     def __repr__(self) -> str:
@@ -54,16 +52,16 @@ class ParallelImplementation(Implementation):
             raise InputError(f"parallel wraps a module: pass the ModuleRef to run over the examples "
                              f"(dspex.Parallel.create(dspex.Predict.create('question -> answer'))), "
                              f"got {type(spec).__name__}")
-        return ParallelState(spec, **check_options(options))
+        return ParallelState(spec, **rules.check_options(options))
 
     async def acreate(self, spec: Any = None, **options: Any) -> ParallelState:
         return self.create(spec, **options)  # no I/O: a worker thread would only cost time
 
     def _prepare(self, state: ParallelState, inputs: Mapping[str, Any], options: dict[str, Any]) -> tuple:
-        threads, forwarded = check_call_options(options)
-        examples, asked = examples_of(inputs)
-        threads = call_threads(threads, asked)
-        calls = call_inputs(examples, state.access_examples)
+        threads, forwarded = rules.check_call_options(options)
+        examples, asked = rules.examples_of(inputs)
+        threads = rules.call_threads(threads, asked)
+        calls = rules.call_inputs(examples, state.access_examples)
         run = Run(examples, max_errors=state.max_errors, timeout=state.timeout,
                   straggler_limit=state.straggler_limit, provide_traceback=state.provide_traceback,
                   show_progress=not state.disable_progress_bar, return_failed_examples=state.return_failed_examples)
@@ -99,7 +97,7 @@ class ParallelImplementation(Implementation):
 
     def describe(self, state: ParallelState) -> dict[str, Any]:
         outputs = ["results", "failed_examples", "exceptions"] if state.return_failed_examples else ["results"]
-        return {"module": state.module.describe(), **{key: getattr(state, key) for key in DEFAULTS},
+        return {"module": state.module.describe(), **{key: getattr(state, key) for key in rules.DEFAULTS},
                 "inputs": ["examples"], "outputs": outputs}
 
     def save(self, state: ParallelState, path: Any) -> None:

@@ -1,17 +1,28 @@
-"""Checking ``parallel``'s options once, at create (``num_threads`` again when a call overrides it).
+"""The rules of the ``parallel`` module type (DSPy's ``Parallel``), one copy for every backend.
 
-The options are ``dspy.Parallel``'s, with its defaults except ``disable_progress_bar`` (on:
-a library call draws nothing unless asked). ``None`` for ``num_threads``/``max_errors`` means
-DSPy's settings defaults, fixed here (8 and 10) rather than read from anywhere, so that both
-backends run the same way whatever dspy was configured with. Every mistake is an
-:class:`~dspex_core.errors.InputError` naming the option, raised before any example runs; the
-dspy backend checks with the same rules and words.
+The options are ``dspy.Parallel``'s, with its defaults except ``disable_progress_bar`` (on: a
+library call draws nothing unless asked). ``None`` for ``num_threads``/``max_errors`` means
+DSPy's settings defaults, fixed here (8 and 10) rather than read from anywhere, so that every
+backend runs the same way whatever dspy was configured with. A call's inputs are
+``{"examples": [...], "num_threads": n}`` (``dspy.Parallel.forward``'s arguments).
+
+DSPy calls ``module(**example)`` for a dict and ``module(**example.inputs())`` for an
+``Example``, or, with ``access_examples=False``, hands the ``Example`` over whole; a dspex
+module takes named inputs only, so "whole" means every field of the example (its labels too).
+An ``Example`` without inputs marked, a tuple or anything else is refused before any call,
+naming the example, instead of failing on its own call as in dspy: the mistake is the
+caller's, and no LM call should be spent before it is reported.
+
+Every mistake is an :class:`~dspex_core.errors.InputError` naming the option or the example,
+with the same words whichever backend runs the module. Backends use this module as
+``dspex_core.backend.parallel_rules``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from dspex_core._example import Example
 from dspex_core.errors import InputError
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
@@ -90,3 +101,45 @@ def call_threads(option: int | None, asked: Any) -> int | None:
     if option is not None:
         raise InputError("parallel got num_threads twice, as a call option and beside the examples; give it once")
     return check_num_threads(asked)
+
+
+def examples_of(inputs: Any) -> tuple[Any, Any]:
+    """``(examples, num_threads or None)`` of a call's inputs: ``dspy.Parallel.forward``'s
+    arguments, so that ``ref(examples=[...], num_threads=4)`` works as in DSPy."""
+    if not isinstance(inputs, Mapping) or "examples" not in inputs or not set(inputs) <= {"examples", "num_threads"}:
+        got = sorted(inputs) if isinstance(inputs, Mapping) else type(inputs).__name__
+        raise InputError(f"parallel's inputs are {{'examples': [...]}} (dicts of inputs or dspex.Example objects) "
+                         f"and optionally 'num_threads', got {got}")
+    examples = inputs["examples"]
+    if not isinstance(examples, (list, tuple)):
+        raise InputError(f"parallel's examples must be a list of dicts or dspex.Example objects, "
+                         f"got {type(examples).__name__}")
+    return examples, inputs.get("num_threads")
+
+
+def _named(index: int, fields: dict[str, Any]) -> dict[str, Any]:
+    for key in fields:
+        if not isinstance(key, str):
+            raise InputError(f"examples[{index}] has a field named {key!r}; input names are strings")
+    return fields
+
+
+def call_inputs(examples: Any, access_examples: bool) -> list[dict[str, Any]]:
+    """One dict of inputs per example, in order."""
+    out = []
+    for index, example in enumerate(examples):
+        if isinstance(example, Example):
+            if not access_examples:
+                out.append(_named(index, example.toDict()))
+            elif example.input_keys is None:
+                raise InputError(f"examples[{index}] is an Example without inputs marked: call "
+                                 f".with_inputs('field', ...) on it (or create the parallel module with "
+                                 f"access_examples=False to pass all its fields)")
+            else:
+                out.append(_named(index, example.inputs().toDict()))
+        elif isinstance(example, Mapping):
+            out.append(_named(index, dict(example)))
+        else:
+            raise InputError(f"examples[{index}] is a {type(example).__name__}; parallel takes dicts of inputs "
+                             f"or dspex.Example objects")
+    return out
