@@ -41,6 +41,19 @@ def strip_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """What to hide of ``url`` in messages: its ``user:password`` and the password alone (as
+    written and unquoted, a password of at least 4 characters: shorter ones would mask prose)."""
+    userinfo = url_credentials(url)
+    if not userinfo:
+        return ()
+    from urllib.parse import unquote
+
+    password = userinfo.partition(":")[2]
+    found = [userinfo, unquote(userinfo), *((password, unquote(password)) if len(password) >= 4 else ())]
+    return tuple(sorted(set(found), key=len, reverse=True))
+
+
 def url_credentials(url: str | None) -> str | None:
     """The ``user:password`` part of ``url`` (a secret to redact wherever the URL's host appears)."""
     if not url or "@" not in url:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import _parallel_rules as parallel_rules, registry
+from dspex_core import _colbert_rules as colbert_rules, _parallel_rules as parallel_rules, registry
 from dspex_core._example import Example, Prediction
 from dspex_core._example_sets import check_example_set
 from dspex_core._fields import FieldSpec
@@ -46,7 +46,7 @@ from dspex_core._lm import PROVIDER_BASE_ENV, PROVIDER_KEY_ENV, SECRET_SETTINGS,
 from dspex_core._lru import LRUCache
 from dspex_core._module_ref import ModuleRef
 from dspex_core._module_types import ModuleType, module_type, module_types
-from dspex_core._redact import redact, strip_credentials, url_credentials
+from dspex_core._redact import redact, strip_credentials, url_credentials, url_secrets
 from dspex_core._session import current_session_id
 from dspex_core._signature import Field, InputField, OutputField, Signature, default_instructions, infer_prefix
 from dspex_core._text import cleandoc
@@ -63,10 +63,10 @@ __all__ = [
     "Example", "Prediction", "LM", "LanguageModel", "is_custom_lm", "ModuleRef",
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
-    "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "type_name",
+    "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",
     "allows_none", "cleandoc", "LRUCache", "check_example_set",
     # the rules of module types every backend applies alike
-    "parallel_rules",
+    "parallel_rules", "colbert_rules",
 ]
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation, Prediction
+from dspex_core.backend import Implementation, Prediction, colbert_rules
 from dspex_core.errors import CapabilityError
 
-from dspex_native.retrieval.colbert import ColBERTv2Client, passage_texts, server_url
+from dspex_native.retrieval.colbert import ColBERTv2Client, passage_texts
 from dspex_native.retrieval.inputs import no_options, query_and_k
 
 #: ``dspy.ColBERTv2.__call__``'s default ``k``.
@@ -38,7 +38,7 @@ class ColBERTv2Implementation(Implementation):
         url = options.get("url")
         if spec is not None and url is None and isinstance(spec, str):
             url = spec
-        return ColBERTv2Client(server_url(url, options.get("port")), bool(options.get("post_requests", False)))
+        return ColBERTv2Client(colbert_rules.server_url(url, options.get("port")), bool(options.get("post_requests", False)))
 
     async def acreate(self, spec: Any = None, **options: Any) -> ColBERTv2Client:
         return self.create(spec, **options)

@@ -32,18 +32,15 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from dspex_core.backend import LRUCache, redact, strip_credentials, url_credentials
-from dspex_core.errors import InputError, LMError
+from dspex_core.backend import LRUCache, colbert_rules, redact, strip_credentials, url_secrets
+from dspex_core.errors import LMError
 
 from dspex_native.lm import _pool
 
 #: DSPy's ``requests`` timeout for the ColBERTv2 server, in seconds.
 TIMEOUT = 10.0
-#: DSPy's limit on the GET form (``assert k <= 100`` in ``colbertv2_get_request_v2``).
-MAX_GET_K = 100
-GET_K_MESSAGE = "Only k <= 100 is supported for the hosted ColBERTv2 server at the moment."
 #: DSPy's ``Cache(memory_max_entries=1000000)``.
 CACHE_SIZE = 1_000_000
 POST_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -55,38 +52,6 @@ _cache: LRUCache[tuple[str, str, str, int], list[dict[str, Any]]] = LRUCache(CAC
 def clear_cache() -> None:
     """Forget every cached ColBERTv2 answer of this process."""
     _cache.clear()
-
-
-def server_url(url: Any, port: Any = None) -> str:
-    """DSPy's ``ColBERTv2(url, port).url`` (``f"{url}:{port}"`` when a port is given), checked:
-    an ``http(s)://`` URL with a host, and a port from 1 to 65535."""
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InputError(f"colbert_v2 needs url= (the server's http(s) URL), got {strip_credentials(str(url))!r}")
-    if port:  # DSPy appends it when truthy
-        number = port if isinstance(port, int) and not isinstance(port, bool) else (
-            int(port) if isinstance(port, str) and port.isdigit() else None)
-        if number is None or not 0 < number < 65536:
-            raise InputError(f"colbert_v2 port= must be a port number (1 to 65535), got {port!r}")
-        url = f"{url}:{port}"
-    try:
-        host = urlsplit(url).hostname
-        urlsplit(url).port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
-        raise InputError(f"colbert_v2 url= is not a valid URL ({exc}): {strip_credentials(url)!r}") from None
-    if not host:
-        raise InputError(f"colbert_v2 url= has no host: {strip_credentials(url)!r}")
-    return url
-
-
-def url_secrets(url: str) -> tuple[str, ...]:
-    """What to hide of ``url`` in messages: its ``user:password`` and the password alone (as
-    written and unquoted, a password of at least 4 characters: shorter ones would mask prose)."""
-    userinfo = url_credentials(url)
-    if not userinfo:
-        return ()
-    password = userinfo.partition(":")[2]
-    found = [userinfo, unquote(userinfo), *((password, unquote(password)) if len(password) >= 4 else ())]
-    return tuple(sorted(set(found), key=len, reverse=True))
 
 
 def get_url(url: str, query: str, k: int) -> str:
@@ -143,9 +108,7 @@ class ColBERTv2Client:
 
     # -- the request and its answer ------------------------------------------------------------
     def _key(self, query: str, k: int) -> tuple[str, str, str, int]:
-        if not self.post_requests and k > MAX_GET_K:
-            raise InputError(f"colbert_v2 k={k}: {GET_K_MESSAGE} (DSPy asserts k <= 100 on GET requests; "
-                             f"post_requests=True has no such limit)")
+        colbert_rules.check_k(k, self.post_requests)
         return ("POST" if self.post_requests else "GET", self.url, query, k)
 
     def _request(self, query: str, k: int) -> tuple[str, str, bytes | None, dict[str, str] | None]:
