@@ -31,7 +31,7 @@ from dspex_native.code_generation.extract import parse_code
 from dspex_native.code_generation.signatures import CODE_OUTPUT, ERROR, FINAL_CODE, PREVIOUS_CODE
 from dspex_native.code_generation.state import MODULE_TYPE, ProgramOfThoughtState
 from dspex_native.predictor import call as predictor
-from dspex_native.predictor.options import lm_problem
+from dspex_native.predictor.options import input_names_error, lm_problem
 
 CALL_OPTIONS = frozenset({"lm", "config"})
 MAX_HOPS = "Max hops reached. Failed to run ProgramOfThought: {}"
@@ -44,15 +44,8 @@ def _inputs(state: ProgramOfThoughtState, inputs: Any) -> dict[str, Any]:
         raise InputError(f"{MODULE_TYPE}: inputs must be a mapping of field names to values, "
                          f"got {type(inputs).__name__}")
     names = state.signature.input_fields
-    if inputs.keys() != names.keys():  # worded as the dspy backend words it
-        missing = sorted(name for name in names if name not in inputs)
-        unknown = sorted(name for name in inputs if name not in names)
-        parts = []
-        if missing:
-            parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
-        if unknown:
-            parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
-        raise InputError(f"{MODULE_TYPE}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names))}")
+    if inputs.keys() != names.keys():
+        raise input_names_error(MODULE_TYPE, names, inputs)
     return {name: inputs[name] for name in names}
 
 

@@ -24,7 +24,7 @@ from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
 from dspex_native.predictor import call, dspy_state
-from dspex_native.predictor.options import demo_list, resolve_signature
+from dspex_native.predictor.options import demo_list, input_names_error, resolve_signature
 from dspex_native.predictor.state import PredictState, build_state
 
 (COMPLETIONS,) = module_type("multi_chain_comparison").extra_inputs
@@ -144,14 +144,7 @@ class MultiChainComparisonImplementation(Implementation):
                              f"got {type(inputs).__name__}")
         names = state.inputs
         if names != inputs.keys():
-            missing = sorted(names - set(inputs))
-            unknown = sorted(set(inputs) - names)
-            parts = []
-            if missing:
-                parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
-            if unknown:
-                parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
-            raise InputError(f"{self.module_type}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names))}")
+            raise input_names_error(self.module_type, names, inputs)
         if options and not CALL_OPTIONS.issuperset(options):
             unknown = sorted(set(options) - CALL_OPTIONS)
             raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for '{self.module_type} (call)'; "

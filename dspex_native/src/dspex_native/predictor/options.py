@@ -60,6 +60,19 @@ def resolve_signature(spec: Any, instructions: Any, module_type: str) -> Signatu
     return signature
 
 
+def input_names_error(module_type: str, names: Any, given: Any) -> InputError:
+    """The error for a call whose input fields are not exactly ``names`` (missing and unknown ones
+    named, in the dspy backend's words); callers check with their own fast test first."""
+    missing = sorted(name for name in names if name not in given)
+    unknown = sorted(name for name in given if name not in names)
+    parts = []
+    if missing:
+        parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
+    if unknown:
+        parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
+    return InputError(f"{module_type}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names))}")
+
+
 def demo_list(demos: Any, where: str) -> list:
     """Demos (``Example`` objects or dicts) as plain dicts, which the prompt is built from."""
     if demos is None:

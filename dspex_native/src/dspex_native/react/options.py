@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
-from dspex_native.predictor.options import lm_problem
+from dspex_native.predictor.options import input_names_error, lm_problem
 
 CREATE_EXTRA = frozenset({"tools", "max_iters"})
 CALL_OPTIONS = frozenset({"lm", "config", "max_iters"})
@@ -37,16 +37,8 @@ def check_inputs(names: tuple[str, ...], inputs: Any, module_type: str = "react"
     if not isinstance(inputs, Mapping):
         raise InputError(f"{module_type}: inputs must be a mapping of field names to values, "
                          f"got {type(inputs).__name__}")
-    given = inputs.keys()
-    if len(given) != len(names) or any(name not in inputs for name in names):
-        missing = sorted(set(names) - set(given))
-        unknown = sorted(set(given) - set(names))
-        parts = []
-        if missing:
-            parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
-        if unknown:
-            parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
-        raise InputError(f"{module_type}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names))}")
+    if len(inputs) != len(names) or any(name not in inputs for name in names):
+        raise input_names_error(module_type, names, inputs)
     return dict(inputs)
 
 

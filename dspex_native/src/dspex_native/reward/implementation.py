@@ -20,6 +20,7 @@ from dspex_core.config import settings as current_settings
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
+from dspex_native.predictor.options import input_names_error
 from dspex_native.reward import saved
 from dspex_native.reward.attempts import Attempts, arun, run
 from dspex_native.reward.state import LoopState, build
@@ -51,14 +52,7 @@ class RewardLoopImplementation(Implementation):
                              f"got {type(inputs).__name__}")
         names = state.inputs
         if names is not None and (not names <= inputs.keys() or not inputs.keys() <= names):
-            missing = sorted(names - set(inputs))
-            unknown = sorted(set(inputs) - names)
-            parts = []
-            if missing:
-                parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
-            if unknown:
-                parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
-            raise InputError(f"{self.module_type}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names))}")
+            raise input_names_error(self.module_type, names, inputs)
         unknown = sorted(set(options) - CALL_OPTIONS)
         if unknown:
             raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for '{self.module_type} (call)'; "
