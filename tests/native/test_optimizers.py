@@ -115,7 +115,8 @@ def test_labeled_few_shot_takes_no_lm_and_samples_with_seed_zero():
     assert compiled.describe()["demos"] == [e.toDict() for e in expected]
 
 
-def test_a_program_of_another_backend_is_a_capability_error_and_the_router_falls_back():
+def test_a_program_of_another_backend_is_a_capability_error_before_any_lm_call():
+    """(With dspy installed the router then compiles it there: tests/parity/test_optimizer_parity.py.)"""
     from dspex_core.backend import ModuleRef
 
     foreign = ModuleRef("other", "predict", object(), "default")

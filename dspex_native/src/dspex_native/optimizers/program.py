@@ -91,8 +91,8 @@ class Program:
             return None
         if not names:
             return None
-        extra = table_row(self.module_type).extra_inputs if table_row(self.module_type) is not None else ()
-        return frozenset(names) | frozenset(extra)
+        row = table_row(self.module_type)
+        return frozenset(names) | frozenset(row.extra_inputs if row is not None else ())
 
     @property
     def lm(self) -> Any:
