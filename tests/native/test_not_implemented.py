@@ -99,7 +99,7 @@ def _react() -> dict[str, Callable[[], object]]:
 
 
 def _optimizer(module_type: str) -> dict[str, Callable[[], object]]:
-    """bootstrap_few_shot and random search: the teacher's settings and the program they compile."""
+    """bootstrap_few_shot, random search and MIPROv2: the teacher's settings and the program they compile."""
     from dspex_core.backend import ModuleRef
 
     def create(**options):
@@ -138,6 +138,8 @@ TRIGGERS = {
     "bootstrap_few_shot": _optimizer("bootstrap_few_shot"),
     "bootstrap_few_shot_with_random_search": _optimizer("bootstrap_few_shot_with_random_search"),
     "copro": _copro(),
+    "mipro": _optimizer("mipro"),
+    "mipro_v2": _optimizer("mipro_v2"),
 }
 
 EXPECTED_WORDS = {

@@ -19,7 +19,8 @@ def test_the_modules_package_holds_the_module_types_native_serves():
     assert FILES == sorted(["predict", "chain_of_thought", "signature", "template", "validator", "metrics",
                             "evaluate", "parallel", "program_of_thought", "multi_chain_comparison", "retry",
                             "best_of_n", "refine", "react", "labeled_few_shot", "bootstrap_few_shot",
-                            "bootstrap_few_shot_with_random_search", "copro", "colbert_v2", "retrieve"])
+                            "bootstrap_few_shot_with_random_search", "copro", "mipro", "mipro_v2", "colbert_v2",
+                            "retrieve"])
 
 
 def test_every_file_is_a_module_type_of_the_table():
@@ -36,7 +37,7 @@ def test_every_file_is_registered_by_the_plugin_as_its_implementation():
     assert served == ["predict", "chain_of_thought", "react", "program_of_thought", "multi_chain_comparison", "retry",
                       "best_of_n", "refine", "parallel", "signature", "template", "validator", "metrics", "evaluate",
                       "labeled_few_shot", "bootstrap_few_shot", "bootstrap_few_shot_with_random_search", "copro",
-                      "colbert_v2", "retrieve"]
+                      "mipro", "mipro_v2", "colbert_v2", "retrieve"]
     for name in FILES:
         module = importlib.import_module(f"dspex_native.modules.{name}")
         registration = registry.lookup("native", name)

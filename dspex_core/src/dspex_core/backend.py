@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core import _colbert_rules as colbert_rules, _parallel_rules as parallel_rules, registry
+from dspex_core import _colbert_rules as colbert_rules, _mipro_rules as mipro_rules, registry
+from dspex_core import _parallel_rules as parallel_rules
 from dspex_core._example import Example, Prediction
 from dspex_core._example_sets import check_example_set
 from dspex_core._fields import FieldSpec
@@ -66,7 +67,7 @@ __all__ = [
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",
     "allows_none", "cleandoc", "LRUCache", "check_example_set",
     # the rules of module types every backend applies alike
-    "parallel_rules", "colbert_rules",
+    "parallel_rules", "colbert_rules", "mipro_rules",
 ]
 
 

@@ -1,21 +1,19 @@
 """``MIPROv2Implementation``: ``dspy.MIPROv2``, which serves both ``mipro_v2`` and ``mipro``.
 
 DSPy 3.4 no longer has the original ``MIPRO`` class (``MIPROv2`` replaced it), so both module
-types run ``dspy.MIPROv2`` with the same options and the same checks. The checks reject, at
-``create`` and before ``compile`` calls the LM, combinations of ``auto``, ``num_candidates``,
-``num_trials`` and ``minibatch_size`` that DSPy rejects only after bootstrapping demos.
+types run ``dspy.MIPROv2`` with the same options and the same checks. The checks
+(``dspex_core.backend.mipro_rules``, shared with the native backend) reject, at ``create`` and
+before ``compile`` calls the LM, combinations of ``auto``, ``num_candidates``, ``num_trials``,
+``minibatch_size`` and the demo limits that DSPy rejects only after bootstrapping demos.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.errors import InputError
+from dspex_core.backend import mipro_rules
 
 from dspex_dspy.optimizers._base import OptimizerImplementation
-
-
-_AUTO = (None, "light", "medium", "heavy")
 
 
 class MIPROv2Implementation(OptimizerImplementation):
@@ -32,29 +30,9 @@ class MIPROv2Implementation(OptimizerImplementation):
     dspy_class_name = "MIPROv2"
 
     def check_config(self, options: Mapping[str, Any]) -> None:
-        auto = options.get("auto", "light")
-        if auto not in _AUTO:
-            raise InputError(f"{self.module_type}: auto must be one of {_AUTO}, got {auto!r}")
-        if auto is None and options.get("num_candidates") is None:
-            raise InputError(f"{self.module_type} with auto=None needs num_candidates= (and num_trials= at "
-                             f"dspex.compile)")
-        if auto is not None and options.get("num_candidates") is not None:
-            raise InputError(f"{self.module_type}: auto={auto!r} sets num_candidates itself; pass auto=None to "
-                             f"choose num_candidates")
+        mipro_rules.check_config(self.module_type, options)
 
     def check_compile(self, config: Mapping[str, Any], options: Mapping[str, Any], trainset: list[Any],
                       valset: list[Any] | None) -> None:
-        auto = config.get("auto", "light")
-        if auto is None and options.get("num_trials") is None:
-            raise InputError(f"{self.module_type} with auto=None needs num_trials= in dspex.compile(...)")
-        if auto is not None and options.get("num_trials") is not None:
-            raise InputError(f"{self.module_type}: auto={auto!r} sets num_trials itself; create the optimizer with "
-                             f"auto=None to choose num_trials")
-        if valset is None and len(trainset) < 2:
-            raise InputError(f"{self.module_type} without a valset splits the trainset, which needs at least 2 "
-                             f"examples; got {len(trainset)}")
-        size = len(valset) if valset is not None else max(1, int(len(trainset) * 0.8))
-        minibatch_size = options.get("minibatch_size", 35)
-        if auto is None and options.get("minibatch", True) and minibatch_size > size:
-            raise InputError(f"{self.module_type}: minibatch_size={minibatch_size} exceeds the validation set "
-                             f"({size} examples); pass minibatch=False or a smaller minibatch_size")
+        mipro_rules.check_compile(self.module_type, config, options, len(trainset),
+                                  len(valset) if valset is not None else None)

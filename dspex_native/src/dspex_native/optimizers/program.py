@@ -130,6 +130,26 @@ class Program:
             signature["fields"][-1]["prefix"] = prefix
         return self.implementation.load_state(self.spec, saved, **self.options)
 
+    def with_candidate(self, instructions: Mapping[str, str], demos: Mapping[str, list[Any]] | None = None) -> Any:
+        """A new state: each named predictor with new instructions (its fields unchanged) and,
+        when given, new demos (DSPy's ``signature.with_instructions(i)`` and ``predictor.demos = d``)."""
+        saved = self.implementation.dump_state(self.state)
+        for name, text in instructions.items():
+            self._target(saved, name)["signature"]["instructions"] = text
+        for name, items in (demos or {}).items():
+            self._target(saved, name)["demos"] = [_demo_dict(item) for item in items]
+        return self.implementation.load_state(self.spec, saved, **self.options)
+
+    def fields(self, name: str) -> list[tuple[str, str, str]]:
+        """Predictor ``name``'s fields as ``(name, "input"/"output", prefix)``, inputs first (DSPy's
+        ``signature.fields``), each prefix as DSPy spells it out."""
+        predictor = dict(self.named_predictors())[name]
+        signature = predictor.signature
+        names = [(field, "input") for field in signature.input_fields] + \
+                [(field, "output") for field in signature.output_fields]
+        prefixes = [field["prefix"] for field in self.signatures()[name]["fields"]]
+        return [(field, kind, prefix) for (field, kind), prefix in zip(names, prefixes)]
+
     def _target(self, saved: dict[str, Any], name: str) -> dict[str, Any]:
         target = saved if name == "self" else saved.get(name)
         if not isinstance(target, dict) or "signature" not in target:
