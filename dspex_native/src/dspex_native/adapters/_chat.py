@@ -62,11 +62,13 @@ class ChatFormat:
         self.outputs = tuple((n, f.annotation) for n, f in signature.output_fields.items())
         self.output_types = dict(self.outputs)
         self.coercers = {n: coercer(a) for n, a in self.outputs}
+        self.input_names = tuple(n for n, _ in self.inputs)
         self.output_names = tuple(n for n, _ in self.outputs)
         self._canonical = None if "completed" in self.output_types else re.compile(
             "".join(rf"\[\[ ## {n} ## \]\]\n(.*?)\n\n" for n in self.output_names)
             + r"\[\[ ## completed ## \]\]\s*\Z", re.DOTALL)
         self.input_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.inputs)
+        self.output_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.outputs)
         self.nullable = frozenset(n for n, a in self.outputs if allows_none(a))
         self.all_fields = tuple(signature.input_fields) + tuple(signature.output_fields)
         self.system = self._system_message()
@@ -109,29 +111,41 @@ class ChatFormat:
 
     # -- demos and the user message -----------------------------------------------------------
     def demo_messages(self, demos: Any) -> list[dict[str, str]]:
-        """DSPy's ``format_demos``: incomplete demos first (with a preamble), then complete ones."""
+        """DSPy's ``format_demos``: incomplete demos first (with a preamble), then complete ones.
+
+        Optimizers build a predictor state per trainset example, so this runs for every demo of
+        every such state: it is written as plain loops, without a generator or a helper call per
+        demo and field."""
         complete, incomplete = [], []
-        input_names = [n for n, _ in self.inputs]
-        output_names = [n for n, _ in self.outputs]
+        all_fields, input_names, output_names = self.all_fields, self.input_names, self.output_names
         for demo in demos or ():
-            if all(k in demo and demo[k] is not None for k in self.all_fields):
+            for name in all_fields:
+                if name not in demo or demo[name] is None:
+                    break
+            else:  # every field is there and not None
                 complete.append(demo)
-            elif any(k in demo for k in input_names) and any(k in demo for k in output_names):
+                continue
+            # otherwise kept (as incomplete) when it has some input and some output
+            if _any_key(demo, input_names) and _any_key(demo, output_names):
                 incomplete.append(demo)
+        user, assistant = self.user_content, self.assistant_content
         messages = []
         for demo in incomplete:
-            messages.append({"role": "user", "content": self.user_content(demo, prefix=_INCOMPLETE_PREFIX)})
-            messages.append({"role": "assistant", "content": self.assistant_content(demo, _MISSING_INCOMPLETE)})
+            messages.append({"role": "user", "content": user(demo, _INCOMPLETE_PREFIX)})
+            messages.append({"role": "assistant", "content": assistant(demo, _MISSING_INCOMPLETE)})
         for demo in complete:
-            messages.append({"role": "user", "content": self.user_content(demo)})
-            messages.append({"role": "assistant", "content": self.assistant_content(demo, _MISSING_COMPLETE)})
+            messages.append({"role": "user", "content": user(demo)})
+            messages.append({"role": "assistant", "content": assistant(demo, _MISSING_COMPLETE)})
         return messages
 
     def user_content(self, values: Any, prefix: str = "") -> str:
+        """DSPy's ``format_user_message_content``: ``prefix``, then each input field ``values``
+        has, joined by blank lines and stripped."""
         parts = [prefix]
         for name, header, annotation in self.input_headers:
             if name in values:
-                parts.append(header + format_value(values.get(name), annotation))
+                value = values.get(name)
+                parts.append(header + (value if type(value) is str else format_value(value, annotation)))
         parts.append("")
         return "\n\n".join(parts).strip()
 
@@ -146,11 +160,13 @@ class ChatFormat:
         return "\n\n".join(parts)
 
     def assistant_content(self, values: Any, missing: str | None = None) -> str:
-        body = "\n\n".join(
-            f"[[ ## {n} ## ]]\n{format_value(values.get(n, missing), a)}"
-            for n, a in self.outputs
-        ).strip()
-        return body + "\n\n[[ ## completed ## ]]\n"
+        """DSPy's ``format_assistant_message_content``: each output field (``missing`` for one
+        ``values`` lacks), then the completed marker."""
+        parts = []
+        for name, header, annotation in self.output_headers:
+            value = values.get(name, missing)
+            parts.append(header + (value if type(value) is str else format_value(value, annotation)))
+        return "\n\n".join(parts).strip() + "\n\n[[ ## completed ## ]]\n"
 
     # -- parsing ------------------------------------------------------------------------------------
     def parse(self, completion: str) -> dict[str, Any]:
@@ -223,6 +239,14 @@ class ChatFormat:
             text += f"Actual output fields parsed from the LM response: [{', '.join(parsed)}] \n\n"
         return AdapterParseError(text.rstrip(), raw=completion,
                                  details={"adapter": self.adapter_name, "parsed": parsed})
+
+
+def _any_key(values: Any, names: tuple[str, ...]) -> bool:
+    """Whether ``values`` has any of ``names`` (``any(...)`` without a generator per call)."""
+    for name in names:
+        if name in values:
+            return True
+    return False
 
 
 _FORMATS: LRUCache[Any, ChatFormat] = LRUCache(4096)
