@@ -81,7 +81,11 @@ def demo_list(demos: Any, where: str) -> list:
         raise InputError(f"{where}: demos must be a list of dspex.Example or dicts, got {type(demos).__name__}")
     out = []
     for index, demo in enumerate(demos):
-        if isinstance(demo, Mapping):
+        # A plain dict first: optimizers pass one per demo of every state they build, and
+        # ``isinstance`` against ``typing.Mapping`` costs more than the copy itself.
+        if type(demo) is dict:
+            out.append(demo.copy())
+        elif isinstance(demo, Mapping):
             out.append(dict(demo))
         elif hasattr(demo, "toDict"):
             out.append(demo.toDict())
