@@ -174,6 +174,26 @@ def test_per_call_demos_replace_the_module_demos():
     assert lm.calls[1].messages[1]["content"] == "[[ ## q ## ]]\nd2"
 
 
+def test_text_demos_render_on_the_first_call_and_others_when_created():
+    """Demos whose values are all text are rendered by the first call (a state an optimizer
+    never runs costs no rendering); any other demo is rendered at create, so a demo that cannot
+    be rendered still fails there and a list changed afterwards does not change the prompt."""
+    with pytest.raises(InputError, match="must hold strings"):
+        predict.create("q -> a", demos=[{"q": [1, 2], "a": "x"}])
+    passages = ["one"]
+    state = predict.create("passages: list[str] -> a", demos=[{"passages": passages, "a": "x"}])
+    passages.append("two")
+    lm = RecordingLM([reply(a="z"), reply(a="z")])
+    predict.execute(state, {"passages": ["p"]}, lm=lm)
+    assert lm.calls[0].messages[1]["content"] == '[[ ## passages ## ]]\n["one"]'
+    text = predict.create("q -> a", demos=[{"q": "d", "a": "e"}, {"q": "f", "a": None}])
+    predict.execute(text, {"q": "x"}, lm=lm)
+    assert [m["content"] for m in lm.calls[1].messages[1:5]] == [
+        "This is an example of the task, though some input or output fields are not supplied.\n\n[[ ## q ## ]]\nf",
+        "[[ ## a ## ]]\nNone\n\n[[ ## completed ## ]]\n",
+        "[[ ## q ## ]]\nd", "[[ ## a ## ]]\ne\n\n[[ ## completed ## ]]\n"]
+
+
 def test_instructions_option_and_unsupported_types():
     lm = RecordingLM([reply(a="z")])
     predict.execute(predict.create("q -> a", instructions="Be brief."), {"q": "x"}, lm=lm)

@@ -2,7 +2,8 @@
 
 :class:`PredictState` holds the signature, demos, config (LM settings, as DSPy's
 ``Predict(**config)``), the module's LM and adapter, and the prompt parts precomputed from
-them (the format and the demos' messages), so that a call only renders the user message.
+them (the format, and the demos' messages once the first call has rendered them), so that a
+call only renders the user message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dspex_native.predictor.options import check_adapter, demo_list, lm_problem
 class PredictState:
     """The state of a native predict module: its signature, demos, config and precomputed prompt parts."""
 
-    __slots__ = ("module_type", "signature", "demos", "config", "lm", "adapter", "format", "demo_messages",
+    __slots__ = ("module_type", "signature", "demos", "config", "lm", "adapter", "format", "_demo_messages",
                  "_json_demo_messages")
 
     def __init__(self, module_type: str, signature: Signature, demos: list, config: dict, lm: Any, adapter: str):
@@ -29,8 +30,24 @@ class PredictState:
         self.lm = lm
         self.adapter = adapter
         self.format = get_format(signature, "json" if adapter == "json" else "chat")
-        self.demo_messages = tuple(self.format.demo_messages(demos))
+        self._demo_messages: tuple | None = None
+        if not _plain(demos, self.format.all_fields):
+            # A demo value that is not text is rendered now: one that cannot be rendered fails
+            # the create, and a container changed later does not change the prompt.
+            self._demo_messages = tuple(self.format.demo_messages(demos))
         self._json_demo_messages: tuple | None = None
+
+    @property
+    def demo_messages(self) -> tuple:
+        """The demos' messages in the state's format, rendered on the first call that sends them.
+
+        Optimizers make a state per candidate or trainset example, and some are never called
+        (BootstrapFewShot's teacher with all its demos when every example is one of them, the
+        compiled program until it is run): their demos are not rendered at all."""
+        messages = self._demo_messages
+        if messages is None:
+            messages = self._demo_messages = tuple(self.format.demo_messages(self.demos))
+        return messages
 
     def json_demo_messages(self) -> tuple:
         """The demos in JSON format (built on the first fallback only)."""
@@ -41,6 +58,17 @@ class PredictState:
     def __repr__(self) -> str:
         return (f"PredictState({self.module_type}, {self.signature.signature!r}, demos={len(self.demos)}, "
                 f"adapter={self.adapter!r}, config={self.config!r})")
+
+
+def _plain(demos: list, fields: tuple[str, ...]) -> bool:
+    """Whether every demo's value for each of ``fields`` is a string or ``None`` (or absent):
+    such demos render without error and cannot change, so rendering them can wait."""
+    for demo in demos:
+        for name in fields:
+            value = demo.get(name)
+            if value is not None and type(value) is not str:
+                return False
+    return True
 
 
 def build_state(module_type: str, signature: Signature, options: dict[str, Any], config: dict[str, Any]) -> PredictState:
