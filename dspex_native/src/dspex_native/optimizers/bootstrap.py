@@ -82,10 +82,12 @@ def check_bootstrap_config(module_type: str, config: Mapping[str, Any]) -> None:
         check_teacher_settings(settings)
 
 
-def _same_example(demo: Any, example: Any) -> bool:
-    """DSPy's ``demo == example`` (their fields compare equal), for a demo held as a dict too."""
-    fields = demo.toDict() if hasattr(demo, "toDict") else dict(demo)
-    return fields == example.toDict()
+def _same_example(demo: Any, fields: dict[str, Any]) -> bool:
+    """DSPy's ``demo == example`` (their fields compare equal), for a demo held as a dict too;
+    ``fields`` is the example's ``toDict()``, made once for all the demos it is compared with."""
+    if type(demo) is dict:
+        return demo == fields  # a plain dict compares as it is: no copy
+    return (demo.toDict() if hasattr(demo, "toDict") else dict(demo)) == fields
 
 
 def _signatures(program: Program) -> list[tuple[str, str]]:
@@ -152,7 +154,8 @@ class Bootstrap:
         return found
 
     def _without(self, example: Any) -> tuple[dict[str, list[Any]], Any]:
-        kept = {name: [d for d in demos if not _same_example(d, example)] for name, demos in self.teacher_demos.items()}
+        fields = example.toDict()
+        kept = {name: [d for d in demos if not _same_example(d, fields)] for name, demos in self.teacher_demos.items()}
         if all(len(kept[name]) == len(demos) for name, demos in self.teacher_demos.items()):
             return self.teacher_demos, self.base_teacher
         return kept, self.teacher.with_demos(kept)
@@ -167,9 +170,9 @@ class Bootstrap:
                 with tracing() as observer:
                     if self.adapter is not None:
                         with settings_context(adapter=self.adapter):
-                            prediction = self.teacher.implementation.execute(state, dict(example.inputs()), lm=lm)
+                            prediction = self.teacher.implementation.execute(state, example.inputs().toDict(), lm=lm)
                     else:
-                        prediction = self.teacher.implementation.execute(state, dict(example.inputs()), lm=lm)
+                        prediction = self.teacher.implementation.execute(state, example.inputs().toDict(), lm=lm)
                     trace = observer.trace
             except Exception:
                 # DSPy puts the teacher's demos back only after a run that returns: after one that
