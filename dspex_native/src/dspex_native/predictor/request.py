@@ -97,7 +97,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
             settings["response_format"] = extra
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
-        messages.extend([dict(m) for m in demo_messages])  # fresh dicts: the LM may keep or change them
+        messages.extend(map(dict, demo_messages))  # fresh dicts: the LM may keep or change them
     messages.append({"role": "user", "content": fmt.user_message(inputs)})
     return lm, settings, messages, demos, fmt, inputs
 
