@@ -15,7 +15,7 @@ from dspex_core.backend import Implementation, Prediction, Signature, module_typ
 from dspex_native import _not_implemented
 from dspex_native.predictor import call, dspy_state
 from dspex_native.predictor.options import resolve_signature, split_options
-from dspex_native.predictor.state import PredictState, build_state, describe as describe_state
+from dspex_native.predictor.state import PredictState, build_state, describe as describe_state, with_demo_list
 
 
 class PredictImplementation(Implementation):
@@ -59,9 +59,7 @@ class PredictImplementation(Implementation):
         ((name, _),) = self.named_predictors(state)
         if name not in demos:
             return state
-        options = {"lm": state.lm, "adapter": None if state.adapter == "auto" else state.adapter,
-                   "demos": demos[name]}
-        return build_state(state.module_type, state.signature, options, dict(state.config))
+        return with_demo_list(state, demos[name])
 
     def save(self, state: PredictState, path: Any) -> None:
         dspy_state.save(state, path)

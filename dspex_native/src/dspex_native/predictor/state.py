@@ -12,7 +12,7 @@ from typing import Any
 
 from dspex_core.backend import Signature
 
-from dspex_native.adapters import get_format, json_format
+from dspex_native.adapters import ChatFormat, get_format, json_format
 from dspex_native.predictor.options import check_adapter, demo_list, lm_problem
 
 
@@ -22,14 +22,16 @@ class PredictState:
     __slots__ = ("module_type", "signature", "demos", "config", "lm", "adapter", "format", "_demo_messages",
                  "_json_demo_messages")
 
-    def __init__(self, module_type: str, signature: Signature, demos: list, config: dict, lm: Any, adapter: str):
+    def __init__(self, module_type: str, signature: Signature, demos: list, config: dict, lm: Any, adapter: str,
+                 fmt: ChatFormat | None = None):
         self.module_type = module_type
         self.signature = signature
         self.demos = demos
         self.config = config
         self.lm = lm
         self.adapter = adapter
-        self.format = get_format(signature, "json" if adapter == "json" else "chat")
+        # ``fmt``: the format of this signature and adapter, when the caller has it (a copy of a state)
+        self.format = fmt if fmt is not None else get_format(signature, "json" if adapter == "json" else "chat")
         self._demo_messages: tuple | None = None
         if not _plain(demos, self.format.all_fields):
             # A demo value that is not text is rendered now: one that cannot be rendered fails
@@ -80,6 +82,14 @@ def build_state(module_type: str, signature: Signature, options: dict[str, Any],
     if problem is not None:
         raise problem
     return PredictState(module_type, signature, demos, config, lm, adapter)
+
+
+def with_demo_list(state: PredictState, demos: Any) -> PredictState:
+    """``state`` with its demos replaced (checked and copied as ``create`` does them). The rest was
+    checked when ``state`` was made and is kept, its format too: optimizers make such a copy per
+    candidate or trainset example, and looking the format up again compares whole signatures."""
+    return PredictState(state.module_type, state.signature, demo_list(demos, state.module_type), dict(state.config),
+                        state.lm, state.adapter, state.format)
 
 
 def describe(state: PredictState) -> dict[str, Any]:
