@@ -27,6 +27,7 @@ import logging
 import random
 from typing import Any, Callable, Mapping
 
+from dspex_core.backend import Example
 from dspex_core.config import context as settings_context
 from dspex_core.errors import CapabilityError, EvaluationError, InputError
 
@@ -82,6 +83,11 @@ def check_bootstrap_config(module_type: str, config: Mapping[str, Any]) -> None:
         check_teacher_settings(settings)
 
 
+def _fields(demo: Any) -> Any:
+    """An :class:`Example` demo as its fields (a new dict); any other demo as it is."""
+    return demo.toDict() if isinstance(demo, Example) else demo
+
+
 def _same_example(demo: Any, fields: dict[str, Any]) -> bool:
     """DSPy's ``demo == example`` (their fields compare equal), for a demo held as a dict too;
     ``fields`` is the example's ``toDict()``, made once for all the demos it is compared with."""
@@ -108,9 +114,12 @@ class Bootstrap:
         if teacher is not None and _signatures(teacher) != _signatures(student):
             raise InputError(f"the teacher must have the same predictors and signatures as the program: the program "
                              f"has {_signatures(student)}, the teacher {_signatures(teacher)}")
-        self.teacher_demos = self.teacher.demos()
+        teacher_demos = self.teacher.demos()
         if config.max_labeled_demos and not is_compiled(self.teacher.state):
-            self.teacher_demos = labeled(self.names, trainset, config.max_labeled_demos)
+            teacher_demos = labeled(self.names, trainset, config.max_labeled_demos)
+        # Examples held as their fields, the dicts a predictor state keeps: every example's
+        # teacher state is made from them, and compared with the example, without a new copy.
+        self.teacher_demos = {name: [_fields(demo) for demo in demos] for name, demos in teacher_demos.items()}
         self.base_teacher = self.teacher.with_demos(self.teacher_demos)
         self.lm = config.teacher_settings.get("lm") or lm
         self.adapter = config.teacher_settings.get("adapter")
