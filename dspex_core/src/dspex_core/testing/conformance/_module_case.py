@@ -14,7 +14,15 @@ earlier replies. A :class:`ModuleCase` holds that as plain data and knows three 
   named so that a report says what was not compared.
 
 :attr:`ModuleCase.unordered` marks runs whose requests come from several threads at once
-(``parallel`` with ``num_threads > 1``): the requests are then compared as a multiset.
+(``parallel`` with ``num_threads > 1``, an optimizer evaluating in threads): the requests are
+then compared as a multiset.
+
+Most cases run as ``dspex_core.create`` then ``dspex_core.execute``. A case whose module type is
+not executed says what a run does instead, still through the public API only: ``perform(ref,
+inputs, **call_options)`` (and ``aperform``), named by :attr:`ModuleCase.operation` in reports and
+telemetry (an optimizer case compiles a program and reads the saved result); a case that talks
+to something besides the LM (a retriever's server) returns what it was sent from
+``source_requests()``. :mod:`._outcome` looks for these.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ class ModuleCase:
     module_type = ""
     #: the known differences removed before comparing (``_masks.Mask`` values)
     masks: tuple[Any, ...] = ()
+    #: the public call a run makes after ``create`` (its telemetry route's ``operation``)
+    operation = "execute"
 
     def __init__(self, module_type: str, inputs: dict[str, Any], create_options: dict[str, Any] | None = None,
                  call_options: dict[str, Any] | None = None):
@@ -114,35 +124,49 @@ class Queues:
         raise ScriptExhausted(f"the script has no {kind} reply left")
 
 
+def made_on(backend: str, module_type: str) -> str | None:
+    """Where a case makes the module its module type works on (an optimizer's program, a
+    ``retrieve``'s ``colbert_v2``): the backend under test when it serves that type, else the
+    router's pick (``None``), since a backend of optimizers or retrievers alone works on other
+    backends' modules."""
+    from dspex_core import registry
+
+    return backend if registry.lookup(backend, module_type) is not None else None
+
+
 def with_lm(options: dict[str, Any], lm: Any) -> dict[str, Any]:
     """``options`` plus ``lm=lm`` unless ``lm`` is ``None``."""
     return {**options, "lm": lm} if lm is not None else dict(options)
+
+
+def hashed_value(annotation: Any, h: int) -> Any:
+    """A value of type ``annotation`` chosen by the number ``h`` (text for a type the kit does not
+    generate): a scripted LM's answer that is a function of its request."""
+    import typing
+
+    if annotation is bool:
+        return h % 2 == 0
+    if annotation is int:
+        return h % 997
+    if annotation is float:
+        return (h % 997) / 8
+    if annotation == list[str]:
+        return [f"x{h}"]
+    if typing.get_origin(annotation) is typing.Literal:
+        return typing.get_args(annotation)[h % len(typing.get_args(annotation))]
+    return f"value {h}"
 
 
 def echo_fields(fields: list[Any], messages: list[dict[str, Any]]) -> str:
     """A well-formed chat reply for ``fields`` (``FieldSpec`` values) whose values depend on the
     request alone, so that concurrent runs get the answers sequential runs get."""
     import json
-    import typing
     import zlib
 
+    from dspex_core.testing._strategies_values import reply_text
+
     h = zlib.crc32(json.dumps(messages, sort_keys=True, default=str).encode())
-    parts = []
-    for f in fields:
-        a = f.annotation
-        if a is bool:
-            value = str(h % 2 == 0)
-        elif a is int:
-            value = str(h % 997)
-        elif a is float:
-            value = str((h % 997) / 8)
-        elif a == list[str]:
-            value = json.dumps([f"x{h}"])
-        elif typing.get_origin(a) is typing.Literal:
-            value = str(typing.get_args(a)[h % len(typing.get_args(a))])
-        else:
-            value = f"value {h}"
-        parts.append(f"[[ ## {f.name} ## ]]\n{value}")
+    parts = [f"[[ ## {f.name} ## ]]\n{reply_text(f.annotation, hashed_value(f.annotation, h))}" for f in fields]
     return "\n\n".join(parts) + "\n\n[[ ## completed ## ]]"
 
 

@@ -3,9 +3,11 @@
 A backend is called exactly as a user would call it, ``dspex_core.create(module_type, spec,
 implementation=backend, lm=recording_lm, ...)`` then ``dspex_core.execute(ref, inputs)``,
 inside a ``dspex_core.session()`` so that backends that keep state clean it up; nothing of the
-backend's own is reached into, so what is compared is what users get. What came out (the LM
-requests, the prediction or the error, and at which stage) is an :class:`Outcome`, which the
-parity properties compare and the contract checks inspect.
+backend's own is reached into, so what is compared is what users get. An optimizer is not
+executed: its case's ``perform`` compiles a program with it (``dspex_core.compile``) and reads
+the saved program (:func:`execute_case`). What came out (the LM requests, what a retriever's
+case server was sent, the prediction or the error, and at which stage) is an :class:`Outcome`,
+which the parity properties compare and the contract checks inspect.
 """
 
 from __future__ import annotations
@@ -31,15 +33,17 @@ def error_class(exc: BaseException) -> str:
 class Outcome:
     """What one backend did with one case."""
 
-    __slots__ = ("backend", "calls", "prediction", "fields", "completions", "error", "stage")
+    __slots__ = ("backend", "calls", "prediction", "fields", "completions", "error", "stage", "requests")
 
     def __init__(self, backend: str, calls: list[LMCall], prediction: Any = None, error: BaseException | None = None,
-                 stage: str = ""):
+                 stage: str = "", requests: list[dict[str, Any]] | None = None):
         self.backend = backend
         self.calls = calls
         self.prediction = prediction
         self.error = error
         self.stage = stage
+        #: what the run sent besides LM requests (a retriever's HTTP requests), ``None`` if nothing is recorded
+        self.requests = requests
         self.fields: list[tuple[str, Any]] | None = None
         self.completions: list[dict[str, Any]] | None = None
         if error is None:
@@ -50,7 +54,7 @@ class Outcome:
 
     def with_calls(self, calls: list[LMCall]) -> "Outcome":
         """The same outcome with other requests (masked, or put in a canonical order)."""
-        copy = Outcome(self.backend, calls, self.prediction, self.error, self.stage)
+        copy = Outcome(self.backend, calls, self.prediction, self.error, self.stage, self.requests)
         copy.fields, copy.completions = self.fields, self.completions
         return copy
 
@@ -101,6 +105,37 @@ def prepare(case: Any, backend: str, lm: RecordingLM) -> tuple[Any, dict[str, An
     return case.spec(), options, call_options
 
 
+def execute_case(case: Any, ref: Any, inputs: dict[str, Any], call_options: dict[str, Any]) -> Any:
+    """Run a created module as ``case`` says: ``dspex_core.execute``, or the case's own ``perform``
+    (an optimizer case compiles its program and returns the saved program)."""
+    perform = getattr(case, "perform", None)
+    if perform is not None:
+        return perform(ref, inputs, **call_options)
+    import dspex_core
+
+    return dspex_core.execute(ref, inputs, **call_options)
+
+
+async def aexecute_case(case: Any, ref: Any, inputs: dict[str, Any], call_options: dict[str, Any]) -> Any:
+    """The async twin of :func:`execute_case` (``dspex_core.aexecute``, or the case's ``aperform``)."""
+    perform = getattr(case, "aperform", None)
+    if perform is not None:
+        return await perform(ref, inputs, **call_options)
+    import dspex_core
+
+    return await dspex_core.aexecute(ref, inputs, **call_options)
+
+
+def operation(case: Any) -> str:
+    """The public call a run of ``case`` makes after ``create`` (``"execute"``, ``"compile"``)."""
+    return getattr(case, "operation", "execute")
+
+
+def _sent(case: Any) -> list[dict[str, Any]] | None:
+    recorded = getattr(case, "source_requests", None)
+    return recorded() if recorded is not None else None
+
+
 def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
     """Create and execute ``case`` on ``backend`` (a fresh script on ``lm`` for LM cases)."""
     import dspex_core
@@ -111,11 +146,11 @@ def run_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
         try:
             spec, options, call_options = prepare(case, backend, lm)
             ref = dspex_core.create(case.module_type, spec, implementation=backend, **options)
-            stage = "execute"
-            prediction = dspex_core.execute(ref, dict(case.inputs), **call_options)
+            stage = operation(case)
+            prediction = execute_case(case, ref, dict(case.inputs), call_options)
         except Exception as exc:  # noqa: BLE001 - the error is the outcome
-            return Outcome(backend, list(lm.calls), error=exc, stage=stage)
-    return Outcome(backend, list(lm.calls), prediction=prediction)
+            return Outcome(backend, list(lm.calls), error=exc, stage=stage, requests=_sent(case))
+        return Outcome(backend, list(lm.calls), prediction=prediction, requests=_sent(case))
 
 
 async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> Outcome:
@@ -128,8 +163,8 @@ async def arun_case(backend: str, case: Any, lm: RecordingLM | None = None) -> O
         try:
             spec, options, call_options = prepare(case, backend, lm)
             ref = await dspex_core.acreate(case.module_type, spec, implementation=backend, **options)
-            stage = "execute"
-            prediction = await dspex_core.aexecute(ref, dict(case.inputs), **call_options)
+            stage = operation(case)
+            prediction = await aexecute_case(case, ref, dict(case.inputs), call_options)
         except Exception as exc:  # noqa: BLE001
-            return Outcome(backend, list(lm.calls), error=exc, stage=stage)
-    return Outcome(backend, list(lm.calls), prediction=prediction)
+            return Outcome(backend, list(lm.calls), error=exc, stage=stage, requests=_sent(case))
+        return Outcome(backend, list(lm.calls), prediction=prediction, requests=_sent(case))
