@@ -9,11 +9,13 @@ Two ways in, sharing everything below them:
 
 The package is layered so that data flows one way: ``_coverage`` (which module types the
 kit has properties for) -> ``_cases`` and ``_evaluate_cases`` (what one run needs, drawn by
-hypothesis; the agents' and wrappers' cases are ``_module_case`` values drawn by
-``_mcc_cases``, ``_react_cases`` (with the tools of ``_react_tools``), ``_pot_cases``,
-``_loop_cases`` and ``_parallel_cases``, gathered by ``_module_cases``) -> ``_outcome`` (one
-case run on one backend) -> ``_masks`` (the documented differences a comparison leaves out)
--> ``_properties`` (two outcomes compared) -> ``_parity_runner`` (cases drawn and properties checked) -> ``_contract`` and
+hypothesis; the agents', wrappers', optimizers' and retrievers' cases are ``_module_case``
+values drawn by ``_mcc_cases``, ``_react_cases`` (with the tools of ``_react_tools``),
+``_pot_cases``, ``_loop_cases``, ``_parallel_cases``, ``_optimizer_cases`` (with the LM of
+``_optimizer_script``) and ``_retriever_cases`` (with the server of ``_colbert_server``),
+gathered by ``_module_cases``) -> ``_outcome`` (one case run on one backend) -> ``_masks`` (the
+documented differences a comparison leaves out) -> ``_properties`` (two outcomes compared; a
+saved program by ``_json_paths``) -> ``_parity_runner`` (cases drawn and properties checked) -> ``_contract`` and
 ``_contract_runner`` (the contract every backend owes) and ``_coverage_report`` (what a run did
 not check) -> ``_suite`` (``BackendConformance``).
 """

@@ -20,11 +20,22 @@ from dspex_core.testing.conformance._coverage import (
     AGENT_MODULE_TYPES,
     EVALUATION_MODULE_TYPES,
     LM_MODULE_TYPES,
+    OPTIMIZER_MODULE_TYPES,
     WRAPPER_MODULE_TYPES,
 )
 from dspex_core.testing.conformance._masks import comparable
 from dspex_core.testing.conformance._module_case import ModuleCase, echo_fields
-from dspex_core.testing.conformance._outcome import Outcome, arun_case, case_context, error_class, prepare, run_case
+from dspex_core.testing.conformance._optimizer_cases import minimal_options
+from dspex_core.testing.conformance._outcome import (
+    Outcome,
+    arun_case,
+    case_context,
+    error_class,
+    execute_case,
+    operation,
+    prepare,
+    run_case,
+)
 from dspex_core.testing.conformance._properties import Difference, first_difference, properties_for, same_value
 
 #: How many threads execute one module at once in the thread-safety check.
@@ -67,7 +78,7 @@ def check_module_ref(backend: str, case: Any) -> None:
             if ref.handle is None:
                 problems.append("ref.handle is None: the backend's create() returned no state")
             try:
-                result = dspex_core.execute(ref, dict(case.inputs), **call_options)
+                result = execute_case(case, ref, dict(case.inputs), call_options)
             except Exception:  # noqa: BLE001
                 result = None
             if result is not None and not isinstance(result, dspex_core.Prediction):
@@ -103,14 +114,20 @@ def check_bad_spec(backend: str, reference: str | None, module_type: str) -> Non
 
 
 #: A valid spec per module type, for the checks that need one that surely parses (a wrapper's
-#: spec is a ``predict`` module on this signature, made on the backend under test).
+#: spec is a ``predict`` module on this signature, made on the backend under test); a type the
+#: module-type table says takes no spec (``evaluate``, the optimizers, the retrievers) has ``None``.
 VALID_SPECS = {"predict": "question -> answer", "chain_of_thought": "question -> answer", "metrics": "f1",
                "signature": "question -> answer", "validator": "question -> answer", "template": "Hello {name}",
-               "evaluate": None, **{t: "question -> answer" for t in AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES}}
+               **{t: "question -> answer" for t in AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES}}
 
 
 def valid_spec(module_type: str, backend: str) -> Any:
     """``VALID_SPECS[module_type]``; for a wrapper, a ``predict`` module of that signature on ``backend``."""
+    from dspex_core.backend import module_type as table_row
+
+    row = table_row(module_type)
+    if row is not None and row.spec == "none":
+        return None
     spec = VALID_SPECS[module_type]
     if module_type in WRAPPER_MODULE_TYPES:
         import dspex_core
@@ -139,6 +156,10 @@ def valid_options(module_type: str) -> dict[str, Any]:
 
         return {"devset": [Example(question="q", answer="a").with_inputs("question")],
                 "metric": lambda example, prediction, trace=None: 1.0}
+    if module_type in OPTIMIZER_MODULE_TYPES:
+        return minimal_options(module_type)
+    if module_type == "colbert_v2":
+        return {"url": "http://127.0.0.1:9/never-asked"}
     return {}
 
 
@@ -151,7 +172,7 @@ def check_unknown_option(backend: str, reference: str | None, module_type: str) 
     """
     import dspex_core
 
-    spec = VALID_SPECS[module_type]
+    spec = VALID_SPECS.get(module_type)
     classes = {}
     for who in (backend, reference) if reference else (backend,):
         options = valid_options(module_type)
@@ -188,7 +209,7 @@ def check_no_lm(backend: str, reference: str | None, case: Any) -> None:
             spec, options, call_options = case.spec(), {}, {}
         ref = dspex_core.create(case.module_type, spec, implementation=backend, **options)
         try:
-            dspex_core.execute(ref, dict(case.inputs), **call_options)
+            execute_case(case, ref, dict(case.inputs), call_options)
         except dspex_core.InputError as exc:
             if "configure" not in str(exc):
                 raise ContractError(f"the no-LM error of {backend!r} should tell the user to call "
@@ -201,7 +222,8 @@ def check_no_lm(backend: str, reference: str | None, case: Any) -> None:
 
 
 def check_telemetry(backend: str, case: Any) -> None:
-    """Routed create/execute emit ``route`` events naming the backend, and an ``execute`` event."""
+    """Routed create/execute (an optimizer's create/compile) emit ``route`` events naming the
+    backend, and an ``execute`` event."""
     from dspex_core import telemetry
 
     seen: list[tuple[tuple[str, ...], dict[str, Any]]] = []
@@ -225,8 +247,8 @@ def check_telemetry(backend: str, case: Any) -> None:
     if outcome.stage == "create" and not outcome.ok:
         return
     executes = [m for e, m in seen if e == telemetry.EXECUTE]
-    if "execute" not in operations or not executes:
-        raise ContractError(f"missing route/execute events for execute on {backend!r}; saw {seen!r}")
+    if operation(case) not in operations or not executes:
+        raise ContractError(f"missing route/execute events for {operation(case)} on {backend!r}; saw {seen!r}")
     want = "ok" if outcome.ok else outcome.error_class.rsplit(".", 1)[-1]
     status = executes[-1].get("status")
     if status != want and not (not outcome.ok and status == type(outcome.error).__name__):
@@ -261,7 +283,7 @@ def check_threads(backend: str, case: Any, inputs: Sequence[dict[str, Any]]) -> 
 
         def one(values: dict[str, Any]) -> Outcome:
             try:
-                return Outcome(backend, [], prediction=dspex_core.execute(ref, dict(values), **call_options))
+                return Outcome(backend, [], prediction=execute_case(case, ref, dict(values), call_options))
             except Exception as exc:  # noqa: BLE001
                 return Outcome(backend, [], error=exc, stage="execute")
 

@@ -12,8 +12,14 @@ from typing import Any, Callable
 
 from dspex_core.testing.conformance import _contract as contract
 from dspex_core.testing.conformance._cases import LMCase, cases
-from dspex_core.testing.conformance._coverage import AGENT_MODULE_TYPES, LM_MODULE_TYPES, serves
+from dspex_core.testing.conformance._coverage import (
+    AGENT_MODULE_TYPES,
+    LM_MODULE_TYPES,
+    OPTIMIZER_MODULE_TYPES,
+    serves,
+)
 from dspex_core.testing.conformance._module_cases import MODULE_CASE_TYPES, module_cases
+from dspex_core.testing.conformance._optimizer_cases import NO_LM
 from dspex_core.testing.conformance._outcome import error_class
 from dspex_core.testing.conformance._parity_runner import NotServed, case_strategy
 from dspex_core.testing.conformance._properties import properties_for
@@ -27,6 +33,8 @@ CONTRACT_EXAMPLES = {"async_twins": 15, "module_ref": 15, "bad_input": 5, "telem
 #: starts a sandbox per call).
 MODULE_CASE_EXAMPLES = {"async_twins": 5, "module_ref": 3, "bad_input": 3, "telemetry": 3, "thread_safety": 3}
 POT_EXAMPLES = 1
+#: An optimizer's case is a whole compile, and the thread check compiles 16 times: two or three each.
+OPTIMIZER_EXAMPLES = {"async_twins": 3, "module_ref": 2, "bad_input": 2, "telemetry": 2, "thread_safety": 2}
 
 #: Checks that do not apply to a module type, and why (the suite skips them saying so).
 NOT_APPLICABLE = {
@@ -46,7 +54,17 @@ def not_applicable(module_type: str, name: str) -> str | None:
 def examples_for(module_type: str, name: str) -> int:
     if module_type == "program_of_thought":
         return POT_EXAMPLES
+    if module_type in OPTIMIZER_MODULE_TYPES:
+        return OPTIMIZER_EXAMPLES[name]
     return (MODULE_CASE_EXAMPLES if module_type in MODULE_CASE_TYPES else CONTRACT_EXAMPLES)[name]
+
+
+def needs_lm(module_type: str) -> bool:
+    """Whether executing (compiling, for an optimizer) ``module_type`` without any LM must fail
+    telling the user to configure one (the modules around a module take their module's LM)."""
+    if module_type in OPTIMIZER_MODULE_TYPES:
+        return module_type not in NO_LM
+    return module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES
 
 
 def reference_for(reference: str | None, module_type: str) -> str | None:
@@ -116,7 +134,7 @@ def contract_test(backend: str, module_type: str, name: str, *, reference: str |
             """A bad spec and an unknown option once; then, for LM module types, no LM."""
             contract.check_bad_spec(backend, ref, module_type)
             contract.check_unknown_option(backend, ref, module_type)
-            if module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES:
+            if needs_lm(module_type):
                 no_lm()
 
         return bad_input

@@ -15,10 +15,19 @@ apply to it:
 * modules without an LM (:data:`OUTPUT_MODULE_TYPES`): a spec, options and inputs; the
   property ``outputs``;
 * evaluation (:data:`EVALUATION_MODULE_TYPES`): a devset, a program and a metric; the
-  property ``evaluation``.
+  property ``evaluation``;
+* optimizers (:data:`OPTIMIZER_MODULE_TYPES`): a program made on the backend under test, a
+  trainset, the optimizer's options and an LM answering from the request alone; the property
+  ``compile`` (the same LM requests, the same saved program, or the same error class);
+* retrievers (:data:`RETRIEVER_MODULE_TYPES`): a local ColBERTv2-compatible server (or a
+  callable ``rm``) started by the case, options and a query; the property ``retrieval`` (the
+  same requests to the server, the same passages, or the same error class).
+
+The optimizers and retrievers are named here, but their kind and their order come from the
+table (:func:`_of_kind`): a name that is not a row of that kind stops the kit at import.
 
 Every other module type, a row of the module-type table (:func:`dspex_core.backend.module_types`:
-``code_act``, the optimizers, the retrievers, ...) or a type of a backend's own, is *not covered*: when a backend
+``code_act``, ``gepa``, ``knn_few_shot``, ...) or a type of a backend's own, is *not covered*: when a backend
 serves it nothing checks it, and every report (``dspex parity`` and its ``--json``, a
 ``BackendConformance`` run's skips and its coverage summary) names it instead of staying
 silent. So a module type added to the table shows up as NOT COVERED in every backend's suite
@@ -43,8 +52,31 @@ LM_BACKED_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_T
 OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
 #: Module types that score a program on a devset.
 EVALUATION_MODULE_TYPES = ("evaluate",)
+
+
+def _of_kind(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` in the module-type table's order, each checked to be a row of ``kind``.
+
+    The kit names the types it has cases for; what they are and where they come in the reports
+    is the table's to say, so a renamed or re-kinded row fails here rather than going unchecked."""
+    table = module_types()
+    wrong = [name for name in names if name not in table or table[name].kind != kind]
+    if wrong:
+        raise ValueError(f"the conformance kit has cases for {wrong}, which the module-type table has no "
+                         f"{kind!r} row for")
+    return tuple(name for name in table if name in names)
+
+
+#: Optimizers the kit compiles a program with (each one's options are drawn by ``_optimizer_cases``);
+#: the table's other optimizers are not covered.
+OPTIMIZER_MODULE_TYPES = _of_kind("optimizer", ("labeled_few_shot", "bootstrap_few_shot",
+                                                "bootstrap_few_shot_with_random_search", "copro", "mipro",
+                                                "mipro_v2"))
+#: Retrievers the kit runs against its own ColBERTv2-compatible server (``_retriever_cases``).
+RETRIEVER_MODULE_TYPES = _of_kind("retriever", ("colbert_v2", "retrieve"))
 #: Module types the kit has properties for, in the order its reports list them.
-KIT_MODULE_TYPES = LM_BACKED_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES
+KIT_MODULE_TYPES = (LM_BACKED_MODULE_TYPES + OUTPUT_MODULE_TYPES + EVALUATION_MODULE_TYPES + OPTIMIZER_MODULE_TYPES
+                    + RETRIEVER_MODULE_TYPES)
 
 #: The module-type table's types the kit has no property for.
 TABLE_TYPES_NOT_COVERED = tuple(name for name in module_types() if name not in KIT_MODULE_TYPES)

@@ -23,7 +23,7 @@ from dspex_core.testing.conformance._coverage import (
     serves,
 )
 from dspex_core.testing.conformance._masks import comparable
-from dspex_core.testing.conformance._module_cases import KINDS_FOR, MASKS, MODULE_CASE_TYPES, module_cases
+from dspex_core.testing.conformance._module_cases import KINDS_FOR, LEFT_OUT, MASKS, MODULE_CASE_TYPES, module_cases
 from dspex_core.testing.conformance._outcome import Outcome, error_class, run_case
 from dspex_core.testing.conformance._pot_cases import sandbox_problem
 from dspex_core.testing.conformance._properties import DIFFS, Difference, properties_for
@@ -41,13 +41,19 @@ _LM_CASE_OPTIONS: dict[str, dict[str, Any]] = {
 #: The share of the profile's examples each property of these module types runs (at least one):
 #: a case of theirs is a whole run of many requests, and ``program_of_thought`` runs code in a
 #: sandbox that DSPy starts afresh for every call (about ten seconds a case), so it runs one case
-#: per property under the default profile (ten under the thorough one).
+#: per property under the default profile (ten under the thorough one). An optimizer's case is a
+#: whole compile (COPRO and MIPROv2 score every candidate on the trainset), so they run a few
+#: each; a retriever's case is one request to a local server.
 #: ``DSPEX_CONFORMANCE_EXAMPLES`` and an explicit ``examples=`` still decide when given.
 EXAMPLE_SHARE = {"multi_chain_comparison": 0.2, "react": 0.25, "best_of_n": 0.1, "refine": 0.15, "retry": 0.1,
-                 "parallel": 0.1, "program_of_thought": 0.005}
+                 "parallel": 0.1, "program_of_thought": 0.005,
+                 "labeled_few_shot": 0.1, "bootstrap_few_shot": 0.15, "bootstrap_few_shot_with_random_search": 0.1,
+                 "copro": 0.05, "mipro": 0.03, "mipro_v2": 0.05, "colbert_v2": 0.25, "retrieve": 0.25}
 
 #: What each known difference a case masks says in a report.
 MASKED_NOTE = "known difference masked: {why}"
+#: What each known difference the cases leave out says in a report.
+LEFT_OUT_NOTE = "known difference left out of the cases: {why}"
 
 
 def examples_for(module_type: str, examples: int | None) -> int | None:
@@ -84,8 +90,9 @@ def unavailable(module_type: str, backend: str, reference: str) -> str | None:
 
 
 def masks_note(module_type: str) -> str:
-    """The known differences the cases of ``module_type`` mask, for the reports."""
-    return "; ".join(MASKED_NOTE.format(why=mask.why) for mask in MASKS.get(module_type, ()))
+    """The known differences the cases of ``module_type`` mask or leave out, for the reports."""
+    return "; ".join([*(MASKED_NOTE.format(why=mask.why) for mask in MASKS.get(module_type, ())),
+                      *(LEFT_OUT_NOTE.format(why=why) for why in LEFT_OUT.get(module_type, ()))])
 
 
 class Mismatch(AssertionError):

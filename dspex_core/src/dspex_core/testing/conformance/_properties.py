@@ -16,6 +16,14 @@ class); ``evaluate`` has ``evaluation`` (the same score and per-example results,
 ``EvaluationError`` naming the same failed examples). This is the definition of parity in
 docs/architecture.md ("Parity").
 
+An optimizer has one property over a whole compile, ``compile``: the same LM requests (the
+``messages`` and ``settings`` rules, on the multiset of requests when it evaluates in threads),
+then the same outcome (error class), then the same compiled program as ``save()`` writes it
+(:mod:`._json_paths`). A retriever has ``retrieval``: the same requests to its source (the HTTP
+requests a ColBERTv2 server gets, the calls a callable ``rm`` gets), then the ``outputs`` rule.
+One property each, because each case is a whole run that is slow (an optimizer) or cheap and
+indivisible (a retriever): the difference still says which part differed first.
+
 Each ``diff_*`` function returns ``None`` when the property holds, else a
 :class:`Difference` whose text says where the two first part ways, for example::
 
@@ -31,8 +39,11 @@ from typing import Any, Callable
 from dspex_core.testing.conformance._coverage import (
     EVALUATION_MODULE_TYPES,
     LM_BACKED_MODULE_TYPES,
+    OPTIMIZER_MODULE_TYPES,
     OUTPUT_MODULE_TYPES,
+    RETRIEVER_MODULE_TYPES,
 )
+from dspex_core.testing.conformance._json_paths import first_json_difference
 from dspex_core.testing.conformance._outcome import Outcome, error_class
 
 #: Request settings compared by the ``settings`` property (a ``None`` value counts as absent,
@@ -259,9 +270,55 @@ def diff_evaluation(backend: Outcome, reference: Outcome) -> Difference | None:
     return None
 
 
+def _within(prop: str, found: Difference) -> Difference:
+    return Difference(prop, f"{found.prop}: {found.summary}", found.detail)
+
+
+def diff_compile(backend: Outcome, reference: Outcome) -> Difference | None:
+    """Optimizers: the same LM requests, then the same outcome, then the same saved program."""
+    for diff in (diff_messages, diff_settings):
+        found = diff(backend, reference)
+        if found is not None:
+            return _within("compile", found)
+    if backend.ok != reference.ok or backend.error_class != reference.error_class:
+        what = (f"only the {'backend' if not backend.ok else 'reference'} failed" if backend.ok != reference.ok
+                else f"different errors: backend {backend.error_class}, reference {reference.error_class}")
+        return Difference("compile", what, _errors(backend, reference))
+    if not backend.ok:
+        return None
+    saved_b, saved_r = backend.prediction.get("program"), reference.prediction.get("program")
+    found_json = first_json_difference(saved_b, saved_r)
+    if found_json is not None:
+        where, vb, vr = found_json
+        return Difference("compile", f"the saved programs differ at {where}",
+                          f"  backend:   {_show(vb)}\n  reference: {_show(vr)}")
+    return None
+
+
+def _show_request(request: dict[str, Any] | None) -> str:
+    return "(none)" if request is None else ", ".join(f"{k}={v!r}" for k, v in request.items())
+
+
+def diff_retrieval(backend: Outcome, reference: Outcome) -> Difference | None:
+    """Retrievers: the same requests to their source, in order, then equal passages or the same error class."""
+    rb, rr = backend.requests or [], reference.requests or []
+    for number, (b, r) in enumerate(zip(rb, rr), start=1):
+        if b != r:
+            changed = [k for k in dict.fromkeys([*b, *r]) if b.get(k) != r.get(k)]
+            return Difference("retrieval", f"request {number} differs in {', '.join(changed)}",
+                              f"  backend:   {_show_request(b)}\n  reference: {_show_request(r)}")
+    if len(rb) != len(rr):
+        return Difference("retrieval", f"the backend sent {len(rb)} requests, the reference {len(rr)}",
+                          f"  first extra: {_show_request((rb if len(rb) > len(rr) else rr)[min(len(rb), len(rr))])}"
+                          f"\n{_errors(backend, reference)}")
+    found = diff_outputs(backend, reference)
+    return _within("retrieval", found) if found is not None else None
+
+
 DIFFS: dict[str, Callable[[Outcome, Outcome], Difference | None]] = {
     "messages": diff_messages, "settings": diff_settings, "prediction": diff_prediction,
     "failures": diff_failures, "outputs": diff_outputs, "evaluation": diff_evaluation,
+    "compile": diff_compile, "retrieval": diff_retrieval,
 }
 
 
@@ -273,6 +330,10 @@ def properties_for(module_type: str) -> tuple[str, ...]:
         return ("outputs",)
     if module_type in EVALUATION_MODULE_TYPES:
         return ("evaluation",)
+    if module_type in OPTIMIZER_MODULE_TYPES:
+        return ("compile",)
+    if module_type in RETRIEVER_MODULE_TYPES:
+        return ("retrieval",)
     return ()
 
 

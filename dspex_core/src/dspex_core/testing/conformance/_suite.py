@@ -11,8 +11,11 @@
 
 Run it with ``pytest``. For every module type the kit covers (``predict``,
 ``chain_of_thought``, the agents ``multi_chain_comparison``, ``react``, ``program_of_thought``,
-the modules around a module ``best_of_n``, ``refine``, ``retry``, ``parallel``, and ``metrics``,
-``signature``, ``template``, ``validator``, ``evaluate``) that your backend serves it checks:
+the modules around a module ``best_of_n``, ``refine``, ``retry``, ``parallel``, ``metrics``,
+``signature``, ``template``, ``validator``, ``evaluate``, the optimizers ``labeled_few_shot``,
+``bootstrap_few_shot``, ``bootstrap_few_shot_with_random_search``, ``copro``, ``mipro``,
+``mipro_v2``, and the retrievers ``colbert_v2`` and ``retrieve``) that your backend serves it
+checks:
 
 * when the reference serves it too, parity on hypothesis-generated cases, both backends
   calling one shared :class:`~dspex_core.testing.RecordingLM`. For LM-backed module types
@@ -22,7 +25,13 @@ the modules around a module ``best_of_n``, ``refine``, ``retry``, ``parallel``, 
   ``failures``, the same error after the same number of LM calls. For modules without an LM,
   ``outputs``: equal outputs or the same error class. For ``evaluate``, ``evaluation``: the
   same score and per-example results, or the same ``EvaluationError`` on the same examples,
-  for generated devsets, programs and metrics;
+  for generated devsets, programs and metrics. For an optimizer, ``compile``: a program
+  (``predict`` or ``chain_of_thought``) made on your backend, compiled with a generated
+  trainset, options and metric against an LM that answers from the request alone, must send
+  the same LM requests (as a multiset when the optimizer evaluates in threads) and save the
+  same program (``save()``'s JSON without ``metadata``), or fail with the same error class. For
+  a retriever, ``retrieval``: the same requests to a local ColBERTv2-compatible server the case
+  starts on ``127.0.0.1`` (or to a callable ``rm``), and the same passages or error class;
 * always, the contract: async twins, ``ModuleRef`` fields, errors for bad input, telemetry
   events, thread safety (compared with the reference's error class when it serves the type).
 
@@ -42,7 +51,7 @@ no sense for a type (thread safety with a caller's stateful reward function) are
 
 A module type your backend does not serve is *skipped with the reason "NOT SERVED"*
 (``pytest -rs`` lists them), never passed. Every module type of dspex's module-type table
-that the kit has *no property for* (``code_act``, the optimizers, ...) gets a test too: skipped as
+that the kit has *no property for* (``code_act``, ``gepa``, ``knn_few_shot``, ...) gets a test too: skipped as
 "NOT COVERED" when your backend serves it, because nothing about it was checked. Every run
 ends with a "dspex conformance: coverage" section in pytest's summary: which of your module
 types were checked, which got the contract checks only, and which are NOT COVERED (a type of
@@ -70,7 +79,9 @@ from dspex_core.testing.conformance._coverage import (
     KIT_MODULE_TYPES,
     LM_BACKED_MODULE_TYPES,
     NOT_COVERED_NOTE,
+    OPTIMIZER_MODULE_TYPES,
     OUTPUT_MODULE_TYPES,
+    RETRIEVER_MODULE_TYPES,
     TABLE_TYPES_NOT_COVERED,
     serves,
 )
@@ -175,6 +186,20 @@ class BackendConformance:
         ``EvaluationError`` naming the same failed examples (generated devsets, programs, metrics)."""
         self._require(module_type)
         self._run_property(module_type, "evaluation")
+
+    @pytest.mark.parametrize("module_type", OPTIMIZER_MODULE_TYPES)
+    def test_compile(self, module_type: str) -> None:
+        """Optimizers: compiling a generated program with generated options, trainset and metric
+        sends the reference's LM requests and saves the reference's program, or fails alike."""
+        self._require(module_type)
+        self._run_property(module_type, "compile")
+
+    @pytest.mark.parametrize("module_type", RETRIEVER_MODULE_TYPES)
+    def test_retrieval(self, module_type: str) -> None:
+        """Retrievers: the reference's requests to a local ColBERTv2 server (or a callable ``rm``),
+        and its passages or error class."""
+        self._require(module_type)
+        self._run_property(module_type, "retrieval")
 
     # -- the contract ------------------------------------------------------------------------
     def _run_contract(self, module_type: str, name: str) -> None:
