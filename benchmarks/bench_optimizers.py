@@ -10,8 +10,10 @@ right for most questions), so what is measured is everything but the LM: a Boots
 compile of a ChainOfThought on 8 training examples (max_rounds=2, so failed examples get a
 second round at temperature 1.0), and a BootstrapFewShotWithRandomSearch with 4 candidate
 programs beyond its three baselines, scored on an 8-example valset with one thread (dspy's
-Evaluate and native's evaluate alike), and a COPRO with breadth 4 and depth 2 (its proposals
-answered n at a time, each candidate scored on the trainset with one thread). Both backends
+Evaluate and native's evaluate alike), a COPRO with breadth 4 and depth 2 (its proposals
+answered n at a time, each candidate scored on the trainset with one thread), and a MIPROv2
+with ``auto="light"`` (six demo sets, three grounded instruction proposals, ten optuna trials
+on the valset with one thread). Both backends
 compile through ``dspex.compile``; the contenders alternate and each keeps its best of
 ``--repeats`` runs.
 """
@@ -29,11 +31,22 @@ warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
 
 
+#: The one output field of MIPROv2's dataset summarizer and grounded proposer requests
+PROSE = ("observations", "summary", "program_description", "module_description")
+
+
 def reply(messages, **settings):
-    if "`proposed_instruction`" in messages[0]["content"]:  # COPRO's proposals, n at a time
+    system = messages[0]["content"]
+    if "`proposed_prefix_for_output_field`" in system:  # COPRO's proposals, n at a time
         return [f"[[ ## proposed_instruction ## ]]\nAnswer carefully ({i}).\n\n"
                 f"[[ ## proposed_prefix_for_output_field ## ]]\nAnswer:\n\n[[ ## completed ## ]]"
                 for i in range(settings.get("n") or 1)]
+    if "`proposed_instruction`" in system:  # MIPROv2's proposals, one per rollout
+        return [f"[[ ## proposed_instruction ## ]]\nAnswer in capitals ({settings['rollout_id'] % 3}).\n\n"
+                f"[[ ## completed ## ]]"]
+    for name in PROSE:
+        if f"`{name}`" in system.split("Your output fields are:")[-1]:
+            return [f"[[ ## {name} ## ]]\nQuestions numbered in words.\n\n[[ ## completed ## ]]"]
     user = messages[-1]["content"]
     question = user.split("[[ ## question ## ]]\n")[-1].split("\n")[0]
     answer = question.upper() if len(question) % 5 else "unsure"
@@ -87,7 +100,9 @@ def main() -> None:
               {"max_bootstrapped_demos": 4, "max_labeled_demos": 8, "num_candidate_programs": 4, "num_threads": 1},
               trainset, valset),
              ("COPRO, breadth 4, depth 2, 8 train examples", "copro",
-              {"breadth": 4, "depth": 2, "init_temperature": 1.4}, trainset, None)]
+              {"breadth": 4, "depth": 2, "init_temperature": 1.4}, trainset, None),
+             ("MIPROv2 light (10 trials), 8 train, 8 val", "mipro_v2",
+              {"auto": "light", "num_threads": 1}, trainset, valset)]
     print(f"Python {platform.python_version()} on {platform.machine()}, dspy {dspy.__version__}\n")
     print("| compile | native | dspy | dspy / native | target |")
     print("|---|---|---|---|---|")

@@ -6,6 +6,8 @@ call to dspy), and each refusal must name the feature. Every declared phrase has
 here, so a declaration cannot outlive the feature being built, nor be added without one.
 """
 
+import contextlib
+import sys
 from typing import Callable
 
 import pytest
@@ -123,6 +125,32 @@ def _copro() -> dict[str, Callable[[], object]]:
     return features
 
 
+def _mipro(module_type: str) -> dict[str, Callable[[], object]]:
+    features = _optimizer(module_type)
+
+    def without_optuna():
+        program = dspex.create("predict", "q -> a", implementation="native", lm=RecordingLM([]))
+        optimizer = dspex.create(module_type, implementation="native", metric=lambda e, p, t=None: True)
+        trainset = [dspex.Example(q=f"x{i}", a="1").with_inputs("q") for i in range(4)]
+        with _hidden_module("optuna"):
+            dspex.compile(optimizer, program, trainset=trainset)
+
+    features[declared.WITHOUT_OPTUNA] = without_optuna
+    return features
+
+
+@contextlib.contextmanager
+def _hidden_module(name: str):
+    """``import name`` fails as it does where the distribution is not installed."""
+    saved = {key: sys.modules.pop(key) for key in list(sys.modules) if key == name or key.startswith(name + ".")}
+    sys.modules[name] = None
+    try:
+        yield
+    finally:
+        del sys.modules[name]
+        sys.modules.update(saved)
+
+
 TRIGGERS = {
     "predict": _predict_like("predict"),
     "react": _react(),
@@ -138,8 +166,8 @@ TRIGGERS = {
     "bootstrap_few_shot": _optimizer("bootstrap_few_shot"),
     "bootstrap_few_shot_with_random_search": _optimizer("bootstrap_few_shot_with_random_search"),
     "copro": _copro(),
-    "mipro": _optimizer("mipro"),
-    "mipro_v2": _optimizer("mipro_v2"),
+    "mipro": _mipro("mipro"),
+    "mipro_v2": _mipro("mipro_v2"),
 }
 
 EXPECTED_WORDS = {
@@ -154,6 +182,7 @@ EXPECTED_WORDS = {
     declared.TEACHER_SETTINGS: "teacher_settings 'trace'",
     declared.FOREIGN_PROGRAM: "runs on backend 'other'",
     declared.EVAL_FILES: "save_as_csv",
+    declared.WITHOUT_OPTUNA: "optuna is not installed",
 }
 
 

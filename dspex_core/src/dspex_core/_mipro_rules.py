@@ -16,6 +16,8 @@ from typing import Any, Mapping
 from dspex_core.errors import InputError
 
 AUTO = (None, "light", "medium", "heavy")
+#: With ``auto``, minibatches are used when the (sampled) valset has more examples than this
+MIN_MINIBATCH_SIZE = 50
 #: DSPy's ``AUTO_RUN_SETTINGS``: candidates per variable and the valset size each mode samples
 AUTO_RUN_SETTINGS: Mapping[str, Mapping[str, int]] = {
     "light": {"n": 6, "val_size": 100},
@@ -37,6 +39,15 @@ COMPILE_DEFAULTS: Mapping[str, Any] = {
     "data_aware_proposer": True, "view_data_batch_size": 10, "tip_aware_proposer": True,
     "fewshot_aware_proposer": True, "provide_traceback": None,
 }
+
+
+#: DSPy's ``get_program_with_highest_avg_score`` fails with a bare ``ValueError`` when every
+#: combination tried on minibatches was already evaluated in full; both backends say why instead.
+EXHAUSTED = ("No valid program found in param_score_dict")
+EXHAUSTED_MESSAGE = ("{module_type}: every instruction/demo combination tried so far was already evaluated on the "
+                     "whole valset, so the next full evaluation has nothing to evaluate (DSPy 3.4's MIPROv2 fails "
+                     "here too); use a larger minibatch_full_eval_steps, fewer num_trials or more num_candidates, "
+                     "or minibatch=False")
 
 
 def _count(module_type: str, name: str, value: Any, minimum: int) -> None:
@@ -83,8 +94,12 @@ def check_compile(module_type: str, config: Mapping[str, Any], options: Mapping[
         raise InputError(f"{module_type} without a valset splits the trainset, which needs at least 2 examples; got "
                          f"{trainset_size}")
     size = valset_size if valset_size is not None else min(1000, max(1, int(trainset_size * 0.8)))
+    minibatch = options.get("minibatch", True)
+    if auto is not None:  # the valset is sampled down to val_size, and minibatches go with its size
+        size = min(size, AUTO_RUN_SETTINGS[auto]["val_size"])
+        minibatch = size > MIN_MINIBATCH_SIZE
     minibatch_size = options.get("minibatch_size", 35)
-    if auto is None and options.get("minibatch", True) and minibatch_size > size:
+    if minibatch and minibatch_size > size:
         raise InputError(f"{module_type}: minibatch_size={minibatch_size} exceeds the validation set ({size} "
                          f"examples); pass minibatch=False or a smaller minibatch_size")
     bootstrapped = _effective(config, options, "max_bootstrapped_demos")

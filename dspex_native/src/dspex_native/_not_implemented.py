@@ -27,6 +27,8 @@ UNLISTED_PREDICTORS = ("refining a native module type whose implementation does 
 TEACHER_SETTINGS = "teacher_settings other than lm and adapter (DSPy applies any setting to the teacher's runs)"
 FOREIGN_PROGRAM = ("optimizing a program of another backend (native optimizers set the demos of native "
                    "programs; the dspy backend optimizes its own and rebuilds native ones)")
+WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayesian search "
+                  "(pip install 'dspex-native[optimizers]')")
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 

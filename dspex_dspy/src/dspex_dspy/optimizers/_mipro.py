@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import mipro_rules
+from dspex_core.backend import ModuleRef, mipro_rules
+from dspex_core.errors import InputError
 
 from dspex_dspy.optimizers._base import OptimizerImplementation
 
@@ -36,3 +37,12 @@ class MIPROv2Implementation(OptimizerImplementation):
                       valset: list[Any] | None) -> None:
         mipro_rules.check_compile(self.module_type, config, options, len(trainset),
                                   len(valset) if valset is not None else None)
+
+    def compile(self, state: str, program_ref: ModuleRef, *, trainset: list[Any], valset: list[Any] | None = None,
+                **options: Any) -> ModuleRef:
+        try:
+            return super().compile(state, program_ref, trainset=trainset, valset=valset, **options)
+        except ValueError as exc:
+            if type(exc) is ValueError and str(exc) == mipro_rules.EXHAUSTED:
+                raise InputError(mipro_rules.EXHAUSTED_MESSAGE.format(module_type=self.module_type)) from None
+            raise

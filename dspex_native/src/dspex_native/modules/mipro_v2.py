@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from dspex_core.backend import mipro_rules
 from dspex_core.config import context as settings_context
+from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
 from dspex_native.optimizers.bootstrap import DEFAULT_MAX_ERRORS, check_bootstrap_config
@@ -36,7 +37,8 @@ class MIPROv2Implementation(OptimizerImplementation):
     compile_defaults = mipro_rules.COMPILE_DEFAULTS
     metric_required = True
     takes_valset = True
-    not_implemented = (_not_implemented.TEACHER_SETTINGS, _not_implemented.FOREIGN_PROGRAM)
+    not_implemented = (_not_implemented.TEACHER_SETTINGS, _not_implemented.FOREIGN_PROGRAM,
+                       _not_implemented.WITHOUT_OPTUNA)
 
     def check_config(self, config: dict[str, Any]) -> None:
         mipro_rules.check_config(self.module_type, config)
@@ -48,17 +50,19 @@ class MIPROv2Implementation(OptimizerImplementation):
                                   len(valset) if valset is not None else None)
         task_lm = student.lm if student.lm is not None else (config["task_model"] or lm)
         prompt_lm = config["prompt_model"] or lm
+        if prompt_lm is None or task_lm is None:
+            raise InputError(f"{self.module_type}: give both prompt_model= and task_model=, or configure an LM "
+                             f"(dspex.configure(lm=...)) or create the program with lm=")
         max_errors = config["max_errors"] if config["max_errors"] is not None else DEFAULT_MAX_ERRORS
         evaluate_options = {"num_threads": config["num_threads"], "max_errors": max_errors,
                             "provide_traceback": options["provide_traceback"]}
 
         def score(state: Any, devset: list[Any]) -> Any:
             with settings_context(lm=task_lm):
-                return evaluate_state(student, state, devset, config["metric"], display_progress=True,
-                                      **evaluate_options).score
+                return evaluate_state(student, state, devset, config["metric"], **evaluate_options).score
 
         with settings_context(lm=task_lm):
-            state = mipro(config, options, student, teacher, trainset, valset, task_lm, prompt_lm, score)
+            state = mipro(self.module_type, config, options, student, teacher, trainset, valset, task_lm, prompt_lm, score)
         return state, False
 
 

@@ -72,7 +72,8 @@ class OptimizerImplementation(Implementation):
     def describe(self, state: Mapping[str, Any]) -> dict[str, Any]:
         # LMs (prompt_model, a teacher's lm) are shown by their repr, which never holds a key
         shown = {k: (_metric_name(v) if k == "metric" and v is not None else
-                     repr(v) if k in ("teacher_settings", "prompt_model") and v else v) for k, v in state.items()}
+                     repr(v) if k in ("teacher_settings", "prompt_model", "task_model") and v else v)
+                 for k, v in state.items()}
         return {"backend": "native", "module_type": self.module_type, "optimizer": self.dspy_class_name,
                 "config": shown, "init_options": list(self.init_defaults),
                 "compile_options": list(self.compile_defaults)}
@@ -101,8 +102,8 @@ class OptimizerImplementation(Implementation):
         lm = None
         if self.needs_lm:
             lm = student.lm if student.lm is not None else current_settings().lm
-            teacher_lm = (state.get("teacher_settings") or {}).get("lm")
-            if lm is None and teacher_lm is None:
+            own_lm = (state.get("teacher_settings") or {}).get("lm") or state.get("task_model")
+            if lm is None and own_lm is None:
                 raise InputError(f"no LM for {self.module_type}: configure one (dspex.configure(lm=...)) or create "
                                  f"the program with lm=")
         compiled_state, bootstrapped = self.run(state, student, teacher, trainset, valset, lm,

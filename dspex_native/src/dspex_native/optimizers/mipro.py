@@ -37,23 +37,23 @@ from typing import Any, Callable, Mapping
 from dspex_core.backend import mipro_rules
 from dspex_core.errors import CapabilityError, InputError
 
+from dspex_native import _not_implemented
 from dspex_native.optimizers.bootstrap import LOGGER, BootstrapConfig, bootstrap_few_shot
 from dspex_native.optimizers.demos import labeled
 from dspex_native.optimizers.program import Program
 from dspex_native.optimizers.proposer import DEMOS_IN_CONTEXT, Proposer
 
-MIN_MINIBATCH_SIZE = 50
-
 
 def import_optuna() -> Any:
-    """optuna, the only outside library an optimizer needs (installed with the extra)."""
+    """optuna, the only outside library an optimizer needs (installed with the extra). Without it
+    native cannot search, which is a :class:`CapabilityError`: the router may compile on another
+    backend that has it."""
     try:
         import optuna
     except ModuleNotFoundError as error:
         if error.name != "optuna":
             raise
-        raise InputError("mipro_v2 needs the optional dependency optuna (its Bayesian search); install it with "
-                         "`pip install 'dspex-native[optimizers]'`") from None
+        raise CapabilityError(f"{_not_implemented.WITHOUT_OPTUNA}: optuna is not installed") from None
     return optuna
 
 
@@ -85,7 +85,7 @@ class Settings:
         else:
             run = mipro_rules.AUTO_RUN_SETTINGS[auto]
             valset = minibatch_of(valset, run["val_size"], self.rng)
-            self.minibatch = len(valset) > MIN_MINIBATCH_SIZE
+            self.minibatch = len(valset) > mipro_rules.MIN_MINIBATCH_SIZE
             self.instruct_candidates = run["n"] if self.zeroshot else int(run["n"] * 0.5)
             self.fewshot_candidates = run["n"]
             variables = predictors * (1 if self.zeroshot else 2)
@@ -135,7 +135,8 @@ class Search:
     def __init__(self, student: Program, instructions: dict[int, list[str]],
                  demo_candidates: dict[int, list[list[Any]]] | None, settings: Settings,
                  score: Callable[[Any, list[Any]], Any], options: Mapping[str, Any], log_dir: str | None,
-                 verbose: bool):
+                 verbose: bool, module_type: str = "mipro_v2"):
+        self.module_type = module_type
         self.student = student
         self.names = student.predictor_names()
         self.instructions = instructions
@@ -150,6 +151,7 @@ class Search:
         self.param_scores: dict[str, list[tuple[Any, Any, dict[str, int]]]] = {}
         self.fully_evaluated: dict[str, Any] = {}
         self.scores: list[tuple[Any, bool]] = []
+        self.candidates: dict[tuple[int, ...], Any] = {}
 
     def evaluate(self, state: Any, size: int) -> Any:
         """DSPy's ``eval_candidate_program``: the whole valset, else a minibatch drawn by ``rng``;
@@ -206,7 +208,10 @@ class Search:
                     demos[name] = self.demo_candidates[i][index]
                     chosen.append(f"Predictor {i}: Few-Shot Set {index}")
                     raw[f"{i}_predictor_demos"] = index
-            state = self.student.with_candidate(instructions, demos)
+            key = tuple(raw.values())
+            state = self.candidates.get(key)
+            if state is None:  # a combination tried again runs on the same (immutable) state
+                state = self.candidates[key] = self.student.with_candidate(instructions, demos)
             if self.verbose:
                 for name in self.names:
                     LOGGER.info("Predictor %s: instructions %r", name, instructions[name])
@@ -245,7 +250,7 @@ class Search:
                          for key, values in self.param_scores.items()), key=lambda entry: entry[1], reverse=True)
         found = next((entry for entry in ranked if entry[0] not in self.fully_evaluated), None)
         if found is None:
-            raise ValueError("No valid program found in param_score_dict")
+            raise InputError(mipro_rules.EXHAUSTED_MESSAGE.format(module_type=self.module_type))
         key, mean, state, params = found
         LOGGER.info("===== Trial %d - Full Evaluation: next top averaging program (Avg Score: %s) =====",
                     trial_num + 1, mean)
@@ -271,15 +276,13 @@ def _optuna_quiet(optuna: Any) -> Any:
         optuna.logging.set_verbosity(before)
 
 
-def mipro(config: Mapping[str, Any], options: Mapping[str, Any], student: Program, teacher: Program | None,
-          trainset: list[Any], valset: list[Any] | None, task_lm: Any, prompt_lm: Any,
+def mipro(module_type: str, config: Mapping[str, Any], options: Mapping[str, Any], student: Program,
+          teacher: Program | None, trainset: list[Any], valset: list[Any] | None, task_lm: Any, prompt_lm: Any,
           score: Callable[[Any, list[Any]], Any]) -> Any:
     """The compiled program's state (``score(state, devset)`` evaluates a state as DSPy's
     ``Evaluate`` and gives the score)."""
     import_optuna()  # before any LM call
     settings = Settings(config, options, len(student.predictor_names()), trainset, valset)
-    if settings.minibatch and options["minibatch_size"] > len(settings.valset):
-        raise InputError(f"Minibatch size cannot exceed the size of the valset. Valset size: {len(settings.valset)}.")
 
     def bootstrap(size: int, max_labeled: int) -> BootstrapConfig:
         return BootstrapConfig(config["metric"], config["metric_threshold"], config["teacher_settings"], size,
@@ -301,5 +304,5 @@ def mipro(config: Mapping[str, Any], options: Mapping[str, Any], student: Progra
             LOGGER.info("Proposed instruction %d for predictor %d: %s", j, i, text)
     LOGGER.info("==> STEP 3: FINDING OPTIMAL PROMPT PARAMETERS <==")
     search = Search(student, instructions, None if settings.zeroshot else candidates, settings, score, options,
-                    config["log_dir"], config["verbose"])
+                    config["log_dir"], config["verbose"], module_type)
     return search.run()
