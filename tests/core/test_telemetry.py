@@ -121,11 +121,23 @@ def test_telemetry_hook_attaches_and_refresh_detaches():
     assert not telemetry.has_handlers(telemetry.ROUTE)
 
 
-def test_no_handlers_no_payload_built():
+def test_no_handlers_no_payload_built(monkeypatch):
+    """With nobody listening, no event is emitted and none of its payload (a timestamp, the
+    registry's native check) is computed: the calls cost nothing extra."""
     _setup()
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a telemetry payload was built with no handler attached")
+
+    monkeypatch.setattr(telemetry, "emit", must_not_run)
+    monkeypatch.setattr(telemetry, "timestamp", must_not_run)
+    monkeypatch.setattr(registry, "has_native", must_not_run)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        dspex.Predict.create("q -> a")(q="x")
+        ref = dspex.Predict.create("q -> a")
+        assert ref(q="x").q == "x"
+        with dspex.session():
+            dspex.Predict.create("q -> a")(q="y")
 
 
 class RaisingPlugin:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dspex_core import LM
+from dspex_core import LM, LMError
 from dspex_core.testing.fixtures import local_lm_server, local_lm_server_factory  # noqa: F401 - fixtures
 from dspex_native.lm import HTTPLMClient, LMCache
 from dspex_native.lm.cache import cache_key
@@ -75,10 +76,9 @@ def test_errors_are_not_cached(local_lm_server_factory):
     server = local_lm_server_factory(counter_responder())
     server.inject(status=400)
     client = HTTPLMClient(lm_for(server))
-    try:
+    with pytest.raises(LMError) as info:
         client(MESSAGES)
-    except Exception:
-        pass
+    assert info.value.status == 400
     assert client(MESSAGES) == ["reply 1"]
     assert len(server.requests) == 2
 

@@ -106,7 +106,8 @@ def test_demo_reports_a_failing_lm_and_exits_nonzero():
         server.inject(status=401, times=1000)
         out = demo("--lm", "openai/test-model", "--api-base", server.url, "--api-key", "sk-bad")
     assert out.returncode == 1
-    assert "failed: LMError" in out.stdout or "failed: " in out.stdout
+    failures = [line for line in out.stdout.splitlines() if "failed: " in line]
+    assert failures and all("failed: LMError:" in line and "401" in line for line in failures), out.stdout
     assert "sk-bad" not in out.stdout + out.stderr
 
 

@@ -53,7 +53,8 @@ class Session:
             _active[self.id] = self
         for problem in registry.get().call_session_hook("dspex_session_start", self):
             warnings.warn(f"session start hook failed: {problem}", RuntimeWarning, stacklevel=3)
-        telemetry.emit(telemetry.SESSION_START, {"timestamp": telemetry.timestamp()}, {"session_id": self.id})
+        if telemetry.has_handlers(telemetry.SESSION_START):  # no payload built for nobody
+            telemetry.emit(telemetry.SESSION_START, {"timestamp": telemetry.timestamp()}, {"session_id": self.id})
         return self
 
     def end(self) -> None:
@@ -70,9 +71,10 @@ class Session:
         finally:
             with _lock:
                 _active.pop(self.id, None)
-            telemetry.emit(telemetry.SESSION_END,
-                           {"timestamp": telemetry.timestamp(), "duration": time.monotonic() - self.started},
-                           {"session_id": self.id})
+            if telemetry.has_handlers(telemetry.SESSION_END):
+                telemetry.emit(telemetry.SESSION_END,
+                               {"timestamp": telemetry.timestamp(), "duration": time.monotonic() - self.started},
+                               {"session_id": self.id})
 
     @contextlib.contextmanager
     def activate(self) -> Iterator["Session"]:
