@@ -3,9 +3,12 @@
 Every parity property (identical messages, equivalent settings, equal predictions, the same
 failures after as many LM calls; see docs/architecture.md, "Parity") and every contract check
 of ``dspex_core.testing.conformance.BackendConformance`` runs here for each module type both
-backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``, and the agents and
+backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``, the agents and
 wrappers: ``multi_chain_comparison``, ``react``, ``program_of_thought`` (a few examples: code
-runs in both sandboxes), ``best_of_n``, ``refine``, ``retry``, ``parallel``); the types
+runs in both sandboxes), ``best_of_n``, ``refine``, ``retry``, ``parallel``, the optimizers
+``labeled_few_shot``, ``bootstrap_few_shot``, ``bootstrap_few_shot_with_random_search``,
+``copro``, ``mipro``, ``mipro_v2`` (whole compiles, a few each) and the retrievers
+``colbert_v2`` and ``retrieve`` (against the kit's local ColBERTv2 server)); the types
 dspy does not serve (``signature``, ``template``, ``validator``) get the contract checks
 alone (their parity properties are skipped as NOT SERVED), and the run's summary lists
 them, and any type native serves that the kit has no property for (a type of the module-type
@@ -26,6 +29,14 @@ def test_native_serves_every_type_the_kit_checks_on_lm_runs():
     from dspex_core.testing.conformance._coverage import LM_BACKED_MODULE_TYPES, serves
 
     assert [t for t in LM_BACKED_MODULE_TYPES if not (serves("native", t) and serves("dspy", t))] == []
+
+
+def test_native_serves_every_optimizer_and_retriever_the_kit_checks():
+    """None of the kit's optimizer and retriever cases may be skipped as NOT SERVED in the run above."""
+    from dspex_core.testing.conformance._coverage import OPTIMIZER_MODULE_TYPES, RETRIEVER_MODULE_TYPES, serves
+
+    kit_types = OPTIMIZER_MODULE_TYPES + RETRIEVER_MODULE_TYPES
+    assert [t for t in kit_types if not (serves("native", t) and serves("dspy", t))] == []
 
 
 # -- the kit sees a one-byte slip against real dspy ------------------------------------------

@@ -1,6 +1,6 @@
 """The kit's optimizer and retriever cases against real dspy: they see a wrong optimizer and a wrong
-retriever, and the ``mipro``/``mipro_v2`` cases, which no native backend serves yet, give the same
-result twice on dspy (so a difference they report later is the backend's, not the case's).
+retriever, and the ``mipro``/``mipro_v2`` cases (the slowest, with optuna's search) give the same
+result twice on dspy, so a difference they report is the backend's, not the case's.
 
 The kit's own run against native (``test_conformance_native.py``) checks the optimizers and
 retrievers native serves; here backends that differ on purpose wrap native's, as the one-byte
@@ -32,12 +32,12 @@ def _installed(module_type: str, implementation: Any, backend: str):
     registry.unregister_plugin(backend)
 
 
-class _OneLabeledDemoShort:
-    """Native bootstrap_few_shot that keeps one labeled demo fewer than it is asked to."""
+class _OneDemoShort:
+    """Native labeled_few_shot that keeps one demo fewer than it is asked to (``k``)."""
 
     def create(self, spec: Any = None, **options: Any) -> Any:
-        options["max_labeled_demos"] = max(0, options.get("max_labeled_demos", 16) - 1)
-        return dspex.create("bootstrap_few_shot", spec, implementation="native", **options)
+        options["k"] = max(0, options.get("k", 16) - 1)
+        return dspex.create("labeled_few_shot", spec, implementation="native", **options)
 
     def execute(self, state: Any, inputs: Any, **options: Any) -> Any:
         return dspex.execute(state, inputs, **options)
@@ -58,8 +58,8 @@ class _ReversedPassages:
 
 
 @pytest.fixture
-def short_bootstrap():
-    yield from _installed("bootstrap_few_shot", _OneLabeledDemoShort(), "native_short")
+def short_labeled():
+    yield from _installed("labeled_few_shot", _OneDemoShort(), "native_short")
 
 
 @pytest.fixture
@@ -67,11 +67,11 @@ def reversed_colbert():
     yield from _installed("colbert_v2", _ReversedPassages(), "native_reversed")
 
 
-def test_the_kit_sees_a_bootstrap_that_keeps_one_labeled_demo_too_few(short_bootstrap):
-    report = check_property(short_bootstrap, "bootstrap_few_shot", "compile", reference="dspy", examples=60, seed=4)
+def test_the_kit_sees_an_optimizer_that_keeps_one_demo_too_few(short_labeled):
+    report = check_property(short_labeled, "labeled_few_shot", "compile", reference="dspy", examples=60, seed=4)
     assert report.status == "differs", report
     assert str(report.difference).startswith("compile: the saved programs differ at "), str(report.difference)
-    assert report.example.startswith("OptimizerCase('bootstrap_few_shot',") and "max_labeled_demos" in report.example
+    assert report.example.startswith("OptimizerCase('labeled_few_shot',") and "'k':" in report.example
 
 
 def test_the_kit_sees_a_retriever_that_reverses_the_passages(reversed_colbert):
