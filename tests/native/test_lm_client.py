@@ -4,6 +4,7 @@ timeouts, dropped connections, n, usage, concurrency, providers and key hygiene.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import subprocess
 import sys
@@ -305,7 +306,9 @@ def test_provider_resolution(monkeypatch):
         resolve(LM("someprovider/m"))
     with pytest.raises(ConfigError):
         resolve(LM("openai/x", api_base="ftp://nope"))
-    assert resolve(LM("openai/x", api_base="http://u:pw@host/v1")).base_url == "http://u:pw@host/v1"
+    with_credentials = resolve(LM("openai/x", api_base="http://u:pw%40x@host/v1"))
+    assert with_credentials.base_url == "http://host/v1" and "pw" not in repr(with_credentials)
+    assert with_credentials.basic_auth == "Basic " + base64.b64encode(b"u:pw@x").decode()  # decoded, as httpx sends
 
 
 def test_credentials_in_api_base_stay_out_of_errors(local_lm_server_factory):
@@ -326,6 +329,14 @@ def test_get_client_reuses_per_configuration(local_lm_server_factory):
     assert get_client(lm) is not get_client(lm_for(server, temperature=0.9))
     assert get_client(lm) is not get_client(lm_for(server, temperature=0.5, api_key="sk-a"))
     assert isinstance(get_client(lm), HTTPLMClient)
+
+
+def test_a_key_rotated_in_the_environment_gets_a_client_that_sends_it(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "first-key-0001")
+    first = get_client(LM("openai/m", api_base="http://127.0.0.1:9/v1"))
+    monkeypatch.setenv("OPENAI_API_KEY", "rotated-key-0002")
+    second = get_client(LM("openai/m", api_base="http://127.0.0.1:9/v1"))
+    assert first is not second and second.endpoint.api_key == "rotated-key-0002"
 
 
 def test_get_client_rejects_non_lms():

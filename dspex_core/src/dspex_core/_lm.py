@@ -7,38 +7,30 @@ be configured instead, and every backend calls that very object: this is how tes
 checks and the offline demo model work.
 
 Credentials are kept out of ``repr``, equality, hashing and :meth:`LM.public_settings`, so an
-``LM`` can be logged, emitted in telemetry or saved without leaking a key.
+``LM`` can be logged, emitted in telemetry or saved without leaking a key. Every secret an ``LM``
+will send (its key, URL credentials, header values, and its provider's key variable) is known
+to the redactor for as long as the ``LM`` lives (:mod:`dspex_core._secret_registry`), and log
+records of the LM libraries are redacted from the first ``LM`` on
+(:mod:`dspex_core._log_redaction`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-#: Settings that carry secrets; never shown, compared, or saved.
-SECRET_SETTINGS = frozenset({"api_key", "headers", "extra_headers", "organization"})
+from dspex_core import _secret_registry
+# The credential tables live with the other credential rules; they stay importable from here.
+from dspex_core._credentials import (
+    PROVIDER_BASE_ENV,
+    PROVIDER_KEY_ENV,
+    SECRET_SETTINGS,
+    base_env_names,
+    key_env_names,
+    settings_secrets,
+)
+from dspex_core._url_credentials import strip_credentials
 
-#: Per-provider environment variables holding the API key, as DSPy / LiteLLM read them.
-PROVIDER_KEY_ENV = {
-    "openai": "OPENAI_API_KEY",
-    "azure": "AZURE_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "together_ai": "TOGETHERAI_API_KEY",
-    "groq": "GROQ_API_KEY",
-    "mistral": "MISTRAL_API_KEY",
-    "deepseek": "DEEPSEEK_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "fireworks_ai": "FIREWORKS_AI_API_KEY",
-    "hosted_vllm": "HOSTED_VLLM_API_KEY",
-}
-
-#: Per-provider environment variables holding the base URL.
-PROVIDER_BASE_ENV = {
-    "openai": "OPENAI_API_BASE",
-    "ollama": "OLLAMA_API_BASE",
-    "ollama_chat": "OLLAMA_API_BASE",
-    "hosted_vllm": "HOSTED_VLLM_API_BASE",
-    "openrouter": "OPENROUTER_API_BASE",
-}
+__all__ = ["LM", "LanguageModel", "is_custom_lm", "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV"]
 
 
 @runtime_checkable
@@ -59,20 +51,28 @@ class LM:
     """A model description: ``"provider/model"`` plus request and client settings.
 
     Known settings (all optional): ``temperature``, ``max_tokens``, ``n``, ``stop``,
-    ``api_base``, ``api_key``, ``cache``, ``num_retries``, ``timeout``, ``rollout_id``.
+    ``api_base``, ``api_key``, ``cache``, ``num_retries``, ``timeout``, ``rollout_id``,
+    ``cache_key_includes_credentials`` (``True``: an answer cached under one key, URL
+    credentials or header set is never served to another; see docs/credentials.md).
     Other keyword arguments are passed to the provider as request fields.
     """
 
-    __slots__ = ("model", "settings", "_secrets")
+    __slots__ = ("model", "settings", "_secrets", "__weakref__")
 
     def __init__(self, model: str, **settings: Any):
         if not isinstance(model, str) or not model.strip():
             from dspex_core.errors import ConfigError
 
             raise ConfigError(f"LM needs a model string like 'openai/gpt-4o-mini', got {model!r}")
+        option = settings.get("cache_key_includes_credentials")
+        if option is not None and not isinstance(option, bool):
+            from dspex_core.errors import ConfigError
+
+            raise ConfigError(f"cache_key_includes_credentials must be True or False, got {option!r}")
         self.model = model
         self._secrets = {k: settings.pop(k) for k in list(settings) if k in SECRET_SETTINGS}
         self.settings = settings
+        _guard(self)
 
     @property
     def provider(self) -> str:
@@ -89,8 +89,8 @@ class LM:
         return self._secrets.get(name, default)
 
     def public_settings(self) -> dict[str, Any]:
-        """Every setting except credentials."""
-        return dict(self.settings)
+        """Every setting except credentials (a base URL without its ``user:password@``)."""
+        return {k: _public(k, v) for k, v in self.settings.items()}
 
     def copy(self, **changes: Any) -> "LM":
         """A copy with some settings changed (credentials carried over unless replaced)."""
@@ -112,10 +112,28 @@ class LM:
 def _public(key: str, value: Any) -> Any:
     """A setting as it may be shown: URLs lose any ``user:password@``."""
     if key in ("api_base", "base_url") and isinstance(value, str) and "@" in value:
-        from dspex_core._redact import strip_credentials
-
         return strip_credentials(value)
     return value
+
+
+#: ``dspex_core._log_redaction.install`` once an LM was made (logging is imported only then)
+_install_log_redaction: Any = None
+
+
+def _guard(lm: LM) -> None:
+    """Make the redactor know what ``lm`` will send, and redact the LM libraries' log records."""
+    global _install_log_redaction
+    provider = lm.provider
+    if provider not in PROVIDER_KEY_ENV:
+        _secret_registry.watch_environment(key_env_names(provider), base_env_names(provider))
+    settings = lm.settings
+    if lm._secrets or "@" in str(settings.get("api_base") or "") or "@" in str(settings.get("base_url") or ""):
+        _secret_registry.hold(lm, settings_secrets({**settings, **lm._secrets}))
+    if _install_log_redaction is None:
+        from dspex_core._log_redaction import install
+
+        _install_log_redaction = install
+    _install_log_redaction()
 
 
 def is_custom_lm(value: Any) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from dspex_core import registry, telemetry
 from dspex_core._lru import LRUCache
 from dspex_core._module_types import module_type as _known
+from dspex_core._redact import redact
 from dspex_core.config import Settings, normalize_backend
 from dspex_core.errors import (
     BackendNotInstalledError,
@@ -146,13 +147,14 @@ def emit_route(operation: str, module_type: str, backend: str) -> None:
 
 
 def emit_fallback(operation: str, module_type: str, failed: str, to: str, error: BaseException) -> None:
-    """A candidate failed and the next one takes over."""
+    """A candidate failed and the next one takes over (the error's text redacted: whatever a
+    backend raised may quote what a server echoed)."""
     if telemetry.has_handlers(telemetry.FALLBACK):
         telemetry.emit(
             telemetry.FALLBACK,
             {"timestamp": telemetry.timestamp()},
             {"operation": operation, "module_type": module_type, "from_implementation": failed,
-             "to_implementation": to, "error": f"{type(error).__name__}: {error}"},
+             "to_implementation": to, "error": redact(f"{type(error).__name__}: {error}", limit=None)},
         )
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dspex_core import _colbert_rules as colbert_rules, _mipro_rules as mipro_rules, registry
+from dspex_core import _credentials as credentials
 from dspex_core import _parallel_rules as parallel_rules
 from dspex_core._example import Example, Prediction
 from dspex_core._example_sets import check_example_set
@@ -47,7 +48,9 @@ from dspex_core._lm import PROVIDER_BASE_ENV, PROVIDER_KEY_ENV, SECRET_SETTINGS,
 from dspex_core._lru import LRUCache
 from dspex_core._module_ref import ModuleRef
 from dspex_core._module_types import ModuleType, module_type, module_types
+from dspex_core._print_redaction import redacted_prints
 from dspex_core._redact import redact, strip_credentials, url_credentials, url_secrets
+from dspex_core._secret_registry import hold as hold_secrets
 from dspex_core._session import current_session_id
 from dspex_core._signature import Field, InputField, OutputField, Signature, default_instructions, infer_prefix
 from dspex_core._text import cleandoc
@@ -66,6 +69,8 @@ __all__ = [
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",
     "allows_none", "cleandoc", "LRUCache", "check_example_set",
+    # credentials: where they come from, what to hide (the redactor knows what holders hold)
+    "credentials", "hold_secrets", "redacted_prints",
     # the rules of module types every backend applies alike
     "parallel_rules", "colbert_rules", "mipro_rules",
 ]

@@ -4,11 +4,21 @@ Providers echo a rejected key in their 401 message, and dspy's own modules print
 exceptions they swallow (``BestOfN``/``Refine`` print each failed attempt, ``BootstrapFewShot``
 and the parallel executor log them). Redacting the error where dspex raises it is too late
 for those lines, so the LM redacts its own errors before dspy sees them: the message loses
-the key (and ``user:password@`` of the base URL, and key-shaped strings), and the exception
-chain, whose provider errors hold the unredacted text, is dropped. Errors without a secret
-in them pass through untouched. Everything else is ``dspy.LM`` itself (same engine, cache,
-retries, ``dump_state``); only ``__call__``/``acall`` are wrapped, so dspy still runs it as
-its own managed LM, not as a legacy plugin.
+every secret the core's redactor knows (the LM's key, the provider's key variable, the base
+URL's ``user:password@`` in all its forms, header values, key-shaped strings), and the
+exception chain, whose provider errors hold the unredacted text, is dropped. Errors without a
+secret in them pass through untouched. While it lives, the LM's credentials are held by the
+redactor, so dspy's and LiteLLM's log records are redacted too.
+
+Everything else is ``dspy.LM`` itself (same engine, cache, retries); only ``__call__``/``acall``
+are wrapped, so dspy still runs it as its own managed LM, not as a legacy plugin.
+``dump_state`` records it as ``dspy.LM`` without credentials: no key, header or URL credentials.
+
+``cache_key_includes_credentials=True`` turns dspy's response cache off for this LM (reads and
+writes; dspy's ``_cache_responses`` switch, which its ``DummyLM`` uses too). dspy keys its cache
+on the request without ``api_key``/``api_base`` and sends every other field it keys on, so a
+credential cannot be added to its key without sending it or changing dspy's process-wide
+cache; turning the cache off is the one way a new or revoked key always reaches the server.
 """
 
 from __future__ import annotations
@@ -16,14 +26,18 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
-from dspex_core.backend import redact, url_credentials
-from dspy.utils.exceptions import LMError
+from dspex_core.backend import SECRET_SETTINGS, credentials, hold_secrets, redact, strip_credentials
 
 
-def lm_secrets(lm: Any) -> tuple[str | None, ...]:
-    """A dspy LM's key and the ``user:password`` of its base URL (``None`` where it has none)."""
-    kwargs = getattr(lm, "kwargs", None) or {}
-    return kwargs.get("api_key"), url_credentials(kwargs.get("api_base") or kwargs.get("base_url"))
+#: Settings that are the backend's options, not dspy's (never sent, never saved).
+_OPTIONS = ("cache_key_includes_credentials",)
+
+
+def lm_secrets(lm: Any) -> tuple[str, ...]:
+    """What a dspy LM's settings will send that must stay hidden: its key, header values and
+    base-URL credentials (the provider's key variable is known to the core's redactor)."""
+    kwargs = getattr(lm, "kwargs", None)
+    return credentials.settings_secrets(kwargs) if isinstance(kwargs, dict) else ()
 
 
 def _chain_texts(exc: BaseException) -> list[str]:
@@ -35,7 +49,7 @@ def _chain_texts(exc: BaseException) -> list[str]:
     return texts
 
 
-def scrub(exc: LMError, lm: Any) -> bool:
+def scrub(exc: BaseException, lm: Any) -> bool:
     """Redact ``exc`` in place; ``True`` when it held a secret (its chain is then cut)."""
     secrets = lm_secrets(lm)
     texts = _chain_texts(exc)
@@ -51,12 +65,24 @@ def scrub(exc: LMError, lm: Any) -> bool:
 
 
 class RedactingLM(dspy.LM):
-    """``dspy.LM`` whose errors never carry its key (see the module docstring)."""
+    """``dspy.LM`` whose errors, logs and saved state never carry its credentials (see the
+    module docstring)."""
+
+    def __init__(self, model: str, *, cache_key_includes_credentials: bool = False, **kwargs: Any):
+        super().__init__(model, **kwargs)
+        if cache_key_includes_credentials:
+            self._cache_responses = False
+        hold_secrets(self, lm_secrets(self))
+
+    def copy(self, **kwargs: Any) -> Any:
+        copied = super().copy(**kwargs)
+        hold_secrets(copied, lm_secrets(copied))  # the copy may outlive this LM (BestOfN's rollouts)
+        return copied
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
-        except LMError as exc:
+        except Exception as exc:
             if scrub(exc, self):
                 raise exc from None
             raise
@@ -64,14 +90,19 @@ class RedactingLM(dspy.LM):
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return await super().acall(*args, **kwargs)
-        except LMError as exc:
+        except Exception as exc:
             if scrub(exc, self):
                 raise exc from None
             raise
 
     def dump_state(self) -> dict[str, Any]:
-        """``dspy.LM``'s state, recorded as ``dspy.LM``: a program saved with it loads in plain
-        dspy, where this class does not exist."""
+        """``dspy.LM``'s state, recorded as ``dspy.LM`` (a program saved with it loads in plain
+        dspy, where this class does not exist), without credentials: no key, headers or
+        organization, and base URLs without ``user:password@``."""
         from dspy.clients.base_lm import LM_CLASS_STATE_KEY
 
-        return {**super().dump_state(), LM_CLASS_STATE_KEY: f"{dspy.LM.__module__}.{dspy.LM.__qualname__}"}
+        state = {k: v for k, v in super().dump_state().items() if k not in SECRET_SETTINGS and k not in _OPTIONS}
+        for name in credentials.URL_SETTINGS:
+            if isinstance(state.get(name), str):
+                state[name] = strip_credentials(state[name])
+        return {**state, LM_CLASS_STATE_KEY: f"{dspy.LM.__module__}.{dspy.LM.__qualname__}"}

@@ -20,7 +20,7 @@ import inspect
 from typing import Any
 
 import dspy
-from dspex_core.backend import ModuleRef
+from dspex_core.backend import ModuleRef, redacted_prints
 from dspex_core.errors import CapabilityError, InputError
 
 from dspex_dspy import store
@@ -100,6 +100,11 @@ class RewardLoopImplementation(DspyImplementation):
                 except OSError:
                     break
         return module
+
+    def call(self, module: Any, kwargs: dict[str, Any]) -> Any:
+        # dspy prints every failed attempt with its exception's text: through the core's redactor
+        with redacted_prints():
+            return super().call(module, kwargs)
 
     async def acall(self, module: Any, kwargs: dict[str, Any]) -> Any:
         # dspy.BestOfN and dspy.Refine have no aforward (their acall fails): run forward in a worker

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from dspex_core.backend import LM, LRUCache, is_custom_lm
+from dspex_core.backend import LM, SECRET_SETTINGS, LRUCache, credentials, is_custom_lm
 
 from dspex_native.lm.custom import CustomLMClient
 from dspex_native.lm.usage import Usage, UsageTracker
@@ -36,12 +36,15 @@ _recent: LRUCache[int, tuple[Any, dict | None, Any]] = LRUCache(1024)
 
 
 def _config_key(lm: LM) -> tuple:
-    import hashlib
+    """What tells clients apart: model, settings and a digest of the credentials, the key the
+    provider's environment variable holds now included (a key rotated there gets a new client,
+    with its own memory cache, rather than one still sending the old key)."""
+    import os
 
-    secrets = repr(sorted((name, repr(lm.secret(name))) for name in ("api_key", "headers", "extra_headers",
-                                                                    "organization")))
-    digest = hashlib.sha256(secrets.encode("utf-8")).hexdigest()
-    return (lm.model, tuple(sorted((k, repr(v)) for k, v in lm.settings.items())), digest)
+    secrets = [(name, repr(lm.secret(name))) for name in sorted(SECRET_SETTINGS)]
+    if lm.secret("api_key") is None:
+        secrets += [(name, os.environ.get(name)) for name in credentials.key_env_names(lm.provider)]
+    return (lm.model, tuple(sorted((k, repr(v)) for k, v in lm.settings.items())), credentials.digest(secrets))
 
 
 def get_client(lm: Any) -> Any:

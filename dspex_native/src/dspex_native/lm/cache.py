@@ -2,7 +2,11 @@
 
 Keys are a sha256 over the request as the provider would see it (model, base URL without
 credentials, body) plus ``rollout_id``, which DSPy also keys on so that different rollouts of
-the same prompt get fresh samples. Credentials are never part of a key or a stored entry.
+the same prompt get fresh samples. By default credentials are not part of a key, as in DSPy, so
+an answer cached under one API key is served to a client with another (see
+docs/credentials.md); an LM with ``cache_key_includes_credentials=True`` adds a digest of the
+credentials its requests carry, so a new or revoked key goes to the server. Credentials
+themselves are never part of a key or a stored entry.
 The disk store is a directory of small JSON files (``<dir>/ab/abcdef....json``), written
 atomically, so several processes can share it and a new client finds earlier answers.
 It is used when ``cache_dir=`` is set on the LM or ``DSPEX_CACHE_DIR`` in the environment.
@@ -22,9 +26,13 @@ from dspex_core.backend import LRUCache
 DEFAULT_MEMORY_SIZE = 4096
 
 
-def cache_key(*, model: str, base_url: str, body: dict[str, Any], rollout_id: Any = None) -> str:
-    """The sha256 key of a request (``base_url`` must already be free of credentials)."""
+def cache_key(*, model: str, base_url: str, body: dict[str, Any], rollout_id: Any = None,
+              credentials: str | None = None) -> str:
+    """The sha256 key of a request (``base_url`` must already be free of credentials;
+    ``credentials``, a digest of them, only for an LM keyed by its credentials)."""
     payload = {"model": model, "base_url": base_url, "body": body, "rollout_id": rollout_id}
+    if credentials is not None:  # absent otherwise, so the keys of existing disk caches stay valid
+        payload["credentials"] = credentials
     data = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 

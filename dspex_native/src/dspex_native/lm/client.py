@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from dspex_core.backend import LM, redact, strip_credentials
+from dspex_core.backend import LM, credentials, hold_secrets, redact, strip_credentials
 from dspex_core.errors import ContextWindowExceededError, LMError
 
 from dspex_native.lm import _pool
@@ -50,6 +50,7 @@ class HTTPLMClient:
         self.model = lm.model
         self.endpoint: Endpoint = resolve(lm)
         self._defaults = dict(lm.settings)
+        self._cache_by_credentials = bool(self._defaults.pop("cache_key_includes_credentials", False))
         self._completion_tokens = is_openai_reasoning_model(lm.model)
         if self._completion_tokens:
             check_reasoning_settings(lm.model, self._defaults)
@@ -72,6 +73,19 @@ class HTTPLMClient:
                 self._headers.update({str(k): str(v) for k, v in extra.items()})
         if lm.secret("organization"):
             self._headers["OpenAI-Organization"] = str(lm.secret("organization"))
+        if self.endpoint.basic_auth:  # user:password@ in the base URL wins, as httpx's URL auth did
+            self._headers["Authorization"] = self.endpoint.basic_auth
+        self._credentials = self._hold_credentials()
+
+    def _hold_credentials(self) -> str | None:
+        """Make the redactor know every credential this client sends (its headers, the key from
+        the environment included, and the base URL's as written) while it lives; the digest of
+        them that keys the cache when the LM has ``cache_key_includes_credentials=True``."""
+        sent = {k: v for k, v in self._headers.items() if k != "Content-Type"}
+        hold_secrets(self, (*credentials.header_secrets(sent),
+                            *credentials.settings_secrets({**self.lm.settings, "api_key": self.endpoint.api_key})))
+        return credentials.digest(sorted(sent.items())) if self._cache_by_credentials else None
+
 
     # -- the protocol ----------------------------------------------------------------------
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
@@ -136,7 +150,8 @@ class HTTPLMClient:
         body = {"model": self.endpoint.model_name, "messages": messages, **request}
         key = None
         if options.cache:
-            key = cache_key(model=self.model, base_url=self._public_base, body=body, rollout_id=options.rollout_id)
+            key = cache_key(model=self.model, base_url=self._public_base, body=body, rollout_id=options.rollout_id,
+                            credentials=self._credentials)
         return body, options, key
 
     def _encode(self, body: dict[str, Any]) -> bytes:

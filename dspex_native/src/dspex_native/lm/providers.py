@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from dspex_core.backend import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV
+from dspex_core.backend import LM, PROVIDER_BASE_ENV, PROVIDER_KEY_ENV, credentials, strip_credentials
 from dspex_core.errors import CapabilityError, ConfigError
 
 #: Public OpenAI-compatible endpoints, used when neither ``api_base`` nor the env var is set.
@@ -71,7 +71,9 @@ def check_reasoning_settings(model: str, settings: dict) -> None:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how to send a model's requests. ``repr`` never shows the key."""
+    """Where and how to send a model's requests. ``repr`` never shows the key or the base URL's
+    credentials: ``base_url`` has none, they are kept apart as the Basic ``authorization`` they
+    are sent as (what httpx would make of ``user:password@`` in the URL, which it also logs)."""
 
     provider: str
     model: str  # the full model string, as configured
@@ -79,6 +81,8 @@ class Endpoint:
     base_url: str  # no trailing slash, no credentials in it
     api_key: str | None = field(default=None, repr=False, compare=False)
     key_env: str | None = None  # the env var the key would come from (for error hints)
+    #: ``Basic ...`` for a base URL given with ``user:password@``, else ``None``
+    basic_auth: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def chat_url(self) -> str:
@@ -116,4 +120,5 @@ def resolve(lm: LM) -> Endpoint:
         base += "/v1"
     key_env = PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai" else None)
     api_key = lm.secret("api_key") or (os.environ.get(key_env) if key_env else None) or None
-    return Endpoint(provider, lm.model, model_name, base, api_key, key_env)
+    return Endpoint(provider, lm.model, model_name, strip_credentials(base), api_key, key_env,
+                    credentials.basic_auth_header(base))
