@@ -125,6 +125,16 @@ def test_build_learns_fields_and_routes_each_step():
     assert text.splitlines()[0] == "1:step: alpha -> alpha; reads q; produces k"
 
 
+def test_a_misspelt_pipeline_input_is_named_with_a_guess():
+    install()
+    p = dspex.pipeline([("alpha", "step", {"spec": spec(["question"], ["k"])})])
+    with pytest.raises(InputError, match=r"needs the input 'question'; given: 'questio' "
+                                         r"\(did you mean 'question' for 'questio'\?\)$"):
+        dspex.run_pipeline(p, {"questio": "q"})
+    with pytest.raises(InputError, match=r"needs the input 'question'; given: 'query'$"):
+        dspex.run_pipeline(p, {"query": "q"})
+
+
 def test_signature_class_and_module_type_names_are_modules():
     install()
 

@@ -36,6 +36,7 @@ from dspex_core.errors import (
     DspexError,
     EvaluationError,
     InputError,
+    InputWarning,
     LMError,
     ModuleTypeNotServedError,
     SignatureError,
@@ -95,6 +96,6 @@ __all__ = [
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
     "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError",
     "ContextWindowExceededError", "AdapterParseError",
-    "StepError", "EvaluationError",
+    "StepError", "EvaluationError", "InputWarning",
     "__version__",
 ]

@@ -33,6 +33,7 @@ import time
 from typing import Any, Iterable, Iterator, Mapping
 
 from dspex_core import _api, _router
+from dspex_core._input_rules import did_you_mean
 from dspex_core._module_ref import check_inputs
 from dspex_core._pipeline_build import StepPlan, create_step, read_step, step_fields
 from dspex_core._pipeline_result import PipelineResult, StepResult
@@ -180,8 +181,11 @@ def _start(p: Any, inputs: Any, step_options: Any) -> tuple[dict[str, Any], dict
     state = dict(check_inputs(inputs))
     missing = [name for name in p.inputs if name not in state]
     if missing:
+        hints = [f"{guess!r} for {name!r}" for name in state if name not in p.inputs
+                 and (guess := did_you_mean(name, missing)) is not None]
         raise InputError(f"the pipeline needs the input{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(repr(m) for m in missing)}; given: {', '.join(map(repr, state)) or '(none)'}")
+                         f"{', '.join(repr(m) for m in missing)}; given: {', '.join(map(repr, state)) or '(none)'}"
+                         + (f" (did you mean {', '.join(hints)}?)" if hints else ""))
     per_step: dict[str, dict[str, Any]] = {}
     if step_options:
         if not isinstance(step_options, Mapping):

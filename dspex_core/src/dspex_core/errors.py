@@ -27,6 +27,12 @@ class InputError(DspexError, ValueError):
     """The caller's input is wrong; no backend could do better."""
 
 
+class InputWarning(UserWarning):
+    """A call's input was accepted, but part of it is ignored: a name the module's signature does
+    not have (DSPy warns the same way). ``warnings.simplefilter("error", InputWarning)`` makes it
+    an error; a misspelt or missing input is always an :class:`InputError`."""
+
+
 class SignatureError(InputError):
     """A signature string or class is malformed.
 
