@@ -119,13 +119,21 @@ def test_bad_completions_are_input_errors_before_any_lm_call(completions, messag
     ({"completions": COMPLETIONS}, "multi_chain_comparison: missing input field(s) 'question'; the inputs are "
                                    "completions, question"),
     ({"question": "q"}, "missing input field(s) 'completions'"),
-    ({"question": "q", "completions": COMPLETIONS, "hint": "x"}, "unknown input field(s) 'hint'"),
+    ({"question": "q", "completion": COMPLETIONS}, "missing input field(s) 'completions'; unknown input field(s) "
+                                                   "'completion' (did you mean 'completions'?)"),
 ])
 def test_inputs_are_checked_as_the_dspy_backend_checks_them(inputs, message):
     lm = RecordingLM([REPLY])
     with pytest.raises(InputError) as info:
         create(M=2)(lm=lm, **inputs)
     assert message in str(info.value) and lm.calls == []
+
+
+def test_an_extra_input_is_ignored_with_a_warning():
+    lm = RecordingLM([REPLY])
+    with pytest.warns(dspex.InputWarning, match="'hint' not in the signature are ignored"):
+        create(M=2)(lm=lm, question="q", completions=COMPLETIONS, hint="zzz-hint")
+    assert len(lm.calls) == 1 and not any("zzz-hint" in m["content"] for m in lm.calls[0].messages)
 
 
 def test_unknown_call_options_are_input_errors():

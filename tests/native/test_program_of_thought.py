@@ -98,7 +98,7 @@ def test_outputs_may_reuse_the_names_of_code_steps_inputs():
 
 @pytest.mark.parametrize("inputs, options, words", [
     ({}, {}, "missing input field(s) 'question'; the inputs are question"),
-    ({"question": "q", "extra": 1}, {}, "unknown input field(s) 'extra'"),
+    ({"qestion": "q"}, {}, "unknown input field(s) 'qestion' (did you mean 'question'?)"),
     (["question"], {}, "inputs must be a mapping"),
     ({"question": "q"}, {"demos": []}, "unknown call option(s) ['demos']"),
     ({"question": "q"}, {"config": "hot"}, "config must be a dict"),

@@ -86,7 +86,7 @@ def test_bad_create_options_are_errors(spec, options, error, needle):
 
 @pytest.mark.parametrize("inputs, options, needle", [
     ({}, {}, "missing input field(s) 'question'"),
-    ({"question": "q", "extra": 1}, {}, "unknown input field(s) 'extra'"),
+    ({"questio": "q"}, {}, "unknown input field(s) 'questio' (did you mean 'question'?)"),
     (["q"], {}, "inputs must be a mapping"),
     ({"question": "q"}, {"demos": []}, "unknown call option(s) ['demos']"),
     ({"question": "q"}, {"max_iters": -1}, "max_iters must be a non-negative integer"),
@@ -104,6 +104,15 @@ def test_bad_calls_are_input_errors_before_any_lm_call(inputs, options, needle):
     with pytest.raises(InputError):
         asyncio.run(react.aexecute(state, inputs, **{"lm": lm, **options}))
     assert lm.calls == []
+
+
+def test_an_extra_input_is_ignored_with_a_warning():
+    """The core's input rule (as DSPy warns): a name unlike any input is not sent, and said so."""
+    lm = RecordingLM([step("finish"), ANSWER])
+    state = react.create("question -> answer", tools=[add])
+    with pytest.warns(dspex.InputWarning, match="'extra' not in the signature are ignored; the inputs are question"):
+        react.execute(state, {"question": "q", "extra": "zzz-extra"}, lm=lm)
+    assert len(lm.calls) == 2 and not any("zzz-extra" in m["content"] for c in lm.calls for m in c.messages)
 
 
 def test_a_call_without_any_lm_says_how_to_configure_one():

@@ -113,13 +113,21 @@ def test_the_xml_adapter_is_not_native():
 
 @pytest.mark.parametrize("inputs, message", [
     ({}, "best_of_n: missing input field(s) 'question'; the inputs are question"),
-    ({"question": "q", "extra": 1}, "best_of_n: unknown input field(s) 'extra'; the inputs are question"),
+    ({"Question": "q"}, "best_of_n: missing input field(s) 'question'; unknown input field(s) 'Question' "
+                        "(did you mean 'question'?); the inputs are question"),
 ])
 def test_inputs_are_checked_against_the_wrapped_module_before_any_call(inputs, message):
     lm = RecordingLM(answers("a"))
     with pytest.raises(InputError) as info:
         loop()(lm=lm, **inputs)
     assert str(info.value) == message and lm.calls == []
+
+
+def test_an_extra_input_is_ignored_with_a_warning():
+    lm = RecordingLM(answers("a"))
+    with pytest.warns(dspex.InputWarning, match="best_of_n: input field\\(s\\) 'extra' not in the signature"):
+        loop()(lm=lm, question="q", extra=1)
+    assert lm.calls
 
 
 def test_unknown_call_options_and_a_missing_lm_are_input_errors():

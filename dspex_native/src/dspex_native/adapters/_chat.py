@@ -63,6 +63,9 @@ class ChatFormat:
         self.output_types = dict(self.outputs)
         self.coercers = {n: coercer(a) for n, a in self.outputs}
         self.input_names = tuple(n for n, _ in self.inputs)
+        # what a call's input names are checked against (dspex_core.backend.input_rules)
+        self.input_set = frozenset(self.input_names)
+        self.required_inputs = frozenset(n for n, a in self.inputs if not allows_none(a))
         self.output_names = tuple(n for n, _ in self.outputs)
         self._canonical = None if "completed" in self.output_types else re.compile(
             "".join(rf"\[\[ ## {n} ## \]\]\n(.*?)\n\n" for n in self.output_names)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import LM, Prediction
+from dspex_core.backend import LM, Prediction, input_rules
 from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
@@ -31,9 +31,11 @@ from dspex_native.code_generation.extract import parse_code
 from dspex_native.code_generation.signatures import CODE_OUTPUT, ERROR, FINAL_CODE, PREVIOUS_CODE
 from dspex_native.code_generation.state import MODULE_TYPE, ProgramOfThoughtState
 from dspex_native.predictor import call as predictor
-from dspex_native.predictor.options import input_names_error, lm_problem
+from dspex_native.predictor.options import lm_problem, step_extras
 
 CALL_OPTIONS = frozenset({"lm", "config"})
+#: What a regeneration adds to the steps' inputs; the answer step is given them too (as in DSPy)
+_REGENERATE_INPUTS = frozenset({PREVIOUS_CODE, ERROR})
 MAX_HOPS = "Max hops reached. Failed to run ProgramOfThought: {}"
 _CONFIGURE_HINT = ("configure an LM: dspex.configure(lm=dspex.LM('openai/gpt-4o-mini')), pass lm= to create(), "
                    "or pass lm= to this call")
@@ -45,7 +47,7 @@ def _inputs(state: ProgramOfThoughtState, inputs: Any) -> dict[str, Any]:
                          f"got {type(inputs).__name__}")
     names = state.signature.input_fields
     if inputs.keys() != names.keys():
-        raise input_names_error(MODULE_TYPE, names, inputs)
+        inputs = input_rules.check_inputs(MODULE_TYPE, names, inputs)  # raises, or drops ignored names
     return {name: inputs[name] for name in names}
 
 
@@ -88,7 +90,8 @@ def execute(state: ProgramOfThoughtState, inputs: Mapping[str, Any], **options: 
                 output, error = run_code(code, interpreter)
             hop += 1
         kwargs[FINAL_CODE], kwargs[CODE_OUTPUT] = code, output
-        return predictor.execute(state.answer, kwargs, lm=lm)
+        with step_extras(_REGENERATE_INPUTS):
+            return predictor.execute(state.answer, kwargs, lm=lm)
     finally:
         interpreter.shutdown()
 
@@ -119,7 +122,8 @@ async def aexecute(state: ProgramOfThoughtState, inputs: Mapping[str, Any], **op
                     output, error = await loop.run_in_executor(worker, run_code, code, interpreter)
                 hop += 1
             kwargs[FINAL_CODE], kwargs[CODE_OUTPUT] = code, output
-            return await predictor.aexecute(state.answer, kwargs, lm=lm)
+            with step_extras(_REGENERATE_INPUTS):
+                return await predictor.aexecute(state.answer, kwargs, lm=lm)
         finally:
             await loop.run_in_executor(worker, interpreter.shutdown)
     finally:

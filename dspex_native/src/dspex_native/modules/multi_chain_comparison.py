@@ -19,12 +19,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dspex_core.backend import Implementation, InputField, OutputField, Prediction, Signature, cleandoc, module_type
+from dspex_core.backend import (
+    Implementation,
+    InputField,
+    OutputField,
+    Prediction,
+    Signature,
+    cleandoc,
+    input_rules,
+    module_type,
+)
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
 from dspex_native.predictor import call, dspy_state
-from dspex_native.predictor.options import demo_list, input_names_error, resolve_signature
+from dspex_native.predictor.options import demo_list, resolve_signature
 from dspex_native.predictor.state import PredictState, build_state
 
 (COMPLETIONS,) = module_type("multi_chain_comparison").extra_inputs
@@ -144,7 +153,7 @@ class MultiChainComparisonImplementation(Implementation):
                              f"got {type(inputs).__name__}")
         names = state.inputs
         if names != inputs.keys():
-            raise input_names_error(self.module_type, names, inputs)
+            inputs = input_rules.check_inputs(self.module_type, names, inputs)  # raises, or drops ignored names
         if options and not CALL_OPTIONS.issuperset(options):
             unknown = sorted(set(options) - CALL_OPTIONS)
             raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for '{self.module_type} (call)'; "

@@ -6,7 +6,9 @@
    :mod:`dspex_native.type_coercion.rules`): ``{"k": "3"}`` gives ``k=3``; a missing ``Optional``
    input becomes ``None``; any other missing input, an impossible value, or (with
    ``strict=True``, the default) an input the signature does not declare is an
-   :class:`~dspex_core.InputError` listing every problem at once, raised before any LM call;
+   :class:`~dspex_core.InputError` listing every problem at once, raised before any LM call; a
+   name that misspells an input not given is one even with ``strict=False`` (the core's input
+   rule, :mod:`dspex_core.backend.input_rules`, which says "did you mean ...?");
 2. asks the LM for the output fields exactly as native ``predict`` does (same prompt, same
    parsing, same options: ``lm``, ``demos``, ``instructions``, ``adapter``, LM settings), on
    the converted inputs;
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation, Prediction, Signature
+from dspex_core.backend import Implementation, Prediction, Signature, input_rules
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
@@ -86,11 +88,17 @@ class SignatureStepImplementation(Implementation):
             raise InputError(f"inputs must be a mapping of field names to values, got {type(inputs).__name__}")
         fields = state.signature.input_fields
         values, problems = coerce_fields(fields, inputs, "input")
-        if state.strict:
-            extra = [name for name in inputs if name not in fields]
-            if extra:
+        extra = [name for name in inputs if name not in fields]
+        if extra:
+            # a misspelt input is an error even with strict=False (the core's input rule)
+            absent = [name for name in fields if name not in inputs]
+            hints = [f"{name!r} (did you mean {hint!r}?)" for name in extra
+                     if (hint := input_rules.did_you_mean(name, absent)) is not None]
+            if state.strict:
                 problems.append(f"unexpected inputs {extra}; the signature's inputs are {list(fields)} "
-                                f"(pass strict=False to ignore others)")
+                                f"(pass strict=False to ignore others)" + (f"; {', '.join(hints)}" if hints else ""))
+            elif hints:
+                problems.append(f"misspelt inputs {', '.join(hints)}; the signature's inputs are {list(fields)}")
         if problems:
             raise InputError(problem_report(f"signature {state.signature.signature!r}", problems))
         return values

@@ -8,9 +8,10 @@ run at create time, once, so that a call does as little as possible.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Mapping
 
-from dspex_core.backend import LM, Signature, is_custom_lm
+from dspex_core.backend import LM, Signature, input_rules, is_custom_lm
 from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS
@@ -60,17 +61,43 @@ def resolve_signature(spec: Any, instructions: Any, module_type: str) -> Signatu
     return signature
 
 
-def input_names_error(module_type: str, names: Any, given: Any) -> InputError:
-    """The error for a call whose input fields are not exactly ``names`` (missing and unknown ones
-    named, in the dspy backend's words); callers check with their own fast test first."""
-    missing = sorted(name for name in names if name not in given)
-    unknown = sorted(name for name in given if name not in names)
-    parts = []
-    if missing:
-        parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
-    if unknown:
-        parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
-    return InputError(f"{module_type}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names))}")
+#: Names a predictor call takes besides its input fields (DSPy's ``Predict`` moves a
+#: ``prediction`` of OpenAI's predicted-outputs shape into the request).
+PREDICTOR_EXTRA_INPUTS = frozenset({"prediction"})
+
+
+#: Names a module's own step is given besides its inputs, set by the module around that step
+#: (:class:`step_extras`): ProgramOfThought keeps ``previous_code`` and ``error`` among its answer
+#: step's inputs, as DSPy's does (its trace records them). They are the module's doing, not the
+#: caller's, so they are passed on without the warning about ignored inputs.
+STEP_EXTRAS: ContextVar[frozenset] = ContextVar("dspex_native_step_extras", default=frozenset())
+
+
+class step_extras:  # noqa: N801 - used as a context manager, like contextlib's
+    """``with step_extras(names):`` the predictor calls inside accept ``names`` besides their inputs."""
+
+    __slots__ = ("names", "token")
+
+    def __init__(self, names: frozenset):
+        self.names = names
+        self.token: Any = None
+
+    def __enter__(self) -> None:
+        self.token = STEP_EXTRAS.set(self.names)
+
+    def __exit__(self, *exc: Any) -> None:
+        STEP_EXTRAS.reset(self.token)
+
+
+def checked_inputs(module_type: str, fmt: Any, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A predictor call's inputs, checked by the core's rule (:mod:`dspex_core.backend.input_rules`)
+    against ``fmt``'s input fields: a missing or misspelt one is an :class:`InputError`, an
+    ``Optional`` one may be left out, other names are ignored with a warning. ``prediction``
+    (OpenAI's predicted outputs, which the request takes out of the inputs) is accepted.
+    Called only when the names are not exactly the inputs (the caller's frozenset test)."""
+    extras = STEP_EXTRAS.get()
+    return input_rules.check_inputs(module_type, fmt.input_set, inputs, required=fmt.required_inputs,
+                                    accepted=PREDICTOR_EXTRA_INPUTS | extras if extras else PREDICTOR_EXTRA_INPUTS)
 
 
 def demo_list(demos: Any, where: str) -> list:

@@ -16,7 +16,7 @@ from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, json_format, response_format
 from dspex_native.lm.defaults import LMWithDefaults
-from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, demo_list
+from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
 from dspex_native.predictor.state import PredictState
 
 _NOT_SENT = ("tools", "tool_choice", "parallel_tool_calls")  # dropped by DSPy's ChatAdapter without native tools
@@ -61,6 +61,8 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
     if type(inputs) is not dict and not isinstance(inputs, Mapping):
         raise InputError(f"{state.module_type}: inputs must be a mapping of field names to values, "
                          f"got {type(inputs).__name__}")
+    if inputs.keys() != state.format.input_set:  # a missing, misspelt or extra input
+        inputs = checked_inputs(state.module_type, state.format, inputs)
     lm = options.get("lm")
     if lm is None:
         lm = state.lm

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from dspex_core.backend import input_rules
 from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
-from dspex_native.predictor.options import input_names_error, lm_problem
+from dspex_native.predictor.options import lm_problem
 
 CREATE_EXTRA = frozenset({"tools", "max_iters"})
 CALL_OPTIONS = frozenset({"lm", "config", "max_iters"})
@@ -38,7 +39,7 @@ def check_inputs(names: tuple[str, ...], inputs: Any, module_type: str = "react"
         raise InputError(f"{module_type}: inputs must be a mapping of field names to values, "
                          f"got {type(inputs).__name__}")
     if len(inputs) != len(names) or any(name not in inputs for name in names):
-        raise input_names_error(module_type, names, inputs)
+        inputs = input_rules.check_inputs(module_type, names, inputs)  # raises, or drops ignored names
     return dict(inputs)
 
 

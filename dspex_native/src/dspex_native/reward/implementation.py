@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation
+from dspex_core.backend import Implementation, input_rules
 from dspex_core.config import settings as current_settings
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
-from dspex_native.predictor.options import input_names_error
 from dspex_native.reward import saved
 from dspex_native.reward.attempts import Attempts, arun, run
 from dspex_native.reward.state import LoopState, build
@@ -52,7 +51,7 @@ class RewardLoopImplementation(Implementation):
                              f"got {type(inputs).__name__}")
         names = state.inputs
         if names is not None and (not names <= inputs.keys() or not inputs.keys() <= names):
-            raise input_names_error(self.module_type, names, inputs)
+            inputs = input_rules.check_inputs(self.module_type, names, inputs)  # raises, or drops ignored names
         unknown = sorted(set(options) - CALL_OPTIONS)
         if unknown:
             raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))} for '{self.module_type} (call)'; "
