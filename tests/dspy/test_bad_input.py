@@ -25,12 +25,16 @@ def test_unknown_call_option_is_named():
         dspex.execute(ref, {"question": "q"}, n=3)
 
 
-def test_missing_and_unknown_inputs_are_named():
-    ref = dspy_ref("predict", "question, context -> answer", lm=RecordingLM(chat(answer="x")))
+def test_missing_and_misspelt_inputs_are_named_and_extra_ones_ignored():
+    lm = RecordingLM(chat(answer="x"))
+    ref = dspy_ref("predict", "question, context -> answer", lm=lm)
     with pytest.raises(dspex.InputError, match="missing input field.*'context'"):
         ref(question="q")
-    with pytest.raises(dspex.InputError, match="unknown input field.*'contxt'"):
-        ref(question="q", context="c", contxt="c")
+    with pytest.raises(dspex.InputError, match=r"unknown input field.*'contxt' \(did you mean 'context'\?\)"):
+        ref(question="q", contxt="c")
+    with pytest.warns(dspex.InputWarning, match="'contxt' not in the signature are ignored"):
+        ref(question="q", context="c", contxt="zzz")  # both given: a leftover, not a misspelling
+    assert lm.calls and "zzz" not in lm.calls[-1].messages[-1]["content"]
 
 
 def test_bad_signature_and_bad_adapter_and_bad_lm():

@@ -104,9 +104,11 @@ def test_the_wrapped_modules_own_lm_is_used():
 def test_access_examples_false_passes_every_field():
     lm = RecordingLM(answering)
     ref = parallel(dspy_ref("predict", "question -> answer"), access_examples=False, return_failed_examples=True)
-    out = ref(examples=[Example(question="a"), Example(question="b", answer="B").with_inputs("question")], lm=lm)
-    assert out.results[0].answer == "A" and out.results[1] is None  # 'answer' is no input of the predict
-    assert "unknown input field(s) 'answer'" in str(out.exceptions[0])
+    with pytest.warns(dspex.InputWarning, match="'answer' not in the signature are ignored"):
+        out = ref(examples=[Example(question="a"), Example(question="b", answer="B").with_inputs("question")], lm=lm)
+    # 'answer' is no input of the predict: it reaches the module, which ignores it (the core's input rule)
+    assert [p.answer for p in out.results] == ["A", "B"]
+    assert not any("## answer ## ]]\nB" in call.messages[-1]["content"] for call in lm.calls)
 
 
 def test_a_foreign_module_that_cannot_be_rebuilt_is_a_capability_error():

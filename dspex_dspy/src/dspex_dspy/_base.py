@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import Implementation
+from dspex_core.backend import Implementation, allows_none, input_rules
 from dspex_core.errors import CapabilityError, InputError
 from dspy.utils.exceptions import DSPyError
 
@@ -50,6 +50,11 @@ class DspyImplementation(Implementation):
     create_options: frozenset[str] = frozenset()
     #: per-call options ``execute`` accepts besides ``lm`` (passed to the dspy module)
     call_options: frozenset[str] = frozenset({"config", "demos"})
+    #: whether a call may leave out an input whose type admits ``None`` (modules that send one
+    #: prompt, as DSPy's ``Predict`` does; agents and wrappers need every input)
+    optional_inputs: bool = False
+    #: names a call takes besides the module's input fields (passed on to the dspy module)
+    extra_inputs: frozenset[str] = frozenset()
     #: whether executing needs a language model
     needs_lm: bool = True
     #: whether the stored object is a dspy module with state of its own (what dspy's
@@ -71,7 +76,10 @@ class DspyImplementation(Implementation):
                 return None
             signature = predictors[0][1].signature  # ChainOfThought: its one Predict's inputs
         names = frozenset(signature.input_fields)
-        return names, names
+        if not self.optional_inputs:
+            return names, names
+        return names, frozenset(name for name, field in signature.input_fields.items()
+                                if field.is_required() and not allows_none(field.annotation))
 
     # -- making and running modules -----------------------------------------------------------
     def create(self, spec: Any, **options: Any) -> str:
@@ -99,10 +107,9 @@ class DspyImplementation(Implementation):
         module, meta = store.entry(state)
         kwargs = dict(inputs)
         names = meta["inputs"]
-        if names is not None:
-            given = kwargs.keys()
-            if not names[1] <= given or not given <= names[0]:
-                self._bad_inputs(names, given)
+        if names is not None and kwargs.keys() != names[0]:  # the core's rule: raises, or drops ignored names
+            kwargs = dict(input_rules.check_inputs(self.module_type, names[0], kwargs, required=names[1],
+                                                   accepted=self.extra_inputs))
         call_lm = options.pop("lm", None)
         if options:
             check_options(self.module_type + " (call)", options, self.call_options)
@@ -112,16 +119,6 @@ class DspyImplementation(Implementation):
         if not self.needs_lm:
             return module, kwargs, (None, None)
         return module, kwargs, call_context(call_lm, meta["lm"], meta["adapter"])
-
-    def _bad_inputs(self, names: tuple[frozenset[str], frozenset[str]], given: Any) -> None:
-        missing = sorted(names[1] - set(given))
-        unknown = sorted(set(given) - names[0])
-        parts = []
-        if missing:
-            parts.append(f"missing input field(s) {', '.join(map(repr, missing))}")
-        if unknown:
-            parts.append(f"unknown input field(s) {', '.join(map(repr, unknown))}")
-        raise InputError(f"{self.module_type}: {'; '.join(parts)}; the inputs are {', '.join(sorted(names[0]))}")
 
     def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)

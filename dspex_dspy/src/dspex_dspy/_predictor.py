@@ -62,6 +62,8 @@ class PredictorImplementation(DspyImplementation):
     #: the dspy class built, an attribute of ``dspy``
     dspy_class_name: str = ""
     create_options = frozenset({"demos", "instructions"}) | LM_SETTINGS
+    optional_inputs = True  # DSPy's Predict leaves an Optional input it was not given out of the prompt
+    extra_inputs = frozenset({"prediction"})  # OpenAI's predicted outputs, which dspy moves into the request
 
     def build(self, spec: Any, *, demos: Any = None, instructions: str | None = None, **config: Any) -> Any:
         module = getattr(dspy, self.dspy_class_name)(build_signature(spec, instructions), **config)
