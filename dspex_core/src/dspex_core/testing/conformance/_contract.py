@@ -4,9 +4,11 @@ Parity needs a reference that serves the module type; these need only the backen
 (and, for bad input, the reference's error class when there is a reference serving the type),
 so they run for every module type the kit covers, even one no reference serves: async twins
 give what the sync calls give, a ``ModuleRef`` carries the right fields, bad input is an
-``InputError`` that names what was wrong, routed calls emit their telemetry, and one module
-serves many threads at once. Each check takes one case and raises :class:`ContractError`
-saying which rule broke; :mod:`._contract_runner` draws the cases and drives them.
+``InputError`` that names what was wrong (a misspelt or missing input field too, while an
+extra one is ignored with an ``InputWarning``: the core's input rule), routed calls emit their
+telemetry, and one module serves many threads at once. Each check takes one case and raises
+:class:`ContractError` saying which rule broke; :mod:`._contract_runner` draws the cases and
+drives them.
 """
 
 from __future__ import annotations
@@ -196,6 +198,115 @@ def check_unknown_option(backend: str, reference: str | None, module_type: str) 
     if reference and classes[backend] != classes[reference]:
         raise ContractError(f"an unknown option: backend {backend!r} gives {classes[backend]}, reference "
                             f"{reference!r} gives {classes[reference]}")
+
+
+#: Module types whose calls take a signature's input fields (``question`` for ``VALID_SPECS``), and
+#: so follow the core's input rule (``dspex_core.backend.input_rules``); ``parallel`` takes examples.
+INPUT_FIELD_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + tuple(t for t in WRAPPER_MODULE_TYPES
+                                                                        if t != "parallel")
+#: An extra name no input resembles (the input rule ignores it, with a warning).
+EXTRA_INPUT = "zzz_not_an_input"
+
+
+def valid_inputs(module_type: str) -> dict[str, Any]:
+    """Inputs a module of ``valid_spec(module_type, ...)`` takes (``question``, and for
+    ``multi_chain_comparison`` the three completions it compares)."""
+    if module_type == "multi_chain_comparison":
+        return {"question": "q", "completions": [{"reasoning": "r", "answer": "a"}] * 3}
+    return {"question": "q"}
+
+
+class _Stopped(Exception):
+    """Raised by the input check's LM at its first call: the call got past the input check."""
+
+
+def _stop(messages: list[dict[str, Any]], settings: dict[str, Any]) -> str:
+    raise _Stopped("the LM was called")
+
+
+def _run_inputs(module_type: str, who: str, calls: list[dict[str, Any]]) -> list[tuple[Any, list, list]]:
+    """``(error or None, the LM's calls, the InputWarnings)`` of each call, with those inputs, of one
+    valid module made on ``who`` (one module for them all: a ``program_of_thought`` starts a sandbox)."""
+    import warnings
+
+    import dspex_core
+
+    lm = RecordingLM(_stop)
+    results = []
+    with dspex_core.session():
+        options = valid_options(module_type)
+        if "lm" in options:
+            options["lm"] = lm
+        if module_type in WRAPPER_MODULE_TYPES:  # the wrapped module calls this LM
+            spec = dspex_core.create("predict", VALID_SPECS[module_type], implementation=who, lm=lm)
+        else:
+            spec = valid_spec(module_type, who)
+        ref = dspex_core.create(module_type, spec, implementation=who, **options)
+        for inputs in calls:
+            lm.reset()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", dspex_core.InputWarning)
+                try:
+                    dspex_core.execute(ref, inputs, **({} if "lm" in options else {"lm": lm}))
+                    error = None
+                except Exception as exc:  # noqa: BLE001 - the check reads the class and the message
+                    error = exc
+            found = [w for w in caught if issubclass(w.category, dspex_core.InputWarning)]
+            results.append((error, list(lm.calls), found))
+    return results
+
+
+def check_input_fields(backend: str, reference: str | None, module_type: str) -> None:
+    """A call's input fields follow the core's rule (``dspex_core.backend.input_rules``), as the
+    reference's do: a misspelt input (``questio``) or a missing one is an ``InputError`` before any
+    LM call, naming the expected input (and for a misspelling, "did you mean"); a name no input
+    resembles is ignored with a ``dspex_core.InputWarning`` naming it, and the call goes on.
+    (``program_of_thought`` is checked on the errors only: an extra name would start a sandbox.)"""
+    import dspex_core
+
+    good = valid_inputs(module_type)
+    misspelt = {("questio" if k == "question" else k): v for k, v in good.items()}
+    missing = {k: v for k, v in good.items() if k != "question"}
+    classes: dict[tuple[str, str], str] = {}
+    cases = (("misspelt", misspelt, ("'question'", "'questio'", "did you mean 'question'")),
+             ("missing", missing, ("'question'",)))
+    extra = {**good, EXTRA_INPUT: "zzz-extra-value"}
+    for who in (backend, reference) if reference else (backend,):
+        with_extra = who == backend and module_type != "program_of_thought"
+        outcomes = _run_inputs(module_type, who, [inputs for _, inputs, _ in cases] + ([extra] if with_extra else []))
+        if with_extra:
+            extra_outcome = outcomes[-1]
+        for (label, inputs, words), (error, calls, _) in zip(cases, outcomes):
+            classes[(who, label)] = error_class(error) if error is not None else "no error"
+            if who != backend:
+                continue
+            if not isinstance(error, dspex_core.InputError):
+                raise ContractError(f"{module_type!r} on {backend!r} called with {sorted(inputs)} (the inputs are "
+                                    f"{sorted(good)}) gave {classes[(who, label)]}: {error}; a {label} input must "
+                                    f"raise dspex_core.InputError") from error
+            absent = [w for w in words if w not in str(error)]
+            if absent:
+                raise ContractError(f"the {label}-input error of {module_type!r} on {backend!r} does not say "
+                                    f"{', '.join(absent)}: {error}")
+            if calls:
+                raise ContractError(f"{module_type!r} on {backend!r} called the LM before refusing a {label} input")
+    for label in ("misspelt", "missing"):
+        if reference and classes[(backend, label)] != classes[(reference, label)]:
+            raise ContractError(f"a {label} input of {module_type!r}: backend {backend!r} gives "
+                                f"{classes[(backend, label)]}, reference {reference!r} gives "
+                                f"{classes[(reference, label)]}")
+    if module_type == "program_of_thought":
+        return
+    error, calls, warned = extra_outcome
+    if isinstance(error, dspex_core.InputError):
+        raise ContractError(f"{module_type!r} on {backend!r} refused an extra input {EXTRA_INPUT!r} with "
+                            f"{error_class(error)}: {error}; a name no input resembles is ignored with a "
+                            f"dspex_core.InputWarning") from error
+    if not any(EXTRA_INPUT in str(w.message) for w in warned):
+        raise ContractError(f"{module_type!r} on {backend!r} ignored the extra input {EXTRA_INPUT!r} without a "
+                            f"dspex_core.InputWarning naming it (warnings: {[str(w.message) for w in warned]})")
+    if any("zzz-extra-value" in str(m.get("content")) for call in calls for m in call.messages):
+        raise ContractError(f"{module_type!r} on {backend!r} sent the extra input {EXTRA_INPUT!r} to the LM")
 
 
 def check_no_lm(backend: str, reference: str | None, case: Any) -> None:

@@ -131,9 +131,12 @@ def contract_test(backend: str, module_type: str, name: str, *, reference: str |
         no_lm = hseed(seed)(no_lm) if seed is not None else no_lm
 
         def bad_input() -> None:
-            """A bad spec and an unknown option once; then, for LM module types, no LM."""
+            """A bad spec and an unknown option once; a misspelt, a missing and an extra input field
+            for the types that take them; then, for LM module types, no LM."""
             contract.check_bad_spec(backend, ref, module_type)
             contract.check_unknown_option(backend, ref, module_type)
+            if module_type in contract.INPUT_FIELD_MODULE_TYPES:
+                contract.check_input_fields(backend, ref, module_type)
             if needs_lm(module_type):
                 no_lm()
 
