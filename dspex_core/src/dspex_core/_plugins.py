@@ -6,6 +6,12 @@ Each entry point is loaded on its own: a plugin that fails to import is recorded
 changed since it was last imported (an upgrade while the process runs), its modules are
 dropped from ``sys.modules`` first so that the new code is what gets imported.
 
+Whatever a plugin's import raises makes it a broken plugin, ``SystemExit`` (a ``sys.exit()`` in
+its module) included: one plugin must not end every dspex program, with no message, before it
+starts. ``KeyboardInterrupt`` is the exception: a Ctrl-C the user pressed while the plugins load
+stops the program as always; only one the plugin's own code raised is recorded as its failure
+(:func:`contained` and :mod:`dspex_core._interrupts` tell them apart).
+
 Entry points are read with the standard library's :mod:`importlib.metadata`: on every Python
 dspex supports (3.11 to 3.13) its ``entry_points(group=...)`` and ``EntryPoint.dist`` behave
 alike (distributions found twice on ``sys.path`` are reported once), so the
@@ -21,6 +27,8 @@ import warnings
 from typing import Any
 
 import attrs
+
+from dspex_core._interrupts import InterruptWatch
 
 ENTRY_POINT_GROUP = "dspex.backends"
 DISABLE_ENV = "DSPEX_DISABLE_PLUGINS"
@@ -59,14 +67,32 @@ def describe_error(exc: BaseException) -> str:
 
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    if isinstance(exc, SystemExit):  # str() of sys.exit() is empty: say what happened
+        return f"SystemExit: the plugin called sys.exit({exc.code!r}){where}"
+    if isinstance(exc, KeyboardInterrupt):
+        return f"KeyboardInterrupt raised by the plugin's code{f': {exc}' if str(exc) else ''}{where}"
     return f"{type(exc).__name__}: {exc}{where}"
+
+
+def contained(exc: BaseException, watch: InterruptWatch) -> bool:
+    """Whether ``exc``, raised by a plugin's code, is recorded as that plugin's failure (``True``)
+    or must propagate (``False``: a ``KeyboardInterrupt`` the user may have pressed).
+
+    ``SystemExit``, ``GeneratorExit`` and any other ``BaseException`` from a plugin are its
+    failure; ``watch`` is the :class:`~dspex_core._interrupts.InterruptWatch` open around the call.
+    """
+    return not isinstance(exc, KeyboardInterrupt) or not watch.pressed(exc)
 
 
 _loaded_versions: dict[str, str] = {}
 
 
-def discover() -> list[PluginInfo]:
-    """Import every enabled ``dspex.backends`` entry point; never raises for a bad plugin."""
+def discover(watch: InterruptWatch | None = None) -> list[PluginInfo]:
+    """Import every enabled ``dspex.backends`` entry point; never raises for a bad plugin (only
+    for a Ctrl-C the user pressed meanwhile). ``watch``: the caller's open interrupt watch."""
+    if watch is None:
+        with InterruptWatch() as own:
+            return discover(own)
     from importlib import metadata
 
     importlib.invalidate_caches()
@@ -87,8 +113,8 @@ def discover() -> list[PluginInfo]:
         try:
             info.obj = ep.load()
             _loaded_versions[ep.name] = version
-        except BaseException as exc:  # noqa: BLE001 - a plugin may fail in any way
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        except BaseException as exc:  # noqa: BLE001 - a plugin may fail in any way, sys.exit() included
+            if not contained(exc, watch):
                 raise
             info.error = f"failed to import: {describe_error(exc)}"
             warnings.warn(f"dspex plugin {ep.name!r} ({dist_name} {version}) {info.error}", RuntimeWarning,

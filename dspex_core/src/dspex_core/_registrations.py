@@ -1,9 +1,9 @@
 """A built registry: every plugin's registrations, checked, and who serves which module type.
 
 :class:`Registry` loads the ``dspex.backends`` plugins (see :mod:`dspex_core._plugins`) and calls
-each one's hooks, one plugin at a time, so that a plugin that raises or registers something
-wrong is recorded with its error (a warning, a row in ``dspex backends``) and its other
-registrations are rolled back, while every other plugin registers as usual.
+each one's hooks, one plugin at a time, so that a plugin that raises (``sys.exit()`` included) or
+registers something wrong is recorded with its error (a warning, a row in ``dspex backends``)
+and its other registrations are rolled back, while every other plugin registers as usual.
 
 This module is imported when the registry is first built, not by ``import dspex_core``: it
 brings pluggy, attrs and the plugins themselves.
@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 import attrs
 
 from dspex_core import _plugins
+from dspex_core._interrupts import InterruptWatch
 from dspex_core._implementation import check_implementation, declared_not_implemented, implemented_methods
 from dspex_core.errors import PluginError
 
@@ -95,6 +96,8 @@ class Registry:
         self.executors: dict[str, Any] = {}
         self._telemetry: list[tuple[tuple[str, ...], Callable[..., Any]]] = []
         self.failures: list[_plugins.PluginInfo] = []
+        #: open while :meth:`load` runs the plugins' code (see :mod:`dspex_core._interrupts`)
+        self._watch = InterruptWatch()
 
     # -- building --------------------------------------------------------------------------
     def load(self, extra: Iterable[tuple[str, Any]] = ()) -> None:
@@ -102,14 +105,15 @@ class Registry:
         from dspex_core import executors
 
         self.executors["threads"] = executors.ThreadExecutor()
-        for info in _plugins.discover():
-            self._add_plugin(info)
-        disabled = _plugins.disabled_plugins()
-        for name, obj in extra:
-            if name in disabled:  # DSPEX_DISABLE_PLUGINS blocks in-process plugins by name too
-                continue
-            self._add_plugin(_plugins.PluginInfo(name, getattr(obj, "__name__", repr(obj)), "(in-process)", "-",
-                                                 obj=obj))
+        with InterruptWatch() as self._watch:  # a plugin's KeyboardInterrupt is its failure, a Ctrl-C is not
+            for info in _plugins.discover(self._watch):
+                self._add_plugin(info)
+            disabled = _plugins.disabled_plugins()
+            for name, obj in extra:
+                if name in disabled:  # DSPEX_DISABLE_PLUGINS blocks in-process plugins by name too
+                    continue
+                self._add_plugin(_plugins.PluginInfo(name, getattr(obj, "__name__", repr(obj)), "(in-process)",
+                                                     "-", obj=obj))
         for regs in self.by_type.values():
             regs.sort(key=lambda r: (-r.priority, r.backend))
 
@@ -120,7 +124,9 @@ class Registry:
             return
         try:
             self.pm.register(info.obj, name=info.name)
-        except Exception as exc:  # a malformed hookimpl, a duplicate name
+        except BaseException as exc:  # noqa: BLE001 - a malformed hookimpl, a duplicate name
+            if not _plugins.contained(exc, self._watch):
+                raise
             info.error = f"failed to register hooks: {_plugins.describe_error(exc)}"
             warnings.warn(f"dspex plugin {info.name!r}: {info.error}", RuntimeWarning, stacklevel=3)
             self._record_failure(info)
@@ -129,7 +135,7 @@ class Registry:
         if not self._call_plugin_hook(info, "dspex_register_implementations", register=self._register_for(info)):
             self._rollback(info)  # half a plugin is worse than none: its other registrations go too
         self._call_plugin_hook(info, "dspex_register_executors", register=self._register_executor)
-        self._call_plugin_hook(info, "dspex_attach_telemetry", attach=self._attach_telemetry)
+        self._call_plugin_hook(info, "dspex_attach_telemetry", attach=self._attach_for(info))
         if info.error is not None:
             self._record_failure(info)
 
@@ -155,7 +161,9 @@ class Registry:
                 continue
             try:
                 impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
-            except Exception as exc:  # noqa: BLE001 - reported, never fatal
+            except BaseException as exc:  # noqa: BLE001 - reported, never fatal (sys.exit() included)
+                if not _plugins.contained(exc, self._watch):
+                    raise  # the user pressed Ctrl-C
                 ok = False
                 message = f"{hook} raised {_plugins.describe_error(exc)}"
                 info.error = f"{info.error}; {message}" if info.error else message
@@ -213,11 +221,17 @@ class Registry:
             raise PluginError(f"executor {name!r} needs a map(fn, items, *, max_workers) method")
         self.executors[name] = executor
 
-    def _attach_telemetry(self, event: Any, handler: Callable[..., Any]) -> None:
+    def _attach_for(self, info: _plugins.PluginInfo) -> Callable[..., None]:
+        """The ``attach`` a plugin's telemetry hook gets: its handlers are known to be the plugin's,
+        so that a handler that raises is reported with the plugin's name."""
         from dspex_core import telemetry
 
-        telemetry.attach(event, handler)
-        self._telemetry.append((tuple(event), handler))
+        def attach(event: Any, handler: Callable[..., Any]) -> None:
+            """Call ``handler(event, measurements, metadata)`` whenever ``event`` is emitted."""
+            telemetry.attach(event, handler, plugin=info.name)
+            self._telemetry.append((tuple(event), handler))
+
+        return attach
 
     def announce_failures(self) -> None:
         """Emit ``("dspex", "plugin", "error")`` per failed plugin (once the registry is current)."""

@@ -21,7 +21,9 @@ Events dspex emits:
     measurements ``{timestamp}``; metadata ``{plugin, error}``.
 
 A handler that raises is detached and reported with a warning, as ``:telemetry`` does, so
-a broken handler never breaks a module call.
+a broken handler never breaks a module call. The warning names the handler (its module and
+qualified name) and, for one a plugin attached through the hook, the plugin, so that the
+user knows which package to blame.
 """
 
 from __future__ import annotations
@@ -42,14 +44,22 @@ SESSION_END: Event = ("dspex", "session", "end")
 PLUGIN_ERROR: Event = ("dspex", "plugin", "error")
 
 _handlers: dict[Event, tuple[Handler, ...]] = {}
+#: (event, id(handler)) -> the plugin that attached the handler through the telemetry hook
+_owners: dict[tuple[Event, int], str] = {}
 _lock = threading.Lock()
 
 
-def attach(event: Event | list[str], handler: Handler) -> Handler:
-    """Call ``handler(event, measurements, metadata)`` whenever ``event`` is emitted."""
+def attach(event: Event | list[str], handler: Handler, *, plugin: str | None = None) -> Handler:
+    """Call ``handler(event, measurements, metadata)`` whenever ``event`` is emitted.
+
+    ``plugin`` names the plugin the handler belongs to (the registry passes it for handlers
+    attached through the ``dspex_attach_telemetry`` hook); warnings about the handler name it.
+    """
     key = tuple(event)
     with _lock:
         _handlers[key] = (*_handlers.get(key, ()), handler)
+        if plugin is not None:
+            _owners[(key, id(handler))] = plugin
     return handler
 
 
@@ -61,6 +71,8 @@ def detach(event: Event | list[str], handler: Handler) -> bool:
         if handler not in current:
             return False
         remaining = tuple(h for h in current if h is not handler)
+        if handler not in remaining:
+            _owners.pop((key, id(handler)), None)
         if remaining:
             _handlers[key] = remaining
         else:
@@ -84,9 +96,23 @@ def emit(event: Event, measurements: Mapping[str, Any], metadata: Mapping[str, A
         try:
             handler(event, measurements, metadata)
         except Exception as exc:  # a broken handler must not break the call that emitted
+            owner = _owners.get((event, id(handler)))
             detach(event, handler)
-            warnings.warn(f"telemetry handler {handler!r} for {event} raised {exc!r} and was detached",
+            warnings.warn(f"telemetry handler {describe_handler(handler)} "
+                          + (f"(attached by plugin {owner!r}) " if owner else "")
+                          + f"for {'.'.join(event)} raised {type(exc).__name__}: {exc}; it was detached",
                           RuntimeWarning, stacklevel=2)
+
+
+def describe_handler(handler: Any) -> str:
+    """``module.qualname`` of a function or method, ``module.Class instance`` of a callable object."""
+    target = getattr(handler, "__func__", handler)  # a bound method: its function
+    name = getattr(target, "__qualname__", None)
+    if not isinstance(name, str):
+        target = type(handler)
+        name = f"{target.__qualname__} instance"
+    module = getattr(target, "__module__", None)
+    return f"{module}.{name}" if module else name
 
 
 def _settings() -> Any:
@@ -106,3 +132,4 @@ def clear() -> None:
     """Detach every handler (tests use it)."""
     with _lock:
         _handlers.clear()
+        _owners.clear()
