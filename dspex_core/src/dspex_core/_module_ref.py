@@ -6,6 +6,13 @@ stored-module id) and ``session_id``. It also keeps what it was created from (sp
 so that a fallback can make the module again on another backend, and the implementation that
 made it, so that running it takes no routing decision: executing a reference is a telemetry
 check and a call of the implementation's ``execute``.
+
+What ``execute``/``aexecute`` returns is checked here, once for every backend: anything but a
+:class:`~dspex_core.Prediction` (or ``None`` for the module types whose table row says DSPy's
+returns it: ``best_of_n``, ``refine``, ``retry``) is a :class:`~dspex_core.errors.PluginError`
+naming the backend and the module type (a broken backend's own failure, so with
+``allow_fallback`` the next candidate serves the call), never a raw value handed to the caller.
+The check costs one ``isinstance`` on the way out.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import time
 from typing import Any, Callable, Mapping
 
 from dspex_core import _router, telemetry
+from dspex_core._example import Prediction
 from dspex_core.config import settings
-from dspex_core.errors import CapabilityError, InputError, allows_fallback
+from dspex_core.errors import CapabilityError, InputError, PluginError, allows_fallback
 
 #: Keyword arguments of ``ref(...)`` that are call options, not inputs (as in DSPy).
 CALL_OPTIONS = frozenset({"lm", "config", "demos"})
@@ -129,6 +137,25 @@ def check_inputs(inputs: Any) -> Mapping[str, Any]:
                      f"got {type(inputs).__name__}")
 
 
+def checked_result(backend: str, module_type: str, result: Any, method: str = "execute") -> Any:
+    """``result`` if it is not a Prediction but allowed (``None`` where the module-type table says
+    so), else raises :func:`not_a_prediction`'s error. Called only off the fast path."""
+    if result is None:
+        from dspex_core._module_types import module_type as table_row
+
+        row = table_row(module_type)
+        if row is not None and row.may_return_none:
+            return None
+    raise not_a_prediction(backend, module_type, result, method)
+
+
+def not_a_prediction(backend: str, module_type: str, result: Any, method: str = "execute") -> PluginError:
+    """The error for an implementation whose ``execute``/``aexecute`` returned ``result``, not a Prediction."""
+    kind = type(result)
+    return PluginError(f"backend {backend!r} returned {kind.__module__}.{kind.__qualname__} from {method}() of "
+                       f"{module_type!r}, not a dspex Prediction (a bug in the backend's plugin)")
+
+
 def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
     """Run a created module on ``inputs`` and return its :class:`Prediction`."""
     if type(ref) is not ModuleRef:
@@ -137,7 +164,10 @@ def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: 
         inputs = check_inputs(inputs)
     if not _telemetry_handlers or not settings().telemetry_enabled:  # no events to build, no clock to read
         try:
-            return (ref._impl or ref.implementation).execute(ref.state, inputs, **options)
+            result = (ref._impl or ref.implementation).execute(ref.state, inputs, **options)
+            if isinstance(result, Prediction):
+                return result
+            return checked_result(ref.backend, ref.module_type, result)
         except Exception as exc:
             if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
                 return _execute_fallback(ref, inputs, options, exc)
@@ -148,6 +178,8 @@ def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: 
     start = _perf()
     try:
         result = impl.execute(ref.state, inputs, **options)
+        if not isinstance(result, Prediction):
+            result = checked_result(backend, ref.module_type, result)
     except Exception as exc:
         _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
         if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
@@ -159,7 +191,11 @@ def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: 
 
 def _execute_fallback(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any],
                       error: Exception) -> Any:
-    return run_fallbacks(ref, "execute", error, lambda reg, state: reg.implementation.execute(state, inputs, **options))
+    def execute_there(reg: Any, state: Any) -> Any:
+        result = reg.implementation.execute(state, inputs, **options)
+        return result if isinstance(result, Prediction) else checked_result(reg.backend, ref.module_type, result)
+
+    return run_fallbacks(ref, "execute", error, execute_there)
 
 
 def run_fallbacks(ref: ModuleRef, operation: str, error: Exception, call: Callable[[Any, Any], Any]) -> Any:
@@ -210,8 +246,12 @@ async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **op
     try:
         if ref.has("aexecute"):
             result = await impl.aexecute(ref.state, inputs, **options)
+            if not isinstance(result, Prediction):
+                result = checked_result(backend, ref.module_type, result, "aexecute")
         else:
             result = await asyncio.to_thread(impl.execute, ref.state, inputs, **options)
+            if not isinstance(result, Prediction):
+                result = checked_result(backend, ref.module_type, result)
     except Exception as exc:
         _router.emit_execute(ref.module_type, backend, _perf() - start, type(exc).__name__)
         if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:

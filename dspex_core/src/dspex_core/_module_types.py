@@ -41,9 +41,13 @@ class ModuleType:
     ``saved_predictor`` says where a saved DSPy program of this type keeps its one predictor's
     state: ``""`` at the top level (``dspy.Predict``), ``"predict"`` under that key
     (``dspy.ChainOfThought``), ``None`` when such a program cannot be rebuilt from a file.
+    ``may_return_none``: ``execute`` may return ``None`` instead of a ``Prediction``, as DSPy's
+    module does (``BestOfN``/``Refine`` when every attempt failed without raising); for every
+    other type a result that is not a ``Prediction`` is the backend's bug (a ``PluginError``).
     """
 
-    __slots__ = ("name", "facade", "kind", "spec", "extra_inputs", "extra_outputs", "saved_predictor", "summary")
+    __slots__ = ("name", "facade", "kind", "spec", "extra_inputs", "extra_outputs", "saved_predictor", "summary",
+                 "may_return_none")
 
     name: str
     facade: str | None
@@ -53,10 +57,11 @@ class ModuleType:
     extra_outputs: tuple[str, ...]
     saved_predictor: str | None
     summary: str
+    may_return_none: bool
 
     def __init__(self, name: str, facade: str | None, kind: str, spec: str, summary: str, *,
                  extra_inputs: tuple[str, ...] = (), extra_outputs: tuple[str, ...] = (),
-                 saved_predictor: str | None = None):
+                 saved_predictor: str | None = None, may_return_none: bool = False):
         if not name.isidentifier() or name != name.lower():
             raise ValueError(f"a module type is a snake_case name, got {name!r}")
         if facade is not None and not facade.isidentifier():
@@ -68,7 +73,8 @@ class ModuleType:
         init = object.__setattr__
         for key, value in (("name", name), ("facade", facade), ("kind", kind), ("spec", spec),
                            ("extra_inputs", tuple(extra_inputs)), ("extra_outputs", tuple(extra_outputs)),
-                           ("saved_predictor", saved_predictor), ("summary", summary)):
+                           ("saved_predictor", saved_predictor), ("summary", summary),
+                           ("may_return_none", bool(may_return_none))):
             init(self, key, value)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -106,9 +112,11 @@ _ROWS = (
                extra_inputs=("completions",), extra_outputs=("rationale",)),
     ModuleType("code_act", None, MODULE, SIGNATURE, "Act by writing code that calls tools (DSPy's CodeAct)."),
     ModuleType("retry", "Retry", MODULE, WRAPPED,
-               "Run a module until a reward passes: create(ref, N=, reward_fn=, threshold=)."),
-    ModuleType("best_of_n", "BestOfN", MODULE, WRAPPED, "Run a module N times and keep the best by reward."),
-    ModuleType("refine", "Refine", MODULE, WRAPPED, "Run a module up to N times with feedback until a reward passes."),
+               "Run a module until a reward passes: create(ref, N=, reward_fn=, threshold=).", may_return_none=True),
+    ModuleType("best_of_n", "BestOfN", MODULE, WRAPPED, "Run a module N times and keep the best by reward.",
+               may_return_none=True),
+    ModuleType("refine", "Refine", MODULE, WRAPPED, "Run a module up to N times with feedback until a reward passes.",
+               may_return_none=True),
     ModuleType("parallel", "Parallel", MODULE, WRAPPED,
                "Run one module over many inputs at once (DSPy's Parallel): create(ref, num_threads=...), "
                "execute with examples=[...].", extra_inputs=("examples",)),

@@ -74,7 +74,11 @@ class CapabilityError(DspexError, NotImplementedError):
 
 
 class PluginError(DspexError):
-    """A plugin failed to load or to register; recorded on the registry, never fatal."""
+    """A plugin failed to load or to register (recorded on the registry, never fatal), or broke the
+    backend contract at run time: an ``execute`` that returned something other than a
+    ``Prediction``, an executor that lost results. Then it is raised to the caller, naming the
+    backend or executor; as the backend's own failure, it lets the router fall back.
+    """
 
 
 class SessionError(DspexError):
