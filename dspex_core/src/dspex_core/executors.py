@@ -6,6 +6,11 @@ whose call raised yields an :class:`ExecutorFailure` instead of stopping the oth
 ``amap`` is the asyncio twin. dspex ships the ``"threads"`` executor below; each worker
 thread starts from a copy of the caller's context, so ``dspex.context(...)`` settings and
 the current session carry over.
+
+A caller that pairs the results with its items (``evaluate`` pairs them with the devset)
+passes them through :func:`check_results` first: an executor that drops an item would
+otherwise shorten the pairing silently, and a score computed over fewer examples looks like
+a better one.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import asyncio
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Sized
 
 
 class ExecutorFailure:
@@ -27,6 +32,24 @@ class ExecutorFailure:
 
     def __repr__(self) -> str:
         return f"ExecutorFailure({self.error!r})"
+
+
+def check_results(executor: str, items: Sized, results: Any) -> list[Any]:
+    """``results`` as a list, after checking the contract's one entry per item.
+
+    Raises :class:`~dspex_core.errors.PluginError` naming ``executor`` (its registered name)
+    when ``results`` is not a list or tuple or its length differs from ``len(items)``.
+    """
+    from dspex_core.errors import PluginError
+
+    if not isinstance(results, (list, tuple)):
+        raise PluginError(f"executor {executor!r} returned {type(results).__name__} from map(), not a list "
+                          f"with one result per item")
+    if len(results) != len(items):
+        raise PluginError(f"executor {executor!r} returned {len(results)} results for {len(items)} items: "
+                          f"an executor's map() must return one result per item, in order (a result left "
+                          f"out would be paired with the wrong item or missed)")
+    return list(results)
 
 
 class ThreadExecutor:

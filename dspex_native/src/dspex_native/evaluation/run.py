@@ -54,7 +54,10 @@ class Run:
         self.progress.update(failed=True)
         return Failure(error)
 
-    def finish(self, outcomes: list[Any]) -> Prediction:
+    def finish(self, outcomes: list[Any], executor: str) -> Prediction:
+        """The result: one ``(example, prediction, score)`` per example, from ``outcomes`` (one per
+        example, as ``executor``, the executor's name, returned them, checked for their number)."""
+        from dspex_core.errors import PluginError
         from dspex_core.executors import ExecutorFailure
 
         self.progress.close()
@@ -65,8 +68,11 @@ class Run:
                 f"evaluation stopped: {len(self.errors)} examples failed (max_errors={self.limit}); "
                 f"first failure, devset[{index}]: {type(first).__name__}: {first}", list(self.errors)) from first
         results = []
-        for example, outcome in zip(self.state.devset, outcomes):
-            if isinstance(outcome, (Failure, ExecutorFailure)) or outcome is None:
+        for index, (example, outcome) in enumerate(zip(self.state.devset, outcomes, strict=True)):
+            if outcome is None:  # a worker returns None only once the run is cancelled, and it is not
+                raise PluginError(f"executor {executor!r} gave no outcome for devset[{index}]: it never ran "
+                                  f"that example (an executor's map() must call the function once per item)")
+            if isinstance(outcome, (Failure, ExecutorFailure)):
                 results.append((example, Prediction(), self.state.failure_score))
             else:
                 results.append((example, outcome[0], outcome[1]))

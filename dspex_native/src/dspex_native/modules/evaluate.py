@@ -10,7 +10,9 @@ Examples run through the configured executor (``dspex.settings().executor``, thr
 default; ``aexecute`` uses its ``amap`` on the event loop). An example whose program or
 metric raises scores ``failure_score`` with an empty ``Prediction``; once ``max_errors``
 examples have failed the run stops and raises :class:`EvaluationError` (DSPy's rule, with
-DSPy's default of 10). The result is ``Prediction(score=round(100 * sum / n, 2),
+DSPy's default of 10). An executor that returns fewer or more outcomes than examples, or none
+for an example it never ran, is a :class:`PluginError` naming it, not a score over fewer
+examples. The result is ``Prediction(score=round(100 * sum / n, 2),
 results=[(example, prediction, score), ...])`` in devset order, the sum taken in that order
 so that the score equals DSPy's to the last digit (the machinery is :mod:`dspex_native.evaluation`).
 """
@@ -21,6 +23,7 @@ from typing import Any, Mapping
 
 from dspex_core.backend import Implementation, Prediction
 from dspex_core.errors import InputError
+from dspex_core.executors import check_results
 
 from dspex_native.evaluation.calls import async_program_caller, metric_caller, program_caller
 from dspex_native.evaluation.options import DEFAULT_MAX_ERRORS, check_options
@@ -97,14 +100,16 @@ class EvaluateImplementation(Implementation):
             run.progress.update(score)
             return prediction, score
 
-        executor = registry.executor(settings().executor)
+        name = settings().executor
+        executor = registry.executor(name)
+        items = list(enumerate(state.devset))
         try:
-            outcomes = executor.map(work, list(enumerate(state.devset)),
-                                    max_workers=state.num_threads or DEFAULT_NUM_THREADS)
+            outcomes = check_results(name, items, executor.map(work, items,
+                                                               max_workers=state.num_threads or DEFAULT_NUM_THREADS))
         except BaseException:
             run.progress.close()
             raise
-        return run.finish(outcomes)
+        return run.finish(outcomes, name)
 
     async def aexecute(self, state: EvaluateState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         import asyncio
@@ -130,7 +135,8 @@ class EvaluateImplementation(Implementation):
             run.progress.update(score)
             return prediction, score
 
-        executor = registry.executor(settings().executor)
+        name = settings().executor
+        executor = registry.executor(name)
         items = list(enumerate(state.devset))
         workers = state.num_threads or DEFAULT_NUM_THREADS
         try:
@@ -140,10 +146,11 @@ class EvaluateImplementation(Implementation):
             else:  # an executor without an async twin: run the coroutines one per worker thread
                 outcomes = await asyncio.to_thread(executor.map, lambda item: asyncio.run(work(item)), items,
                                                    max_workers=workers)
+            outcomes = check_results(name, items, outcomes)
         except BaseException:
             run.progress.close()
             raise
-        return run.finish(outcomes)
+        return run.finish(outcomes, name)
 
     def describe(self, state: EvaluateState) -> dict[str, Any]:
         metric = state.metric

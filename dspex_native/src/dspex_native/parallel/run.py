@@ -117,6 +117,10 @@ class Run:
         """Every example has an outcome, or the run was cancelled (call with ``cond`` held)."""
         return self.cancelled or self.finished == self.count
 
+    def undecided(self) -> list[int]:
+        """The examples with no outcome yet, in input order (call with ``cond`` held)."""
+        return [index for index, outcome in enumerate(self.outcomes) if outcome is _UNSET]
+
     def stragglers(self) -> tuple[list[int], float | None]:
         """``(examples to start again now, seconds until the next one may be due or None)``
         (call with ``cond`` held)."""

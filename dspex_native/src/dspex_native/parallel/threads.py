@@ -35,11 +35,13 @@ def run_in_threads(run: Run, call: Callable[[dict[str, Any]], Any], inputs: list
         else:
             run.succeeded(index, prediction)
 
-    executor = registry.executor(settings().executor)
+    name = settings().executor
+    executor = registry.executor(name)
     if not inputs:
         return
     if num_threads == 1:
         executor.map(work, range(len(inputs)), max_workers=1)
+        _check_every_call_ran(run, name)
         return
     caller = contextvars.copy_context()
     crashed: list[BaseException] = []
@@ -70,3 +72,17 @@ def run_in_threads(run: Run, call: Callable[[dict[str, Any]], Any], inputs: list
         raise
     if crashed:
         raise crashed[0]
+    _check_every_call_ran(run, name)
+
+
+def _check_every_call_ran(run: Run, executor: str) -> None:
+    """Once the executor's ``map`` returned, every example has an outcome unless the run was
+    cancelled: an executor that skipped an item would otherwise leave a ``None`` result that
+    looks like a failed call."""
+    from dspex_core.errors import PluginError
+
+    with run.cond:
+        missing = [] if run.over() else run.undecided()
+    if missing:
+        raise PluginError(f"executor {executor!r} never ran examples[{missing[0]}] ({len(missing)} of "
+                          f"{run.count} examples): an executor's map() must call the function once per item")
