@@ -116,6 +116,21 @@ def test_bad_pyproject(tmp_path):
         dspex.settings()
 
 
+@pytest.mark.parametrize("text,kind", [('[tool]\ndspex = "x"\n', "str"), ("[[tool.dspex]]\nlm = 'a/b'\n", "list")])
+def test_a_tool_dspex_that_is_not_a_table_is_a_config_error(tmp_path, text, kind):
+    """It raised AttributeError ('str' object has no attribute 'items')."""
+    _write_pyproject(tmp_path, text)
+    config.reset()
+    with pytest.raises(ConfigError, match=rf"\[tool.dspex\] in .*pyproject.toml must be a table .* got a {kind}"):
+        dspex.settings()
+
+
+def test_a_tool_key_that_is_not_a_table_holds_no_dspex_settings(tmp_path):
+    _write_pyproject(tmp_path, 'tool = "x"\n')
+    config.reset()
+    assert dspex.settings().prefer_native is True
+
+
 @pytest.mark.parametrize("values,message", [
     ({"prefer_native": "sometimes"}, "must be true or false"),
     ({"implementation_overrides": ["predict"]}, "must map module types"),

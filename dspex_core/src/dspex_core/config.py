@@ -189,7 +189,11 @@ def _from_pyproject(path: Path | None) -> dict[str, Any]:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read [tool.dspex] from {path}: {exc}") from None
-    table = data.get("tool", {}).get("dspex", {})
+    tool = data.get("tool", {})
+    table = tool.get("dspex", {}) if isinstance(tool, dict) else {}  # a non-table [tool] is no one's dspex settings
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.dspex] in {path} must be a table of settings (key = value lines under "
+                          f"[tool.dspex]), got a {type(table).__name__}: {table!r}")
     return _validate(table, source=str(path))
 
 

@@ -2,7 +2,10 @@
 
 Each sub-command lives in its own module of this package with ``add_parser(subparsers)``
 and ``run(args) -> int``; they are imported only when their command runs, so ``dspex
---version`` stays instant.
+--version`` stays instant. A command's ``run`` lets errors propagate: :func:`main` runs every
+command through :mod:`dspex_core.cli._errors`, which checks the configuration first and turns
+any error into one line on stderr and an exit code by error class (2 for the user's mistakes,
+1 otherwise, 130 when interrupted), the same for every command.
 """
 
 from __future__ import annotations
@@ -49,10 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    module = importlib.import_module(COMMANDS[args.command][0])
-    try:
-        return int(module.run(args) or 0)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
+    from dspex_core.cli._errors import run_command
+
+    def body() -> int:
+        return importlib.import_module(COMMANDS[args.command][0]).run(args)
+
+    return run_command(args.command, body, _secrets(args))
+
+
+def _secrets(args: argparse.Namespace) -> list[str]:
+    """What the command line gave that must never be printed: ``--api-key``, a password in ``--api-base``."""
+    from dspex_core._redact import url_secrets
+
+    found = [getattr(args, "api_key", None) or ""]
+    found += url_secrets(getattr(args, "api_base", None))
+    return [secret for secret in found if secret]

@@ -14,14 +14,14 @@ MIPROv2's) are printed as notes under its table.
 fields, bad input, telemetry, thread safety), one table per module type the backend serves,
 even those the reference does not. Exit status 0 when every
 checked property agreed (and every contract check passed), 1 otherwise (also when nothing
-could be checked), 2 for a usage problem.
+could be checked), 2 for a usage problem (an ``InputError``: one line on stderr, as every
+command reports errors).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -46,11 +46,12 @@ def _cell(text: str, width: int = 70) -> str:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from dspex_core.errors import BackendNotInstalledError, InputError
+
     try:
         import hypothesis  # noqa: F401
     except ImportError:
-        print("dspex parity needs hypothesis: pip install 'dspex-core[testing]'", file=sys.stderr)
-        return 2
+        raise InputError("dspex parity needs hypothesis: pip install 'dspex-core[testing]'") from None
     from dspex_core import registry
     from dspex_core.cli._table import render_table
     from dspex_core.testing.conformance import KIT_MODULE_TYPES, check
@@ -60,16 +61,13 @@ def run(args: argparse.Namespace) -> int:
         installed = registry.installed_backends()
     for who in (args.backend, args.reference):
         if who not in installed:
-            print(f"backend {who!r} is not installed; installed: {', '.join(installed) or 'none'}", file=sys.stderr)
-            return 2
+            raise BackendNotInstalledError(f"backend {who!r} is not installed; installed: "
+                                           f"{', '.join(installed) or 'none'}")
     unknown = [t for t in args.module_types or () if t not in KIT_MODULE_TYPES]
     if unknown:
-        print(f"the kit has no properties for {', '.join(unknown)}; it covers {', '.join(KIT_MODULE_TYPES)}",
-              file=sys.stderr)
-        return 2
+        raise InputError(f"the kit has no properties for {', '.join(unknown)}; it covers {', '.join(KIT_MODULE_TYPES)}")
     if args.examples is not None and args.examples < 1:
-        print("--examples must be at least 1", file=sys.stderr)
-        return 2
+        raise InputError("--examples must be at least 1")
     import contextlib
     import io
 

@@ -9,8 +9,8 @@ Inputs come from ``--input name=value`` (a string; ``name:=JSON`` for any JSON v
 with no ``--input`` and a non-terminal stdin, a JSON object on stdin. The prediction's fields
 are printed to stdout as one JSON object; everything else (the offline-LM notice, and with
 ``--explain`` the serving backend and routing events) goes to stderr. Errors are one line on
-stderr: exit code 2 for bad input (:class:`~dspex_core.errors.InputError`), 1 for anything
-else. API keys never appear in output.
+stderr, as for every command (:mod:`dspex_core.cli._errors`): exit code 2 for bad input
+(:class:`~dspex_core.errors.InputError`), 1 for anything else. API keys never appear in output.
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ import sys
 from typing import Any
 
 from dspex_core.cli._lm_choice import add_lm_arguments, choose_lm
-
-EXIT_INPUT = 2
-EXIT_FAILED = 1
-
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", metavar="PROGRAM.json", help="a program saved with module.save('x.json')")
@@ -82,24 +78,7 @@ def read_stdin_inputs(stream: Any) -> dict[str, Any]:
     return data
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
-    from dspex_core._redact import redact
-
-    return " ".join(redact(text, *secrets, limit=None).split())  # one line, no keys
-
-
 def run(args: argparse.Namespace) -> int:
-    from dspex_core.errors import InputError
-
-    secrets = [args.api_key] if args.api_key else []
-    try:
-        return _run(args)
-    except Exception as exc:  # bad input, or a backend's or the LM's failure: one line, not a traceback
-        print(f"dspex run: error: {_scrub(f'{type(exc).__name__}: {exc}', secrets)}", file=sys.stderr)
-        return EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED
-
-
-def _run(args: argparse.Namespace) -> int:
     import json
 
     import dspex_core as dspex
