@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import Implementation, allows_none, input_rules
+from dspex_core.backend import Implementation, allows_none, input_rules, settings_rules
 from dspex_core.errors import CapabilityError, InputError
 from dspy.utils.exceptions import DSPyError
 
@@ -113,6 +113,8 @@ class DspyImplementation(Implementation):
         call_lm = options.pop("lm", None)
         if options:
             check_options(self.module_type + " (call)", options, self.call_options)
+            if "config" in options:
+                settings_rules.check_settings(self.module_type, options["config"])
             if "demos" in options:
                 options["demos"] = to_dspy_demos(options["demos"])
             kwargs.update(options)

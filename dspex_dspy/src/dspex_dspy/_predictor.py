@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import module_type as table_row
+from dspex_core.backend import module_type as table_row, settings_rules
 from dspex_core.errors import InputError
 
 from dspex_dspy._base import DspyImplementation
@@ -61,12 +61,18 @@ class PredictorImplementation(DspyImplementation):
 
     #: the dspy class built, an attribute of ``dspy``
     dspy_class_name: str = ""
-    create_options = frozenset({"demos", "instructions"}) | LM_SETTINGS
+    create_options = frozenset({"demos", "instructions", "config"}) | LM_SETTINGS
     optional_inputs = True  # DSPy's Predict leaves an Optional input it was not given out of the prompt
     extra_inputs = frozenset({"prediction"})  # OpenAI's predicted outputs, which dspy moves into the request
 
-    def build(self, spec: Any, *, demos: Any = None, instructions: str | None = None, **config: Any) -> Any:
-        module = getattr(dspy, self.dspy_class_name)(build_signature(spec, instructions), **config)
+    def build(self, spec: Any, *, demos: Any = None, instructions: str | None = None, config: Any = None,
+              **settings: Any) -> Any:
+        """``config={...}`` adds LM settings to those given as options (as native ``create`` takes
+        them); all are checked by the core's rule (``temperature="hot"``, ``n=0``)."""
+        if config is not None:
+            settings.update(settings_rules.check_settings(self.module_type, config))
+        settings_rules.check_settings(self.module_type, settings)
+        module = getattr(dspy, self.dspy_class_name)(build_signature(spec, instructions), **settings)
         if demos is not None:
             set_demos(module, demos)
         return module

@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any, Mapping
 
-from dspex_core.backend import LM, Signature, input_rules, is_custom_lm
+from dspex_core.backend import LM, Signature, input_rules, is_custom_lm, settings_rules
 from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS
@@ -43,9 +43,8 @@ def split_options(module_type: str, options: dict[str, Any], extra: frozenset = 
                              f"(other LM settings go in config={{...}})")
     extra_config = module_opts.pop("config", None)
     if extra_config is not None:
-        if not isinstance(extra_config, Mapping):
-            raise InputError(f"{module_type}: config must be a dict of LM settings")
-        config.update(extra_config)
+        config.update(settings_rules.check_settings(module_type, extra_config))
+    settings_rules.check_settings(module_type, config)  # temperature="hot", n=0: the core's rule
     return module_opts, config
 
 

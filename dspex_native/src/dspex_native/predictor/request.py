@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import LM
+from dspex_core.backend import LM, settings_rules
 from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
@@ -27,9 +27,7 @@ _CONFIGURE_HINT = ("configure an LM: dspex.configure(lm=dspex.LM('openai/gpt-4o-
 def request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, Any]:
     """DSPy's ``Predict._forward_preprocess`` settings, including its n/temperature rule."""
     if config:
-        if not isinstance(config, Mapping):
-            raise InputError(f"{state.module_type}: config must be a dict of LM settings")
-        settings = {**state.config, **config}
+        settings = {**state.config, **settings_rules.check_settings(state.module_type, config)}
     elif state.config:
         settings = dict(state.config)
     else:

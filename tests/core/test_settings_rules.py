@@ -1,0 +1,37 @@
+"""The core's rule for the LM settings a module is given (dspex_core.backend.settings_rules): a
+value of the wrong kind is an InputError naming the setting, on every backend, before any call."""
+
+from __future__ import annotations
+
+import pytest
+
+import dspex_core as dspex
+from dspex_core.backend import settings_rules
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"temperature": "hot"}, "predict: temperature must be a number, got 'hot'"),
+    ({"temperature": True}, "predict: temperature must be a number, got True"),
+    ({"top_p": [1]}, "predict: top_p must be a number, got [1]"),
+    ({"n": 0}, "predict: n must be a positive integer, got 0"),
+    ({"n": 2.0}, "predict: n must be a positive integer, got 2.0"),
+    ({"n": True}, "predict: n must be a positive integer, got True"),
+    ({"num_generations": -1}, "predict: num_generations must be a positive integer, got -1"),
+    ({"max_tokens": "100"}, "predict: max_tokens must be a positive integer, got '100'"),
+    ({"max_completion_tokens": 0}, "predict: max_completion_tokens must be a positive integer, got 0"),
+    ({"seed": 1.5}, "predict: seed must be an integer, got 1.5"),
+    ([("temperature", 1)], "predict: config must be a dict of LM settings, got list"),
+    ("temperature=1", "predict: config must be a dict of LM settings, got str"),
+])
+def test_a_setting_of_the_wrong_kind_is_an_input_error_naming_it(settings, message):
+    with pytest.raises(dspex.InputError) as info:
+        settings_rules.check_settings("predict", settings)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("settings", [
+    {}, {"temperature": 0}, {"temperature": 1.7}, {"temperature": None}, {"n": 3}, {"max_tokens": 1},
+    {"seed": -4}, {"stop": ["\n"], "response_format": {"type": "json_object"}, "anything": object()},
+])
+def test_settings_of_the_right_kind_pass_as_they_are(settings):
+    assert settings_rules.check_settings("predict", settings) is settings
