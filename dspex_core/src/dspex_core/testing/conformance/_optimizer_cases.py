@@ -101,11 +101,14 @@ def saved_program(compiled: Any) -> dict[str, Any]:
     import os
     import tempfile
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "program.json")
+    handle, path = tempfile.mkstemp(suffix=".json", prefix="dspex-kit-program-")
+    os.close(handle)
+    try:
         compiled.save(path)
-        with open(path, encoding="utf-8") as handle:
-            saved = json.load(handle)
+        with open(path, encoding="utf-8") as file:
+            saved = json.load(file)
+    finally:
+        os.unlink(path)
     saved.pop("metadata", None)
     return saved
 

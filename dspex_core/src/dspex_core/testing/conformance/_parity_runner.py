@@ -19,6 +19,8 @@ from dspex_core.testing.conformance._coverage import (
     KIT_MODULE_TYPES,
     LM_MODULE_TYPES,
     NOT_COVERED_NOTE,
+    OPTIMIZER_MODULE_TYPES,
+    RETRIEVER_MODULE_TYPES,
     not_covered,
     serves,
 )
@@ -67,15 +69,20 @@ def examples_for(module_type: str, examples: int | None) -> int | None:
     return max(1, round(profile_examples() * EXAMPLE_SHARE[module_type]))
 
 
-def no_shrinking(module_type: str) -> dict[str, Any]:
+def search_phases(module_type: str) -> dict[str, Any]:
     """Hypothesis settings for ``module_type``: ``program_of_thought`` reports its first failing
     case as drawn, unshrunk, since shrinking would rerun it (both sandboxes, seconds each) dozens
-    of times; its cases are small already."""
-    if module_type != "program_of_thought":
-        return {}
+    of times; its cases are small already. An optimizer's or a retriever's failing case is shrunk
+    (a whole compile, or a server started twice, a step) but not explained: hypothesis's explain
+    phase reruns the minimal case hundreds of times more to say which parts may vary, which the
+    case's own printout makes plain."""
     from hypothesis import Phase
 
-    return {"phases": (Phase.explicit, Phase.reuse, Phase.generate)}
+    if module_type == "program_of_thought":
+        return {"phases": (Phase.explicit, Phase.reuse, Phase.generate)}
+    if module_type in OPTIMIZER_MODULE_TYPES + RETRIEVER_MODULE_TYPES:
+        return {"phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)}
+    return {}
 
 
 def unavailable(module_type: str, backend: str, reference: str) -> str | None:
@@ -225,7 +232,7 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
             raise Mismatch(difference, case)
 
     test = conformance_settings(examples, database=None, verbosity=Verbosity.quiet,
-                                **no_shrinking(module_type))(given(strategy)(body))
+                                **search_phases(module_type))(given(strategy)(body))
     if seed is not None:
         test = hseed(seed)(test)
     try:

@@ -93,7 +93,7 @@ from dspex_core.testing.conformance._parity_runner import (
     examples_for,
     masks_note,
     metric_support,
-    no_shrinking,
+    search_phases,
     unavailable,
 )
 from dspex_core.testing.conformance._pot_cases import sandbox_problem
@@ -154,7 +154,7 @@ class BackendConformance:
             print(note)
         lm = RecordingLM()
 
-        @conformance_settings(examples_for(module_type, self.max_examples), **no_shrinking(module_type))
+        @conformance_settings(examples_for(module_type, self.max_examples), **search_phases(module_type))
         @given(strategy)
         def parity(case: Any) -> None:
             check_case(self.backend, self.reference, prop, case, lm)
