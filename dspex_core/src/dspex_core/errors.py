@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_core._escape import escape_controls
+
 
 class DspexError(Exception):
     """Base class of every error dspex raises on purpose."""
@@ -110,14 +112,16 @@ class ContextWindowExceededError(LMError):
 class AdapterParseError(DspexError, ValueError):
     """The LM's reply could not be parsed into the signature's output fields.
 
-    ``raw`` keeps the reply text exactly as received, so nothing is lost.
+    ``raw`` keeps the reply text exactly as received, so nothing is lost. The message quotes it
+    (and may quote parts of it) with the characters that could rewrite a terminal escaped
+    (``\\x1b``, ``\\r``, ``\\u202e``; newlines and tabs kept): see :mod:`dspex_core._escape`.
     """
 
     def __init__(self, message: str, *, raw: str = "", lm_calls: int = 0, details: Any = None):
         self.raw = raw
         self.lm_calls = lm_calls
         self.details = details
-        super().__init__(f"{message}\n\nLM reply:\n{raw}" if raw else message)
+        super().__init__(escape_controls(f"{message}\n\nLM reply:\n{raw}" if raw else str(message)))
 
 
 class EvaluationError(InputError):

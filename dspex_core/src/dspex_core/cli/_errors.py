@@ -54,11 +54,13 @@ def is_internal(exc: BaseException) -> bool:
 
 
 def error_line(command: str, exc: BaseException, secrets: Iterable[str | None] = ()) -> str:
-    """``dspex COMMAND: error: Type: message`` on one line, without secrets."""
+    """``dspex COMMAND: error: Type: message`` on one line, without secrets, and without characters
+    that could rewrite the terminal (an LM's or a server's text in the message: docs/errors.md)."""
+    from dspex_core._escape import escape_controls
     from dspex_core._redact import redact
 
     text = redact(f"{type(exc).__name__}: {exc}", *secrets, limit=None)
-    line = f"dspex {command}: error: {' '.join(text.split())}"
+    line = f"dspex {command}: error: {escape_controls(' '.join(text.split()))}"
     return f"{line} {INTERNAL_HINT}" if is_internal(exc) else line
 
 
@@ -73,10 +75,11 @@ def report(command: str, exc: BaseException, secrets: Iterable[str | None] = ())
     if debug_enabled():
         import traceback
 
+        from dspex_core._escape import escape_controls
         from dspex_core._redact import redact
 
         trace = "".join(traceback.format_exception(exc))
-        print(redact(trace, *secrets, limit=None), end="", file=sys.stderr)
+        print(escape_controls(redact(trace, *secrets, limit=None)), end="", file=sys.stderr)
     print(error_line(command, exc, secrets), file=sys.stderr)
     return exit_code(exc)
 

@@ -14,6 +14,7 @@ import json
 import time
 from typing import Any, Callable
 
+from dspex_core._escape import escape_controls
 from dspex_core.cli._lm_choice import add_lm_arguments, choose_lm
 from dspex_core.cli._table import render_table
 
@@ -94,7 +95,7 @@ def _section(title: str, body: Callable[[], None], log: _EventLog, explain: bool
         body()
         return 0
     except DspexError as exc:
-        print(f"  failed: {type(exc).__name__}: {exc}")
+        print(f"  failed: {type(exc).__name__}: {escape_controls(str(exc))}")  # an LM's text: no terminal codes
         return 1
     finally:
         log.flush(explain)
@@ -166,7 +167,7 @@ def _ms(seconds: float) -> str:
 
 def _short(value: Any, limit: int = 60) -> str:
     text = value if isinstance(value, str) else repr(value)
-    text = " ".join(text.split())
+    text = escape_controls(" ".join(text.split()))  # an LM's answer: shown, never obeyed by the terminal
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
