@@ -67,6 +67,13 @@ def test_custom_types_and_instructions():
     ("a: int() -> b", "type", None, "unsupported syntax"),
     ("a -> instructions", "reserved", 5, "name of a Signature attribute"),
     ("a: Literal[-1] -> b", "type", None, "unsupported syntax"),
+    # types no backend can use, refused by the core so that every backend refuses them alike
+    ("a -> b: list[int, str]", "type", 8, "list takes exactly one type argument, got 2"),
+    ("a -> b: set[int, str]", "type", 8, "set takes exactly one type argument"),
+    ("a: dict[str, ...] -> b", "type", 3, r"'\.\.\.' is only allowed as tuple\[X, \.\.\.\]"),
+    ("a -> b: tuple[..., int]", "type", 8, r"'\.\.\.' is only allowed"),
+    ("a -> b: " + "list[" * 101 + "str" + "]" * 101, "type", 8, "nests more than 100 levels deep"),
+    ("a -> b: " + "dict[str, " * 101 + "int" + "]" * 101, "type", 8, "nests more than 100 levels deep"),
 ])
 def test_errors_point_at_the_problem(spec, rule, position, message):
     with pytest.raises(SignatureError, match=message) as info:
@@ -199,3 +206,18 @@ def test_fast_comma_split_equals_the_scanning_split_without_quotes(text):
     from dspex_core._signature_grammar import _split_scanning, _split_unquoted
 
     assert _split_unquoted(text) == _split_scanning(text)
+
+
+def test_types_within_the_limits_still_parse():
+    assert Signature("a -> b: tuple[int, ...]").output_fields["b"].annotation == tuple[int, ...]
+    deep = "list[" * 100 + "str" + "]" * 100
+    assert Signature(f"a -> b: {deep}").output_fields["b"].type_name == deep
+    assert Signature("a -> b: Callable[..., int]").output_fields["b"].type_name.startswith("Callable")
+
+
+def test_a_class_based_signature_is_held_to_the_same_type_rules():
+    with pytest.raises(SignatureError, match="Bad.b: invalid type arguments: list takes exactly one") as info:
+        class Bad(Signature):
+            a: str = dspex.InputField()
+            b: list[int, str] = dspex.OutputField()
+    assert info.value.rule == "type"

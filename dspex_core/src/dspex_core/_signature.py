@@ -27,7 +27,7 @@ from typing import Any, Collection, Mapping
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
 from dspex_core._signature_grammar import parse_fields
 from dspex_core._text import cleandoc
-from dspex_core._types import TypeParseError, parse_type_with
+from dspex_core._types import TypeParseError, check_annotation, parse_type_with
 from dspex_core.errors import SignatureError
 
 __all__ = ["Signature", "Field", "FieldSpec", "InputField", "OutputField", "RESERVED_NAMES", "infer_prefix",
@@ -153,11 +153,13 @@ class Signature:
                 continue
             type_given = name in annotations
             annotation = annotations.get(name, str)
-            if isinstance(annotation, str) and type_given:
-                try:
+            try:
+                if isinstance(annotation, str) and type_given:
                     annotation = parse_type_with(annotation, None)
-                except TypeParseError as exc:
-                    raise SignatureError(f"{cls.__name__}.{name}: {exc}", rule="type") from None
+                elif type_given:
+                    check_annotation(annotation)  # what a string type is checked for (list[int, str], ...)
+            except TypeParseError as exc:
+                raise SignatureError(f"{cls.__name__}.{name}: {exc}", rule="type") from None
             if name in RESERVED_NAMES:
                 raise SignatureError(f"{cls.__name__}.{name}: {name!r} is the name of a Signature attribute and "
                                      f"cannot be a field name", rule="reserved")

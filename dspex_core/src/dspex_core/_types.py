@@ -8,6 +8,7 @@ the same few annotations appear again and again.
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import types
 import typing
@@ -57,7 +58,49 @@ def _parse(text: str, names: dict[str, Any]) -> Any:
     except SyntaxError as exc:
         offset = (exc.offset or 1) - 1
         raise TypeParseError(f"the type {stripped!r} is not valid Python syntax", lead + offset) from None
-    return _evaluate(node, names, lead)
+    annotation = _evaluate(node, names, lead)
+    check_annotation(annotation, lead)
+    return annotation
+
+
+#: How deeply a field type may nest (``list[list[...]]``): DSPy's pydantic models stop with a
+#: ``RecursionError`` somewhere below 200 levels, and no real signature comes near this.
+MAX_TYPE_DEPTH = 100
+_ONE_ARGUMENT = (list, set, frozenset)
+
+
+def check_annotation(annotation: Any, offset: int = 0, depth: int = 0) -> None:
+    """Raise :class:`TypeParseError` for a type no backend can use, whether written in a string or
+    as a class-based signature's annotation, so that every backend refuses it alike (before any
+    backend sees it): ``list[int, str]`` (Python does not check builtin generics' arity),
+    ``...`` anywhere but ``tuple[X, ...]`` or ``Callable[..., R]``, and nesting deeper than
+    :data:`MAX_TYPE_DEPTH`."""
+    if depth > MAX_TYPE_DEPTH:
+        raise TypeParseError(f"the type nests more than {MAX_TYPE_DEPTH} levels deep", offset)
+    if annotation is Ellipsis:
+        raise TypeParseError("'...' is only allowed as tuple[X, ...] or Callable[..., R]", offset)
+    origin = typing.get_origin(annotation)
+    if origin is None or origin is typing.Literal:
+        return
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        args = args[:1]  # the rest is metadata, not types
+    elif origin in _ONE_ARGUMENT and len(args) != 1:
+        raise TypeParseError(f"invalid type arguments: {origin.__name__} takes exactly one type argument, "
+                             f"got {len(args)}", offset)
+    elif origin is dict and len(args) != 2:
+        raise TypeParseError(f"invalid type arguments: dict takes exactly two type arguments (keys, values), "
+                             f"got {len(args)}", offset)
+    elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        args = args[:1]
+    elif origin is collections.abc.Callable and args and args[0] is Ellipsis:
+        args = args[1:]
+    for arg in args:
+        if isinstance(arg, list):  # Callable[[A, B], R]'s parameters
+            for item in arg:
+                check_annotation(item, offset, depth + 1)
+        else:
+            check_annotation(arg, offset, depth + 1)
 
 
 def _evaluate(node: Any, names: dict[str, Any], lead: int) -> Any:
