@@ -219,6 +219,7 @@ def test_k_over_100_is_allowed_on_post_as_dspy_allows_it(server):
     ({"url": "http://127.0.0.1:port/x"}, "not a valid URL"),
     ({"url": "http://127.0.0.1", "port": "http"}, "port= must be a port number"),
     ({"url": "http://127.0.0.1", "port": 70000}, "port= must be a port number"),
+    ({"url": "http://127.0.0.1", "port": "³"}, "port= must be a port number"),  # a digit int() cannot read
     ({"url": "http://127.0.0.1", "k": 3}, r"unknown option\(s\) 'k' for 'colbert_v2' on the native backend"),
 ])
 def test_bad_create_options(options, words):

@@ -86,3 +86,12 @@ _plain = st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=20)
 def test_equals_str_format_for_plain_fields(before, value, after):
     source = f"{before}{{v}}{after}"
     assert make(source)(v=value).text == source.format(v=value)
+
+
+@pytest.mark.parametrize("key", ["³", "²", "½", "٣", "0"])
+def test_an_index_that_looks_like_a_number_is_read_as_str_format_reads_it(key):
+    """"³" is a digit int() cannot read: str.format takes it as a key, and so does the template
+    (it once failed with a bare ValueError at create); decimal digits of any script are indexes."""
+    source = f"{{x[{key}]}}"
+    value = {key: "by key"} if not key.isdecimal() else ["a", "b", "c", "d"]
+    assert make(source)(x=value).text == source.format(x=value)

@@ -27,7 +27,7 @@ def server_url(url: Any, port: Any = None) -> str:
         raise InputError(f"colbert_v2 needs url= (the server's http(s) URL), got {strip_credentials(str(url))!r}")
     if port:  # DSPy appends it when truthy
         number = port if isinstance(port, int) and not isinstance(port, bool) else (
-            int(port) if isinstance(port, str) and port.isdigit() else None)
+            int(port) if isinstance(port, str) and port.isascii() and port.isdigit() else None)
         if number is None or not 0 < number < 65536:
             raise InputError(f"colbert_v2 port= must be a port number (1 to 65535), got {port!r}")
         url = f"{url}:{port}"

@@ -65,7 +65,8 @@ def _parse_path(field: str, template: str) -> tuple[str, tuple[tuple[str, Any], 
                 raise TemplateError(f"template {template!r}: {{{field}}} has an empty '[]'")
             _check_private(key, field)
             body = key[1:] if key[0] == "-" else key
-            steps.append(("item", int(key) if body.isdigit() else key))
+            # isdecimal, not isdigit: "³" is a digit int() cannot read (str.format takes it as a key too)
+            steps.append(("item", int(key) if body.isdecimal() else key))
             i = j + 1
         else:
             raise TemplateError(f"template {template!r}: unexpected {field[i]!r} in {{{field}}}")
