@@ -18,7 +18,7 @@ import threading
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import Example, ModuleRef, Prediction
+from dspex_core.backend import Example, ModuleRef, Prediction, score_rules
 from dspex_core.errors import CapabilityError, EvaluationError, InputError
 
 from dspex_dspy._base import DspyImplementation, check_options
@@ -96,6 +96,7 @@ class EvaluateImpl(DspyImplementation):
             originals[id(converted)] = example
             dspy_devset.append(converted)
         lock = threading.Lock()
+        nones = score_rules.NoneScores(config["failure_score"])  # a metric that returned None: raised at the end
         failures: list[tuple[int, BaseException]] = []
         predictions: dict[int, Any] = {}
         index_of = {id(example): index for index, example in enumerate(dspy_devset)}
@@ -122,7 +123,7 @@ class EvaluateImpl(DspyImplementation):
                     failures.append((index_of.get(id(example), -1), exc))
                 raise
             predictions[id(example)] = dspex_pred  # a failed example keeps dspy's empty Prediction
-            return score
+            return nones.check(original, score)
 
         evaluator = dspy.Evaluate(devset=dspy_devset, metric=run_metric, num_threads=config["num_threads"],
                                   display_progress=config["display_progress"], max_errors=config["max_errors"],
@@ -139,6 +140,7 @@ class EvaluateImpl(DspyImplementation):
             raise EvaluationError(
                 f"evaluation stopped: {len(failures)} examples failed (max_errors={limit}); "
                 f"first failure, devset[{index}]: {type(first).__name__}: {first}", list(failures)) from first
+        nones.raise_if_any(config["devset"], metric)
         results = []
         for example, pred, score in result.results:
             original = originals.get(id(example)) or from_dspy_example(example)

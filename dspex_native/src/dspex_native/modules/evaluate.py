@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import Implementation, Prediction
+from dspex_core.backend import Implementation, Prediction, score_rules
 from dspex_core.errors import InputError
 from dspex_core.executors import check_results
 
@@ -87,6 +87,7 @@ class EvaluateImplementation(Implementation):
         state, metric = self._prepare(state, inputs, options)
         call = program_caller(inputs["program"])
         run = Run(state)
+        nones = score_rules.NoneScores(state.failure_score)  # a metric that returned None: raised at the end
 
         def work(item: tuple[int, Any]) -> Any:
             index, example = item
@@ -94,7 +95,7 @@ class EvaluateImplementation(Implementation):
                 return None
             try:
                 prediction = call(example)
-                score = metric(example, prediction)
+                score = nones.check(example, metric(example, prediction))
             except Exception as exc:  # noqa: BLE001 - scored as a failure, counted against max_errors
                 return run.failed(index, example, exc)
             run.progress.update(score)
@@ -109,7 +110,9 @@ class EvaluateImplementation(Implementation):
         except BaseException:
             run.progress.close()
             raise
-        return run.finish(outcomes, name)
+        result = run.finish(outcomes, name)
+        nones.raise_if_any(state.devset, state.metric)
+        return result
 
     async def aexecute(self, state: EvaluateState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         import asyncio
@@ -120,6 +123,7 @@ class EvaluateImplementation(Implementation):
         state, metric = self._prepare(state, inputs, options)
         call = async_program_caller(inputs["program"])
         run = Run(state)
+        nones = score_rules.NoneScores(state.failure_score)
 
         async def work(item: tuple[int, Any]) -> Any:
             index, example = item
@@ -130,6 +134,7 @@ class EvaluateImplementation(Implementation):
                 score = metric(example, prediction)
                 if inspect.isawaitable(score):
                     score = await score
+                score = nones.check(example, score)
             except Exception as exc:  # noqa: BLE001
                 return run.failed(index, example, exc)
             run.progress.update(score)
@@ -150,7 +155,9 @@ class EvaluateImplementation(Implementation):
         except BaseException:
             run.progress.close()
             raise
-        return run.finish(outcomes, name)
+        result = run.finish(outcomes, name)
+        nones.raise_if_any(state.devset, state.metric)
+        return result
 
     def describe(self, state: EvaluateState) -> dict[str, Any]:
         metric = state.metric
