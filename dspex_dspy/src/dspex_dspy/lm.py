@@ -67,6 +67,8 @@ def _dspy_context_window_error(exc: ContextWindowExceededError, model: str) -> E
 def _check_outputs(obj: Any, outputs: Any) -> list[str]:
     if isinstance(outputs, str):
         return [outputs]
+    if isinstance(outputs, (list, tuple)) and not outputs:
+        return [""]  # no completion: one empty one, as dspy's engine reads a server's empty "choices"
     if not isinstance(outputs, (list, tuple)):
         from dspex_core.errors import LMError
 

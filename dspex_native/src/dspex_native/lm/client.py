@@ -192,8 +192,8 @@ class HTTPLMClient:
             completions = [(c.get("message") or {}).get("content") or "" for c in choices]
         except (ValueError, KeyError, TypeError, AttributeError):
             return _Failure(status, "the response is not a chat completion", retryable=False)
-        if not completions:
-            return _Failure(status, "the response has no choices", retryable=False)
+        if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)
+            completions = [""]
         return completions, data.get("usage")
 
     def _error_reason(self, status: int, content: bytes) -> str:

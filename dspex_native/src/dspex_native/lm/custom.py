@@ -36,7 +36,7 @@ class CustomLMClient:
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
         reply = self.lm(messages, **settings)
         self.usage.add_call()
-        if type(reply) is list:
+        if type(reply) is list and reply:
             return reply
         return self._completions(reply)
 
@@ -51,10 +51,12 @@ class CustomLMClient:
         return self._completions(reply)
 
     def _completions(self, reply: Any) -> list[Any]:
-        """The reply as a list of completions: one string is one completion; anything but a
-        string or a list is the LM's mistake, reported with what it returned."""
+        """The reply as a list of completions: one string is one completion; an empty list is one
+        empty completion (as DSPy reads a server's empty ``choices``: the predictor then fails to
+        parse it, as on the dspy backend); anything but a string or a list is the LM's mistake,
+        reported with what it returned."""
         if isinstance(reply, list):
-            return reply
+            return reply if reply else [""]
         if isinstance(reply, str):
             return [reply]
         try:
