@@ -53,6 +53,8 @@ def test_bad_demos():
         dspy_ref("predict", "question -> answer", demos="q: a")
     with pytest.raises(dspex.InputError, match="dspex.Example or a dict"):
         dspy_ref("predict", "question -> answer", demos=[42])
+    with pytest.raises(dspex.InputError, match="demos must be a list of dspex.Example or dicts, got int"):
+        dspy_ref("predict", "question -> answer", demos=5)  # once a bare TypeError from dspy
 
 
 def test_empty_trainset_is_named():

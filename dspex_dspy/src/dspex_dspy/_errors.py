@@ -1,7 +1,8 @@
 """dspy's errors as dspex's, so that callers catch one set of error classes whatever the backend.
 
 A parse failure keeps the raw reply (:class:`~dspex_core.errors.AdapterParseError`), an LM
-failure its model and status (:class:`~dspex_core.errors.LMError`; a prompt that does not fit the
+failure its model, last status and attempts, in its message as the native client words them
+(:class:`~dspex_core.errors.LMError`; a prompt that does not fit the
 context window is its :class:`~dspex_core.errors.ContextWindowExceededError`, as on the native
 backend). Anything else passes through unchanged.
 """
@@ -32,9 +33,21 @@ def translate_error(exc: Any, *lms: Any) -> Exception:
     if isinstance(exc, dspy_errors.LMError):
         secrets = [secret for lm in lms for secret in lm_secrets(lm)]
         kind = ContextWindowExceededError if isinstance(exc, dspy_errors.ContextWindowExceededError) else LMError
-        return kind(redact(f"the LM call failed: {type(exc).__name__}: {exc}", *secrets, limit=2000),
-                    model=exc.model or "", status=exc.status)
+        model = exc.model or next((getattr(lm, "model", "") for lm in lms if lm is not None), "") or ""
+        attempts = attempts_of(exc)
+        status = exc.status if exc.status is not None else "none"
+        return kind(redact(f"LM call to {model!r} failed after {attempts} attempt{'s' if attempts != 1 else ''} "
+                           f"(last status: {status}): {type(exc).__name__}: {exc}", *secrets, limit=2000),
+                    model=model, status=exc.status, attempts=attempts)
     return exc
+
+
+def attempts_of(exc: Any) -> int:
+    """How many attempts the failed call made: what the backend's LM counted
+    (:class:`~dspex_dspy._deadline.DeadlineLM`: dspy's retries), else one (a custom LM object,
+    which dspy does not retry)."""
+    attempts = getattr(exc, "dspex_attempts", None)
+    return attempts if isinstance(attempts, int) and attempts >= 1 else 1
 
 
 def raise_translated(exc: Exception, *lms: Any) -> None:

@@ -204,8 +204,8 @@ def to_dspy_demos(demos: Iterable[Any] | None) -> list[Any]:
     """Demos for a ``dspy.Predict``: ``dspy.Example`` objects, values unchanged."""
     if demos is None:
         return []
-    if isinstance(demos, (str, bytes, Mapping)):
-        raise InputError("demos must be a list of dspex.Example or dicts")
+    if isinstance(demos, (str, bytes, Mapping)) or not hasattr(demos, "__iter__"):
+        raise InputError(f"demos must be a list of dspex.Example or dicts, got {type(demos).__name__}")
     return [to_dspy_example(d) for d in demos]
 
 
