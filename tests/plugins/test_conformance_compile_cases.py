@@ -16,7 +16,7 @@ from dspex_core import Example, Prediction
 from dspex_core.testing import LMCall
 from dspex_core.testing import strategies as ds
 from dspex_core.testing.conformance._json_paths import first_json_difference
-from dspex_core.testing.conformance._optimizer_cases import FAULTS, OWN_REQUESTS, OptimizerCase
+from dspex_core.testing.conformance._optimizer_cases import FAULTS, OptimizerCase
 from dspex_core.testing.conformance._optimizer_script import UNPARSEABLE, CompileScript, output_names
 from dspex_core.testing.conformance._outcome import Outcome
 from dspex_core.testing.conformance._properties import diff_compile
@@ -56,12 +56,12 @@ def test_the_script_is_a_function_of_the_request():
     assert len(answers) > 5  # other requests (another round's rollout_id) get other answers
 
 
-def test_unparseable_replies_come_by_hash_and_only_where_allowed():
+def test_unparseable_replies_come_by_hash():
     every = CompileScript(1, 2, {})
     replies = [every(request(CHAT_SYSTEM, f"[[ ## q ## ]]\n{i}"), {}) for i in range(40)]
     assert 5 < replies.count(UNPARSEABLE) < 35
-    only = CompileScript(1, 2, {}, break_only=("answer",))  # the program's fields: never these
-    assert UNPARSEABLE not in [only(request(CHAT_SYSTEM, f"[[ ## q ## ]]\n{i}"), {}) for i in range(40)]
+    never = CompileScript(1, 0, {})
+    assert UNPARSEABLE not in [never(request(CHAT_SYSTEM, f"[[ ## q ## ]]\n{i}"), {}) for i in range(40)]
 
 
 @pytest.mark.parametrize("module_type", ["labeled_few_shot", "bootstrap_few_shot",
@@ -76,8 +76,6 @@ def test_optimizer_cases_are_small_and_make_their_mistakes_only_when_asked(modul
         threads = max(case.create_options.get("num_threads") or 1,
                       (case.call_options.get("eval_kwargs") or {}).get("num_threads") or 1)
         assert case.unordered is (threads > 1)
-        if module_type in OWN_REQUESTS:
-            assert case.program_options.get("adapter") != "json"
         if module_type in ("mipro", "mipro_v2"):
             assert case.create_options["auto"] is None and case.create_options["num_candidates"] <= 3
             assert case.call_options["num_trials"] <= 3 and "seed" in case.create_options

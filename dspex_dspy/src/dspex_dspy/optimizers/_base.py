@@ -20,13 +20,13 @@ from typing import Any, Mapping
 
 import dspy
 from dspex_core.backend import ModuleRef
-from dspex_core.errors import CapabilityError, InputError, LMError
+from dspex_core.errors import CapabilityError, InputError
 from dspy.utils.exceptions import DSPyError
 
 from dspex_dspy import store
 from dspex_dspy._base import DspyImplementation
 from dspex_dspy._context import resolve_lm
-from dspex_dspy._errors import translate_error
+from dspex_dspy._errors import raise_translated
 from dspex_dspy.optimizers._data import convert_set
 from dspex_dspy.optimizers._metric import GuardedMetric, check_metric, metric_name
 from dspex_dspy.optimizers._options import check_known, parameter_names, required_names
@@ -158,9 +158,10 @@ class OptimizerImplementation(DspyImplementation):
             if guard is not None:
                 guard.raise_if_failed()
             if isinstance(exc, DSPyError):
-                translated = translate_error(exc, *_lms_in_play(lm, config, student.module, options.get("teacher")))
-                if isinstance(translated, LMError):
-                    raise translated from None  # the original's text may hold a key
+                # an LM failure (its text may hold a key: raised without the original), or a reply
+                # the optimizer's own requests could not parse (COPRO's and MIPROv2's proposals):
+                # dspex's error, as native raises it
+                raise_translated(exc, *_lms_in_play(lm, config, student.module, options.get("teacher")))
             raise
         if guard is not None:
             guard.raise_if_failed()

@@ -11,9 +11,11 @@ checks, so that a user sees the same error whichever backend compiles.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Mapping
 
 from dspex_core.backend import Implementation, ModuleRef, check_example_set
+from dspex_core.config import context as settings_context
 from dspex_core.config import settings as current_settings
 from dspex_core.errors import InputError
 
@@ -106,8 +108,13 @@ class OptimizerImplementation(Implementation):
             if lm is None and own_lm is None:
                 raise InputError(f"no LM for {self.module_type}: configure one (dspex.configure(lm=...)) or create "
                                  f"the program with lm=")
-        compiled_state, bootstrapped = self.run(state, student, teacher, trainset, valset, lm,
-                                                {**self.compile_defaults, **options})
+        adapter = student.options.get("adapter")
+        # The program's adapter is the compile's, as the dspy backend runs DSPy's compile inside
+        # dspy.context(adapter=...): the optimizer's own requests (COPRO's and MIPROv2's
+        # proposals) go out in the program's format too.
+        with settings_context(adapter=adapter) if adapter is not None else contextlib.nullcontext():
+            compiled_state, bootstrapped = self.run(state, student, teacher, trainset, valset, lm,
+                                                    {**self.compile_defaults, **options})
         return student.compiled(compiled_state, bootstrapped=bootstrapped)
 
     def run(self, config: Mapping[str, Any], student: Program, teacher: Program | None, trainset: list[Any],

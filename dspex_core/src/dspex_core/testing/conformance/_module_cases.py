@@ -24,8 +24,7 @@ from dspex_core.testing.conformance._coverage import (
 from dspex_core.testing.conformance._loop_cases import LOOPS, loop_cases
 from dspex_core.testing.conformance._masks import PROGRAM_CODE, TOOL_TRACEBACK
 from dspex_core.testing.conformance._mcc_cases import multi_chain_cases
-from dspex_core.testing.conformance._optimizer_cases import LEFT_OUT as OPTIMIZER_LEFT_OUT
-from dspex_core.testing.conformance._optimizer_cases import OWN_REQUESTS, optimizer_cases
+from dspex_core.testing.conformance._optimizer_cases import optimizer_cases
 from dspex_core.testing.conformance._parallel_cases import parallel_cases
 from dspex_core.testing.conformance._pot_cases import program_of_thought_cases
 from dspex_core.testing.conformance._react_cases import react_cases
@@ -41,7 +40,7 @@ MASKS = {"react": (TOOL_TRACEBACK,), "refine": (PROGRAM_CODE,), "retry": (PROGRA
 
 #: Known differences the cases of a module type do not draw (until they are resolved); a report
 #: of the type names them, as it names its masks.
-LEFT_OUT = {module_type: OPTIMIZER_LEFT_OUT for module_type in OWN_REQUESTS}
+LEFT_OUT: dict[str, tuple[str, ...]] = {}
 
 #: The replies each property draws from.
 KINDS_FOR = {

@@ -20,11 +20,6 @@ a mistake the optimizers refuse before any LM call (:data:`FAULTS`: examples wit
 inputs or marking the wrong ones, a valset where none is taken or an empty one, an unknown
 compile option); both backends must then fail with the same class after no request.
 
-Two differences between the native and the dspy backend, found by these cases, are left out
-of them until they are resolved, and named in every report of the optimizers that send requests
-of their own (:data:`LEFT_OUT`, for :data:`OWN_REQUESTS`): an unparseable reply to such a request
-(an instruction proposal), and a program created with ``adapter="json"``.
-
 The options of each optimizer (:data:`OPTIONS`) are kept small, because every case is a whole
 compile: a few examples, few candidates, few rounds. ``mipro``/``mipro_v2`` run with
 ``auto=None``, a small ``num_candidates`` and ``num_trials``, a seed, and neither the program-
@@ -56,18 +51,6 @@ FAULTS = ("none",) * 30 + ("unmarked", "unknown_input", "missing_input", "dict_e
 NO_LM = ("labeled_few_shot",)
 #: Optimizers whose ``compile`` takes a ``valset``.
 TAKES_VALSET = ("bootstrap_few_shot_with_random_search", "mipro", "mipro_v2")
-#: Optimizers that send requests of their own (instruction proposals), besides running the program.
-OWN_REQUESTS = ("copro", "mipro", "mipro_v2")
-#: Differences between the native and the dspy backend this kit found, which its cases for
-#: :data:`OWN_REQUESTS` do not draw until they are resolved (a report of those types names them).
-LEFT_OUT = (
-    "an unparseable reply to the optimizer's own request (an instruction proposal) ends the compile with "
-    "dspy's own AdapterParseError on the dspy backend (not translated to dspex_core.errors.AdapterParseError, "
-    "as native raises it): only the program's requests get unparseable replies",
-    "a program created with adapter='json': the dspy backend compiles inside dspy.context(adapter=...), so the "
-    "optimizer's own requests use the JSONAdapter too, where native sends them in the chat format: no "
-    "program of these cases has adapter='json'",
-)
 
 
 def _values(item: Any) -> dict[str, Any]:
@@ -152,8 +135,7 @@ class OptimizerCase(ModuleCase):
         annotations = {f.name: f.annotation for f in self.sig.outputs}
         if self.program == "chain_of_thought":
             annotations = {REASONING.name: str, **annotations}
-        only = tuple(annotations) if self.module_type in OWN_REQUESTS else None  # see LEFT_OUT
-        return CompileScript(self.salt, self.broken_every, annotations, only)
+        return CompileScript(self.salt, self.broken_every, annotations)
 
     def pure_script(self) -> Any:
         return self.script()  # a function of the request already
@@ -329,8 +311,7 @@ def optimizer_cases(draw: Any, module_type: str, kinds: tuple[str, ...] = ("well
     sig = draw(signatures(max_inputs=2, max_outputs=2).filter(
         lambda s: not any(f.name in RESERVED for f in s.outputs)))
     program_options: dict[str, Any] = draw(st.sampled_from(
-        [{}] * 6 + [{"temperature": 0.5}, {"max_tokens": 64}] + ([{"adapter": "json"}] if module_type not in
-                                                                  OWN_REQUESTS else [])))  # see LEFT_OUT
+        [{}] * 6 + [{"temperature": 0.5}, {"max_tokens": 64}, {"adapter": "json"}]))
     program_demos = draw(demos(sig, max_size=1)) if draw(st.integers(0, 5)) == 0 else []
     is_mipro = module_type in ("mipro", "mipro_v2")
     trainset = draw(_rows(sig, 2 if is_mipro else 1, 5))

@@ -7,9 +7,8 @@ on threads. So :class:`CompileScript` answers each request by what it asks for: 
 listed in its system message (DSPy's format, ``Your output fields are: 1. `name` (type)``), each
 given a value of its type chosen by a hash of the salt, the messages and the settings; in JSON
 when the request asks for JSON (the JSONAdapter, or DSPy's retry after an unparseable reply).
-Every ``broken_every``-th request (by hash) gets a reply neither adapter can parse (with
-``break_only``, only requests for those output fields: the program's, not the optimizer's own
-proposals). Two backends
+Every ``broken_every``-th request (by hash), the optimizer's own proposals included, gets a
+reply neither adapter can parse. Two backends
 that ask the same questions get the same answers, in any order and from any thread, and a
 backend that asks something else gets other answers, which the comparison then shows.
 
@@ -54,21 +53,17 @@ class CompileScript:
     """Replies from the request alone (see the module docstring).
 
     ``annotations`` gives the types of the program's output fields by name; any other field an
-    optimizer asks for (an instruction proposal) is text. ``break_only``: the output fields of
-    the only requests that may get an unparseable reply (``None``: any request)."""
+    optimizer asks for (an instruction proposal) is text."""
 
-    def __init__(self, salt: int, broken_every: int, annotations: dict[str, Any],
-                 break_only: tuple[str, ...] | None = None):
+    def __init__(self, salt: int, broken_every: int, annotations: dict[str, Any]):
         self.salt = salt
         self.broken_every = broken_every
         self.annotations = annotations
-        self.break_only = break_only
 
     def __call__(self, messages: list[dict[str, Any]], settings: dict[str, Any]) -> str:
         h = digest(self.salt, messages, settings)
         names = output_names(str(messages[0].get("content", "")))
-        if self.broken_every and h % self.broken_every == 0 and (
-                self.break_only is None or tuple(names) == self.break_only):
+        if self.broken_every and h % self.broken_every == 0:
             return UNPARSEABLE
         values = {}
         for index, name in enumerate(names):
