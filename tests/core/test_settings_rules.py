@@ -35,3 +35,16 @@ def test_a_setting_of_the_wrong_kind_is_an_input_error_naming_it(settings, messa
 ])
 def test_settings_of_the_right_kind_pass_as_they_are(settings):
     assert settings_rules.check_settings("predict", settings) is settings
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"temperature": "hot"}, "LM 'openai/x': temperature must be a number, got 'hot'"),
+    ({"n": 0}, "LM 'openai/x': n must be a positive integer, got 0"),
+])
+def test_an_lm_description_is_held_to_the_same_rule(settings, message):
+    """``dspex.LM(..., temperature="hot")`` once failed inside DSPy's n/temperature rule at the
+    first call (a TypeError, on both backends)."""
+    with pytest.raises(dspex.InputError) as info:
+        dspex.LM("openai/x", **settings)
+    assert str(info.value) == message
+    assert dspex.LM("openai/x", temperature=0.2, n=2).settings == {"temperature": 0.2, "n": 2}

@@ -28,6 +28,7 @@ from dspex_core._credentials import (
     key_env_names,
     settings_secrets,
 )
+from dspex_core._settings_rules import check_settings
 from dspex_core._url_credentials import strip_credentials
 
 __all__ = ["LM", "LanguageModel", "is_custom_lm", "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV"]
@@ -69,6 +70,7 @@ class LM:
             from dspex_core.errors import ConfigError
 
             raise ConfigError(f"cache_key_includes_credentials must be True or False, got {option!r}")
+        check_settings(f"LM {model!r}", settings)  # temperature="hot", n=0: as a module's LM settings
         self.model = model
         self._secrets = {k: settings.pop(k) for k in list(settings) if k in SECRET_SETTINGS}
         self.settings = settings
