@@ -38,7 +38,9 @@ from dspex_core.errors import (
     InputError,
     InputWarning,
     LMError,
+    LMTimeoutError,
     ModuleTypeNotServedError,
+    SandboxLimitError,
     SignatureError,
     StepError,
     UnknownModuleTypeError,
@@ -95,7 +97,7 @@ __all__ = [
     # errors
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
     "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError",
-    "ContextWindowExceededError", "AdapterParseError",
+    "LMTimeoutError", "ContextWindowExceededError", "AdapterParseError", "SandboxLimitError",
     "StepError", "EvaluationError", "InputWarning",
     "__version__",
 ]

@@ -36,6 +36,7 @@ from dspex_core import _score_rules as score_rules, _settings_rules as settings_
 from dspex_core import registry
 from dspex_core import _credentials as credentials
 from dspex_core import _parallel_rules as parallel_rules
+from dspex_core import _lm_deadline as lm_deadline, _sandbox_limits as sandbox_limits
 from dspex_core._example import Example, Prediction
 from dspex_core._example_sets import check_example_set
 from dspex_core._fields import FieldSpec
@@ -75,6 +76,8 @@ __all__ = [
     "credentials", "hold_secrets", "redacted_prints",
     # the rules of module types every backend applies alike
     "parallel_rules", "colbert_rules", "mipro_rules", "input_rules", "settings_rules", "score_rules",
+    # the rules every backend's LM calls and code sandbox follow
+    "lm_deadline", "sandbox_limits",
 ]
 
 

@@ -7,7 +7,8 @@ Two families matter to the router:
   the same way, so the router never does.
 * :class:`LMError` and :class:`AdapterParseError` describe what the language model did.
   Another backend would send the same request and get the same reply, so they are not
-  retried on another backend either.
+  retried on another backend either; nor is :class:`SandboxLimitError` (the code the LM wrote
+  would run past the limit there too).
 
 Anything else raised by a backend (``NotImplementedError``, :class:`CapabilityError`, an
 internal bug) is the backend's own failure, and with ``allow_fallback`` the router tries
@@ -109,6 +110,27 @@ class ContextWindowExceededError(LMError):
     """
 
 
+class LMTimeoutError(LMError):
+    """An LM call ran out of time: the LM's ``timeout`` bounds the whole call (every attempt, a
+    reply still arriving, the waits between attempts), on every backend.
+
+    ``attempts`` counts the attempts made, ``status`` is the last HTTP status (``None`` when
+    no reply came); the message names the model and the timeout.
+    """
+
+
+class SandboxLimitError(DspexError, RuntimeError):
+    """Code an LM wrote ran past a limit of the sandbox running it and was stopped, on every
+    backend: ``limit`` is the option (``"sandbox_timeout"``, ``"sandbox_memory_mb"``) and
+    ``value`` its value. The sandbox's process was ended; the next call starts a fresh one.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: Any):
+        self.limit = limit
+        self.value = value
+        super().__init__(message)
+
+
 class AdapterParseError(DspexError, ValueError):
     """The LM's reply could not be parsed into the signature's output fields.
 
@@ -150,7 +172,8 @@ class StepError(DspexError):
 
 
 #: Errors that a fallback to another backend cannot fix.
-NO_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (InputError, LMError, AdapterParseError, SessionError)
+NO_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (InputError, LMError, AdapterParseError, SessionError,
+                                                    SandboxLimitError)
 
 
 def allows_fallback(error: BaseException) -> bool:
