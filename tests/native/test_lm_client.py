@@ -8,11 +8,12 @@ import base64
 import logging
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dspex_core import LM, CapabilityError, ConfigError, InputError, LMError
+from dspex_core import LM, CapabilityError, ConfigError, InputError, LMError, LMTimeoutError
 from dspex_core.testing import RecordingLM
 from dspex_core.testing.fixtures import local_lm_server, local_lm_server_factory  # noqa: F401 - fixtures
 from dspex_native.lm import CustomLMClient, HTTPLMClient, get_client
@@ -155,19 +156,38 @@ def test_retry_policy_units():
         RetryPolicy(num_retries=True)
 
 
-def test_timeout_then_give_up(local_lm_server_factory):
+def test_the_timeout_bounds_the_whole_call(local_lm_server_factory):
+    # timeout is the call's, not each attempt's: a slow first attempt leaves no time for a retry
     server = local_lm_server_factory("x")
     server.inject(delay=3.0, times=2)
-    with pytest.raises(LMError) as info:
+    started = time.monotonic()
+    with pytest.raises(LMTimeoutError) as info:
         HTTPLMClient(lm_for(server, timeout=0.2, num_retries=1))(MESSAGES)
-    assert "timeout" in str(info.value) and info.value.attempts == 2 and info.value.status is None
+    assert time.monotonic() - started < 2.5
+    assert "timed out after 1 attempt" in str(info.value) and "timeout=0.2 s" in str(info.value)
+    assert info.value.attempts == 1 and info.value.status is None and len(server.requests) == 1
 
 
-def test_timeout_then_success(local_lm_server_factory):
+def test_after_a_timeout_the_next_call_works(local_lm_server_factory):
     server = local_lm_server_factory("late but fine")
     server.inject(delay=3.0)
-    assert HTTPLMClient(lm_for(server, timeout=0.2))(MESSAGES) == ["late but fine"]
-    assert len(server.requests) == 2
+    client = HTTPLMClient(lm_for(server, timeout=0.2))
+    with pytest.raises(LMTimeoutError):
+        client(MESSAGES)
+    assert client(MESSAGES, timeout=30) == ["late but fine"]
+
+
+def test_retries_happen_inside_the_time_left_and_a_wait_past_it_is_not_started(local_lm_server_factory, monkeypatch):
+    import dspex_native.lm.client as client_module
+
+    waits = []
+    monkeypatch.setattr(client_module.time, "sleep", lambda s: waits.append(s))
+    server = local_lm_server_factory("ok")
+    server.inject(status=503, retry_after=1).inject(status=429, retry_after=3600)
+    with pytest.raises(LMTimeoutError) as info:
+        HTTPLMClient(lm_for(server, timeout=30))(MESSAGES)
+    assert waits == [1.0]  # the 60 s the second Retry-After would get is more than the call has left
+    assert info.value.attempts == 2 and info.value.status == 429 and "Retry-After" in str(info.value)
 
 
 def test_dropped_connection_is_retried(local_lm_server_factory):
@@ -264,7 +284,7 @@ def test_key_never_in_errors_reprs_or_logs(local_lm_server_factory, caplog):
     seen = [repr(lm), repr(client), repr(client.endpoint), repr(client.usage), repr(client.cache), str(lm.settings)]
     server.inject(status=400, message=f"invalid api key {SECRET} (Authorization: Bearer {SECRET})")
     server.inject(status=500, times=2, message=f"key={SECRET}")
-    server.inject(delay=2.0, times=2)
+    server.inject(delay=2.0)  # one attempt: the timeout bounds the whole call
     server.inject(drop=True, times=2)
     for _ in range(4):
         with pytest.raises(LMError) as info:

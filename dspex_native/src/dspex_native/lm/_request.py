@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from dspex_core.backend import lm_deadline
 from dspex_core.errors import InputError
 
 from dspex_native.lm.cache import DEFAULT_MEMORY_SIZE
@@ -24,8 +25,8 @@ CLIENT_SETTINGS = frozenset({
     "retry_base_delay", "retry_max_delay", "retry_after_max",
 })
 
-#: LiteLLM's default request timeout, in seconds.
-DEFAULT_TIMEOUT = 600.0
+#: Seconds one call may take, every attempt and wait included (dspex_core.backend.lm_deadline).
+DEFAULT_TIMEOUT = lm_deadline.DEFAULT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ClientOptions:
     cache: bool
     rollout_id: Any
     policy: RetryPolicy
-    timeout: float | None
+    timeout: float | None  # the whole call's, retries and waits included
 
 
 def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tuple[dict[str, Any], ClientOptions]:
@@ -51,16 +52,14 @@ def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tupl
             num_retries=DEFAULT_NUM_RETRIES if num_retries is None else num_retries,
             base_delay=float(merged.get("retry_base_delay", 0.5)),
             max_delay=float(merged.get("retry_max_delay", 8.0)),
-            max_retry_after=float(merged.get("retry_after_max", 60.0)),
+            max_retry_after=lm_deadline.check_retry_after_max(
+                merged.get("retry_after_max", lm_deadline.RETRY_AFTER_MAX)),
         )
     except (TypeError, ValueError) as exc:
         raise InputError(f"bad retry setting: {exc}") from None
-    timeout = merged.get("timeout", DEFAULT_TIMEOUT)
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise InputError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    timeout = lm_deadline.check_timeout(merged.get("timeout", DEFAULT_TIMEOUT))
     cache = merged.get("cache", True)
-    return body, ClientOptions(cache=bool(cache), rollout_id=merged.get("rollout_id"), policy=policy,
-                               timeout=None if timeout is None else float(timeout))
+    return body, ClientOptions(cache=bool(cache), rollout_id=merged.get("rollout_id"), policy=policy, timeout=timeout)
 
 
 def cache_settings(settings: Mapping[str, Any]) -> tuple[int, str | None]:

@@ -4,8 +4,12 @@ It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 ``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
 -> list[str]`` and ``client.usage``. It retries transient failures (:mod:`.retry`), caches answers
 (:mod:`.cache`), accounts tokens (:mod:`.usage`), and reuses one pooled httpx client per
-configuration (:mod:`._pool`). Its errors are :class:`dspex_core.LMError` naming the model,
-the last status and the number of attempts (a :class:`~dspex_core.errors.ContextWindowExceededError`,
+configuration (:mod:`._pool`). The LM's ``timeout`` bounds the whole call, every attempt, reply
+and wait included (``dspex_core.backend.lm_deadline``): each attempt streams its reply and stops
+reading once the call's deadline has passed, so a server trickling bytes cannot hold a caller
+past it. Its errors are :class:`dspex_core.LMError` naming the model,
+the last status and the number of attempts (an :class:`~dspex_core.errors.LMTimeoutError` when
+the time ran out; a :class:`~dspex_core.errors.ContextWindowExceededError`,
 never retried, when the provider says the prompt does not fit: :mod:`.context_window`); neither
 errors, ``repr`` nor log records ever contain the API key or request headers.
 """
@@ -19,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from dspex_core.backend import LM, credentials, hold_secrets, redact, strip_credentials
+from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, redact, strip_credentials
 from dspex_core.errors import ContextWindowExceededError, LMError
 
 from dspex_native.lm import _pool
@@ -42,6 +46,10 @@ class _Failure:
     context_window: bool = False  # the prompt does not fit: never retried, ContextWindowExceededError
 
 
+class _CutOff(Exception):
+    """The call's deadline passed before or while a reply arrived (reading stops there)."""
+
+
 class HTTPLMClient:
     """Calls the OpenAI-compatible endpoint a :class:`dspex_core.LM` describes."""
 
@@ -62,7 +70,6 @@ class HTTPLMClient:
         self.usage = UsageTracker()
         self._warned_rollout = False
         self._prepared: tuple | None = None
-        self._timeouts: dict[Any, dict] = {}
         self._public_base = strip_credentials(self.endpoint.base_url)
         self._headers = {"Content-Type": "application/json"}
         if self.endpoint.api_key:
@@ -86,7 +93,6 @@ class HTTPLMClient:
                             *credentials.settings_secrets({**self.lm.settings, "api_key": self.endpoint.api_key})))
         return credentials.digest(sorted(sent.items())) if self._cache_by_credentials else None
 
-
     # -- the protocol ----------------------------------------------------------------------
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
         body, options, key = self._prepare(messages, settings)
@@ -98,15 +104,15 @@ class HTTPLMClient:
         http = _pool.sync_client(self._pool_key(options))
         content = self._encode(body)
         attempts = options.policy.attempts
+        deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         for attempt in range(1, attempts + 1):
             try:
-                response = http.send(self._request(content, options))
-                outcome = self._interpret(response.status_code, response.headers, response.content)
-            except Exception as exc:  # httpx transport errors and timeouts
+                outcome = self._interpret(*self._exchange(http, content, deadline))
+            except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
                 return self._succeeded(outcome, key)
-            delay = self._next_delay(outcome, attempt, attempts, options)
+            delay = self._next_delay(outcome, attempt, attempts, options, deadline)
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -120,15 +126,15 @@ class HTTPLMClient:
         http = _pool.async_client(self._pool_key(options))
         content = self._encode(body)
         attempts = options.policy.attempts
+        deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         for attempt in range(1, attempts + 1):
             try:
-                response = await http.send(self._request(content, options))
-                outcome = self._interpret(response.status_code, response.headers, response.content)
-            except Exception as exc:  # httpx transport errors and timeouts
+                outcome = self._interpret(*await self._aexchange(http, content, deadline))
+            except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
                 return self._succeeded(outcome, key)
-            delay = self._next_delay(outcome, attempt, attempts, options)
+            delay = self._next_delay(outcome, attempt, attempts, options, deadline)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -162,7 +168,7 @@ class HTTPLMClient:
 
             raise InputError(f"the request for {self.model!r} cannot be sent as JSON: {exc}") from None
 
-    def _request(self, content: bytes, options: ClientOptions) -> Any:
+    def _request(self, content: bytes, timeout: dict[str, float | None]) -> Any:
         """A ready ``httpx.Request``: URL and headers parsed once per client, body encoded once
         per call (``Client.post`` would redo all three on every attempt)."""
         prepared = self._prepared
@@ -171,10 +177,61 @@ class HTTPLMClient:
 
             prepared = self._prepared = (httpx, httpx.URL(self.endpoint.chat_url), httpx.Headers(self._headers))
         httpx, url, headers = prepared
-        timeout = self._timeouts.get(options.timeout)
-        if timeout is None:
-            timeout = self._timeouts[options.timeout] = httpx.Timeout(options.timeout).as_dict()
         return httpx.Request("POST", url, content=content, headers=headers, extensions={"timeout": timeout})
+
+    @staticmethod
+    def _timeout(deadline: lm_deadline.Deadline) -> dict[str, float | None]:
+        """httpx's timeouts for one attempt: each network wait gets at most the time left."""
+        left = deadline.remaining()
+        if left is not None and left <= 0:
+            raise _CutOff()
+        return {"connect": left, "read": left, "write": left, "pool": left}
+
+    @staticmethod
+    def _body_timeout(timeout: dict[str, float | None], deadline: lm_deadline.Deadline) -> None:
+        """Once the headers are in, the body's reads wait at most the time left then (httpcore
+        reads the request's timeouts when the body starts)."""
+        left = deadline.remaining()
+        if left is not None:
+            if left <= 0:
+                raise _CutOff()
+            timeout["read"] = left
+
+    def _exchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
+        """One attempt: ``(status, headers, body)``, the body streamed and cut off (:class:`_CutOff`)
+        once the call's deadline has passed, however slowly its bytes come."""
+        timeout = self._timeout(deadline)
+        response = http.send(self._request(content, timeout), stream=True)
+        try:
+            self._body_timeout(timeout, deadline)
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if deadline.expired():
+                    raise _CutOff()
+            return response.status_code, response.headers, b"".join(chunks)
+        finally:
+            response.close()
+
+    async def _aexchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
+        """:meth:`_exchange` for the async client; the whole attempt also runs under
+        ``asyncio.timeout`` with the time left, which stops even a stalled read at the deadline."""
+        timeout = self._timeout(deadline)
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                response = await http.send(self._request(content, timeout), stream=True)
+                try:
+                    self._body_timeout(timeout, deadline)
+                    chunks = []
+                    async for chunk in response.aiter_bytes():
+                        chunks.append(chunk)
+                        if deadline.expired():
+                            raise _CutOff()
+                    return response.status_code, response.headers, b"".join(chunks)
+                finally:
+                    await response.aclose()
+        except TimeoutError:  # asyncio.timeout's (httpx raises its own classes)
+            raise _CutOff() from None
 
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
@@ -210,6 +267,8 @@ class HTTPLMClient:
         return reason
 
     def _transport_failure(self, exc: Exception) -> _Failure:
+        if isinstance(exc, _CutOff):
+            return _Failure(None, "the reply had not arrived (in full) when the time was up", retryable=True)
         try:
             import httpx
         except ImportError:  # pragma: no cover
@@ -220,7 +279,13 @@ class HTTPLMClient:
         detail = redact(str(exc) or type(exc).__name__, self.endpoint.api_key, limit=200)
         return _Failure(None, f"{kind}: {type(exc).__name__}: {detail}", retryable=True)
 
-    def _next_delay(self, failure: _Failure, attempt: int, attempts: int, options: ClientOptions) -> float:
+    def _next_delay(self, failure: _Failure, attempt: int, attempts: int, options: ClientOptions,
+                    deadline: lm_deadline.Deadline) -> float:
+        """The wait before the next attempt, or the error that ends the call (an
+        :class:`~dspex_core.errors.LMTimeoutError` once the deadline is reached or a wait would
+        pass it)."""
+        if failure.retryable and deadline.expired():
+            raise deadline.error(attempts=attempt, status=failure.status, reason=failure.reason)
         if not failure.retryable or attempt >= attempts:
             status = failure.status if failure.status is not None else "none"
             kind = ContextWindowExceededError if failure.context_window else LMError
@@ -228,7 +293,8 @@ class HTTPLMClient:
                 f"LM call to {self.model!r} at {self._public_base} failed after {attempt} attempt"
                 f"{'s' if attempt != 1 else ''} (last status: {status}): {failure.reason}",
                 model=self.model, status=failure.status, attempts=attempt) from None
-        delay = options.policy.delay(attempt, failure.retry_after)
+        delay = deadline.wait(options.policy.delay(attempt, failure.retry_after), attempts=attempt,
+                              status=failure.status, reason=failure.reason, retry_after=failure.retry_after)
         logger.debug("LM call to %s failed (status %s, attempt %d/%d); retrying in %.3fs",
                      self.model, failure.status, attempt, attempts, delay)
         return delay

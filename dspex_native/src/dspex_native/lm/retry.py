@@ -3,8 +3,9 @@
 Retried: HTTP 408, 409, 425, 429 and every 5xx, connection errors and timeouts. Everything
 else (400, 401, 403, 404, 422, ...) is the caller's problem and fails at once. Waits grow
 exponentially with "equal jitter" (half fixed, half random), as the OpenAI SDK that LiteLLM
-uses does (0.5 s doubling up to 8 s); a ``Retry-After`` header is honoured up to a cap so a
-misbehaving server cannot park a caller for hours.
+uses does (0.5 s doubling up to 8 s); a ``Retry-After`` header is honoured up to a cap
+(``dspex_core.backend.lm_deadline.RETRY_AFTER_MAX``, both backends' rule) so a misbehaving server
+cannot park a caller for hours; the call's ``timeout`` bounds the waits too (the client's deadline).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+
+from dspex_core.backend import lm_deadline
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
 
@@ -47,7 +50,7 @@ class RetryPolicy:
     num_retries: int = DEFAULT_NUM_RETRIES
     base_delay: float = 0.5
     max_delay: float = 8.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = lm_deadline.RETRY_AFTER_MAX
 
     def __post_init__(self) -> None:
         if isinstance(self.num_retries, bool) or not isinstance(self.num_retries, int) or self.num_retries < 0:
