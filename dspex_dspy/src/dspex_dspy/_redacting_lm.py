@@ -28,6 +28,7 @@ from typing import Any
 import dspy
 from dspex_core.backend import SECRET_SETTINGS, credentials, hold_secrets, redact, strip_credentials
 
+from dspex_dspy._deadline import DeadlineLM
 
 #: Settings that are the backend's options, not dspy's (never sent, never saved).
 _OPTIONS = ("cache_key_includes_credentials",)
@@ -64,7 +65,7 @@ def scrub(exc: BaseException, lm: Any) -> bool:
     return True
 
 
-class RedactingLM(dspy.LM):
+class RedactingLM(DeadlineLM):  # DeadlineLM: the call ends by its timeout (dspex_dspy._deadline)
     """``dspy.LM`` whose errors, logs and saved state never carry its credentials (see the
     module docstring)."""
 

@@ -134,6 +134,9 @@ _lms: LRUCache[int, tuple[Any, Any]] = LRUCache(256)
 
 #: dspex LM settings dspy.LM takes under another name or not at all.
 _DSPY_LM_RENAMES = {"base_url": "api_base"}
+#: The native client's backoff settings: dspy has its own backoff, and they are never sent to the
+#: provider (``retry_after_max`` is honoured: :class:`~dspex_dspy._deadline.DeadlineLM` takes it).
+_NATIVE_ONLY = frozenset({"retry_base_delay", "retry_max_delay"})
 
 
 def to_dspy_lm(lm: Any) -> Any:
@@ -154,7 +157,7 @@ def to_dspy_lm(lm: Any) -> Any:
     if hit is not None and hit[0] is lm:
         return hit[1]
     if isinstance(lm, LM):
-        settings = {_DSPY_LM_RENAMES.get(k, k): v for k, v in lm.settings.items()}
+        settings = {_DSPY_LM_RENAMES.get(k, k): v for k, v in lm.settings.items() if k not in _NATIVE_ONLY}
         for secret in ("api_key", "headers", "extra_headers", "organization"):
             value = lm.secret(secret)
             if value is not None:
