@@ -201,3 +201,54 @@ def test_code_cannot_take_over_the_answer_channel(session):
               "print('still answered')")
     assert session.execute(hijack) == "still answered\n"
     assert session.execute("6 * 7") == 42
+
+
+# -- the limits (dspex_core.backend.sandbox_limits) ----------------------------------------------
+
+def test_the_memory_limit_is_on_the_command_line_and_the_runtime():
+    from dspex_core.backend import sandbox_limits
+
+    runtime = locate(sandbox_limits.Limits(5.0, 128))
+    assert "--v8-flags=--wasm-max-mem-pages=2048,--max-old-space-size=128" in runtime.command
+    assert runtime.command.index("--v8-flags=--wasm-max-mem-pages=2048,--max-old-space-size=128") < \
+        runtime.command.index(str(locate().command[-1]))  # a flag of deno run, before the script
+    assert runtime.limits == sandbox_limits.Limits(5.0, 128)
+    assert not any(part.startswith("--v8-flags") for part in locate(sandbox_limits.Limits(5.0, None)).command)
+
+
+def test_code_past_the_time_limit_is_killed_and_the_session_ends():
+    from dspex_core import SandboxLimitError
+    from dspex_core.backend import sandbox_limits
+
+    session = PyodideInterpreter(pool.check(sandbox_limits.Limits(1.0, sandbox_limits.DEFAULT_MEMORY_MB)))
+    assert session.execute("6 * 7") == 42  # started: only the code's own time counts
+    process = session._process
+    with pytest.raises(SandboxLimitError, match=r"sandbox_timeout=1 s") as info:
+        session.execute("while True:\n    pass")
+    assert info.value.limit == "sandbox_timeout" and not process.alive() and process._popen.returncode is not None
+    with pytest.raises(SandboxError, match="has ended"):
+        session.execute("1")
+    assert not [t for t in threading.enumerate() if t.name == "dspex-sandbox-watchdog"]
+
+
+def test_python_asking_for_more_than_the_memory_limit_gets_a_memory_error_and_the_session_goes_on():
+    from dspex_core.backend import sandbox_limits
+    from dspex_native.sandbox.results import CodeExecutionError
+
+    with PyodideInterpreter(pool.check(sandbox_limits.Limits(10.0, 128))) as session:
+        with pytest.raises(CodeExecutionError, match=r"^MemoryError: the sandbox's memory limit "
+                                                     r"\(sandbox_memory_mb=128\) was reached$"):
+            session.execute("kept = 1\nx = bytearray(256 * 1024 * 1024)")
+        assert session.execute("y = bytearray(32 * 1024 * 1024)\nkept + len(y) // (1024 * 1024)") == 33
+        with pytest.raises(CodeExecutionError, match=r"^MemoryError: \['mine'\]$"):  # the code's own words stay
+            session.execute("raise MemoryError('mine')")
+
+
+def test_javascript_filling_its_heap_ends_the_session_naming_the_memory_limit():
+    from dspex_core import SandboxLimitError
+    from dspex_core.backend import sandbox_limits
+
+    with PyodideInterpreter(pool.check(sandbox_limits.Limits(60.0, 64))) as session:
+        with pytest.raises(SandboxLimitError, match=r"sandbox_memory_mb=64") as info:
+            session.execute("import js\njs.eval('let a = []; while (true) a.push(new Array(100000).fill(1.5))')")
+    assert info.value.limit == "sandbox_memory_mb"

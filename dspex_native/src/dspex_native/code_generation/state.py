@@ -6,15 +6,17 @@ factory and the three step predictors (DSPy's ``code_generate``, ``code_regenera
 every step, as DSPy's ``LabeledFewShot`` gives demos to every predictor), ``instructions``
 (the module signature's, which DSPy's steps do not show the LM), ``max_iters`` (a positive
 integer, default 3) and ``interpreter`` (``None``/``"sandboxed"``: the native sandbox, checked
-here; or a zero-argument factory of interpreters). Everything is checked here, before any
-LM call; the sandbox last, since checking it may start it.
+here; or a zero-argument factory of interpreters), and the sandbox's limits ``sandbox_timeout``
+and ``sandbox_memory_mb`` (``dspex_core.backend.sandbox_limits``: both backends' options; with a
+factory of the caller's own they are an error, since they would not apply). Everything is
+checked here, before any LM call; the sandbox last, since checking it may start it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from dspex_core.backend import Signature
+from dspex_core.backend import Signature, sandbox_limits
 from dspex_core.errors import InputError
 
 from dspex_native.code_generation.signatures import MODES, check_names, step_signature
@@ -22,7 +24,8 @@ from dspex_native.predictor.options import resolve_signature
 from dspex_native.predictor.state import PredictState, build_state
 
 MODULE_TYPE = "program_of_thought"
-CREATE_OPTIONS = frozenset({"lm", "adapter", "demos", "instructions", "max_iters", "interpreter"})
+CREATE_OPTIONS = frozenset({"lm", "adapter", "demos", "instructions", "max_iters", "interpreter",
+                            *sandbox_limits.DEFAULTS})
 #: DSPy's attribute names of the steps' predictors, in its ``named_predictors()`` order.
 PREDICTORS = ("code_generate.predict", "code_regenerate.predict", "generate_output.predict")
 SANDBOXED = "sandboxed"
@@ -31,10 +34,11 @@ SANDBOXED = "sandboxed"
 class ProgramOfThoughtState:
     """What ``create`` returns: the module's signature and options, and its step predictors."""
 
-    __slots__ = ("signature", "max_iters", "factory", "interpreter", "steps", "lm", "adapter")
+    __slots__ = ("signature", "max_iters", "factory", "interpreter", "steps", "lm", "adapter", "limits")
 
     def __init__(self, signature: Signature, max_iters: int, factory: Callable[[], Any], interpreter: Any,
-                 steps: tuple[PredictState, PredictState, PredictState], lm: Any, adapter: Any):
+                 steps: tuple[PredictState, PredictState, PredictState], lm: Any, adapter: Any,
+                 limits: sandbox_limits.Limits | None = None):
         self.signature = signature
         self.max_iters = max_iters
         self.factory = factory
@@ -42,6 +46,7 @@ class ProgramOfThoughtState:
         self.steps = steps
         self.lm = lm
         self.adapter = adapter
+        self.limits = limits  # the sandbox's (None with an interpreter factory of the caller's)
 
     @property
     def generate(self) -> PredictState:
@@ -72,8 +77,9 @@ def check_max_iters(max_iters: Any) -> int:
     return max_iters
 
 
-def interpreter_factory(interpreter: Any) -> Callable[[], Any]:
-    """The factory of the interpreters the module's calls run code in (see the module docstring)."""
+def interpreter_factory(interpreter: Any, limits: sandbox_limits.Limits | None = None) -> Callable[[], Any]:
+    """The factory of the interpreters the module's calls run code in (see the module docstring);
+    the sandbox's sessions are held to ``limits`` (the defaults when ``None``)."""
     if interpreter is None or (isinstance(interpreter, str) and interpreter == SANDBOXED):
         import functools
 
@@ -82,7 +88,7 @@ def interpreter_factory(interpreter: Any) -> Callable[[], Any]:
         from dspex_native.sandbox.runtime import SandboxUnavailable
 
         try:
-            runtime = check()
+            runtime = check(limits)
         except SandboxUnavailable as exc:
             raise SandboxUnavailable(f"{MODULE_TYPE} runs the code the LM writes in a sandbox (Pyodide in Deno), "
                                      f"and {exc}. dspex never runs that code outside the sandbox unless you pass "
@@ -106,11 +112,17 @@ def build(spec: Any, options: dict[str, Any]) -> ProgramOfThoughtState:
     step_options = {"lm": options.get("lm"), "adapter": options.get("adapter"), "demos": options.get("demos")}
     steps = tuple(build_state(MODULE_TYPE, step_signature(signature, mode), step_options, {}) for mode in MODES)
     interpreter = options.get("interpreter")
-    factory = interpreter_factory(interpreter)
-    return ProgramOfThoughtState(signature, max_iters, factory, interpreter, steps, steps[0].lm, options.get("adapter"))
+    limits = sandbox_limits.check(options, MODULE_TYPE)
+    own = interpreter is not None and not (isinstance(interpreter, str) and interpreter == SANDBOXED)
+    if own and any(name in options for name in sandbox_limits.DEFAULTS):
+        raise InputError(f"{MODULE_TYPE}: sandbox_timeout and sandbox_memory_mb are the limits of the sandboxed "
+                         "interpreter; an interpreter factory of your own sets its own limits")
+    factory = interpreter_factory(interpreter, limits)
+    return ProgramOfThoughtState(signature, max_iters, factory, interpreter, steps, steps[0].lm, options.get("adapter"),
+                                 None if own else limits)
 
 
 def with_steps(state: ProgramOfThoughtState, steps: tuple[PredictState, ...]) -> ProgramOfThoughtState:
     """``state`` with other step predictors (a loaded saved state)."""
     return ProgramOfThoughtState(state.signature, state.max_iters, state.factory, state.interpreter, tuple(steps),
-                                 state.lm, state.adapter)
+                                 state.lm, state.adapter, state.limits)

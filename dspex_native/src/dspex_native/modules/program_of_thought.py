@@ -46,6 +46,8 @@ class ProgramOfThoughtImplementation(Implementation):
             "outputs": [REASONING, *state.signature.output_fields],
             "max_iters": state.max_iters,
             "interpreter": "sandboxed" if state.interpreter in (None, "sandboxed") else repr(state.interpreter),
+            **({"sandbox_timeout": state.limits.timeout, "sandbox_memory_mb": state.limits.memory_mb}
+               if state.limits is not None else {}),
             "predictors": {name: {"signature": step.signature.signature, "instructions": step.signature.instructions,
                                   "demos": [dict(demo) for demo in step.demos]}
                            for name, step in zip(PREDICTORS, state.steps)},

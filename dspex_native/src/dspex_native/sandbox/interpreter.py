@@ -11,12 +11,20 @@ printed (``str``); :class:`~.results.FinalOutput` when it called ``SUBMIT``; a
 ``SyntaxError("Invalid Python syntax. message: ...")``; a
 :class:`~.results.CodeExecutionError` ``"<Type>: <args or message>"``; or
 :class:`~.results.SandboxError` when the session broke. A session is used by one thread at a time.
+
+The runtime's limits (``dspex_core.backend.sandbox_limits``) hold: code running past
+``sandbox_timeout`` has its process killed and raises
+:class:`~dspex_core.errors.SandboxLimitError` (the session ends); so does code that fills the
+JavaScript heap past ``sandbox_memory_mb``; Python code that asks for more memory gets a
+``MemoryError`` whose text names the limit, and the session goes on.
 """
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
+
+from dspex_core.backend import sandbox_limits
 
 from dspex_native.sandbox import pool
 from dspex_native.sandbox.process import SandboxProcess
@@ -45,8 +53,9 @@ class PyodideInterpreter:
         if self._ended:
             raise SandboxError("this sandbox session has ended; its state is gone (start a new session)")
         if self._process is None:
-            runtime = self._runtime if self._runtime is not None else pool.check()
-            self._process = pool.take(runtime)
+            if self._runtime is None:
+                self._runtime = pool.check()
+            self._process = pool.take(self._runtime)
 
     def execute(self, code: str) -> Any:
         """Run ``code`` in the session; see the module docstring for what comes back."""
@@ -54,15 +63,26 @@ class PyodideInterpreter:
             raise TypeError(f"code must be a str, got {type(code).__name__}")
         self.start()
         process = self._process
+        limits = self._runtime.limits
         request = secrets.token_hex(8)  # not guessable by the code, whose own stdout lines are skipped
+        watchdog = sandbox_limits.Watchdog(limits.timeout, process.kill)
         try:
             process.send({"id": request, "code": code})
             message = process.receive()
             while message.get("id") != request:
                 message = process.receive()
         except SandboxError as exc:
+            watchdog.stop()
             self.shutdown()
+            if watchdog.fired:
+                raise sandbox_limits.timeout_error(limits) from None
+            if limits.memory_mb is not None and sandbox_limits.out_of_memory(str(exc)):
+                raise sandbox_limits.memory_error(limits) from None
             raise SandboxError(f"{exc}; the session ended and its state is lost") from exc
+        watchdog.stop()
+        if watchdog.fired:  # the answer came as the time ran out: the process is gone all the same
+            self.shutdown()
+            raise sandbox_limits.timeout_error(limits)
         if "fatal" in message:
             self.shutdown()
             raise SandboxError(f"the sandbox could not report the code's error ({message['fatal']}); the session "
@@ -75,6 +95,8 @@ class PyodideInterpreter:
             text = error.get("message", "")
             if kind == "SyntaxError":
                 raise SyntaxError(f"Invalid Python syntax. message: {text}")
+            if limits.memory_mb is not None and sandbox_limits.is_bare_memory_error(kind, error.get("args"), text):
+                raise CodeExecutionError(sandbox_limits.memory_error_text(limits))
             raise CodeExecutionError(f"{kind}: {error.get('args') or text}")
         return message.get("output")
 

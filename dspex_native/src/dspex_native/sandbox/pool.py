@@ -54,10 +54,12 @@ def _key(runtime: Runtime) -> tuple:
     return tuple(runtime.command), tuple(sorted(runtime.env.items()))
 
 
-def check() -> Runtime:
-    """The runtime, once a sandbox started with it (the first time per process); raises
-    :class:`~dspex_native.sandbox.runtime.SandboxUnavailable` saying why it cannot start."""
-    runtime = locate()
+def check(limits: Any = None) -> Runtime:
+    """The runtime for sessions held to ``limits`` (``dspex_core.backend.sandbox_limits.Limits``,
+    the defaults when ``None``), once a sandbox started with it (the first time per process and
+    command line); raises :class:`~dspex_native.sandbox.runtime.SandboxUnavailable` saying why it
+    cannot start."""
+    runtime = locate(limits)
     key = _key(runtime)
     if key not in _verdicts:
         try:

@@ -47,6 +47,15 @@ class SandboxProcess:
     def alive(self) -> bool:
         return self._popen.poll() is None
 
+    def kill(self) -> None:
+        """Stop the process at once (its code ran past a limit): Pyodide runs Python on Deno's
+        only thread, so nothing but the host can interrupt it. A :meth:`receive` waiting on it
+        then ends with :class:`SandboxError`; :meth:`close` reaps it."""
+        try:
+            self._popen.kill()
+        except OSError:
+            pass
+
     def diagnostics(self) -> str:
         """What Deno wrote on stderr last (its error, when it failed), in one line."""
         self._drain.join(timeout=1.0)

@@ -7,7 +7,9 @@ imports, which Deno keeps in its cache (``DENO_DIR``, else ``deno info``'s ``den
 ``python -m dspex_native.sandbox`` downloaded it; a sandbox never downloads anything
 (``--cached-only``). Its permissions are read access to Pyodide's package folder and nothing
 else (``runner.js`` revokes even that once Pyodide is loaded), and its environment holds only
-what Deno itself needs: no variable of the host reaches the process, so no key can leak in.
+what Deno itself needs: no variable of the host reaches the process, so no key can leak in. A
+session's runtime carries its limits (``dspex_core.backend.sandbox_limits``): the memory limit
+is V8 flags on the command line, the time limit is enforced by the session that runs code.
 
 Problems are :class:`SandboxUnavailable`, a :class:`~dspex_core.errors.CapabilityError` whose
 message says what to install or run.
@@ -22,6 +24,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from dspex_core.backend import sandbox_limits
 from dspex_core.errors import CapabilityError
 
 RUNNER = Path(__file__).with_name("runner.js")
@@ -141,18 +144,21 @@ def base_env() -> dict[str, str]:
 
 
 class Runtime:
-    """What starting a sandbox needs: the command line and the environment."""
+    """What starting a sandbox needs: the command line and the environment, and the limits the
+    sessions started with it hold the code to (the memory limit is in the command already)."""
 
-    __slots__ = ("deno", "cache", "command", "env")
+    __slots__ = ("deno", "cache", "command", "env", "limits")
 
-    def __init__(self, deno: str, cache: Path, command: list[str], env: dict[str, str]):
+    def __init__(self, deno: str, cache: Path, command: list[str], env: dict[str, str],
+                 limits: sandbox_limits.Limits | None = None):
         self.deno = deno
         self.cache = cache
         self.command = command
         self.env = env
+        self.limits = limits if limits is not None else sandbox_limits.Limits(None, None)
 
     def __repr__(self) -> str:
-        return f"Runtime(deno={self.deno!r}, cache={str(self.cache)!r})"
+        return f"Runtime(deno={self.deno!r}, cache={str(self.cache)!r}, limits={self.limits!r})"
 
 
 def _read_list(paths: list[str]) -> str:
@@ -162,20 +168,23 @@ def _read_list(paths: list[str]) -> str:
     return ",".join(paths)
 
 
-def _command(deno: str, read: list[str], *, cached_only: bool) -> list[str]:
-    command = [deno, "run", "--no-config", "--no-lock", "--node-modules-dir=false", "--no-prompt"]
+def _command(deno: str, read: list[str], *, cached_only: bool, flags: list[str] | None = None) -> list[str]:
+    command = [deno, "run", "--no-config", "--no-lock", "--node-modules-dir=false", "--no-prompt", *(flags or ())]
     if cached_only:
         command.append("--cached-only")
     command += [f"--allow-read={_read_list(read)}", str(RUNNER)]
     return command
 
 
-def locate() -> Runtime:
-    """The runtime of a sandbox session (raises :class:`SandboxUnavailable` saying what is missing)."""
+def locate(limits: sandbox_limits.Limits | None = None) -> Runtime:
+    """The runtime of a sandbox session held to ``limits`` (the defaults when ``None``); raises
+    :class:`SandboxUnavailable` saying what is missing."""
+    limits = limits if limits is not None else sandbox_limits.Limits()
     deno = deno_binary()
     cache = deno_dir(deno)
     env = {**base_env(), "DENO_DIR": str(cache)}
-    return Runtime(deno, cache, _command(deno, pyodide_folders(cache), cached_only=True), env)
+    command = _command(deno, pyodide_folders(cache), cached_only=True, flags=sandbox_limits.deno_flags(limits))
+    return Runtime(deno, cache, command, env, limits)
 
 
 def installer() -> Runtime:
