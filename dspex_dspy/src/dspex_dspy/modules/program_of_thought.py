@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 import dspy
+from dspex_core.backend import sandbox_limits
 from dspex_core.errors import InputError
 
 from dspex_dspy._base import DspyImplementation
@@ -18,22 +19,29 @@ class ProgramOfThoughtImpl(DspyImplementation):
     ``interpreter=`` may name a zero-argument factory of dspy ``CodeInterpreter`` objects
     to use instead; without it the sandbox is used and, when it cannot start, creating the
     module raises :class:`~dspex_core.errors.CapabilityError` explaining why (see
-    :mod:`dspex_dspy.sandbox`). An unsandboxed interpreter is never chosen silently.
+    :mod:`dspex_dspy.sandbox`). An unsandboxed interpreter is never chosen silently. The sandbox's
+    limits, ``sandbox_timeout`` and ``sandbox_memory_mb``, are both backends' options
+    (``dspex_core.backend.sandbox_limits``); with a factory of the caller's own they are an error.
     """
 
     module_type = "program_of_thought"
-    create_options = frozenset({"max_iters", "interpreter", "instructions", "demos"})
+    create_options = frozenset({"max_iters", "interpreter", "instructions", "demos", *sandbox_limits.DEFAULTS})
     call_options = frozenset({"config"})
 
     def build(self, spec: Any, *, max_iters: int = 3, interpreter: Any = None, instructions: str | None = None,
-              demos: Any = None) -> Any:
+              demos: Any = None, **limit_options: Any) -> Any:
         if not isinstance(max_iters, int) or isinstance(max_iters, bool) or max_iters < 1:
             raise InputError(f"max_iters must be a positive integer, got {max_iters!r}")
-        if interpreter is None or interpreter == "sandboxed":
+        limits = sandbox_limits.check(limit_options, self.module_type)
+        sandboxed = interpreter is None or (isinstance(interpreter, str) and interpreter == "sandboxed")
+        if limit_options and not sandboxed:
+            raise InputError(f"{self.module_type}: sandbox_timeout and sandbox_memory_mb are the limits of the "
+                             "sandboxed interpreter; an interpreter factory of your own sets its own limits")
+        if sandboxed:
             from dspex_dspy.sandbox import check_sandbox, sandbox_factory
 
-            check_sandbox()
-            factory = sandbox_factory()
+            check_sandbox(limits)
+            factory = sandbox_factory(limits)
         elif callable(interpreter):
             factory = interpreter
         else:
