@@ -1,0 +1,124 @@
+"""Bounded waits: an LM's ``timeout`` bounds the whole call on both backends, sync and async.
+
+A server that trickles its reply a few bytes at a time (for longer than the timeout), one that
+never answers, and one that answers 429 with ``Retry-After: 3600`` each keep an HTTP client
+waiting past a per-read timeout; dspex's rule is that the call ends by its ``timeout`` all the
+same, with an ``LMTimeoutError`` (an ``LMError``) naming the model and the attempts, and leaves
+no thread behind. Each call runs in a worker thread joined with a bound, so a backend that does
+not stop fails the probe instead of hanging the suite. Retries still happen inside the time the
+call has, and ``retry_after_max`` caps a ``Retry-After`` on both backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+import dspex_core as dspex
+from dspex_core import LMError, LMTimeoutError
+from slow_lm_server import THREAD_NAME, SlowLMServer
+
+BACKENDS = ("native", "dspy")
+MODEL = "openai/slow-model"
+TIMEOUT = 1.0
+#: A call given TIMEOUT seconds must be over within this (generous: busy machines, first imports).
+BOUND = 4.0
+
+
+def _threads() -> int:
+    return sum(1 for thread in threading.enumerate() if thread.name != THREAD_NAME)
+
+
+def _call(program, mode: str, limit: float):
+    """``(result or exception, seconds)`` of one call, run in a worker thread joined after ``limit``."""
+    outcome: dict = {}
+
+    def run():
+        start = time.monotonic()
+        try:
+            if mode == "async":
+                outcome["value"] = asyncio.run(program.acall(question="Still there?"))
+            else:
+                outcome["value"] = program(question="Still there?")
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["value"] = exc
+        outcome["seconds"] = time.monotonic() - start
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(limit)
+    assert not worker.is_alive(), f"the call was still running after {limit} s"
+    return outcome["value"], outcome["seconds"]
+
+
+def _program(server: SlowLMServer, backend: str, **settings):
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-slow-test", cache=False, **settings)
+    return dspex.Predict.create("question -> answer", implementation=backend, lm=lm)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _warm():
+    """Both backends' first call imports their HTTP stacks; make that happen before any clock runs."""
+    with SlowLMServer("ok") as server:
+        for backend in BACKENDS:
+            for mode in ("sync", "async"):
+                _call(_program(server, backend), mode, 120)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("behaviour, status", [("trickle", None), ("hang", None), ("retry_after", 429)])
+def test_the_timeout_bounds_the_whole_call(backend, mode, behaviour, status):
+    before = _threads()
+    with SlowLMServer(behaviour) as server:
+        error, seconds = _call(_program(server, backend, timeout=TIMEOUT), mode, 30)
+        asked = server.requests
+    assert isinstance(error, LMTimeoutError) and isinstance(error, LMError), error
+    assert seconds < BOUND, f"{backend} {mode} took {seconds:.1f} s with timeout={TIMEOUT}"
+    assert error.model == MODEL and f"'{MODEL}'" in str(error)
+    assert error.attempts == asked == 1 and "after 1 attempt" in str(error)  # no time was left for another
+    assert error.status == status and f"timeout={TIMEOUT:g} s" in str(error)
+    if behaviour == "retry_after":
+        assert "Retry-After" in str(error) and "3600 s" in str(error)
+    assert "sk-slow-test" not in str(error)
+    assert _threads() == before
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_retries_happen_inside_the_time_the_call_has(backend, mode):
+    with SlowLMServer("unavailable", "unavailable", "ok") as server:
+        prediction, seconds = _call(_program(server, backend, timeout=30), mode, 30)
+    assert not isinstance(prediction, BaseException), prediction
+    assert prediction.answer == "slow but sure" and server.requests == 3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_retry_after_is_capped_by_retry_after_max(backend):
+    # dspy honours any Retry-After as sent; dspex caps it (60 s unless retry_after_max says less)
+    with SlowLMServer("retry_after", "ok") as server:
+        prediction, seconds = _call(_program(server, backend, timeout=30, retry_after_max=0.5), "sync", 20)
+    assert not isinstance(prediction, BaseException), prediction
+    assert prediction.answer == "slow but sure" and server.requests == 2
+    assert seconds < 10
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_after_a_timeout_the_next_call_works(backend):
+    with SlowLMServer("trickle", "ok") as server:
+        program = _program(server, backend, timeout=TIMEOUT, num_retries=0)
+        error, _ = _call(program, "sync", 30)
+        prediction, _ = _call(program, "sync", 30)
+    assert isinstance(error, LMTimeoutError)
+    assert prediction.answer == "slow but sure"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("timeout", [0, -1, "1", True, float("inf")])
+def test_a_timeout_that_is_not_a_positive_number_is_an_input_error(backend, timeout):
+    with SlowLMServer("ok") as server:
+        with pytest.raises(dspex.InputError, match="timeout must be a positive number"):
+            _program(server, backend, timeout=timeout)(question="q")
