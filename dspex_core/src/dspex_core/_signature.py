@@ -155,7 +155,10 @@ class Signature:
             annotation = annotations.get(name, str)
             try:
                 if isinstance(annotation, str) and type_given:
-                    annotation = parse_type_with(annotation, None)
+                    # ``from __future__ import annotations`` leaves every annotation a string: its
+                    # names are the defining module's (a type alias, a pydantic model), as for
+                    # typing.get_type_hints and DSPy
+                    annotation = parse_type_with(annotation, _module_names(cls))
                 elif type_given:
                     check_annotation(annotation)  # what a string type is checked for (list[int, str], ...)
             except TypeParseError as exc:
@@ -269,6 +272,14 @@ class Signature:
 @functools.lru_cache(maxsize=8192)
 def _parse_cached(spec: str, instructions: str | None) -> Signature:
     return _parse(spec, instructions, None)
+
+
+def _module_names(cls: type) -> dict[str, Any] | None:
+    """The globals of the module that defines ``cls`` (``None`` when it has none)."""
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    return dict(vars(module)) if module is not None else None
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
