@@ -18,6 +18,7 @@ from dspex_core.backend import settings_rules
     ({"n": True}, "predict: n must be a positive integer, got True"),
     ({"num_generations": -1}, "predict: num_generations must be a positive integer, got -1"),
     ({"max_tokens": "100"}, "predict: max_tokens must be a positive integer, got '100'"),
+    ({"max_tokens": 0}, "predict: max_tokens must be a positive integer, got 0"),
     ({"max_completion_tokens": 0}, "predict: max_completion_tokens must be a positive integer, got 0"),
     ({"seed": 1.5}, "predict: seed must be an integer, got 1.5"),
     ([("temperature", 1)], "predict: config must be a dict of LM settings, got list"),

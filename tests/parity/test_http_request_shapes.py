@@ -89,10 +89,12 @@ def test_equal_signatures_written_in_another_order_are_prompted_in_their_own(ser
 
 @given(model=st.sampled_from(REASONING + NOT_REASONING),
        temperature=st.sampled_from([None, 0, 0.0, 0.7, 1.0, 1.5]),
-       max_tokens=st.sampled_from([None, 0, 1000, 15999, 16000, 32000]))
+       max_tokens=st.sampled_from([None, 1, 1000, 15999, 16000, 32000]))
 def test_reasoning_model_settings_are_refused_alike(model, temperature, max_tokens):
     """dspy.LM refuses a reasoning model's temperature other than 1.0 or max_tokens under
-    16000 before any request; native refuses exactly the same settings, both as ConfigError."""
+    16000 before any request; native refuses exactly the same settings, both as ConfigError.
+    (``max_tokens=0`` never gets this far: ``dspex.LM`` refuses it for every model, by the
+    core's settings rule, tests/core/test_settings_rules.py.)"""
     from dspex_core import LM, ConfigError
     from dspex_dspy.translate import to_dspy_lm
     from dspex_native.lm.client import HTTPLMClient
