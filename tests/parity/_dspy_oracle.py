@@ -79,7 +79,15 @@ def typed(value: Any) -> Any:
 
 def run_dspy(sig: Signature, *, module: str = "predict", demos=(), inputs=None, replies=(), config=None,
              call_config=None, adapter: str = "chat", model: str = "recording-lm", is_async: bool = False):
-    """Run plain dspy; return (outcome, lm.calls)."""
+    """Run plain dspy; return (outcome, lm.calls).
+
+    One documented difference is applied first: a call without a required input is dspex's
+    ``InputError`` before any LM call (dspex_core.backend.input_rules; DSPy 3.4 only logs a
+    warning and sends a prompt without the field), so that is the outcome expected of native."""
+    from dspex_core.backend import input_rules
+
+    if not input_rules.required_inputs(sig.input_fields) <= set(inputs or {}):
+        return ("input_error", None, None), []
     lm = RecordingLM(list(replies), model=model)
     dsig = to_dspy_signature(sig)
     config = dict(config or {})

@@ -38,6 +38,7 @@ from _dspy_oracle import to_dspy_signature, typed
 from _strategies_local import chat_replies, demos_for, inputs_for, json_replies, signatures
 from dspex_core import Signature
 from dspex_core._signature import Field
+from dspex_core.backend import input_rules
 from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import strategies as kit
 from dspex_core.testing.server import LocalLMServer
@@ -156,6 +157,10 @@ def run_native(server, case) -> tuple:
 
 
 def run_dspy(server, case) -> tuple:
+    if not input_rules.required_inputs(case["sig"].input_fields) <= set(case["inputs"]):
+        # dspex's input rule (docs/module-types.md): a missing input is refused before any request,
+        # where DSPy 3.4 only warns and sends the prompt without it; that is what native must do
+        return ("input_error", None, None)
     lm = dspy.LM(case["model"], api_base=server.url, api_key=KEY, cache=False, num_retries=0, **case["lm_settings"])
     dsig = to_dspy_signature(case["sig"])
     if case["module"] == "chain_of_thought":

@@ -328,10 +328,18 @@ def test_a_dspy_interpreter_factory_runs_natively():
     assert result[0] == "ok" and "KeyError: ['k']" in calls[1].messages[-1]["content"]
 
 
-@pytest.mark.parametrize("inputs", [{}, {"question": "q", "extra": 1}, {"extra": 1}])
+@pytest.mark.parametrize("inputs", [{}, {"questio": "q"}, {"extra": 1}])
 def test_bad_inputs_are_the_same_input_error_before_any_lm_call(inputs):
     (result, calls) = both(QA, inputs, Script())
     assert result[0] == "input_error" and calls == []
+
+
+def test_an_extra_input_is_ignored_alike_with_a_warning():
+    """The core's input rule, on both backends: a name no input resembles is not sent, and said so."""
+    script = Script(code=[chat(reasoning="r", generated_code="print(6 * 7)")], answer=[chat(reasoning="r", answer="42")])
+    with pytest.warns(dspex.InputWarning, match="'extra' not in the signature are ignored"):
+        (result, calls) = both(QA, {"question": "q", "extra": "zzz-extra"}, script)
+    assert result[0] == "ok" and calls and not any("zzz-extra" in m["content"] for c in calls for m in c.messages)
 
 
 # -- saved states, both ways ----------------------------------------------------------------
