@@ -150,7 +150,6 @@ class Search:
         self.verbose = verbose
         self.param_scores: dict[str, list[tuple[Any, Any, dict[str, int]]]] = {}
         self.fully_evaluated: dict[str, Any] = {}
-        self.scores: list[tuple[Any, bool]] = []
         self.candidates: dict[tuple[int, ...], Any] = {}
 
     def evaluate(self, state: Any, size: int) -> Any:
@@ -191,7 +190,6 @@ class Search:
         LOGGER.info("Default program score: %s", default_score)
         self.save(self.student.state, "-1")
         best = {"score": default_score, "state": self.student.state}
-        self.scores.append((default_score, True))
 
         def objective(trial: Any) -> Any:
             trial_num = trial.number + 1
@@ -220,7 +218,6 @@ class Search:
             if not minibatch and score > best["score"]:
                 best.update(score=score, state=state)
                 LOGGER.info("Best full score so far! Score: %s", score)
-            self.scores.append((score, size >= len(self.valset)))
             self.save(state, str(trial_num))
             LOGGER.info("Score: %s %swith parameters %s.", score,
                         f"on minibatch of size {size} " if minibatch else "", chosen)
@@ -255,7 +252,6 @@ class Search:
         LOGGER.info("===== Trial %d - Full Evaluation: next top averaging program (Avg Score: %s) =====",
                     trial_num + 1, mean)
         score = self.evaluate(state, len(self.valset))
-        self.scores.append((score, True))
         study.add_trial(optuna.trial.create_trial(params=params, distributions=self.distributions(optuna),
                                                   value=score))
         self.fully_evaluated[key] = score
