@@ -1,6 +1,6 @@
 """The conformance kit's first user: the native backend against dspy.
 
-Every parity property (identical messages, equivalent settings, equal predictions, the same
+Every parity property (identical messages, the same request settings (every key), equal predictions, the same
 failures after as many LM calls; see docs/architecture.md, "Parity") and every contract check
 of ``dspex_core.testing.conformance.BackendConformance`` runs here for each module type both
 backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``, the agents and

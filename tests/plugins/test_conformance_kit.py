@@ -4,7 +4,8 @@
 it registers ``toy`` (a small self-consistent LM module, the reference in these tests) and
 ``wrong`` (the same code with one deliberate bug chosen by ``DSPEX_WRONG_MODE``: ``prompt``
 alters one byte of the system prompt, ``types`` returns int outputs as strings, ``retry``
-skips the second LM call after an unparseable reply, ``none`` has no bug). The kit must
+skips the second LM call after an unparseable reply, ``n_rule`` compares with ``<`` in DSPy's
+n>1 temperature rule, ``setting`` passes the LM one setting more, ``none`` has no bug). The kit must
 agree on ``none`` and find, and explain, each bug. ``wrong`` also registers ``code_act``, which
 the kit has no property for: every report must name it as not covered.
 """
@@ -116,6 +117,26 @@ def test_a_missing_retry_is_a_failures_difference(mode):
     assert report.status == "differs"
     assert str(report.difference).startswith("failures: the backend made 1 LM calls, the reference 2")
     assert "AdapterParseError" in str(report.difference)
+
+
+def test_an_off_by_one_in_the_n_rule_is_a_settings_difference(mode):
+    """The cases draw temperatures at 0.15 and the floats either side of it with n > 1: a rule
+    comparing with ``<`` sends 0.15 where DSPy's sends 0.7."""
+    mode("n_rule")
+    report = check_property("wrong", "predict", "settings", reference="toy", examples=200)
+    assert report.status == "differs", report
+    assert str(report.difference).startswith("settings: LM call 1: request settings differ in temperature\n"
+                                             "  temperature: backend 0.15 (float), reference 0.7 (float)")
+    assert "'temperature': 0.15" in report.example and "'n': " in report.example
+
+
+def test_a_setting_only_the_backend_passes_is_a_settings_difference(mode):
+    """Every key the LM is given is compared, not a list of known settings: one more is a difference."""
+    mode("setting")
+    report = check_property("wrong", "chain_of_thought", "settings", reference="toy", examples=50)
+    assert report.status == "differs" and report.cases == 1, report
+    assert str(report.difference) == ("settings: LM call 1: request settings differ in stream\n"
+                                      "  stream: backend False (bool), reference (absent)")
 
 
 def test_the_wrong_backend_still_agrees_where_its_bug_does_not_show(mode):

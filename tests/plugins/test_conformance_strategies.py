@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -211,9 +212,17 @@ def test_message_and_settings_differences_read_well():
     b = Outcome("r", [LMCall([{"role": "system", "content": "abd"}], {"temperature": 0.0})])
     assert str(diff_messages(a, b)).startswith("messages: LM call 1, message 0 (system), 'content' differs first "
                                                "at character 2")
-    assert diff_settings(a, b) is None  # n=1 is no n
-    c = Outcome("r", [LMCall([{"role": "system", "content": "abc"}], {"temperature": 0.7})])
-    assert "temperature: backend 0.0, reference 0.7" in str(diff_settings(a, c))
+    # the whole request is compared: n=1 is a key the reference did not pass
+    assert str(diff_settings(a, b)) == ("settings: LM call 1: request settings differ in n\n"
+                                        "  n: backend 1 (int), reference (absent)")
+    c = Outcome("r", [LMCall([{"role": "system", "content": "abc"}], {"temperature": 0.7, "n": 1})])
+    assert "temperature: backend 0.0 (float), reference 0.7 (float)" in str(diff_settings(a, c))
+    d = Outcome("r", [LMCall([{"role": "system", "content": "abc"}], {"n": 1, "temperature": 0})])
+    assert "temperature: backend 0.0 (float), reference 0 (int)" in str(diff_settings(a, d))  # the type counts
+    e = Outcome("r", [LMCall([{"role": "system", "content": "abd"}], {"n": 1, "temperature": 0.0})])
+    assert diff_settings(a, e) is None  # the order of the keys does not
+    f = Outcome("r", [LMCall([{"role": "system", "content": "abc"}], {"temperature": 0.0, "n": 1, "top_k": None})])
+    assert "top_k: backend (absent), reference None (NoneType)" in str(diff_settings(a, f))
 
 
 def test_error_class_names_the_dspex_error_callers_catch():
@@ -253,3 +262,24 @@ def test_examples_can_be_set_directly(monkeypatch):
 
     with pytest.raises(ConfigError, match="whole number"):
         profiles.examples()
+
+
+@pytest.mark.parametrize("temperature", [math.nextafter(0.15, 0.0), 0.15, math.nextafter(0.15, 1.0)])
+def test_the_settings_cases_sit_on_dspys_n_rule(temperature):
+    """The settings property's cases draw n > 1 with a temperature at 0.15 and the floats either
+    side of it (DSPy sends 0.7 for n > 1 at a temperature <= 0.15), in create options and in a
+    call's config, so an off-by-one in a backend's rule shows."""
+    from hypothesis import find
+
+    from dspex_core.testing.conformance._parity_runner import case_strategy
+
+    def on_the_rule(where):
+        def hit(case):
+            settings = case.create_options if where == "create" else case.call_options.get("config", {})
+            return settings.get("temperature") == temperature and (settings.get("n") or 0) > 1
+        return hit
+
+    for where in ("create", "call"):
+        found = find(case_strategy("predict", "settings"), on_the_rule(where), settings=settings(max_examples=500))
+        n = ({**found.create_options, **found.call_options.get("config", {})}).get("n")
+        assert len(found.script) == 2 * n  # n replies to the first call, n to the JSON fallback

@@ -10,6 +10,7 @@ text, because hypothesis shows the minimal failing case with ``repr``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -80,16 +81,48 @@ class OutputCase:
 
 
 # -- LM-backed modules ----------------------------------------------------------------------
+#: DSPy's n>1 rule (``Predict._forward_preprocess``): with ``n > 1`` and a temperature that is
+#: unset or ``<= 0.15``, the request goes out at ``temperature=0.7``. The cases draw the
+#: boundary itself and the floats either side of it, so that a backend comparing with ``<``,
+#: or with another bound, sends another temperature than the reference on some case.
+N_RULE_BOUNDARY = 0.15
+BOUNDARY_TEMPERATURES = (math.nextafter(N_RULE_BOUNDARY, 0.0), N_RULE_BOUNDARY, math.nextafter(N_RULE_BOUNDARY, 1.0))
+#: Temperatures drawn otherwise (``1`` is an int on purpose: the value's type is compared too).
+TEMPERATURES = (0.0, 0.1, *BOUNDARY_TEMPERATURES, 0.5, 0.7, 1.0, 1, 1.5)
+#: Further settings a user passes now and then; every key an LM is given is compared, so each
+#: must reach it as the reference passes it (unchanged, not dropped, no key added).
+OTHER_SETTINGS: dict[str, Any] = {
+    "top_p": st.sampled_from((0.1, 0.9, 1)),
+    "stop": st.sampled_from(("\n\n", ["[[ ## completed ## ]]"], ["a", "b"])),
+    "seed": st.integers(0, 99),
+    "presence_penalty": st.sampled_from((0.0, 0.5)),
+    "frequency_penalty": st.sampled_from((0.0, -0.5)),
+    "rollout_id": st.integers(0, 9),
+    "logprobs": st.booleans(),
+}
+
+
 @st.composite
-def lm_settings(draw: Any) -> dict[str, Any]:
-    """Request settings a user passes: ``temperature``, ``max_tokens``, ``n`` (each optional)."""
+def lm_settings(draw: Any, n_rule: bool = False) -> dict[str, Any]:
+    """Request settings a user passes: ``temperature``, ``max_tokens``, ``n`` (each optional), now
+    and then others (:data:`OTHER_SETTINGS`). With ``n_rule``, half the cases sit on DSPy's n>1
+    rule: ``n`` of 2 or 3 and a temperature at, just below or just above 0.15 (or none, or 0)."""
     out: dict[str, Any] = {}
-    if draw(st.booleans()):
-        out["temperature"] = draw(st.sampled_from((0.0, 0.1, 0.5, 0.7, 1.0, 1.5)))
+    if n_rule and draw(st.booleans()):
+        out["n"] = draw(st.integers(2, 3))
+        temperature = draw(st.sampled_from((*BOUNDARY_TEMPERATURES, *BOUNDARY_TEMPERATURES, None, 0.0)))
+        if temperature is not None:
+            out["temperature"] = temperature
+    else:
+        if draw(st.booleans()):
+            out["temperature"] = draw(st.sampled_from(TEMPERATURES))
+        if draw(st.integers(0, 3)) == 0:
+            out["n"] = draw(st.integers(1, 3))
     if draw(st.booleans()):
         out["max_tokens"] = draw(st.integers(1, 4000))
     if draw(st.integers(0, 3)) == 0:
-        out["n"] = draw(st.integers(1, 3))
+        for key in draw(st.lists(st.sampled_from(sorted(OTHER_SETTINGS)), min_size=1, max_size=2, unique=True)):
+            out[key] = draw(OTHER_SETTINGS[key])
     return out
 
 
@@ -97,24 +130,29 @@ def lm_settings(draw: Any) -> dict[str, Any]:
 def lm_cases(draw: Any, module_type: str = "predict", *, first: tuple[str, ...] = REPLY_KINDS,
              second: tuple[str, ...] = REPLY_KINDS, settings: bool = True,
              adapters: tuple[str, ...] = ("chat", "chat", "chat", "json"), with_demos: bool = True,
-             odd_inputs: bool = False) -> LMCase:
+             odd_inputs: bool = False, n_rule: bool = False) -> LMCase:
     """An :class:`LMCase`: replies of kinds ``first`` to the first LM call and ``second`` to a
     second one (the JSON fallback after an unparseable reply, when the module makes it).
 
     ``adapters`` are drawn from (``"chat"`` is the default and sends no option); with
     ``odd_inputs`` an input is now and then left out or an unknown one added, which DSPy
-    tolerates with a warning.
+    tolerates with a warning; ``n_rule`` draws settings on DSPy's n>1 rule half the time
+    (:func:`lm_settings`). Each setting goes to ``create`` or to the call's ``config``, so the
+    rule sees them merged as DSPy merges them.
     """
     sig = draw(signatures())
     fields = reply_fields(sig, module_type)
     create_options: dict[str, Any] = {}
     call_options: dict[str, Any] = {}
-    lm_opts = draw(lm_settings()) if settings else {}
+    lm_opts = draw(lm_settings(n_rule=n_rule)) if settings else {}
     if lm_opts:
-        if draw(st.booleans()):
-            create_options.update(lm_opts)
-        else:
-            call_options["config"] = lm_opts
+        where = draw(st.sampled_from(("create", "call", "split")))
+        for key, value in lm_opts.items():
+            at_create = where == "create" or (where == "split" and draw(st.booleans()))
+            if at_create:
+                create_options[key] = value
+            else:
+                call_options.setdefault("config", {})[key] = value
     adapter = draw(st.sampled_from(adapters))
     if adapter != "chat":
         create_options["adapter"] = adapter

@@ -34,7 +34,7 @@ from dspex_core.testing.conformance._properties import DIFFS, Difference, proper
 #: the prediction property parseable ones, the others a mix.
 _LM_CASE_OPTIONS: dict[str, dict[str, Any]] = {
     "messages": {},
-    "settings": {"first": ("well_formed",), "second": ("well_formed", "json")},
+    "settings": {"first": ("well_formed",), "second": ("well_formed", "json"), "n_rule": True},
     "prediction": {"first": ("well_formed", "well_formed", "json"), "second": ("well_formed", "json")},
     "failures": {"first": ("malformed",), "second": ("malformed", "malformed", "json", "well_formed")},
 }

@@ -5,8 +5,8 @@ settings and LM replies:
 
 1. ``messages``: they send byte-identical messages to the LM, on every call, and as many
    calls (so DSPy's JSON fallback after an unparseable reply is made, and made the same way);
-2. ``settings``: they send equivalent request settings (``temperature``, ``max_tokens``,
-   ``n``, ...);
+2. ``settings``: they pass the LM the same request settings: every key, none missing or extra,
+   equal values of the same type (a documented difference masked and named, see ``_masks``);
 3. ``prediction``: they return predictions with equal fields (in order), values and value
    types, and equal completions;
 4. ``failures``: they fail with the same error class after the same number of LM calls.
@@ -46,9 +46,6 @@ from dspex_core.testing.conformance._coverage import (
 from dspex_core.testing.conformance._json_paths import first_json_difference
 from dspex_core.testing.conformance._outcome import Outcome, error_class
 
-#: Request settings compared by the ``settings`` property (a ``None`` value counts as absent,
-#: and ``n=1`` as no ``n``).
-COMPARED_SETTINGS = ("temperature", "max_tokens", "max_completion_tokens", "n", "top_p", "stop", "rollout_id")
 
 #: The properties of LM-backed module types, in the order they are checked.
 PROPERTIES = ("messages", "settings", "prediction", "failures")
@@ -140,25 +137,25 @@ def diff_messages(backend: Outcome, reference: Outcome) -> Difference | None:
     return None
 
 
-def normalize_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The compared settings that are set (``n=1`` is the same request as no ``n``)."""
-    out = {k: settings[k] for k in COMPARED_SETTINGS if settings.get(k) is not None}
-    if out.get("n") == 1:
-        del out["n"]
-    return out
-
-
 def diff_settings(backend: Outcome, reference: Outcome) -> Difference | None:
-    """Property 2: equivalent request settings on every LM call both made."""
+    """Property 2: the same request settings on every LM call both made: every key the backend
+    passed to the LM, none left out or added, each value equal and of the same type. Nothing is
+    normalised (``n=1`` is not the same request as no ``n``, ``None`` is not an absent key):
+    what the LM is given is what a provider is sent. A documented difference is masked before
+    this runs (``_masks``), and named in the report."""
     for number, (b, r) in enumerate(zip(backend.calls, reference.calls), start=1):
-        sb, sr = normalize_settings(b.settings), normalize_settings(r.settings)
-        if sb != sr:
-            changed = sorted(k for k in set(sb) | set(sr) if not same_value(sb.get(k), sr.get(k)))
-            detail = "\n".join(f"  {k}: backend {sb.get(k, '(absent)')!r}, reference {sr.get(k, '(absent)')!r}"
-                               for k in changed)
+        sb, sr = b.settings, r.settings
+        keys = list(dict.fromkeys([*sb, *sr]))
+        changed = [k for k in keys if k not in sb or k not in sr or not same_value(sb[k], sr[k])]
+        if changed:
+            detail = "\n".join(f"  {k}: backend {_setting(sb, k)}, reference {_setting(sr, k)}" for k in changed)
             return Difference("settings", f"LM call {number}: request settings differ in {', '.join(changed)}",
                               detail)
     return None
+
+
+def _setting(settings: dict[str, Any], key: str) -> str:
+    return f"{settings[key]!r} ({type(settings[key]).__name__})" if key in settings else "(absent)"
 
 
 def _fields_diff(prop: str, fb: list[tuple[str, Any]] | None, fr: list[tuple[str, Any]] | None,
