@@ -15,6 +15,7 @@ and ``"malformed"`` (a field missing, a value of the wrong type, or garbage).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Sequence
 
 from hypothesis import strategies as st
@@ -23,6 +24,13 @@ from dspex_core.testing._strategies_signatures import FieldSpec, SignatureSpec
 from dspex_core.testing._strategies_values import reply_text, text, values_for, wrong_reply_text
 
 REPLY_KINDS = ("well_formed", "json", "malformed")
+
+#: DSPy's n>1 rule (``Predict._forward_preprocess``): with ``n > 1`` and a temperature that is
+#: unset or ``<= 0.15``, the request goes out at ``temperature=0.7``. The cases draw the
+#: boundary itself and the floats either side of it, so that a backend comparing with ``<``,
+#: or with another bound, sends another temperature than the reference on some case.
+N_RULE_BOUNDARY = 0.15
+BOUNDARY_TEMPERATURES = (math.nextafter(N_RULE_BOUNDARY, 0.0), N_RULE_BOUNDARY, math.nextafter(N_RULE_BOUNDARY, 1.0))
 
 #: The field ChainOfThought prepends to the outputs.
 REASONING = FieldSpec("reasoning", str, True, None)

@@ -10,12 +10,11 @@ text, because hypothesis shows the minimal failing case with ``repr``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from hypothesis import strategies as st
 
-from dspex_core.testing._strategies_lm import REPLY_KINDS, demos, inputs, replies, reply_fields
+from dspex_core.testing._strategies_lm import BOUNDARY_TEMPERATURES, REPLY_KINDS, demos, inputs, replies, reply_fields
 from dspex_core.testing._strategies_signatures import SignatureSpec, field_names, signatures
 from dspex_core.testing._strategies_values import text, values_for
 from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, KIT_MODULE_TYPES, LM_MODULE_TYPES
@@ -81,12 +80,6 @@ class OutputCase:
 
 
 # -- LM-backed modules ----------------------------------------------------------------------
-#: DSPy's n>1 rule (``Predict._forward_preprocess``): with ``n > 1`` and a temperature that is
-#: unset or ``<= 0.15``, the request goes out at ``temperature=0.7``. The cases draw the
-#: boundary itself and the floats either side of it, so that a backend comparing with ``<``,
-#: or with another bound, sends another temperature than the reference on some case.
-N_RULE_BOUNDARY = 0.15
-BOUNDARY_TEMPERATURES = (math.nextafter(N_RULE_BOUNDARY, 0.0), N_RULE_BOUNDARY, math.nextafter(N_RULE_BOUNDARY, 1.0))
 #: Temperatures drawn otherwise (``1`` is an int on purpose: the value's type is compared too).
 TEMPERATURES = (0.0, 0.1, *BOUNDARY_TEMPERATURES, 0.5, 0.7, 1.0, 1, 1.5)
 #: Further settings a user passes now and then; every key an LM is given is compared, so each

@@ -21,7 +21,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from dspex_core.testing._strategies_lm import REASONING, demos, inputs, replies, well_formed_replies
+from dspex_core.testing._strategies_lm import (
+    BOUNDARY_TEMPERATURES,
+    REASONING,
+    demos,
+    inputs,
+    replies,
+    well_formed_replies,
+)
 from dspex_core.testing._strategies_signatures import SignatureSpec, signatures
 from dspex_core.testing._strategies_values import text
 from dspex_core.testing.conformance._masks import PROGRAM_CODE
@@ -148,7 +155,8 @@ def loop_cases(draw: Any, loop: str = "best_of_n", kinds: tuple[str, ...] = ("we
     if nest is not None:
         names = ["module" if name == "self" else f"module.{name}" for name in names]
     inner_options = draw(st.one_of(st.just({}), st.fixed_dictionaries({}, optional={
-        "temperature": st.sampled_from([0.0, 0.5]), "n": st.integers(1, 2), "rollout_id": st.integers(0, 9),
+        "temperature": st.sampled_from([0.0, *BOUNDARY_TEMPERATURES, 0.5]), "n": st.integers(1, 2),
+        "rollout_id": st.integers(0, 9),
         "max_tokens": st.just(64)})))
     script = dict(module=[draw(replies(fields, kinds)) for _ in range(draw(st.integers(0, 8)))],
                   advice=[draw(advice_replies(names)) for _ in range(draw(st.integers(0, 4)))],
