@@ -5,7 +5,9 @@ it registers ``toy`` (a small self-consistent LM module, the reference in these 
 ``wrong`` (the same code with one deliberate bug chosen by ``DSPEX_WRONG_MODE``: ``prompt``
 alters one byte of the system prompt, ``types`` returns int outputs as strings, ``retry``
 skips the second LM call after an unparseable reply, ``n_rule`` compares with ``<`` in DSPy's
-n>1 temperature rule, ``setting`` passes the LM one setting more, ``none`` has no bug). The kit must
+n>1 temperature rule, ``setting`` passes the LM one setting more, ``flaky`` adds a field to the
+third prediction of the process only, ``flaky_error`` returns it as a prediction whose fields
+cannot be read, ``none`` has no bug). The kit must
 agree on ``none`` and find, and explain, each bug. ``wrong`` also registers ``code_act``, which
 the kit has no property for: every report must name it as not covered.
 """
@@ -137,6 +139,54 @@ def test_a_setting_only_the_backend_passes_is_a_settings_difference(mode):
     assert report.status == "differs" and report.cases == 1, report
     assert str(report.difference) == ("settings: LM call 1: request settings differ in stream\n"
                                       "  stream: backend False (bool), reference (absent)")
+
+
+@pytest.fixture
+def flaky(mode):
+    """A mode whose bug shows once: the count of predictions starts again at 0."""
+    from dspex_wrong_backend import toy
+
+    def set_flaky(value: str) -> None:
+        mode(value)
+        toy._RETURNED[0] = 0
+    return set_flaky
+
+
+def test_an_error_that_does_not_happen_again_is_flaky_never_agreed(flaky):
+    """A case that raised once and not when hypothesis ran it again has no recorded difference:
+    it is a failure all the same, with the error and the case."""
+    flaky("flaky_error")
+    report = check_property("wrong", "predict", "prediction", reference="toy", examples=50)
+    assert report.status == "flaky" and not report.passed, report
+    assert report.note.startswith("flaky, first seen: the case raised RuntimeError: the fields of this prediction "
+                                  "cannot be read (the case did not give the same result when run again: "), report.note
+    assert report.example.startswith("LMCase('predict',") and report.cases == report.agreed + 1
+
+
+def test_a_difference_that_does_not_happen_again_is_flaky(flaky):
+    flaky("flaky")
+    report = check_property("wrong", "predict", "prediction", reference="toy", examples=50)
+    assert report.status == "flaky" and not report.passed, report
+    assert str(report.difference).startswith("prediction: fields differ: backend [")
+    assert report.note.startswith("flaky, first seen: prediction: fields differ: backend [")
+    assert "'flaky']" in report.note and report.example.startswith("LMCase('predict',")
+
+
+def test_dspex_parity_reports_a_flaky_property_as_a_failure(wrong_backend):
+    import json
+
+    done = run_cli("parity", "wrong", "--reference", "toy", "--examples", "20", "--module-type", "predict",
+                   wrong_mode="flaky_error")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(r"\nmessages +\d+ +\d+ +flaky +flaky, first seen: the case raised RuntimeError", done.stdout)
+    assert "--- predict / messages: FLAKY, not agreed (the case first seen) ---\n" in done.stdout
+    assert done.stdout.rstrip().endswith("result: DIFFERENCES FOUND (flaky, not agreed: predict/messages)")
+    data = json.loads(run_cli("parity", "wrong", "--reference", "toy", "--examples", "20", "--module-type", "predict",
+                              "--json", wrong_mode="flaky_error").stdout)
+    assert data["ok"] is False
+    first = data["results"][0]
+    assert (first["property"], first["status"]) == ("messages", "flaky")
+    assert first["note"].startswith("flaky, first seen: the case raised RuntimeError") and first["example"]
 
 
 def test_the_wrong_backend_still_agrees_where_its_bug_does_not_show(mode):

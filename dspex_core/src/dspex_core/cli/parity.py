@@ -7,7 +7,9 @@ shrank it to. Module types the backend registers that the kit has no property fo
 listed as NOT COVERED (nothing about them was checked), in the tables' output and in
 ``--json`` (``"not_covered"``); a covered type that cannot run here (``program_of_thought``
 without a sandbox on the backend or the reference) is SKIPPED with the reason and the install
-command (``"skipped"``), never counted as agreeing. The known differences a type's cases mask
+command (``"skipped"``), never counted as agreeing. A property whose outcome changed when a
+case was run again (a non-deterministic backend) is FLAKY, a failure, with what was seen first
+(the difference, or the error the case raised) and the case. The known differences a type's cases mask
 (``react``'s tool tracebacks, Refine's ``program_code``) or leave out (two of COPRO's and
 MIPROv2's) are printed as notes under its table.
 ``--contract`` also runs the contract checks every backend owes (async twins, ``ModuleRef``
@@ -106,14 +108,21 @@ def run(args: argparse.Namespace) -> int:
             continue
         table = []
         for r in rows:
-            first = str(r.difference.summary) if r.difference else (r.note if r.status == "error" else "-")
+            first = (r.note.split("; ")[0] if r.status in ("error", "flaky") else
+                     str(r.difference.summary) if r.difference else "-")
             table.append([r.prop, str(r.cases), str(r.agreed), r.status, _cell(first)])
-            if r.difference is not None:
+            if r.status == "flaky":
+                details.append(f"--- {module_type} / {r.prop}: FLAKY, not agreed (the case first seen) ---\n"
+                               f"{r.note.split('; ')[0]}\n"
+                               + (f"{r.difference}\n" if r.difference is not None else "")
+                               + f"\ncase:\n{r.example or '(none recorded)'}\n")
+            elif r.difference is not None:
                 details.append(f"--- {module_type} / {r.prop}: first difference (minimal case) ---\n"
                                f"{r.difference}\n\ncase:\n{r.example}\n")
         print(module_type)
         print(render_table(["property", "cases", "agreed", "result", "first difference"], table))
-        notes = sorted({part for r in rows if r.note and r.status != "error" for part in r.note.split("; ")})
+        notes = sorted({part for r in rows if r.note and r.status != "error" for part in r.note.split("; ")
+                        if not part.startswith("flaky, ")})
         for note in notes:
             print(f"  note: {note}")
         print()
@@ -131,6 +140,9 @@ def run(args: argparse.Namespace) -> int:
     if not checked:
         print("nothing was checked: the backend and the reference share no module type the kit covers")
     verdict = "all checked properties agree" if ok else "DIFFERENCES FOUND" if checked or contract_ran else "-"
+    flaky = [f"{r.module_type}/{r.prop}" for r in checked if r.status == "flaky"]
+    if flaky:
+        verdict += f" (flaky, not agreed: {', '.join(flaky)})"
     if args.contract and ok:
         verdict += ", every contract check passed"
     if uncovered:

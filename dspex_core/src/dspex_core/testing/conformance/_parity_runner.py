@@ -173,7 +173,8 @@ class PropertyReport:
                  difference: Difference | None = None, example: str = "", note: str = ""):
         self.module_type = module_type
         self.prop = prop
-        self.status = status  # "agreed" | "differs" | "not served" | "skipped" | "not covered" | "error"
+        # "agreed" | "differs" | "flaky" | "not served" | "skipped" | "not covered" | "error"
+        self.status = status
         self.cases = cases
         self.agreed = agreed
         self.difference = difference
@@ -219,10 +220,18 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
         _, declined = metric_support(backend, reference)
         note = f"metrics not served by both: {', '.join(declined)}" if declined else ""
     lm = RecordingLM()
-    state: dict[str, Any] = {"cases": 0, "agreed": 0, "failed": False, "last": None}
+    state: dict[str, Any] = {"cases": 0, "agreed": 0, "failed": False, "last": None, "error": None}
 
     def body(case: Any) -> None:
-        difference = compare_case(backend, reference, prop, case, lm)
+        try:
+            difference = compare_case(backend, reference, prop, case, lm)
+        except Exception as exc:  # the kit's own trouble with this case: kept for the report
+            if not state["failed"]:
+                state["cases"] += 1
+            state["failed"] = True
+            if state["error"] is None:
+                state["error"] = (exc, case)
+            raise
         if not state["failed"]:
             state["cases"] += 1
             state["agreed"] += difference is None
@@ -239,18 +248,40 @@ def check_property(backend: str, module_type: str, prop: str, *, reference: str 
         test()
     except Mismatch:
         pass
-    except (herrors.Flaky, getattr(herrors, "FlakyFailure", herrors.Flaky)) as exc:  # a non-deterministic backend
-        note = f"flaky: the same case did not always give the same result ({type(exc).__name__})"
+    except herrors.Flaky as exc:  # a non-deterministic backend (FlakyFailure included): never agreed
+        return _flaky_report(module_type, prop, state, exc, note)
     except BaseException as exc:  # noqa: BLE001 - report the kit's own trouble, e.g. a strategy error
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return PropertyReport(module_type, prop, "error", state["cases"], state["agreed"],
+        example = repr(state["error"][1]) if state["error"] is not None else ""
+        return PropertyReport(module_type, prop, "error", state["cases"], state["agreed"], example=example,
                               note=f"{error_class(exc)}: {exc}")
     if state["last"] is None:
         return PropertyReport(module_type, prop, "agreed", state["cases"], state["agreed"], note=note)
     difference, case = state["last"]
     return PropertyReport(module_type, prop, "differs", state["cases"], state["agreed"], difference, repr(case),
                           note)
+
+
+#: What a flaky property's report says first (``first`` without "; ", which separates a report's notes).
+FLAKY_NOTE = "flaky, first seen: {first} (the case did not give the same result when run again: {kind})"
+
+
+def _flaky_report(module_type: str, prop: str, state: dict[str, Any], exc: BaseException,
+                  note: str) -> PropertyReport:
+    """A property whose outcome changed when hypothesis ran a case again: a failure, with what was
+    seen first (the difference, or the error the case raised) and the case."""
+    difference, example, first = None, "", "nothing recorded"
+    if state["last"] is not None:
+        difference, case = state["last"]
+        example, first = repr(case), f"{difference.prop}: {difference.summary}"
+    elif state["error"] is not None:
+        error, case = state["error"]
+        example, first = repr(case), f"the case raised {error_class(error)}: {error}"
+    first = " ".join(first.split()).replace("; ", ", ")
+    text = FLAKY_NOTE.format(kind=type(exc).__name__, first=first)
+    return PropertyReport(module_type, prop, "flaky", state["cases"], state["agreed"], difference, example,
+                          "; ".join(part for part in (text, note) if part))
 
 
 def _not_covered_report(backend: str, module_type: str) -> PropertyReport:
