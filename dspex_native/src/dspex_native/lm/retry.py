@@ -1,9 +1,12 @@
 """When to retry an LM request, and how long to wait.
 
-Retried: HTTP 408, 409, 425, 429 and every 5xx, connection errors and timeouts. Everything
-else (400, 401, 403, 404, 422, ...) is the caller's problem and fails at once. Waits grow
-exponentially with "equal jitter" (half fixed, half random), as the OpenAI SDK that LiteLLM
-uses does (0.5 s doubling up to 8 s); a ``Retry-After`` header is honoured up to a cap
+Retried: HTTP 408, 429 and every 5xx, connection errors and timeouts: the statuses DSPy 3.4's
+default engine retries (lm15 maps 408 and 504 to its timeout error, 429 to a rate limit, 5xx to a
+server error, and DSPy retries those). Everything else (400, 401, 403, 404, 409, 413, 422, 425,
+...) is the caller's problem and fails at once, as in DSPy (tests/reliability/test_retry_parity.py
+compares both on a fault server). Waits grow exponentially with "equal jitter" (half fixed, half
+random), as the OpenAI SDK does (0.5 s doubling up to 8 s), where DSPy waits 1, 2, 4, ... s
+without jitter (docs/limits.md); a ``Retry-After`` header is honoured up to a cap
 (``dspex_core.backend.lm_deadline.RETRY_AFTER_MAX``, both backends' rule) so a misbehaving server
 cannot park a caller for hours; the call's ``timeout`` bounds the waits too (the client's deadline).
 """
@@ -16,7 +19,8 @@ from email.utils import parsedate_to_datetime
 
 from dspex_core.backend import lm_deadline
 
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+#: The 4xx statuses retried (with every 5xx): DSPy 3.4's engine's set.
+RETRYABLE_STATUS = frozenset({408, 429})
 
 #: dspy.LM's default ``num_retries``.
 DEFAULT_NUM_RETRIES = 3
