@@ -8,10 +8,10 @@ listed as NOT COVERED (nothing about them was checked), in the tables' output an
 ``--json`` (``"not_covered"``); a covered type that cannot run here (``program_of_thought``
 without a sandbox on the backend or the reference) is SKIPPED with the reason and the install
 command (``"skipped"``), never counted as agreeing. A property whose outcome changed when a
-case was run again (a non-deterministic backend) is FLAKY, a failure, with what was seen first
-(the difference, or the error the case raised) and the case. The known differences a type's cases mask
-(``react``'s tool tracebacks, Refine's ``program_code``) or leave out (two of COPRO's and
-MIPROv2's) are printed as notes under its table.
+case was run again (a non-deterministic backend) is FLAKY, a failure, with what was seen
+first (the difference, or the error the case raised) and the case. The known differences a
+type's cases mask (``react``'s tool tracebacks, Refine's ``program_code``) or leave out (two of
+COPRO's and MIPROv2's) are printed as notes under its table.
 ``--contract`` also runs the contract checks every backend owes (async twins, ``ModuleRef``
 fields, bad input, telemetry, thread safety), one table per module type the backend serves,
 even those the reference does not. Exit status 0 when every

@@ -14,7 +14,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from dspex_core.testing._strategies_lm import BOUNDARY_TEMPERATURES, REPLY_KINDS, demos, inputs, replies, reply_fields
+from dspex_core.testing._strategies_lm import (
+    BOUNDARY_TEMPERATURES,
+    REPLY_KINDS,
+    demos,
+    inputs,
+    replies,
+    reply_fields,
+)
 from dspex_core.testing._strategies_signatures import SignatureSpec, field_names, signatures
 from dspex_core.testing._strategies_values import text, values_for
 from dspex_core.testing.conformance._coverage import EVALUATION_MODULE_TYPES, KIT_MODULE_TYPES, LM_MODULE_TYPES

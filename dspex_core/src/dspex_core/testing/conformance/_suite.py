@@ -21,9 +21,9 @@ checks:
   calling one shared :class:`~dspex_core.testing.RecordingLM`. For LM-backed module types
   the four parity properties: (1) ``messages``, byte-identical prompts on every LM call,
   including the JSON fallback after an unparseable reply; (2) ``settings``, the same
-  request settings (every key passed to the LM, equal values of the same type; the cases sit on
-  DSPy's n>1 temperature rule at 0.15 and either side of it); (3) ``prediction``, equal fields, values and value types; (4)
-  ``failures``, the same error after the same number of LM calls. For modules without an LM,
+  request settings (every key passed to the LM, equal values of the same type; the cases sit
+  on DSPy's n>1 temperature rule at 0.15 and either side of it); (3) ``prediction``, equal
+  fields, values and value types; (4) ``failures``, the same error after the same number of LM calls. For modules without an LM,
   ``outputs``: equal outputs or the same error class. For ``evaluate``, ``evaluation``: the
   same score and per-example results, or the same ``EvaluationError`` on the same examples,
   for generated devsets, programs and metrics. For an optimizer, ``compile``: a program
