@@ -22,6 +22,7 @@ from typing import Any
 from dspex_core import config, errors, registry, telemetry
 from dspex_core._api import acreate, aexecute, compile, create, execute, load
 from dspex_core._example import Example, Prediction
+from dspex_core._foreign import dspy_call, wrap
 from dspex_core._lm import LM, LanguageModel
 from dspex_core._module_ref import ModuleRef
 from dspex_core._session import Session, current_session, session
@@ -90,6 +91,8 @@ __all__ = [
     "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",
+    # the escape hatch to dspy (and ModuleRef.unwrap())
+    "wrap", "dspy_call",
     # facades: ModuleFacade and one subclass per module type of the table that names one
     "ModuleFacade", *(_facade.__name__ for _facade in _FACADES),
     # plugins and observability

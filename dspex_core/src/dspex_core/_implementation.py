@@ -21,7 +21,8 @@ from dspex_core.errors import CapabilityError
 #: The methods every implementation has.
 REQUIRED_METHODS = ("create", "execute")
 #: The methods an implementation may have, in the order the contract lists them.
-OPTIONAL_METHODS = ("acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile")
+OPTIONAL_METHODS = ("acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
+                    "unwrap")
 ASYNC_METHODS = frozenset({"acreate", "aexecute"})
 
 #: Per method: the positional arguments the core passes (after ``self``), the keyword arguments
@@ -36,6 +37,7 @@ _CALLS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "dump_state": (("state",), (), False),
     "load_state": (("spec", "state_dict"), (), True),
     "compile": (("state", "program"), ("trainset", "valset"), True),
+    "unwrap": (("state",), (), False),
 }
 
 
@@ -125,6 +127,13 @@ class Implementation:
         """Optimizers only: optimize ``program`` (a ``ModuleRef``) on ``trainset`` and return a
         ``ModuleRef`` to the compiled program (build it with ``dspex_core.backend.module_ref``)."""
         raise CapabilityError(f"{self._name()} is not an optimizer")
+
+    @_default
+    def unwrap(self, state: Any) -> Any:
+        """The live object of the library behind the module (the dspy backend's ``dspy.Module``), for
+        what dspex does not wrap; ``ref.unwrap()`` calls it. A backend that runs modules itself has
+        no such object and leaves this out (``ref.unwrap()`` then says so)."""
+        raise CapabilityError(f"{self._name()} keeps no object of another library to unwrap")
 
     def _name(self) -> str:
         return f"{type(self).__name__}" + (f" ({self.module_type})" if self.module_type else "")

@@ -110,6 +110,16 @@ class ModuleRef:
             raise CapabilityError(f"backend {self.backend!r} cannot save {self.module_type!r} modules yet")
         self.implementation.save(self.state, path)
 
+    def unwrap(self) -> Any:
+        """The live object behind this module in the library its backend runs (a ``dspy.Module`` for
+        a dspy-backed reference), to use what dspex does not wrap; changes to it change this module.
+        A backend that runs modules itself (native) has none: a :class:`CapabilityError` says so."""
+        if not self.has("unwrap"):
+            raise CapabilityError(f"a {self.module_type!r} module on backend {self.backend!r} has no object of another "
+                                  f"library behind it to unwrap; unwrap() returns the live dspy object of modules "
+                                  f"made with implementation='dspy' (or by dspex.wrap)")
+        return self.implementation.unwrap(self.state)
+
     def __repr__(self) -> str:
         return (f"ModuleRef(backend={self.backend!r}, module_type={self.module_type!r}, "
                 f"session_id={self.session_id!r})")

@@ -30,7 +30,8 @@ WRAPPED = "module"           # a ``ModuleRef`` to wrap
 TEMPLATE = "template"        # a template string (also accepted as the ``template=`` option)
 METRIC_NAME = "metric name"  # ``"exact_match"``, ``"f1"``, ...
 NO_SPEC = "none"             # nothing: everything comes as options
-SPECS = (SIGNATURE, WRAPPED, TEMPLATE, METRIC_NAME, NO_SPEC)
+OBJECT = "object"            # a backend's own object to serve as a module (``dspex.wrap(dspy_module)``)
+SPECS = (SIGNATURE, WRAPPED, TEMPLATE, METRIC_NAME, NO_SPEC, OBJECT)
 
 
 class ModuleType:
@@ -110,7 +111,16 @@ _ROWS = (
     ModuleType("multi_chain_comparison", "MultiChainComparison", MODULE, SIGNATURE,
                "Compare M reasoning attempts: create(signature, M=...), execute with completions=.",
                extra_inputs=("completions",), extra_outputs=("rationale",)),
-    ModuleType("code_act", None, MODULE, SIGNATURE, "Act by writing code that calls tools (DSPy's CodeAct)."),
+    ModuleType("code_act", "CodeAct", MODULE, SIGNATURE,
+               "Act by writing code that calls tools in a sandbox (DSPy's CodeAct): create(signature, tools=[...]).",
+               extra_outputs=("trajectory",)),
+    ModuleType("rlm", "RLM", MODULE, SIGNATURE,
+               "A recursive LM over long contexts: it writes code in a sandbox to read them and ask sub-LMs "
+               "(DSPy's RLM).", extra_outputs=("trajectory", "final_reasoning")),
+    ModuleType("flex", "Flex", MODULE, SIGNATURE,
+               "A module whose implementation is code that GEPA can rewrite, run in a sandbox (DSPy's Flex)."),
+    ModuleType("dspy_module", "DspyModule", MODULE, OBJECT,
+               "A dspy module built by hand, served as a dspex module: dspex.wrap(module)."),
     ModuleType("retry", "Retry", MODULE, WRAPPED,
                "Run a module until a reward passes: create(ref, N=, reward_fn=, threshold=).", may_return_none=True),
     ModuleType("best_of_n", "BestOfN", MODULE, WRAPPED, "Run a module N times and keep the best by reward.",
@@ -129,11 +139,17 @@ _ROWS = (
     ModuleType("copro", "COPRO", OPTIMIZER, NO_SPEC, "Optimizer: coordinate ascent over instructions."),
     ModuleType("mipro", "MIPRO", OPTIMIZER, NO_SPEC, "Optimizer: instructions and demos by Bayesian search."),
     ModuleType("mipro_v2", "MIPROv2", OPTIMIZER, NO_SPEC, "Optimizer: DSPy's MIPROv2."),
-    ModuleType("knn_few_shot", None, OPTIMIZER, NO_SPEC, "Optimizer: demos chosen per input by nearest neighbours."),
-    ModuleType("ensemble", None, OPTIMIZER, NO_SPEC, "Optimizer: combine several programs into one."),
-    ModuleType("simba", None, OPTIMIZER, NO_SPEC, "Optimizer: DSPy's SIMBA (stochastic introspective mini-batch "
-                                                 "ascent)."),
-    ModuleType("gepa", None, OPTIMIZER, NO_SPEC, "Optimizer: DSPy's GEPA (reflective prompt evolution)."),
+    ModuleType("knn_few_shot", "KNNFewShot", OPTIMIZER, NO_SPEC,
+               "Optimizer: demos chosen per input by nearest neighbours."),
+    ModuleType("ensemble", "Ensemble", OPTIMIZER, NO_SPEC,
+               "Optimizer: combine several programs into one: dspex.compile(ensemble, [ref, ...])."),
+    ModuleType("simba", "SIMBA", OPTIMIZER, NO_SPEC, "Optimizer: DSPy's SIMBA (stochastic introspective mini-batch "
+                                                     "ascent)."),
+    ModuleType("gepa", "GEPA", OPTIMIZER, NO_SPEC, "Optimizer: DSPy's GEPA (reflective prompt evolution)."),
+    ModuleType("infer_rules", "InferRules", OPTIMIZER, NO_SPEC,
+               "Optimizer: bootstrap demos, then add natural-language rules induced from them to the instructions."),
+    ModuleType("better_together", "BetterTogether", OPTIMIZER, NO_SPEC,
+               "Optimizer: run other optimizers in sequence and keep the best program (prompt optimizers only)."),
     ModuleType("bootstrap_finetune", None, OPTIMIZER, NO_SPEC, "Optimizer: fine-tune the LM on bootstrapped traces."),
     # retrieval
     ModuleType("colbert_v2", "ColBERTv2", RETRIEVER, NO_SPEC, "A ColBERTv2 server as a retriever: create(url=...)."),

@@ -61,6 +61,10 @@ class DspyImplementation(Implementation):
     #: ``dump_state``/``load_state`` carry); ``False`` where ``create`` stores a configuration
     #: or a server client instead (evaluate, metrics, colbert_v2, the optimizers)
     has_state: bool = True
+    #: whether the stored object is a dspy object ``ref.unwrap()`` can hand out; ``False`` where
+    #: ``create`` stores a configuration dspy objects are made from per call (evaluate, metrics,
+    #: parallel)
+    unwrappable: bool = True
 
     # -- to implement -----------------------------------------------------------------------
     def build(self, spec: Any, **options: Any) -> Any:
@@ -165,6 +169,14 @@ class DspyImplementation(Implementation):
     def dspex_metadata(self, module: Any) -> dict[str, Any] | None:
         """What ``dspex.load`` needs beyond dspy's state (``module_type``, ``signature``), or ``None``."""
         return None
+
+    def unwrap(self, state: str) -> Any:
+        """The live dspy object behind the module (``ref.unwrap()``): what the module runs, so that a
+        change to it changes the module."""
+        if not self.unwrappable:
+            raise CapabilityError(f"a {self.module_type} module on the dspy backend keeps its configuration, not a "
+                                  f"dspy object: dspy's is made for each call, so there is nothing live to unwrap")
+        return store.get(state)
 
     def dump_state(self, state: str) -> dict[str, Any]:
         """dspy's own ``dump_state()`` of the stored module: what :meth:`load_state` takes back."""

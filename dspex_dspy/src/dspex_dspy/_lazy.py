@@ -23,7 +23,8 @@ from dspex_core.backend import module_type as table_row
 _lock = threading.Lock()
 _instances: dict[str, LazyImplementation] = {}
 #: The contract methods a stand-in hands over to the real implementation once it is loaded.
-_METHODS = ("create", "execute", "acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile")
+_METHODS = ("create", "execute", "acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
+            "unwrap")
 
 
 class LazyImplementation:
@@ -72,6 +73,9 @@ class LazyImplementation:
 
     def load_state(self, spec: Any, state_dict: Any, **options: Any) -> Any:
         return self.load().load_state(spec, state_dict, **options)
+
+    def unwrap(self, state: Any) -> Any:
+        return self.load().unwrap(state)
 
     def __repr__(self) -> str:
         state = "loaded" if self._real is not None else "not loaded"

@@ -39,6 +39,7 @@ class EvaluateImpl(DspyImplementation):
                                 "display_progress", "provide_traceback"})
     needs_lm = False
     has_state = False  # the stored object is the configuration: devset, metric, threads
+    unwrappable = False
 
     def create(self, spec: Any, **options: Any) -> str:
         if spec is not None:

@@ -33,6 +33,7 @@ class MetricsImpl(DspyImplementation):
     create_options = frozenset({"frac"})
     needs_lm = False
     has_state = False  # the stored object is the metric's name and options
+    unwrappable = False
     INPUTS = {
         "exact_match": ("prediction", "reference"), "f1": ("prediction", "reference"),
         "normalize_text": ("text",), "answer_exact_match": ("example", "pred"),

@@ -121,6 +121,7 @@ class ParallelImpl(DspyImplementation):
     call_options = frozenset({"num_threads", "lm", "config", "demos"})
     needs_lm = False  # the wrapped module resolves its own LM, per example
     has_state = False
+    unwrappable = False
 
     def create(self, spec: Any, **options: Any) -> str:
         if not isinstance(spec, ModuleRef):
