@@ -77,27 +77,34 @@ async def acreate(module_type: str, spec: Any = None, *, implementation: str | N
     raise AssertionError("unreachable: the router never returns an empty decision")
 
 
-def compile(optimizer: ModuleRef, program: ModuleRef, *, trainset: Any, valset: Any = None,
-            **options: Any) -> ModuleRef:
+def compile(optimizer: ModuleRef, program: ModuleRef | list[ModuleRef], *, trainset: Any = None,
+            valset: Any = None, **options: Any) -> ModuleRef:
     """Optimize ``program`` with ``optimizer`` and return a reference to the compiled program.
 
     ``trainset`` (and ``valset``) are lists of :class:`~dspex_core.Example` with
     ``with_inputs(...)`` set. The optimizer's backend decides how to run the program; the
-    compiled program's demos and instructions are visible through ``ref.describe()``.
+    compiled program's demos and instructions are visible through ``ref.describe()``. An
+    optimizer that combines programs (``ensemble``) takes a list of them, and no trainset.
     """
-    for ref in (optimizer, program):
+    several = isinstance(program, (list, tuple))
+    for ref in (optimizer, *(program if several else (program,))):
         if not isinstance(ref, ModuleRef):
             raise InputError(f"expected a ModuleRef from create(...), got {type(ref).__name__}")
-    if trainset is None or len(trainset) == 0:
+    if several and not program:
+        raise InputError("compile() got an empty list of programs")
+    if several:
+        program = list(program)
+    elif trainset is None or len(trainset) == 0:
         raise InputError("compile() needs a non-empty trainset (a list of dspex.Example(...).with_inputs(...))")
     if not optimizer.has("compile"):
-        if program.has("compile"):
+        if not several and program.has("compile"):
             raise InputError(f"compile(optimizer, program, ...) got the program first: {optimizer.module_type!r} "
                              f"is not an optimizer but {program.module_type!r} is: swap them")
         raise CapabilityError(f"{optimizer.module_type!r} on backend {optimizer.backend!r} is not an optimizer "
                               f"(it has no compile())")
     _router.emit_route("compile", optimizer.module_type, optimizer.backend)
-    sets = {"trainset": list(trainset), "valset": list(valset) if valset is not None else None}
+    sets = {"trainset": list(trainset) if trainset is not None else None,
+            "valset": list(valset) if valset is not None else None}
     start = _perf()
     try:
         compiled = optimizer.implementation.compile(optimizer.state, program, **sets, **options)

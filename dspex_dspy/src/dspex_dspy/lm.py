@@ -120,6 +120,13 @@ class CustomLM(dspy.BaseLM):
             raise _dspy_context_window_error(exc, self.model) from exc
         return _response(self.model, _check_outputs(self.obj, outputs))
 
+    def launch(self, launch_kwargs: Any = None) -> None:
+        """Nothing to start: the object lives in this process (``dspy.LM`` has ``launch`` for local
+        servers, and ``BetterTogether`` calls it on every LM of the program)."""
+
+    def kill(self, launch_kwargs: Any = None) -> None:
+        """Nothing to stop (see :meth:`launch`)."""
+
     def dump_state(self) -> dict[str, Any]:
         # A custom object cannot be saved with a program; record only what it was.
         return {"model": self.model, "model_type": self.model_type}

@@ -56,6 +56,8 @@ class OptimizerImplementation(DspyImplementation):
     #: whether DSPy runs ``BootstrapFewShot`` on the program (which refuses compiled programs)
     bootstraps: bool = True
     has_state = False
+    #: ``__init__`` parameters dspex fills at compile time, not offered at create (KNNFewShot's trainset)
+    compile_filled: tuple[str, ...] = ()
 
     # -- the DSPy class and what it accepts -------------------------------------------------
     @property
@@ -63,7 +65,7 @@ class OptimizerImplementation(DspyImplementation):
         return getattr(dspy, self.dspy_class_name)
 
     def init_options(self) -> tuple[str, ...]:
-        return parameter_names(self.dspy_class.__init__)
+        return parameter_names(self.dspy_class.__init__, skip=self.compile_filled)
 
     def compile_options(self) -> tuple[str, ...]:
         return parameter_names(self.dspy_class.compile, skip=_COMPILE_OWN + _COMPILE_HIDDEN)
@@ -80,7 +82,8 @@ class OptimizerImplementation(DspyImplementation):
         takes_metric = "metric" in self.init_options()
         if takes_metric:
             check_metric(self.module_type, options.get("metric"), self.metric_required)
-        missing = [name for name in required_names(self.dspy_class.__init__) if name not in options]
+        missing = [name for name in required_names(self.dspy_class.__init__, skip=self.compile_filled)
+                   if name not in options]
         if missing:
             raise InputError(f"{self.module_type} needs {', '.join(missing)}=")
         for name in LM_OPTIONS:
@@ -140,20 +143,15 @@ class OptimizerImplementation(DspyImplementation):
         dspy_valset = convert_set("valset", valset, student.inputs, where) if valset is not None else None
         self.check_compile(config, options, dspy_trainset, dspy_valset)
 
-        guard = None
-        if config.get("metric") is not None:
-            guard = config["metric"] = GuardedMetric(config["metric"], where)
-        for name in LM_OPTIONS:
-            if config.get(name) is not None:
-                config[name] = to_dspy_lm(config[name])
+        config, guard = self.prepared_config(config, where)
         lm = resolve_lm(None, student.meta.get("lm"))
         sets = {"trainset": dspy_trainset}
         if self.takes_valset():
             sets["valset"] = dspy_valset
         try:
             with dspy.context(lm=lm, adapter=student.meta.get("adapter")):
-                optimizer = self._construct(config)
-                compiled = optimizer.compile(student.module, **sets, **options)
+                optimizer = self._construct(self.finish_config(config, sets, where))
+                compiled = self.run_compile(optimizer, student, sets, options, lm)
         except Exception as exc:
             if guard is not None:
                 guard.raise_if_failed()
@@ -166,6 +164,42 @@ class OptimizerImplementation(DspyImplementation):
         if guard is not None:
             guard.raise_if_failed()
         return compiled_ref(program_ref, compiled, student)
+
+    # -- hooks for optimizers whose DSPy class is called differently ---------------------------
+    def guard_metric(self, metric: Any, where: dict[int, tuple[str, int, Any]]) -> Any:
+        """The metric as DSPy calls it (GEPA's takes more arguments)."""
+        return GuardedMetric(metric, where)
+
+    def prepared_config(self, config: Mapping[str, Any],
+                        where: dict[int, tuple[str, int, Any]]) -> tuple[dict[str, Any], Any]:
+        """The stored config with its metric guarded and its LM options as dspy LMs; and the guard."""
+        config = dict(config)
+        guard = None
+        if config.get("metric") is not None:
+            guard = config["metric"] = self.guard_metric(config["metric"], where)
+        for name in LM_OPTIONS:
+            if config.get(name) is not None:
+                config[name] = to_dspy_lm(config[name])
+        return config, guard
+
+    def finish_config(self, config: dict[str, Any], sets: dict[str, Any],
+                      where: dict[int, tuple[str, int, Any]]) -> dict[str, Any]:
+        """The keyword arguments of the DSPy class for this compile (KNNFewShot takes the trainset)."""
+        return config
+
+    def run_compile(self, optimizer: Any, student: Any, sets: dict[str, Any], options: dict[str, Any],
+                    lm: Any) -> Any:
+        """DSPy's ``compile`` on the student's private copy."""
+        return optimizer.compile(student.module, **sets, **options)
+
+    def unwrap(self, state: str) -> Any:
+        """A DSPy optimizer object made from the stored config (DSPy makes one per compile; this is a
+        fresh one, its metric the user's own)."""
+        config = dict(store.get(state))
+        for name in LM_OPTIONS:
+            if config.get(name) is not None:
+                config[name] = to_dspy_lm(config[name])
+        return self._construct(self.finish_config(config, {}, {}))
 
     def _construct(self, config: dict[str, Any]) -> Any:
         try:

@@ -81,11 +81,15 @@ class GuardedMetric:
         return found
 
     def __call__(self, example: Any, prediction: Any, trace: Any = _NO_TRACE) -> Any:
+        return self.call(example, prediction, () if trace is _NO_TRACE else (trace,))
+
+    def call(self, example: Any, prediction: Any, more: tuple[Any, ...]) -> Any:
+        """The user's metric on the user's example, a dspex prediction and ``more`` arguments."""
         if self.error is not None:
             raise self.error
         set_name, index, original = self._locate(example)
         pred = from_dspy_prediction(prediction)
-        args = (original, pred) if trace is _NO_TRACE else (original, pred, trace)
+        args = (original, pred, *more)
         try:
             return self._context.copy().run(self.metric, *args)
         except Exception as exc:
