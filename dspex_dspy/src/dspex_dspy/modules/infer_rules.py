@@ -6,6 +6,8 @@ the options offered are its own and ``BootstrapFewShot``'s.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dspy
 
 from dspex_dspy.optimizers._base import OptimizerImplementation
@@ -27,6 +29,15 @@ class InferRulesImpl(OptimizerImplementation):
     def init_options(self) -> tuple[str, ...]:
         own = super().init_options()
         return own + tuple(name for name in parameter_names(dspy.BootstrapFewShot.__init__) if name not in own)
+
+    def run_compile(self, optimizer: Any, student: Any, sets: dict[str, Any], options: dict[str, Any],
+                    lm: Any) -> Any:
+        # InferRules writes the rules into ``predictor.signature.instructions``: a class attribute of
+        # the signature class, which dspy's deepcopy shares with the user's program. Each predictor
+        # of the private copy gets a signature class of its own first.
+        for predictor in student.module.predictors():
+            predictor.signature = predictor.signature.with_instructions(predictor.signature.instructions)
+        return super().run_compile(optimizer, student, sets, options, lm)
 
 
 implementation = InferRulesImpl()
