@@ -48,9 +48,10 @@ class CodeActImpl(DspyImplementation):
         positive(self.module_type, "max_iters", max_iters)
         if not tools:
             raise InputError("code_act needs tools=[...]: a list of plain functions the code may call")
+        if isinstance(tools, (list, tuple)):
+            for index, tool in enumerate(tools):
+                _check_tool(index, tool)
         made = build_tools(tools)
-        for index, tool in enumerate(tools):
-            _check_tool(index, tool)
         signature = build_signature(spec, instructions)
         factory = interpreter_factory(self.module_type, interpreter, limit_options)
         with warnings.catch_warnings():
