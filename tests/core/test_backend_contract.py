@@ -216,3 +216,48 @@ def test_cleandoc_is_inspects():
 ])
 def test_allows_none_is_dspys_rule(annotation, expected):
     assert allows_none(annotation) is expected
+
+
+# -- unwrap: the object of another library behind a module ----------------------------------------
+
+class Wrapping(Full):
+    def unwrap(self, state):
+        return ("live", state["spec"])
+
+
+class BadUnwrap(Minimal):
+    def unwrap(self):  # no state
+        return None
+
+
+def test_unwrap_is_an_optional_method_the_core_calls_with_the_state():
+    registry.register_plugin(Registers("predict", Wrapping()), "wrapping")
+    (reg,) = registry.candidates("predict")
+    assert "unwrap" in reg.methods
+    assert dspex.Predict.create("q -> a").unwrap() == ("live", "q -> a")
+    assert "unwrap(state) cannot be called" not in "\n".join(check_implementation(Wrapping()))
+    assert any(p.startswith("unwrap() cannot be called as unwrap(state)") for p in check_implementation(BadUnwrap()))
+
+
+def test_unwrap_of_a_module_whose_backend_has_no_foreign_object_says_so():
+    registry.register_plugin(Registers("predict", Full()), "full")
+    ref = dspex.Predict.create("q -> a")
+    with pytest.raises(CapabilityError, match=r"'predict' module on backend 'b' has no object of another library "
+                                              r"behind it to unwrap; unwrap\(\) returns the live dspy object"):
+        ref.unwrap()
+    with pytest.raises(CapabilityError, match="keeps no object of another library"):
+        Full().unwrap({})
+
+
+def test_wrap_and_dspy_call_name_the_dspy_backend_when_it_is_not_installed():
+    from dspex_core.errors import BackendNotInstalledError, InputError
+
+    with pytest.raises(ModuleTypeNotServedError, match=r"dspex.wrap: .*dspy_module.*pip install dspex-dspy"):
+        dspex.wrap(object())
+    with pytest.raises(BackendNotInstalledError, match=r"dspex.dspy_call: .*pip install dspex-dspy"):
+        dspex.dspy_call("dspy.evaluate.answer_exact_match")
+    with pytest.raises(InputError, match="dotted path of a dspy attribute"):
+        dspex.dspy_call("os.system", "true")
+    registry.register_plugin(Registers("predict", Full()), "full")
+    with pytest.raises(InputError, match="already a dspex module"):
+        dspex.wrap(dspex.Predict.create("q -> a"))

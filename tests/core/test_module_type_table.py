@@ -56,7 +56,7 @@ def test_facades_are_the_tables_facades():
             assert cls is dspex.Signature
         else:
             assert issubclass(cls, ModuleFacade) and cls.module_type == name and cls.__doc__ == TABLE[name].summary
-    assert facade_for("gepa") is None
+    assert facade_for("bootstrap_finetune") is None
 
 
 def test_all_exports_every_facade_and_nothing_stale():

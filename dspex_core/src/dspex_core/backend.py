@@ -17,7 +17,7 @@ A backend plugin registers one implementation per module type it serves::
 
 ``register`` checks every implementation against :class:`Implementation` (required ``create``
 and ``execute``; optional ``acreate``, ``aexecute``, ``describe``, ``save``, ``dump_state``,
-``load_state``, ``compile``, ``not_implemented``) and rejects a wrong one with an error naming
+``load_state``, ``compile``, ``unwrap``, ``not_implemented``) and rejects a wrong one with an error naming
 the plugin and the method. docs/architecture.md walks through adding a module type or a backend;
 ``dspex_core.testing`` has the conformance kit that checks one against another.
 

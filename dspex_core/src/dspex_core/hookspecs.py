@@ -23,7 +23,7 @@ def dspex_register_implementations(register: Callable[..., None]) -> None:
     Call ``register(module_type, implementation, backend=NAME, native=BOOL, priority=INT)``
     once per module type. ``implementation`` meets the contract of
     :class:`dspex_core.backend.Implementation` (``create``/``execute``, optionally the async
-    twins, ``describe``, ``save``, ``dump_state``, ``load_state``, ``compile`` and a
+    twins, ``describe``, ``save``, ``dump_state``, ``load_state``, ``compile``, ``unwrap`` and a
     ``not_implemented`` list); ``register`` checks it and rejects a wrong one with an error
     naming the method. Higher ``priority`` wins among backends of the same kind;
     ``native=True`` marks an in-process implementation that ``prefer_native`` favours.

@@ -130,8 +130,9 @@ class DspyModuleImpl(DspyImplementation):
         module, meta = store.entry(state)
         info = super().describe(state)
         names = meta["inputs"]
-        if names is not None:
-            info["inputs"] = sorted(names[0])
+        if names is not None:  # what a pipeline must give it; the others it may take are listed apart
+            info["inputs"] = sorted(names[1])
+            info["optional_inputs"] = sorted(names[0] - names[1])
         outputs = meta.get("outputs")
         if outputs is None and getattr(module, "signature", None) is not None:
             outputs = list(module.signature.output_fields)
