@@ -47,6 +47,15 @@ def test_a_wrapped_module_runs_under_dspexs_lm_and_unwraps_to_itself():
         ref(questio="x")
 
 
+def test_dspys_own_modules_wrap_with_their_signatures_inputs():
+    dspex.configure(lm=RecordingLM([chat(reasoning="r", answer="4")]))
+    ref = dspex.wrap(dspy.ChainOfThought("question -> answer"))
+    assert ref.describe()["inputs"] == ["question"] and ref.describe()["outputs"] == ["reasoning", "answer"]
+    assert ref(question="2 + 2?").answer == "4"
+    with pytest.raises(InputError, match="missing input field.*'question'"):
+        ref(query="2 + 2?")
+
+
 def test_a_change_to_the_unwrapped_object_changes_the_module():
     lm = RecordingLM([chat(answer="a"), chat(answer="b")])
     ref = dspex.Predict.create("question -> answer", implementation="dspy", lm=lm)

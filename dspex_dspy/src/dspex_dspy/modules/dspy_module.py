@@ -120,9 +120,9 @@ class DspyModuleImpl(DspyImplementation):
         own = _forward_inputs(module)
         if own is not None:
             return own
-        if getattr(module, "signature", None) is not None:
-            return super().input_names(module)
-        return None
+        if getattr(module, "signature", None) is not None or type(module).__module__.startswith("dspy."):
+            return super().input_names(module)  # DSPy's own modules: their signature's inputs
+        return None  # a forward(**kwargs) of the user's: it decides
 
     def describe(self, state: Any) -> dict[str, Any]:
         if isinstance(state, DspyPath):
@@ -134,8 +134,13 @@ class DspyModuleImpl(DspyImplementation):
             info["inputs"] = sorted(names[1])
             info["optional_inputs"] = sorted(names[0] - names[1])
         outputs = meta.get("outputs")
-        if outputs is None and getattr(module, "signature", None) is not None:
-            outputs = list(module.signature.output_fields)
+        if outputs is None:
+            signature = getattr(module, "signature", None)
+            if signature is None and type(module).__module__.startswith("dspy."):
+                predictors = module.named_predictors()  # ChainOfThought: its one Predict's outputs
+                signature = predictors[0][1].signature if len(predictors) == 1 else None
+            if signature is not None:
+                outputs = list(signature.output_fields)
         if outputs is not None:
             info["outputs"] = list(outputs)
         return info
