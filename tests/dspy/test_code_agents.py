@@ -104,3 +104,34 @@ def test_flex_runs_its_code_in_the_sandbox_and_its_state_is_that_code():
     assert loaded(question="shout this").answer == "SHOUT THIS" and len(lm.calls) == 1
     with pytest.raises(InputError, match="max_predictor_calls must be a positive integer"):
         dspex.Flex.create("question -> answer", max_predictor_calls=0)
+
+
+def test_gepa_rewrites_a_flex_modules_code():
+    """GEPA's code proposer (the reflection LM writes a new module source) on a flex program: the
+    compiled program's state is the new code. One sandbox start per rollout: the smallest budget."""
+    import json
+
+    from scripted_task import examples, reply
+
+    def scripted(messages, settings):
+        if "`revised_source`" in messages[0]["content"]:
+            if "JSON object" in messages[-1]["content"]:
+                return json.dumps({"revised_source": NEW_SOURCE})
+            return chat(revised_source=NEW_SOURCE)
+        return reply(messages, settings)
+
+    def feedback(gold, pred, trace=None, pred_name=None, pred_trace=None):
+        ok = gold.answer == pred.answer
+        return {"score": float(ok), "feedback": "Right." if ok else "Answer with the word in capitals."}
+
+    lm = RecordingLM(scripted)
+    dspex.configure(lm=lm)
+    flex = dspex.Flex.create("question -> answer")
+    optimizer = dspex.GEPA.create(metric=feedback, reflection_lm=lm, max_metric_calls=3,
+                                  reflection_minibatch_size=1, use_merge=False)
+    compiled = dspex.compile(optimizer, flex, trainset=examples(["apple"]), valset=examples(["stone"]))
+    assert compiled.module_type == "flex" and compiled.describe()["module_src"].strip() == NEW_SOURCE
+    assert compiled.implementation.dump_state(compiled.state)["module_src"].strip() == NEW_SOURCE
+    assert "dspy.Predict(" in flex.describe()["module_src"]  # the program given keeps its code
+    with pytest.raises(InputError, match="no predictors for this optimizer to tune; gepa tunes a flex"):
+        dspex.compile(dspex.LabeledFewShot.create(k=1, implementation="dspy"), flex, trainset=examples(["apple"]))

@@ -63,6 +63,7 @@ class GEPAImpl(OptimizerImplementation):
     module_type = "gepa"
     dspy_class_name = "GEPA"
     bootstraps = False
+    tunes_code = True  # a flex module's source is one of the components GEPA evolves
 
     def guard_metric(self, metric: Any, where: dict[int, tuple[str, int, Any]]) -> Any:
         return FeedbackMetric(metric, where)

@@ -56,6 +56,8 @@ class OptimizerImplementation(DspyImplementation):
     #: whether DSPy runs ``BootstrapFewShot`` on the program (which refuses compiled programs)
     bootstraps: bool = True
     has_state = False
+    #: whether the optimizer also rewrites ``dspy.Flex`` code (GEPA), so a program of only such code will do
+    tunes_code: bool = False
     #: ``__init__`` parameters dspex fills at compile time, not offered at create (KNNFewShot's trainset)
     compile_filled: tuple[str, ...] = ()
 
@@ -130,7 +132,7 @@ class OptimizerImplementation(DspyImplementation):
             if len(valset) == 0:
                 raise InputError(f"valset is empty; pass valset=None to let {self.module_type} use the trainset, "
                                  f"or give it examples")
-        student = student_from(program_ref)
+        student = student_from(program_ref, tunes_code=self.tunes_code)
         if self.bootstraps and getattr(student.module, "_compiled", False):
             raise InputError(f"{self.module_type} bootstraps demos and needs an uncompiled program, but this one was "
                              f"already compiled by a bootstrapping optimizer; compile the original program and pass "

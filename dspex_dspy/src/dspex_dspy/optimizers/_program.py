@@ -48,18 +48,26 @@ def check_program(ref: Any, role: str = "program") -> ModuleRef:
     return ref
 
 
-def student_from(ref: ModuleRef, role: str = "program") -> Student:
-    """A private dspy copy of the program behind ``ref``."""
+def student_from(ref: ModuleRef, role: str = "program", *, tunes_code: bool = False) -> Student:
+    """A private dspy copy of the program behind ``ref``; ``tunes_code``: the optimizer also
+    rewrites the code of ``dspy.Flex`` modules (GEPA), so a program of only such code will do."""
     check_program(ref, role)
     if ref.backend == "dspy":
         module, meta = store.entry(ref.state)
-        return Student(_copy(module, ref), dict(meta))
+        return Student(_copy(module, ref, tunes_code), dict(meta))
     return _rebuild(ref, role)
 
 
-def _copy(module: Any, ref: ModuleRef) -> Any:
-    if not hasattr(module, "named_predictors") or not module.named_predictors():
-        raise InputError(f"a {ref.module_type!r} module has no predictors for an optimizer to tune")
+def _has_code(module: Any) -> bool:
+    import dspy
+
+    return isinstance(module, dspy.Flex) or any(isinstance(sub, dspy.Flex) for _, sub in module.named_sub_modules())
+
+
+def _copy(module: Any, ref: ModuleRef, tunes_code: bool = False) -> Any:
+    if not hasattr(module, "named_predictors") or not (module.named_predictors() or (tunes_code and _has_code(module))):
+        hint = "; gepa tunes a flex module's code" if _has_code(module) else ""
+        raise InputError(f"a {ref.module_type!r} module has no predictors for this optimizer to tune{hint}")
     return module.deepcopy()
 
 
