@@ -262,7 +262,7 @@ def main() -> int:
         print(problem)
         return 1
     where = os.environ.get("DENO_DIR") or "Deno's default cache (~/.cache/deno)"
-    print(f"the program_of_thought sandbox is ready: Pyodide is cached in {where}")
+    print(f"the sandbox (program_of_thought, code_act, rlm, flex) is ready: Pyodide is cached in {where}")
     return 0
 
 
