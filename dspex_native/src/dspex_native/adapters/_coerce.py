@@ -16,13 +16,15 @@ import types
 import typing
 from typing import Any
 
-from dspex_native.adapters._lenient_json import loads_lenient
+from dspex_native.adapters._lenient_json import loads_lenient, reads_as_container
 
 _NoneType = type(None)
 _UNION_ORIGINS = (typing.Union, types.UnionType)
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 _INT_FROM_FLOAT_LIMIT = 2.0 ** 63
+#: The types pydantic's lax mode reads from UTF-8 bytes as from the text they hold.
+_FROM_BYTES = (str, int, float, bool)
 
 
 def parse_value(value: Any, annotation: Any) -> Any:
@@ -51,6 +53,10 @@ def parse_value(value: Any, annotation: Any) -> Any:
             return validate(annotation, value)
     candidate = loads_lenient(value)
     if candidate == "" and value != "":
+        if origin in _UNION_ORIGINS and reads_as_container(value) and not _takes_container(annotation):
+            # json_repair reads a list or an object out of this text ("0[" -> [], "x {a" -> {}), which
+            # no member of this union (scalars and str) accepts: DSPy's parse fails, so must ours.
+            raise ValueError(f"Input should be one of the union's types; {value!r} reads as a JSON list or object")
         import ast
 
         try:
@@ -68,6 +74,12 @@ def validate(annotation: Any, value: Any) -> Any:
     """Validate and convert ``value`` as ``pydantic.TypeAdapter(annotation).validate_python`` would."""
     if annotation is Any:
         return value
+    if type(value) is bytes and annotation in _FROM_BYTES:  # b'...' read by ast.literal_eval, as pydantic reads it
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"Input should be a valid string, unable to parse raw data as a unicode string: "
+                             f"{value!r}") from None
     if annotation is str:
         if isinstance(value, str):
             return str(value)
@@ -106,6 +118,19 @@ def validate(annotation: Any, value: Any) -> Any:
                 errors.append(str(exc))
         raise ValueError("; ".join(errors))
     raise ValueError(f"unsupported type {annotation!r}")
+
+
+def _takes_container(annotation: Any) -> bool:
+    """Whether some value of ``annotation`` is a list or a dict (``Any``, ``list[...]``, ``dict[...]``,
+    a union with one of them)."""
+    if annotation is Any or annotation is list or annotation is dict:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is list or origin is dict:
+        return True
+    if origin in _UNION_ORIGINS:
+        return any(_takes_container(a) for a in typing.get_args(annotation))
+    return False
 
 
 def has_exact_type(annotation: Any, value: Any) -> bool:
