@@ -1,7 +1,9 @@
 """Request shapes over HTTP where the native client once differed from dspy.LM, pinned down.
 
 - OpenAI's reasoning models (o1/o3/o4, gpt-5 but not ``gpt-5-chat``) reject ``max_tokens``:
-  dspy.LM sends ``max_completion_tokens`` for them, and so does native.
+  dspy.LM sends ``max_completion_tokens`` for them on either route, and so does native; for the
+  other models the route decides (dspy's own engine: ``max_completion_tokens``; LiteLLM's:
+  ``max_tokens``).
 - The JSON fallback's structured-outputs schema titles each property as pydantic does
   (``"a_"`` -> ``"A"``, not ``"A "``), so ``response_format`` is byte-identical.
 - Signatures that differ only in the order of a ``Literal``'s or a ``Union``'s arguments are
@@ -49,10 +51,14 @@ def test_reasoning_models_get_max_completion_tokens(served, model, where):
 
 
 @pytest.mark.parametrize("model", NOT_REASONING)
-def test_other_models_keep_max_tokens(served, model):
-    case = _case(model=model, lm_settings={"max_tokens": 300}, completions=[ANSWER])
+@pytest.mark.parametrize("engine, field", [(None, "max_completion_tokens"), ("litellm", "max_tokens")])
+def test_other_models_name_the_limit_as_the_route_does(served, model, engine, field):
+    """dspy's own engine writes every OpenAI model's limit as max_completion_tokens; LiteLLM keeps
+    max_tokens for the models that are not reasoning models."""
+    lm_settings = {"max_tokens": 300, **({"engine": engine} if engine else {})}
+    case = _case(model=model, lm_settings=lm_settings, completions=[ANSWER])
     native, reference = both(served, case)
-    assert native[1][0]["max_tokens"] == reference[1][0]["max_completion_tokens"] == 300
+    assert native[1][0][field] == reference[1][0][field] == 300
 
 
 @pytest.mark.parametrize("names", [["a_"], ["answer_", "x_1"], ["camelCase", "b__c"], ["y1", "long_field_name_"]])

@@ -3,13 +3,14 @@ plain ``dspy.Predict``/``dspy.ChainOfThought`` through ``dspy.LM``, on one local
 OpenAI-compatible server.
 
 Hypothesis draws the signature (the kit's and the parity suite's own), demos, inputs, module
-and call settings, LM settings, the model, the adapter and the completions the server gives.
-Both sides consume the same scripted completions; per call the test asserts:
+and call settings, LM settings, the model, the LM's ``engine`` (dspy's default, or
+``"litellm"``), the adapter and the completions the server gives. Both sides consume the same
+scripted completions; per call the test asserts:
 
-- byte-identical ``messages`` and the same ``model`` in every request;
-- equivalent settings, with DSPy's wire mappings spelled out rather than ignored:
-  ``max_tokens`` (native) is sent as ``max_completion_tokens`` by dspy's OpenAI engine, and
-  ``n=k`` (one native request) is served by dspy as ``k`` requests without ``n``;
+- the same requests, whole bodies compared (every key: ``messages`` byte for byte, ``model``,
+  temperature, the token limit under the name each route gives it, ``response_format``, ...),
+  and as many of them: dspy's own engine (the default) asks for ``n`` completions in ``n``
+  requests, LiteLLM's route (``engine="litellm"``) in one request with ``n``;
 - equal predictions (fields, values, value types, all completions);
 - the same failure (native ``AdapterParseError`` / dspy's ``AdapterParseError``, or an input
   error) after the same number of requests.
@@ -20,7 +21,9 @@ One module-scoped server serves every example (``reset()`` between runs), so exa
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import threading
 import warnings
 from typing import Any
@@ -42,13 +45,42 @@ from dspex_core.backend import input_rules
 from dspex_core.errors import AdapterParseError, InputError
 from dspex_core.testing import strategies as kit
 from dspex_core.testing.server import LocalLMServer
-from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
 from dspex_native.lm.providers import is_openai_reasoning_model
+from dspex_native.modules.chain_of_thought import implementation as chain_of_thought
 from dspex_native.modules.predict import implementation as predict
 
 warnings.filterwarnings("ignore", module="dspy")
 
 MODELS = ("openai/gpt-4o-mini", "openai/gpt-3.5-turbo", "openai/local-model")
+
+
+def _snapshot_models() -> list[str]:
+    """Every OpenAI chat model dspy's model metadata snapshot knows (LiteLLM sends the others to
+    OpenAI's Responses API, which native does not speak)."""
+    from dspy.clients.model_metadata import _snapshot
+
+    names = {key.split("/", 1)[-1] for key, entry in _snapshot().items()
+             if isinstance(entry, dict) and entry.get("litellm_provider") == "openai" and entry.get("mode") == "chat"}
+    return sorted(name for name in names if "/" not in name)
+
+
+#: Bare model names both sides read as OpenAI's (lm15's rules; LiteLLM knows these families too).
+BARE = ("gpt-", "o1", "o3", "o4", "chat-latest")
+#: Providers whose requests LiteLLM writes as it writes OpenAI's (it adds e.g. OpenRouter's
+#: ``usage: {"include": true}``, which native's LiteLLM route does not: docs/limits.md).
+LITELLM_AS_OPENAI = ("openai", "hosted_vllm", "together_ai")
+
+#: Model names drawn: every OpenAI model of dspy's snapshot, with and without the prefix, names it
+#: does not know, and other providers' prefixes (each route and table row gets its turn).
+MODEL_NAMES = st.one_of(
+    st.sampled_from(MODELS + ("openai/gpt-4o-2024-11-20", "gpt-4.1-2025-04-14", "gpt-5.1", "openai/gpt-5.1")),
+    st.builds(lambda name, prefixed: f"openai/{name}" if prefixed or not name.startswith(BARE) else name,
+              st.sampled_from(_snapshot_models()), st.booleans()),
+    st.builds(lambda prefix, name: f"{prefix}/{name}",
+              st.sampled_from(["openai", "hosted_vllm", "deepseek", "openrouter", "together_ai"]),
+              st.one_of(st.sampled_from(["llama-3.1-8b", "deepseek-chat", "openai/gpt-4o", "mixtral"]),
+                        st.from_regex(r"[a-z][a-z0-9.\-]{0,12}", fullmatch=True))),
+)
 KEY = "sk-test-http-parity-0123456789"
 
 
@@ -95,6 +127,13 @@ LM_SETTINGS = st.fixed_dictionaries({}, optional={
 })
 
 
+def _reasoning_family(model: str) -> bool:
+    """OpenAI's reasoning families as LiteLLM and lm15 see them (wider than dspy.LM's own rule,
+    which leaves out gpt-5 ``-chat`` models)."""
+    name = model.rsplit("/", 1)[-1].lower()
+    return name.startswith(("o1", "o3", "o4", "o5")) or re.search(r"gpt-[5-9]", name) is not None
+
+
 def _with_reasoning(sig: Signature) -> Signature:
     return Signature._make(dict(sig.input_fields),
                            {"reasoning": Field("reasoning", "output", str), **sig.output_fields}, None)
@@ -124,8 +163,26 @@ def http_cases(draw) -> dict[str, Any]:
         return draw(chat_replies(replied))
 
     completions = [reply(True) for _ in range(n)] + [reply(False) for _ in range(n)]
+    engine = draw(st.sampled_from([None, "litellm"]))
+    if engine is not None:
+        lm_settings = {**lm_settings, "engine": engine}
+    model = draw(MODEL_NAMES)
+    if engine == "litellm" and "/" in model and model.split("/", 1)[0] not in LITELLM_AS_OPENAI:
+        model = "openai/" + model.split("/", 1)[1]
+    if _reasoning_family(model):
+        # Both of dspy's routes apply per-model rules of their own to OpenAI's reasoning families
+        # (a temperature other than 1 refused or adapted, the token limit renamed for
+        # gpt-5.x-chat) that native does not make (docs/limits.md): those settings are not drawn
+        unset = ("temperature", "n", "max_tokens")
+        config = {k: v for k, v in config.items() if k not in unset}
+        call_config = {k: v for k, v in call_config.items() if k not in unset} if call_config else call_config
+        lm_settings = {k: v for k, v in lm_settings.items() if k not in unset}
+    if is_openai_reasoning_model(model):  # what dspy.LM (and dspex.LM) accept for these
+        lm_settings = {k: v for k, v in lm_settings.items() if k == "engine"}
+        lm_settings.update(draw(st.fixed_dictionaries({}, optional={"temperature": st.just(1.0),
+                                                                  "max_tokens": st.sampled_from([16000, 20000])})))
     return dict(module=module, sig=sig, demos=draw(demos_for(sig)), inputs=draw(inputs_for(sig)),
-                config=config, call_config=call_config, lm_settings=lm_settings, model=draw(st.sampled_from(MODELS)),
+                config=config, call_config=call_config, lm_settings=lm_settings, model=model,
                 adapter=adapter, completions=completions, is_async=draw(st.booleans()))
 
 
@@ -196,33 +253,12 @@ def recorded_run(served, case, run) -> tuple:
 
 # -- the comparison ------------------------------------------------------------------------------
 
-def as_dspy_sends(native_body: dict) -> list[dict]:
-    """The requests dspy's OpenAI engine makes for the same call as one native request.
-
-    The two explicit wire mappings: native's ``max_tokens`` is dspy's ``max_completion_tokens``
-    (except for OpenAI's reasoning models, where both send ``max_completion_tokens``), and a
-    native request for ``n=k`` completions is ``k`` dspy requests without ``n``.
-    """
-    body = dict(native_body)
-    if is_openai_reasoning_model(body["model"]):  # these reject max_tokens: both send max_completion_tokens
-        assert "max_tokens" not in body
-    else:
-        assert "max_completion_tokens" not in body, "native sends max_tokens"
-    if "max_tokens" in body:
-        body["max_completion_tokens"] = body.pop("max_tokens")
-    n = body.pop("n", 1)
-    assert isinstance(n, int) and n >= 1
-    return [body] * n
-
-
 def assert_same_http_run(native, reference) -> None:
     (n_out, n_bodies), (d_out, d_bodies) = native, reference
-    expected = [b for body in n_bodies for b in as_dspy_sends(body)]
-    assert len(expected) == len(d_bodies), ([len(n_bodies)], expected, d_bodies)
-    for mine, theirs in zip(expected, d_bodies):
-        assert "n" not in theirs and "max_tokens" not in theirs
+    assert len(n_bodies) == len(d_bodies), (n_bodies, d_bodies)
+    for mine, theirs in zip(n_bodies, d_bodies):
         assert mine["messages"] == theirs["messages"]  # same strings: the same bytes on the wire
-        assert mine == theirs  # model, temperature, max tokens, response_format, anything else
+        assert mine == theirs  # model, temperature, max tokens, n, response_format, anything else
     assert n_out[0] == d_out[0], (n_out, d_out)
     if n_out[0] == "ok":
         assert typed(n_out[1]) == typed(d_out[1])
@@ -238,7 +274,7 @@ def test_native_over_http_runs_exactly_as_dspy_over_http(served, case):
     event(f"{native[0][0]} after {len(native[1])} request(s)")
 
 
-# -- the mappings and the failure path, spelled out once --------------------------------------------
+# -- the two routes and the failure path, spelled out once ------------------------------------------
 
 def _case(**overrides) -> dict[str, Any]:
     case = dict(module="predict", sig=Signature("question -> answer: int"), demos=[], inputs={"question": "q"},
@@ -248,22 +284,37 @@ def _case(**overrides) -> dict[str, Any]:
     return case
 
 
-def test_n_is_one_request_natively_and_n_requests_in_dspy(served):
-    replies = [f"[[ ## reasoning ## ]]\nr{i}\n\n[[ ## answer ## ]]\n{i}\n\n[[ ## completed ## ]]" for i in range(3)]
-    case = _case(module="chain_of_thought", config={"n": 3}, completions=replies)
+COT_REPLIES = [f"[[ ## reasoning ## ]]\nr{i}\n\n[[ ## answer ## ]]\n{i}\n\n[[ ## completed ## ]]" for i in range(3)]
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_n_is_n_requests_on_dspys_own_engine(served, is_async):
+    case = _case(module="chain_of_thought", config={"n": 3}, completions=COT_REPLIES, is_async=is_async)
     native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
     assert_same_http_run(native, reference)
-    assert [b.get("n") for b in native[1]] == [3] and len(reference[1]) == 3
-    assert native[1][0]["temperature"] == 0.7  # DSPy's rule for n > 1 at a low temperature
+    assert len(native[1]) == 3 and all("n" not in b for b in native[1])
+    assert [b["temperature"] for b in native[1]] == [0.7] * 3  # DSPy's rule for n > 1 at a low temperature
     assert [c["answer"] for c in native[0][2]] == [0, 1, 2]
 
 
-def test_max_tokens_is_sent_as_max_completion_tokens_by_dspy(served):
-    case = _case(lm_settings={"max_tokens": 100, "temperature": 0.2}, call_config={"max_tokens": 50},
+@pytest.mark.parametrize("is_async", [False, True])
+def test_n_is_one_request_on_the_litellm_route(served, is_async):
+    case = _case(module="chain_of_thought", config={"n": 3}, completions=COT_REPLIES, is_async=is_async,
+                 lm_settings={"engine": "litellm"})
+    native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
+    assert_same_http_run(native, reference)
+    assert [b.get("n") for b in native[1]] == [3]
+    assert [c["answer"] for c in native[0][2]] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("engine, field", [(None, "max_completion_tokens"), ("litellm", "max_tokens")])
+def test_the_token_limit_is_named_as_each_route_names_it(served, engine, field):
+    lm_settings = {"max_tokens": 100, "temperature": 0.2, **({"engine": engine} if engine else {})}
+    case = _case(lm_settings=lm_settings, call_config={"max_tokens": 50},
                  completions=["[[ ## answer ## ]]\n7\n\n[[ ## completed ## ]]"])
     native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
     assert_same_http_run(native, reference)
-    assert native[1][0]["max_tokens"] == reference[1][0]["max_completion_tokens"] == 50
+    assert native[1][0][field] == 50 and len(native[1][0]) == 4  # model, messages, temperature, the limit
     assert native[0][1] == {"answer": 7}
 
 

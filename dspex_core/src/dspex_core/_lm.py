@@ -28,7 +28,7 @@ from dspex_core._credentials import (
     key_env_names,
     settings_secrets,
 )
-from dspex_core._settings_rules import check_settings
+from dspex_core._settings_rules import check_engine, check_settings
 from dspex_core._url_credentials import strip_credentials
 
 __all__ = ["LM", "LanguageModel", "is_custom_lm", "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV"]
@@ -54,7 +54,12 @@ class LM:
     Known settings (all optional): ``temperature``, ``max_tokens``, ``n``, ``stop``,
     ``api_base``, ``api_key``, ``cache``, ``num_retries``, ``timeout``, ``rollout_id``,
     ``cache_key_includes_credentials`` (``True``: an answer cached under one key, URL
-    credentials or header set is never served to another; see docs/credentials.md).
+    credentials or header set is never served to another; see docs/credentials.md),
+    ``engine`` (which of dspy 3.4's routes the requests follow, as ``dspy.LM(engine=...)``:
+    ``"auto"``, the default, sends what dspy's own engine sends (one request per completion,
+    ``max_completion_tokens`` for OpenAI) where it can carry the request; ``"litellm"`` sends
+    what dspy's LiteLLM route sends (one request with ``n``, ``max_tokens``); ``"lm15"`` is the
+    own engine or an error; anything else is a ``ConfigError`` listing these).
     Other keyword arguments are passed to the provider as request fields.
     """
 
@@ -71,6 +76,7 @@ class LM:
 
             raise ConfigError(f"cache_key_includes_credentials must be True or False, got {option!r}")
         check_settings(f"LM {model!r}", settings)  # temperature="hot", n=0: as a module's LM settings
+        check_engine(f"LM {model!r}", settings.get("engine"))
         self.model = model
         self._secrets = {k: settings.pop(k) for k in list(settings) if k in SECRET_SETTINGS}
         self.settings = settings

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.errors import InputError
+from dspex_core.errors import ConfigError, InputError
 
 #: Settings that must be a real number (``bool`` is not one here).
 NUMBERS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
@@ -25,6 +25,10 @@ NUMBERS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 POSITIVE_INTEGERS = ("n", "num_generations", "max_tokens", "max_completion_tokens")
 #: Settings that must be an integer.
 INTEGERS = ("seed",)
+#: The values of an LM's ``engine`` setting, as ``dspy.LM(engine=...)`` takes them: ``"auto"`` (the
+#: default: dspy 3.4's own engine, lm15, where it can carry the request, else LiteLLM),
+#: ``"lm15"`` (its own engine or an error) and ``"litellm"`` (LiteLLM's route).
+ENGINES = ("auto", "lm15", "litellm")
 
 
 def _is_number(value: Any) -> bool:
@@ -52,3 +56,10 @@ def check_settings(where: str, settings: Any) -> Mapping[str, Any]:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise InputError(f"{where}: {name} must be an integer, got {value!r}")
     return settings
+
+
+def check_engine(where: str, engine: Any) -> None:
+    """An :class:`~dspex_core.errors.InputError` (a ``ConfigError``) for an ``engine`` setting that is
+    not one of :data:`ENGINES`, naming the valid ones. ``None`` is the default (``"auto"``)."""
+    if engine is not None and engine not in ENGINES:
+        raise ConfigError(f"{where}: engine must be one of {', '.join(repr(e) for e in ENGINES)}, got {engine!r}")

@@ -158,6 +158,8 @@ def to_dspy_lm(lm: Any) -> Any:
         return hit[1]
     if isinstance(lm, LM):
         settings = {_DSPY_LM_RENAMES.get(k, k): v for k, v in lm.settings.items() if k not in _NATIVE_ONLY}
+        if settings.get("engine", "auto") is None:  # dspex's "not set"; dspy.LM takes only its names
+            del settings["engine"]
         for secret in ("api_key", "headers", "extra_headers", "organization"):
             value = lm.secret(secret)
             if value is not None:

@@ -126,48 +126,22 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
 
     A custom LM object has what DSPy's wrapper gives it: the capability hints it declares
     itself (``supported_params``, ``supports_response_schema``), none by default, so nothing
-    is added. For an :class:`~dspex_core.LM` description, the capabilities are those dspy's
-    model catalog gives the same model name (recorded in ``_CATALOG``).
+    is added. For an :class:`~dspex_core.LM` description, dspy 3.4's rule for the same model and
+    settings decides (:mod:`._json_support`).
     """
     from dspex_core.backend import LM
 
     if isinstance(lm, LM):
-        params, schema_ok = _known_capabilities(lm)
+        from dspex_native.adapters._json_support import capabilities
+
+        offered, schema_ok = capabilities(lm)
     else:
-        params = set(getattr(lm, "supported_params", ()) or ())
+        offered = "response_format" in set(getattr(lm, "supported_params", ()) or ())
         schema_ok = bool(getattr(lm, "supports_response_schema", False))
-    if "response_format" not in params:
+    if not offered:
         return None
     open_mapping = any(a is dict or getattr(a, "__origin__", None) is dict for _, a in fmt.outputs)
     if open_mapping or not schema_ok:
         return dict(_JSON_MODE)
     return {"type": "json_schema",
             "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": structured_output_schema(fmt)}}
-
-
-# What dspy 3.4.1's model catalog says (``"response_format" in lm.supported_params``,
-# ``lm.supports_response_schema``) for common models, recorded from dspy itself; a model not
-# listed is unknown to the catalog, and DSPy then adds no response_format either.
-_SCHEMA, _JSON_ONLY = (True, True), (True, False)
-_CATALOG = {
-    **{f"openai/{m}": _SCHEMA for m in (
-        "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1", "gpt-4.1-mini",
-        "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o1", "o3", "o3-mini", "o4-mini")},
-    **{f"openai/{m}": _JSON_ONLY for m in (
-        "gpt-4-turbo", "gpt-4", "gpt-3.5-turbo", "gpt-3.5-turbo-0125", "gpt-4o-2024-05-13")},
-    "anthropic/claude-sonnet-4-20250514": _SCHEMA,
-    "gemini/gemini-2.0-flash": _JSON_ONLY,
-    "gemini/gemini-1.5-pro": _JSON_ONLY,
-    "mistral/mistral-large-latest": _SCHEMA,
-    "deepseek/deepseek-chat": _SCHEMA,
-    "together_ai/meta-llama/Llama-3-70b-chat-hf": _JSON_ONLY,
-    "fireworks_ai/accounts/fireworks/models/llama-v3-70b-instruct": _SCHEMA,
-    "openrouter/openai/gpt-4o": _SCHEMA,
-    "azure/gpt-4o": _SCHEMA,
-}
-
-
-def _known_capabilities(lm: Any) -> tuple[set[str], bool]:
-    model = lm.model if "/" in lm.model else f"openai/{lm.model}"
-    params, schema = _CATALOG.get(model, (False, False))
-    return ({"response_format"} if params else set()), schema

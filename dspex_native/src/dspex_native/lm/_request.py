@@ -22,7 +22,7 @@ CLIENT_SETTINGS = frozenset({
     "api_base", "base_url", "api_key", "headers", "extra_headers", "organization", "api_version",
     "custom_llm_provider", "model_type",
     "cache", "cache_dir", "cache_size", "num_retries", "timeout", "rollout_id",
-    "retry_base_delay", "retry_max_delay", "retry_after_max",
+    "retry_base_delay", "retry_max_delay", "retry_after_max", "engine",
 })
 
 #: Seconds one call may take, every attempt and wait included (dspex_core.backend.lm_deadline).

@@ -26,7 +26,7 @@ from typing import Any
 from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, redact, strip_credentials
 from dspex_core.errors import ContextWindowExceededError, LMError
 
-from dspex_native.lm import _pool
+from dspex_native.lm import _pool, engine
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm.cache import LMCache, cache_key
 from dspex_native.lm.context_window import in_response
@@ -62,7 +62,10 @@ class HTTPLMClient:
         self._completion_tokens = is_openai_reasoning_model(lm.model)
         if self._completion_tokens:
             check_reasoning_settings(lm.model, self._defaults)
+            if "max_tokens" in self._defaults:  # dspy.LM keeps a reasoning model's limit under this name
+                self._defaults["max_completion_tokens"] = self._defaults.pop("max_tokens")
         split_settings(self._defaults, {})  # reject bad settings now, not on the first call
+        self.route = engine.route(lm)  # dspy's own engine (one request per completion) or LiteLLM's
         if cache is None:
             size, directory = cache_settings(self._defaults)
             cache = LMCache(size, directory)
@@ -95,7 +98,7 @@ class HTTPLMClient:
 
     # -- the protocol ----------------------------------------------------------------------
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
-        body, options, key = self._prepare(messages, settings)
+        body, options, key, count = self._prepare(messages, settings)
         if key is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -103,21 +106,16 @@ class HTTPLMClient:
                 return hit
         http = _pool.sync_client(self._pool_key(options))
         content = self._encode(body)
-        attempts = options.policy.attempts
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
-        for attempt in range(1, attempts + 1):
-            try:
-                outcome = self._interpret(*self._exchange(http, content, deadline))
-            except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
-                outcome = self._transport_failure(exc)
-            if not isinstance(outcome, _Failure):
-                return self._succeeded(outcome, key)
-            delay = self._next_delay(outcome, attempt, attempts, options, deadline)
-            time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        if count == 1:
+            return self._succeeded(self._send(http, content, options, deadline), key)
+        # dspy's own engine: one request per completion, each with its own retries, in order; each
+        # is counted as it arrives (a later one failing leaves the earlier ones counted, as in dspy)
+        completions = [self._one(self._send(http, content, options, deadline)) for _ in range(count)]
+        return self._cached(completions, key)
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
-        body, options, key = self._prepare(messages, settings)
+        body, options, key, count = self._prepare(messages, settings)
         if key is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -125,21 +123,43 @@ class HTTPLMClient:
                 return hit
         http = _pool.async_client(self._pool_key(options))
         content = self._encode(body)
-        attempts = options.policy.attempts
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
+        if count == 1:
+            return self._succeeded(await self._asend(http, content, options, deadline), key)
+        completions = [self._one(await self._asend(http, content, options, deadline)) for _ in range(count)]
+        return self._cached(completions, key)
+
+    def _send(self, http: Any, content: bytes, options: ClientOptions,
+              deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
+        """One request, retried as the policy and the deadline allow: ``(completions, usage)``."""
+        attempts = options.policy.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                outcome = self._interpret(*self._exchange(http, content, deadline))
+            except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
+                outcome = self._transport_failure(exc)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            time.sleep(self._next_delay(outcome, attempt, attempts, options, deadline))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _asend(self, http: Any, content: bytes, options: ClientOptions,
+                     deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
+        attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
                 outcome = self._interpret(*await self._aexchange(http, content, deadline))
             except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
-                return self._succeeded(outcome, key)
-            delay = self._next_delay(outcome, attempt, attempts, options, deadline)
-            await asyncio.sleep(delay)
+                return outcome
+            await asyncio.sleep(self._next_delay(outcome, attempt, attempts, options, deadline))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- steps -----------------------------------------------------------------------------
-    def _prepare(self, messages: Any, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions, str | None]:
+    def _prepare(self, messages: Any,
+                 settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions, str | None, int]:
+        """``(the body of each request, client options, cache key or None, how many requests)``."""
         if not isinstance(messages, list) or not messages:
             from dspex_core.errors import InputError
 
@@ -151,14 +171,21 @@ class HTTPLMClient:
 
             warnings.warn("rollout_id has no effect when temperature=0; set temperature>0 to bypass the cache.",
                           stacklevel=3)
-        if self._completion_tokens and "max_tokens" in request:
-            request.setdefault("max_completion_tokens", request.pop("max_tokens"))
-        body = {"model": self.endpoint.model_name, "messages": messages, **request}
+        count = 1
+        # The cache key is the call's (its ``n`` included, unlike dspy's own engine, whose key for the
+        # whole call leaves ``n`` out): the ``n`` completions are stored and served together.
         key = None
         if options.cache:
-            key = cache_key(model=self.model, base_url=self._public_base, body=body, rollout_id=options.rollout_id,
-                            credentials=self._credentials)
-        return body, options, key
+            key = cache_key(model=self.model, base_url=self._public_base,
+                            body={"model": self.endpoint.model_name, "messages": messages, **request},
+                            rollout_id=options.rollout_id, credentials=self._credentials)
+        shaped = self.route.shape(request) if self.route.own else None
+        if shaped is not None:
+            request, count = shaped
+            messages = self.route.messages(messages)
+        elif self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
+            request.setdefault("max_completion_tokens", request.pop("max_tokens"))
+        return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
 
     def _encode(self, body: dict[str, Any]) -> bytes:
         try:
@@ -302,6 +329,16 @@ class HTTPLMClient:
     def _succeeded(self, outcome: tuple[list[str], Any], key: str | None) -> list[str]:
         completions, usage = outcome
         self.usage.add_response(usage)
+        if key is not None:
+            self.cache.put(key, completions, model=self.model)
+        return completions
+
+    def _one(self, outcome: tuple[list[str], Any]) -> str:
+        """The completion of one of dspy's own engine's requests (one choice each), its usage counted."""
+        self.usage.add_response(outcome[1])
+        return outcome[0][0]
+
+    def _cached(self, completions: list[str], key: str | None) -> list[str]:
         if key is not None:
             self.cache.put(key, completions, model=self.model)
         return completions

@@ -1,0 +1,172 @@
+"""Which of dspy 3.4's two routes an LM's requests follow, and how its own engine writes them.
+
+``dspy.LM(model)`` sends through its own engine, lm15, by default (``engine="auto"``) wherever
+lm15 can carry the request, and through LiteLLM otherwise or with ``engine="litellm"``. The
+two routes send different requests for the same call:
+
+* lm15 asks for one completion per request: ``n=3`` is three requests without ``n``, each with
+  its own retries, their completions in order; LiteLLM sends one request with ``n``;
+* lm15 writes the token limit in the field its door for the provider takes
+  (``max_completion_tokens`` for OpenAI, ``max_tokens`` for vLLM, Ollama, Groq, ...), a ``stop``
+  string as a one-item list, drops ``top_k``, and for DeepSeek gives each assistant message an
+  empty ``reasoning_content``; LiteLLM sends ``max_tokens`` and the messages as they are.
+
+The native client follows the same rule (the LM setting ``engine``, default ``"auto"``):
+:func:`route` decides once per client what dspy's ``select_backend`` decides (a provider lm15
+serves, no client setting only LiteLLM carries, no ``<PREFIX>_API_BASE`` in the environment
+under ``"auto"``), and :meth:`Route.shape` writes each call's body as lm15 would, or says that
+lm15 would not take it (a body key it has no verdict for), which under ``"auto"`` sends that
+call LiteLLM's way, as in dspy. Keys lm15 rewrites in ways not built here (tools, reasoning and
+prompt-cache settings, the end-user field) are a :class:`~dspex_core.CapabilityError` naming
+the key: the dspy backend, or ``engine="litellm"``, serves them.
+
+The tables (lm15's doors, the client settings and body keys it takes) are read from
+``engine_routes.json``, extracted from dspy 3.4.1 by ``tools/dspy_tables.py``; a parity test
+checks them against dspy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib.resources import files
+from typing import Any
+
+from dspex_core.backend import LM
+from dspex_core.errors import CapabilityError, ConfigError
+
+#: Body keys lm15's door for OpenAI-compatible servers sends as they are.
+_VERBATIM = frozenset({"temperature", "top_p", "seed", "frequency_penalty", "presence_penalty", "response_format",
+                       "service_tier", "store", "logit_bias", "metadata", "verbosity", "prediction"})
+_TOKENS = ("max_tokens", "max_completion_tokens")
+#: The body keys the rules below handle; ``model`` and ``messages`` are the client's own.
+_SHAPED = frozenset({"model", "messages", "stop", "top_k", "logprobs", "top_logprobs", *_TOKENS})
+
+_tables: dict[str, Any] | None = None
+
+
+def tables() -> dict[str, Any]:
+    """``engine_routes.json``, read once."""
+    global _tables
+    if _tables is None:
+        _tables = json.loads(files("dspex_native.lm").joinpath("engine_routes.json").read_text(encoding="utf-8"))
+        ingest = _tables["ingest"]
+        _tables["_known"] = frozenset(ingest["config"]) | frozenset(ingest["extensions"]) | \
+            frozenset(ingest["call_mode"])
+        _tables["_dropped"] = frozenset(_tables["dropped"])
+    return _tables
+
+
+class Route:
+    """Where an LM's requests go: ``own`` (dspy's own engine, lm15, one request per completion,
+    the token limit in ``max_tokens_field``) or LiteLLM's (``own`` false: the body as is)."""
+
+    __slots__ = ("engine", "own", "provider", "max_tokens_field", "reasoning_content", "why_not_own")
+
+    def __init__(self, engine: str, own: bool, provider: str | None = None, max_tokens_field: str = "max_tokens",
+                 reasoning_content: bool = False, why_not_own: str | None = None):
+        self.engine = engine
+        self.own = own
+        self.provider = provider
+        self.max_tokens_field = max_tokens_field
+        #: the door replays an assistant message's (empty) reasoning as ``"reasoning_content": ""``
+        self.reasoning_content = reasoning_content
+        self.why_not_own = why_not_own
+
+    def messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages as this route writes them (new dicts where they change)."""
+        if not self.reasoning_content:
+            return messages
+        return [{**m, "reasoning_content": ""} if m.get("role") == "assistant" else m for m in messages]
+
+    def shape(self, body: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
+        """``(the body of each request, how many requests)`` as lm15 sends the call, or ``None``
+        when lm15 would not take it (LiteLLM's route serves the call; an error under ``"lm15"``)."""
+        n = body.pop("n", 1)
+        table = tables()
+        out: dict[str, Any] = {}
+        tokens = None
+        for key, value in body.items():
+            if key in _VERBATIM or key == "model" or key == "messages":
+                out[key] = value
+            elif key in _SHAPED:
+                if key in _TOKENS:
+                    if tokens is not None and repr(tokens) != repr(value):
+                        return self._refused(f"max_tokens and max_completion_tokens disagree ({tokens!r}, {value!r})")
+                    tokens = value
+                elif key == "stop":
+                    stop = (value,) if isinstance(value, str) else tuple(value or ())
+                    if stop:
+                        out["stop"] = list(stop)
+                elif key == "logprobs":
+                    if value is True:
+                        out["logprobs"] = True
+                        if body.get("top_logprobs"):
+                            out["top_logprobs"] = body["top_logprobs"]
+                    elif value is not False:
+                        return self._refused("logprobs must be a boolean")
+                elif key == "top_logprobs":
+                    if body.get("logprobs") is not True:
+                        return self._refused("top_logprobs requires logprobs: true")
+                # top_k: lm15's door for Chat Completions has no field for it and drops it
+            elif key in table["_dropped"]:
+                continue
+            elif key in table["_known"]:
+                raise CapabilityError(
+                    f"the native LM client does not write {key!r} as dspy's own engine (lm15) does yet; "
+                    f"set engine='litellm' on the LM to send it LiteLLM's way, or use the dspy backend")
+            else:
+                return self._refused(f"lm15 has no verdict for the request key {key!r}")
+        if tokens is not None:
+            out[self.max_tokens_field] = tokens
+        return out, n
+
+    def _refused(self, why: str) -> None:
+        if self.engine == "lm15":
+            raise ConfigError(f"engine='lm15' cannot send this request: {why}; use engine='auto' or 'litellm'")
+        return None
+
+    def __repr__(self) -> str:
+        where = f"lm15 {self.provider}" if self.own else f"litellm ({self.why_not_own})"
+        return f"Route({self.engine!r}: {where})"
+
+
+def door(model: str) -> dict[str, Any] | None:
+    """lm15's OpenAI-compatible door for a model string (``provider/model`` or a bare name), or ``None``."""
+    table = tables()
+    head, slash, rest = model.partition("/")
+    if slash and rest:
+        return table["prefixes"].get(head)
+    for rule in table["bare_rules"]:
+        if model.startswith(rule["prefix"]):
+            return rule
+    return None
+
+
+def route(lm: LM) -> Route:
+    """The route of ``lm``'s requests (see the module docstring): dspy's ``select_backend`` for
+    the same ``dspy.LM``."""
+    engine = lm.settings.get("engine") or "auto"
+    if engine == "litellm":
+        return Route(engine, False, why_not_own="engine='litellm'")
+    why = None
+    found = door(lm.model)
+    table = tables()
+    if found is None:
+        why = f"lm15 has no OpenAI-compatible door for {lm.model!r}"
+    elif lm.settings.get("model_type") not in (None, "chat"):
+        why = f"model_type={lm.settings['model_type']!r}"
+    else:
+        clients = {k for k in table["client_keys"] if k in lm.settings or lm.secret(k) is not None}
+        extra = sorted(clients - set(table["native_client_keys"]))
+        if extra:
+            why = f"client settings only LiteLLM carries: {extra}"
+        elif engine == "auto":
+            prefix = lm.model.split("/", 1)[0].upper()
+            if any(os.getenv(name) for name in (f"{prefix}_API_BASE", f"{prefix}_BASE_URL")):
+                why = f"{prefix}_API_BASE or {prefix}_BASE_URL is set (a gateway dspy leaves to LiteLLM)"
+    if why is not None:
+        if engine == "lm15":
+            raise ConfigError(f"LM {lm.model!r}: engine='lm15' cannot serve it ({why}); use engine='auto' or 'litellm'")
+        return Route(engine, False, why_not_own=why)
+    return Route(engine, True, found["provider"], found["max_tokens_field"], found["reasoning_content"])

@@ -1,0 +1,206 @@
+"""Regenerate the tables native reads from dspy 3.4.1 instead of importing dspy.
+
+dspy 3.4 decides two things from data of its own that dspex's native backend must decide the
+same way without importing dspy:
+
+* which route a request takes under ``engine="auto"`` (its own engine, lm15, or LiteLLM) and how
+  lm15 writes an OpenAI-compatible request (which providers it serves, the max-tokens field
+  each one takes, the client settings and body keys it carries): ``engine_routes.json``;
+* whether its JSONAdapter asks for a ``response_format`` and whether that is a JSON schema,
+  which depends on the route: lm15 reads its model metadata snapshot
+  (``dspy/clients/model_metadata/snapshot.json.gz``, with its family rules), LiteLLM its own
+  model map: ``json_support.json``.
+
+Run with dspy 3.4.1 installed (the parity environment has it)::
+
+    .tox/parity/bin/python tools/dspy_tables.py          # rewrite the files
+    .tox/parity/bin/python tools/dspy_tables.py --check  # exit 1 when they are stale
+
+``tests/parity/test_dspy_tables.py`` runs the check, and also compares native's decisions with
+dspy's for every model of the snapshot native can reach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch model metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE_LM = ROOT / "dspex_native" / "src" / "dspex_native" / "lm"
+NATIVE_ADAPTERS = ROOT / "dspex_native" / "src" / "dspex_native" / "adapters"
+ENGINE_FILE = NATIVE_LM / "engine_routes.json"
+JSON_FILE = NATIVE_ADAPTERS / "json_support.json"
+
+#: The providers native speaks through LiteLLM's route (OpenAI-compatible, as dspex_native.lm.providers
+#: knows them): their names in LiteLLM's model map.
+LITELLM_PROVIDERS = ("openai", "together_ai", "groq", "mistral", "deepseek", "openrouter", "fireworks_ai",
+                     "ollama", "ollama_chat", "hosted_vllm", "xai")
+
+
+def engine_routes() -> dict:
+    """lm15's OpenAI-compatible doors, as dspy 3.4.1 has them."""
+    import dspy
+    from dspy._vendor.lm15.providers import openai_chat
+    from dspy._vendor.lm15.registry import lookup
+    from dspy._vendor.lm15.router import DEFAULT_RULES, LITELLM_PROVIDER_PREFIXES
+    from dspy.clients import backend_selection
+
+    from dspy.lm15 import LMRouter, RouterConfig
+
+    def door(provider: str) -> dict | None:
+        """The compat lm15's writer for ``provider`` uses (what reaches the wire), or ``None``
+        when lm15 has no Chat Completions door for it or the door rewrites plain messages in a
+        way native does not model (such a door is left out: native then cannot match it)."""
+        definition = lookup(provider)
+        if definition is None or definition.dialect != "openai-chat" or provider.startswith("azure"):
+            return None  # (Azure's door needs a resource name; native does not speak Azure)
+        router = LMRouter(RouterConfig(env={}, api_keys={provider: "k"}, base_urls={provider: "http://127.0.0.1:9/v1"}))
+        writer = router.lm(f"{provider}:x")
+        if getattr(writer, "_compat_partial", None) is not None and writer._compat_partial.model_overrides:
+            return None  # per-model compat overrides are not modelled
+        compat = writer._compat_for("x")
+        if compat.instruction_role != "system":
+            return None
+        return {"provider": provider, "max_tokens_field": compat.max_tokens_field, "json_schema": compat.json_schema,
+                # an assistant message gains "reasoning_content": "" (DeepSeek's door)
+                "reasoning_content": compat.thinking_replay == "native"
+                and compat.assistant_reasoning_content == "include_empty"}
+
+    prefixes = {}
+    for prefix, provider in sorted(LITELLM_PROVIDER_PREFIXES.items()):
+        found = door(provider)
+        if found is not None and not provider.startswith("azure"):
+            prefixes[prefix] = found
+    from dspy.clients.capabilities import resolve
+
+    bare = []
+    for rule in DEFAULT_RULES:  # a model name without a provider prefix
+        try:
+            provider = resolve(dspy.LM(rule.prefix + "x")).provider
+        except Exception:  # noqa: BLE001 - a rule lm15 cannot serve as chat
+            continue
+        found = door(provider)
+        if found is not None:
+            bare.append({"prefix": rule.prefix, **found})
+    return {
+        "dspy": dspy.__version__,
+        "prefixes": prefixes,
+        "bare_rules": bare,
+        "client_keys": sorted(backend_selection.CLIENT_KEYS),
+        "native_client_keys": sorted(backend_selection.NATIVE_CLIENT_KEYS),
+        "ingest": {
+            "config": sorted(openai_chat._INGEST_CONFIG_KEYS),
+            "extensions": sorted(openai_chat._INGEST_EXTENSIONS_KEYS),
+            "call_mode": sorted(openai_chat._INGEST_CALL_MODE_KEYS),
+            "refused": sorted(openai_chat._INGEST_REFUSED_KEYS),
+        },
+        # Keys dspy's execution drops before its own engine reads the body.
+        "dropped": ["n", "num_generations", "rollout_id", "prompt_cache"],
+    }
+
+
+def _namespaces() -> dict[str, tuple[str, ...]]:
+    """lm15 provider -> the snapshot namespaces dspy reads its metadata from."""
+    from dspy.clients.model_metadata import _provider_names
+
+    return {p["provider"]: _provider_names(p["provider"]) for p in
+            [*engine_routes()["prefixes"].values(), *engine_routes()["bare_rules"]]}
+
+
+def _snapshot() -> dict:
+    import dspy.clients.model_metadata as metadata
+
+    path = Path(metadata.__file__).with_name("snapshot.json.gz")
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+def _supports(entry: dict) -> list:
+    return [entry.get("supports_response_schema"), entry.get("supports_function_calling")]
+
+
+def json_support() -> dict:
+    """What dspy's JSONAdapter needs to know about a model, on each route.
+
+    ``lm15``: the snapshot's entries in the namespaces lm15's OpenAI-compatible doors read
+    (``[supports_response_schema, supports_function_calling, litellm_provider]``, ``null`` when
+    unsaid), their
+    aliases, and the family rules that fill what an entry leaves unsaid. ``litellm``: the models
+    LiteLLM's own map says support a response schema, per provider.
+    """
+    import dspy
+
+    data = _snapshot()
+    names = sorted({n for ns in _namespaces().values() for n in ns})
+    entries, aliases = {}, {}
+    for key, entry in data.items():  # in the snapshot's order: the first entry with an alias wins, as in dspy
+        if key in ("sample_spec", "fallback_generalizations") or not isinstance(entry, dict):
+            continue
+        if entry.get("litellm_provider") not in names:
+            continue
+        entries[key] = [*_supports(entry), entry["litellm_provider"]]
+        for alias in entry.get("aliases") or ():
+            if isinstance(alias, str):
+                aliases.setdefault(entry["litellm_provider"], {}).setdefault(alias, key)
+    rules = []
+    for rule in data.get("fallback_generalizations", {}).get("rules", []):
+        info = rule.get("model_info") or {}
+        found = _supports(info)
+        if found == [None, None]:
+            continue
+        rules.append({"pattern": rule["pattern"], "providers": rule.get("fill_missing_for_providers"),
+                      "supports": found})
+    return {"dspy": dspy.__version__, "lm15": {"namespaces": {k: list(v) for k, v in sorted(_namespaces().items())},
+                                             "entries": entries, "aliases": aliases, "rules": rules},
+            "litellm": {"schema": _litellm_schema_models()}}
+
+
+def _litellm_schema_models() -> dict[str, list[str]]:
+    """Per provider, the models ``litellm.supports_response_schema`` says yes to."""
+    import litellm
+
+    out: dict[str, list[str]] = {}
+    for key, entry in litellm.model_cost.items():
+        provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
+        if provider not in LITELLM_PROVIDERS:
+            continue
+        model = key.split("/", 1)[1] if key.startswith(provider + "/") else key
+        try:
+            ok = litellm.supports_response_schema(model=model, custom_llm_provider=provider)
+        except Exception:  # noqa: BLE001 - litellm's own lookup failing is a no
+            ok = False
+        if ok:
+            out.setdefault(provider, []).append(model)
+    return {k: sorted(set(v)) for k, v in sorted(out.items())}
+
+
+def _dump(value: dict) -> str:
+    return json.dumps(value, indent=0, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when a shipped file differs")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, build in ((ENGINE_FILE, engine_routes), (JSON_FILE, json_support)):
+        text = _dump(build())
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)} ({len(text)} bytes)")
+    if stale:
+        print("stale (run tools/dspy_tables.py):", *stale, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
