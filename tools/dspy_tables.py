@@ -40,7 +40,7 @@ JSON_FILE = NATIVE_ADAPTERS / "json_support.json"
 #: The providers native speaks through LiteLLM's route (OpenAI-compatible, as dspex_native.lm.providers
 #: knows them): their names in LiteLLM's model map.
 LITELLM_PROVIDERS = ("openai", "together_ai", "groq", "mistral", "deepseek", "openrouter", "fireworks_ai",
-                     "ollama", "ollama_chat", "hosted_vllm", "xai")
+                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot")
 
 
 def engine_routes() -> dict:
@@ -130,8 +130,8 @@ def json_support() -> dict:
     ``lm15``: the snapshot's entries in the namespaces lm15's OpenAI-compatible doors read
     (``[supports_response_schema, supports_function_calling, litellm_provider]``, ``null`` when
     unsaid), their
-    aliases, and the family rules that fill what an entry leaves unsaid. ``litellm``: the models
-    LiteLLM's own map says support a response schema, per provider.
+    aliases, and the family rules that fill what an entry leaves unsaid. ``litellm``: LiteLLM's
+    answers per provider (:func:`_litellm_decisions`).
     """
     import dspy
 
@@ -157,26 +157,50 @@ def json_support() -> dict:
                       "supports": found})
     return {"dspy": dspy.__version__, "lm15": {"namespaces": {k: list(v) for k, v in sorted(_namespaces().items())},
                                              "entries": entries, "aliases": aliases, "rules": rules},
-            "litellm": {"schema": _litellm_schema_models()}}
+            "litellm": _litellm_decisions()}
 
 
-def _litellm_schema_models() -> dict[str, list[str]]:
-    """Per provider, the models ``litellm.supports_response_schema`` says yes to."""
+def _litellm_decisions() -> dict[str, dict]:
+    """Per provider, LiteLLM's answer (through ``dspy.LM(model, engine="litellm")``) for a model
+    its map does not know (``default``: ``[response_format offered, schema supported]``), and
+    the model strings of its map and of dspy's snapshot answered otherwise (``models``; LiteLLM's
+    own family rules answer for names its map lacks)."""
+    import dspy
     import litellm
 
-    out: dict[str, list[str]] = {}
-    for key, entry in litellm.model_cost.items():
-        provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
-        if provider not in LITELLM_PROVIDERS:
-            continue
-        model = key.split("/", 1)[1] if key.startswith(provider + "/") else key
-        try:
-            ok = litellm.supports_response_schema(model=model, custom_llm_provider=provider)
-        except Exception:  # noqa: BLE001 - litellm's own lookup failing is a no
-            ok = False
-        if ok:
-            out.setdefault(provider, []).append(model)
-    return {k: sorted(set(v)) for k, v in sorted(out.items())}
+    def decide(model: str) -> list[bool]:
+        lm = dspy.LM(model, engine="litellm", api_base="http://127.0.0.1:9/v1", api_key="k",
+                     **({"temperature": 1.0} if _reasoning(model) else {}))
+        return ["response_format" in lm.supported_params, bool(lm.supports_response_schema)]
+
+    out: dict[str, dict] = {}
+    for provider in LITELLM_PROVIDERS:
+        default = decide(f"{provider}/{_UNKNOWN_MODEL}")
+        models = {}
+        for key, entry in [*litellm.model_cost.items(), *_snapshot().items()]:  # LiteLLM's map, then dspy's
+            if not isinstance(entry, dict) or entry.get("litellm_provider") != provider:
+                continue
+            name = key[len(provider) + 1:] if key.startswith(provider + "/") else key
+            spellings = [f"{provider}/{name}"] + ([name] if provider == "openai" and "/" not in name else [])
+            for model in spellings:
+                try:
+                    found = decide(model)
+                except Exception:  # noqa: BLE001 - a name dspy.LM refuses: native is not asked either
+                    continue
+                if found != default:
+                    models[model] = found
+        out[provider] = {"default": default, "models": dict(sorted(models.items()))}
+    return out
+
+
+#: A model name no map knows.
+_UNKNOWN_MODEL = "no-such-model-in-any-map"
+
+
+def _reasoning(model: str) -> bool:
+    from dspy.clients.lm import _is_openai_reasoning_model
+
+    return _is_openai_reasoning_model(model)
 
 
 def _dump(value: dict) -> str:

@@ -8,8 +8,8 @@ from where the LM's requests go (:mod:`dspex_native.lm.engine`):
   provider's namespaces (a bare entry and the snapshot's family rules fill what it leaves
   unsaid); the door offers ``response_format`` when the model supports a response schema or
   function calling, and a schema when it supports a response schema;
-* LiteLLM's route offers ``response_format`` for every OpenAI-compatible provider, and a schema
-  for the models its own map says support one.
+* LiteLLM's route asks LiteLLM (its supported parameters and its model map), whose answers per
+  provider and model are recorded.
 
 The data is ``json_support.json``, extracted from dspy 3.4.1 by ``tools/dspy_tables.py``; a
 parity test checks native's answer against dspy's for every model of the snapshot native reaches.
@@ -53,7 +53,7 @@ def capabilities(lm: LM) -> tuple[bool, bool]:
         schema, tools = lm15_supports(found["provider"], model)
         answer = (schema or tools, schema and found["json_schema"] != "reject")
     else:
-        answer = (True, litellm_schema(lm.provider, lm.model_name))
+        answer = litellm_decision(lm.provider, lm.model)
     _answers.put(id(lm), (lm, dict(lm.settings), answer))
     return answer
 
@@ -89,11 +89,12 @@ def lm15_supports(provider: str, model: str) -> tuple[bool, bool]:
     return values[0] is True, values[1] is True
 
 
-def litellm_schema(provider: str, model: str) -> bool:
-    """``litellm.supports_response_schema(model, provider)`` for the models of LiteLLM's map
-    (``openai/gpt-4o`` under ``openai`` is read as ``gpt-4o``, as LiteLLM strips its own prefix)."""
-    known = _data()["litellm"]["schema"].get(provider, ())
-    if model in known:
-        return True
-    head, slash, rest = model.partition("/")
-    return bool(slash) and head == provider and rest in known
+def litellm_decision(provider: str, model: str) -> tuple[bool, bool]:
+    """LiteLLM's ``(response_format offered, response schema supported)`` for ``model`` as
+    written (``provider/name``, or a bare OpenAI name): its map's answer where the table records
+    one, else the provider's answer for a model it does not know."""
+    table = _data()["litellm"].get(provider)
+    if table is None:
+        return True, False
+    found = table["models"].get(model, table["default"])
+    return bool(found[0]), bool(found[1])
