@@ -49,3 +49,16 @@ def test_an_lm_description_is_held_to_the_same_rule(settings, message):
         dspex.LM("openai/x", **settings)
     assert str(info.value) == message
     assert dspex.LM("openai/x", temperature=0.2, n=2).settings == {"temperature": 0.2, "n": 2}
+
+
+@pytest.mark.parametrize("engine", ["fast", "LiteLLM", "", 1])
+def test_an_unknown_engine_is_a_config_error_listing_the_valid_ones(engine):
+    with pytest.raises(dspex.ConfigError) as info:
+        dspex.LM("openai/gpt-4o-mini", engine=engine)
+    assert str(info.value) == (f"LM 'openai/gpt-4o-mini': engine must be one of 'auto', 'lm15', 'litellm', "
+                               f"got {engine!r}")
+
+
+@pytest.mark.parametrize("engine", [None, "auto", "lm15", "litellm"])
+def test_the_engines_dspy_takes_are_accepted(engine):
+    assert dspex.LM("openai/gpt-4o-mini", engine=engine).settings["engine"] == engine

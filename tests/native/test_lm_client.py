@@ -35,13 +35,16 @@ def echo(messages, settings):
 
 # -- requests ---------------------------------------------------------------------------------
 
-def test_request_body_and_reply(local_lm_server_factory):
+@pytest.mark.parametrize("engine, limit", [(None, "max_completion_tokens"), ("litellm", "max_tokens")])
+def test_request_body_and_reply(local_lm_server_factory, engine, limit):
+    """dspy's own engine (the default) writes OpenAI's token limit as max_completion_tokens,
+    LiteLLM's route as max_tokens (docs/engines.md)."""
     server = local_lm_server_factory("the reply")
     client = HTTPLMClient(lm_for(server, temperature=0.3, max_tokens=50, top_p=0.9, stop=["\n\n"], seed=7,
-                                 num_retries=2, timeout=30, rollout_id=None, logprobs=None))
+                                 num_retries=2, timeout=30, rollout_id=None, logprobs=None, engine=engine))
     assert client(MESSAGES) == ["the reply"]
     body = server.requests[0]["body"]
-    assert body == {"model": "test-model", "messages": MESSAGES, "temperature": 0.3, "max_tokens": 50,
+    assert body == {"model": "test-model", "messages": MESSAGES, "temperature": 0.3, limit: 50,
                     "top_p": 0.9, "stop": ["\n\n"], "seed": 7}
     assert server.requests[0]["auth"] is False
 
@@ -50,7 +53,10 @@ def test_call_settings_override_lm_settings(local_lm_server_factory):
     server = local_lm_server_factory("x")
     client = HTTPLMClient(lm_for(server, temperature=0.3))
     client(MESSAGES, temperature=1.0, n=2, rollout_id=5, cache=False, num_retries=0)
-    assert server.requests[0]["body"] == {"model": "test-model", "messages": MESSAGES, "temperature": 1.0, "n": 2}
+    assert [r["body"] for r in server.requests] == [{"model": "test-model", "messages": MESSAGES, "temperature": 1.0}] * 2
+    client = HTTPLMClient(lm_for(server, temperature=0.3, engine="litellm"))
+    client(MESSAGES, temperature=1.0, n=2, rollout_id=5, cache=False, num_retries=0)
+    assert server.requests[2]["body"] == {"model": "test-model", "messages": MESSAGES, "temperature": 1.0, "n": 2}
 
 
 def test_api_key_sent_as_bearer_and_never_recorded(local_lm_server_factory):
@@ -60,10 +66,12 @@ def test_api_key_sent_as_bearer_and_never_recorded(local_lm_server_factory):
     assert SECRET not in repr(server.requests)
 
 
-def test_n_completions(local_lm_server_factory):
+@pytest.mark.parametrize("engine, requests", [(None, 3), ("litellm", 1)])
+def test_n_completions(local_lm_server_factory, engine, requests):
+    """n=3 is three requests on dspy's own engine, one request with n on LiteLLM's route."""
     server = local_lm_server_factory(RecordingLM(["a", "b", "c"]))
-    assert HTTPLMClient(lm_for(server))(MESSAGES, n=3) == ["a", "b", "c"]
-    assert server.requests[0]["body"]["n"] == 3
+    assert HTTPLMClient(lm_for(server, engine=engine))(MESSAGES, n=3) == ["a", "b", "c"]
+    assert [r["body"].get("n") for r in server.requests] == ([3] if requests == 1 else [None] * 3)
 
 
 def test_bad_settings_are_input_errors(local_lm_server_factory):
@@ -231,12 +239,18 @@ def test_async_retries_and_reply(local_lm_server_factory):
 
 def test_usage_accumulates(local_lm_server_factory):
     server = local_lm_server_factory("one two three")
-    client = HTTPLMClient(lm_for(server))
+    client = HTTPLMClient(lm_for(server, engine="litellm"))
     client(MESSAGES)
     client(MESSAGES, n=2)
     assert client.usage.last.as_dict() == {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9}
     total = client.usage.total
     assert (total.calls, total.prompt_tokens, total.completion_tokens, total.total_tokens) == (2, 6, 9, 15)
+    client = HTTPLMClient(lm_for(server))  # dspy's own engine: each of the n requests is a provider call
+    client(MESSAGES)
+    client(MESSAGES, n=2)
+    assert client.usage.last.as_dict() == {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
+    total = client.usage.total
+    assert (total.calls, total.prompt_tokens, total.completion_tokens, total.total_tokens) == (3, 9, 9, 18)
     client.usage.reset()
     assert client.usage.total.calls == 0 and client.usage.last is None
 

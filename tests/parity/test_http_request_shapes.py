@@ -116,3 +116,18 @@ def test_reasoning_model_settings_are_refused_alike(model, temperature, max_toke
             assert model in str(exc) and "16000" in str(exc) and "sk-shape-test-key" not in str(exc)
             outcomes.append("refused")
     assert outcomes[0] == outcomes[1], (model, settings, outcomes)
+
+
+@pytest.mark.parametrize("settings", [
+    {"stop": "END"}, {"stop": ["a", "b"]}, {"top_k": 5}, {"seed": 3, "top_p": 0.5},
+    {"foo": 1},  # no verdict in lm15: the call goes LiteLLM's way (one request with n)
+    {"max_completion_tokens": 50, "max_tokens": 60},  # disagreeing limits: LiteLLM's way too
+])
+@pytest.mark.parametrize("engine", [None, "litellm"])
+def test_request_settings_are_written_as_each_route_writes_them(served, settings, engine):
+    """lm15 sends ``stop`` as a list and drops ``top_k``; a setting it cannot read sends the call
+    through LiteLLM in dspy, and so in native (whole bodies and the request count compared)."""
+    lm_settings = {**settings, **({"engine": engine} if engine else {})}
+    case = _case(lm_settings=lm_settings, config={"n": 2}, completions=[ANSWER, ANSWER])
+    native, reference = both(served, case)
+    assert len(native[1]) == (2 if engine is None and "foo" not in settings and "max_tokens" not in settings else 1)

@@ -82,7 +82,7 @@ class Route:
     def shape(self, body: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
         """``(the body of each request, how many requests)`` as lm15 sends the call, or ``None``
         when lm15 would not take it (LiteLLM's route serves the call; an error under ``"lm15"``)."""
-        n = body.pop("n", 1)
+        n = body.get("n", 1)  # (dropped below with the keys lm15 never sends; ``body`` stays as it is)
         table = tables()
         out: dict[str, Any] = {}
         tokens = None
