@@ -1,8 +1,10 @@
 """The request of one predictor call: which LM, which settings, which messages.
 
-The settings sent are exactly those DSPy's ``Predict`` would send for the same module
-configuration (its ``_forward_preprocess``, including the n/temperature rule); the messages
-are the precomputed system message and demos plus the rendered user message. After a chat
+The settings are exactly those DSPy's ``Predict`` would hand its LM for the same module
+configuration (its ``_forward_preprocess``, including the n/temperature rule), and the LM client
+writes them as ``dspy.LM`` would on the same route (``dspex_native.lm.engine``: by default dspy
+3.4's own engine, ``n`` completions in ``n`` requests; LiteLLM's with ``engine="litellm"``); the
+messages are the precomputed system message and demos plus the rendered user message. After a chat
 reply that cannot be parsed, :func:`fallback_request` is DSPy's second try in JSON format.
 """
 
