@@ -45,6 +45,21 @@ def test_chain_of_thought_over_http_with_settings_from_the_lm():
     assert body["temperature"] == 0.2 and body.get("max_tokens", body.get("max_completion_tokens")) == 64
 
 
+@pytest.mark.parametrize("engine, bodies", [
+    (None, [{"max_completion_tokens": 64, "temperature": 0.7}] * 2),  # dspy's own engine: n requests
+    ("auto", [{"max_completion_tokens": 64, "temperature": 0.7}] * 2),
+    ("litellm", [{"max_tokens": 64, "temperature": 0.7, "n": 2}]),  # LiteLLM: one request with n
+])
+def test_the_engine_setting_reaches_dspy_lm(engine, bodies):
+    script = RecordingLM([chat(answer="1"), chat(answer="2")])
+    with LocalLMServer(script) as server:
+        lm = http_lm(server, max_tokens=64, **({"engine": engine} if engine else {}))
+        pred = dspy_ref("predict", "question -> answer: int", lm=lm, n=2)(question="q")
+        sent = [{k: v for k, v in r["body"].items() if k not in ("model", "messages")} for r in server.chat_requests]
+    assert sent == bodies
+    assert [c["answer"] for c in pred.completions] == [1, 2]
+
+
 def test_http_and_custom_lm_send_the_same_messages():
     script = RecordingLM([chat(answer="x")])
     custom = RecordingLM([chat(answer="x")])
