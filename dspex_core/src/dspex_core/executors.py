@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from dspex_core._asyncio_executor import AsyncioExecutor
 from dspex_core._map import run_work
-from dspex_core._shipping import SECRET_ENV_PREFIX, ShippedLM, ShippedModule
+from dspex_core._shipping import SECRET_ENV_PREFIX, ShippedLM, ShippedModule, configure_worker
 from dspex_core._thread_executor import ExecutorFailure, ThreadExecutor, check_results
 from dspex_core._work import ShippedWork, Work
 
 __all__ = ["ExecutorFailure", "ThreadExecutor", "AsyncioExecutor", "check_results", "run_work", "Work", "ShippedWork",
-           "ShippedModule", "ShippedLM", "SECRET_ENV_PREFIX"]
+           "ShippedModule", "ShippedLM", "SECRET_ENV_PREFIX", "configure_worker"]
