@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from typing import Any, Callable, Iterable, Mapping
 
 from dspex_core.errors import CapabilityError, ConfigError, InputError
@@ -64,7 +65,6 @@ class RayExecutor:
         self.progress = progress
         self.init_options = dict(init_options or {})
         self.runtime_env = dict(runtime_env or {})
-        self._pool: _Pool | None = None
 
     # -- the executor contract --------------------------------------------------------------
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], *, max_workers: int | None = None,
@@ -160,22 +160,34 @@ class RayExecutor:
         digest = hashlib.sha256(cloudpickle.dumps((settings, sorted(runtime_env["env_vars"].items()),
                                                    {k: v for k, v in runtime_env.items() if k != "env_vars"},
                                                    workers, per_worker))).hexdigest()
-        pool = self._pool
-        if pool is not None and pool.session == session and pool.digest == digest:
-            return pool
-        if pool is not None and pool.session == session:
-            pool.close(ray)
-        self._pool = _Pool(ray, session, digest, settings, runtime_env, workers, per_worker, self.max_retries)
-        return self._pool
+        global _pool
+        with _pool_lock:
+            pool = _pool
+            if pool is not None and pool.session == session and pool.digest == digest:
+                return pool
+            if pool is not None and pool.session == session:
+                pool.close(ray)  # its actors hold the CPUs the new ones need
+            _pool = _Pool(ray, session, digest, settings, runtime_env, workers, per_worker, self.max_retries)
+            return _pool
 
-    def shutdown(self) -> None:
-        """Stop this executor's workers (Ray itself keeps running)."""
-        if self._pool is not None:
-            import ray
+    @staticmethod
+    def shutdown() -> None:
+        """Stop the workers (Ray itself keeps running)."""
+        global _pool
+        with _pool_lock:
+            if _pool is not None:
+                import ray
 
-            if ray.is_initialized():
-                self._pool.close(ray)
-            self._pool = None
+                if ray.is_initialized():
+                    _pool.close(ray)
+                _pool = None
+
+
+#: The one set of workers of this process, whichever executor instance made it: workers hold
+#: CPUs on the cluster, so a run with another configuration (LM, settings, concurrency) replaces
+#: them rather than waiting for CPUs that the previous set still holds.
+_pool: "_Pool | None" = None
+_pool_lock = threading.Lock()
 
 
 class _Pool:

@@ -26,7 +26,8 @@ def _culprits(obj: Any, name: str) -> str:
             _, failures = inspect_serializability(obj, name=name)
     except Exception:  # noqa: BLE001 - the inspector is a hint; the error is raised anyway
         return ""
-    names = sorted({f"{failure.name} ({type(failure.obj).__name__})" for failure in failures or ()})
+    names = sorted({f"{'.'.join(map(str, getattr(failure, 'path', ()) or ())) or name} "
+                    f"({type(failure.obj).__name__})" for failure in failures or ()})
     return f"; the part that cannot be: {', '.join(names)}" if names else ""
 
 
