@@ -187,9 +187,10 @@ def test_dspex_executor_environment_variable(echo):
 def test_the_executor_argument_wins_over_the_configured_one(echo):
     plugin = Recorded()
     registry.register_plugin(plugin, "recorded")
-    dspex.configure(executor="asyncio")
+    dspex.configure(executor="asyncio", executor_options={"max_workers": 2})
     dspex.map(echo, [{"question": "q"}], executor="counting")
     assert plugin.calls == [1]
+    assert plugin.made == [{}]  # the configured options are asyncio's, not another executor's
 
 
 # -- dspex.map ------------------------------------------------------------------------------------

@@ -159,7 +159,8 @@ _instances: dict[tuple[int, str, str], Any] = {}
 
 def executor(name: str | None = None, options: Mapping[str, Any] | None = None) -> Any:
     """The executor named ``name`` (default: the configured ``executor``), made by its factory
-    from ``options`` (default: the configured ``executor_options``); one instance per registry,
+    from ``options`` (default: the configured ``executor_options`` when ``name`` is the configured
+    executor, else none); one instance per registry,
     name and options, so that an executor's workers and connections are reused.
 
     An unknown name is an :class:`~dspex_core.errors.InputError` listing the installed executors.
@@ -171,7 +172,8 @@ def executor(name: str | None = None, options: Mapping[str, Any] | None = None) 
     if name is None or options is None:
         now = settings()
         name = now.executor if name is None else name
-        options = now.executor_options if options is None else options
+        if options is None:  # the configured options are the configured executor's, not another's
+            options = now.executor_options if name == now.executor else {}
     info = current.executors.get(name)
     if info is None:
         raise InputError(f"no executor named {name!r}; installed: {', '.join(sorted(current.executors))} "
