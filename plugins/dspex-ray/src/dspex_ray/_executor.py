@@ -121,9 +121,12 @@ class RayExecutor:
                     progress.update(isinstance(outcome, ExecutorFailure), len(pending))
                     if on_result is not None:
                         on_result(index, outcome)
-        except BaseException:
+        except BaseException:  # interrupted, or on_result raised: what has not finished is not wanted
             for ref in pending:
-                ray.cancel(ref)
+                try:
+                    ray.cancel(ref)
+                except Exception:  # noqa: BLE001 - already finished, or its worker is gone
+                    pass
             raise
         finally:
             progress.close()
