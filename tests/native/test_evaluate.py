@@ -251,7 +251,8 @@ def test_max_errors_and_none_scores_hold_on_an_executor_with_run():
     def failing(question):
         raise RuntimeError(f"no answer to {question}")
 
-    with pytest.raises(EvaluationError, match=r"stopped: 2 examples failed \(max_errors=2\); first failure, devset\[0\]"):
+    stopped = r"stopped: 2 examples failed \(max_errors=2\); first failure, devset\[0\]"
+    with pytest.raises(EvaluationError, match=stopped):
         make(devset=DEV, metric=exact, max_errors=2, executor="asyncio", num_threads=1)(program=failing)
     with pytest.raises(InputError, match="returned None for devset.0."):
         make(devset=DEV, metric=lambda e, p: None, executor="asyncio")(program=program)

@@ -10,8 +10,8 @@ Examples run through the executor named by ``executor=`` (a create or call optio
 configured one (``dspex.settings().executor``, threads by default; ``aexecute`` uses its ``amap``
 on the event loop). An executor with ``run`` (``asyncio``, ``ray``) gets the program and metric
 as a :class:`dspex_core.executors.Work`, which it may send to other processes as the program's
-saved state; the bookkeeping below (failures, ``max_errors``, progress, the score) stays here. An example whose program or
-metric raises scores ``failure_score`` with an empty ``Prediction``; once ``max_errors``
+saved state; the bookkeeping below (failures, ``max_errors``, progress, the score) stays here.
+An example whose program or metric raises scores ``failure_score`` with an empty ``Prediction``; once ``max_errors``
 examples have failed the run stops and raises :class:`EvaluationError` (DSPy's rule, with
 DSPy's default of 10). An executor that returns fewer or more outcomes than examples, or none
 for an example it never ran, is a :class:`PluginError` naming it, not a score over fewer
