@@ -237,12 +237,12 @@ def test_provide_traceback_logs_the_traceback(caplog):
 # -- executors --------------------------------------------------------------------------------
 
 def test_the_asyncio_executor_gives_the_threads_executors_results():
-    dspex.configure(lm=dspex.OfflineLM())
-    ref = dspex.Predict.create("question -> answer", implementation="native")
-    on_threads = make(devset=DEV, metric=exact)(program=ref)
-    on_asyncio = make(devset=DEV, metric=exact, executor="asyncio")(program=ref)
+    with dspex.context(lm=dspex.OfflineLM()):  # the tasks of the asyncio executor start from this context
+        ref = dspex.Predict.create("question -> answer", implementation="native")
+        on_threads = make(devset=DEV, metric=exact)(program=ref)
+        on_asyncio = make(devset=DEV, metric=exact, executor="asyncio")(program=ref)
+        by_call = dspex.execute(make(devset=DEV, metric=exact), {"program": ref}, executor="asyncio")
     assert on_asyncio.results == on_threads.results and on_asyncio.score == on_threads.score
-    by_call = dspex.execute(make(devset=DEV, metric=exact), {"program": ref}, executor="asyncio")
     assert by_call.results == on_threads.results
     assert make(devset=DEV, metric=exact, executor="asyncio")(program=program).score == 50.0  # a plain function
 
