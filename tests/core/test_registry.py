@@ -8,7 +8,7 @@ import pytest
 
 import dspex_core as dspex
 from dspex_core import hookimpl, registry
-from dspex_core.errors import PluginError
+from dspex_core.errors import InputError, PluginError
 
 from core_test_plugins import BackendPlugin, Impl
 
@@ -105,7 +105,7 @@ def test_executors():
     assert registry.executor("threads").map(lambda x: x * 2, [1, 2, 3]) == [2, 4, 6]
     registry.register_plugin(Executors(), "ex")
     assert registry.executor("ray").map(str, [1]) == ["1"]
-    with pytest.raises(PluginError, match="no executor named 'dask'; registered: ray, threads"):
+    with pytest.raises(InputError, match="no executor named 'dask'; installed: asyncio, ray, threads"):
         registry.executor("dask")
 
 

@@ -121,3 +121,16 @@ def test_bad_metric_inputs():
         em(prediction="x")
     with pytest.raises(dspex.InputError, match="reference must be"):
         em(prediction="x", reference=3)
+
+
+def test_executor_threads_is_dspys_own_and_another_is_refused_naming_it():
+    dspex.configure(lm=RecordingLM(answer_for))
+    program = dspy_ref("predict", "question -> answer")
+    ev = dspex.Evaluate.create(devset=devset(), metric=exact, executor="threads", implementation="dspy")
+    assert dspex.execute(ev, {"program": program}, executor="threads").score == ev(program=program).score
+    with pytest.raises(dspex.CapabilityError, match="executor 'asyncio' is served by the native evaluate"):
+        dspex.Evaluate.create(devset=devset(), metric=exact, executor="asyncio", implementation="dspy")
+    with pytest.raises(dspex.CapabilityError, match="executor 'asyncio'"):
+        dspex.execute(ev, {"program": program}, executor="asyncio")
+    with pytest.raises(dspex.InputError, match="no executor named 'rya'; installed: asyncio, threads"):
+        dspex.Evaluate.create(devset=devset(), metric=exact, executor="rya", implementation="dspy")

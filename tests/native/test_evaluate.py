@@ -232,3 +232,32 @@ def test_provide_traceback_logs_the_traceback(caplog):
     assert "Traceback" not in caplog.text and "provide_traceback=True" in caplog.text
     with pytest.raises(InputError, match="provide_traceback"):
         make(devset=DEV, provide_traceback="yes")
+
+
+# -- executors --------------------------------------------------------------------------------
+
+def test_the_asyncio_executor_gives_the_threads_executors_results():
+    with dspex.context(lm=dspex.OfflineLM()):  # the tasks of the asyncio executor start from this context
+        ref = dspex.Predict.create("question -> answer", implementation="native")
+        on_threads = make(devset=DEV, metric=exact)(program=ref)
+        on_asyncio = make(devset=DEV, metric=exact, executor="asyncio")(program=ref)
+        by_call = dspex.execute(make(devset=DEV, metric=exact), {"program": ref}, executor="asyncio")
+    assert on_asyncio.results == on_threads.results and on_asyncio.score == on_threads.score
+    assert by_call.results == on_threads.results
+    assert make(devset=DEV, metric=exact, executor="asyncio")(program=program).score == 50.0  # a plain function
+
+
+def test_max_errors_and_none_scores_hold_on_an_executor_with_run():
+    def failing(question):
+        raise RuntimeError(f"no answer to {question}")
+
+    stopped = r"stopped: 2 examples failed \(max_errors=2\); first failure, devset\[0\]"
+    with pytest.raises(EvaluationError, match=stopped):
+        make(devset=DEV, metric=exact, max_errors=2, executor="asyncio", num_threads=1)(program=failing)
+    with pytest.raises(InputError, match="returned None for devset.0."):
+        make(devset=DEV, metric=lambda e, p: None, executor="asyncio")(program=program)
+
+
+def test_an_unknown_executor_is_named_at_create():
+    with pytest.raises(InputError, match="no executor named 'rya'; installed: asyncio, threads"):
+        make(devset=DEV, metric=exact, executor="rya")

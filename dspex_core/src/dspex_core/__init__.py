@@ -55,6 +55,7 @@ globals().update({_facade.__name__: _facade for _facade in _FACADES})
 
 _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
+    "map": ("dspex_core._map", "map"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core._pipeline", "Pipeline"),
@@ -88,7 +89,7 @@ __all__ = [
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     # user API
-    "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "session", "Session",
+    "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",
     # the escape hatch to dspy (and ModuleRef.unwrap())

@@ -78,14 +78,21 @@ async def acreate(module_type: str, spec: Any = None, *, implementation: str | N
 
 
 def compile(optimizer: ModuleRef, program: ModuleRef | list[ModuleRef], *, trainset: Any = None,
-            valset: Any = None, **options: Any) -> ModuleRef:
+            valset: Any = None, executor: str | None = None, **options: Any) -> ModuleRef:
     """Optimize ``program`` with ``optimizer`` and return a reference to the compiled program.
 
     ``trainset`` (and ``valset``) are lists of :class:`~dspex_core.Example` with
     ``with_inputs(...)`` set. The optimizer's backend decides how to run the program; the
     compiled program's demos and instructions are visible through ``ref.describe()``. An
     optimizer that combines programs (``ensemble``) takes a list of them, and no trainset.
+    ``executor`` names the executor the optimizer's evaluations run on (default: the configured
+    one), as ``dspex.context(executor=...)`` around the call would.
     """
+    if executor is not None:
+        from dspex_core.config import context
+
+        with context(executor=executor):
+            return compile(optimizer, program, trainset=trainset, valset=valset, **options)
     several = isinstance(program, (list, tuple))
     for ref in (optimizer, *(program if several else (program,))):
         if not isinstance(ref, ModuleRef):

@@ -56,6 +56,26 @@ class Registration:
 
 
 @attrs.define
+class ExecutorInfo:
+    """An executor as ``dspex executors`` shows it: who registered it, and its error if any.
+
+    ``factory`` makes the executor from ``executor_options`` (an executor object registered
+    directly serves as its own factory when no options are given).
+    """
+
+    name: str
+    plugin: str
+    distribution: str
+    version: str
+    factory: Any = attrs.field(default=None, repr=False)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "plugin": self.plugin, "distribution": self.distribution,
+                "version": self.version, "error": self.error}
+
+
+@attrs.define
 class BackendInfo:
     """A backend as ``dspex backends`` shows it; ``error`` is set when its plugin failed."""
 
@@ -93,7 +113,9 @@ class Registry:
         self.backends: dict[str, BackendInfo] = {}
         self.by_type: dict[str, list[Registration]] = {}
         self.by_key: dict[tuple[str, str], Registration] = {}
-        self.executors: dict[str, Any] = {}
+        self.executors: dict[str, ExecutorInfo] = {}
+        #: failed plugins, as rows of ``dspex executors`` (a plugin that failed may have been one)
+        self.executor_failures: list[ExecutorInfo] = []
         self._telemetry: list[tuple[tuple[str, ...], Callable[..., Any]]] = []
         self.failures: list[_plugins.PluginInfo] = []
         #: open while :meth:`load` runs the plugins' code (see :mod:`dspex_core._interrupts`)
@@ -102,9 +124,17 @@ class Registry:
     # -- building --------------------------------------------------------------------------
     def load(self, extra: Iterable[tuple[str, Any]] = ()) -> None:
         """Load every installed plugin, then the in-process ones (``extra``: name, object)."""
-        from dspex_core import executors
+        from importlib import metadata
 
-        self.executors["threads"] = executors.ThreadExecutor()
+        from dspex_core._asyncio_executor import AsyncioExecutor
+        from dspex_core._thread_executor import ThreadExecutor
+
+        try:
+            version = metadata.version("dspex-core")
+        except metadata.PackageNotFoundError:  # run from a source tree
+            version = "?"
+        for name, factory in (("threads", ThreadExecutor), ("asyncio", AsyncioExecutor)):
+            self.executors[name] = ExecutorInfo(name, "dspex_core", "dspex-core", version, factory)
         with InterruptWatch() as self._watch:  # a plugin's KeyboardInterrupt is its failure, a Ctrl-C is not
             for info in _plugins.discover(self._watch):
                 self._add_plugin(info)
@@ -134,13 +164,17 @@ class Registry:
         info.hooks = sorted(h.name for h in self.pm.get_hookcallers(info.obj) or ())
         if not self._call_plugin_hook(info, "dspex_register_implementations", register=self._register_for(info)):
             self._rollback(info)  # half a plugin is worse than none: its other registrations go too
-        self._call_plugin_hook(info, "dspex_register_executors", register=self._register_executor)
+        if not self._call_plugin_hook(info, "dspex_register_executors", register=self._register_executor_for(info)):
+            for name in [n for n, e in self.executors.items() if e.plugin == info.name]:
+                del self.executors[name]
         self._call_plugin_hook(info, "dspex_attach_telemetry", attach=self._attach_for(info))
         if info.error is not None:
             self._record_failure(info)
 
     def _record_failure(self, info: _plugins.PluginInfo) -> None:
         self.failures.append(info)
+        self.executor_failures.append(ExecutorInfo(info.name, info.name, info.distribution, info.version,
+                                                   error=info.error))
         owned = [backend for backend in self.backends.values() if backend.plugin == info.name]
         for backend in owned:
             backend.error = info.error
@@ -216,10 +250,21 @@ class Registry:
 
         return register
 
-    def _register_executor(self, name: str, executor: Any) -> None:
-        if not callable(getattr(executor, "map", None)):
-            raise PluginError(f"executor {name!r} needs a map(fn, items, *, max_workers) method")
-        self.executors[name] = executor
+    def _register_executor_for(self, info: _plugins.PluginInfo) -> Callable[..., None]:
+        def register(name: str, factory: Any) -> None:
+            """Register ``factory(**executor_options) -> executor`` (or an executor object) as ``name``."""
+            if not isinstance(name, str) or not name.strip():
+                raise PluginError(f"an executor's name must be a non-empty string, got {name!r}")
+            if not callable(getattr(factory, "map", None)) and not callable(factory):
+                raise PluginError(f"executor {name!r} must be a factory (executor_options -> executor) or an "
+                                  f"object with a map(fn, items, *, max_workers) method, got {factory!r}")
+            owner = self.executors.get(name)
+            if owner is not None and owner.plugin != info.name:
+                raise PluginError(f"executor name {name!r} is already registered by {owner.distribution} "
+                                  f"(plugin {owner.plugin!r})")
+            self.executors[name] = ExecutorInfo(name, info.name, info.distribution, info.version, factory)
+
+        return register
 
     def _attach_for(self, info: _plugins.PluginInfo) -> Callable[..., None]:
         """The ``attach`` a plugin's telemetry hook gets: its handlers are known to be the plugin's,

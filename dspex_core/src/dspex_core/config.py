@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "telemetry_enabled": True,
     "adapter": None,
     "executor": "threads",
+    "executor_options": {},
 }
 
 _BOOL_KEYS = frozenset({"prefer_native", "allow_fallback", "implementation_cache", "telemetry_enabled"})
@@ -141,6 +142,21 @@ def _parse_lm(value: Any, source: str) -> Any:
     raise ConfigError(f"lm ({source}) must be dspex.LM, a model string or an object implementing the LM protocol")
 
 
+def _parse_executor_options(value: Any, source: str) -> dict[str, Any]:
+    """Options for the executor's factory: a mapping, or JSON text (``DSPEX_EXECUTOR_OPTIONS``)."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError as exc:
+            raise ConfigError(f"executor_options ({source}) is not valid JSON: {exc}") from None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f"executor_options ({source}) must map option names to values, e.g. "
+                          f'{{"address": "ray://head:10001"}}, got {value!r}')
+    return dict(value)
+
+
 def _validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
@@ -154,6 +170,8 @@ def _validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             value = _parse_lm(value, source)
         elif key == "executor" and not isinstance(value, str):
             raise ConfigError(f"executor ({source}) must be the name of a registered executor")
+        elif key == "executor_options":
+            value = _parse_executor_options(value, source)
         out[key] = value
     return out
 

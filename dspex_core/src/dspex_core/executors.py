@@ -1,124 +1,34 @@
-"""Executors run many module calls at once (evaluation, optimizers, batch runs).
+"""Executors run many module calls at once: evaluations, optimizers' scoring, ``dspex.map``.
 
-The contract, which plugins implement through the ``dspex_register_executors`` hook:
-``map(fn, items, *, max_workers) -> list`` returns one entry per item, in order; an item
-whose call raised yields an :class:`ExecutorFailure` instead of stopping the others.
-``amap`` is the asyncio twin. dspex ships the ``"threads"`` executor below; each worker
-thread starts from a copy of the caller's context, so ``dspex.context(...)`` settings and
-the current session carry over.
+Executors are plugins. A plugin's ``dspex_register_executors(register)`` hook calls
+``register(name, factory)``; the factory is called with ``executor_options`` (from
+``dspex.configure(executor=..., executor_options={...})``, ``DSPEX_EXECUTOR`` and
+``DSPEX_EXECUTOR_OPTIONS``) and returns the executor. dspex ships ``threads`` (the default)
+and ``asyncio``; ``plugins/dspex-ray`` adds ``ray``; ``dspex executors`` lists what is installed.
 
-A caller that pairs the results with its items (``evaluate`` pairs them with the devset)
-passes them through :func:`check_results` first: an executor that drops an item would
-otherwise shorten the pairing silently, and a score computed over fewer examples looks like
-a better one.
+The contract an executor meets:
+
+* ``map(fn, items, *, max_workers=None, on_result=None) -> list``: ``fn`` on every item, in this
+  process; one result per item, in input order; an item whose call raised yields an
+  :class:`ExecutorFailure` instead of stopping the others; ``on_result(index, result)`` as each
+  finishes; ``max_workers=None`` means the executor's own number.
+* optionally ``amap`` (the asyncio twin of ``map``);
+* optionally ``run(work, items, *, max_workers=None, on_result=None, cancelled=None) -> list``,
+  the same for a :class:`Work` (a module and maybe a metric), which an executor may run in other
+  processes or machines by sending ``work.ship()`` (data: the module's saved state, never live
+  objects); items for which ``cancelled()`` was true when they were due yield ``None``. Callers
+  use ``run`` when it exists and ``map(work, ...)`` otherwise.
+
+A caller that pairs results with its items passes them through :func:`check_results` first.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Iterable, Sized
+from dspex_core._asyncio_executor import AsyncioExecutor
+from dspex_core._map import run_work
+from dspex_core._shipping import SECRET_ENV_PREFIX, ShippedLM, ShippedModule, configure_worker
+from dspex_core._thread_executor import ExecutorFailure, ThreadExecutor, check_results
+from dspex_core._work import ShippedWork, Work
 
-
-class ExecutorFailure:
-    """Stands in the result list for an item whose call raised."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException):
-        self.error = error
-
-    def __repr__(self) -> str:
-        return f"ExecutorFailure({self.error!r})"
-
-
-def check_results(executor: str, items: Sized, results: Any) -> list[Any]:
-    """``results`` as a list, after checking the contract's one entry per item.
-
-    Raises :class:`~dspex_core.errors.PluginError` naming ``executor`` (its registered name)
-    when ``results`` is not a list or tuple or its length differs from ``len(items)``.
-    """
-    from dspex_core.errors import PluginError
-
-    if not isinstance(results, (list, tuple)):
-        raise PluginError(f"executor {executor!r} returned {type(results).__name__} from map(), not a list "
-                          f"with one result per item")
-    if len(results) != len(items):
-        raise PluginError(f"executor {executor!r} returned {len(results)} results for {len(items)} items: "
-                          f"an executor's map() must return one result per item, in order (a result left "
-                          f"out would be paired with the wrong item or missed)")
-    return list(results)
-
-
-class ThreadExecutor:
-    """Runs calls on a thread pool (the right tool for I/O-bound LM calls).
-
-    ``max_workers`` threads each take the next item until none is left (one task per worker,
-    not one future per item: with many short items, per-item futures cost more than the
-    items). Every item runs in its own copy of the caller's context.
-    """
-
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], *, max_workers: int = 8,
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
-        items = list(items)
-        results: list[Any] = [None] * len(items)
-        if not items:
-            return results
-
-        def run(index: int, item: Any, ctx: contextvars.Context) -> None:
-            try:
-                results[index] = ctx.run(fn, item)
-            except Exception as exc:  # noqa: BLE001 - reported per item
-                results[index] = ExecutorFailure(exc)
-            if on_result is not None:
-                on_result(index, results[index])
-
-        workers = max(1, min(max_workers, len(items)))
-        if workers == 1:
-            for index, item in enumerate(items):
-                run(index, item, contextvars.copy_context())
-            return results
-        caller = contextvars.copy_context()
-        pending = iter(range(len(items)))
-        lock = threading.Lock()
-        stopped: list[BaseException] = []
-
-        def worker() -> None:
-            while not stopped:
-                with lock:
-                    index = next(pending, None)
-                if index is None:
-                    return
-                try:
-                    run(index, items[index], caller.copy())
-                except BaseException as exc:  # on_result raised, or the call did (not an Exception)
-                    stopped.append(exc)
-                    raise
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dspex") as pool:
-            futures = [pool.submit(worker) for _ in range(workers)]
-            for future in futures:
-                future.exception()  # wait for every worker before raising the first error
-        if stopped:
-            raise stopped[0]
-        return results
-
-    async def amap(self, fn: Callable[[Any], Awaitable[Any]], items: Iterable[Any], *, max_workers: int = 8,
-                   on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
-        items = list(items)
-        results: list[Any] = [None] * len(items)
-        gate = asyncio.Semaphore(max(1, max_workers))
-
-        async def run(index: int, item: Any) -> None:
-            async with gate:
-                try:
-                    results[index] = await fn(item)
-                except Exception as exc:  # noqa: BLE001
-                    results[index] = ExecutorFailure(exc)
-            if on_result is not None:
-                on_result(index, results[index])
-
-        await asyncio.gather(*(run(i, item) for i, item in enumerate(items)))
-        return results
+__all__ = ["ExecutorFailure", "ThreadExecutor", "AsyncioExecutor", "check_results", "run_work", "Work", "ShippedWork",
+           "ShippedModule", "ShippedLM", "SECRET_ENV_PREFIX", "configure_worker"]

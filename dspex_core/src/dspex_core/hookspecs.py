@@ -60,10 +60,14 @@ def dspex_attach_telemetry(attach: Callable[..., Any]) -> None:
 
 @hookspec
 def dspex_register_executors(register: Callable[..., None]) -> None:
-    """Register executors that run many calls: ``register(name, executor)``.
+    """Register executors that run many calls: ``register(name, factory)``.
 
-    An executor has ``map(fn, items, *, max_workers) -> list`` (results in input order;
-    exceptions are returned, not raised, as ``ExecutorFailure``) and may have
-    ``amap`` for asyncio. dspex ships ``"threads"``; a plugin can add ``"asyncio"``,
-    ``"ray"``, ...; ``configure(executor=name)`` chooses one.
+    ``factory(**executor_options)`` returns the executor, made when it is first used with those
+    options (an executor object itself is accepted when it takes no options). An executor has
+    ``map(fn, items, *, max_workers=None, on_result=None) -> list`` (results in input order;
+    exceptions are returned, not raised, as ``ExecutorFailure``) and may have ``amap`` and
+    ``run(work, items, ...)``, which may send the work (data: a module's saved state) to other
+    processes; the contract is :mod:`dspex_core.executors`. dspex ships ``"threads"`` and
+    ``"asyncio"``; ``dspex-ray`` adds ``"ray"``; ``configure(executor=name,
+    executor_options={...})`` or ``executor=`` on a call chooses one; ``dspex executors`` lists them.
     """

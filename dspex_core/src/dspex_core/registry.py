@@ -8,20 +8,20 @@ upgraded since.
 
 Public functions: :func:`has_native`, :func:`list_by_implementation`, :func:`backends`,
 :func:`plugins`, :func:`module_types`, :func:`known_module_types`, :func:`refresh`,
-:func:`register_plugin`.
+:func:`register_plugin`, :func:`executors`, :func:`executor`.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from dspex_core._module_types import module_types as _table
 from dspex_core.errors import PluginError
 
 if TYPE_CHECKING:
     from dspex_core._plugins import PluginInfo
-    from dspex_core._registrations import BackendInfo, Registration, Registry
+    from dspex_core._registrations import BackendInfo, ExecutorInfo, Registration, Registry
 
 #: Every module type of the module-type table (:func:`dspex_core.backend.module_types`); a type
 #: outside it is unknown unless a plugin registers it.
@@ -142,10 +142,71 @@ def plugins() -> list[PluginInfo]:
     return list(get().plugins.values())
 
 
-def executor(name: str) -> Any:
-    """The executor registered under ``name`` (``"threads"`` is always there)."""
-    executors = get().executors
+def executors() -> list[ExecutorInfo]:
+    """Every registered executor (``threads`` and ``asyncio`` first), then every plugin that failed
+    to load (it may have been one), with its error."""
+    current = get()
+    return [*current.executors.values(), *current.executor_failures]
+
+
+def executor_names() -> list[str]:
+    """The names of the registered executors, sorted."""
+    return sorted(get().executors)
+
+
+_instances: dict[tuple[int, str, str], Any] = {}
+
+
+def executor(name: str | None = None, options: Mapping[str, Any] | None = None) -> Any:
+    """The executor named ``name`` (default: the configured ``executor``), made by its factory
+    from ``options`` (default: the configured ``executor_options`` when ``name`` is the configured
+    executor, else none); one instance per registry,
+    name and options, so that an executor's workers and connections are reused.
+
+    An unknown name is an :class:`~dspex_core.errors.InputError` listing the installed executors.
+    """
+    from dspex_core.config import settings
+    from dspex_core.errors import InputError
+
+    current = get()
+    if name is None or options is None:
+        now = settings()
+        name = now.executor if name is None else name
+        if options is None:  # the configured options are the configured executor's, not another's
+            options = now.executor_options if name == now.executor else {}
+    info = current.executors.get(name)
+    if info is None:
+        raise InputError(f"no executor named {name!r}; installed: {', '.join(sorted(current.executors))} "
+                         f"(dspex executors lists them and any plugin that failed to load)")
+    key = (current.generation, name, repr(sorted(options.items())))
+    found = _instances.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _instances.get(key)
+        if found is None:
+            found = _make_executor(info, options)
+            for old in [k for k in _instances if k[0] != current.generation]:
+                del _instances[old]
+            _instances[key] = found
+    return found
+
+
+def _make_executor(info: ExecutorInfo, options: Mapping[str, Any]) -> Any:
+    from dspex_core.errors import ConfigError
+
+    factory = info.factory
+    if not isinstance(factory, type) and callable(getattr(factory, "map", None)):  # an executor object itself
+        if options:
+            raise ConfigError(f"executor {info.name!r} ({info.distribution}) takes no executor_options; "
+                              f"got {', '.join(sorted(options))}")
+        return factory
     try:
-        return executors[name]
-    except KeyError:
-        raise PluginError(f"no executor named {name!r}; registered: {', '.join(sorted(executors))}") from None
+        made = factory(**options)
+    except TypeError as exc:
+        raise ConfigError(f"executor_options {dict(options)!r} do not fit executor {info.name!r} "
+                          f"({info.distribution}): {exc}") from None
+    if not callable(getattr(made, "map", None)):
+        raise PluginError(f"executor {info.name!r}'s factory ({info.distribution}) returned {made!r}, which has "
+                          f"no map(fn, items, *, max_workers) method")
+    return made

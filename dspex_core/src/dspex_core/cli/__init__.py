@@ -19,6 +19,7 @@ from typing import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "backends": ("dspex_core.cli.backends", "list installed backends, versions and module types"),
     "plugins": ("dspex_core.cli.plugins", "list plugins and the hooks each implements"),
+    "executors": ("dspex_core.cli.executors", "list executors (threads, asyncio, plugins') and load errors"),
     "module-types": ("dspex_core.cli.module_types", "list every module type, its facade and what it takes"),
     "demo": ("dspex_core.cli.demo", "run the demo pipeline across the installed backends"),
     "run": ("dspex_core.cli.run", "run a saved DSPy/dspex program on a chosen backend"),

@@ -5,6 +5,10 @@ runs the program on every example (in threads), calls ``metric(example, predicti
 trace=None)`` with dspex ``Example``/``Prediction`` objects, and returns
 ``Prediction(score=percent, results=[(example, prediction, score), ...])``.
 
+dspy's ``Evaluate`` runs the examples in dspy's own threads: ``executor="threads"`` (a create or
+call option, as native's) is accepted, and any other executor is a :class:`CapabilityError`
+naming it (the native ``evaluate`` serves ``asyncio``, ``ray`` and plugins' executors).
+
 Failures follow dspy: a program *or metric* that raises on an example scores
 ``failure_score`` and counts towards ``max_errors``; when dspy cancels the run at
 ``max_errors``, an :class:`~dspex_core.EvaluationError` lists ``(devset index, exception)``
@@ -30,13 +34,27 @@ def _name(fn: Any) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
+def _check_executor(name: Any) -> None:
+    """``None`` and ``"threads"`` are what dspy's Evaluate does; another executor is not served here."""
+    if name is None or name == "threads":
+        return
+    if not isinstance(name, str):
+        raise InputError(f"executor must be the name of a registered executor, got {type(name).__name__}")
+    from dspex_core import registry
+
+    if name not in registry.executor_names():
+        raise InputError(f"no executor named {name!r}; installed: {', '.join(registry.executor_names())}")
+    raise CapabilityError(f"the dspy backend's evaluate runs in dspy's own threads; executor {name!r} is served "
+                          f"by the native evaluate (implementation='native')")
+
+
 class EvaluateImpl(DspyImplementation):
     """``dspy.Evaluate``: create options ``devset`` (required), ``metric``, ``num_threads``,
     ``max_errors``, ``failure_score``, ``display_progress``, ``provide_traceback``."""
 
     module_type = "evaluate"
     create_options = frozenset({"devset", "metric", "num_threads", "max_errors", "failure_score",
-                                "display_progress", "provide_traceback"})
+                                "display_progress", "provide_traceback", "executor"})
     needs_lm = False
     has_state = False  # the stored object is the configuration: devset, metric, threads
     unwrappable = False
@@ -45,6 +63,7 @@ class EvaluateImpl(DspyImplementation):
         if spec is not None:
             raise InputError(f"evaluate takes no spec (got {spec!r}); use Evaluate.create(devset=..., metric=...)")
         check_options(self.module_type, options, self.create_options)
+        _check_executor(options.get("executor"))
         devset = options.get("devset")
         if devset is None or isinstance(devset, (str, bytes, Mapping)) or not hasattr(devset, "__len__"):
             raise InputError("evaluate needs devset= (a non-empty list of dspex.Example(...).with_inputs(...))")
@@ -81,8 +100,9 @@ class EvaluateImpl(DspyImplementation):
         if not isinstance(program, ModuleRef) and not callable(program):
             raise InputError(f"evaluate needs program= (a ModuleRef or a callable), got {program!r}")
         metric = options.pop("metric", None) or config["metric"]
+        _check_executor(options.pop("executor", None))
         if options:
-            raise InputError(f"unknown call option(s) {sorted(options)} for evaluate; accepted: metric")
+            raise InputError(f"unknown call option(s) {sorted(options)} for evaluate; accepted: metric, executor")
         if metric is None:
             raise InputError("evaluate needs a metric: Evaluate.create(devset=..., metric=fn) with "
                              "fn(example, prediction, trace=None) -> score")

@@ -56,6 +56,14 @@ def check_options(values: dict[str, Any]) -> dict[str, Any]:
     failure = out.get("failure_score", 0.0)
     if isinstance(failure, bool) or not isinstance(failure, (int, float)):
         raise InputError(f"failure_score must be a number, got {failure!r}")
+    executor = out.get("executor")
+    if executor is not None:
+        from dspex_core import registry
+
+        if not isinstance(executor, str):
+            raise InputError(f"executor must be the name of a registered executor, got {type(executor).__name__}")
+        if executor not in registry.executor_names():
+            raise InputError(f"no executor named {executor!r}; installed: {', '.join(registry.executor_names())}")
     if not isinstance(out.get("provide_traceback", False), bool):
         raise InputError(f"provide_traceback must be True or False, got {out['provide_traceback']!r}")
     shown = out.get("display_progress")

@@ -1,14 +1,17 @@
 """The native ``evaluate`` module type: score a program on a devset, as ``dspy.Evaluate`` does.
 
 ``create(devset=[...], metric=fn, num_threads=8, max_errors=10, failure_score=0.0,
-display_progress=None, provide_traceback=False)`` then ``execute(state, {"program": p})``.
+display_progress=None, provide_traceback=False, executor=None)`` then ``execute(state, {"program": p})``.
 The program is a ``ModuleRef`` or any callable taking an example's inputs as keyword
 arguments; the metric is ``metric(example, prediction)`` (a ``metrics`` ModuleRef, or the
 name of a native example/prediction metric such as ``"answer_exact_match"``, works too).
 
-Examples run through the configured executor (``dspex.settings().executor``, threads by
-default; ``aexecute`` uses its ``amap`` on the event loop). An example whose program or
-metric raises scores ``failure_score`` with an empty ``Prediction``; once ``max_errors``
+Examples run through the executor named by ``executor=`` (a create or call option), else the
+configured one (``dspex.settings().executor``, threads by default; ``aexecute`` uses its ``amap``
+on the event loop). An executor with ``run`` (``asyncio``, ``ray``) gets the program and metric
+as a :class:`dspex_core.executors.Work`, which it may send to other processes as the program's
+saved state; the bookkeeping below (failures, ``max_errors``, progress, the score) stays here.
+An example whose program or metric raises scores ``failure_score`` with an empty ``Prediction``; once ``max_errors``
 examples have failed the run stops and raises :class:`EvaluationError` (DSPy's rule, with
 DSPy's default of 10). An executor that returns fewer or more outcomes than examples, or none
 for an example it never ran, is a :class:`PluginError` naming it, not a score over fewer
@@ -31,8 +34,8 @@ from dspex_native.evaluation.run import Run
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
 _OPTIONS = ("devset", "metric", "num_threads", "max_errors", "failure_score", "display_progress",
-            "provide_traceback")
-_CALL_OPTIONS = ("devset", "metric", "num_threads", "display_progress")
+            "provide_traceback", "executor")
+_CALL_OPTIONS = ("devset", "metric", "num_threads", "display_progress", "executor")
 
 
 class EvaluateState:
@@ -65,7 +68,7 @@ class EvaluateImplementation(Implementation):
         if "devset" not in options:
             raise InputError("evaluate needs devset=[...]: a non-empty list of Example(...).with_inputs(...)")
         values = {"metric": None, "num_threads": None, "max_errors": None, "failure_score": 0.0,
-                  "display_progress": None, "provide_traceback": False, **options}
+                  "display_progress": None, "provide_traceback": False, "executor": None, **options}
         return EvaluateState(**check_options(values))
 
     def _prepare(self, state: EvaluateState, inputs: Mapping[str, Any], options: dict[str, Any]) -> tuple:
@@ -85,6 +88,10 @@ class EvaluateImplementation(Implementation):
         from dspex_core import registry, settings
 
         state, metric = self._prepare(state, inputs, options)
+        name = state.executor or settings().executor
+        executor = registry.executor(name)
+        if callable(getattr(executor, "run", None)):
+            return self._execute_work(state, inputs["program"], name)
         call = program_caller(inputs["program"])
         run = Run(state)
         nones = score_rules.NoneScores(state.failure_score)  # a metric that returned None: raised at the end
@@ -101,12 +108,43 @@ class EvaluateImplementation(Implementation):
             run.progress.update(score)
             return prediction, score
 
-        name = settings().executor
-        executor = registry.executor(name)
         items = list(enumerate(state.devset))
         try:
             outcomes = check_results(name, items, executor.map(work, items,
                                                                max_workers=state.num_threads or DEFAULT_NUM_THREADS))
+        except BaseException:
+            run.progress.close()
+            raise
+        result = run.finish(outcomes, name)
+        nones.raise_if_any(state.devset, state.metric)
+        return result
+
+    def _execute_work(self, state: EvaluateState, program: Any, name: str) -> Prediction:
+        """The run on an executor with ``run``: it calls program and metric on each example (maybe in
+        another process); failures, ``max_errors``, progress and the score are decided here."""
+        from dspex_core.executors import ExecutorFailure, Work, run_work
+
+        run = Run(state)
+        nones = score_rules.NoneScores(state.failure_score)
+        outcomes: list[Any] = [None] * len(state.devset)
+
+        def settle(index: int, outcome: Any) -> None:
+            example = state.devset[index]
+            if outcome is None or outcomes[index] is not None:
+                return
+            if isinstance(outcome, ExecutorFailure):
+                outcomes[index] = run.failed(index, example, outcome.error)
+                return
+            prediction, score = outcome
+            outcomes[index] = prediction, nones.check(example, score)
+            run.progress.update(outcomes[index][1])
+
+        try:
+            _, results = run_work(Work(program, state.metric), state.devset, executor=name,
+                                  max_workers=state.num_threads or DEFAULT_NUM_THREADS, on_result=settle,
+                                  cancelled=lambda: run.cancelled)
+            for index, outcome in enumerate(results):  # an executor that did not report every result
+                settle(index, outcome)
         except BaseException:
             run.progress.close()
             raise
@@ -121,6 +159,9 @@ class EvaluateImplementation(Implementation):
         from dspex_core import registry, settings
 
         state, metric = self._prepare(state, inputs, options)
+        name = state.executor or settings().executor
+        if callable(getattr(registry.executor(name), "run", None)):  # its own loop or workers: off this loop
+            return await asyncio.to_thread(self._execute_work, state, inputs["program"], name)
         call = async_program_caller(inputs["program"])
         run = Run(state)
         nones = score_rules.NoneScores(state.failure_score)
@@ -140,7 +181,7 @@ class EvaluateImplementation(Implementation):
             run.progress.update(score)
             return prediction, score
 
-        name = settings().executor
+        name = state.executor or settings().executor
         executor = registry.executor(name)
         items = list(enumerate(state.devset))
         workers = state.num_threads or DEFAULT_NUM_THREADS
