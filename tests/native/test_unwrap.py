@@ -4,10 +4,12 @@ dspy backend names it."""
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import pytest
 
 import dspex_core as dspex
-from dspex_core.errors import CapabilityError, ModuleTypeNotServedError
+from dspex_core.errors import CapabilityError, InputError, ModuleTypeNotServedError
 
 
 def test_unwrap_of_a_native_module_is_a_capability_error_saying_what_unwrap_is_for():
@@ -18,5 +20,9 @@ def test_unwrap_of_a_native_module_is_a_capability_error_saying_what_unwrap_is_f
 
 
 def test_wrap_without_the_dspy_backend_says_which_backend_serves_it():
-    with pytest.raises(ModuleTypeNotServedError, match="pip install dspex-dspy"):
-        dspex.wrap(object())
+    if find_spec("dspex_dspy") is None:  # the native env
+        with pytest.raises(ModuleTypeNotServedError, match="pip install dspex-dspy"):
+            dspex.wrap(object())
+    else:  # the all env: the dspy backend serves wrap, and refuses what is not a dspy module
+        with pytest.raises(InputError):
+            dspex.wrap(object())
