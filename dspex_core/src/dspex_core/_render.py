@@ -37,7 +37,7 @@ CLIENT_SETTINGS = frozenset({
     "api_base", "base_url", "api_key", "headers", "extra_headers", "organization", "api_version",
     "custom_llm_provider", "model_type",
     "cache", "cache_dir", "cache_size", "num_retries", "timeout", "rollout_id",
-    "retry_base_delay", "retry_max_delay", "retry_after_max", "cache_key_includes_credentials",
+    "retry_base_delay", "retry_max_delay", "retry_after_max", "cache_key_includes_credentials", "engine",
 })
 
 

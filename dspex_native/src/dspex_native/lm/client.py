@@ -164,7 +164,7 @@ class HTTPLMClient:
             from dspex_core.errors import InputError
 
             raise InputError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
-        request, options = split_settings(self._defaults, settings)
+        request, options = self._request_settings(settings)
         if options.rollout_id is not None and request.get("temperature") == 0 and not self._warned_rollout:
             self._warned_rollout = True
             import warnings
@@ -186,6 +186,17 @@ class HTTPLMClient:
         elif self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
             request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
+
+    def _request_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions]:
+        """The call's request settings (the LM's defaults under the call's; before the route shapes
+        them for the wire: one request per completion, the token limit's field) and its client options."""
+        return split_settings(self._defaults, settings)
+
+    def render(self, messages: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+        """What a call with these messages and settings would send (``ref.render``), without sending it."""
+        from dspex_core.backend import rendered
+
+        return rendered(messages, self._request_settings(settings)[0], self.model)
 
     def _encode(self, body: dict[str, Any]) -> bytes:
         try:

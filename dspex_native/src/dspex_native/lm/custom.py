@@ -50,6 +50,12 @@ class CustomLMClient:
         self.usage.add_call()
         return self._completions(reply)
 
+    def render(self, messages: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+        """What a call would pass the object (``ref.render``): the messages and settings as they are."""
+        from dspex_core.backend import rendered
+
+        return rendered(messages, settings, getattr(self.lm, "model", None))
+
     def _completions(self, reply: Any) -> list[Any]:
         """The reply as a list of completions: one string is one completion; an empty list is one
         empty completion (as DSPy reads a server's empty ``choices``: the predictor then fails to
