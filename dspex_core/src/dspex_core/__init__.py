@@ -45,6 +45,7 @@ from dspex_core.errors import (
     SignatureError,
     StepError,
     UnknownModuleTypeError,
+    UnknownPredictorError,
 )
 from dspex_core.modules import FACADES as _FACADES
 from dspex_core.modules import ModuleFacade
@@ -55,6 +56,7 @@ globals().update({_facade.__name__: _facade for _facade in _FACADES})
 
 _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
+    "Program": ("dspex_core._program", "Program"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core._pipeline", "Pipeline"),
@@ -88,7 +90,7 @@ __all__ = [
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     # user API
-    "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "session", "Session",
+    "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "Program", "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",
     # the escape hatch to dspy (and ModuleRef.unwrap())
@@ -101,6 +103,6 @@ __all__ = [
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
     "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError",
     "LMTimeoutError", "ContextWindowExceededError", "AdapterParseError", "SandboxLimitError",
-    "StepError", "EvaluationError", "InputWarning",
+    "StepError", "EvaluationError", "InputWarning", "UnknownPredictorError",
     "__version__",
 ]
