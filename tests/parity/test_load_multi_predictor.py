@@ -178,3 +178,26 @@ def test_a_single_predictor_file_still_loads_as_one_reference(tmp_path):
     assert dspex.load(path, implementation="native", predictor="self").spec.signature == "question -> answer"
     data = json.loads(path.read_text())
     assert dspex.load(data, implementation="native").module_type == "predict"
+
+
+def test_loaded_predictors_as_pipeline_steps_send_what_the_dspy_module_sends(tmp_path):
+    """The code connecting the predictors, written again as a pipeline of the loaded references,
+    sends the requests DSPy's ``forward`` sends, in order, and gives its answer."""
+    agent = Agent()
+    agent.draft.predict.demos = [dspy.Example(question="1+1?", reasoning="Add.", answer="2")]
+    path = tmp_path / "agent.json"
+    agent.save(str(path))
+    replies = ["[[ ## reasoning ## ]]\nSix times seven.\n\n[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]",
+               "[[ ## verdict ## ]]\ncorrect\n\n[[ ## completed ## ]]"]
+    theirs = RecordingLM(list(replies))
+    with dspy.context(lm=CustomLM(theirs)):
+        expected = agent(question="6*7?")
+    prog = dspex.load(path, implementation="native")
+    pipe = dspex.pipeline([("native", prog["draft.predict"], {"name": "draft"}), ("auto", prog["check"])])
+    assert [step.backend for step in pipe.steps] == ["native", "native"]
+    mine = RecordingLM(list(replies))
+    result = dspex.run_pipeline(pipe, {"question": "6*7?"}, lm=mine)
+    assert result["verdict"] == expected.verdict == "correct"
+    assert [c.messages for c in mine.calls] == [c.messages for c in theirs.calls] and len(mine.calls) == 2
+    with pytest.raises(InputError, match="several predictors \\(draft.predict, check\\); a step is one of them"):
+        dspex.pipeline([("native", prog)])
