@@ -57,6 +57,7 @@ globals().update({_facade.__name__: _facade for _facade in _FACADES})
 _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
     "Program": ("dspex_core._program", "Program"),
+    "inspect_history": ("dspex_core._history", "inspect_history"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core._pipeline", "Pipeline"),
@@ -90,7 +91,8 @@ __all__ = [
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     # user API
-    "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "Program", "session", "Session",
+    "create", "acreate", "execute", "aexecute", "compile", "load", "ModuleRef", "Program", "inspect_history",
+    "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",
     # the escape hatch to dspy (and ModuleRef.unwrap())

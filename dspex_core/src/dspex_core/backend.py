@@ -52,6 +52,7 @@ from dspex_core._lru import LRUCache
 from dspex_core._module_ref import ModuleRef
 from dspex_core._module_types import ModuleType, module_type, module_types
 from dspex_core._print_redaction import redacted_prints
+from dspex_core._history import record_history
 from dspex_core._render import CLIENT_SETTINGS, rendered
 from dspex_core._redact import redact, strip_credentials, url_credentials, url_secrets
 from dspex_core._secret_registry import hold as hold_secrets
@@ -75,6 +76,8 @@ __all__ = [
     "allows_none", "cleandoc", "LRUCache", "check_example_set",
     # prompts without a call (render) and the settings never sent to a provider
     "rendered", "CLIENT_SETTINGS",
+    # every completed LM call, for dspex.inspect_history()
+    "record_history",
     # credentials: where they come from, what to hide (the redactor knows what holders hold)
     "credentials", "hold_secrets", "redacted_prints",
     # the rules of module types every backend applies alike
