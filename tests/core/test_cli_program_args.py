@@ -63,3 +63,12 @@ def test_a_save_program_directory_and_renamed_fields_say_what_to_do(tmp_path, co
 def test_adapter_takes_the_adapters_dspex_serves(multi):
     out = dspex("render", str(multi), "--predictor", "check", "--adapter", "xml")
     assert out.returncode == 2 and "invalid choice: 'xml'" in out.stderr
+
+
+def test_one_predictor_under_a_name_of_its_own_is_named(tmp_path):
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps({"generate": predictor_state(["question"], ["answer"]), "metadata": METADATA}))
+    out = dspex("render", str(path), "--input", "question=q")
+    assert out.returncode == 2
+    assert out.stderr == (f"dspex render: error: InputError: {path} holds one predictor, named 'generate' (a "
+                          f"dspy.Module of its own); pass --predictor generate\n")

@@ -93,9 +93,13 @@ def load_program(args: argparse.Namespace) -> Any:
     if args.predictor is None and args.module is None:
         try:
             detect_module_type(data, name)
-        except CapabilityError:  # a module with several predictors: one runs at a time here
-            raise InputError(f"{name} holds several predictors ({', '.join(predictor_names(data))}); pick one "
-                             f"with --predictor NAME") from None
+        except CapabilityError:  # a module's predictors: one runs at a time here
+            names = predictor_names(data)
+            if len(names) == 1:
+                raise InputError(f"{name} holds one predictor, named {names[0]!r} (a dspy.Module of its own); "
+                                 f"pass --predictor {names[0]}") from None
+            raise InputError(f"{name} holds several predictors ({', '.join(names)}); pick one with "
+                             f"--predictor NAME") from None
     options = {"adapter": args.adapter} if args.adapter else {}
     return dspex.load(args.program, module_type=args.module,
                       signature=args.signature, implementation=args.implementation, predictor=args.predictor,
