@@ -8,13 +8,12 @@ LMs record what dspy records. An entry holds the messages as sent, the completio
 the request settings and the time; never credentials (secret settings and ``api_*`` keys are
 dropped when the entry is made, as DSPy drops ``api_*``).
 
-Recording costs one ``deque.append`` of a tuple per call: the timestamp is read from
-``time.time()`` and formatted only when printed.
+Recording costs about a microsecond per call (one ``deque.append`` of a tuple): the timestamp is
+read from ``time.time()`` and formatted only when printed, the entry is copied only when read.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from typing import Any, Mapping, TextIO
@@ -26,25 +25,35 @@ __all__ = ["MAX_HISTORY_SIZE", "record_history", "history", "clear_history", "in
 #: DSPy's bound on its global history (``dspy.clients.base_lm.MAX_HISTORY_SIZE``).
 MAX_HISTORY_SIZE = 10_000
 
-#: (time.time() or an ISO timestamp, messages, outputs, model, settings), oldest first
+#: (time.time() or an ISO timestamp, messages, outputs, model, settings), oldest first. Appended
+#: without a lock (``deque.append`` is atomic); readers copy it, trying again if a call was
+#: recorded meanwhile.
 _entries: deque[tuple[Any, Any, Any, Any, Any]] = deque(maxlen=MAX_HISTORY_SIZE)
-_lock = threading.Lock()
+_append = _entries.append
+_now = time.time
+#: setting names seen that are not credentials (``temperature``, ``n``, ...): a call whose
+#: settings all are is recorded without looking at each name
+_safe_keys: set[str] = set()
 
 
-def _clean(settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    if not settings:
-        return {}
+def _clean(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k not in SECRET_SETTINGS and not k.startswith("api_")}
 
 
-def record_history(messages: Any, outputs: Any, *, model: Any = None, settings: Mapping[str, Any] | None = None,
+def record_history(messages: Any, outputs: Any, model: Any = None, settings: Mapping[str, Any] | None = None,
                    timestamp: Any = None) -> None:
-    """Record one LM call (a backend calls it once per completed call): the messages as sent,
-    the completions as the LM returned them (strings, or dicts with ``text``), the model and
-    the request settings. ``timestamp`` is an ISO string when the backend has one (dspy's)."""
-    entry = (time.time() if timestamp is None else timestamp, messages, list(outputs), model, _clean(settings))
-    with _lock:
-        _entries.append(entry)
+    """Record one LM call (a backend calls it once per completed call, on every call's path, so it
+    costs one append): the messages as sent, the completions as the LM returned them (strings,
+    or dicts with ``text``), the model and the request settings (kept as given, minus secret
+    settings and ``api_*`` keys). ``timestamp`` is an ISO string when the backend has one (dspy's).
+    The backend hands over fresh objects it does not change afterwards."""
+    if settings and not _safe_keys.issuperset(settings):
+        for key in settings:
+            if key in SECRET_SETTINGS or key.startswith("api_"):
+                settings = _clean(settings)
+                break
+            _safe_keys.add(key)
+    _append((_now() if timestamp is None else timestamp, messages, outputs, model, settings))
 
 
 def _as_dict(entry: tuple[Any, Any, Any, Any, Any]) -> dict[str, Any]:
@@ -53,15 +62,19 @@ def _as_dict(entry: tuple[Any, Any, Any, Any, Any]) -> dict[str, Any]:
     stamp, messages, outputs, model, settings = entry
     if isinstance(stamp, float):
         stamp = datetime.datetime.fromtimestamp(stamp).isoformat()
-    return {"messages": messages, "outputs": outputs, "model": model, "kwargs": settings, "timestamp": stamp,
-            "prompt": None}
+    return {"messages": messages, "outputs": list(outputs), "model": model, "kwargs": dict(settings or {}),
+            "timestamp": stamp, "prompt": None}
 
 
 def history(n: int | None = None) -> list[dict[str, Any]]:
     """The last ``n`` recorded calls (all when ``None``), oldest first, each a dict with DSPy's
     keys: ``messages``, ``outputs``, ``model``, ``kwargs`` (the request settings), ``timestamp``."""
-    with _lock:
-        entries = list(_entries)
+    while True:
+        try:
+            entries = list(_entries)
+            break
+        except RuntimeError:  # a call was recorded while copying
+            continue
     if n is not None:
         entries = entries[-n:] if n > 0 else []
     return [_as_dict(entry) for entry in entries]
@@ -69,8 +82,7 @@ def history(n: int | None = None) -> list[dict[str, Any]]:
 
 def clear_history() -> None:
     """Forget every recorded call."""
-    with _lock:
-        _entries.clear()
+    _entries.clear()
 
 
 def inspect_history(n: int = 1, file: TextIO | None = None, *, colors: bool | None = None) -> None:
