@@ -9,10 +9,11 @@ and returns it as one dict, the same shape on every backend:
 
 * ``messages``: the chat messages, as the LM would receive them;
 * ``settings``: the request settings sent with them. For a :class:`~dspex_core.LM` these are
-  what the provider's request body holds besides ``model`` and ``messages`` (the LM's defaults
-  merged with the module's and the call's ``config``; client settings such as retries, caching,
-  timeouts and where to send, credentials and unset values are not sent); for a custom LM
-  object, the keyword settings it is called with;
+  the call's request settings (the LM's defaults merged with the module's and the call's
+  ``config``; client settings such as retries, caching, timeouts, the engine and where to send,
+  credentials and unset values are not sent), before the engine shapes them for the wire (one
+  request per completion, the token limit's field: docs/engines.md); for a custom LM object,
+  the keyword settings it is called with;
 * ``model``: the LM's model string (``None`` for a custom LM object without a ``model``).
 
 Rendering is served by the implementation (the contract's optional ``render(state, inputs,
