@@ -447,3 +447,33 @@ def test_random_chains_build_iff_every_read_is_provided_earlier():
         assert LOG == received  # each step got exactly what it reads, as the state was then
 
     check()
+
+
+# -- a step that is a ModuleRef made already -----------------------------------------------------
+
+def test_an_existing_module_ref_is_a_step_used_as_it_is():
+    alpha, beta = install()
+    made = dspex.create("step", spec(["k"], ["text"]), implementation="beta", tag="mine")
+    created = len(beta.calls)
+    p = dspex.pipeline([
+        ("alpha", "step", {"spec": spec(["q"], ["k"])}),
+        ("auto", made, {"name": "mine"}),
+        ("beta", made),
+    ])
+    assert [s.name for s in p.steps] == ["1:step", "mine", "3:step"]
+    assert p.steps[1].ref is made and p.steps[2].ref is made and p.steps[1].backend == "beta"
+    assert (p.steps[1].inputs, p.steps[1].outputs) == (("k",), ("text",))
+    result = dspex.run_pipeline(p, {"q": "?"})
+    assert result["text"] == "beta:mine:text" and [s.backend for s in result.steps] == ["alpha", "beta", "beta"]
+    assert len(beta.calls) == created + 2
+
+
+def test_an_existing_module_ref_step_refuses_another_backend_and_create_options():
+    install()
+    made = dspex.create("step", spec(["k"], ["text"]), implementation="beta")
+    with pytest.raises(InputError, match="a ModuleRef on backend 'beta'; give 'auto' or 'beta'.*got 'alpha'"):
+        dspex.pipeline([("alpha", made)])
+    with pytest.raises(InputError, match="created already, so options tag cannot apply"):
+        dspex.pipeline([("auto", made, {"tag": "x"})])
+    with pytest.raises(InputError, match="or a ModuleRef made already"):
+        dspex.pipeline([("auto", object())])

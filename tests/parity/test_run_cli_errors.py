@@ -65,8 +65,11 @@ def test_multi_predictor_program(tmp_path):
 
     path = tmp_path / "pipeline.json"
     Pipeline().save(str(path))
-    one_error_line(dspex_run(tmp_path, str(path), "--input", "question=x"), 1, "CapabilityError", "draft",
-                   "polish.predict", "single-predictor")
+    one_error_line(dspex_run(tmp_path, str(path), "--input", "question=x"), 2, "InputError",
+                   "several predictors (draft, polish.predict)", "--predictor NAME")
+    out = dspex_run(tmp_path, str(path), "--predictor", "polish.predict", "--input", "draft=x")
+    assert out.returncode == 0, out.stderr
+    assert set(json.loads(out.stdout)) == {"reasoning", "answer"}
 
 
 def test_undecidable_signature_then_given(tmp_path):

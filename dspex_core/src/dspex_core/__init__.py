@@ -45,6 +45,7 @@ from dspex_core.errors import (
     SignatureError,
     StepError,
     UnknownModuleTypeError,
+    UnknownPredictorError,
 )
 from dspex_core.modules import FACADES as _FACADES
 from dspex_core.modules import ModuleFacade
@@ -56,6 +57,8 @@ globals().update({_facade.__name__: _facade for _facade in _FACADES})
 _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
     "map": ("dspex_core._map", "map"),
+    "Program": ("dspex_core._program", "Program"),
+    "inspect_history": ("dspex_core._history", "inspect_history"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core._pipeline", "Pipeline"),
@@ -89,7 +92,8 @@ __all__ = [
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     # user API
-    "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "session", "Session",
+    "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history",
+    "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",
     # the escape hatch to dspy (and ModuleRef.unwrap())
@@ -102,6 +106,6 @@ __all__ = [
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
     "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError",
     "LMTimeoutError", "ContextWindowExceededError", "AdapterParseError", "SandboxLimitError",
-    "StepError", "EvaluationError", "InputWarning",
+    "StepError", "EvaluationError", "InputWarning", "UnknownPredictorError",
     "__version__",
 ]

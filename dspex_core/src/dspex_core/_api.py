@@ -141,21 +141,54 @@ def _checked(backend: str, compiled: Any) -> ModuleRef:
 
 
 def load(source: Any, *, module_type: str | None = None, signature: Any = None, implementation: str | None = None,
-         **options: Any) -> ModuleRef:
+         predictor: str | None = None, **options: Any) -> Any:
     """Load a program saved by DSPy (``module.save("x.json")``) or by dspex, on the best backend.
 
-    ``source`` is a path to the ``.json`` file or its already-read dict. The module type and
-    signature come from the file (see :mod:`dspex_core.programs`); pass ``module_type`` or
-    ``signature`` (e.g. ``"question -> answer: int"``, since DSPy does not save types) to
-    decide them yourself. Routing is ``create``'s; the chosen implementation's
-    ``load_state(signature, state, **options)`` rebuilds the module with the saved demos and
-    instructions. A backend without ``load_state`` is a :class:`CapabilityError`, and with
-    ``allow_fallback`` the next candidate loads it instead. Calls fall back as a created
-    module's do: the next candidate loads the same saved state (once) and serves the call.
-    """
-    from dspex_core.programs import read_program
+    ``source`` is a path to the ``.json`` file or its already-read dict. What comes back:
 
-    program = read_program(source, module_type=module_type, signature=signature)
+    * a saved ``dspy.Predict`` or ``dspy.ChainOfThought`` (one predictor): a :class:`ModuleRef`;
+    * a saved ``dspy.Module`` with several predictors (or one under a name of its own): a
+      :class:`~dspex_core.Program`, its named predictors as references
+      (``prog["draft.predict"]``, ``prog.names()``), each a ``predict`` with the saved fields;
+    * with ``predictor="NAME"``: that one predictor's :class:`ModuleRef` (``"self"`` for a
+      saved Predict), as ``module_type`` says (``predict`` unless given).
+
+    The module type and signature come from the file (see :mod:`dspex_core.programs`); pass
+    ``module_type`` or ``signature`` (e.g. ``"question -> answer: int"``, since DSPy does not
+    save types; for several predictors a dict of them by name) to decide them yourself. Routing
+    is ``create``'s; the chosen implementation's ``load_state(signature, state, **options)``
+    rebuilds each module with the saved demos and instructions. A backend without
+    ``load_state`` is a :class:`CapabilityError`, and with ``allow_fallback`` the next
+    candidate loads it instead. Calls fall back as a created module's do: the next candidate
+    loads the same saved state (once) and serves the call.
+    """
+    from dspex_core._named_predictors import predictor_names, read_named_predictors, read_one, signature_for
+    from dspex_core.programs import detect_module_type, program_from, read_json
+
+    data, name = read_json(source)
+    if predictor is not None:
+        names = predictor_names(data)
+        chosen = signature_for(predictor, signature, names, name) if isinstance(signature, Mapping) else signature
+        return _load_program(read_one(data, predictor, chosen, name, module_type), implementation, options)
+    if module_type is None and not isinstance(signature, Mapping):
+        try:
+            detect_module_type(data, name)
+        except CapabilityError:
+            pass  # several predictors, or one under a name of its own: each named predictor
+        else:
+            return _load_program(program_from(data, name, signature=signature), implementation, options)
+    elif module_type is not None:
+        return _load_program(program_from(data, name, module_type=module_type, signature=signature),
+                             implementation, options)
+    from dspex_core._program import Program
+
+    programs = read_named_predictors(data, name, signature)
+    return Program({key: _load_program(program, implementation, options) for key, program in programs.items()},
+                   name)
+
+
+def _load_program(program: Any, implementation: str | None, options: Mapping[str, Any]) -> ModuleRef:
+    """One saved program loaded on the backend the router chooses (with fallback)."""
     kind = program.module_type
     decision, fallback = _router.select(kind, implementation, settings())
     _router.emit_route("load", kind, decision[0].backend)

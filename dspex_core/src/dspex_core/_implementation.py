@@ -22,7 +22,7 @@ from dspex_core.errors import CapabilityError
 REQUIRED_METHODS = ("create", "execute")
 #: The methods an implementation may have, in the order the contract lists them.
 OPTIONAL_METHODS = ("acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
-                    "unwrap")
+                    "unwrap", "render")
 ASYNC_METHODS = frozenset({"acreate", "aexecute"})
 
 #: Per method: the positional arguments the core passes (after ``self``), the keyword arguments
@@ -38,6 +38,7 @@ _CALLS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "load_state": (("spec", "state_dict"), (), True),
     "compile": (("state", "program"), ("trainset", "valset"), True),
     "unwrap": (("state",), (), False),
+    "render": (("state", "inputs"), (), True),
 }
 
 
@@ -134,6 +135,14 @@ class Implementation:
         what dspex does not wrap; ``ref.unwrap()`` calls it. A backend that runs modules itself has
         no such object and leaves this out (``ref.unwrap()`` then says so)."""
         raise CapabilityError(f"{self._name()} keeps no object of another library to unwrap")
+
+    @_default
+    def render(self, state: Any, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The request the next ``execute(state, inputs, **options)`` would send, without calling
+        the LM: ``{"messages": [...], "settings": {...}, "model": ...}`` (build it with
+        ``dspex_core.backend.rendered``). ``ref.render(**inputs)`` uses it; without it, that is a
+        :class:`~dspex_core.errors.CapabilityError` naming the backend."""
+        raise CapabilityError(f"{self._name()} cannot render prompts")
 
     def _name(self) -> str:
         return f"{type(self).__name__}" + (f" ({self.module_type})" if self.module_type else "")

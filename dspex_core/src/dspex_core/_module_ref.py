@@ -97,6 +97,15 @@ class ModuleRef:
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
         return await aexecute(self, kwargs, **options)
 
+    def render(self, **kwargs: Any) -> dict[str, Any]:
+        """The request the next call with these inputs would send, without calling the LM:
+        ``{"messages": [...], "settings": {...}, "model": ...}`` (see :mod:`dspex_core._render`).
+        Call options (``lm``, ``config``, ``demos``) are taken as a call takes them."""
+        from dspex_core._render import render
+
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
+        return render(self, check_inputs(kwargs), options)
+
     def describe(self) -> dict[str, Any]:
         """What the backend can say about this module (signature, demos, instructions, ...)."""
         base = {"backend": self.backend, "module_type": self.module_type, "session_id": self.session_id}

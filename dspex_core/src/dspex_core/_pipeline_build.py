@@ -1,7 +1,8 @@
 """Building one pipeline step: reading the step tuple, creating its module, learning its fields.
 
 A step is ``(implementation, module, options)`` or ``(implementation, module)``. The module
-is created through the router (so ``"auto"`` is a real routing decision, with fallback),
+is a facade class, a module-type name, or a ``ModuleRef`` made already (a loaded program's
+predictor: it is used as it is). Otherwise it is created through the router (so ``"auto"`` is a real routing decision, with fallback),
 and what it reads and produces is asked of the module itself (``describe()``), because only
 the backend knows for sure (a ``signature`` step produces its inputs *and* its outputs, a
 template reads the variables it names). When the backend does not say, a step whose spec is
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dspex_core import _api, _router
+from dspex_core._module_ref import ModuleRef
 from dspex_core._module_types import TEMPLATE, module_type as _row
 from dspex_core.errors import DspexError, InputError
 
@@ -26,16 +28,18 @@ STEP_SHAPE = ("(implementation, module, options) or (implementation, module), e.
 class StepPlan:
     """A step tuple, read and checked, before its module is created."""
 
-    __slots__ = ("index", "name", "implementation", "module_type", "spec", "options")
+    __slots__ = ("index", "name", "implementation", "module_type", "spec", "options", "ref")
 
     def __init__(self, index: int, name: str, implementation: str, module_type: str, spec: Any,
-                 options: dict[str, Any]):
+                 options: dict[str, Any], ref: Any = None):
         self.index = index
         self.name = name
         self.implementation = implementation
         self.module_type = module_type
         self.spec = spec
         self.options = options
+        #: the step's module when the step tuple gave an existing ``ModuleRef`` (nothing to create)
+        self.ref = ref
 
 
 def read_step(raw: Any, index: int) -> StepPlan:
@@ -54,13 +58,16 @@ def read_step(raw: Any, index: int) -> StepPlan:
     if not isinstance(options, Mapping):
         raise InputError(f"{where}: the options (third item) must be a dict such as "
                          f"{{'signature': 'question -> answer'}}, got {type(options).__name__}; a step is {STEP_SHAPE}")
-    module_type, default_spec = module_type_of(module, where)
+    existing = module if isinstance(module, ModuleRef) else None
+    module_type, default_spec = (existing.module_type, existing.spec) if existing else module_type_of(module, where)
     options = dict(options)
     name = options.pop("name", None)
     if name is None:
         name = f"{index}:{module_type}"
     elif not isinstance(name, str) or not name:
         raise InputError(f"{where}: 'name' must be a non-empty string, got {name!r}")
+    if existing is not None:
+        return _existing_step(existing, index, name, implementation, options, where)
     spec = default_spec
     given = [key for key in ("spec", "signature") if key in options]
     if len(given) > 1:
@@ -70,6 +77,22 @@ def read_step(raw: Any, index: int) -> StepPlan:
     elif _spec_option(module_type) in options:
         spec = options.pop(_spec_option(module_type))
     return StepPlan(index, name, implementation, module_type, spec, options)
+
+
+def _existing_step(ref: Any, index: int, name: str, implementation: str, options: dict[str, Any],
+                   where: str) -> StepPlan:
+    """A step whose module is a reference made already (``dspex.load``'s, a created one): it runs
+    where it was made, so the implementation must be ``"auto"`` or that backend, and there is
+    nothing to create (only ``name`` may be given)."""
+    if implementation not in ("auto", ref.backend):
+        raise InputError(f"{where} ({name!r}): the module is a ModuleRef on backend {ref.backend!r}; give "
+                         f"'auto' or {ref.backend!r} as the implementation (a reference runs where it was made), "
+                         f"got {implementation!r}")
+    if options:
+        raise InputError(f"{where} ({name!r}): the module is a ModuleRef, created already, so options "
+                         f"{', '.join(sorted(options))} cannot apply; only 'name' can be given (pass create "
+                         f"options where the reference is made, call options with run_pipeline(step_options=...))")
+    return StepPlan(index, name, implementation, ref.module_type, ref.spec, {}, ref)
 
 
 def _spec_option(module_type: str) -> str | None:
@@ -84,6 +107,11 @@ def module_type_of(module: Any, where: str) -> tuple[str, Any]:
     from dspex_core._signature import Signature
     from dspex_core.modules import ModuleFacade
 
+    from dspex_core._program import Program
+
+    if isinstance(module, Program):
+        raise InputError(f"{where}: the module (second item) is a loaded program with several predictors "
+                         f"({', '.join(module.names())}); a step is one of them, e.g. program[{module.names()[0]!r}]")
     if isinstance(module, str):
         if not module:
             raise InputError(f"{where}: the module (second item) is an empty string")
@@ -94,11 +122,14 @@ def module_type_of(module: Any, where: str) -> tuple[str, Any]:
         if issubclass(module, Signature):
             return "signature", (None if module is Signature else module)
     raise InputError(f"{where}: the module (second item) must be a facade class such as dspex.ChainOfThought, "
-                     f"dspex.Signature, or a module-type name such as 'chain_of_thought'; got {module!r}")
+                     f"dspex.Signature, a module-type name such as 'chain_of_thought', or a ModuleRef made "
+                     f"already (dspex.load(...), prog['draft.predict']); got {module!r}")
 
 
 def create_step(plan: StepPlan) -> tuple[Any, str | None]:
     """The step's module (routed), and the backend that failed at create before it, if any."""
+    if plan.ref is not None:
+        return plan.ref, None
     explicit = None if plan.implementation == "auto" else plan.implementation
     record: list[tuple[str, str, str, Any]] = []
     token = _router.fallback_record.set(record)

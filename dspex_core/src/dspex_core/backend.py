@@ -17,7 +17,7 @@ A backend plugin registers one implementation per module type it serves::
 
 ``register`` checks every implementation against :class:`Implementation` (required ``create``
 and ``execute``; optional ``acreate``, ``aexecute``, ``describe``, ``save``, ``dump_state``,
-``load_state``, ``compile``, ``unwrap``, ``not_implemented``) and rejects a wrong one with an error naming
+``load_state``, ``compile``, ``unwrap``, ``render``, ``not_implemented``) and rejects a wrong one with an error naming
 the plugin and the method. docs/architecture.md walks through adding a module type or a backend;
 ``dspex_core.testing`` has the conformance kit that checks one against another.
 
@@ -52,6 +52,8 @@ from dspex_core._lru import LRUCache
 from dspex_core._module_ref import ModuleRef
 from dspex_core._module_types import ModuleType, module_type, module_types
 from dspex_core._print_redaction import redacted_prints
+from dspex_core._history import record_history
+from dspex_core._render import CLIENT_SETTINGS, rendered
 from dspex_core._redact import redact, strip_credentials, url_credentials, url_secrets
 from dspex_core._secret_registry import hold as hold_secrets
 from dspex_core._session import current_session_id
@@ -72,6 +74,10 @@ __all__ = [
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",
     "allows_none", "cleandoc", "LRUCache", "check_example_set",
+    # prompts without a call (render) and the settings never sent to a provider
+    "rendered", "CLIENT_SETTINGS",
+    # every completed LM call, for dspex.inspect_history()
+    "record_history",
     # credentials: where they come from, what to hide (the redactor knows what holders hold)
     "credentials", "hold_secrets", "redacted_prints",
     # the rules of module types every backend applies alike

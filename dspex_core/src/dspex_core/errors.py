@@ -64,6 +64,16 @@ class BackendNotInstalledError(InputError, LookupError):
     """A backend was asked for by name but is not installed; the message lists what is."""
 
 
+class UnknownPredictorError(InputError, KeyError):
+    """A loaded program has no predictor of that name; the message lists the names it has.
+
+    A ``KeyError`` too, so that a program's mapping interface (``in``, ``get``) works as any
+    mapping's; its text is the message itself, not ``KeyError``'s quoted key."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class ModuleTypeNotServedError(DspexError, LookupError):
     """The module type exists, but no installed backend (or not the forced one) serves it."""
 

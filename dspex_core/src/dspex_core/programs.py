@@ -32,7 +32,7 @@ from dspex_core._module_types import ModuleType, module_type as _row, module_typ
 from dspex_core._signature import Signature, infer_prefix
 from dspex_core.errors import CapabilityError, InputError, SignatureError
 
-__all__ = ["SavedProgram", "read_program", "read_json", "detect_module_type", "infer_signature",
+__all__ = ["SavedProgram", "read_program", "program_from", "read_json", "detect_module_type", "infer_signature",
            "dspex_metadata", "metadata_for", "portable_signature", "MODULE_TYPES"]
 
 #: The module types a saved single-predictor program can be rebuilt as (those whose table row
@@ -73,11 +73,20 @@ def read_json(source: Any) -> tuple[dict[str, Any], str]:
     path = Path(source)
     name = str(path)
     if path.suffix == ".pkl":
-        raise InputError(f"{name!r} is a pickle; dspex only reads DSPy's JSON state files (module.save('x.json'))")
+        raise InputError(f"{name!r} is a pickle; dspex only reads DSPy's JSON state files: save it with "
+                         f"program.save('{path.with_suffix('.json').name}')")
     if not path.exists():
         raise InputError(f"cannot load {name!r}: no such file")
+    if path.is_dir() and (path / "program.pkl").exists():
+        raise InputError(
+            f"cannot load {name!r}: it is a directory saved with save_program=True (program.pkl, the whole program "
+            f"pickled by cloudpickle), which dspex does not read; save the program's state as JSON instead: "
+            f"program.save('{path.name}.json') (save_program=False, DSPy's default), or from that directory, with "
+            f"the code that defines the program importable: dspy.load({name!r}, allow_pickle=True)"
+            f".save('{path.name}.json')")
     if not path.is_file():
-        raise InputError(f"cannot load {name!r}: it is not a file")
+        raise InputError(f"cannot load {name!r}: it is not a file (dspex reads the JSON file module.save('x.json') "
+                         f"writes)")
     import json
 
     try:
@@ -174,8 +183,9 @@ def detect_module_type(data: Mapping[str, Any], name: str = "the saved program")
                          f"with 'instructions' and 'fields') was found; keys: {', '.join(map(str, data)) or 'none'}")
     raise CapabilityError(
         f"{name} holds a program with the predictor(s) {', '.join(predictors)}; only single-predictor "
-        f"programs (a saved dspy.Predict or dspy.ChainOfThought) can be run from a file, because DSPy saves "
-        f"state, not the Python code that connects several predictors (load it with that code instead)")
+        f"programs (a saved dspy.Predict or dspy.ChainOfThought) run as one module, because DSPy saves "
+        f"state, not the Python code that connects several predictors: dspex.load gives each named predictor "
+        f"(or one, with predictor=NAME; on the command line --predictor NAME)")
 
 
 def infer_signature(module_type: str, predictor: Mapping[str, Any], name: str = "the saved program") -> Signature:
@@ -192,6 +202,14 @@ def infer_signature(module_type: str, predictor: Mapping[str, Any], name: str = 
         outs = _names(match.group(2))
         names = ins + added + outs
         if len(names) == len(fields) and all(d is None or d == n for d, n in zip(by_desc, names)):
+            return _make(ins, outs, name)
+    if match is not None and all(by_desc) and len(set(by_desc)) == len(by_desc):
+        # A predictor inside a module (a ChainOfThought's ``draft.predict``): the instructions name
+        # the module's fields, the saved fields also hold what the module added (``reasoning``),
+        # which DSPy puts among the outputs: the named inputs come first, the rest are outputs.
+        ins = _names(match.group(1))
+        outs = by_desc[len(ins):]
+        if by_desc[:len(ins)] == ins and outs and set(_names(match.group(2))) <= set(outs) and not added:
             return _make(ins, outs, name)
     if all(by_desc) and len(set(by_desc)) == len(by_desc):
         if added_at is not None and by_desc[added_at:added_at + len(added)] == added:
@@ -231,6 +249,56 @@ def _check_count(signature: Signature, module_type: str, predictor: Mapping[str,
         raise InputError(f"the signature {signature.signature!r} ({origin}) has {len(signature.fields)} field(s)"
                          f"{extra}, but {name} saved {len(fields)} ({saved}); give a signature with the same "
                          f"fields in the same order")
+    _check_names(signature, module_type, predictor, name, origin)
+
+
+def saved_names(predictor: Mapping[str, Any]) -> list[str | None]:
+    """The field names the saved predictor reveals, in its field order (``None`` where it does not
+    say). A position's name is known when two of DSPy's defaults agree on it: the prefix
+    (``Question:`` for ``question``) and either the description (``${question}``) or the default
+    instructions ("Given the fields `question`, ...", inputs first, then outputs). One alone is
+    not enough: an author may write a description or a prefix of their own (COPRO rewrites the
+    last output's prefix)."""
+    fields = [f if isinstance(f, Mapping) else {} for f in _fields(predictor)]
+    from_instructions: list[str | None] = [None] * len(fields)
+    instructions = predictor["signature"].get("instructions")
+    match = _DEFAULT_INSTRUCTIONS.match(instructions.strip()) if isinstance(instructions, str) else None
+    if match is not None:
+        ins, outs = _names(match.group(1)), _names(match.group(2))
+        for index, named in enumerate(ins[:len(fields)]):
+            from_instructions[index] = named
+        for offset, named in enumerate(reversed(outs), 1):
+            if offset <= len(fields) and from_instructions[-offset] is None:
+                from_instructions[-offset] = named
+    names: list[str | None] = []
+    for field, listed in zip(fields, from_instructions):
+        desc = field.get("description")
+        found = _DEFAULT_DESC.match(desc) if isinstance(desc, str) else None
+        candidates = [n for n in (found.group(1) if found else None, listed) if n is not None]
+        names.append(next((n for n in candidates if field.get("prefix") == infer_prefix(n) + ":"), None))
+    return names
+
+
+def _check_names(signature: Signature, module_type: str, predictor: Mapping[str, Any], name: str,
+                 origin: str) -> None:
+    """A signature whose field names are not the ones the saved program reveals is the caller's
+    mistake: loading it would keep the saved descriptions and instructions of other fields (DSPy
+    applies saved state by position), so the prompt would describe fields that do not exist."""
+    added = list(_added_outputs(module_type))
+    mine = [*signature.input_fields, *added, *signature.output_fields]
+    saved = saved_names(predictor)
+    if all(s is None or s == m for s, m in zip(saved, mine)):
+        return
+    shown = ", ".join(s if s is not None else "?" for s in saved)
+    wanted = [s if s is not None else m for s, m in zip(saved, mine)]
+    ins = wanted[:len(signature.input_fields)]
+    outs = [n for n in wanted[len(signature.input_fields):] if n not in added]
+    typed = [f"{n}: {f.type_name}" if f.type_given else n for n, f in zip(ins + outs, signature.fields.values())]
+    suggestion = f"{', '.join(typed[:len(ins)])} -> {', '.join(typed[len(ins):])}"
+    raise InputError(f"the signature {signature.signature!r} ({origin}) names the fields {', '.join(mine)}, but "
+                     f"{name} saved the fields {shown} (by DSPy's default prefixes, descriptions and instructions); "
+                     f"DSPy applies saved state by position, so the prompt would describe other fields: give the "
+                     f"saved names, e.g. {suggestion!r}")
 
 
 def _coerce(signature: Any, origin: str) -> Signature:
@@ -249,6 +317,12 @@ def read_program(source: Any, *, module_type: str | None = None, signature: Any 
     ``signature`` (a string or :class:`Signature`) overrides the saved or inferred one.
     """
     data, name = read_json(source)
+    return program_from(data, name, module_type=module_type, signature=signature)
+
+
+def program_from(data: Mapping[str, Any], name: str, *, module_type: str | None = None,
+                 signature: Any = None) -> SavedProgram:
+    """:func:`read_program` of an already-read dict; ``name`` names it in messages."""
     if module_type is not None and module_type not in MODULE_TYPES:
         raise InputError(f"saved programs run as {' or '.join(MODULE_TYPES)}, not {module_type!r}")
     try:

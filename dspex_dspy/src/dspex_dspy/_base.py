@@ -153,6 +153,27 @@ class DspyImplementation(Implementation):
     def convert(self, result: Any) -> Any:
         return from_dspy_prediction(result)
 
+    #: whether :meth:`render` can show this module type's next request (one predictor call first)
+    renders: bool = False
+
+    def render(self, state: str, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The request the next call would send, from dspy's own adapter and settings, without
+        calling the LM (:mod:`dspex_dspy._render`)."""
+        if not self.renders:
+            raise CapabilityError(f"the dspy backend cannot render {self.module_type!r} prompts yet (predict and "
+                                  f"chain_of_thought render; call the module and use dspex.inspect_history())")
+        from dspex_dspy._render import render_call
+
+        module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
+        try:
+            found = render_call(lambda: self.call(module, kwargs), lm, adapter)
+        except DSPyError as exc:
+            raise_translated(exc, lm)
+            raise
+        if found is None:
+            raise CapabilityError(f"the dspy {self.module_type} module made no LM request to render")
+        return found
+
     # -- inspection and persistence ---------------------------------------------------------
     def describe(self, state: str) -> dict[str, Any]:
         from dspex_dspy.programs import describe_module

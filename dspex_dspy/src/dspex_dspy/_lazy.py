@@ -24,7 +24,7 @@ _lock = threading.Lock()
 _instances: dict[str, LazyImplementation] = {}
 #: The contract methods a stand-in hands over to the real implementation once it is loaded.
 _METHODS = ("create", "execute", "acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
-            "unwrap")
+            "unwrap", "render")
 
 
 class LazyImplementation:
@@ -76,6 +76,9 @@ class LazyImplementation:
 
     def unwrap(self, state: Any) -> Any:
         return self.load().unwrap(state)
+
+    def render(self, state: Any, inputs: Any, **options: Any) -> Any:
+        return self.load().render(state, inputs, **options)
 
     def __repr__(self) -> str:
         state = "loaded" if self._real is not None else "not loaded"

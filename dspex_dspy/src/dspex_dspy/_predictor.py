@@ -64,6 +64,7 @@ class PredictorImplementation(DspyImplementation):
     create_options = frozenset({"demos", "instructions", "config"}) | LM_SETTINGS
     optional_inputs = True  # DSPy's Predict leaves an Optional input it was not given out of the prompt
     extra_inputs = frozenset({"prediction"})  # OpenAI's predicted outputs, which dspy moves into the request
+    renders = True
 
     def build(self, spec: Any, *, demos: Any = None, instructions: str | None = None, config: Any = None,
               **settings: Any) -> Any:

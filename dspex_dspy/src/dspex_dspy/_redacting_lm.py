@@ -29,6 +29,7 @@ import dspy
 from dspex_core.backend import SECRET_SETTINGS, credentials, hold_secrets, redact, strip_credentials
 
 from dspex_dspy._deadline import DeadlineLM
+from dspex_dspy._history import record
 
 #: Settings that are the backend's options, not dspy's (never sent, never saved).
 _OPTIONS = ("cache_key_includes_credentials",)
@@ -95,6 +96,11 @@ class RedactingLM(DeadlineLM):  # DeadlineLM: the call ends by its timeout (dspe
             if scrub(exc, self):
                 raise exc from None
             raise
+
+    def update_history(self, entry: dict[str, Any]) -> None:
+        """dspy's record of the call, also in dspex's history (``dspex.inspect_history``)."""
+        super().update_history(entry)
+        record(entry)
 
     def dump_state(self) -> dict[str, Any]:
         """``dspy.LM``'s state, recorded as ``dspy.LM`` (a program saved with it loads in plain

@@ -127,6 +127,13 @@ class CustomLM(dspy.BaseLM):
     def kill(self, launch_kwargs: Any = None) -> None:
         """Nothing to stop (see :meth:`launch`)."""
 
+    def update_history(self, entry: dict[str, Any]) -> None:
+        """dspy's record of the call, also in dspex's history (``dspex.inspect_history``)."""
+        super().update_history(entry)
+        from dspex_dspy._history import record
+
+        record(entry)
+
     def dump_state(self) -> dict[str, Any]:
         # A custom object cannot be saved with a program; record only what it was.
         return {"model": self.model, "model_type": self.model_type}

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "module-types": ("dspex_core.cli.module_types", "list every module type, its facade and what it takes"),
     "demo": ("dspex_core.cli.demo", "run the demo pipeline across the installed backends"),
     "run": ("dspex_core.cli.run", "run a saved DSPy/dspex program on a chosen backend"),
+    "render": ("dspex_core.cli.render", "show the request a saved program would send, without calling the LM"),
     "parity": ("dspex_core.cli.parity", "run the conformance kit against an installed backend"),
 }
 

@@ -20,62 +20,14 @@ import sys
 from typing import Any
 
 from dspex_core.cli._lm_choice import add_lm_arguments, choose_lm
+from dspex_core.cli._program_args import add_program_arguments, check_inputs_given, load_program, read_inputs
+
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", metavar="PROGRAM.json", help="a program saved with module.save('x.json')")
-    parser.add_argument("--implementation", default="auto", metavar="BACKEND",
-                        help="native, dspy, a third party's backend, or auto (default: the router decides)")
-    parser.add_argument("--signature", metavar="SIG",
-                        help='the signature, e.g. "question -> answer: int" (restores types; needed when the file '
-                             "does not reveal its fields)")
-    parser.add_argument("--module", choices=("predict", "chain_of_thought"),
-                        help="the module type (default: from the file's shape)")
-    parser.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
-                        help="an input field (repeatable); NAME:=JSON for a non-string value. "
-                             "Without --input, a JSON object is read from stdin")
+    add_program_arguments(parser)
     parser.add_argument("--explain", action="store_true",
                         help="say on stderr which backend served the program and how it was routed")
     add_lm_arguments(parser)
-
-
-def parse_inputs(pairs: list[str]) -> dict[str, Any]:
-    """``["a=x", "n:=3"]`` -> ``{"a": "x", "n": 3}``."""
-    import json
-
-    from dspex_core.errors import InputError
-
-    inputs: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.rstrip(":"):
-            raise InputError(f"--input {pair!r} should be name=value (or name:=JSON)")
-        if name.endswith(":"):
-            name = name[:-1]
-            try:
-                inputs[name] = json.loads(value)
-            except ValueError as exc:
-                raise InputError(f"--input {name}:= needs a JSON value, got {value!r} ({exc})") from None
-        else:
-            inputs[name] = value
-    return inputs
-
-
-def read_stdin_inputs(stream: Any) -> dict[str, Any]:
-    """A JSON object from stdin (empty stdin means no inputs)."""
-    import json
-
-    from dspex_core.errors import InputError
-
-    text = stream.read()
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"stdin is not valid JSON ({exc}); give a JSON object of inputs or use --input") from None
-    if not isinstance(data, dict):
-        raise InputError(f"stdin must hold a JSON object of inputs, got a {type(data).__name__}")
-    return data
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,11 +36,8 @@ def run(args: argparse.Namespace) -> int:
     import dspex_core as dspex
     from dspex_core import telemetry
     from dspex_core._jsonable import jsonable
-    from dspex_core.errors import InputError
 
-    inputs = parse_inputs(args.input)
-    if not args.input and not sys.stdin.isatty():
-        inputs = read_stdin_inputs(sys.stdin)
+    inputs = read_inputs(args)
     lm, description = choose_lm(args)
     events: list[str] = []
 
@@ -101,13 +50,10 @@ def run(args: argparse.Namespace) -> int:
         telemetry.attach(event, remember)
     try:
         with dspex.context(lm=lm):
-            ref = dspex.load(args.program, module_type=args.module, signature=args.signature,
-                             implementation=args.implementation)
+            ref = load_program(args)
             if isinstance(lm, dspex.OfflineLM) or args.explain:
                 print(f"dspex run: LM {description}", file=sys.stderr)
-            if not inputs and ref.spec.input_fields:
-                raise InputError(f"no inputs given: pass --input name=value for {', '.join(ref.spec.input_fields)} "
-                                 f"(or a JSON object on stdin)")
+            check_inputs_given(ref, inputs)
             prediction = dspex.execute(ref, inputs)
     finally:
         for event in watched:

@@ -11,19 +11,15 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from dspex_core.backend import lm_deadline
+from dspex_core.backend import CLIENT_SETTINGS as _CLIENT_SETTINGS, lm_deadline
 from dspex_core.errors import InputError
 
 from dspex_native.lm.cache import DEFAULT_MEMORY_SIZE
 from dspex_native.lm.retry import DEFAULT_NUM_RETRIES, RetryPolicy
 
-#: Settings that configure the client and are never sent to the provider.
-CLIENT_SETTINGS = frozenset({
-    "api_base", "base_url", "api_key", "headers", "extra_headers", "organization", "api_version",
-    "custom_llm_provider", "model_type",
-    "cache", "cache_dir", "cache_size", "num_retries", "timeout", "rollout_id",
-    "retry_base_delay", "retry_max_delay", "retry_after_max", "engine",
-})
+#: Settings that configure the client and are never sent to the provider (the core's list, which
+#: ``render`` and the dspy backend use too).
+CLIENT_SETTINGS = _CLIENT_SETTINGS
 
 #: Seconds one call may take, every attempt and wait included (dspex_core.backend.lm_deadline).
 DEFAULT_TIMEOUT = lm_deadline.DEFAULT_TIMEOUT

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, redact, strip_credentials
+from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, record_history, redact, strip_credentials
 from dspex_core.errors import ContextWindowExceededError, LMError
 
 from dspex_native.lm import _pool, engine
@@ -35,6 +35,14 @@ from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
 
 logger = logging.getLogger("dspex_native.lm")
+
+
+def _recorded(body: dict[str, Any], completions: list[str], model: str) -> list[str]:
+    """``completions``, the call recorded for ``dspex.inspect_history`` (as DSPy records every call,
+    a cache hit included): the messages, the body's settings, never a header."""
+    record_history(body["messages"], completions, model=model,
+                   settings={k: v for k, v in body.items() if k != "model" and k != "messages"})
+    return completions
 
 
 @dataclass
@@ -103,16 +111,16 @@ class HTTPLMClient:
             hit = self.cache.get(key)
             if hit is not None:
                 self.usage.hit()
-                return hit
+                return _recorded(body, hit, self.model)
         http = _pool.sync_client(self._pool_key(options))
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         if count == 1:
-            return self._succeeded(self._send(http, content, options, deadline), key)
+            return _recorded(body, self._succeeded(self._send(http, content, options, deadline), key), self.model)
         # dspy's own engine: one request per completion, each with its own retries, in order; each
         # is counted as it arrives (a later one failing leaves the earlier ones counted, as in dspy)
         completions = [self._one(self._send(http, content, options, deadline)) for _ in range(count)]
-        return self._cached(completions, key)
+        return _recorded(body, self._cached(completions, key), self.model)
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
         body, options, key, count = self._prepare(messages, settings)
@@ -120,14 +128,15 @@ class HTTPLMClient:
             hit = self.cache.get(key)
             if hit is not None:
                 self.usage.hit()
-                return hit
+                return _recorded(body, hit, self.model)
         http = _pool.async_client(self._pool_key(options))
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         if count == 1:
-            return self._succeeded(await self._asend(http, content, options, deadline), key)
+            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline), key),
+                             self.model)
         completions = [self._one(await self._asend(http, content, options, deadline)) for _ in range(count)]
-        return self._cached(completions, key)
+        return _recorded(body, self._cached(completions, key), self.model)
 
     def _send(self, http: Any, content: bytes, options: ClientOptions,
               deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
@@ -164,7 +173,7 @@ class HTTPLMClient:
             from dspex_core.errors import InputError
 
             raise InputError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
-        request, options = split_settings(self._defaults, settings)
+        request, options = self._request_settings(settings)
         if options.rollout_id is not None and request.get("temperature") == 0 and not self._warned_rollout:
             self._warned_rollout = True
             import warnings
@@ -186,6 +195,17 @@ class HTTPLMClient:
         elif self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
             request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
+
+    def _request_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions]:
+        """The call's request settings (the LM's defaults under the call's; before the route shapes
+        them for the wire: one request per completion, the token limit's field) and its client options."""
+        return split_settings(self._defaults, settings)
+
+    def render(self, messages: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+        """What a call with these messages and settings would send (``ref.render``), without sending it."""
+        from dspex_core.backend import rendered
+
+        return rendered(messages, self._request_settings(settings)[0], self.model)
 
     def _encode(self, body: dict[str, Any]) -> bytes:
         try:

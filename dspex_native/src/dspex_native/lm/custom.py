@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_core.backend import record_history
 from dspex_core.errors import LMError
 
 from dspex_native.lm.usage import UsageTracker
@@ -36,9 +37,10 @@ class CustomLMClient:
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
         reply = self.lm(messages, **settings)
         self.usage.add_call()
-        if type(reply) is list and reply:
-            return reply
-        return self._completions(reply)
+        if type(reply) is not list or not reply:
+            reply = self._completions(reply)
+        record_history(messages, reply, model=self.model, settings=settings)  # for dspex.inspect_history
+        return reply
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
         if self._acall is not None:
@@ -48,7 +50,15 @@ class CustomLMClient:
 
             reply = await asyncio.to_thread(self.lm, messages, **settings)
         self.usage.add_call()
-        return self._completions(reply)
+        reply = self._completions(reply)
+        record_history(messages, reply, model=self.model, settings=settings)
+        return reply
+
+    def render(self, messages: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+        """What a call would pass the object (``ref.render``): the messages and settings as they are."""
+        from dspex_core.backend import rendered
+
+        return rendered(messages, settings, getattr(self.lm, "model", None))
 
     def _completions(self, reply: Any) -> list[Any]:
         """The reply as a list of completions: one string is one completion; an empty list is one

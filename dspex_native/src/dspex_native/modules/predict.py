@@ -41,6 +41,7 @@ class PredictImplementation(Implementation):
     # forwards to it: every frame and ``**options`` repacking shows on a call of a few µs.
     execute = staticmethod(call.execute)
     aexecute = staticmethod(call.aexecute)
+    render = staticmethod(call.render)
 
     def describe(self, state: PredictState) -> dict[str, Any]:
         return describe_state(state)

@@ -70,6 +70,20 @@ def _execute(state: PredictState, inputs: Mapping[str, Any], options: dict[str, 
         raise _failed(error, 2) from None
 
 
+def render(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+    """The request :func:`execute` would send first, without calling the LM (``ref.render``): the
+    same preparation, handed to the LM's client to say what it would send."""
+    lm, settings, messages, _, _, _ = prepare(state, inputs, options)
+    try:
+        client = get_client(lm)
+    except InputError:
+        problem = lm_problem(lm, state.module_type)
+        if problem is None:
+            raise
+        raise problem from None
+    return client.render(messages, **settings)
+
+
 async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (async): the client's ``acall``."""
     if OBSERVER.get() is not None:  # inside a reward loop: DSPy's trace and hint (see predictor.trace)

@@ -3,7 +3,8 @@
 Parity needs a reference that serves the module type; these need only the backend under test
 (and, for bad input, the reference's error class when there is a reference serving the type),
 so they run for every module type the kit covers, even one no reference serves: async twins
-give what the sync calls give, a ``ModuleRef`` carries the right fields, bad input is an
+give what the sync calls give, a ``ModuleRef`` carries the right fields (and, where the backend
+renders, ``ref.render`` is the request the next call sends), bad input is an
 ``InputError`` that names what was wrong (a misspelt or missing input field too, while an
 extra one is ignored with an ``InputWarning``: the core's input rule), routed calls emit their
 telemetry, and one module serves many threads at once. Each check takes one case and raises
@@ -60,13 +61,47 @@ def check_async_twin(backend: str, case: Any) -> None:
                             f"{str(found).replace('backend:  ', 'async:    ').replace('reference:', 'sync:     ')}")
 
 
+def _rendered(case: Any, ref: Any, call_options: dict[str, Any], lm: RecordingLM, problems: list[str]) -> Any:
+    """What ``ref.render`` shows for ``case`` (``None`` where the backend does not render this
+    type, or not these inputs); a render that called the LM is a problem."""
+    from dspex_core._render import render
+    from dspex_core.errors import CapabilityError
+
+    if not isinstance(case, LMCase) or getattr(case, "perform", None) is not None or not ref.has("render"):
+        return None
+    try:
+        shown = render(ref, dict(case.inputs), call_options)
+    except CapabilityError:
+        return None
+    except Exception:  # noqa: BLE001 - inputs the module refuses: the call says so, not render
+        return None
+    if lm.calls:
+        problems.append(f"render() called the LM {len(lm.calls)} time(s); it must only say what a call would send")
+    return shown
+
+
+def _render_problem(shown: Any, lm: RecordingLM) -> str | None:
+    """Why ``shown`` is not the first request the call then sent, or ``None``."""
+    if shown is None or not lm.calls:
+        return None
+    sent = lm.calls[0]
+    if shown["messages"] != sent.messages:
+        return "render()'s messages are not the ones the next call sent"
+    if shown["settings"] != sent.settings:
+        return f"render()'s settings {shown['settings']!r} are not the ones the next call sent: {sent.settings!r}"
+    return None
+
+
 def check_module_ref(backend: str, case: Any) -> None:
-    """``create`` returns a ``ModuleRef`` naming the backend, the type and the session."""
+    """``create`` returns a ``ModuleRef`` naming the backend, the type and the session; where the
+    backend renders (the optional ``render``), ``ref.render(**inputs)`` is the request the next
+    call then sends (messages and settings), without calling the LM."""
     import dspex_core
 
     with dspex_core.session() as session, case_context(case):
+        lm = RecordingLM()
         try:
-            spec, options, call_options = prepare(case, backend, RecordingLM())
+            spec, options, call_options = prepare(case, backend, lm)
             ref = dspex_core.create(case.module_type, spec, implementation=backend, **options)
         except Exception:  # noqa: BLE001 - a case the backend rejects says nothing about ModuleRef
             return
@@ -79,12 +114,16 @@ def check_module_ref(backend: str, case: Any) -> None:
                     problems.append(f"ref.{name} is {getattr(ref, name)!r}, expected {want!r}")
             if ref.handle is None:
                 problems.append("ref.handle is None: the backend's create() returned no state")
+            shown = _rendered(case, ref, call_options, lm, problems)
             try:
                 result = execute_case(case, ref, dict(case.inputs), call_options)
             except Exception:  # noqa: BLE001
                 result = None
             if result is not None and not isinstance(result, dspex_core.Prediction):
                 problems.append(f"execute returned {type(result).__name__}, not a dspex_core.Prediction")
+            problem = _render_problem(shown, lm)
+            if problem is not None:
+                problems.append(problem)
     if problems:
         raise ContractError(f"backend {backend!r}, {case.module_type!r}: " + "; ".join(problems))
 
