@@ -15,7 +15,8 @@ is still arriving and every wait between attempts count against it. A backend st
   to ``retry_after_max`` (default :data:`RETRY_AFTER_MAX`), and a wait that would end after the
   deadline is not started: the call fails at once;
 * fails with :class:`~dspex_core.errors.LMTimeoutError` (an ``LMError``) naming the model, the
-  number of attempts, the last status and the timeout (:meth:`Deadline.error`).
+  number of attempts, the last status and the timeout (:meth:`Deadline.error`);
+* runs an async attempt under :func:`async_timeout` (``asyncio.timeout``, also on Python 3.10).
 
 Backends use this module as ``dspex_core.backend.lm_deadline``.
 """
@@ -26,6 +27,7 @@ import math
 import time
 from typing import Any
 
+from dspex_core._async_timeout import async_timeout
 from dspex_core.errors import InputError, LMTimeoutError
 
 #: Seconds one LM call may take when its LM sets no ``timeout`` (LiteLLM's default request timeout).

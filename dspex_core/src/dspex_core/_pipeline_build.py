@@ -149,8 +149,10 @@ def _name_the_step(exc: BaseException, plan: StepPlan) -> None:
     prefix = f"pipeline step {plan.name!r} ({plan.implementation} {plan.module_type}): "
     if exc.args and isinstance(exc.args[0], str):
         exc.args = (prefix + exc.args[0], *exc.args[1:])
-    else:
+    elif hasattr(exc, "add_note"):
         exc.add_note(prefix.rstrip(": "))
+    else:  # Python 3.10: what add_note does (3.10's traceback does not print notes)
+        exc.__notes__ = [*getattr(exc, "__notes__", []), prefix.rstrip(": ")]
 
 
 def step_fields(ref: Any, plan: StepPlan) -> tuple[tuple[str, ...], tuple[str, ...]]:

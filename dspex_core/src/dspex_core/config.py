@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import itertools
 import os
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
@@ -200,7 +201,10 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 def _from_pyproject(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the same parser, as a dependency on 3.10 (dspex-core's tomli marker)
+        import tomli as tomllib
 
     try:
         with path.open("rb") as handle:

@@ -17,7 +17,7 @@ no setting for either, so:
 * dspy's own HTTP engine (lm15's ``StdlibTransport.stream``, the synchronous transport) is
   wrapped: each request's connect, write and read timeouts become the time left, and the reply
   stops being read once the deadline has passed (the connection is dropped);
-* an async call runs under ``asyncio.timeout`` with the time left, which cancels whatever dspy
+* an async call runs under ``asyncio.timeout`` (``lm_deadline.async_timeout``) with the time left, which cancels whatever dspy
   is doing (its async engine, LiteLLM, a sleep) at the deadline.
 
 Known limit: a synchronous request dspy sends through LiteLLM instead of its own engine (a
@@ -31,7 +31,6 @@ error class, so no echoed credential can reach it, and it carries no exception c
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import dataclasses
 import logging
@@ -205,7 +204,7 @@ class DeadlineLM(dspy.LM):
         token = _current.set(call)
         failure = None
         try:
-            async with asyncio.timeout(call.deadline.remaining()) as bound:
+            async with lm_deadline.async_timeout(call.deadline.remaining()) as bound:
                 return await super().acall(*args, **kwargs)
         except TimeoutError:
             if not bound.expired():

@@ -262,10 +262,10 @@ class HTTPLMClient:
 
     async def _aexchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
         """:meth:`_exchange` for the async client; the whole attempt also runs under
-        ``asyncio.timeout`` with the time left, which stops even a stalled read at the deadline."""
+        ``asyncio.timeout`` (``lm_deadline.async_timeout``) with the time left, which stops even a stalled read at the deadline."""
         timeout = self._timeout(deadline)
         try:
-            async with asyncio.timeout(deadline.remaining()):
+            async with lm_deadline.async_timeout(deadline.remaining()):
                 response = await http.send(self._request(content, timeout), stream=True)
                 try:
                     self._body_timeout(timeout, deadline)
