@@ -53,6 +53,14 @@ def test_prose_about_a_key_stays_readable():
     assert redact(text) == text
 
 
+def test_a_hint_about_where_a_key_goes_stays_readable():
+    """dspy's advice when no key is found: its placeholders and words are no key (none is 4+ characters)."""
+    hint = ('no API key found. Set OPENAI_API_KEY in the environment, or pass api_key="..." to dspy.LM(...).\n'
+            "  - Pass the key explicitly (api_key= on dspy.LM), or set OPENAI_API_KEY=...")
+    assert redact(hint, limit=None) == hint
+    assert redact("api_key= sk-live-abcdefgh", limit=None) == f"api_key= {HIDDEN}"
+
+
 def test_url_userinfo_is_dropped_and_reported():
     url = "http://user:s3cret@127.0.0.1:8000/v1"
     assert url_credentials(url) == "user:s3cret"

@@ -10,6 +10,7 @@ from dspy_helpers import chat, dspy_ref
 
 import dspex_core as dspex
 from dspex_core.testing import RecordingLM
+from dspex_core.backend import redact
 from dspex_core.testing.server import LocalLMServer
 
 
@@ -68,6 +69,32 @@ def test_http_and_custom_lm_send_the_same_messages():
         http_messages = server.chat_requests[0]["body"]["messages"]
     dspy_ref("predict", "question -> answer", lm=custom)(question="q")
     assert custom.calls[0].messages == http_messages
+
+
+def test_a_local_endpoint_needs_no_key(monkeypatch):
+    """dspex.LM("openai/llama3", api_base=LOCAL) works as on native: dspy.LM, which insists on a
+    key, gets dspex's placeholder (sent to that server only, and not treated as a secret)."""
+    for name in ("OPENAI_API_KEY", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    with LocalLMServer(RecordingLM([chat(answer="Paris")])) as server:
+        ref = dspex.Predict.create("question -> answer", implementation="dspy",
+                                   lm=dspex.LM("openai/llama3", api_base=server.url, cache=False))
+        assert ref(question="Capital of France?").answer == "Paris"
+        assert server.chat_requests[0]["body"]["model"] == "llama3"
+    assert redact("dspex-no-key") == "dspex-no-key"
+
+
+def test_no_key_for_a_hosted_provider_is_the_config_error_native_raises(monkeypatch):
+    """Before any request, one class on both backends, dspy's own hint quoted readably."""
+    for name in ("OPENAI_API_KEY", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    ref = dspex.Predict.create("question -> answer", implementation="dspy", lm=dspex.LM("openai/gpt-4o-mini"))
+    with pytest.raises(dspex.ConfigError) as info:
+        ref(question="q")
+    text = str(info.value)
+    assert text.startswith("no API key found for 'openai/gpt-4o-mini': set OPENAI_API_KEY")
+    assert 'pass api_key="..." to dspy.LM(...)' in text and "<hidden>" not in text
+    assert not isinstance(info.value, dspex.LMError) and info.value.__cause__ is None
 
 
 def test_server_errors_become_lm_errors_that_name_the_model_not_the_key():

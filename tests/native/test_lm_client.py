@@ -138,6 +138,33 @@ def test_401_without_key_hints_at_the_env_var(local_lm_server_factory, monkeypat
         HTTPLMClient(lm_for(server))(MESSAGES)
 
 
+@pytest.mark.parametrize(("model", "variable"), [("openai/gpt-4o-mini", "OPENAI_API_KEY"),
+                                                 ("groq/llama-3.1-8b", "GROQ_API_KEY"),
+                                                 ("together_ai/meta/llama", "TOGETHERAI_API_KEY")])
+def test_no_key_for_a_hosted_provider_is_a_config_error_before_any_request(monkeypatch, model, variable):
+    """Not four retries ending in a DNS error or a 401: what is missing is said at once, as dspy.LM does."""
+    for name in ("OPENAI_API_KEY", "OPENAI_API_BASE", "GROQ_API_KEY", "TOGETHERAI_API_KEY", "TOGETHER_AI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=f"no API key found for '{model}': set {variable}") as info:
+        get_client(LM(model))(MESSAGES)
+    assert not isinstance(info.value, LMError) and time.monotonic() - started < 1.0
+    assert "api_base=" in str(info.value)  # what a local server needs instead
+    # a key from the environment, an endpoint the user named, or an auth header of their own: no refusal
+    monkeypatch.setenv(variable, SECRET)
+    assert resolve(LM(model)).api_key == SECRET
+    monkeypatch.delenv(variable)
+    assert resolve(LM(model, api_base="http://127.0.0.1:9/v1")).api_key is None
+    assert resolve(LM(model, headers={"X-Api-Key": SECRET})).api_key is None
+
+
+def test_a_local_endpoint_needs_no_key_and_gets_none(local_lm_server_factory, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server = local_lm_server_factory("x")
+    assert HTTPLMClient(LM("openai/llama3", api_base=server.url, **FAST))(MESSAGES) == ["x"]
+    assert server.requests[0]["auth"] is False
+
+
 def test_retry_after_is_honoured_and_capped(local_lm_server_factory, monkeypatch):
     import dspex_native.lm.client as client_module
 
@@ -316,8 +343,8 @@ def test_key_never_in_errors_reprs_or_logs(local_lm_server_factory, caplog):
 def test_provider_resolution(monkeypatch):
     for name in ("OPENAI_API_BASE", "OLLAMA_API_BASE", "HOSTED_VLLM_API_BASE", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    assert resolve(LM("openai/gpt-4o-mini")).base_url == "https://api.openai.com/v1"
-    assert resolve(LM("gpt-4o-mini")).model_name == "gpt-4o-mini"
+    assert resolve(LM("openai/gpt-4o-mini", api_key=SECRET)).base_url == "https://api.openai.com/v1"
+    assert resolve(LM("gpt-4o-mini", api_key=SECRET)).model_name == "gpt-4o-mini"
     monkeypatch.setenv("OPENAI_API_BASE", "http://proxy.local/v1/")
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     endpoint = resolve(LM("openai/gpt-4o-mini"))

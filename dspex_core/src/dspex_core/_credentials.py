@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dspex_core._url_credentials import basic_credentials, basic_token, url_secrets
+from dspex_core.errors import ConfigError
 
 #: Settings that carry secrets; never shown, compared, or saved.
 SECRET_SETTINGS = frozenset({"api_key", "headers", "extra_headers", "organization"})
@@ -72,6 +73,32 @@ def base_env_names(provider: str) -> tuple[str, ...]:
     known = PROVIDER_BASE_ENV.get(provider)
     conventional = (f"{provider.upper()}_API_BASE", f"{provider.upper()}_BASE_URL") if provider else ()
     return tuple(name for name in dict.fromkeys((known, *conventional)) if name)
+
+
+#: The key a backend passes to a client library that insists on one (dspy.LM) for an endpoint the
+#: user named (``api_base=``) and gave no key: a local OpenAI-compatible server needs none, and the
+#: native client sends none. It is sent as ``Bearer`` to that server only, and is not a secret.
+NO_KEY_PLACEHOLDER = "dspex-no-key"
+
+
+def has_environment_key(provider: str) -> bool:
+    """Whether one of the provider's key variables (:func:`key_env_names`) is set."""
+    return any(os.environ.get(name) for name in key_env_names(provider))
+
+
+def names_endpoint(settings: Mapping[str, Any], provider: str) -> bool:
+    """Whether the user chose where requests go: ``api_base``/``base_url`` in the settings, or
+    the provider's base-URL variable (:func:`base_env_names`) in the environment."""
+    return any(settings.get(name) for name in URL_SETTINGS) or any(
+        os.environ.get(name) for name in base_env_names(provider))
+
+
+def missing_key_error(model: str, provider: str, detail: str = "") -> ConfigError:
+    """What every backend raises, before any request, for a hosted provider's endpoint with no key
+    (from ``api_key=`` or the provider's variable); ``detail``: the client library's own words."""
+    names = " or ".join(key_env_names(provider)) or "the provider's API key variable"
+    return ConfigError(f"no API key found for {model!r}: set {names} in the environment (or pass api_key= to "
+                       f"dspex.LM); a local OpenAI-compatible server needs no key: pass api_base=" + detail)
 
 
 def is_auth_header(name: Any) -> bool:

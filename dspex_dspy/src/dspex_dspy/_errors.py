@@ -4,15 +4,17 @@ A parse failure keeps the raw reply (:class:`~dspex_core.errors.AdapterParseErro
 failure its model, last status and attempts, in its message as the native client words them
 (:class:`~dspex_core.errors.LMError`; a prompt that does not fit the
 context window is its :class:`~dspex_core.errors.ContextWindowExceededError`, as on the native
-backend). Anything else passes through unchanged.
+backend). dspy's refusal of a hosted provider with no key, before any request, is the
+:class:`~dspex_core.errors.ConfigError` the native backend raises for it (the user's
+configuration, exit status 2 on the command line). Anything else passes through unchanged.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dspex_core.backend import redact
-from dspex_core.errors import AdapterParseError, ContextWindowExceededError, LMError
+from dspex_core.backend import credentials, redact
+from dspex_core.errors import AdapterParseError, ConfigError, ContextWindowExceededError, LMError
 from dspy.utils import exceptions as dspy_errors
 
 from dspex_dspy._redacting_lm import lm_secrets
@@ -30,6 +32,11 @@ def translate_error(exc: Any, *lms: Any) -> Exception:
         fields = ", ".join(getattr(exc.signature, "output_fields", {}) or ())
         return AdapterParseError(f"{exc.adapter_name} could not parse the LM reply into the output fields ({fields})",
                                  raw=str(exc.lm_response), details=exc)
+    if isinstance(exc, dspy_errors.LMNotConfiguredError) and _is_missing_key(exc):
+        model = exc.model or next((getattr(lm, "model", "") for lm in lms if lm is not None), "") or ""
+        secrets = [secret for lm in lms for secret in lm_secrets(lm)]
+        detail = redact(str(exc).strip().splitlines()[0], *secrets, limit=400)
+        return credentials.missing_key_error(model, model.partition("/")[0], f" (dspy: {detail})")
     if isinstance(exc, dspy_errors.LMError):
         secrets = [secret for lm in lms for secret in lm_secrets(lm)]
         kind = ContextWindowExceededError if isinstance(exc, dspy_errors.ContextWindowExceededError) else LMError
@@ -40,6 +47,12 @@ def translate_error(exc: Any, *lms: Any) -> Exception:
                            f"(last status: {status}): {type(exc).__name__}: {exc}", *secrets, limit=2000),
                     model=model, status=exc.status, attempts=attempts)
     return exc
+
+
+def _is_missing_key(exc: Any) -> bool:
+    """dspy's "no API key found" (raised before any request), not another missing setting."""
+    text = str(exc).lower()
+    return "no api key" in text or "no credential" in text
 
 
 def attempts_of(exc: Any) -> int:
@@ -56,6 +69,6 @@ def raise_translated(exc: Exception, *lms: Any) -> None:
     translated = translate_error(exc, *lms)
     if translated is exc:
         return
-    if isinstance(translated, LMError):
+    if isinstance(translated, (LMError, ConfigError)):  # no chain: its text may hold the key
         raise translated from None
     raise translated from exc

@@ -39,7 +39,11 @@ def lm_secrets(lm: Any) -> tuple[str, ...]:
     """What a dspy LM's settings will send that must stay hidden: its key, header values and
     base-URL credentials (the provider's key variable is known to the core's redactor)."""
     kwargs = getattr(lm, "kwargs", None)
-    return credentials.settings_secrets(kwargs) if isinstance(kwargs, dict) else ()
+    if not isinstance(kwargs, dict):
+        return ()
+    if kwargs.get("api_key") == credentials.NO_KEY_PLACEHOLDER:  # not a secret: no key was given
+        kwargs = {k: v for k, v in kwargs.items() if k != "api_key"}
+    return credentials.settings_secrets(kwargs)
 
 
 def _chain_texts(exc: BaseException) -> list[str]:

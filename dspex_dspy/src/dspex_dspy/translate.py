@@ -24,6 +24,7 @@ from dspex_core.backend import (
     LRUCache,
     Prediction,
     Signature,
+    credentials,
     default_instructions,
     infer_prefix,
     is_custom_lm,
@@ -143,7 +144,8 @@ def to_dspy_lm(lm: Any) -> Any:
     """The dspy LM for a dspex LM (cached per object, so dspy's client is reused).
 
     * a ``dspex_core.LM`` description becomes ``dspy.LM(model, **settings)`` with its
-      credentials (``api_key``, headers) passed to the client, never logged;
+      credentials (``api_key``, headers) passed to the client, never logged; an ``api_base`` with
+      no key anywhere gets dspex's placeholder key (a local server needs none, dspy asks for one);
     * a custom-LM object (anything callable implementing the LM protocol) becomes a
       :class:`~dspex_dspy.lm.CustomLM` that calls that very object;
     * a ``dspy.BaseLM`` is used as it is.
@@ -164,6 +166,10 @@ def to_dspy_lm(lm: Any) -> Any:
             value = lm.secret(secret)
             if value is not None:
                 settings[secret] = value
+        if ("api_key" not in settings and credentials.names_endpoint(settings, lm.provider)
+                and not credentials.has_environment_key(lm.provider)):
+            # an endpoint the user named (a local server) needs no key; dspy.LM insists on one
+            settings["api_key"] = credentials.NO_KEY_PLACEHOLDER
         try:
             made = RedactingLM(lm.model, **settings)
         except dspy_errors.LMConfigurationError as exc:

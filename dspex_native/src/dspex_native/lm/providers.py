@@ -4,7 +4,10 @@
 ``"ollama_chat/llama3.2"`` -> Ollama's OpenAI-compatible ``/v1`` on ``OLLAMA_API_BASE``
 (default ``http://localhost:11434``); ``"hosted_vllm/x"`` -> ``HOSTED_VLLM_API_BASE``; any other
 provider needs ``api_base=`` of an OpenAI-compatible server. ``api_base=`` / ``api_key=``
-settings win over the environment. Providers with their own wire format (Anthropic, Azure,
+settings win over the environment. A hosted provider's own endpoint (no ``api_base`` and no
+base-URL variable) with no key is a :class:`~dspex_core.ConfigError` before any request, as
+dspy.LM refuses it (a request would only fail, after retries, with a 401 or, offline, a DNS
+error); an endpoint the user named needs no key (a local server). Providers with their own wire format (Anthropic, Azure,
 Gemini, Bedrock, ...) are not spoken natively: without an ``api_base`` they raise
 :class:`~dspex_core.CapabilityError`, so the router can fall back to the dspy backend.
 
@@ -96,15 +99,28 @@ class Endpoint:
         return hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
 
 
+def _sends_credentials(lm: LM) -> bool:
+    """Whether the LM's header settings carry a credential of their own (``Authorization``, ``X-Api-Key``)."""
+    for name in ("headers", "extra_headers"):
+        headers = lm.secret(name)
+        if isinstance(headers, dict) and any(credentials.is_auth_header(k) for k in headers):
+            return True
+    return False
+
+
 def resolve(lm: LM) -> Endpoint:
     """The endpoint for ``lm`` (see the module docstring for the rules)."""
     provider, model_name = lm.provider, lm.model_name
     if not model_name:
         raise ConfigError(f"model {lm.model!r} has a provider prefix but no model name after it")
     base = lm.settings.get("api_base") or lm.settings.get("base_url")
+    hosted_default = False
     if not base:
         env = PROVIDER_BASE_ENV.get(provider)
-        base = (os.environ.get(env) if env else None) or DEFAULT_BASES.get(provider)
+        base = os.environ.get(env) if env else None
+        if not base and provider in DEFAULT_BASES:
+            base = DEFAULT_BASES[provider]
+            hosted_default = base.startswith("https://")
     if not base:
         if provider in NOT_OPENAI_COMPATIBLE:
             raise CapabilityError(
@@ -120,5 +136,7 @@ def resolve(lm: LM) -> Endpoint:
         base += "/v1"
     key_env = PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai" else None)
     api_key = lm.secret("api_key") or (os.environ.get(key_env) if key_env else None) or None
+    if api_key is None and hosted_default and not _sends_credentials(lm):
+        raise credentials.missing_key_error(lm.model, provider)
     return Endpoint(provider, lm.model, model_name, strip_credentials(base), api_key, key_env,
                     credentials.basic_auth_header(base))
