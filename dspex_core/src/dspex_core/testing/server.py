@@ -17,6 +17,12 @@ The responder is ``(messages, settings) -> str | list[str]``, or any custom-LM o
 as ``(messages, **settings)`` (a :class:`~dspex_core.testing.RecordingLM`, the offline LM);
 ``settings`` is the request body without ``model`` and ``messages``. Only the standard
 library is used, so the server runs wherever ``dspex_core`` does.
+
+From a shell, ``python -m dspex_core.testing.server`` serves until Ctrl-C, answering with the
+offline LM (placeholders for any signature) or ``--reply TEXT``; ``--port`` (default: a free
+one, printed), ``--latency``, and faults for the first requests: ``--fail 429x2`` (repeatable,
+in order; ``--retry-after``), ``--drop N``. Try a client against it, e.g.
+``dspex demo --api-base http://127.0.0.1:PORT/v1 --lm openai/local``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import socket
 import threading
 import time
 from http.server import ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from dspex_core.testing._server_faults import Fault, FaultQueue
 from dspex_core.testing._server_handler import LMRequestHandler, count_tokens
@@ -226,3 +232,78 @@ class LocalLMServer:
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"LocalLMServer({where}, requests={len(self._requests)}, latency={self.latency})"
+
+
+# -- python -m dspex_core.testing.server ------------------------------------------------------
+
+def _fault_spec(text: str) -> tuple[int, int]:
+    """``STATUS`` or ``STATUSxTIMES`` (``429x2``) as ``(status, times)``."""
+    from dspex_core.errors import InputError
+
+    status, _, times = text.lower().partition("x")
+    try:
+        code, count = int(status), int(times or 1)
+    except ValueError:
+        raise InputError(f"--fail takes STATUS or STATUSxTIMES (e.g. 429x2), got {text!r}") from None
+    if not 400 <= code < 600 or count < 1:
+        raise InputError(f"--fail needs an HTTP error status (400-599) and TIMES >= 1, got {text!r}")
+    return code, count
+
+
+def _parser() -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dspex_core.testing.server",
+        description="Serve an OpenAI-compatible chat-completions endpoint on this machine until Ctrl-C, "
+                    "for trying an LM client (dspex demo --api-base URL --lm openai/local) by hand.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one; the URL is printed)")
+    parser.add_argument("--reply", metavar="TEXT",
+                        help="answer every request with TEXT (default: dspex's offline LM, which fills any "
+                             "signature's output fields with placeholders)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="wait before every answer")
+    parser.add_argument("--fail", action="append", default=[], metavar="STATUS[xTIMES]",
+                        help="answer the next TIMES requests with HTTP STATUS (e.g. 429x2); repeatable, in order")
+    parser.add_argument("--retry-after", type=float, metavar="SECONDS", help="a Retry-After header on --fail answers")
+    parser.add_argument("--drop", type=int, default=0, metavar="N",
+                        help="then close the connection of the next N requests without an answer")
+    return parser
+
+
+def _serve(args: Any) -> int:
+    from dspex_core.errors import InputError
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port must be 0-65535, got {args.port}")
+    if args.latency < 0 or args.drop < 0 or (args.retry_after is not None and args.retry_after < 0):
+        raise InputError("--latency, --drop and --retry-after take numbers >= 0")
+    faults = [_fault_spec(spec) for spec in args.fail]
+    if args.reply is not None:
+        responder: Any = args.reply
+    else:
+        from dspex_core._offline_lm import OfflineLM
+
+        responder = OfflineLM()
+    server = LocalLMServer(responder, latency=args.latency, host=args.host, port=args.port)
+    for status, times in faults:
+        server.inject(status=status, times=times, retry_after=args.retry_after)
+    if args.drop:
+        server.inject(drop=True, times=args.drop)
+    with server:
+        print(f"serving an OpenAI-compatible LM at {server.url} (pass it as api_base=; any model name); "
+              f"Ctrl-C stops", flush=True)
+        threading.Event().wait()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server from a shell (see the module docstring); errors are one line, as ``dspex``'s."""
+    from dspex_core.cli._errors import run_command
+
+    args = _parser().parse_args(argv)
+    return run_command("testing.server", lambda: _serve(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
