@@ -99,6 +99,9 @@ def test_one_byte_of_prompt_is_a_messages_difference(mode):
     text = str(report.difference)
     assert text.startswith("messages: LM call 1, message 0 (system), 'content' differs first at character 0")
     assert "backend:   'inputs:" in text and "reference: 'Inputs:" in text
+    # the whole differing text too, not 30 characters of it: a unified diff of the message
+    assert "the whole 'content' of message 0, as a unified diff:\n    --- reference\n    +++ backend\n" in text
+    assert re.search(r"\n    -Inputs: .*\n    \+inputs: .*\n     Outputs: ", text)
     assert report.example.startswith("LMCase('predict',") and "script=[" in report.example
 
 
@@ -234,6 +237,55 @@ def test_dspex_parity_names_the_module_types_the_kit_does_not_cover(wrong_backen
     only = run_cli("parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type", "predict", "--json",
                    wrong_mode="none")
     assert json.loads(only.stdout)["not_covered"] == []
+
+
+def test_dspex_parity_prints_its_seed_and_repeats_a_run_from_it(wrong_backend):
+    first = run_cli("parity", "wrong", "--reference", "toy", "--examples", "25", "--module-type", "predict",
+                    wrong_mode="prompt")
+    found = re.match(r"dspex parity: backend 'wrong' against reference 'toy', seed (\d+) \(--seed \1 repeats this "
+                     r"run\)\n", first.stdout)
+    assert found, first.stdout
+    again = run_cli("parity", "wrong", "--reference", "toy", "--examples", "25", "--module-type", "predict",
+                    "--seed", found.group(1), wrong_mode="prompt")
+    assert again.stdout == first.stdout and again.returncode == first.returncode == 1
+    import json
+
+    data = json.loads(run_cli("parity", "wrong", "--reference", "toy", "--examples", "25", "--module-type", "predict",
+                              "--seed", found.group(1), "--json", wrong_mode="prompt").stdout)
+    assert data["seed"] == int(found.group(1))
+    assert "as a unified diff:" in data["results"][0]["first_difference"]  # in full in --json too
+    assert first.stderr == ""  # no progress when stderr is not a terminal
+
+
+def test_dspex_parity_shows_progress_on_a_terminal(wrong_backend):
+    """stderr a terminal: what is being checked, rewritten on one line, then cleared; stdout unchanged."""
+    import pty
+
+    main, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSPEX_")}
+    env["DSPEX_WRONG_MODE"] = "none"
+    try:
+        done = subprocess.run([DSPEX, "parity", "wrong", "--reference", "toy", "--examples", "5", "--module-type",
+                               "predict", "--seed", "1"], stdout=subprocess.PIPE, stderr=secondary, text=True,
+                              env=env, timeout=600)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal's other end is closed: everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(main)
+    shown = b"".join(chunks).decode()
+    assert done.returncode == 0, done.stdout
+    for number, prop in enumerate(("messages", "settings", "prediction", "failures")):
+        assert f"\r\x1b[Kdspex parity (seed 1): {number}/4 checked, now predict/{prop}" in shown
+    assert shown.endswith("\r\x1b[K")
+    assert "\x1b" not in done.stdout
 
 
 def test_dspex_parity_exits_0_when_everything_agrees(wrong_backend):

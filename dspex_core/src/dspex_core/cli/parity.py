@@ -14,7 +14,11 @@ type's cases mask (``react``'s tool tracebacks, Refine's ``program_code``) or le
 COPRO's and MIPROv2's) are printed as notes under its table.
 ``--contract`` also runs the contract checks every backend owes (async twins, ``ModuleRef``
 fields, bad input, telemetry, thread safety), one table per module type the backend serves,
-even those the reference does not. Exit status 0 when every
+even those the reference does not. Every run uses a seed, printed in the header and in
+``--json`` (random unless ``--seed`` gives one), so a failing run can be repeated exactly; a
+difference is shown in full (a unified diff of differing messages, whole field values), in the
+tables' details and in ``--json``'s ``first_difference``. On a terminal, stderr shows what is
+being checked while the run goes on. Exit status 0 when every
 checked property agreed (and every contract check passed), 1 otherwise (also when nothing
 could be checked), 2 for a usage problem (an ``InputError``: one line on stderr, as every
 command reports errors).
@@ -34,7 +38,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--examples", type=int, default=None, metavar="N",
                         help="hypothesis examples per property (default: the profile's; "
                              "DSPEX_HYPOTHESIS_PROFILE=thorough for many more)")
-    parser.add_argument("--seed", type=int, default=None, help="hypothesis seed, to repeat a run exactly")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="hypothesis seed, to repeat a run exactly (default: a random one; every run prints it)")
     parser.add_argument("--contract", action="store_true",
                         help="also run the contract checks (async twins, ModuleRef, bad input, telemetry, threads)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -72,27 +77,34 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--examples must be at least 1")
     import contextlib
     import io
+    import random
 
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    progress = _Progress(seed)
     # Backends may print (dspy's metrics do); keep their chatter out of the tables.
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reports = check(args.backend, reference=args.reference, module_types=args.module_types,
-                        examples=args.examples, seed=args.seed)
-        contracts = _contracts(args) if args.contract else []
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reports = check(args.backend, reference=args.reference, module_types=args.module_types,
+                            examples=args.examples, seed=seed, progress=progress.show)
+            contracts = _contracts(args, seed, progress) if args.contract else []
+    finally:
+        progress.clear()
     checked = [r for r in reports if r.status not in ("not served", "not covered", "skipped")]
     uncovered = [r.module_type for r in reports if r.status == "not covered"]
     contract_ran = [c for c in contracts if c.status not in ("not served", "not applicable", "skipped")]
     ok = (bool(checked) or bool(contract_ran)) and all(r.passed for r in checked) and all(
         c.passed for c in contract_ran)
     if args.json:
-        result = {"backend": args.backend, "reference": args.reference, "ok": ok,
+        result = {"backend": args.backend, "reference": args.reference, "seed": seed, "ok": ok,
                   "not_covered": uncovered, "skipped": sorted({r.module_type for r in reports if r.status == "skipped"}),
                   "results": [r.as_dict() for r in reports]}
         if args.contract:
             result["contract"] = [c.as_dict() for c in contracts]
         print(json.dumps(result, indent=2))
         return 0 if ok else 1
-    print(f"dspex parity: backend {args.backend!r} against reference {args.reference!r}\n")
+    print(f"dspex parity: backend {args.backend!r} against reference {args.reference!r}, seed {seed} "
+          f"(--seed {seed} repeats this run)\n")
     by_type: dict[str, list] = {}
     for report in reports:
         by_type.setdefault(report.module_type, []).append(report)
@@ -151,14 +163,39 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _contracts(args: argparse.Namespace) -> list:
+class _Progress:
+    """What is being checked, on one line of stderr that is rewritten, when stderr is a terminal
+    (a run takes 10-20 s and more); nothing otherwise, so that pipes and logs stay clean."""
+
+    def __init__(self, seed: int):
+        import sys
+
+        self.stream = sys.stderr if sys.stderr.isatty() else None
+        self.seed = seed
+
+    def show(self, done: int, total: int, label: str) -> None:
+        if self.stream is not None:
+            self.stream.write(f"\r\x1b[Kdspex parity (seed {self.seed}): {done}/{total} checked, now {label}")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _contracts(args: argparse.Namespace, seed: int, progress: _Progress) -> list:
     """The contract checks for every module type the kit covers (or those asked for)."""
     from dspex_core.testing.conformance import KIT_MODULE_TYPES
     from dspex_core.testing.conformance._contract_runner import CONTRACT_CHECKS, check_contract
 
-    return [check_contract(args.backend, module_type, name, reference=args.reference, examples=args.examples,
-                           seed=args.seed)
-            for module_type in args.module_types or KIT_MODULE_TYPES for name in CONTRACT_CHECKS]
+    plan = [(module_type, name) for module_type in args.module_types or KIT_MODULE_TYPES for name in CONTRACT_CHECKS]
+    found = []
+    for done, (module_type, name) in enumerate(plan):
+        progress.show(done, len(plan), f"contract {module_type}/{name}")
+        found.append(check_contract(args.backend, module_type, name, reference=args.reference,
+                                    examples=args.examples, seed=seed))
+    return found
 
 
 def _print_contracts(contracts: list) -> None:

@@ -11,7 +11,7 @@ reports instead of raising.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from dspex_core.testing._recording_lm import RecordingLM
 from dspex_core.testing.conformance._cases import METRIC_NAMES, cases
@@ -290,22 +290,28 @@ def _not_covered_report(backend: str, module_type: str) -> PropertyReport:
 
 
 def check(backend: str, *, reference: str = "dspy", module_types: Iterable[str] | None = None,
-          examples: int | None = None, seed: int | None = None) -> list[PropertyReport]:
+          examples: int | None = None, seed: int | None = None,
+          progress: Callable[[int, int, str], None] | None = None) -> list[PropertyReport]:
     """Every property for every module type (default: all the kit covers).
 
     Without ``module_types``, every module type ``backend`` registers that the kit has no
     property for gets a ``"not covered"`` report: nothing about it was checked, and the
-    report says so rather than leaving it out.
+    report says so rather than leaving it out. ``progress(done, total, "type/property")`` is
+    called before each property runs (``dspex parity`` shows it on a terminal).
     """
     reports = []
-    for module_type in module_types or KIT_MODULE_TYPES:
-        props = properties_for(module_type)
+    plan = [(module_type, properties_for(module_type)) for module_type in module_types or KIT_MODULE_TYPES]
+    total, done = sum(len(props) for _, props in plan), 0
+    for module_type, props in plan:
         if not props:
             reports.append(_not_covered_report(backend, module_type))
             continue
         for prop in props:
+            if progress is not None:
+                progress(done, total, f"{module_type}/{prop}")
             reports.append(check_property(backend, module_type, prop, reference=reference, examples=examples,
                                           seed=seed))
+            done += 1
     if module_types is None:
         reports.extend(_not_covered_report(backend, module_type) for module_type in not_covered(backend))
     return reports

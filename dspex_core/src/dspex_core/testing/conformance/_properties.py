@@ -80,9 +80,27 @@ def text_diff(a: str, b: str, width: int = 30) -> tuple[int, str]:
     return index, f"  backend:   {excerpt(a)}\n  reference: {excerpt(b)}"
 
 
+def unified_diff(a: str, b: str) -> str:
+    """The whole of two differing texts as a unified diff (reference first, then the backend),
+    indented, control characters escaped; the character-level excerpt of :func:`text_diff`
+    says where a line differs, this says what else around it does."""
+    import difflib
+
+    from dspex_core._escape import escape_controls
+
+    lines = difflib.unified_diff(b.splitlines(), a.splitlines(), fromfile="reference", tofile="backend",
+                                 lineterm="", n=3)
+    return "\n".join("    " + escape_controls(line) for line in lines)
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return (text if len(text) <= 80 else text[:77] + "...") + f" ({type(value).__name__})"
+
+
+def _show_whole(value: Any) -> str:
+    """A value in full (a differing field's whole text, not an excerpt), with its type."""
+    return f"{value!r} ({type(value).__name__})"
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -127,6 +145,9 @@ def diff_messages(backend: Outcome, reference: Outcome) -> Difference | None:
                 if mb[key] != mr[key]:
                     if isinstance(mb[key], str) and isinstance(mr[key], str):
                         at, detail = text_diff(mb[key], mr[key])
+                        whole = unified_diff(mb[key], mr[key])
+                        if whole:
+                            detail += f"\n  the whole {key!r} of message {index}, as a unified diff:\n{whole}"
                         return Difference("messages", f"LM call {number}, message {index} ({mb.get('role')}), "
                                           f"{key!r} differs first at character {at}", detail)
                     return Difference("messages", f"LM call {number}, message {index}, {key!r}: backend "
@@ -171,7 +192,7 @@ def _fields_diff(prop: str, fb: list[tuple[str, Any]] | None, fr: list[tuple[str
     for (name, vb), (_, vr) in zip(fb, fr):
         if not same_value(vb, vr):
             return Difference(prop, f"{where}field {name!r} differs",
-                              f"  backend:   {_show(vb)}\n  reference: {_show(vr)}")
+                              f"  backend:   {_show_whole(vb)}\n  reference: {_show_whole(vr)}")
     return None
 
 
