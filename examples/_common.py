@@ -33,7 +33,7 @@ def setup(description: str,
     args = parser.parse_args()
     if args.api_base and not args.lm:
         parser.error("--api-base needs --lm, e.g. --lm openai/llama3 --api-base http://127.0.0.1:8000/v1")
-    if args.lm:
+    if args.lm and args.lm != dspex.OfflineLM.model:  # --lm dspex/offline: the offline LM, named
         lm: Any = dspex.LM(args.lm, **({"api_base": args.api_base} if args.api_base else {}))
         print(f"LM: {args.lm}" + (f" at {args.api_base}" if args.api_base else ""))
     else:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import dspex_core
 
 DSPEX = str(Path(sys.executable).parent / "dspex")
@@ -27,10 +29,13 @@ def test_version():
         assert out.returncode == 0 and out.stdout.strip() == f"dspex {dspex_core.__version__}"
 
 
-def test_no_command_prints_help():
+def test_no_command_prints_usage_and_exits_2_as_argparse_does():
     out = run()
-    assert out.returncode == 0
-    assert "backends" in out.stdout and "plugins" in out.stdout
+    assert out.returncode == 2 and out.stdout == ""
+    usage, error = out.stderr.splitlines()
+    assert usage.startswith("usage: dspex ")
+    assert error.startswith("dspex: error: a command is required, one of: backends, plugins")
+    assert run("--help").returncode == 0
 
 
 def test_backends_table_shows_example():
@@ -116,3 +121,26 @@ def test_the_lm_description_shows_no_credentials(monkeypatch):
     lm, text = choose_lm(args)
     assert text == "openai/m at http://127.0.0.1:9/v1, key from --api-key"
     assert lm.secret("api_key") == "sk-cli-secret" and "pw-secret" not in repr(lm)
+
+
+def test_lm_dspex_offline_forces_the_offline_lm_whatever_is_configured(monkeypatch):
+    import argparse
+
+    from dspex_core.cli._lm_choice import choose_lm
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env-secret-0001")
+    with dspex_core.context(lm=dspex_core.LM("openai/gpt-4o-mini")):
+        lm, text = choose_lm(argparse.Namespace(lm="dspex/offline", api_base=None, api_key=None))
+    assert isinstance(lm, dspex_core.OfflineLM) and text.startswith("dspex/offline: the embedded offline LM")
+    with pytest.raises(dspex_core.InputError, match="takes neither --api-base nor --api-key"):
+        choose_lm(argparse.Namespace(lm="dspex/offline", api_base="http://127.0.0.1:9/v1", api_key=None))
+
+
+def test_demo_on_the_offline_lm_with_a_key_in_the_environment():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSPEX_")}
+    for extra, args in (({"OPENAI_API_KEY": "sk-env-secret-0001"}, ["--lm", "dspex/offline"]),
+                        ({"OPENAI_API_KEY": "sk-env-secret-0001", "DSPEX_LM": "dspex/offline"}, [])):
+        done = subprocess.run([DSPEX, "demo", *args], capture_output=True, text=True, env={**env, **extra},
+                              timeout=120)
+        assert done.stdout.startswith("dspex demo: LM dspex/offline: the embedded offline LM"), done.stdout
+        assert "failed" not in done.stdout and done.returncode == 0, done.stdout + done.stderr

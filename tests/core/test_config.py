@@ -87,6 +87,13 @@ def test_environment_parsing():
     config.reset()
     assert dspex.settings().implementation_overrides == {"predict": "dspy"}
     assert dspex.settings().lm == dspex.LM("openai/gpt-4o-mini", temperature=0.5)
+    os.environ["DSPEX_LM"] = "dspex/offline"  # the way to force the offline LM from the environment
+    config.reset()
+    assert isinstance(dspex.settings().lm, dspex.OfflineLM)
+    os.environ["DSPEX_LM"] = '{"model": "dspex/offline", "temperature": 0.5}'
+    config.reset()
+    with pytest.raises(ConfigError, match="offline LM .dspex/offline. takes no settings"):
+        dspex.settings()
     os.environ["DSPEX_LM"] = "{oops"
     config.reset()
     with pytest.raises(ConfigError, match="lm .environment. is not valid JSON"):

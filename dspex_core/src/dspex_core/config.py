@@ -119,6 +119,17 @@ def _parse_overrides(value: Any, source: str) -> dict[str, str]:
     return out
 
 
+#: The model string that names the embedded offline LM (``DSPEX_LM=dspex/offline``, ``--lm
+#: dspex/offline``): the way to force it while ``OPENAI_API_KEY`` or another LM is configured.
+OFFLINE_MODEL = "dspex/offline"
+
+
+def _offline_lm(source: str) -> Any:
+    from dspex_core._offline_lm import OfflineLM
+
+    return OfflineLM()
+
+
 def _parse_lm(value: Any, source: str) -> Any:
     from dspex_core._lm import LM
 
@@ -131,12 +142,19 @@ def _parse_lm(value: Any, source: str) -> Any:
             value = json.loads(value)
         except ValueError as exc:
             raise ConfigError(f"lm ({source}) is not valid JSON: {exc}") from None
+    if isinstance(value, str) and value.strip() == OFFLINE_MODEL:
+        return _offline_lm(source)
     if isinstance(value, str):
         return LM(value)
     if isinstance(value, Mapping):
         settings = dict(value)
         if "model" not in settings:
             raise ConfigError(f"lm ({source}) needs a 'model' key")
+        if settings["model"] == OFFLINE_MODEL:
+            if len(settings) > 1:
+                raise ConfigError(f"lm ({source}): the offline LM ({OFFLINE_MODEL}) takes no settings, got "
+                                  f"{sorted(k for k in settings if k != 'model')}")
+            return _offline_lm(source)
         return LM(settings.pop("model"), **settings)
     if callable(value):
         return value
