@@ -51,9 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
-    if not args.command:
-        parser.print_help()
-        return 0
+    if not args.command:  # as argparse reports a missing required argument: usage, one line, status 2
+        parser.print_usage(sys.stderr)
+        print(f"dspex: error: a command is required, one of: {', '.join(COMMANDS)} (dspex --help says what each "
+              f"does)", file=sys.stderr)
+        return 2
     from dspex_core.cli._errors import run_command
 
     def body() -> int:
