@@ -59,6 +59,21 @@ def test_facades_are_the_tables_facades():
     assert facade_for("bootstrap_finetune") is None
 
 
+def test_each_facades_create_documents_its_spec_and_options():
+    """help(dspex.Predict.create) says what spec is and which options the module type takes."""
+    import pydoc
+
+    for facade in FACADES:
+        row = module_type(facade.module_type)
+        doc = facade.create.__doc__
+        assert doc.startswith(f"Create a {row.name!r} module ({row.summary})"), facade
+        assert "``spec``: " in doc and "Options: " in doc and "docs/module-types.md" in doc
+    shown = pydoc.render_doc(dspex.Predict.create, renderer=pydoc.plaintext)
+    for option in ("lm", "demos", "instructions", "adapter", "temperature", "implementation"):
+        assert f"``{option}``" in shown
+    assert "``reward_fn``" in dspex.Refine.create.__doc__ and "``metric``" in dspex.MIPROv2.create.__doc__
+
+
 def test_all_exports_every_facade_and_nothing_stale():
     facades = {row.facade for row in TABLE.values() if row.facade}
     assert facades <= set(dspex.__all__)

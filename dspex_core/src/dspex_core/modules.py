@@ -56,14 +56,58 @@ class ModuleFacade:
                              f"use dspex.execute(ref, ...) or the matching facade")
 
 
-def _facade(name: str, module_type: str, doc: str) -> type[ModuleFacade]:
-    return type(name, (ModuleFacade,), {"module_type": module_type, "__doc__": doc, "__module__": __name__})
+#: What ``spec`` is, by the table's ``spec`` value.
+_SPEC_DOC = {
+    "signature": "a signature: a string such as ``'question -> answer'``, a ``dspex.Signature`` or a "
+                 "class-based signature",
+    "module": "the ``ModuleRef`` of the module to wrap",
+    "template": "the template string (or pass ``template=``)",
+    "metric name": "the metric's name (``'exact_match'``, ``'f1'``, ...)",
+    "none": "none: everything is an option",
+}
+#: The options every backend serving a kind takes (each backend documents its others).
+_OPTIONS_DOC = {
+    "module": "``lm`` (a ``dspex.LM`` or LM object; default: ``dspex.settings().lm``), ``demos`` (examples or "
+              "dicts), ``instructions``, ``adapter`` (``'chat'``, ``'json'``), ``config`` and LM settings "
+              "(``temperature``, ``max_tokens``, ``n``, ``rollout_id``, ...)",
+    "step": "the step's own (``strict``, ``template``, ``output``, ``fields``, ...) and, for a signature with "
+            "outputs, ``predict``'s",
+    "metric": "the metric's own (``frac`` for ``answer_exact_match``)",
+    "evaluation": "``devset``, ``metric``, ``num_threads``, ``max_errors``, ``failure_score``, ``display_progress``, "
+                  "``executor``",
+    "optimizer": "``metric`` and the DSPy optimizer's own (``max_bootstrapped_demos``, ``max_labeled_demos``, "
+                 "``auto``, ...); then ``dspex.compile(optimizer, program, trainset=...)``",
+    "retriever": "the retriever's own (``url``, ``k``, ``rm``, ...)",
+}
+
+_WRAPPER_OPTIONS = ("the wrapper's own (``N``, ``reward_fn``, ``threshold``, ``fail_count`` for the reward loops; "
+                    "``num_threads``, ``max_errors``, ``timeout``, ... for ``parallel``) and ``lm``")
+
+
+def _create_doc(row: Any) -> str:
+    return (f"Create a {row.name!r} module ({row.summary}) on the best installed backend.\n\n"
+            f"``spec``: {_SPEC_DOC.get(row.spec, row.spec)}.\n\n"
+            f"``implementation``: a backend's name (``'native'``, ``'dspy'``, a plugin's) to use that one, "
+            f"``'auto'``/``None`` to let the router choose.\n\n"
+            f"Options: {_WRAPPER_OPTIONS if row.spec == 'module' else _OPTIONS_DOC.get(row.kind, 'see below')}. Each backend's full list, and what "
+            f"``execute`` takes and returns: docs/module-types.md (\"The contract of each module type\"); an "
+            f"unknown option is an ``InputError`` naming it. Returns a ``ModuleRef``, callable on the inputs.")
+
+
+def _facade(row: Any) -> type[ModuleFacade]:
+    def create(cls: type[ModuleFacade], spec: Any = None, *, implementation: str | None = None,
+               **options: Any) -> ModuleRef:
+        return _api.create(cls.module_type, spec, implementation=implementation, **options)
+
+    create.__doc__ = _create_doc(row)  # what help(dspex.Predict.create) shows: this type's spec and options
+    create.__qualname__ = f"{row.facade}.create"
+    return type(row.facade, (ModuleFacade,), {"module_type": row.name, "__doc__": row.summary,
+                                              "__module__": __name__, "create": classmethod(create)})
 
 
 #: Every facade class, in the table's order (``Signature`` is the ``signature`` type's).
 FACADES: tuple[type[ModuleFacade], ...] = tuple(
-    _facade(row.facade, row.name, row.summary)
-    for row in module_types().values() if row.facade is not None and row.name != "signature"
+    _facade(row) for row in module_types().values() if row.facade is not None and row.name != "signature"
 )
 globals().update({facade.__name__: facade for facade in FACADES})
 
