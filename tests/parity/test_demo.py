@@ -93,6 +93,19 @@ def test_demo_on_a_real_lm_server_never_prints_the_key():
     assert {r["body"]["model"] for r in requests} == {"test-model"}
 
 
+def test_demo_on_a_local_server_needs_no_key_and_every_section_is_served():
+    """``dspex demo --api-base URL`` with no key anywhere: a local server needs none, on both backends
+    (the dspy backend used to refuse it in two of the three sections)."""
+    with LocalLMServer(OfflineLM()) as server:
+        out = demo("--lm", "openai/llama3", "--api-base", server.url)
+        asked = {r["body"]["model"] for r in server.chat_requests}
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "failed" not in out.stdout and "no API key" in out.stdout.splitlines()[0]
+    assert {row[0] for row in table_rows(out.stdout, "One Predict per backend")} == {"native", "dspy"}
+    assert "served by dspy" in out.stdout and asked == {"llama3"}
+    assert "seed" not in out.stdout.lower()  # the headings name what runs, not where the idea came from
+
+
 def test_demo_uses_openai_api_key_from_the_environment():
     with LocalLMServer(OfflineLM()) as server:
         out = demo("--api-base", server.url, OPENAI_API_KEY="sk-env-secret-456")
