@@ -25,4 +25,8 @@ settings.register_profile("ci", max_examples=60, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
+# tox's envs on the Pythons other than 3.11 (py310-parity, ...): the same tests, fewer examples, so
+# that CI stays within its time; the properties run in full on 3.11 (tox.ini says which envs).
+settings.register_profile("quick", max_examples=10, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -13,7 +13,7 @@ stops the program as always; only one the plugin's own code raised is recorded a
 (:func:`contained` and :mod:`dspex_core._interrupts` tell them apart).
 
 Entry points are read with the standard library's :mod:`importlib.metadata`: on every Python
-dspex supports (3.11 to 3.13) its ``entry_points(group=...)`` and ``EntryPoint.dist`` behave
+dspex supports (3.10 to 3.13) its ``entry_points(group=...)`` and ``EntryPoint.dist`` behave
 alike (distributions found twice on ``sys.path`` are reported once), so the
 ``importlib-metadata`` backport would add an import and change nothing.
 """

@@ -1,9 +1,10 @@
 """Hypothesis profiles for the conformance kit: fast for CI, thorough on demand.
 
 * ``dspex-ci`` (the default): a few hundred examples per property, no deadline;
-* ``dspex-thorough``: ten times as many.
+* ``dspex-thorough``: ten times as many;
+* ``dspex-quick``: a tenth as many, for a smoke run (dspex's own CI on its extra Pythons).
 
-The profile is chosen by ``DSPEX_HYPOTHESIS_PROFILE``, else ``HYPOTHESIS_PROFILE`` (``ci`` and
+The profile is chosen by ``DSPEX_HYPOTHESIS_PROFILE``, else ``HYPOTHESIS_PROFILE`` (``ci``, ``quick`` and
 ``thorough`` are accepted as short names, so a repository's own ``HYPOTHESIS_PROFILE=thorough``
 also makes the kit thorough). ``DSPEX_CONFORMANCE_EXAMPLES=N`` overrides the number of
 examples. Every profile prints the minimal failing example and the blob to reproduce it.
@@ -17,14 +18,19 @@ from hypothesis import HealthCheck, Verbosity, settings
 
 CI = "dspex-ci"
 THOROUGH = "dspex-thorough"
+QUICK = "dspex-quick"
 CI_EXAMPLES = 200
 THOROUGH_EXAMPLES = 2000
-_ALIASES = {"ci": CI, "fast": CI, "thorough": THOROUGH, "dspex-ci": CI, "dspex-thorough": THOROUGH}
+QUICK_EXAMPLES = 20
+_ALIASES = {"ci": CI, "fast": CI, "thorough": THOROUGH, "dspex-ci": CI, "dspex-thorough": THOROUGH,
+            "quick": QUICK, "dspex-quick": QUICK}
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
 settings.register_profile(CI, max_examples=CI_EXAMPLES, deadline=None, print_blob=True,
                           suppress_health_check=_SUPPRESS, verbosity=Verbosity.normal)
 settings.register_profile(THOROUGH, max_examples=THOROUGH_EXAMPLES, deadline=None, print_blob=True,
+                          suppress_health_check=_SUPPRESS, verbosity=Verbosity.normal)
+settings.register_profile(QUICK, max_examples=QUICK_EXAMPLES, deadline=None, print_blob=True,
                           suppress_health_check=_SUPPRESS, verbosity=Verbosity.normal)
 
 
