@@ -45,7 +45,7 @@ def test_backends_table_shows_example():
     assert lines[0].split() == ["backend", "distribution", "version", "native", "module", "types", "error"]
     assert set(lines[1]) <= {"-", " "}
     (row,) = [line for line in lines[2:] if line.startswith("example ")]
-    assert row.split() == ["example", "dspex-example", "0.1.0", "yes", "metrics"]
+    assert row.split() == ["example", "dspex-example", "0.1.0", "yes", "metrics,", "predict"]
     assert out.stderr == ""
     # the example's metrics not built yet are listed under the table, one per line
     section = out.stdout.split("\nnot built yet (asking for one raises CapabilityError", 1)[1]
@@ -58,10 +58,12 @@ def test_backends_json():
     assert out.returncode == 0, out.stderr
     rows = {row["name"]: row for row in json.loads(out.stdout)}
     assert rows["example"] == {"name": "example", "plugin": "example", "distribution": "dspex-example",
-                               "version": "0.1.0", "native": True, "module_types": ["metrics"],
+                               "version": "0.1.0", "native": True, "module_types": ["metrics", "predict"],
                                "not_implemented": {"metrics": ["the answer_exact_match metric",
                                                                "the answer_passage_match metric",
-                                                               "the passage_match metric"]},
+                                                               "the passage_match metric"],
+                                                   "predict": ["adapter='xml' (DSPy's XMLAdapter)",
+                                                               "predict without dspex-native installed"]},
                                "error": None}
 
 
@@ -102,6 +104,27 @@ def test_example_backend_in_process():
     assert ref.backend in {"example", "native"}
     ref = dspex_core.Metrics.create("f1", implementation="example")
     assert ref(prediction="the cat sat", reference="a cat sat").score == 1.0
+
+
+def test_the_example_predict_says_what_it_needs_where_dspex_native_is_missing():
+    """The example's predict builds on dspex-native's DSPy format: without it (tests/core's own env)
+    the plugin still loads and serves metrics, and predict is a CapabilityError naming the install;
+    with it (the 'all' env) it answers from the LM it is given."""
+    import importlib.util
+
+    from dspex_core import registry
+    from dspex_core.testing import RecordingLM
+
+    os.environ.pop("DSPEX_DISABLE_PLUGINS", None)
+    registry.refresh()
+    lm = RecordingLM(["[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]"])
+    if importlib.util.find_spec("dspex_native") is None:
+        with pytest.raises(dspex_core.CapabilityError, match="pip install dspex-native"):
+            dspex_core.Predict.create("question -> answer", implementation="example", lm=lm)
+    else:
+        ref = dspex_core.Predict.create("question -> answer", implementation="example", lm=lm)
+        assert ref(question="Capital of France?").answer == "Paris"
+        assert lm.calls[0].messages[-1]["content"].startswith("[[ ## question ## ]]\nCapital of France?")
 
 
 def test_python_m_dspex_core_is_the_same_command():

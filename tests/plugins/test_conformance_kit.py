@@ -351,6 +351,7 @@ SUITE = textwrap.dedent("""
     class TestExampleAlone(BackendConformance):
         backend = "example"     # serves metrics, which the reference does not: contract checks only
         reference = "toy"
+        module_types = ("metrics",)  # (its predict is DSPy's: tox -e example checks it against dspy)
         max_examples = 40
 """)
 
@@ -392,6 +393,7 @@ def test_backend_conformance_reports_what_it_did_not_check(wrong_backend, tmp_pa
             "  NOT COVERED by the kit, nothing was checked: code_act\n") in summary
     assert ("TestExampleAlone: backend 'example' against reference 'toy'\n"
             "  contract only, no parity (the reference 'toy' does not serve them): metrics\n"
+            "  not checked (left out by TestExampleAlone.module_types): predict\n"
             "  not covered by the kit: none (the kit has properties for every type it registers)\n") in summary
 
 

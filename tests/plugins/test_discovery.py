@@ -84,7 +84,7 @@ def test_example_plugin_is_discovered_through_its_entry_point():
     example = backends["example"]
     assert (example.distribution, example.version, example.native, example.error) == \
         ("dspex-example", "0.1.0", True, None)
-    assert example.module_types == ["metrics"]
+    assert example.module_types == ["metrics", "predict"]
     plugin = _by_name(registry.plugins())["example"]
     assert plugin.module == "dspex_example.plugin" and plugin.hooks == ["dspex_register_implementations"]
     assert dspex.Metrics.create("exact_match", implementation="example")(prediction="Paris", reference="paris").score
@@ -165,7 +165,7 @@ def test_cli_lists_broken_plugins_with_their_errors(broken_plugins):
     rows = {line.split()[0]: line for line in table.splitlines()[2:]}
     assert "failed to import: RuntimeError" in rows["broken_import"]
     assert "dspex_register_implementations raised ValueError" in rows["halfway"]
-    assert rows["example"].split()[:5] == ["example", "dspex-example", "0.1.0", "yes", "metrics"]
+    assert rows["example"].split()[:6] == ["example", "dspex-example", "0.1.0", "yes", "metrics,", "predict"]
     as_json = {row["name"]: row for row in json.loads(cli("backends", "--json").stdout)}
     assert as_json["broken_import"]["distribution"] == "dspex-test-broken-import"
     assert as_json["broken_import"]["error"].startswith("failed to import: RuntimeError")

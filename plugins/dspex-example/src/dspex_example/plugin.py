@@ -7,11 +7,13 @@ from typing import Any, Callable
 from dspex_core import hookimpl
 
 from dspex_example.metrics import ExampleMetrics
+from dspex_example.predict import ExamplePredict
 
 BACKEND = "example"
 
 
 @hookimpl
 def dspex_register_implementations(register: Callable[..., Any]) -> None:
-    """Serve ``metrics`` in process (``native=True``), below dspex-native's priority."""
+    """Serve ``metrics`` and ``predict`` in process (``native=True``), below dspex-native's priority."""
     register("metrics", ExampleMetrics(), backend=BACKEND, native=True, priority=-10)
+    register("predict", ExamplePredict(), backend=BACKEND, native=True, priority=-10)
