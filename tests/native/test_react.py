@@ -59,7 +59,8 @@ GOLDEN_REACT_SYSTEM = (
     "        When writing next_thought, you may reason about the current situation and plan for future steps.\n"
     "        When selecting the next_tool_name and its next_tool_args, the tool must be one of:\n"
     "        \n"
-    "        (1) add, whose description is <desc>Add two integers.        Returns their sum.</desc>. It takes arguments {'a': {'type': 'integer'}, 'b': {'type': 'integer', 'default': 2}}.\n"
+    # the raw docstring, newlines as two spaces (as dspy.Tool shows it; Python 3.13 dedents docstrings)
+    "        (1) add, whose description is <desc>" + add.__doc__.replace("\n", "  ") + "</desc>. It takes arguments {'a': {'type': 'integer'}, 'b': {'type': 'integer', 'default': 2}}.\n"
     "        (2) finish, whose description is <desc>Marks the task as complete. That is, signals that all information for producing the outputs, i.e. `answer`, are now available to be extracted.</desc>. It takes arguments {}.\n"
     "        When providing `next_tool_args`, the value inside the field must be in JSON format"
 )

@@ -35,7 +35,8 @@ class Lookup:
 def test_a_function_is_described_as_dspy_describes_it():
     tool = Tool(search)
     assert str(tool) == (
-        "search, whose description is <desc>Search the web.        Returns titles.</desc>. It takes arguments "
+        # the raw docstring, newlines as two spaces (as dspy.Tool shows it; Python 3.13 dedents docstrings)
+        "search, whose description is <desc>" + search.__doc__.replace("\n", "  ") + "</desc>. It takes arguments "
         "{'query': {'type': 'string'}, 'limit': {'anyOf': [{'type': 'integer'}, {'type': 'null'}], 'default': None}, "
         "'tags': {'items': {'type': 'string'}, 'type': 'array', 'default': ['news']}, "
         "'mode': {'enum': ['a', 'b'], 'type': 'string', 'default': 'a'}, 'extra': {}}.")
