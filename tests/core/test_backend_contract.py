@@ -8,6 +8,8 @@ import typing
 from typing import Any, Optional
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dspex_core as dspex
 from dspex_core import hookimpl, registry
@@ -206,8 +208,17 @@ def test_lru_cache_under_threads_keeps_its_bound():
 def test_cleandoc_is_inspects():
     import inspect
 
-    for doc in ["", "  one line  ", "First\n    indented\n      more\n\n", "\n\n  Lead\n\tTabbed\n  x", "a\n\n\n"]:
+    for doc in ["", "  one line  ", "First\n    indented\n      more\n\n", "\n\n  Lead\n\tTabbed\n  x", "a\n\n\n",
+                "\x1f", " \x0c first\n \x1f second\n  third"]:  # 3.13's strips spaces only, earlier any whitespace
         assert cleandoc(doc) == inspect.cleandoc(doc)
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u2028ab"), max_size=40))
+def test_cleandoc_is_inspects_on_any_whitespace(doc):
+    """Instructions are arbitrary text (the parity suites draw them): the running Python's rule, exactly."""
+    import inspect
+
+    assert cleandoc(doc) == inspect.cleandoc(doc)
 
 
 @pytest.mark.parametrize("annotation,expected", [
