@@ -64,7 +64,7 @@ EXPECTED: dict[str, list[str]] = {
     "fallback": [r"ChainOfThought\(adapter='xml'\) served by dspy: .+",
                  r"fallback event: create chain_of_thought native -> dspy: CapabilityError: .+",
                  r"with allow_fallback=False: CapabilityError: .+"],
-    "plugin_backend": [r"backends serving predict: \['arith', 'native', 'dspy'\]",
+    "plugin_backend": [r"backends serving predict: \['arith', 'native', 'dspy', 'example'\]",
                        r"'expression -> value: float' on arith: \(2 \+ 3\) \* 4 = 20\.0",
                        r"'question -> answer' on native \(arith declined\): .+",
                        r"packaged plugin 'example' \(metrics\): f1 = 1\.0"],
