@@ -25,6 +25,13 @@ NUMBERS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 POSITIVE_INTEGERS = ("n", "num_generations", "max_tokens", "max_completion_tokens")
 #: Settings that must be an integer.
 INTEGERS = ("seed",)
+#: The LM settings a predictor takes as create options (its config, as DSPy's ``Predict(**config)``);
+#: one list for native's predictors and any third-party predictor that follows them.
+PREDICTOR_SETTINGS = frozenset({
+    "temperature", "max_tokens", "max_completion_tokens", "n", "rollout_id", "top_p", "stop", "seed",
+    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "response_format",
+    "reasoning_effort", "user", "timeout", "num_retries", "cache",
+})
 #: The values of an LM's ``engine`` setting, as ``dspy.LM(engine=...)`` takes them: ``"auto"`` (the
 #: default: dspy 3.4's own engine, lm15, where it can carry the request, else LiteLLM),
 #: ``"lm15"`` (its own engine or an error) and ``"litellm"`` (LiteLLM's route).

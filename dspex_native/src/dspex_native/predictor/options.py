@@ -17,11 +17,7 @@ from dspex_core.errors import InputError
 from dspex_native.adapters import ADAPTERS
 
 #: LM settings accepted as create options (stored as the module's config, as DSPy's ``**config``).
-LM_SETTINGS = frozenset({
-    "temperature", "max_tokens", "max_completion_tokens", "n", "rollout_id", "top_p", "stop", "seed",
-    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "response_format",
-    "reasoning_effort", "user", "timeout", "num_retries", "cache",
-})
+LM_SETTINGS = settings_rules.PREDICTOR_SETTINGS
 CREATE_OPTIONS = frozenset({"lm", "demos", "instructions", "adapter", "config"})
 EXECUTE_OPTIONS = frozenset({"lm", "config", "demos"})
 

@@ -29,11 +29,7 @@ from dspex_core.backend import LM, Signature, input_rules, is_custom_lm, setting
 
 #: LM settings taken as create options (the module's config, as DSPy's ``Predict(**config)``): the
 #: ones docs/module-types.md lists for ``predict``; others go in ``config={...}``.
-LM_SETTINGS = frozenset({
-    "temperature", "max_tokens", "max_completion_tokens", "n", "rollout_id", "top_p", "stop", "seed",
-    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "response_format",
-    "reasoning_effort", "user", "timeout", "num_retries", "cache",
-})
+LM_SETTINGS = settings_rules.PREDICTOR_SETTINGS
 CREATE_OPTIONS = frozenset({"lm", "demos", "instructions", "adapter", "config"})
 CALL_OPTIONS = frozenset({"lm", "config", "demos"})
 ADAPTERS = ("chat", "json")
