@@ -121,6 +121,9 @@ def test_render_over_http_is_the_request_body(server, case, lm_settings):
         try:
             ref = dspex.create(case["module"], case["signature"], implementation=backend, lm=lm, **options)
             shown[backend] = ref.render(**case["inputs"], **call)
+        except (InputError, TypeError):  # the known difference, as in _outcome above
+            shown[backend] = "InputError"
+            continue
         except DspexError as exc:
             shown[backend] = type(exc).__name__
             continue
