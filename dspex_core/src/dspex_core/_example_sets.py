@@ -64,3 +64,25 @@ def _check_fits(name: str, index: int, keys: set[str], allowed: frozenset[str], 
             parts.append(f"marks {', '.join(map(repr, unknown))} as input(s), which the program does not take")
         raise InputError(f"{name}[{index}] {' and '.join(parts)}; the program's inputs are "
                          f"{', '.join(sorted(allowed))}")
+
+
+def demo_dicts(demos: Any, where: str) -> list[dict[str, Any]]:
+    """Demos (``Example`` objects or dicts) as plain dicts, which a prompt is built from; anything
+    else is an :class:`InputError` starting with ``where``. One rule for every backend's predictors."""
+    if demos is None:
+        return []
+    if isinstance(demos, (str, bytes, Mapping)) or not hasattr(demos, "__iter__"):
+        raise InputError(f"{where}: demos must be a list of dspex.Example or dicts, got {type(demos).__name__}")
+    out = []
+    for index, demo in enumerate(demos):
+        # A plain dict first: optimizers pass one per demo of every state they build, and
+        # ``isinstance`` against ``typing.Mapping`` costs more than the copy itself.
+        if type(demo) is dict:
+            out.append(demo.copy())
+        elif isinstance(demo, Mapping):
+            out.append(dict(demo))
+        elif hasattr(demo, "toDict"):
+            out.append(demo.toDict())
+        else:
+            raise InputError(f"{where}: demo {index} must be a dspex.Example or a dict, got {type(demo).__name__}")
+    return out

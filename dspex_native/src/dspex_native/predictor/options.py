@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any, Mapping
 
-from dspex_core.backend import LM, Signature, input_rules, is_custom_lm, settings_rules
+from dspex_core.backend import LM, Signature, demo_dicts, input_rules, is_custom_lm, settings_rules
 from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS
@@ -95,25 +95,7 @@ def checked_inputs(module_type: str, fmt: Any, inputs: Mapping[str, Any]) -> Map
                                     accepted=PREDICTOR_EXTRA_INPUTS | extras if extras else PREDICTOR_EXTRA_INPUTS)
 
 
-def demo_list(demos: Any, where: str) -> list:
-    """Demos (``Example`` objects or dicts) as plain dicts, which the prompt is built from."""
-    if demos is None:
-        return []
-    if isinstance(demos, (str, bytes)) or not hasattr(demos, "__iter__"):
-        raise InputError(f"{where}: demos must be a list of dspex.Example or dicts, got {type(demos).__name__}")
-    out = []
-    for index, demo in enumerate(demos):
-        # A plain dict first: optimizers pass one per demo of every state they build, and
-        # ``isinstance`` against ``typing.Mapping`` costs more than the copy itself.
-        if type(demo) is dict:
-            out.append(demo.copy())
-        elif isinstance(demo, Mapping):
-            out.append(dict(demo))
-        elif hasattr(demo, "toDict"):
-            out.append(demo.toDict())
-        else:
-            raise InputError(f"{where}: demo {index} must be a dspex.Example or a dict, got {type(demo).__name__}")
-    return out
+demo_list = demo_dicts  # the core's rule for demos, shared with third-party predictors
 
 
 def lm_problem(lm: Any, where: str) -> InputError | None:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dspex_core import AdapterParseError, CapabilityError, InputError, Prediction, settings
-from dspex_core.backend import LM, Signature, input_rules, is_custom_lm, settings_rules
+from dspex_core.backend import LM, Signature, demo_dicts, input_rules, is_custom_lm, settings_rules
 
 #: LM settings taken as create options (the module's config, as DSPy's ``Predict(**config)``): the
 #: ones docs/module-types.md lists for ``predict``; others go in ``config={...}``.
@@ -54,22 +54,6 @@ class _State:
     def __init__(self, signature: Signature, demos: list[dict[str, Any]], config: dict[str, Any], lm: Any,
                  adapter: str | None):
         self.signature, self.demos, self.config, self.lm, self.adapter = signature, demos, config, lm, adapter
-
-
-def _demo_dicts(demos: Any) -> list[dict[str, Any]]:
-    if demos is None:
-        return []
-    if isinstance(demos, (str, bytes, Mapping)) or not hasattr(demos, "__iter__"):
-        raise InputError(f"predict: demos must be a list of dspex.Example or dicts, got {type(demos).__name__}")
-    out = []
-    for index, demo in enumerate(demos):
-        if isinstance(demo, Mapping):
-            out.append(dict(demo))
-        elif hasattr(demo, "toDict"):
-            out.append(demo.toDict())
-        else:
-            raise InputError(f"predict: demo {index} must be a dspex.Example or a dict, got {type(demo).__name__}")
-    return out
 
 
 def _check_lm(lm: Any) -> Any:
@@ -109,7 +93,8 @@ class ExamplePredict:
             raise CapabilityError("predict: the example backend does not implement DSPy's XMLAdapter (it has chat, json)")
         if adapter is not None and adapter not in ADAPTERS:
             raise InputError(f"predict: adapter must be one of {', '.join(ADAPTERS)}, got {adapter!r}")
-        state = _State(signature, _demo_dicts(options.get("demos")), config, _check_lm(options.get("lm")), adapter)
+        demos = demo_dicts(options.get("demos"), "predict")
+        state = _State(signature, demos, config, _check_lm(options.get("lm")), adapter)
         adapters.get_format(signature, adapter or "chat").demo_messages(state.demos)  # a demo it cannot show fails now
         return state
 
@@ -141,7 +126,7 @@ class ExamplePredict:
         temperature = request.get("temperature") or defaults.get("temperature")
         if (temperature is None or temperature <= 0.15) and (request.get("n") or defaults.get("n") or 1) > 1:
             request["temperature"] = 0.7  # DSPy's rule: several completions need some temperature
-        demos = state.demos if options.get("demos") is None else _demo_dicts(options["demos"])
+        demos = state.demos if options.get("demos") is None else demo_dicts(options["demos"], "predict")
         if adapter == "json":
             extra = adapters.response_format(lm, fmt)
             if extra is not None:
