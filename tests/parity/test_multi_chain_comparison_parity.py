@@ -149,3 +149,19 @@ def test_dump_state_is_dspys_and_a_saved_state_loads_on_the_other_backend(tmp_pa
     refs["native"].save(path)
     written = json.loads(path.read_text())
     assert {k: v for k, v in written.items() if k != "metadata"} == json.loads(json.dumps(dumped["native"]))
+
+
+def test_whitespace_instructions_become_dspys_default_sentence_at_its_first_insert():
+    """Instructions that clean to nothing ('\\r', a space) are replaced by DSPy's default sentence
+    when the first attempt field is appended, so the sentence names the first attempt but not the
+    later ones nor ``rationale`` (found by hypothesis in CI)."""
+    reply = "[[ ## rationale ## ]]\nr\n\n[[ ## context ## ]]\nc\n\n[[ ## completed ## ]]"
+    for text in ["\r", " ", "\n\n"]:
+        for M in (1, 3):  # noqa: N806
+            case = dict(sig=Signature("question -> context", text), options={"M": M}, call_config=None,
+                        is_async=False, replies=[reply],
+                        inputs={"question": "q", "completions": [{"reasoning": "r", "context": "c"}] * M})
+            native, reference = run_both(build(case), [case["inputs"]], case["replies"])
+            assert_same(native, reference)
+            system = native.calls[0].messages[0]["content"]
+            assert "Given the fields `question`, `reasoning_attempt_1`, produce the fields `context`." in system

@@ -57,16 +57,19 @@ def extended(signature: Signature, M: int) -> Signature:  # noqa: N803 - DSPy's 
     if taken:
         raise InputError(f"multi_chain_comparison adds the fields {', '.join(added)} and reads {COMPLETIONS!r}; "
                          f"the signature already has {', '.join(map(repr, taken))}")
+    # DSPy passes its instructions on as it reads them, cleaned; when they clean to nothing (only
+    # whitespace), its first insert writes the default sentence of the fields it has by then,
+    # and every later insert keeps that sentence.
+    instructions = cleandoc(signature.instructions)
     out = signature
     for index in range(1, M + 1):
         out = out.append(attempt_field(index), InputField(prefix=f"Student Attempt #{index}:",
                                                           desc="${reasoning attempt}"))
+        instructions = instructions or out.with_instructions("").instructions
     out = out.prepend(RATIONALE, OutputField(prefix="Accurate Reasoning: Thank you everyone. Let's now holistically",
                                              desc="${corrected reasoning}"))
-    cleaned = cleandoc(signature.instructions)  # DSPy passes its instructions on as it reads them
-    if not cleaned:
-        return Signature.from_fields(out.input_fields, out.output_fields, None)
-    return out.with_instructions(cleaned)
+    instructions = instructions or out.with_instructions("").instructions
+    return out.with_instructions(instructions)
 
 
 class ComparisonState:
