@@ -262,6 +262,9 @@ class Opaque:
     def __str__(self) -> str:
         return "opaque thing"
 
+    def __repr__(self) -> str:  # a stable test id (pytest-xdist's workers must collect the same names)
+        return "Opaque()"
+
 
 RESULTS = [None, True, 3, -1.5, float("inf"), "text", b"bytes", (1, "a"), {1, 2}, frozenset(), {"a": [1, None]},
            {1: "one", None: 0, True: "yes"}, Color.RED, Level.HIGH, [Color.RED, 2], ["a", "b\nc"], [], ["«x»"],

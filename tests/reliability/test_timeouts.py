@@ -33,17 +33,18 @@ def _threads() -> set[threading.Thread]:
     return {thread for thread in threading.enumerate() if thread.name != THREAD_NAME}
 
 
-def _call(program, mode: str, limit: float):
-    """``(result or exception, seconds)`` of one call, run in a worker thread joined after ``limit``."""
+def _call(program, mode: str, limit: float, **options):
+    """``(result or exception, seconds)`` of one call, run in a worker thread joined after ``limit``
+    (``options``: the call's, e.g. ``timeout=``)."""
     outcome: dict = {}
 
     def run():
         start = time.monotonic()
         try:
             if mode == "async":
-                outcome["value"] = asyncio.run(program.acall(question="Still there?"))
+                outcome["value"] = asyncio.run(program.acall(question="Still there?", **options))
             else:
-                outcome["value"] = program(question="Still there?")
+                outcome["value"] = program(question="Still there?", **options)
         except BaseException as exc:  # noqa: BLE001 - handed to the test
             outcome["value"] = exc
         outcome["seconds"] = time.monotonic() - start
@@ -123,3 +124,62 @@ def test_a_timeout_that_is_not_a_positive_number_is_an_input_error(backend, time
     with SlowLMServer("ok") as server:
         with pytest.raises(dspex.InputError, match="timeout must be a positive number"):
             _program(server, backend, timeout=timeout)(question="q")
+
+
+# -- a module call's timeout= and named profiles ---------------------------------------------------
+
+def _timed_out(error, seconds, before, limit_text):
+    assert isinstance(error, LMTimeoutError) and isinstance(error, TimeoutError), error
+    assert seconds < BOUND, f"took {seconds:.1f} s"
+    assert limit_text in str(error), str(error)
+    assert not _threads() - before, "the call left a thread behind"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_module_calls_timeout_bounds_its_lm_calls(backend, mode):
+    before = _threads()
+    with SlowLMServer("hang") as server:
+        error, seconds = _call(_program(server, backend, timeout=300), mode, 30, timeout=TIMEOUT)
+    _timed_out(error, seconds, before, f"the module call's timeout={TIMEOUT:g} s")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_module_calls_timeout_spans_several_lm_calls(backend):
+    # each attempt is a 429 asking for 0.4 s: the attempts and waits add up past the module
+    # call's timeout, which ends the call although the LM's own allows 300 s
+    before = _threads()
+    with SlowLMServer("retry_after", retry_after="0.4") as server:
+        program = _program(server, backend, timeout=300, num_retries=20)
+        error, seconds = _call(program, "sync", 30, timeout=TIMEOUT)
+        asked = server.requests
+    _timed_out(error, seconds, before, f"the module call's timeout={TIMEOUT:g} s")
+    assert asked >= 2 and error.attempts == asked
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_inference_profile_is_the_default_timeout(backend):
+    before = _threads()
+    dspex.configure(timeout_profiles={"inference": TIMEOUT})  # process-wide: the call runs in a worker thread
+    try:
+        with SlowLMServer("hang") as server:
+            error, seconds = _call(_program(server, backend), "sync", 30)
+    finally:
+        dspex.configure(timeout_profiles={})
+    _timed_out(error, seconds, before, f"timeout={TIMEOUT:g} s")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_lm_timeout_may_name_a_profile(backend, mode):
+    before = _threads()
+    dspex.configure(timeout_profiles={"quick": TIMEOUT})
+    try:
+        with SlowLMServer("trickle") as server:
+            error, seconds = _call(_program(server, backend, timeout="quick"), mode, 30)
+        _timed_out(error, seconds, before, f"timeout={TIMEOUT:g} s")
+        with SlowLMServer("ok") as server:
+            prediction, _ = _call(_program(server, backend, timeout="quick"), mode, 30, timeout="batch")
+        assert prediction.answer == "slow but sure"
+    finally:
+        dspex.configure(timeout_profiles={})

@@ -20,13 +20,17 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping
 
-from dspex_core import _router, telemetry
+from dspex_core import _lm_deadline, _router, telemetry
 from dspex_core._example import Prediction
 from dspex_core.config import settings
 from dspex_core.errors import CapabilityError, InputError, PluginError, allows_fallback
 
-#: Keyword arguments of ``ref(...)`` that are call options, not inputs (as in DSPy).
+#: Keyword arguments of ``ref(...)`` that are call options, not inputs (as in DSPy); the backend gets them.
 CALL_OPTIONS = frozenset({"lm", "config", "demos"})
+#: ``ref(..., timeout=...)``: seconds or a profile's name bounding every LM call the module call makes,
+#: retries and waits included (:func:`dspex_core._lm_deadline.call_deadline`); the core's, not the backend's.
+TIMEOUT = "timeout"
+_OPTIONS = CALL_OPTIONS | {TIMEOUT}
 
 _perf = time.perf_counter
 _telemetry_handlers = telemetry._handlers  # the live dict: empty means no event can reach anyone
@@ -87,14 +91,20 @@ class ModuleRef:
         return method in self._methods
 
     def __call__(self, **kwargs: Any) -> Any:
-        if CALL_OPTIONS.isdisjoint(kwargs):
+        if _OPTIONS.isdisjoint(kwargs):
             return execute(self, kwargs)
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
+        if TIMEOUT in kwargs:
+            with _lm_deadline.call_deadline(kwargs.pop(TIMEOUT)):
+                return execute(self, kwargs, **options)
         return execute(self, kwargs, **options)
 
     async def acall(self, **kwargs: Any) -> Any:
         """The async twin of calling the reference."""
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
+        if TIMEOUT in kwargs:
+            with _lm_deadline.call_deadline(kwargs.pop(TIMEOUT)):
+                return await aexecute(self, kwargs, **options)
         return await aexecute(self, kwargs, **options)
 
     def render(self, **kwargs: Any) -> dict[str, Any]:
@@ -104,6 +114,7 @@ class ModuleRef:
         from dspex_core._render import render
 
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
+        kwargs.pop(TIMEOUT, None)  # a call option of the core's, which sends nothing
         return render(self, check_inputs(kwargs), options)
 
     def describe(self) -> dict[str, Any]:

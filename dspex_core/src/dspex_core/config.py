@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 if TYPE_CHECKING:
     from pathlib import Path
 
+from dspex_core._timeout_profiles import DEFAULT_PROFILES, check_profiles
 from dspex_core.errors import ConfigError
 
 #: The default of every key.
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "adapter": None,
     "executor": "threads",
     "executor_options": {},
+    "timeout_profiles": DEFAULT_PROFILES,
 }
 
 _BOOL_KEYS = frozenset({"prefer_native", "allow_fallback", "implementation_cache", "telemetry_enabled"})
@@ -191,6 +193,8 @@ def _validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             raise ConfigError(f"executor ({source}) must be the name of a registered executor")
         elif key == "executor_options":
             value = _parse_executor_options(value, source)
+        elif key == "timeout_profiles":
+            value = check_profiles(value, source)
         out[key] = value
     return out
 

@@ -120,9 +120,11 @@ class ContextWindowExceededError(LMError):
     """
 
 
-class LMTimeoutError(LMError):
+class LMTimeoutError(LMError, TimeoutError):
     """An LM call ran out of time: the LM's ``timeout`` bounds the whole call (every attempt, a
-    reply still arriving, the waits between attempts), on every backend.
+    reply still arriving, the waits between attempts), on every backend; a module call's
+    ``timeout=`` bounds every LM call it makes. A ``TimeoutError`` too, so code that catches
+    the standard class catches it.
 
     ``attempts`` counts the attempts made, ``status`` is the last HTTP status (``None`` when
     no reply came); the message names the model and the timeout.

@@ -165,13 +165,26 @@ class DeadlineLM(dspy.LM):
     """
 
     def __init__(self, model: str, *args: Any, retry_after_max: Any = lm_deadline.RETRY_AFTER_MAX, **kwargs: Any):
-        lm_deadline.check_timeout(kwargs.get("timeout"))
+        #: a ``timeout`` given as a profile's name, resolved again at every call (dspy itself is
+        #: handed seconds: it would pass the name on to the provider's client)
+        self._timeout_profile = kwargs["timeout"] if isinstance(kwargs.get("timeout"), str) else None
+        seconds = lm_deadline.check_timeout(kwargs.get("timeout"))
+        if self._timeout_profile is not None:
+            kwargs["timeout"] = seconds
         super().__init__(model, *args, **kwargs)
         self.retry_after_max = lm_deadline.check_retry_after_max(retry_after_max)
 
     def _start(self, kwargs: dict[str, Any]) -> _Call:
-        timeout = kwargs["timeout"] if "timeout" in kwargs else self.kwargs.get("timeout", lm_deadline.DEFAULT_TIMEOUT)
-        deadline = lm_deadline.Deadline(lm_deadline.check_timeout(timeout), self.model)
+        """The call's deadline; a timeout named by profile (``"batch"``, the call's or the LM's) is
+        resolved now, and dspy is handed the seconds."""
+        if "timeout" in kwargs:
+            named = kwargs["timeout"]
+        else:  # the LM's (``None``: no limit), else the inference profile
+            named = getattr(self, "_timeout_profile", None) or self.kwargs.get("timeout", lm_deadline.DEFAULT_PROFILE)
+        timeout = lm_deadline.check_timeout(named)
+        if isinstance(named, str) and ("timeout" in kwargs or "timeout" in self.kwargs):
+            kwargs["timeout"] = timeout  # a profile's name as seconds (dspy would pass the name on)
+        deadline = lm_deadline.Deadline(timeout, self.model)
         return _Call(deadline, getattr(self, "retry_after_max", lm_deadline.RETRY_AFTER_MAX))
 
     @staticmethod
@@ -206,15 +219,15 @@ class DeadlineLM(dspy.LM):
         try:
             async with lm_deadline.async_timeout(call.deadline.remaining()) as bound:
                 return await super().acall(*args, **kwargs)
-        except TimeoutError:
-            if not bound.expired():
-                raise
-            failure = call.deadline.error(attempts=call.failed + 1, status=None, reason=CUT_OFF)
-        except (LMTimeoutError, DspyLMError) as exc:
+        except (LMTimeoutError, DspyLMError) as exc:  # before TimeoutError: an LMTimeoutError is one
             failure = self._timed_out(call, exc)
             if failure is None:
                 exc.dspex_attempts = call.failed + 1  # what the backend's LMError states (dspex_dspy._errors)
                 raise
+        except TimeoutError:
+            if not bound.expired():
+                raise
+            failure = call.deadline.error(attempts=call.failed + 1, status=None, reason=CUT_OFF)
         finally:
             _current.reset(token)
         failure.__context__ = None

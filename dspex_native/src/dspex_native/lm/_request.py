@@ -21,7 +21,8 @@ from dspex_native.lm.retry import DEFAULT_NUM_RETRIES, RetryPolicy
 #: ``render`` and the dspy backend use too).
 CLIENT_SETTINGS = _CLIENT_SETTINGS
 
-#: Seconds one call may take, every attempt and wait included (dspex_core.backend.lm_deadline).
+#: Seconds one call may take, every attempt and wait included (dspex_core.backend.lm_deadline),
+#: when the LM sets no ``timeout`` and the ``inference`` timeout profile is not configured.
 DEFAULT_TIMEOUT = lm_deadline.DEFAULT_TIMEOUT
 
 
@@ -53,7 +54,7 @@ def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tupl
         )
     except (TypeError, ValueError) as exc:
         raise InputError(f"bad retry setting: {exc}") from None
-    timeout = lm_deadline.check_timeout(merged.get("timeout", DEFAULT_TIMEOUT))
+    timeout = lm_deadline.check_timeout(merged.get("timeout", lm_deadline.DEFAULT_PROFILE))
     cache = merged.get("cache", True)
     return body, ClientOptions(cache=bool(cache), rollout_id=merged.get("rollout_id"), policy=policy, timeout=timeout)
 
