@@ -148,6 +148,7 @@ class Signature:
                     rule="field-declaration",
                 )
         # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
+        module_names: Any = _UNREAD
         for name, spec in list(cls.__dict__.items()):
             if not isinstance(spec, FieldSpec):
                 continue
@@ -158,7 +159,9 @@ class Signature:
                     # ``from __future__ import annotations`` leaves every annotation a string: its
                     # names are the defining module's (a type alias, a pydantic model), as for
                     # typing.get_type_hints and DSPy
-                    annotation = parse_type_with(annotation, _module_names(cls))
+                    if module_names is _UNREAD:
+                        module_names = _module_names(cls)
+                    annotation = parse_type_with(annotation, module_names)
                 elif type_given:
                     check_annotation(annotation)  # what a string type is checked for (list[int, str], ...)
             except TypeParseError as exc:
@@ -274,12 +277,15 @@ def _parse_cached(spec: str, instructions: str | None) -> Signature:
     return _parse(spec, instructions, None)
 
 
-def _module_names(cls: type) -> dict[str, Any] | None:
-    """The globals of the module that defines ``cls`` (``None`` when it has none)."""
+_UNREAD = object()
+
+
+def _module_names(cls: type) -> Mapping[str, Any] | None:
+    """The globals of the module that defines ``cls`` (``None`` when it has none), read, not copied."""
     import sys
 
     module = sys.modules.get(cls.__module__)
-    return dict(vars(module)) if module is not None else None
+    return vars(module) if module is not None else None
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
