@@ -139,9 +139,10 @@ class Signature:
             if parent is not None:
                 inputs.update(parent.input_fields)
                 outputs.update(parent.output_fields)
-        annotations = cls.__dict__.get("__annotations__", {})
+        namespace = cls.__dict__  # one mapping proxy, read throughout
+        annotations = namespace.get("__annotations__", {})
         for name in annotations:
-            if not isinstance(cls.__dict__.get(name), FieldSpec) and not name.startswith("_"):
+            if not isinstance(namespace.get(name), FieldSpec) and not name.startswith("_"):
                 raise SignatureError(
                     f"{cls.__name__}.{name}: every annotated attribute of a class-based signature must be "
                     f"declared with InputField() or OutputField()",
@@ -149,7 +150,7 @@ class Signature:
                 )
         # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
         module_names: Any = _UNREAD
-        for name, spec in list(cls.__dict__.items()):
+        for name, spec in list(namespace.items()):
             if not isinstance(spec, FieldSpec):
                 continue
             type_given = name in annotations
@@ -176,7 +177,7 @@ class Signature:
         if both:
             raise SignatureError(f"{cls.__name__}: {sorted(both)} cannot be both an input and an output",
                                  rule="distinct-names")
-        doc = cls.__dict__.get("__doc__")
+        doc = namespace.get("__doc__")
         if doc is None:  # DSPy: a class without a docstring keeps its base signature's instructions
             for base in cls.__mro__[1:]:
                 parent = base.__dict__.get("__signature__")

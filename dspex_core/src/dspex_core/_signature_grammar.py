@@ -16,7 +16,7 @@ import typing
 from typing import Any
 
 from dspex_core._fields import RESERVED_NAMES, Field
-from dspex_core._types import TypeParseError, parse_type_with
+from dspex_core._types import TypeParseError, parse_type, parse_type_with
 from dspex_core.errors import SignatureError
 
 _isidentifier = str.isidentifier
@@ -48,7 +48,9 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
     fields: dict[str, Field] = {}
     if not text.strip():
         return fields
-    if "[" in text or "(" in text or "{" in text:
+    if "," not in text:
+        parts = [(0, text)]
+    elif "[" in text or "(" in text or "{" in text:
         parts = _split_top_level(text)
     else:
         parts = []
@@ -90,13 +92,14 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
         else:
             annotation_text = part[colon + 1:]
             try:
-                annotation = parse_type_with(annotation_text, custom_types)
+                annotation = parse_type(annotation_text) if custom_types is None else \
+                    parse_type_with(annotation_text, custom_types)
             except TypeParseError as exc:
                 raise SignatureError(f"field {name!r}: {exc}", spec=spec,
                                      position=start + offset + colon + 1 + exc.offset, rule="type") from None
             if annotation is None:
                 annotation = type(None)
-            elif not _is_type(annotation):
+            elif type(annotation) is not type and not isinstance(annotation, _TYPE_KINDS):  # not a type
                 at = start + offset + colon + 1 + (len(annotation_text) - len(annotation_text.lstrip()))
                 raise SignatureError(f"field {name!r}: {annotation_text.strip()!r} is a value, not a type "
                                      f"(write e.g. Literal[{annotation_text.strip()}] for a fixed value)",
@@ -116,25 +119,21 @@ def _nfkc(name: str) -> str:
     return unicodedata.normalize("NFKC", name)
 
 
-#: What an annotation can be (``typing`` and ``types`` are loaded by ``_types`` anyway).
+#: What an annotation can be (``int``, ``list[str]``, ``Literal['a']``, ``int | None``; ``typing`` and
+#: ``types`` are loaded by ``_types`` anyway).
 _TYPE_KINDS = (type, types.GenericAlias, types.UnionType, typing._GenericAlias, typing._SpecialForm)  # noqa: SLF001
-
-
-def _is_type(annotation: Any) -> bool:
-    """Whether an annotation names a type (``int``, ``list[str]``, ``Literal['a']``, ``int | None``)."""
-    return type(annotation) is type or isinstance(annotation, _TYPE_KINDS)
 
 
 def _split_top_level(text: str) -> list[tuple[int, str]]:
     """Split on commas that are not inside brackets; keep each piece's offset."""
     if "'" not in text and '"' not in text:
         return _split_unquoted(text)
-    if '"' not in text:
-        # Single quotes only (Literal['x', 'y']): when no quoted text holds a comma, a bracket or
-        # a double quote, the quotes change nothing and the counting split applies.
-        quoted = text.split("'")[1::2]
-        if len(quoted) * 2 < text.count("'") + 1 and not any(
-                "," in q or "[" in q or "]" in q or "(" in q or ")" in q or "{" in q or "}" in q for q in quoted):
+    if '"' not in text and not text.count("'") % 2:
+        # Single quotes only, balanced (Literal['x', 'y']): when no quoted text holds a comma or a
+        # bracket, the quotes change nothing and the counting split applies.
+        inside = "".join(text.split("'")[1::2])
+        if not ("," in inside or "[" in inside or "]" in inside or "(" in inside or ")" in inside
+                or "{" in inside or "}" in inside):
             return _split_unquoted(text)
     return _split_scanning(text)
 
