@@ -147,3 +147,19 @@ def test_a_string_signature_with_custom_types_runs_as_on_dspy():
                                  [inputs], replies)
     assert_same(native, reference)
     assert native.outcome[0] == "ok"
+
+
+def test_tuples_and_constraints_do_not_import_pydantic():
+    """pydantic is imported only for a field that holds a model (here, where it is installed)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import dspex_core as dspex\n"
+            "from dspex_core.testing import RecordingLM\n"
+            "ref = dspex.create('chain_of_thought', 'q: tuple[int, str] -> a: tuple[int, ...]', "
+            "implementation='native', adapter='json')\n"
+            "pred = ref(q=(1, 'x'), lm=RecordingLM(['{\"reasoning\": \"r\", \"a\": [1, 2]}']))\n"
+            "assert pred['a'] == (1, 2), pred\n"
+            "assert 'pydantic' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -214,5 +214,15 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
     open_mapping = any(a is dict or getattr(a, "__origin__", None) is dict for _, a in fmt.outputs)
     if open_mapping or not schema_ok:
         return dict(_JSON_MODE)
-    return {"type": "json_schema",
-            "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": structured_output_schema(fmt)}}
+    try:
+        schema = structured_output_schema(fmt)
+    except Exception as exc:  # noqa: BLE001 - only pydantic's refusals are DSPy's fallback, as below
+        import sys
+
+        pydantic = sys.modules.get("pydantic")
+        refusals = (ValueError,) if pydantic is None else (
+            ValueError, pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError)
+        if not isinstance(exc, refusals):
+            raise
+        return dict(_JSON_MODE)  # DSPy: "Failed to build structured output schema; using JSON mode"
+    return {"type": "json_schema", "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": schema}}

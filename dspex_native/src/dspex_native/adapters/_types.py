@@ -55,13 +55,29 @@ def is_model(annotation: Any) -> bool:
 
 def holds_model(annotation: Any) -> bool:
     """Whether a pydantic model appears anywhere in ``annotation`` (then pydantic validates and
-    describes the whole type, as it does in DSPy)."""
+    describes the whole type, as it does in DSPy). Remembered per annotation: reply parsing asks
+    for every value it reads."""
+    try:
+        return _HOLDS[annotation]
+    except KeyError:
+        if len(_HOLDS) >= 4096:  # bounded: programs that make model classes on the fly
+            _HOLDS.clear()
+        found = _HOLDS[annotation] = _holds_model(annotation)
+        return found
+    except TypeError:  # an unhashable annotation (Literal of a list, ...)
+        return _holds_model(annotation)
+
+
+_HOLDS: dict[Any, bool] = {}
+
+
+def _holds_model(annotation: Any) -> bool:
     if is_model(annotation):
         return True
     origin = typing.get_origin(annotation)
     if origin is None or origin is typing.Literal:
         return False
-    return any(holds_model(a) for a in typing.get_args(annotation) if a is not Ellipsis)
+    return any(_holds_model(a) for a in typing.get_args(annotation) if a is not Ellipsis)
 
 
 def _supported(annotation: Any) -> bool:
