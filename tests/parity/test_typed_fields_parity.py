@@ -102,7 +102,7 @@ def _http_run(served, backend: str, case: dict[str, Any]) -> tuple:
     return outcome, [r["body"] for r in server.chat_requests]
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(cases(), st.sampled_from(["openai/gpt-4o-mini", "openai/gpt-3.5-turbo"]),
        st.sampled_from([{}, {"engine": "litellm"}]))
 def test_structured_outputs_request_as_on_dspy(served, case, model, lm):
