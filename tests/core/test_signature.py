@@ -37,6 +37,24 @@ def test_types(text, expected):
     assert Signature(f"x: {text} -> y").input_fields["x"].annotation == expected
 
 
+def test_the_same_type_text_names_whatever_its_custom_types_say():
+    class A: ...
+    class B: ...
+
+    first = Signature("d: list[Doc] -> s: Optional[Doc]", custom_types={"Doc": A})
+    second = Signature("d: list[Doc] -> s: Optional[Doc]", custom_types={"Doc": B})
+    assert first.input_fields["d"].annotation == list[A] and second.input_fields["d"].annotation == list[B]
+    assert second.output_fields["s"].annotation == Optional[B]
+    assert Signature("d: list[int] -> s", custom_types={"Doc": A}).input_fields["d"].annotation == list[int]
+
+
+def test_quoted_literals_keep_their_commas_and_brackets():
+    sig = Signature("x: Literal['a,b', 'c'], z -> y: Literal['[x', 'y]'], w: Literal['p','q']")
+    assert sig.input_fields["x"].annotation == Literal["a,b", "c"] and sig.input_fields["z"].annotation is str
+    assert typing.get_args(sig.output_fields["y"].annotation) == ("[x", "y]")
+    assert typing.get_args(sig.output_fields["w"].annotation) == ("p", "q")
+
+
 def test_custom_types_and_instructions():
     class Doc:
         pass

@@ -18,11 +18,6 @@ from dspex_core.testing import RecordingLM
 from dspex_native import _not_implemented as declared
 
 
-class Bounded(Signature):
-    question: str = InputField()
-    score: int = OutputField(ge=0, le=10)
-
-
 class TakesCallable(Signature):
     fn: Callable[[int], str] = InputField()
     ok: bool = OutputField()
@@ -40,8 +35,7 @@ def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
 
     return {
         declared.XML_ADAPTER: lambda: create("q -> a", adapter="xml") if module_type != "signature" else xml(),
-        declared.ADAPTER_TYPES: lambda: create("q -> a: tuple[int, str]"),
-        declared.FIELD_OPTIONS: lambda: create(Bounded),
+        declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
     }
 
@@ -93,8 +87,7 @@ def _react() -> dict[str, Callable[[], object]]:
 
     return {
         declared.XML_ADAPTER: lambda: create("q -> a", adapter="xml"),
-        declared.ADAPTER_TYPES: lambda: create("q -> a: tuple[int, str]"),
-        declared.FIELD_OPTIONS: lambda: create(Bounded),
+        declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
         declared.TOOL_TYPES: lambda: create("q -> a", tools=[when]),
     }
@@ -172,8 +165,7 @@ TRIGGERS = {
 
 EXPECTED_WORDS = {
     declared.XML_ADAPTER: "XMLAdapter",
-    declared.ADAPTER_TYPES: "tuple",
-    declared.FIELD_OPTIONS: "ge",
+    declared.ADAPTER_TYPES: "set",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.CHECKED_TYPES: "Callable",
     declared.TOOL_TYPES: "tool argument type date",

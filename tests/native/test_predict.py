@@ -291,17 +291,24 @@ def test_over_http_with_an_lm_description():
         assert "sk-test" not in repr(recorded.calls)
 
 
-def test_field_constraints_and_unknown_types_are_capability_errors_for_fallback():
+def test_field_constraints_are_shown_defaults_filled_and_unknown_types_are_capability_errors():
     from dspex_core import InputField, OutputField
 
     class Bounded(Signature):
         question: str = InputField()
+        hint: str = InputField(default="none")
         score: int = OutputField(ge=0, le=10)
+        pair: tuple[int, str] = OutputField(default=(0, ""))
 
-    with pytest.raises(CapabilityError, match="ge"):
-        predict.create(Bounded)
-    with pytest.raises(CapabilityError):
-        predict.create("q -> a: tuple[int, str]")
+    lm = RecordingLM(["[[ ## score ## ]]\n12\n\n[[ ## completed ## ]]"])
+    pred = predict.execute(predict.create(Bounded), {"question": "q"}, lm=lm)
+    # DSPy shows constraints but does not check replies against them; a missing output takes its default
+    assert (pred["score"], pred["pair"]) == (12, (0, ""))
+    system, user = (m["content"] for m in lm.calls[0].messages)
+    assert "`score` (int): \nConstraints: greater than or equal to: 0, less than or equal to: 10" in system
+    assert "[[ ## hint ## ]]\nnone" in user
+    with pytest.raises(CapabilityError, match="set"):
+        predict.create("q -> a: set[int]")
 
 
 def test_load_state_of_each_implementation():

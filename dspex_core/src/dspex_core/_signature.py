@@ -139,16 +139,18 @@ class Signature:
             if parent is not None:
                 inputs.update(parent.input_fields)
                 outputs.update(parent.output_fields)
-        annotations = cls.__dict__.get("__annotations__", {})
+        namespace = cls.__dict__  # one mapping proxy, read throughout
+        annotations = namespace.get("__annotations__", {})
         for name in annotations:
-            if not isinstance(cls.__dict__.get(name), FieldSpec) and not name.startswith("_"):
+            if not isinstance(namespace.get(name), FieldSpec) and not name.startswith("_"):
                 raise SignatureError(
                     f"{cls.__name__}.{name}: every annotated attribute of a class-based signature must be "
                     f"declared with InputField() or OutputField()",
                     rule="field-declaration",
                 )
         # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
-        for name, spec in list(cls.__dict__.items()):
+        module_names: Any = _UNREAD
+        for name, spec in list(namespace.items()):
             if not isinstance(spec, FieldSpec):
                 continue
             type_given = name in annotations
@@ -158,7 +160,9 @@ class Signature:
                     # ``from __future__ import annotations`` leaves every annotation a string: its
                     # names are the defining module's (a type alias, a pydantic model), as for
                     # typing.get_type_hints and DSPy
-                    annotation = parse_type_with(annotation, _module_names(cls))
+                    if module_names is _UNREAD:
+                        module_names = _module_names(cls)
+                    annotation = parse_type_with(annotation, module_names)
                 elif type_given:
                     check_annotation(annotation)  # what a string type is checked for (list[int, str], ...)
             except TypeParseError as exc:
@@ -173,7 +177,7 @@ class Signature:
         if both:
             raise SignatureError(f"{cls.__name__}: {sorted(both)} cannot be both an input and an output",
                                  rule="distinct-names")
-        doc = cls.__dict__.get("__doc__")
+        doc = namespace.get("__doc__")
         if doc is None:  # DSPy: a class without a docstring keeps its base signature's instructions
             for base in cls.__mro__[1:]:
                 parent = base.__dict__.get("__signature__")
@@ -274,12 +278,15 @@ def _parse_cached(spec: str, instructions: str | None) -> Signature:
     return _parse(spec, instructions, None)
 
 
-def _module_names(cls: type) -> dict[str, Any] | None:
-    """The globals of the module that defines ``cls`` (``None`` when it has none)."""
+_UNREAD = object()
+
+
+def _module_names(cls: type) -> Mapping[str, Any] | None:
+    """The globals of the module that defines ``cls`` (``None`` when it has none), read, not copied."""
     import sys
 
     module = sys.modules.get(cls.__module__)
-    return dict(vars(module)) if module is not None else None
+    return vars(module) if module is not None else None
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:

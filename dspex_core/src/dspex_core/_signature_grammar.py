@@ -16,7 +16,7 @@ import typing
 from typing import Any
 
 from dspex_core._fields import RESERVED_NAMES, Field
-from dspex_core._types import TypeParseError, parse_type_with
+from dspex_core._types import TypeParseError, parse_type, parse_type_with
 from dspex_core.errors import SignatureError
 
 _isidentifier = str.isidentifier
@@ -48,7 +48,9 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
     fields: dict[str, Field] = {}
     if not text.strip():
         return fields
-    if "[" in text or "(" in text or "{" in text:
+    if "," not in text:
+        parts = [(0, text)]
+    elif "[" in text or "(" in text or "{" in text:
         parts = _split_top_level(text)
     else:
         parts = []
@@ -61,43 +63,43 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
         colon = part.find(":")
         raw_name = part if colon < 0 else part[:colon]
         name = raw_name.strip()
-        pos = start + offset + (len(raw_name) - len(raw_name.lstrip()))
         if not name:
             if index == last and index > 0 and colon < 0 and not part.strip():
                 break  # a trailing comma, as Python's own parameter lists allow
             raise SignatureError(f"an {kind} field name is missing (empty item between commas)",
-                                 spec=spec, position=pos, rule="identifier")
+                                 spec=spec, position=_name_at(start, offset, raw_name), rule="identifier")
         if not _isidentifier(name):
             raise SignatureError(f"{name!r} is not a valid Python identifier; field names must be identifiers",
-                                 spec=spec, position=pos, rule="identifier")
+                                 spec=spec, position=_name_at(start, offset, raw_name), rule="identifier")
         if _iskeyword(name):
             raise SignatureError(f"{name!r} is a Python keyword and cannot be a field name",
-                                 spec=spec, position=pos, rule="keyword")
+                                 spec=spec, position=_name_at(start, offset, raw_name), rule="keyword")
         if name[0] == "_":
             raise SignatureError(f"{name!r} starts with an underscore; DSPy (pydantic) reserves such names, "
-                                 f"so field names must start with a letter", spec=spec, position=pos,
-                                 rule="identifier")
+                                 f"so field names must start with a letter", spec=spec,
+                                 position=_name_at(start, offset, raw_name), rule="identifier")
         if not name.isascii():
             name = _nfkc(name)  # Python's own rule for identifiers, which DSPy's parser inherits
         if name in RESERVED_NAMES:
             raise SignatureError(f"{name!r} is the name of a Signature attribute and cannot be a field name "
                                  f"(DSPy fails on it too); reserved: {', '.join(sorted(RESERVED_NAMES))}",
-                                 spec=spec, position=pos, rule="reserved")
+                                 spec=spec, position=_name_at(start, offset, raw_name), rule="reserved")
         if name in fields:
-            raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec, position=pos,
-                                 rule="distinct-names")
+            raise SignatureError(f"the {kind} field {name!r} appears twice", spec=spec,
+                                 position=_name_at(start, offset, raw_name), rule="distinct-names")
         if colon < 0:
             fields[name] = Field(name, kind, str, None, None, False)
         else:
             annotation_text = part[colon + 1:]
             try:
-                annotation = parse_type_with(annotation_text, custom_types)
+                annotation = parse_type(annotation_text) if custom_types is None else \
+                    parse_type_with(annotation_text, custom_types)
             except TypeParseError as exc:
                 raise SignatureError(f"field {name!r}: {exc}", spec=spec,
                                      position=start + offset + colon + 1 + exc.offset, rule="type") from None
             if annotation is None:
                 annotation = type(None)
-            elif not _is_type(annotation):
+            elif type(annotation) is not type and not isinstance(annotation, _TYPE_KINDS):  # not a type
                 at = start + offset + colon + 1 + (len(annotation_text) - len(annotation_text.lstrip()))
                 raise SignatureError(f"field {name!r}: {annotation_text.strip()!r} is a value, not a type "
                                      f"(write e.g. Literal[{annotation_text.strip()}] for a fixed value)",
@@ -106,25 +108,33 @@ def _parse_side(spec: str, start: int, end: int, kind: str, custom_types: dict[s
     return fields
 
 
+def _name_at(start: int, offset: int, raw_name: str) -> int:
+    """Where a field name begins in the spec (for error messages only)."""
+    return start + offset + (len(raw_name) - len(raw_name.lstrip()))
+
+
 def _nfkc(name: str) -> str:
     import unicodedata
 
     return unicodedata.normalize("NFKC", name)
 
 
-#: What an annotation can be (``typing`` and ``types`` are loaded by ``_types`` anyway).
+#: What an annotation can be (``int``, ``list[str]``, ``Literal['a']``, ``int | None``; ``typing`` and
+#: ``types`` are loaded by ``_types`` anyway).
 _TYPE_KINDS = (type, types.GenericAlias, types.UnionType, typing._GenericAlias, typing._SpecialForm)  # noqa: SLF001
-
-
-def _is_type(annotation: Any) -> bool:
-    """Whether an annotation names a type (``int``, ``list[str]``, ``Literal['a']``, ``int | None``)."""
-    return type(annotation) is type or isinstance(annotation, _TYPE_KINDS)
 
 
 def _split_top_level(text: str) -> list[tuple[int, str]]:
     """Split on commas that are not inside brackets; keep each piece's offset."""
     if "'" not in text and '"' not in text:
         return _split_unquoted(text)
+    if '"' not in text and not text.count("'") % 2:
+        # Single quotes only, balanced (Literal['x', 'y']): when no quoted text holds a comma or a
+        # bracket, the quotes change nothing and the counting split applies.
+        inside = "".join(text.split("'")[1::2])
+        if not ("," in inside or "[" in inside or "]" in inside or "(" in inside or ")" in inside
+                or "{" in inside or "}" in inside):
+            return _split_unquoted(text)
     return _split_scanning(text)
 
 
@@ -158,6 +168,7 @@ def _split_unquoted(text: str) -> list[tuple[int, str]]:
     offset = 0
     open_at = -1
     depth = 0
+    square_only = "(" not in text and ")" not in text and "{" not in text and "}" not in text
     for piece in text.split(","):
         if depth:
             parts[open_at] = (parts[open_at][0], parts[open_at][1] + "," + piece)
@@ -165,7 +176,10 @@ def _split_unquoted(text: str) -> list[tuple[int, str]]:
             parts.append((offset, piece))
             open_at = len(parts) - 1
         offset += len(piece) + 1
-        if "[" in piece or "]" in piece or "(" in piece or ")" in piece or "{" in piece or "}" in piece:
+        if square_only:  # the common case (list[...], dict[...], Literal[...]): two counts, not six
+            if "[" in piece or "]" in piece:
+                depth += piece.count("[") - piece.count("]")
+        elif "[" in piece or "]" in piece or "(" in piece or ")" in piece or "{" in piece or "}" in piece:
             depth += (piece.count("[") + piece.count("(") + piece.count("{")
                       - piece.count("]") - piece.count(")") - piece.count("}"))
     return parts

@@ -12,7 +12,7 @@ import collections.abc
 import functools
 import types
 import typing
-from typing import Any
+from typing import Any, Mapping
 
 _BUILTIN_TYPES: dict[str, Any] = {
     t.__name__: t
@@ -36,17 +36,44 @@ class TypeParseError(ValueError):
 @functools.lru_cache(maxsize=4096)
 def parse_type(text: str) -> Any:
     """Return the Python type an annotation string names (cached; no custom names)."""
-    return _parse(text, _NAMES)
+    node, lead, _ = _compiled(text)
+    return _checked(node, _NAMES, lead)
 
 
-def parse_type_with(text: str, custom_types: dict[str, Any] | None) -> Any:
-    """Like :func:`parse_type`, with extra names (``{"MyModel": MyModel}``) in scope."""
+def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
+    """Like :func:`parse_type`, with extra names (``{"MyModel": MyModel}``) in scope; they win over
+    the builtin and ``typing`` names.
+
+    Cached too, per text and the objects its names stand for, so that re-making a signature with
+    the same custom types (or class-based signatures whose annotations are strings, resolved in
+    their module) parses nothing twice; ``custom_types`` itself is only read."""
     if not custom_types:
         return parse_type(text)
-    return _parse(text, {**_NAMES, **custom_types})
+    node, lead, names = _compiled(text)
+    used = tuple((name, custom_types[name]) for name in names if name in custom_types)
+    if not used:
+        return parse_type(text)
+    key = (text, used)
+    try:
+        found = _WITH_CUSTOM.get(key, _MISSING)
+    except TypeError:  # a custom name stands for an unhashable object: evaluate without the cache
+        return _checked(node, {**_NAMES, **dict(used)}, lead)
+    if found is _MISSING:
+        found = _checked(node, {**_NAMES, **dict(used)}, lead)
+        if len(_WITH_CUSTOM) >= 4096:
+            _WITH_CUSTOM.clear()
+        _WITH_CUSTOM[key] = found
+    return found
 
 
-def _parse(text: str, names: dict[str, Any]) -> Any:
+_MISSING = object()
+_WITH_CUSTOM: dict[tuple, Any] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(text: str) -> tuple[Any, int, tuple[str, ...]]:
+    """``(expression node, offset of its first character, the names it uses)`` of an annotation
+    string (cached: parsing is most of the cost of a type)."""
     import ast  # only typed fields need it; keeps `import dspex_core` light
 
     stripped = text.strip()
@@ -58,6 +85,11 @@ def _parse(text: str, names: dict[str, Any]) -> Any:
     except SyntaxError as exc:
         offset = (exc.offset or 1) - 1
         raise TypeParseError(f"the type {stripped!r} is not valid Python syntax", lead + offset) from None
+    names = tuple(dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name)))
+    return node, lead, names
+
+
+def _checked(node: Any, names: Mapping[str, Any], lead: int) -> Any:
     annotation = _evaluate(node, names, lead)
     check_annotation(annotation, lead)
     return annotation

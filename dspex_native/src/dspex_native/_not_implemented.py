@@ -10,9 +10,8 @@ and checks that it raises.
 from __future__ import annotations
 
 XML_ADAPTER = "adapter='xml' (DSPy's XMLAdapter; the chat and json adapters are native)"
-ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], Literal[...] "
-                 "and unions of those (tuple, pydantic models, dspy.Image, ...)")
-FIELD_OPTIONS = "pydantic constraints and defaults on signature fields (ge=, max_length=, default=, ...)"
+ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
+                 "Literal[...], pydantic models and unions of those (set, Enum, datetime, dspy.Image, ...)")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint (anthropic/, gemini/, bedrock/, ...) "
                 "unless api_base= points at one")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
@@ -33,7 +32,7 @@ EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_cs
               "callback_metadata)")
 
 #: predict, chain_of_thought and the signature step (a typed Predict)
-PREDICT = (XML_ADAPTER, ADAPTER_TYPES, FIELD_OPTIONS, LM_PROVIDERS)
+PREDICT = (XML_ADAPTER, ADAPTER_TYPES, LM_PROVIDERS)
 VALIDATOR = (CHECKED_TYPES,)
 #: react: its two predictors are Predicts, and its tools' arguments are described as pydantic would
 REACT = (*PREDICT, TOOL_TYPES)

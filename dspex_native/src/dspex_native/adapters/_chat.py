@@ -38,8 +38,26 @@ def _description_block(fields: Mapping[str, Any]) -> str:
         desc = field.desc if field.desc is not None else f"${{{name}}}"
         if desc == f"${{{name}}}":
             desc = ""
-        lines.append(f"{index}. `{name}` ({annotation_name(field.annotation)}): {desc}")
+        constraints = constraints_text(field.extra)
+        lines.append(f"{index}. `{name}` ({annotation_name(field.annotation)}): {desc}"
+                     + (f"\nConstraints: {constraints}" if constraints else ""))
     return "\n".join(lines).strip()
+
+
+def constraints_text(extra: Mapping[str, Any]) -> str:
+    """DSPy's ``_translate_pydantic_field_constraints``: ``ge=0, le=10`` as ``greater than or equal
+    to: 0, less than or equal to: 10``, in the order the field was given them."""
+    return ", ".join(f"{_CONSTRAINTS[k]}{v}" for k, v in extra.items() if k in _CONSTRAINTS)
+
+
+def _default_of(extra: Mapping[str, Any]) -> Any:
+    """pydantic's ``FieldInfo.get_default(call_default_factory=True)``: a copy of ``default=``, or what
+    ``default_factory=`` makes."""
+    if "default" in extra:
+        import copy
+
+        return copy.deepcopy(extra["default"])
+    return extra["default_factory"]()
 
 
 class ChatFormat:
@@ -52,12 +70,6 @@ class ChatFormat:
         for kind, fields in (("input", signature.input_fields), ("output", signature.output_fields)):
             for name, field in fields.items():
                 check_supported(field.annotation, f"{kind} field {name!r}")
-                unsupported = [k for k in field.extra if k in _CONSTRAINTS or k in ("default", "default_factory")]
-                if unsupported:
-                    from dspex_core.errors import CapabilityError
-
-                    raise CapabilityError(f"native adapters do not support field options {unsupported} "
-                                          f"(field {name!r}); use implementation='dspy'")
         self.inputs = tuple((n, f.annotation) for n, f in signature.input_fields.items())
         self.outputs = tuple((n, f.annotation) for n, f in signature.output_fields.items())
         self.output_types = dict(self.outputs)
@@ -65,7 +77,13 @@ class ChatFormat:
         self.input_names = tuple(n for n, _ in self.inputs)
         # what a call's input names are checked against (dspex_core.backend.input_rules)
         self.input_set = frozenset(self.input_names)
-        self.required_inputs = frozenset(n for n, a in self.inputs if not allows_none(a))
+        # an input with a default may be left out (DSPy fills in ``default=``, not ``default_factory=``)
+        self.required_inputs = frozenset(n for n, f in signature.input_fields.items()
+                                         if not allows_none(f.annotation) and not _has_default(f.extra))
+        self.input_defaults = {n: f.extra["default"] for n, f in signature.input_fields.items()
+                               if "default" in f.extra}
+        #: outputs a reply may leave out, and what they become (DSPy's ``apply_output_field_defaults``)
+        self.output_defaults = {n: f.extra for n, f in signature.output_fields.items() if _has_default(f.extra)}
         self.output_names = tuple(n for n, _ in self.outputs)
         self._canonical = None if "completed" in self.output_types else re.compile(
             "".join(rf"\[\[ ## {n} ## \]\]\n(.*?)\n\n" for n in self.output_names)
@@ -228,6 +246,8 @@ class ChatFormat:
         for name, _ in self.outputs:
             if name in fields:
                 completed[name] = fields[name]
+            elif name in self.output_defaults:
+                completed[name] = _default_of(self.output_defaults[name])
             elif name in self.nullable:
                 completed[name] = None
         if len(completed) != len(self.outputs):
@@ -242,6 +262,10 @@ class ChatFormat:
             text += f"Actual output fields parsed from the LM response: [{', '.join(parsed)}] \n\n"
         return AdapterParseError(text.rstrip(), raw=completion,
                                  details={"adapter": self.adapter_name, "parsed": parsed})
+
+
+def _has_default(extra: Mapping[str, Any]) -> bool:
+    return "default" in extra or "default_factory" in extra
 
 
 def _any_key(values: Any, names: tuple[str, ...]) -> bool:

@@ -17,6 +17,7 @@ import typing
 from typing import Any
 
 from dspex_native.adapters._lenient_json import loads_lenient, reads_as_container
+from dspex_native.adapters._types import holds_model, is_model, type_adapter
 
 _NoneType = type(None)
 _UNION_ORIGINS = (typing.Union, types.UnionType)
@@ -74,6 +75,8 @@ def validate(annotation: Any, value: Any) -> Any:
     """Validate and convert ``value`` as ``pydantic.TypeAdapter(annotation).validate_python`` would."""
     if annotation is Any:
         return value
+    if holds_model(annotation):
+        return type_adapter(annotation).validate_python(value)
     if type(value) is bytes and annotation in _FROM_BYTES:  # b'...' read by ast.literal_eval, as pydantic reads it
         try:
             value = value.decode("utf-8")
@@ -98,10 +101,14 @@ def validate(annotation: Any, value: Any) -> Any:
         return _to_list(value, Any)
     if annotation is dict:
         return _to_dict(value, Any, Any)
+    if annotation is tuple:
+        return tuple(_to_list(value, Any, "tuple"))
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:
         return _to_list(value, args[0])
+    if origin is tuple:
+        return _to_tuple(value, args)
     if origin is dict:
         return _to_dict(value, args[0], args[1])
     if origin is typing.Literal:
@@ -123,10 +130,10 @@ def validate(annotation: Any, value: Any) -> Any:
 def _takes_container(annotation: Any) -> bool:
     """Whether some value of ``annotation`` is a list or a dict (``Any``, ``list[...]``, ``dict[...]``,
     a union with one of them)."""
-    if annotation is Any or annotation is list or annotation is dict:
+    if annotation is Any or annotation is list or annotation is dict or annotation is tuple or is_model(annotation):
         return True
     origin = typing.get_origin(annotation)
-    if origin is list or origin is dict:
+    if origin is list or origin is dict or origin is tuple:
         return True
     if origin in _UNION_ORIGINS:
         return any(_takes_container(a) for a in typing.get_args(annotation))
@@ -141,12 +148,18 @@ def has_exact_type(annotation: Any, value: Any) -> bool:
         return type(value) is annotation
     if annotation is _NoneType or annotation is None:
         return value is None
-    if annotation is list or annotation is dict:
+    if annotation is list or annotation is dict or annotation is tuple:
         return type(value) is annotation
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:
         return type(value) is list and all(has_exact_type(args[0], v) for v in value)
+    if origin is tuple:
+        if type(value) is not tuple:
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(has_exact_type(args[0], v) for v in value)
+        return len(value) == len(args) and all(has_exact_type(a, v) for a, v in zip(args, value))
     if origin is dict:
         return type(value) is dict and all(has_exact_type(args[0], k) and has_exact_type(args[1], v) for k, v in value.items())
     if origin is typing.Literal:
@@ -216,10 +229,23 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(f"Input should be a valid boolean, got {value!r}")
 
 
-def _to_list(value: Any, item: Any) -> list:
+def _to_list(value: Any, item: Any, kind: str = "list") -> list:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [validate(item, v) for v in value]
-    raise ValueError(f"Input should be a valid list, got {value!r}")
+    raise ValueError(f"Input should be a valid {kind}, got {value!r}")
+
+
+def _to_tuple(value: Any, args: tuple) -> tuple:
+    """pydantic's lax tuple: a list, tuple or set; ``tuple[X, ...]`` any length, else exactly one
+    item per position."""
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_to_list(value, args[0], "tuple"))
+    if not isinstance(value, (list, tuple, set)):
+        raise ValueError(f"Input should be a valid tuple, got {value!r}")
+    items = list(value)
+    if len(items) != len(args):
+        raise ValueError(f"Tuple should have {len(args)} item(s), got {len(items)}: {value!r}")
+    return tuple(validate(a, v) for a, v in zip(args, items))
 
 
 def _to_dict(value: Any, key: Any, item: Any) -> dict:

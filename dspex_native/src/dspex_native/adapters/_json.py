@@ -16,7 +16,8 @@ from dspex_core.backend import LRUCache
 from dspex_native.adapters._chat import ChatFormat
 from dspex_native.adapters._coerce import parse_value
 from dspex_native.adapters._lenient_json import embedded_object, loads_lenient
-from dspex_native.adapters._types import annotation_name, json_schema, type_note
+from dspex_native.adapters._structured_outputs import structured_output_schema
+from dspex_native.adapters._types import annotation_name, type_note
 from dspex_native.adapters._values import dumps, jsonable
 
 
@@ -95,29 +96,6 @@ def _first_braced(text: str) -> str | None:
     return None
 
 
-def structured_output_schema(fmt: ChatFormat) -> dict[str, Any]:
-    """The OpenAI structured-outputs schema DSPy builds from the output fields (pydantic model
-    ``DSPyProgramOutputs`` with every property required and no extra properties)."""
-    properties = {}
-    for name, annotation in fmt.outputs:
-        schema = dict(json_schema(annotation))
-        schema["title"] = name.title().replace("_", " ").strip()  # pydantic's get_title_from_name
-        properties[name] = _enforce(schema)
-    return {
-        "additionalProperties": False,
-        "properties": properties,
-        "required": list(properties),
-        "title": "DSPyProgramOutputs",
-        "type": "object",
-    }
-
-
-def _enforce(schema: dict[str, Any]) -> dict[str, Any]:
-    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
-        schema["items"] = _enforce(dict(schema["items"]))
-    return schema
-
-
 _JSON_MODE = {"type": "json_object"}
 
 
@@ -143,5 +121,15 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
     open_mapping = any(a is dict or getattr(a, "__origin__", None) is dict for _, a in fmt.outputs)
     if open_mapping or not schema_ok:
         return dict(_JSON_MODE)
-    return {"type": "json_schema",
-            "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": structured_output_schema(fmt)}}
+    try:
+        schema = structured_output_schema(fmt)
+    except Exception as exc:  # noqa: BLE001 - only pydantic's refusals are DSPy's fallback, as below
+        import sys
+
+        pydantic = sys.modules.get("pydantic")
+        refusals = (ValueError,) if pydantic is None else (
+            ValueError, pydantic.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError)
+        if not isinstance(exc, refusals):
+            raise
+        return dict(_JSON_MODE)  # DSPy: "Failed to build structured output schema; using JSON mode"
+    return {"type": "json_schema", "json_schema": {"name": "DSPyProgramOutputs", "strict": True, "schema": schema}}

@@ -3,11 +3,13 @@
 Strings go in as they are; a list given to a ``str`` field becomes DSPy's numbered list of
 ``«blobs»``; lists and dicts become JSON (``ensure_ascii=False``); other scalars use ``str()``
 of their JSON form. ``jsonable`` mirrors pydantic's ``dump_python(mode="json", fallback=str)``
-for the values programs actually pass (containers, scalars, bytes, Examples).
+for the values programs actually pass (containers, scalars, bytes, Examples); a pydantic model
+instance is dumped by pydantic itself (it is already imported where such a value exists).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 _INF = float("inf")
@@ -30,6 +32,11 @@ def jsonable(value: Any, nested: bool = False) -> Any:
         return bytes(value).decode("utf-8", "replace")
     if isinstance(value, (int, float, str)):
         return value
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
+        from dspex_native.adapters._types import type_adapter
+
+        return type_adapter(type(value)).dump_python(value, mode="json", fallback=str)
     to_dict = getattr(value, "toDict", None)
     if to_dict is not None and callable(to_dict):
         return jsonable(to_dict(), nested)

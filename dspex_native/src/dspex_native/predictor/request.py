@@ -63,6 +63,9 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
                          f"got {type(inputs).__name__}")
     if inputs.keys() != state.format.input_set:  # a missing, misspelt or extra input
         inputs = checked_inputs(state.module_type, state.format, inputs)
+        defaults = state.format.input_defaults
+        if defaults and not defaults.keys() <= inputs.keys():  # DSPy fills in a left-out input's default=
+            inputs = {**{k: v for k, v in defaults.items() if k not in inputs}, **inputs}
     lm = options.get("lm")
     if lm is None:
         lm = state.lm
