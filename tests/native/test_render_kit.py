@@ -40,3 +40,19 @@ def test_a_render_that_forgets_settings_fails_the_check():
         registry._extra_plugins.clear()
         registry.refresh()
     assert report.status == "failed" and "render()'s settings {} are not the ones the next call sent" in report.failure
+
+
+def test_the_signature_step_renders_its_typed_predictor_and_a_step_with_nothing_to_predict_says_so():
+    import dspex_core as dspex
+    from dspex_core.errors import CapabilityError
+    from dspex_core.testing import RecordingLM
+
+    lm = RecordingLM("[[ ## answer ## ]]\n3\n\n[[ ## completed ## ]]")
+    step = dspex.create("signature", "question -> answer: int", implementation="native", lm=lm)
+    shown = step.render(question="q")
+    assert shown["messages"][-1]["content"].startswith("[[ ## question ## ]]\nq") and lm.calls == []
+    step(question="q")
+    assert lm.calls[0].messages == shown["messages"]
+    checks_only = dspex.create("signature", "a: int, b: bool ->", implementation="native")
+    with pytest.raises(CapabilityError, match="sends no LM request to render"):
+        checks_only.render(a="3", b=True)

@@ -160,8 +160,8 @@ class DspyImplementation(Implementation):
         """The request the next call would send, from dspy's own adapter and settings, without
         calling the LM (:mod:`dspex_dspy._render`)."""
         if not self.renders:
-            raise CapabilityError(f"the dspy backend cannot render {self.module_type!r} prompts yet (predict and "
-                                  f"chain_of_thought render; call the module and use dspex.inspect_history())")
+            raise CapabilityError(f"the dspy backend cannot render {self.module_type!r} prompts yet (call the module "
+                                  f"and use dspex.inspect_history())")
         from dspex_dspy._render import render_call
 
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)

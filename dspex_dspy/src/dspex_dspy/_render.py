@@ -26,8 +26,10 @@ from dspex_core.backend import CLIENT_SETTINGS, LRUCache, rendered
 from dspex_dspy.lm import CustomLM
 
 
-class Rendered(Exception):
-    """Raised by the stand-in LM at the moment dspy would send a request; carries it."""
+class Rendered(BaseException):
+    """Raised by the stand-in LM at the moment dspy would send a request; carries it. A
+    ``BaseException``, so that the modules that catch ``Exception`` from their steps (dspy's
+    ``BestOfN`` and ``Refine`` from each attempt) let it through."""
 
     def __init__(self, messages: Any, settings: dict[str, Any]):
         super().__init__("rendered")

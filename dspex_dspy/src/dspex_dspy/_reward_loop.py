@@ -62,6 +62,8 @@ def _reward(reward_fn: Any) -> Any:
 class RewardLoopImplementation(DspyImplementation):
     """``dspy.BestOfN``/``dspy.Refine(module, N, reward_fn, threshold, fail_count)`` around the wrapped module."""
 
+    renders = True  # its first request, as dspy would send it (dspex_dspy._render)
+
     #: ``"BestOfN"`` or ``"Refine"``, an attribute of ``dspy``
     dspy_class_name: str = ""
     create_options = frozenset({"N", "reward_fn", "threshold", "fail_count", "_wrapped"})  # _wrapped: internal

@@ -20,6 +20,8 @@ class MultiChainComparisonImpl(DspyImplementation):
     signature's last output field, plus the signature's inputs.
     """
 
+    renders = True  # its first request, as dspy would send it (dspex_dspy._render)
+
     module_type = "multi_chain_comparison"
     create_options = frozenset({"M", "temperature", "instructions", "demos"})
     call_options = frozenset({"config"})

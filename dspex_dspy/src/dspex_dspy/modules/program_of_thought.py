@@ -24,6 +24,8 @@ class ProgramOfThoughtImpl(DspyImplementation):
     (``dspex_core.backend.sandbox_limits``); with a factory of the caller's own they are an error.
     """
 
+    renders = True  # its first request, as dspy would send it (dspex_dspy._render)
+
     module_type = "program_of_thought"
     create_options = frozenset({"max_iters", "interpreter", "instructions", "demos", *sandbox_limits.DEFAULTS})
     call_options = frozenset({"config"})

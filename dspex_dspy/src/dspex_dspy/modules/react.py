@@ -21,6 +21,8 @@ class ReActImpl(DspyImplementation):
     has no config of its own); the native backend does the same.
     """
 
+    renders = True  # its first request, as dspy would send it (dspex_dspy._render)
+
     module_type = "react"
     create_options = frozenset({"tools", "max_iters", "instructions", "demos"}) | LM_SETTINGS
     call_options = frozenset({"config", "max_iters"})

@@ -55,7 +55,12 @@ class CustomLMClient:
         return reply
 
     def render(self, messages: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
-        """What a call would pass the object (``ref.render``): the messages and settings as they are."""
+        """What a call would pass the object (``ref.render``): the messages and settings as they are
+        (an LM copied with default settings, :class:`~dspex_native.lm.defaults.LMWithDefaults`,
+        adds its defaults as its calls do)."""
+        own = getattr(type(self.lm), "_dspex_render", None)
+        if own is not None:
+            return own(self.lm, messages, **settings)
         from dspex_core.backend import rendered
 
         return rendered(messages, settings, getattr(self.lm, "model", None))

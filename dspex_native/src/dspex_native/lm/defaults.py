@@ -52,6 +52,11 @@ class LMWithDefaults:
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
         return await self._inner().acall(messages, **{**self.defaults, **settings})
 
+    def _dspex_render(self, messages: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+        """What a call would send (``ref.render``): the inner LM's render with the defaults under
+        the call's settings, as :meth:`__call__` passes them."""
+        return self._inner().render(messages, **{**self.defaults, **settings})
+
     def copy(self, **changes: Any) -> "LMWithDefaults":
         return LMWithDefaults(self.lm, _changed(self.defaults, changes))
 

@@ -173,6 +173,10 @@ class MultiChainComparisonImplementation(Implementation):
     async def aexecute(self, state: ComparisonState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         return await call.aexecute(state.predict, self._request(state, inputs, options), **options)
 
+    def render(self, state: ComparisonState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The comparison's request (the attempts written in), without calling the LM."""
+        return call.render(state.predict, self._request(state, inputs, options), **options)
+
     def named_predictors(self, state: ComparisonState) -> list[tuple[str, PredictState]]:
         """DSPy's ``named_predictors()``: the one ``predict``."""
         return [(PREDICTOR, state.predict)]

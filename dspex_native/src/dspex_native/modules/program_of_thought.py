@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from dspex_core.backend import Implementation, Prediction
 
 from dspex_native import _not_implemented
+from dspex_native.predictor.rendering import first_request
 from dspex_native.code_generation import loop, saved
 from dspex_native.code_generation.signatures import REASONING
 from dspex_native.code_generation.state import PREDICTORS, ProgramOfThoughtState, build
@@ -35,6 +36,10 @@ class ProgramOfThoughtImplementation(Implementation):
 
     async def aexecute(self, state: ProgramOfThoughtState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         return await loop.aexecute(state, inputs, **options)
+
+    def render(self, state: ProgramOfThoughtState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The code-writing step's request, without calling the LM (or starting the sandbox)."""
+        return first_request(self.module_type, lambda: loop.execute(state, inputs, **options))
 
     def describe(self, state: ProgramOfThoughtState) -> dict[str, Any]:
         return {

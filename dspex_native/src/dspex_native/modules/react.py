@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from dspex_core.backend import Implementation, Prediction
 
 from dspex_native import _not_implemented
+from dspex_native.predictor.rendering import first_request
 from dspex_native.react import loop, saved
 from dspex_native.react.state import ReActState, create, describe as describe_state
 
@@ -36,6 +37,10 @@ class ReActImplementation(Implementation):
 
     async def aexecute(self, state: ReActState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         return await loop.arun(state, inputs, options)
+
+    def render(self, state: ReActState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The first step's request (the ``react`` predictor, empty trajectory), without calling the LM."""
+        return first_request(self.module_type, lambda: loop.run(state, inputs, options))
 
     def describe(self, state: ReActState) -> dict[str, Any]:
         return describe_state(state)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dspex_core.backend import Implementation, Prediction, Signature, input_rules
-from dspex_core.errors import InputError
+from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native import _not_implemented
 from dspex_native.predictor import call
@@ -108,6 +108,15 @@ class SignatureStepImplementation(Implementation):
         if state.predict is None:
             return Prediction(values)
         return _merge(values, call.execute(state.predict, values, **options))
+
+    def render(self, state: SignatureStep, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The typed predictor's request, without calling the LM (a step with no outputs to
+        predict sends none: a CapabilityError says so)."""
+        values = self._inputs(state, inputs, options)
+        if state.predict is None:
+            raise CapabilityError("this signature step predicts nothing (its outputs are all given): it sends no "
+                                  "LM request to render")
+        return call.render(state.predict, values, **options)
 
     async def aexecute(self, state: SignatureStep, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         values = self._inputs(state, inputs, options)

@@ -1,4 +1,5 @@
-"""DSPy's trace and ``Refine``'s hint, for the predictor calls made inside a reward loop.
+"""DSPy's trace and ``Refine``'s hint, for the predictor calls made inside a reward loop
+(and ``ref.render``'s capture of a module's first predictor call).
 
 DSPy's ``Refine`` needs two things from every ``Predict`` call its wrapped module makes:
 
@@ -33,13 +34,17 @@ HINT_DESCRIPTION = "A hint to the module from an earlier run"
 class Observer:
     """What a reward loop asks of the predictor calls inside it: where to record them (``trace``,
     a list of ``(predictor state, inputs, prediction)``, or ``None``) and which hint to add
-    (``hint``: a predictor state -> its hint text, or ``None``)."""
+    (``hint``: a predictor state -> its hint text, or ``None``). ``capture`` (``ref.render``'s,
+    :mod:`dspex_native.predictor.rendering`) is called with each call's state, inputs and
+    options before the call is made, and stops it by raising."""
 
-    __slots__ = ("trace", "hint")
+    __slots__ = ("trace", "hint", "capture")
 
-    def __init__(self, trace: list | None, hint: Callable[[PredictState], Any] | None):
+    def __init__(self, trace: list | None, hint: Callable[[PredictState], Any] | None,
+                 capture: Callable[[PredictState, Mapping[str, Any], dict], None] | None = None):
         self.trace = trace
         self.hint = hint
+        self.capture = capture
 
 
 OBSERVER: contextvars.ContextVar[Observer | None] = contextvars.ContextVar("dspex_native_observer", default=None)
@@ -68,14 +73,18 @@ def tracing() -> _Observing:
     ``with`` block gives the :class:`Observer`, whose ``trace`` list fills; an enclosing hint still
     applies, as DSPy's adapter setting is left alone."""
     outer = OBSERVER.get()
-    return _Observing(Observer([], outer.hint if outer is not None else None))
+    if outer is None:
+        return _Observing(Observer([], None))
+    return _Observing(Observer([], outer.hint, outer.capture))
 
 
 def hinting(hint: Callable[[PredictState], Any]) -> _Observing:
     """Add ``hint_`` (``hint(predictor state)``) to every predictor call inside (DSPy's
     ``dspy.context(adapter=WrapperAdapter())``); calls are still recorded in the current trace."""
     outer = OBSERVER.get()
-    return _Observing(Observer(outer.trace if outer is not None else None, hint))
+    if outer is None:
+        return _Observing(Observer(None, hint))
+    return _Observing(Observer(outer.trace, hint, outer.capture))
 
 
 def enclosing_trace() -> list | None:
@@ -151,6 +160,8 @@ def observed(run: Callable[..., Any], state: PredictState, inputs: Mapping[str, 
     """``run(state, inputs, options)`` with the current observer's hint applied and the call recorded."""
     observer = OBSERVER.get()
     call_state, inputs = _prepared(observer, state, inputs)
+    if observer.capture is not None:
+        observer.capture(call_state, inputs, options)
     prediction = run(call_state, inputs, options)
     _record(observer, state, inputs, prediction)
     return prediction
@@ -160,6 +171,8 @@ async def aobserved(run: Callable[..., Any], state: PredictState, inputs: Mappin
     """The async twin of :func:`observed` (``run`` is a coroutine function)."""
     observer = OBSERVER.get()
     call_state, inputs = _prepared(observer, state, inputs)
+    if observer.capture is not None:
+        observer.capture(call_state, inputs, options)
     prediction = await run(call_state, inputs, options)
     _record(observer, state, inputs, prediction)
     return prediction

@@ -20,6 +20,7 @@ from dspex_core.config import settings as current_settings
 from dspex_core.errors import InputError
 
 from dspex_native import _not_implemented
+from dspex_native.predictor.rendering import first_request
 from dspex_native.reward import saved
 from dspex_native.reward.attempts import Attempts, arun, run
 from dspex_native.reward.state import LoopState, build
@@ -81,6 +82,11 @@ class RewardLoopImplementation(Implementation):
 
         with context(adapter=state.adapter):
             return await arun(attempts)
+
+    def render(self, state: LoopState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
+        """The first attempt's first request (its rollout and temperature set as the loop sets
+        them), without calling the LM."""
+        return first_request(self.module_type, lambda: self.execute(state, inputs, **options))
 
     def named_predictors(self, state: LoopState) -> list[tuple[str, Any]]:
         """DSPy's names of the wrapped module's predictors, under ``module`` (``module``, ``module.predict``)."""
