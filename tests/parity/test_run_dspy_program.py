@@ -206,8 +206,11 @@ def test_a_loaded_program_falls_back_to_dspy_at_call_time_with_its_demos(tmp_pat
     finally:
         telemetry.clear()
     assert prediction.answer == "Paris"
-    assert [(e["operation"], e["from_implementation"], e["to_implementation"]) for e in events] == [
-        ("execute", "native", "dspy")]
+    hops = [(e["operation"], e["from_implementation"], e["to_implementation"]) for e in events]
+    # native first, dspy last; between them any other installed backend that serves predict and
+    # cannot do XML either (the example plugin, in the parity env), whichever order tests ran in
+    assert hops[0][:2] == ("execute", "native") and hops[-1][2] == "dspy", hops
+    assert all(to == after for (_, _, to), (_, after, _) in zip(hops, hops[1:])), hops
     theirs = RecordingLM([reply])
     from _dspy_oracle import CustomLM
 
