@@ -31,6 +31,7 @@ from dspex_core.config import configure, context, settings
 from dspex_core.errors import (
     AdapterParseError,
     BackendNotInstalledError,
+    BudgetExceededError,
     CapabilityError,
     ConfigError,
     ContextWindowExceededError,
@@ -68,6 +69,9 @@ _LAZY = {
     "pipeline": ("dspex_core._pipeline", "pipeline"),
     "run_pipeline": ("dspex_core._pipeline", "run_pipeline"),
     "arun_pipeline": ("dspex_core._pipeline", "arun_pipeline"),
+    "track_usage": ("dspex_core.usage", "track_usage"),
+    "UsageTracker": ("dspex_core.usage", "UsageTracker"),
+    "register_prices": ("dspex_core._prices", "register_prices"),
 }
 
 
@@ -102,6 +106,8 @@ __all__ = [
     "ModuleFacade", *(_facade.__name__ for _facade in _FACADES),
     # plugins and observability
     "registry", "telemetry", "hookimpl", "hookspec",
+    # usage, cost and budgets (callbacks are a settings key: configure(callbacks=[...]))
+    "track_usage", "UsageTracker", "register_prices", "BudgetExceededError",
     # errors
     "errors", "DspexError", "InputError", "SignatureError", "ConfigError", "UnknownModuleTypeError",
     "BackendNotInstalledError", "ModuleTypeNotServedError", "CapabilityError", "LMError",

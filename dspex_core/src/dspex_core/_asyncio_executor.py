@@ -16,6 +16,7 @@ import contextvars
 from typing import Any, Callable, Iterable
 
 from dspex_core._thread_executor import ExecutorFailure, ThreadExecutor
+from dspex_core.usage import share_with_workers
 
 
 class AsyncioExecutor:
@@ -63,6 +64,7 @@ class AsyncioExecutor:
         import asyncio
 
         workers = max_workers or self.max_workers
+        share_with_workers()  # the items' LM usage counts toward the calling module's prediction
         context = contextvars.copy_context()  # dspex.context(...) and the session reach every task
 
         def main() -> list[Any]:

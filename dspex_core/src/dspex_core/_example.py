@@ -160,7 +160,20 @@ class Prediction(Example):
         return self._completions if self._completions is not None else [dict(self._store)]
 
     def get_lm_usage(self) -> dict[str, Any] | None:
-        return self._lm_usage
+        """The LM usage of the calls that made this prediction, DSPy's shape: ``{model: {"prompt_tokens",
+        "completion_tokens", "total_tokens", "prompt_tokens_details", ...}}`` (``{}`` when no paid LM
+        call was made, e.g. only cache hits; ``None`` for a prediction no module returned)."""
+        usage = self._lm_usage
+        if type(usage) is list:  # the call's usage record (dspex_core.usage), summed when first read
+            from dspex_core.usage import totals
+
+            usage = totals(usage)
+            object.__setattr__(self, "_lm_usage", usage)
+        return usage
 
     def set_lm_usage(self, usage: dict[str, Any] | None) -> None:
         object.__setattr__(self, "_lm_usage", usage)
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.get_lm_usage()  # a pending record becomes its dict: copies and pickles hold plain data
+        return super().__getstate__()

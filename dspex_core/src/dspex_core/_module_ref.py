@@ -20,9 +20,11 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping
 
-from dspex_core import _lm_deadline, _router, telemetry
+from dspex_core import _lm_deadline, _router, callbacks as _callbacks, config as _config, telemetry
 from dspex_core._example import Prediction
 from dspex_core.config import settings
+from dspex_core import _usage_journal
+from dspex_core._usage_journal import Journal as _Journal, current as _journal
 from dspex_core.errors import CapabilityError, InputError, PluginError, allows_fallback
 
 #: Keyword arguments of ``ref(...)`` that are call options, not inputs (as in DSPy); the backend gets them.
@@ -186,13 +188,72 @@ def not_a_prediction(backend: str, module_type: str, result: Any, method: str = 
                        f"{module_type!r}, not a dspex Prediction (a bug in the backend's plugin)")
 
 
+_set_usage = Prediction._lm_usage.__set__  # the slot's own setter: a fraction of object.__setattr__'s cost
+
+
+_NO_USAGE: list = []  # shared and never written: a call that made no paid LM call (get_lm_usage() -> {})
+
+
+def _with_usage(result: Any, before: int, journal: _Journal | None = None) -> Any:
+    """``result`` carrying the usage written since entry ``before`` in this thread's journal (or all
+    of an async call's ``journal``): ``pred.get_lm_usage()``, summed when read. A backend's own
+    figure is kept when nothing was written."""
+    if isinstance(result, Prediction):
+        found = _usage_journal.entries_of(journal) if journal is not None else (
+            _usage_journal.since(before) if _usage_journal.writes != before else None)
+        if found:
+            _set_usage(result, found)
+        elif result._lm_usage is None:
+            _set_usage(result, _NO_USAGE)
+    return result
+
+
+def _fires_own(ref: ModuleRef) -> bool:
+    """Whether the backend fires module callbacks itself (the dspy backend: dspy does)."""
+    return getattr(ref._impl or ref.implementation, "fires_callbacks", False) is True
+
+
 def execute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **options: Any) -> Any:
-    """Run a created module on ``inputs`` and return its :class:`Prediction`."""
+    """Run a created module on ``inputs`` and return its :class:`Prediction`, carrying the LM usage
+    of its calls (a usage record is open while it runs: :mod:`dspex_core.usage`), its callbacks
+    fired when any are configured (:mod:`dspex_core.callbacks`)."""
     if type(ref) is not ModuleRef:
         _check_ref(ref)
     if type(inputs) is not dict:
         inputs = check_inputs(inputs)
-    if not _telemetry_handlers or not settings().telemetry_enabled:  # no events to build, no clock to read
+    before = _usage_journal.writes
+    if _config._callbacks_seen:
+        return _execute_observed(ref, inputs, options, before)
+    if _telemetry_handlers and settings().telemetry_enabled:
+        return _with_usage(_execute(ref, inputs, options), before)
+    try:  # no events to build, no clock to read
+        result = (ref._impl or ref.implementation).execute(ref.state, inputs, **options)
+    except Exception as exc:
+        if ref._fallbacks and allows_fallback(exc) and settings().allow_fallback:
+            return _with_usage(_execute_fallback(ref, inputs, options, exc), before)
+        raise
+    if not isinstance(result, Prediction):
+        return checked_result(ref.backend, ref.module_type, result)
+    if _usage_journal.writes != before:
+        _set_usage(result, _usage_journal.since(before))
+    elif result._lm_usage is None:
+        _set_usage(result, _NO_USAGE)
+    return result
+
+
+def _execute_observed(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any], before: int) -> Any:
+    """:func:`_execute` with the module's callbacks fired around it (unless its backend fires them)."""
+    found = _callbacks.active()
+    if not found or _fires_own(ref):
+        return _with_usage(_execute(ref, inputs, options), before)
+    with _callbacks.for_call(found, ref, ref.module_type, inputs, options) as events:
+        events.outputs = _with_usage(_execute(ref, inputs, options), before)
+    return events.outputs
+
+
+def _execute(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any]) -> Any:
+    """The module's ``execute`` with telemetry (when anyone listens) and fallback."""
+    if not _telemetry_handlers or not settings().telemetry_enabled:
         try:
             result = (ref._impl or ref.implementation).execute(ref.state, inputs, **options)
             if isinstance(result, Prediction):
@@ -267,6 +328,23 @@ async def aexecute(ref: ModuleRef, inputs: Mapping[str, Any] | None = None, **op
     """The async twin of :func:`execute` (the backend's ``aexecute``, else a worker thread)."""
     _check_ref(ref)
     inputs = check_inputs(inputs)
+    # its own journal: async calls on one thread interleave, so a stretch of the thread's is not theirs
+    import threading
+
+    journal = _Journal(_journal.get(), threading.get_ident())
+    token = _journal.set(journal)
+    try:
+        found = _callbacks.active()
+        if found and not _fires_own(ref):
+            with _callbacks.for_call(found, ref, ref.module_type, inputs, options) as events:
+                events.outputs = _with_usage(await _aexecute(ref, inputs, options), 0, journal)
+            return events.outputs
+        return _with_usage(await _aexecute(ref, inputs, options), 0, journal)
+    finally:
+        _journal.reset(token)
+
+
+async def _aexecute(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str, Any]) -> Any:
     backend = ref.backend
     _router.emit_route("execute", ref.module_type, backend)
     import asyncio  # only async callers pay for it

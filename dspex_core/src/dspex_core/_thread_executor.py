@@ -17,6 +17,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Iterable, Sized
 
+from dspex_core.usage import share_with_workers
+
 
 class ExecutorFailure:
     """Stands in the result list for an item whose call raised."""
@@ -85,6 +87,7 @@ class ThreadExecutor:
                 on_result(index, results[index])
 
         workers = max(1, min(max_workers, len(items)))
+        share_with_workers()  # the items' LM usage counts toward the calling module's prediction
         if workers == 1:
             for index, item in enumerate(items):
                 run(index, item, contextvars.copy_context())

@@ -43,7 +43,15 @@ DEFAULTS: dict[str, Any] = {
     "executor": "threads",
     "executor_options": {},
     "timeout_profiles": DEFAULT_PROFILES,
+    "callbacks": (),
+    "prices": {},
 }
+
+#: Keys only code can set (objects, not text): never read from the environment.
+_CODE_ONLY_KEYS = frozenset({"rm", "callbacks"})
+#: Whether any ``callbacks`` setting was ever non-empty: while not, :func:`dspex_core.callbacks.active`
+#: answers without reading the settings (the one check a call pays when no one listens).
+_callbacks_seen = False
 
 _BOOL_KEYS = frozenset({"prefer_native", "allow_fallback", "implementation_cache", "telemetry_enabled"})
 _ALIASES = {"python": "dspy"}
@@ -178,6 +186,30 @@ def _parse_executor_options(value: Any, source: str) -> dict[str, Any]:
     return dict(value)
 
 
+def _parse_callbacks(value: Any, source: str) -> tuple[Any, ...]:
+    """A list of callback objects (DSPy's ``BaseCallback`` methods, duck-typed)."""
+    global _callbacks_seen
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"callbacks ({source}) must be a list of callback objects (with DSPy's BaseCallback "
+                          f"methods, e.g. on_module_start), got {type(value).__name__}")
+    for item in value:
+        if item is None or isinstance(item, (str, bytes, int, float, Mapping, list, tuple)):
+            raise ConfigError(f"callbacks ({source}): {item!r} is not a callback object (it should have DSPy's "
+                              f"BaseCallback methods, e.g. on_lm_start)")
+    if value:
+        _callbacks_seen = True
+    return tuple(value)
+
+
+def _parse_prices(value: Any, source: str) -> dict[str, tuple[float, float]]:
+    """``{model: (usd per 1M input tokens, usd per 1M output tokens)}``."""
+    from dspex_core._prices import check_prices
+
+    return check_prices(value, f"prices ({source})")
+
+
 def _validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
@@ -195,6 +227,10 @@ def _validate(values: Mapping[str, Any], source: str) -> dict[str, Any]:
             value = _parse_executor_options(value, source)
         elif key == "timeout_profiles":
             value = check_profiles(value, source)
+        elif key == "callbacks":
+            value = _parse_callbacks(value, source)
+        elif key == "prices":
+            value = _parse_prices(value, source)
         out[key] = value
     return out
 
@@ -203,7 +239,7 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values = {}
     for key in DEFAULTS:
         raw = environ.get(f"DSPEX_{key.upper()}")
-        if raw is not None and key != "rm":
+        if raw is not None and key not in _CODE_ONLY_KEYS:
             values[key] = raw
     return _validate(values, source="environment")
 

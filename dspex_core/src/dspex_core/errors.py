@@ -172,6 +172,19 @@ class EvaluationError(InputError):
         super().__init__(message)
 
 
+class BudgetExceededError(DspexError):
+    """A ``dspex.track_usage(budget_usd=..., budget_tokens=...)`` block's spend already reached
+    its budget, so the next LM call was not made (no request was sent). ``budget`` and ``spent``
+    say which limit (``"usd"`` or ``"tokens"``) and how much was spent. Never retried, never a
+    reason to fall back: another backend would spend the same money."""
+
+    def __init__(self, message: str, *, kind: str, budget: float, spent: float):
+        self.kind = kind
+        self.budget = budget
+        self.spent = spent
+        super().__init__(message)
+
+
 class StepError(DspexError):
     """A pipeline step failed; ``state`` holds everything computed before it."""
 
@@ -185,7 +198,7 @@ class StepError(DspexError):
 
 #: Errors that a fallback to another backend cannot fix.
 NO_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (InputError, LMError, AdapterParseError, SessionError,
-                                                    SandboxLimitError)
+                                                    SandboxLimitError, BudgetExceededError)
 
 
 def allows_fallback(error: BaseException) -> bool:

@@ -31,6 +31,7 @@ from dspy.utils.exceptions import DSPyError
 from dspex_dspy import store
 from dspex_dspy._context import call_context, resolve_adapter
 from dspex_dspy._errors import raise_translated
+from dspex_dspy._observe import context_settings, record_usage
 from dspex_dspy.translate import from_dspy_prediction, to_dspy_demos, to_dspy_lm
 
 
@@ -57,6 +58,8 @@ class DspyImplementation(Implementation):
     extra_inputs: frozenset[str] = frozenset()
     #: whether executing needs a language model
     needs_lm: bool = True
+    #: dspy fires DSPy's callbacks for its modules itself (:mod:`dspex_dspy._observe`)
+    fires_callbacks: bool = True
     #: whether the stored object is a dspy module with state of its own (what dspy's
     #: ``dump_state``/``load_state`` carry); ``False`` where ``create`` stores a configuration
     #: or a server client instead (evaluate, metrics, colbert_v2, the optimizers)
@@ -129,8 +132,8 @@ class DspyImplementation(Implementation):
     def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
         try:
-            with dspy.context(lm=lm, adapter=adapter):
-                return self.convert(self.call(module, kwargs))
+            with dspy.context(lm=lm, adapter=adapter, **context_settings()):
+                return self.convert(record_usage(self.call(module, kwargs)))
         except DSPyError as exc:
             raise_translated(exc, lm)
             raise
@@ -138,8 +141,8 @@ class DspyImplementation(Implementation):
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
         try:
-            with dspy.context(lm=lm, adapter=adapter):
-                return self.convert(await self.acall(module, kwargs))
+            with dspy.context(lm=lm, adapter=adapter, **context_settings()):
+                return self.convert(record_usage(await self.acall(module, kwargs)))
         except DSPyError as exc:
             raise_translated(exc, lm)
             raise

@@ -30,6 +30,9 @@ _METHODS = ("create", "execute", "acreate", "aexecute", "describe", "save", "dum
 class LazyImplementation:
     """A stand-in for the implementation at ``"package.module:name"``, imported on first use."""
 
+    #: dspy fires DSPy's callbacks for its modules itself (as :class:`~dspex_dspy._base.DspyImplementation` says)
+    fires_callbacks = True
+
     def __init__(self, module_type: str, target: str):
         self.module_type = module_type
         self.target = target

@@ -26,6 +26,7 @@ from dspex_core.backend import Example, ModuleRef, Prediction, score_rules
 from dspex_core.errors import CapabilityError, EvaluationError, InputError
 
 from dspex_dspy._base import DspyImplementation, check_options
+from dspex_dspy._observe import context_settings
 from dspex_dspy.store import entry, put
 from dspex_dspy.translate import from_dspy_example, from_dspy_prediction, to_dspy_example, to_dspy_prediction
 
@@ -151,7 +152,8 @@ class EvaluateImpl(DspyImplementation):
                                   provide_traceback=config["provide_traceback"],
                                   failure_score=config["failure_score"])
         try:
-            result = evaluator(run_program)
+            with dspy.context(**context_settings()):  # dspex's callbacks: dspy fires its evaluate events
+                result = evaluator(run_program)
         except Exception:
             if not failures:
                 raise

@@ -25,6 +25,7 @@ from typing import Any
 
 from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, record_history, redact, strip_credentials
 from dspex_core.errors import ContextWindowExceededError, LMError
+from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
 from dspex_native.lm import _pool, engine
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
@@ -112,6 +113,7 @@ class HTTPLMClient:
             if hit is not None:
                 self.usage.hit()
                 return _recorded(body, hit, self.model)
+        check_budget()  # a dspex.track_usage() budget already spent: no request is sent
         http = _pool.sync_client(self._pool_key(options))
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
@@ -129,6 +131,7 @@ class HTTPLMClient:
             if hit is not None:
                 self.usage.hit()
                 return _recorded(body, hit, self.model)
+        check_budget()
         http = _pool.async_client(self._pool_key(options))
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
@@ -349,6 +352,7 @@ class HTTPLMClient:
     def _succeeded(self, outcome: tuple[list[str], Any], key: str | None) -> list[str]:
         completions, usage = outcome
         self.usage.add_response(usage)
+        record_usage(self.model, dspy_entry(usage))  # pred.get_lm_usage(), dspex.track_usage()
         if key is not None:
             self.cache.put(key, completions, model=self.model)
         return completions
@@ -356,6 +360,7 @@ class HTTPLMClient:
     def _one(self, outcome: tuple[list[str], Any]) -> str:
         """The completion of one of dspy's own engine's requests (one choice each), its usage counted."""
         self.usage.add_response(outcome[1])
+        record_usage(self.model, dspy_entry(outcome[1]))
         return outcome[0][0]
 
     def _cached(self, completions: list[str], key: str | None) -> list[str]:

@@ -16,6 +16,8 @@ import contextvars
 import threading
 from typing import Any, Callable
 
+from dspex_core.usage import share_with_workers
+
 from dspex_native.parallel.run import Run
 
 
@@ -43,6 +45,7 @@ def run_in_threads(run: Run, call: Callable[[dict[str, Any]], Any], inputs: list
         executor.map(work, range(len(inputs)), max_workers=1)
         _check_every_call_ran(run, name)
         return
+    share_with_workers()  # the calls' LM usage counts toward the calling module's prediction
     caller = contextvars.copy_context()
     crashed: list[BaseException] = []
     mapped = threading.Event()

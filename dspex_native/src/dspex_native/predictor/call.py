@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from dspex_core import callbacks
 from dspex_core.backend import Prediction
 from dspex_core.errors import AdapterParseError, InputError
 
@@ -40,8 +41,34 @@ def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
     return error
 
 
+def _client(lm: Any, state: PredictState) -> Any:
+    try:
+        return get_client(lm)
+    except InputError:
+        problem = lm_problem(lm, state.module_type)  # not an LM at all: say so as create does
+        if problem is None:
+            raise
+        raise problem from None
+
+
+def _with_callbacks(state: PredictState, inputs: Mapping[str, Any], options: dict[str, Any]) -> Prediction:
+    from dspex_native.predictor import callbacks as observed_call
+
+    return observed_call.execute(state, inputs, options, callbacks.active(), _client, _failed)
+
+
+async def _awith_callbacks(state: PredictState, inputs: Mapping[str, Any], options: dict[str, Any]) -> Prediction:
+    from dspex_native.predictor import callbacks as observed_call
+
+    return await observed_call.aexecute(state, inputs, options, callbacks.active(), _client, _failed)
+
+
 def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (sync)."""
+    if callbacks.active():  # DSPy's callbacks, fired where DSPy fires them (predictor.callbacks)
+        if OBSERVER.get() is not None:
+            return observed(_with_callbacks, state, inputs, options)
+        return _with_callbacks(state, inputs, options)
     if OBSERVER.get() is not None:  # inside a reward loop: DSPy's trace and hint (see predictor.trace)
         return observed(_execute, state, inputs, options)
     return _execute(state, inputs, options)
@@ -86,6 +113,10 @@ def render(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> di
 
 async def aexecute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (async): the client's ``acall``."""
+    if callbacks.active():
+        if OBSERVER.get() is not None:
+            return await aobserved(_awith_callbacks, state, inputs, options)
+        return await _awith_callbacks(state, inputs, options)
     if OBSERVER.get() is not None:  # inside a reward loop: DSPy's trace and hint (see predictor.trace)
         return await aobserved(_aexecute, state, inputs, options)
     return await _aexecute(state, inputs, options)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from dspex_core import callbacks
 from dspex_core.backend import Prediction
 from dspex_core.errors import AdapterParseError, ContextWindowExceededError, InputError
 
@@ -56,13 +57,38 @@ def _result(trajectory: dict[str, Any], extract: Prediction) -> Prediction:
 
 # -- sync ------------------------------------------------------------------------------------
 
+def _extracting(predictor: Any, inputs: dict[str, Any]) -> Any:
+    """DSPy's ``extract`` is a ``ChainOfThought`` around a ``Predict``: with callbacks, its module
+    events wrap the predictor's own (``instance`` is the extract predictor's state)."""
+    found = callbacks.active()
+    return callbacks.ModuleEvents(found, predictor, inputs) if found else None
+
+
+def _execute(predictor: Any, inputs: dict[str, Any], options: dict[str, Any], extract: bool) -> Prediction:
+    events = _extracting(predictor, inputs) if extract else None
+    if events is None:
+        return call.execute(predictor, inputs, **options)
+    with events:
+        events.outputs = call.execute(predictor, inputs, **options)
+    return events.outputs
+
+
+async def _aexecute(predictor: Any, inputs: dict[str, Any], options: dict[str, Any], extract: bool) -> Prediction:
+    events = _extracting(predictor, inputs) if extract else None
+    if events is None:
+        return await call.aexecute(predictor, inputs, **options)
+    with events:
+        events.outputs = await call.aexecute(predictor, inputs, **options)
+    return events.outputs
+
+
 def call_with_truncation(predictor: Any, trajectory: dict[str, Any], inputs: dict[str, Any],
-                         options: dict[str, Any]) -> Prediction:
+                         options: dict[str, Any], extract: bool = False) -> Prediction:
     """One predictor call with the trajectory, truncated and retried when it does not fit."""
     last_error = None
     for _ in range(3):
         try:
-            return call.execute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, **options)
+            return _execute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, options, extract)
         except ContextWindowExceededError as error:
             warn(_TRUNCATING)
             last_error = error
@@ -96,19 +122,19 @@ def run(state: ReActState, inputs: Any, options: Mapping[str, Any]) -> Predictio
             trajectory[f"observation_{idx}"] = execution_error(name, error)
         if name == FINISH_NAME:
             break
-    extract = call_with_truncation(state.extract, trajectory, inputs, predictor_options)
+    extract = call_with_truncation(state.extract, trajectory, inputs, predictor_options, extract=True)
     return _result(trajectory, extract)
 
 
 # -- async -----------------------------------------------------------------------------------
 
 async def acall_with_truncation(predictor: Any, trajectory: dict[str, Any], inputs: dict[str, Any],
-                                options: dict[str, Any]) -> Prediction:
+                                options: dict[str, Any], extract: bool = False) -> Prediction:
     """:func:`call_with_truncation` with the predictor's async call."""
     last_error = None
     for _ in range(3):
         try:
-            return await call.aexecute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, **options)
+            return await _aexecute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, options, extract)
         except ContextWindowExceededError as error:
             warn(_TRUNCATING)
             last_error = error
@@ -142,5 +168,5 @@ async def arun(state: ReActState, inputs: Any, options: Mapping[str, Any]) -> Pr
             trajectory[f"observation_{idx}"] = execution_error(name, error)
         if name == FINISH_NAME:
             break
-    extract = await acall_with_truncation(state.extract, trajectory, inputs, predictor_options)
+    extract = await acall_with_truncation(state.extract, trajectory, inputs, predictor_options, extract=True)
     return _result(trajectory, extract)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, Callable
 
+from dspex_core import callbacks
+
 #: DSPy's words when a sync call meets an async tool (it is the observation the LM reads).
 ASYNC_IN_SYNC = ("You are calling `__call__` on an async tool, please use `acall` instead or enable "
                  "async-to-sync conversion with `dspy.configure(allow_tool_async_sync_conversion=True)` "
@@ -100,6 +102,14 @@ class Tool:
         return parsed
 
     def __call__(self, **kwargs: Any) -> Any:
+        found = callbacks.active()
+        if found:  # DSPy's on_tool_start/end (``instance`` is this Tool)
+            with callbacks.Events("tool", found, self, {"kwargs": kwargs}) as events:
+                events.outputs = self._call(kwargs)
+            return events.outputs
+        return self._call(kwargs)
+
+    def _call(self, kwargs: dict[str, Any]) -> Any:
         result = self.func(**self.parse_args(**kwargs))
         if isinstance(result, Coroutine):
             result.close()  # never awaited: say so instead of leaving a warning behind
@@ -107,6 +117,14 @@ class Tool:
         return result
 
     async def acall(self, **kwargs: Any) -> Any:
+        found = callbacks.active()
+        if found:
+            with callbacks.Events("tool", found, self, {"kwargs": kwargs}) as events:
+                events.outputs = await self._acall(kwargs)
+            return events.outputs
+        return await self._acall(kwargs)
+
+    async def _acall(self, kwargs: dict[str, Any]) -> Any:
         result = self.func(**self.parse_args(**kwargs))
         if isinstance(result, Coroutine):
             return await result

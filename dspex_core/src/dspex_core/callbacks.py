@@ -1,0 +1,162 @@
+"""DSPy-style callbacks: the one seam through which every backend tells listeners what runs.
+
+``dspex.configure(callbacks=[cb])`` or ``with dspex.context(callbacks=[cb]):`` installs objects
+with DSPy's ``BaseCallback`` method names and arguments (``on_module_start(call_id, instance,
+inputs)``, ``on_module_end(call_id, outputs, exception)``, and the same pair for ``lm``,
+``adapter_format``, ``adapter_parse``, ``tool`` and ``evaluate``). They are duck-typed: a
+subclass of ``dspy.utils.callback.BaseCallback`` works unchanged, and an object that lacks a
+method is simply not told about that kind of event. The core never imports dspy.
+
+A backend fires an event pair with :func:`start` and :func:`end` (both take the callbacks
+:func:`active` returned, so a call that began with callbacks ends with the same ones). A
+callback that raises is logged as a warning (logger ``dspex_core.callbacks``) and never breaks
+the call, as in DSPy. While a call runs, :data:`ACTIVE_CALL_ID` holds its ``call_id`` (DSPy's
+``callback_context.ACTIVE_CALL_ID`` is the same idea), so listeners can nest spans.
+
+With no callbacks configured anywhere, the cost on a call's path is one check of a module
+global (:func:`active` returns the shared empty tuple before reading any setting).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, Mapping
+
+from dspex_core import config
+
+#: The kinds of events, as DSPy names their handlers (``on_<kind>_start`` / ``on_<kind>_end``).
+KINDS = ("module", "lm", "adapter_format", "adapter_parse", "tool", "evaluate")
+
+#: The ``call_id`` of the innermost call being run with callbacks (``None`` outside any).
+ACTIVE_CALL_ID: ContextVar[str | None] = ContextVar("dspex_active_call_id", default=None)
+#: The ``instance`` of the innermost module call fired (lets a backend tell whether a module's
+#: own event was already fired by the router, or still has to be by the module itself).
+ACTIVE_MODULE: ContextVar[Any] = ContextVar("dspex_active_module", default=None)
+
+_NONE: tuple = ()
+
+
+def active(extra: Any = None) -> tuple:
+    """The callbacks in force here (the settings' ones, then ``extra``), or ``()``.
+
+    One check of a module global when no callbacks were ever configured."""
+    if not config._callbacks_seen and not extra:
+        return _NONE
+    found = config.settings().callbacks
+    if extra:
+        found = (*found, *extra)
+    return found
+
+
+def start(kind: str, callbacks: tuple, instance: Any, inputs: Mapping[str, Any]) -> tuple[str, Any]:
+    """Fire ``on_<kind>_start`` on every callback; returns what :func:`end` takes (the call id
+    and the token that restores the enclosing call id)."""
+    import uuid  # here, not at import: only calls with callbacks need it
+
+    call_id = uuid.uuid4().hex
+    name = f"on_{kind}_start"
+    for callback in callbacks:
+        handler = getattr(callback, name, None)
+        if handler is None:
+            continue
+        try:
+            handler(call_id=call_id, instance=instance, inputs=inputs)
+        except Exception as exc:  # a listener's bug never breaks the call
+            _logger().warning("Error when calling callback %r's %s: %s", callback, name, exc)
+    return call_id, ACTIVE_CALL_ID.set(call_id)
+
+
+def end(kind: str, callbacks: tuple, started: tuple[str, Any], outputs: Any,
+        exception: BaseException | None = None) -> None:
+    """Fire ``on_<kind>_end`` on every callback (``outputs`` is ``None`` when ``exception`` is set)."""
+    call_id, token = started
+    ACTIVE_CALL_ID.reset(token)
+    name = f"on_{kind}_end"
+    for callback in callbacks:
+        handler = getattr(callback, name, None)
+        if handler is None:
+            continue
+        try:
+            handler(call_id=call_id, outputs=outputs, exception=exception)
+        except Exception as exc:
+            _logger().warning("Error when applying callback %r's %s: %s", callback, name, exc)
+
+
+def _logger() -> Any:
+    import logging  # imports traceback: kept off ``import dspex_core``
+
+    return logging.getLogger("dspex_core.callbacks")
+
+
+def module_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What DSPy passes as ``inputs`` to ``on_module_start``: ``Module.__call__``'s arguments."""
+    return {"args": (), "kwargs": dict(inputs)}
+
+
+def lm_inputs(messages: Any, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What DSPy passes as ``inputs`` to ``on_lm_start``: ``BaseLM.__call__``'s arguments."""
+    return {"prompt": None, "messages": messages, "kwargs": dict(settings)}
+
+
+class ModuleEvents:
+    """``with ModuleEvents(callbacks, instance, inputs) as events: ...; events.outputs = pred``:
+    one module call's start and end events, the instance marked as the active module meanwhile.
+    ``kind="evaluate"`` with ``event_inputs`` given fires DSPy's evaluate events instead (an
+    ``evaluate`` module is DSPy's ``Evaluate``, not a ``Module``)."""
+
+    __slots__ = ("callbacks", "instance", "inputs", "outputs", "kind", "_started", "_token")
+
+    def __init__(self, callbacks: tuple, instance: Any, inputs: Mapping[str, Any], kind: str = "module",
+                 event_inputs: Mapping[str, Any] | None = None):
+        self.callbacks = callbacks
+        self.instance = instance
+        self.inputs = event_inputs if event_inputs is not None else module_inputs(inputs)
+        self.kind = kind
+        self.outputs: Any = None
+
+    def __enter__(self) -> "ModuleEvents":
+        self._started = start(self.kind, self.callbacks, self.instance, self.inputs)
+        self._token = ACTIVE_MODULE.set(self.instance)
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        ACTIVE_MODULE.reset(self._token)
+        end(self.kind, self.callbacks, self._started, None if exc is not None else self.outputs, exc)
+
+
+#: ``dspy.Evaluate.__call__``'s parameters after ``program``, as ``on_evaluate_start`` receives them.
+_EVALUATE_ARGS = ("metric", "devset", "num_threads", "display_progress", "display_table", "callback_metadata",
+                  "save_as_csv", "save_as_json")
+
+
+def for_call(callbacks: tuple, instance: Any, module_type: str, inputs: Mapping[str, Any],
+             options: Mapping[str, Any]) -> ModuleEvents:
+    """The events of a call of a created module: an ``evaluate`` call fires DSPy's evaluate pair
+    (``inputs`` as ``Evaluate.__call__``'s arguments: the program, then the call's overrides or
+    ``None``), any other module type the module pair."""
+    if module_type == "evaluate":
+        event_inputs = {"program": inputs.get("program"), **{name: options.get(name) for name in _EVALUATE_ARGS}}
+        return ModuleEvents(callbacks, instance, inputs, "evaluate", event_inputs)
+    return ModuleEvents(callbacks, instance, inputs)
+
+
+class Events:
+    """``with Events(kind, callbacks, instance, inputs) as events: ...; events.outputs = x``: one
+    event pair of any kind around a block (the exception, if the block raises, goes to the end
+    handler and on up)."""
+
+    __slots__ = ("kind", "callbacks", "instance", "inputs", "outputs", "_started")
+
+    def __init__(self, kind: str, callbacks: tuple, instance: Any, inputs: Mapping[str, Any]):
+        self.kind = kind
+        self.callbacks = callbacks
+        self.instance = instance
+        self.inputs = inputs
+        self.outputs: Any = None
+
+    def __enter__(self) -> "Events":
+        self._started = start(self.kind, self.callbacks, self.instance, self.inputs)
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        end(self.kind, self.callbacks, self._started, None if exc is not None else self.outputs, exc)
