@@ -15,7 +15,6 @@ is. Compared here on whole LM calls (messages and settings) through a RecordingL
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import warnings
@@ -236,23 +235,27 @@ def test_bootstrap_few_shot_compiles_on_dspy_examples_as_dspy_does():
 
 # -- a program saved by dspy, loaded with its class --------------------------------------------------
 
-def test_a_dspy_saved_program_loads_with_signature_the_class(tmp_path):
-    program = dspy.Predict(FactQA)
-    program.demos = list(DEMOS)
-    program.signature = program.signature.with_instructions("Answer as a geographer would.")
+@pytest.mark.parametrize("backend", ["native", "dspy"])
+@pytest.mark.parametrize("module, reply", [(dspy.Predict, ANSWER), (dspy.ChainOfThought, COT_ANSWER)],
+                         ids=["predict", "chain_of_thought"])
+def test_a_dspy_saved_program_loads_with_signature_the_class(tmp_path, backend, module, reply):
+    program = module(FactQA)
+    predictor = program.predict if module is dspy.ChainOfThought else program
+    predictor.demos = list(DEMOS)
+    predictor.signature = predictor.signature.with_instructions("Answer as a geographer would.")
     path = os.path.join(tmp_path, "fact_qa.json")
     program.save(path)
-    assert json.loads(open(path, encoding="utf-8").read())["demos"]
 
-    lm = RecordingLM([ANSWER])
-    loaded = dspex.load(path, signature=FactQA, implementation="native")
+    lm = RecordingLM([reply])
+    loaded = dspex.load(path, signature=FactQA, implementation=backend)
     pred = dspex.execute(loaded, INPUTS, lm=lm)
 
-    plain_lm = RecordingLM([ANSWER])
-    reference = dspy.Predict(FactQA)
+    plain_lm = RecordingLM([reply])
+    reference = module(FactQA)
     reference.load(path)
     with dspy.context(lm=CustomLM(plain_lm)):
         expected = reference(**INPUTS)
     assert [(c.messages, c.settings) for c in lm.calls] == [(c.messages, c.settings) for c in plain_lm.calls]
     assert "Answer as a geographer would." in lm.calls[0].messages[0]["content"]
+    assert "Rome" in lm.calls[0].messages[1]["content"]  # the saved demos
     assert dict(pred.items()) == dict(expected.items())
