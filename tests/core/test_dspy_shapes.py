@@ -142,6 +142,15 @@ def test_dspys_default_sentence_is_not_written_instructions():
     assert Signature.coerce(cls, instructions="Be brief.").instructions == "Be brief."
 
 
+def test_a_blank_docstring_is_dspys_default_sentence_here():
+    """The documented difference (docs/module-types.md): dspy sends a docstring that cleans to
+    nothing as empty instructions; a dspex signature holds none, so it reads as DSPy's default
+    sentence."""
+    cls = dspy_like("B", [FieldInfo("input", "q"), FieldInfo("output", "a")], ["q", "a"], "   ")
+    sig = Signature.coerce(cls)
+    assert not sig.has_custom_instructions and sig.instructions == "Given the fields `q`, produce the fields `a`."
+
+
 def test_constraints_and_defaults_are_kept_as_field_options():
     cls = dspy_like("C", [FieldInfo("input", "x", int, metadata=(Ge(1), MaxLen(3))),
                           FieldInfo("output", "y", default="z"), FieldInfo("output", "w", default_factory=list),
