@@ -135,6 +135,20 @@ def test_native_runs_a_dspy_class_and_dspy_examples_as_plain_dspy_does(data):
     assert_same_run(native, _run_plain_dspy(cls, module, demos, inputs, replies))
 
 
+def test_constraints_and_defaults_of_a_dspy_class_reach_native_as_dspy_sends_them():
+    class Rated(dspy.Signature):
+        """Rate the text."""
+
+        text: str = dspy.InputField(max_length=50)
+        score: int = dspy.OutputField(ge=1, le=5)
+        note: str = dspy.OutputField(default="none")
+
+    replies = ["[[ ## score ## ]]\n3\n\n[[ ## note ## ]]\nok\n\n[[ ## completed ## ]]"]
+    native = _run_native(Rated, "predict", [], {"text": "hi"}, replies)
+    assert native[0][0] == "ok" and "greater than or equal to: 1" in native[1][0].messages[0]["content"]
+    assert_same_run(native, _run_plain_dspy(Rated, "predict", [], {"text": "hi"}, replies))
+
+
 # -- the public API on both backends ------------------------------------------------------------------
 
 @pytest.mark.parametrize("facade, reply", [(dspex.Predict, ANSWER), (dspex.ChainOfThought, COT_ANSWER)])
