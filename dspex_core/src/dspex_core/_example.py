@@ -3,6 +3,11 @@
 An :class:`Example` is a bag of named values (a training row, a demo); ``with_inputs``
 marks which keys are inputs. A :class:`Prediction` is what a module returns: its output
 fields, with attribute and item access, plus all completions when ``n > 1``.
+
+dspy's own ``dspy.Example`` and ``dspy.Prediction`` are accepted wherever dspex takes examples
+(demos, devsets, trainsets, a module's inputs), read by their attributes without importing dspy
+(:func:`example_of`): dspy 3.4 keeps the values in ``_store`` and the marked inputs in
+``_input_keys`` (``None`` until ``with_inputs``; a ``dspy.Prediction`` has none).
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ class Example:
         if isinstance(base, Example):
             store = dict(base._store)
             input_keys = base._input_keys
+        elif (foreign := foreign_store(base)) is not None:  # a dspy.Example: its values and marked inputs
+            store = dict(foreign)
+            keys = _foreign_input_keys(base)
+            input_keys = frozenset(keys) if keys is not None else None
         else:
             store = dict(base) if base is not None else {}
             input_keys = None
@@ -177,3 +186,34 @@ class Prediction(Example):
     def __getstate__(self) -> dict[str, Any]:
         self.get_lm_usage()  # a pending record becomes its dict: copies and pickles hold plain data
         return super().__getstate__()
+
+
+# -- dspy's records, read by their attributes ---------------------------------------------------
+
+def foreign_store(value: Any) -> Mapping[str, Any] | None:
+    """The values of a ``dspy.Example`` / ``dspy.Prediction`` (their ``_store`` dict, whose values are
+    what the user put there, unconverted), or ``None`` for anything not shaped like one (it must
+    also have dspy's ``inputs()`` method). dspex's own records are not foreign."""
+    if isinstance(value, Example) or isinstance(value, Mapping) or value is None:
+        return None
+    try:
+        store = getattr(value, "_store", None)
+        inputs = getattr(value, "inputs", None)
+    except Exception:  # an object whose attribute look-up fails is not a record
+        return None
+    return store if isinstance(store, Mapping) and callable(inputs) else None
+
+
+def _foreign_input_keys(value: Any) -> Any:
+    try:
+        return getattr(value, "_input_keys", None)  # dspy's Prediction has none (its __getattr__ says so)
+    except Exception:
+        return None
+
+
+def example_of(value: Any) -> Example | None:
+    """``value`` as a dspex :class:`Example`: itself when it is one, a copy (values unchanged, marked
+    inputs kept) of a ``dspy.Example`` or ``dspy.Prediction``, or ``None`` for anything else."""
+    if isinstance(value, Example):
+        return value
+    return Example(value) if foreign_store(value) is not None else None

@@ -1,7 +1,8 @@
 """Training and validation sets, checked alike by every backend's optimizers.
 
-An optimizer's sets must be lists of :class:`~dspex_core.Example` (a backend may accept its own
-example type too) whose inputs were marked with ``with_inputs(...)`` and fit the program's
+An optimizer's sets must be lists of :class:`~dspex_core.Example` or ``dspy.Example`` (a backend
+may read its own example type itself; otherwise a ``dspy.Example`` becomes a dspex one, values
+and marked inputs kept) whose inputs were marked with ``with_inputs(...)`` and fit the program's
 inputs; otherwise the optimizer would fail later, far from the cause. One function, so that a
 user sees the same error whichever backend compiles.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Collection, Mapping
 
-from dspex_core._example import Example
+from dspex_core._example import Example, example_of, foreign_store
 from dspex_core.errors import InputError
 
 
@@ -19,8 +20,9 @@ def check_example_set(name: str, items: Any, allowed: Collection[str] | None = N
                       input_keys: Callable[[Any], Any] | None = None) -> list[Any]:
     """``items`` as a list after checking each one: an Example (or what ``input_keys`` reads: a
     function giving an item's marked inputs, ``None`` when unmarked, or raising ``TypeError`` for
-    something that is not an example) with inputs marked, none outside ``allowed`` and none of
-    ``required`` missing (when given)."""
+    something that is not an example; without it a ``dspy.Example`` is read and listed as a dspex
+    Example) with inputs marked, none outside ``allowed`` and none of ``required`` missing (when
+    given)."""
     if isinstance(items, (str, bytes, Mapping)) or not hasattr(items, "__len__"):
         raise InputError(f"{name} must be a list of dspex.Example(...).with_inputs(...), got {type(items).__name__}")
     out = []
@@ -29,8 +31,10 @@ def check_example_set(name: str, items: Any, allowed: Collection[str] | None = N
             raise InputError(f"{name}[{index}] is a dict; use dspex.Example(...).with_inputs(...) so its inputs "
                              f"are known")
         keys = _marked(example, input_keys)
+        if keys is _NOT_AN_EXAMPLE and (converted := example_of(example)) is not None:
+            example, keys = converted, converted.input_keys
         if keys is _NOT_AN_EXAMPLE:
-            raise InputError(f"{name}[{index}] is a {type(example).__name__}, not a dspex.Example")
+            raise InputError(f"{name}[{index}] is a {type(example).__name__}, not a dspex.Example (or dspy.Example)")
         if keys is None:
             raise InputError(f"{name}[{index}] has no inputs marked: call .with_inputs('question', ...) on it")
         if allowed is not None:
@@ -67,7 +71,7 @@ def _check_fits(name: str, index: int, keys: set[str], allowed: frozenset[str], 
 
 
 def demo_dicts(demos: Any, where: str) -> list[dict[str, Any]]:
-    """Demos (``Example`` objects or dicts) as plain dicts, which a prompt is built from; anything
+    """Demos (``Example`` objects, ``dspy.Example`` objects or dicts) as plain dicts, which a prompt is built from; anything
     else is an :class:`InputError` starting with ``where``. One rule for every backend's predictors."""
     if demos is None:
         return []
@@ -81,6 +85,10 @@ def demo_dicts(demos: Any, where: str) -> list[dict[str, Any]]:
             out.append(demo.copy())
         elif isinstance(demo, Mapping):
             out.append(dict(demo))
+        elif isinstance(demo, Example):
+            out.append(demo.toDict())
+        elif (store := foreign_store(demo)) is not None:
+            out.append(dict(store))  # a dspy.Example: its values as given (its toDict() would serialize them)
         elif hasattr(demo, "toDict"):
             out.append(demo.toDict())
         else:

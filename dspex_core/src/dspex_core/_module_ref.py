@@ -156,15 +156,17 @@ def _check_ref(ref: Any) -> ModuleRef:
 
 
 def check_inputs(inputs: Any) -> Mapping[str, Any]:
-    """``None`` -> ``{}``; an :class:`Example` -> its inputs as a dict; anything else must be a mapping."""
+    """``None`` -> ``{}``; an :class:`Example` (or a ``dspy.Example``) -> its inputs as a dict; anything
+    else must be a mapping."""
     if inputs is None:
         return {}
-    from dspex_core._example import Example
-
-    if isinstance(inputs, Example):
-        return (inputs.inputs() if inputs.input_keys is not None else inputs).toDict()
     if isinstance(inputs, Mapping):
         return inputs
+    from dspex_core._example import example_of
+
+    example = example_of(inputs)
+    if example is not None:
+        return (example.inputs() if example.input_keys is not None else example).toDict()
     raise InputError(f"inputs must be a mapping of field names to values (or an Example), "
                      f"got {type(inputs).__name__}")
 

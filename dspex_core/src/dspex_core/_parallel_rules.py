@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core._example import Example
+from dspex_core._example import Example, example_of
 from dspex_core.errors import InputError
 
 DEFAULT_NUM_THREADS = 8  # dspy.settings.num_threads
@@ -128,6 +128,8 @@ def call_inputs(examples: Any, access_examples: bool) -> list[dict[str, Any]]:
     """One dict of inputs per example, in order."""
     out = []
     for index, example in enumerate(examples):
+        read = example_of(example)  # a dspy.Example is read as a dspex one
+        example = read if read is not None else example
         if isinstance(example, Example):
             if not access_examples:
                 out.append(_named(index, example.toDict()))

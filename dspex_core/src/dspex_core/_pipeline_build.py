@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from dspex_core import _api, _router
 from dspex_core._module_ref import ModuleRef
+from dspex_core._dspy_signatures import is_dspy_signature
 from dspex_core._module_types import TEMPLATE, module_type as _row
 from dspex_core.errors import DspexError, InputError
 
@@ -103,7 +104,7 @@ def _spec_option(module_type: str) -> str | None:
 
 def module_type_of(module: Any, where: str) -> tuple[str, Any]:
     """``(module_type, default spec)`` of a facade class, ``dspex.Signature`` (or a signature
-    class, which is then its own spec), or a module-type name."""
+    class, dspex's or dspy's, which is then its own spec), or a module-type name."""
     from dspex_core._signature import Signature
     from dspex_core.modules import ModuleFacade
 
@@ -121,6 +122,8 @@ def module_type_of(module: Any, where: str) -> tuple[str, Any]:
             return module.module_type, None
         if issubclass(module, Signature):
             return "signature", (None if module is Signature else module)
+        if is_dspy_signature(module):  # a dspy.Signature class: a signature step, as a dspex class is
+            return "signature", module
     raise InputError(f"{where}: the module (second item) must be a facade class such as dspex.ChainOfThought, "
                      f"dspex.Signature, a module-type name such as 'chain_of_thought', or a ModuleRef made "
                      f"already (dspex.load(...), prog['draft.predict']); got {module!r}")
@@ -186,7 +189,7 @@ def _signature_of(spec: Any) -> Any:
     from dspex_core._signature import Signature
 
     if isinstance(spec, Signature) or (isinstance(spec, type) and issubclass(spec, Signature)
-                                       and spec is not Signature):
+                                       and spec is not Signature) or is_dspy_signature(spec):
         return Signature.coerce(spec)
     if isinstance(spec, str) and "->" in spec:
         return Signature.coerce(spec)  # created already, so it parses; a SignatureError here is real

@@ -24,6 +24,7 @@ import keyword
 from types import MappingProxyType
 from typing import Any, Collection, Mapping
 
+from dspex_core._dspy_signatures import from_dspy_signature, is_dspy_signature
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
 from dspex_core._signature_grammar import parse_fields
 from dspex_core._text import cleandoc
@@ -47,7 +48,8 @@ class Signature:
     """An immutable signature: ordered input and output fields plus instructions.
 
     ``Signature(spec, instructions=None, custom_types=None)`` parses a string (cached);
-    ``Signature.coerce(x)`` accepts a string, a signature, or a class-based signature.
+    ``Signature.coerce(x)`` accepts a string, a signature, a class-based signature, or a dspy
+    signature class (read by its attributes, without importing dspy).
 
     ``Signature`` is also the facade of the ``signature`` module type:
     ``Signature.create(spec)`` makes a typed step for pipelines (its inputs are checked and
@@ -115,17 +117,22 @@ class Signature:
 
     @staticmethod
     def coerce(value: Any, instructions: str | None = None) -> "Signature":
-        """Turn a string, a :class:`Signature` or a class-based signature into a signature."""
+        """Turn a string, a :class:`Signature`, a class-based signature or a dspy signature class
+        (or instance, read by its attributes: :mod:`dspex_core._dspy_signatures`) into a signature."""
         if isinstance(value, Signature):
             sig = value
         elif isinstance(value, str):
             sig = _parse_cached(value, None)
         elif isinstance(value, type) and issubclass(value, Signature) and value is not Signature:
             sig = value.__signature__
+        elif value is not Signature and is_dspy_signature(value):
+            inputs, outputs, text = from_dspy_signature(value)
+            # DSPy's default sentence is what dspex derives from the fields too: not written instructions
+            sig = Signature._make(inputs, outputs, None if text == default_instructions(inputs, outputs) else text)
         else:
             raise SignatureError(
-                f"expected a signature string like 'question -> answer', a Signature or a "
-                f"class-based signature, got {type(value).__name__}"
+                f"expected a signature string like 'question -> answer', a Signature, a class-based "
+                f"signature or a dspy.Signature class, got {type(value).__name__}"
             )
         return sig if instructions is None else sig.with_instructions(instructions)
 

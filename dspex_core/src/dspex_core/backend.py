@@ -37,7 +37,7 @@ from dspex_core import registry
 from dspex_core import _credentials as credentials
 from dspex_core import _parallel_rules as parallel_rules
 from dspex_core import _lm_deadline as lm_deadline, _sandbox_limits as sandbox_limits
-from dspex_core._example import Example, Prediction
+from dspex_core._example import Example, Prediction, example_of
 from dspex_core._example_sets import check_example_set, demo_dicts
 from dspex_core._fields import FieldSpec
 from dspex_core._implementation import (
@@ -73,7 +73,7 @@ __all__ = [
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",
-    "allows_none", "cleandoc", "LRUCache", "check_example_set", "demo_dicts",
+    "allows_none", "cleandoc", "LRUCache", "check_example_set", "demo_dicts", "example_of",
     # prompts without a call (render) and the settings never sent to a provider
     "rendered", "CLIENT_SETTINGS",
     # every completed LM call, for dspex.inspect_history()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dspy
 from dspex_core.errors import InputError
 
 from dspex_dspy.translate import coerce_signature, to_dspy_demos, to_dspy_signature
@@ -21,10 +22,17 @@ def build_signature(spec: Any, instructions: str | None) -> type:
     """The dspy signature for a module: ``spec`` with ``instructions`` if given."""
     if spec is None:
         raise InputError("this module type needs a signature, e.g. 'question -> answer'")
+    if instructions is not None and not isinstance(instructions, str):
+        raise InputError(f"instructions must be a string, got {type(instructions).__name__}")
+    if isinstance(spec, dspy.Signature):
+        spec = type(spec)  # an instance of a dspy signature: its class is the signature
+    if isinstance(spec, type) and issubclass(spec, dspy.Signature):
+        # the user's own class, as plain dspy would use it (every pydantic detail kept); read by the
+        # core first so that a class dspex cannot take fails here as it does on every backend
+        coerce_signature(spec)
+        return spec if instructions is None else spec.with_instructions(instructions)
     sig = coerce_signature(spec)
     if instructions is not None:
-        if not isinstance(instructions, str):
-            raise InputError(f"instructions must be a string, got {type(instructions).__name__}")
         sig = sig.with_instructions(instructions)
     return to_dspy_signature(sig)
 

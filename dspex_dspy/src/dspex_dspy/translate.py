@@ -20,13 +20,10 @@ import dspy
 from dspex_core.backend import (
     LM,
     Example,
-    Field,
     LRUCache,
     Prediction,
     Signature,
     credentials,
-    default_instructions,
-    infer_prefix,
     is_custom_lm,
     redact,
 )
@@ -48,10 +45,8 @@ _IS_TYPE_UNDEFINED = "IS_TYPE_UNDEFINED"
 
 def coerce_signature(spec: Any) -> Signature:
     """A dspex ``Signature`` from what users pass: a string, a dspex signature, a dspex
-    class-based signature, or a dspy signature class."""
-    if isinstance(spec, type) and issubclass(spec, dspy.Signature):
-        return from_dspy_signature(spec)
-    return Signature.coerce(spec)
+    class-based signature, or a dspy signature class (or instance)."""
+    return Signature.coerce(spec)  # a dspy signature class is read by the core, by its attributes
 
 
 #: dspex signature -> the dspy signature class made for it
@@ -102,30 +97,9 @@ def _make_dspy_signature(sig: Signature) -> type:
 
 
 def from_dspy_signature(dspy_sig: Any) -> Signature:
-    """A dspex ``Signature`` with the same fields, types, descriptions and instructions."""
-    dspy_sig = dspy.ensure_signature(dspy_sig)
-    inputs = {name: _field_from_dspy(name, "input", info) for name, info in dspy_sig.input_fields.items()}
-    outputs = {name: _field_from_dspy(name, "output", info) for name, info in dspy_sig.output_fields.items()}
-    instructions = dspy_sig.instructions
-    default = instructions == default_instructions(inputs, outputs)
-    return Signature.from_fields(inputs, outputs, None if default else instructions)
-
-
-def _field_from_dspy(name: str, kind: str, info: Any) -> Field:
-    extra = dict(info.json_schema_extra or {})
-    desc = extra.pop("desc", None)
-    prefix = extra.pop("prefix", None)
-    type_undefined = bool(extra.pop(_IS_TYPE_UNDEFINED, False))
-    extra.pop("__dspy_field_type", None)
-    if desc == f"${{{name}}}":
-        desc = None
-    if prefix == infer_prefix(name) + ":":
-        prefix = None
-    # dspy marks untyped *inputs* only; an output typed `str` is what an untyped one becomes,
-    # so it reads back as untyped (`question -> answer`, as the user most likely wrote it).
-    type_given = not type_undefined and not (kind == "output" and info.annotation is str)
-    return Field(name, kind, info.annotation, desc, prefix, type_given,
-                 {k: v for k, v in extra.items() if k not in ("constraints",)})
+    """A dspex ``Signature`` with the same fields, types, descriptions and instructions (the core's
+    reading of a dspy signature class, ``Signature.coerce``; a string is parsed by dspy first)."""
+    return Signature.coerce(dspy.ensure_signature(dspy_sig))
 
 
 # -- language models ----------------------------------------------------------------------

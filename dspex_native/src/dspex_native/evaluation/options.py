@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from dspex_core.backend import example_of
 from dspex_core.errors import InputError
 
 DEFAULT_MAX_ERRORS = 10  # dspy.settings.max_errors
@@ -20,10 +21,11 @@ def check_devset(devset: Any) -> list[Any]:
     if not devset:
         raise InputError("devset must contain at least one example, got an empty devset")
     for index, example in enumerate(devset):
-        if not callable(getattr(example, "inputs", None)):
+        read = example_of(example)  # a dspy.Example too (kept as given: the metric gets the user's object)
+        if read is None and not callable(getattr(example, "inputs", None)):
             raise InputError(f"devset[{index}] is a {type(example).__name__}, not an Example; "
                              f"use dspex.Example(...).with_inputs(...)")
-        if getattr(example, "input_keys", ()) is None:
+        if read is not None and read.input_keys is None:
             raise InputError(f"devset[{index}] has no input keys; call .with_inputs('field', ...) on it")
     return devset
 
