@@ -100,7 +100,8 @@ def run_dspy(sig: Signature, *, module: str = "predict", demos=(), inputs=None, 
     kwargs = dict(inputs or {})
     if call_config:
         kwargs["config"] = dict(call_config)
-    with dspy.context(lm=CustomLM(lm), adapter=dspy.JSONAdapter() if adapter == "json" else None):
+    adapters = {"json": dspy.JSONAdapter, "xml": dspy.XMLAdapter}
+    with dspy.context(lm=CustomLM(lm), adapter=adapters[adapter]() if adapter in adapters else None):
         if is_async:
             import asyncio
 

@@ -16,7 +16,7 @@ from dspex_core.backend import LM, settings_rules
 from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
-from dspex_native.adapters import ADAPTERS, json_format, response_format
+from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
 from dspex_native.predictor.state import PredictState
@@ -88,11 +88,11 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         adapter = (current or _settings()).adapter or "chat"
         if adapter not in ADAPTERS:
             raise adapter_not_built(state.module_type, adapter, f" (dspex.settings().adapter is {adapter!r})")
-        if adapter == "json":
-            fmt = json_format(state.signature)
+        if adapter != "chat":
+            fmt = get_format(state.signature, adapter)
     demos = options.get("demos")
     if demos is None:
-        demo_messages, demos = (state.json_demo_messages() if adapter == "json" else state.demo_messages), None
+        demo_messages, demos = (state.demo_messages if adapter == "chat" else state.adapter_demo_messages(adapter)), None
     else:
         demos = demo_list(demos, state.module_type)
         demo_messages = fmt.demo_messages(demos)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dspex_core.backend import Prediction
+from dspex_core.config import settings
 from dspex_core.errors import AdapterParseError, ContextWindowExceededError, InputError
 
 from dspex_native.predictor import call
@@ -44,6 +45,15 @@ def _prepare(state: ReActState, inputs: Any, options: Mapping[str, Any]) -> tupl
     return inputs, predictor_options, max_iters
 
 
+def trajectory_adapter(predictor: Any) -> str:
+    """The adapter DSPy formats the trajectory with: the one in effect for the predictor (its
+    own, else ``dspex.settings().adapter``, else chat)."""
+    adapter = predictor.adapter
+    if adapter == "auto":
+        adapter = settings().adapter or "chat"
+    return adapter
+
+
 def _ends_trajectory(error: ValueError) -> bool:
     """Whether DSPy's ``except ValueError`` would end the trajectory on ``error``: DSPy's parse
     errors are not ``ValueError`` (ours are), and input errors are found before the loop."""
@@ -60,9 +70,11 @@ def call_with_truncation(predictor: Any, trajectory: dict[str, Any], inputs: dic
                          options: dict[str, Any]) -> Prediction:
     """One predictor call with the trajectory, truncated and retried when it does not fit."""
     last_error = None
+    adapter = trajectory_adapter(predictor)
     for _ in range(3):
         try:
-            return call.execute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, **options)
+            text = format_trajectory(trajectory, adapter)
+            return call.execute(predictor, {**inputs, TRAJECTORY: text}, **options)
         except ContextWindowExceededError as error:
             warn(_TRUNCATING)
             last_error = error
@@ -106,9 +118,11 @@ async def acall_with_truncation(predictor: Any, trajectory: dict[str, Any], inpu
                                 options: dict[str, Any]) -> Prediction:
     """:func:`call_with_truncation` with the predictor's async call."""
     last_error = None
+    adapter = trajectory_adapter(predictor)
     for _ in range(3):
         try:
-            return await call.aexecute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, **options)
+            text = format_trajectory(trajectory, adapter)
+            return await call.aexecute(predictor, {**inputs, TRAJECTORY: text}, **options)
         except ContextWindowExceededError as error:
             warn(_TRUNCATING)
             last_error = error
