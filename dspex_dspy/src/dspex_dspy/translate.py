@@ -21,6 +21,7 @@ from dspex_core.backend import (
     LM,
     Example,
     Field,
+    History,
     LRUCache,
     Prediction,
     Signature,
@@ -39,6 +40,7 @@ from dspex_dspy.lm import CustomLM
 __all__ = [
     "to_dspy_signature", "from_dspy_signature", "to_dspy_lm", "to_dspy_example", "from_dspy_example",
     "to_dspy_prediction", "from_dspy_prediction", "to_dspy_demos", "from_dspy_demos", "coerce_signature",
+    "to_dspy_annotation", "to_dspy_inputs",
 ]
 
 _IS_TYPE_UNDEFINED = "IS_TYPE_UNDEFINED"
@@ -75,6 +77,20 @@ def to_dspy_signature(sig: Any) -> type:
     return _signatures.put(sig, _make_dspy_signature(sig))
 
 
+def to_dspy_annotation(annotation: Any) -> Any:
+    """dspex's field types as dspy's: ``dspex.History`` is ``dspy.History``; others unchanged."""
+    return dspy.History if annotation is History else annotation
+
+
+def to_dspy_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A call's inputs with dspex's typed values as dspy's (``dspex.History`` -> ``dspy.History``),
+    changed in place; values of other types are left as they are."""
+    for name, value in inputs.items():
+        if type(value) is History:
+            inputs[name] = dspy.History(messages=value.messages)
+    return inputs
+
+
 def _make_dspy_signature(sig: Signature) -> type:
     fields: dict[str, tuple[Any, Any]] = {}
     prefixes: dict[str, str] = {}
@@ -83,14 +99,14 @@ def _make_dspy_signature(sig: Signature) -> type:
         kwargs[_IS_TYPE_UNDEFINED] = not field.type_given
         if field.desc is not None:
             kwargs["desc"] = field.desc
-        fields[name] = (field.annotation, dspy.InputField(**kwargs))
+        fields[name] = (to_dspy_annotation(field.annotation), dspy.InputField(**kwargs))
         if field.prefix is not None:
             prefixes[name] = field.prefix
     for name, field in sig.output_fields.items():
         kwargs = dict(field.extra)
         if field.desc is not None:
             kwargs["desc"] = field.desc
-        fields[name] = (field.annotation, dspy.OutputField(**kwargs))
+        fields[name] = (to_dspy_annotation(field.annotation), dspy.OutputField(**kwargs))
         if field.prefix is not None:
             prefixes[name] = field.prefix
     made = dspy.Signature(fields, sig.instructions)
