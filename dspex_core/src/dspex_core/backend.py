@@ -39,6 +39,7 @@ from dspex_core import _parallel_rules as parallel_rules
 from dspex_core import _lm_deadline as lm_deadline, _sandbox_limits as sandbox_limits
 from dspex_core._conversation import History, is_history_type
 from dspex_core._example import Example, Prediction
+from dspex_core._image import Image, is_image_type
 from dspex_core._example_sets import check_example_set, demo_dicts
 from dspex_core._fields import FieldSpec
 from dspex_core._implementation import (
@@ -71,6 +72,7 @@ __all__ = [
     # data types
     "Signature", "Field", "FieldSpec", "InputField", "OutputField", "infer_prefix", "default_instructions",
     "Example", "Prediction", "LM", "LanguageModel", "is_custom_lm", "ModuleRef", "History", "is_history_type",
+    "Image", "is_image_type",
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",

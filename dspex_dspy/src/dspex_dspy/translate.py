@@ -22,6 +22,7 @@ from dspex_core.backend import (
     Example,
     Field,
     History,
+    Image,
     LRUCache,
     Prediction,
     Signature,
@@ -78,16 +79,41 @@ def to_dspy_signature(sig: Any) -> type:
 
 
 def to_dspy_annotation(annotation: Any) -> Any:
-    """dspex's field types as dspy's: ``dspex.History`` is ``dspy.History``; others unchanged."""
-    return dspy.History if annotation is History else annotation
+    """dspex's field types as dspy's: ``dspex.History`` is ``dspy.History``, ``dspex.Image``
+    ``dspy.Image`` (also inside ``list[...]`` and ``Optional[...]``); others unchanged."""
+    if annotation is History:
+        return dspy.History
+    if annotation is Image:
+        return dspy.Image
+    import typing
+
+    args = typing.get_args(annotation)
+    if Image in args:
+        origin = typing.get_origin(annotation)
+        if origin is list:
+            return list[dspy.Image]
+        return typing.Union[tuple(dspy.Image if a is Image else a for a in args)]
+    return annotation
+
+
+def _to_dspy_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is History:
+        return dspy.History(messages=[{k: _to_dspy_value(v) for k, v in m.items()} for m in value.messages])
+    if kind is Image:
+        return dspy.Image(url=value.url)
+    if kind is list and any(type(v) is Image for v in value):
+        return [_to_dspy_value(v) for v in value]
+    return value
 
 
 def to_dspy_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    """A call's inputs with dspex's typed values as dspy's (``dspex.History`` -> ``dspy.History``),
-    changed in place; values of other types are left as they are."""
+    """A call's inputs with dspex's typed values as dspy's (``dspex.History`` -> ``dspy.History``,
+    ``dspex.Image`` -> ``dspy.Image``, in lists too), changed in place; others are left as they are."""
     for name, value in inputs.items():
-        if type(value) is History:
-            inputs[name] = dspy.History(messages=value.messages)
+        kind = type(value)
+        if kind is History or kind is Image or kind is list:
+            inputs[name] = _to_dspy_value(value)
     return inputs
 
 

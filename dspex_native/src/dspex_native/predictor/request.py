@@ -17,6 +17,7 @@ from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
+from dspex_native.adapters._content_parts import split_messages
 from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
@@ -108,7 +109,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         messages.append({"role": "user", "content": fmt.user_message(inputs)})
     else:
         messages.extend(turn_messages(fmt, _inner_format(fmt, adapter), inputs))
-    return lm, settings, messages, demos, fmt, inputs
+    return lm, settings, split_messages(messages), demos, fmt, inputs
 
 
 def _inner_format(fmt: Any, adapter: str) -> Any:
@@ -133,4 +134,4 @@ def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mappi
     extra = response_format(lm, fmt)
     if extra is not None:
         settings["response_format"] = extra
-    return fmt, messages
+    return fmt, split_messages(messages)
