@@ -10,9 +10,9 @@ and checks that it raises.
 from __future__ import annotations
 
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
-                 "Literal[...], pydantic models and unions of those, and History and Image inputs (set, Enum, "
-                 "datetime, dspy.Audio, dspy.File, dspy.Tool, dspy.ToolCalls, also in History messages, "
-                 "Image outputs, ...)")
+                 "Literal[...], pydantic models and unions of those, and History, Image and Tool inputs (set, Enum, "
+                 "datetime, dspy.Audio, dspy.File, dspy.ToolCalls, also in History messages, Image and Tool "
+                 "outputs, ...)")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint (anthropic/, gemini/, bedrock/, ...) "
                 "unless api_base= points at one")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
