@@ -11,7 +11,6 @@ Raw bytes and PIL images are not taken: DSPy re-encodes those with Pillow.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dspex_core.errors import InputError
@@ -106,6 +105,8 @@ class Image:
 
     def marker_text(self) -> str:
         """The image as DSPy writes it into a prompt's text, to be split into content parts."""
+        import json
+
         return f"{CUSTOM_TYPE_START}{json.dumps(self.format(), ensure_ascii=False)}{CUSTOM_TYPE_END}"
 
     __str__ = marker_text

@@ -11,7 +11,6 @@ images) is escaped once more, and read as DSPy reads it. The image field types t
 
 from __future__ import annotations
 
-import json
 import re
 import types
 import typing
@@ -64,6 +63,8 @@ def _payload_parts(payload: str) -> list[dict[str, Any]]:
 def _parse(payload: str) -> Any:
     """DSPy's reading of a marker's payload: JSON, JSON escaped once more (inside a JSON
     string), then json_repair's lenient reading."""
+    import json
+
     try:
         return json.loads(payload)
     except Exception:  # noqa: BLE001 - DSPy tries the next reading on any failure
