@@ -4,7 +4,10 @@ unparseable reply, predictions) equal."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import dspy
+import pydantic
 from dspy.utils.exceptions import AdapterParseError as DspyParseError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +16,7 @@ from _dspy_oracle import assert_same_run, run_dspy, run_native, to_dspy_signatur
 from _strategies_local import demos_for, inputs_for, json_replies, signatures
 from _strategies_xml import xml_replies
 from dspex_core import InputError, Signature
+from dspex_core import InputField as dspex_input, OutputField as dspex_output
 from dspex_core._signature import Field
 from dspex_core.errors import AdapterParseError
 from dspex_native.adapters import get_format
@@ -129,3 +133,35 @@ def test_react_under_xml_formats_its_trajectory_as_xml_on_every_backend():
     (kind, fields), calls = native
     assert kind == "ok" and fields["answer"] == "42" and len(calls) == 3
     assert "<thought_0>\nAdd them.\n</thought_0>\n\n<tool_name_0>\nadd\n</tool_name_0>" in calls[-1].messages[-1]["content"]
+
+
+class Person(pydantic.BaseModel):
+    name: str
+    age: int
+    tags: list[str] = []
+
+
+class Team(pydantic.BaseModel):
+    lead: Person
+    members: list[Person]
+
+
+class TeamSig(Signature):
+    question: str = dspex_input()
+    team: Team = dspex_output()
+    people: Optional[list[Person]] = dspex_output()
+
+
+def test_pydantic_model_outputs_are_nested_xml_in_declared_order():
+    """A model output's XML skeleton and reading follow pydantic's own schema (properties in the
+    order the model declares them), as DSPy's XMLAdapter reads it."""
+    demos = [{"question": "q", "team": Team(lead=Person(name="Z", age=1), members=[]),
+              "people": [Person(name="Y", age=2)]}]
+    reply = ("<team><lead><name>A</name><age>3</age></lead><members><item><name>B</name><age>4</age><tags>"
+             "<item>x</item></tags></item></members></team><people><item><name>C</name><age>5</age></item></people>")
+    for replies in ([reply], [reply.replace("<age>3</age>", "<age>x</age>"), '{"team": {"lead": {"name": "A", '
+                                                                               '"age": 1}, "members": []}, "people": null}']):
+        kwargs = dict(inputs={"question": "who?"}, replies=replies, demos=demos, adapter="xml")
+        native = run_native(TeamSig, **kwargs)
+        assert_same_run(native, run_dspy(TeamSig, **kwargs))
+        assert native[0][0] == "ok"

@@ -19,7 +19,7 @@ from dspex_core.backend import LRUCache
 
 from dspex_native.adapters._chat import ChatFormat
 from dspex_native.adapters._coerce import parse_value, validate
-from dspex_native.adapters._types import json_schema, type_note
+from dspex_native.adapters._types import holds_model, json_schema, type_adapter, type_note
 from dspex_native.adapters._values import format_value, jsonable
 
 _UNION_ORIGINS = (typing.Union, types.UnionType)
@@ -44,6 +44,14 @@ def uses_nested_xml(annotation: Any) -> bool:
         return False
     is_typeddict = isinstance(annotation, type) and issubclass(annotation, dict) and hasattr(annotation, "__total__")
     return origin in (list, dict) or is_typeddict or _is_model(annotation)
+
+
+def xml_schema(annotation: Any) -> dict:
+    """The JSON schema the XMLAdapter reads a type by: pydantic's own for a type holding a model
+    (properties in their declared order, ``$defs``), else the native one (same content)."""
+    if holds_model(annotation):
+        return type_adapter(annotation).json_schema(by_alias=False)
+    return json_schema(annotation)
 
 
 def _escape(text: str) -> str:
@@ -151,7 +159,7 @@ class XMLFormat(ChatFormat):
     def __init__(self, signature: Any):
         self.nested = frozenset(n for n, f in signature.output_fields.items() if uses_nested_xml(f.annotation))
         super().__init__(signature)
-        self.schemas = {n: json_schema(a) for n, a in self.outputs}
+        self.schemas = {n: xml_schema(a) for n, a in self.outputs}
 
     # -- the system message -------------------------------------------------------------------
     def _structure(self) -> str:
@@ -163,13 +171,13 @@ class XMLFormat(ChatFormat):
 
     def _output_structure(self, name: str, annotation: Any) -> str:
         if name in self.nested:
-            return schema_to_xml(name, json_schema(annotation))
+            return schema_to_xml(name, xml_schema(annotation))
         note = type_note(name, annotation, False)
         return f"<{name}>\n{_escape(note) if annotation is str else note}\n</{name}>"
 
     def _output_requirements(self) -> str:
         fields = ", then ".join(f"`<{n}>`" for n, _ in self.outputs)
-        schemas = [schema_to_xml(n, json_schema(a)) for n, a in self.outputs if n in self.nested]
+        schemas = [schema_to_xml(n, xml_schema(a)) for n, a in self.outputs if n in self.nested]
         return (f"Respond with the corresponding output fields wrapped in XML tags {fields}."
                 + (f" Use this nested XML structure: {' '.join(schemas)}" if schemas else ""))
 
