@@ -182,6 +182,7 @@ def test_in_process_mismatched_signature_is_an_input_error(tmp_path, implementat
         dspex.load(path, implementation=implementation, signature="question, extra -> answer")
 
 
+@pytest.mark.usefixtures("clean_pipeline_settings")  # native then dspy: the example plugin is not a candidate
 def test_a_loaded_program_falls_back_to_dspy_at_call_time_with_its_demos(tmp_path):
     """Loaded on native, asked for a dspy adapter object (which native does not run): with allow_fallback the
     call is served by dspy from the same saved program, demos and instructions included, and
