@@ -1,7 +1,7 @@
 """Fallback: a feature the native backend lacks is served by dspy, and the router says so.
 
-Shows ``allow_fallback`` (on by default): native does not implement DSPy's XMLAdapter yet, so
-``ChainOfThought.create(..., adapter="xml")`` raises a ``CapabilityError`` there and the router
+Shows ``allow_fallback`` (on by default): native adapters do not describe ``set[...]`` fields yet, so
+``ChainOfThought.create("question -> answer, keywords: set[str]")`` raises a ``CapabilityError`` there and the router
 creates the module on the dspy backend instead, emitting a ``("dspex", "router", "fallback")``
 telemetry event. The same request forced onto native, or made with ``allow_fallback=False``,
 fails with that ``CapabilityError``. Input errors and LM errors never fall back. Needs
@@ -15,6 +15,9 @@ from typing import Any
 import dspex_core as dspex
 from _common import require_dspy, setup, short
 
+#: A set-typed output: DSPy describes it with pydantic's JSON schema, which native does not build.
+SIGNATURE = "question -> answer, keywords: set[str]"
+
 
 def main() -> None:
     setup(__doc__.splitlines()[0])
@@ -23,18 +26,18 @@ def main() -> None:
     handler = dspex.telemetry.attach(dspex.telemetry.FALLBACK, lambda event, measures, meta: fallbacks.append(meta))
     try:
         with dspex.context(telemetry_enabled=True):
-            cot = dspex.ChainOfThought.create("question -> answer", adapter="xml")
+            cot = dspex.ChainOfThought.create(SIGNATURE)
             pred = cot(question="What does XML stand for?")
     finally:
         dspex.telemetry.detach(dspex.telemetry.FALLBACK, handler)
-    print(f"ChainOfThought(adapter='xml') served by {cot.backend}: {short(pred.answer, 60)}")
+    print(f"ChainOfThought({SIGNATURE!r}) served by {cot.backend}: {short(pred.answer, 60)}")
     for meta in fallbacks:
         print(f"fallback event: {meta['operation']} {meta['module_type']} "
               f"{meta['from_implementation']} -> {meta['to_implementation']}: {short(meta['error'], 60)}")
 
     try:
         with dspex.context(allow_fallback=False):
-            dspex.ChainOfThought.create("question -> answer", adapter="xml")
+            dspex.ChainOfThought.create(SIGNATURE)
     except dspex.CapabilityError as error:
         print(f"with allow_fallback=False: CapabilityError: {short(error, 70)}")
 

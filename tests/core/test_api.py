@@ -145,6 +145,7 @@ def test_ref_looks_up_implementation_again_when_backend_gone():
 
 def test_lazy_exports_and_dir():
     assert "hookimpl" in dir(dspex) and "pipeline" in dir(dspex)
+    assert "History" in dspex.__all__ and dspex.History(messages=[]).messages == []
     assert dspex.hookimpl is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         dspex.nope  # noqa: B018

@@ -61,8 +61,8 @@ def test_a_save_program_directory_and_renamed_fields_say_what_to_do(tmp_path, co
 
 
 def test_adapter_takes_the_adapters_dspex_serves(multi):
-    out = dspex("render", str(multi), "--predictor", "check", "--adapter", "xml")
-    assert out.returncode == 2 and "invalid choice: 'xml'" in out.stderr
+    out = dspex("render", str(multi), "--predictor", "check", "--adapter", "two_step")
+    assert out.returncode == 2 and "invalid choice: 'two_step'" in out.stderr
 
 
 def test_one_predictor_under_a_name_of_its_own_is_named(tmp_path):

@@ -150,7 +150,6 @@ def test_unknown_call_options_are_input_errors():
     ("question -> rationale, answer", {}, InputError, "the signature already has 'rationale'"),
     ("question, reasoning_attempt_2 -> answer", {}, InputError, "already has 'reasoning_attempt_2'"),
     ("question, completions -> answer", {}, InputError, "already has 'completions'"),
-    ("question -> answer", {"adapter": "xml"}, CapabilityError, "XMLAdapter"),
     ("question -> answer", {"lm": "gpt-4o"}, InputError, "lm must be dspex.LM('gpt-4o')"),
     (None, {}, InputError, "needs a signature"),
 ])

@@ -28,13 +28,7 @@ def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
     def create(spec, **options):
         return dspex.create(module_type, spec, implementation="native", **options)
 
-    def xml():
-        ref = create("q -> a")
-        with dspex.context(adapter="xml"):
-            ref(q="x", lm=RecordingLM(["<a>1</a>"]))
-
     return {
-        declared.XML_ADAPTER: lambda: create("q -> a", adapter="xml") if module_type != "signature" else xml(),
         declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
     }
@@ -50,7 +44,7 @@ def _comparison() -> dict[str, Callable[[], object]]:
 
 
 def _reward_loop(module_type: str) -> dict[str, Callable[[], object]]:
-    """best_of_n, refine and retry: their adapter= and the module they wrap."""
+    """best_of_n, refine and retry: the module they wrap."""
     from dspex_core.backend import ModuleRef
 
     class Unlisted:  # a native implementation that does not list its predictors
@@ -65,8 +59,6 @@ def _reward_loop(module_type: str) -> dict[str, Callable[[], object]]:
                             implementation="native", **options)
 
     features = {
-        declared.XML_ADAPTER: lambda: create(dspex.create("predict", "q -> a", implementation="native"),
-                                             adapter="xml"),
         declared.FOREIGN_MODULE: lambda: create(ModuleRef("other", "predict", object(), "default")),
     }
     if module_type != "best_of_n":
@@ -86,7 +78,6 @@ def _react() -> dict[str, Callable[[], object]]:
         return str(day)
 
     return {
-        declared.XML_ADAPTER: lambda: create("q -> a", adapter="xml"),
         declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
         declared.TOOL_TYPES: lambda: create("q -> a", tools=[when]),
@@ -164,7 +155,6 @@ TRIGGERS = {
 }
 
 EXPECTED_WORDS = {
-    declared.XML_ADAPTER: "XMLAdapter",
     declared.ADAPTER_TYPES: "set",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.CHECKED_TYPES: "Callable",

@@ -70,7 +70,6 @@ def test_unresolvable_annotations_are_input_errors():
     ("question -> answer", {"tools": [], "max_iters": "3"}, InputError, "max_iters must be a positive integer"),
     ("question -> answer", {"tools": [], "tool": [add]}, InputError, "unknown option 'tool'"),
     ("question -> answer", {"tools": [], "adapter": "yaml"}, InputError, "adapter must be one of"),
-    ("question -> answer", {"tools": [], "adapter": "xml"}, CapabilityError, "XMLAdapter"),
     ("question -> answer", {"tools": [], "lm": "openai/gpt-4o"}, InputError, "lm must be dspex.LM"),
     ("question, trajectory -> answer", {"tools": []}, InputError, "adds the field 'trajectory'"),
     ("question -> reasoning, answer", {"tools": []}, InputError, "adds the field 'reasoning'"),

@@ -106,9 +106,10 @@ def test_only_lm_modules_can_be_wrapped():
         best_of_n.create(metric, N=2, reward_fn=rewards(), threshold=1.0)
 
 
-def test_the_xml_adapter_is_not_native():
-    with pytest.raises(CapabilityError, match="XMLAdapter"):
-        loop(adapter="xml")
+def test_the_loops_adapter_may_be_xml():
+    lm = RecordingLM(["<answer>\nParis\n</answer>"])
+    pred = loop(adapter="xml", lm=lm, N=1, reward_fn=rewards(1.0))(question="Capital of France?")
+    assert pred.answer == "Paris" and "`<answer>`" in lm.calls[0].messages[-1]["content"]
 
 
 @pytest.mark.parametrize("inputs, message", [

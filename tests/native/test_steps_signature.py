@@ -194,8 +194,20 @@ def test_async_with_an_lm():
 
 
 def test_unsupported_settings_adapter_is_a_capability_error_at_execute():
-    """What makes an ``auto`` pipeline step fall back to dspy: a configured adapter native lacks."""
+    """What makes an ``auto`` pipeline step fall back to dspy: a configured adapter native lacks
+    (an adapter object, such as one of dspy's, which only the dspy backend runs)."""
+    class TwoStepAdapter:
+        pass
+
     step = make("a -> out", lm=RecordingLM([chat_reply(out="x")]))
-    with dspex.context(adapter="xml"):
-        with pytest.raises(dspex.CapabilityError, match="xml"):
+    with dspex.context(adapter=TwoStepAdapter()):
+        with pytest.raises(dspex.CapabilityError, match="TwoStepAdapter"):
             step(a="1")
+
+
+def test_settings_adapter_xml_is_served_natively():
+    lm = RecordingLM(["<out>\nx\n</out>"])
+    step = make("a -> out", lm=lm)
+    with dspex.context(adapter="xml"):
+        assert step(a="1").out == "x"
+    assert lm.calls[0].messages[-1]["content"].startswith("<a>\n1\n</a>")

@@ -35,11 +35,14 @@ class CustomLM(dspy.BaseLM):
 
 
 def to_dspy_signature(sig: Signature) -> Any:
-    """The same signature as a dspy class (annotations, descriptions, instructions)."""
+    """The same signature as a dspy class (annotations, descriptions, instructions; dspex's
+    field types as dspy's, e.g. ``dspex.History`` as ``dspy.History``)."""
+    from dspex_dspy.translate import to_dspy_annotation
+
     fields = {}
     for name, field in sig.input_fields.items():
         info = dspy.InputField(desc=field.desc) if field.desc is not None else dspy.InputField()
-        fields[name] = (field.annotation, info)
+        fields[name] = (to_dspy_annotation(field.annotation), info)
     for name, field in sig.output_fields.items():
         info = dspy.OutputField(desc=field.desc) if field.desc is not None else dspy.OutputField()
         fields[name] = (field.annotation, info)
@@ -97,10 +100,13 @@ def run_dspy(sig: Signature, *, module: str = "predict", demos=(), inputs=None, 
     else:
         program = predictor = dspy.Predict(dsig, **config)
     predictor.demos = [dspy.Example(**d) for d in demos]
-    kwargs = dict(inputs or {})
+    from dspex_dspy.translate import to_dspy_inputs
+
+    kwargs = to_dspy_inputs(dict(inputs or {}))
     if call_config:
         kwargs["config"] = dict(call_config)
-    with dspy.context(lm=CustomLM(lm), adapter=dspy.JSONAdapter() if adapter == "json" else None):
+    adapters = {"json": dspy.JSONAdapter, "xml": dspy.XMLAdapter}
+    with dspy.context(lm=CustomLM(lm), adapter=adapters[adapter]() if adapter in adapters else None):
         if is_async:
             import asyncio
 

@@ -80,7 +80,7 @@ def run_plain_dspy(case: dict[str, Any], is_async: bool = False) -> tuple:
         kwargs["config"] = dict(case["call_config"])
     if case["call_max_iters"] is not None:
         kwargs["max_iters"] = case["call_max_iters"]
-    adapter = dspy.JSONAdapter() if case["adapter"] == "json" else None
+    adapter = {"json": dspy.JSONAdapter, "xml": dspy.XMLAdapter}.get(case["adapter"], lambda: None)()
     with dspy.context(lm=DspyLM(lm), adapter=adapter):
         if is_async:
             result = outcome(lambda: asyncio.run(program.acall(**kwargs)))

@@ -2,9 +2,9 @@
 than the user's input is retried on dspy, the result and the telemetry say so; an input error
 is never retried elsewhere.
 
-Native is made to fail for real: ``dspex.context(adapter="xml")`` asks for an adapter the
-native backend does not have (``CapabilityError`` at execute, before any LM call), while dspy
-serves it with its ``XMLAdapter``; and a native method patched to raise ``RuntimeError``
+Native is made to fail for real: ``dspex.context(adapter=dspy.XMLAdapter())`` asks for a dspy
+adapter object, which the native backend does not run (``CapabilityError`` at execute, before any
+LM call), while dspy serves it; and a native method patched to raise ``RuntimeError``
 stands for an internal bug.
 """
 
@@ -49,7 +49,7 @@ def test_capability_error_falls_back_to_dspy(fallbacks):
     lm = RecordingLM([KEYWORDS_REPLY, XML_ANALYSIS])
     p = pipeline_under_test(adapter="chat")  # step 1 keeps the chat adapter; step 2 follows the settings
     assert p.steps[1].backend == "native"
-    res = dspex.run_pipeline(p, {"query": "explain DSPy"}, lm=lm, adapter="xml", allow_fallback=True)
+    res = dspex.run_pipeline(p, {"query": "explain DSPy"}, lm=lm, adapter=dspy.XMLAdapter(), allow_fallback=True)
     step2 = res.steps[1]
     assert (step2.backend, step2.fallback_from) == ("dspy", "native")
     assert [(s.backend, s.fallback_from) for s in (res.steps[0], res.steps[2])] == [("native", None), ("native", None)]
@@ -69,7 +69,8 @@ def test_capability_error_falls_back_to_dspy(fallbacks):
 def test_without_allow_fallback_the_step_fails_with_the_state_so_far(fallbacks):
     lm = RecordingLM([KEYWORDS_REPLY])
     with pytest.raises(dspex.StepError) as info:
-        dspex.run_pipeline(pipeline_under_test(adapter="chat"), {"query": "q"}, lm=lm, adapter="xml", allow_fallback=False)
+        dspex.run_pipeline(pipeline_under_test(adapter="chat"), {"query": "q"}, lm=lm, adapter=dspy.XMLAdapter(),
+                           allow_fallback=False)
     err = info.value
     assert err.step_name == "2:chain_of_thought" and isinstance(err.__cause__, dspex.CapabilityError)
     assert err.state == {"query": "q", "keywords": ["dspy", "modules"]}

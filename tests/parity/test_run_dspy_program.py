@@ -182,8 +182,9 @@ def test_in_process_mismatched_signature_is_an_input_error(tmp_path, implementat
         dspex.load(path, implementation=implementation, signature="question, extra -> answer")
 
 
+@pytest.mark.usefixtures("clean_pipeline_settings")  # native then dspy: the example plugin is not a candidate
 def test_a_loaded_program_falls_back_to_dspy_at_call_time_with_its_demos(tmp_path):
-    """Loaded on native, asked for DSPy's XMLAdapter (not native yet): with allow_fallback the
+    """Loaded on native, asked for a dspy adapter object (which native does not run): with allow_fallback the
     call is served by dspy from the same saved program, demos and instructions included, and
     dspy sends exactly what plain dspy sends for that program."""
     from dspex_core import telemetry
@@ -201,7 +202,7 @@ def test_a_loaded_program_falls_back_to_dspy_at_call_time_with_its_demos(tmp_pat
             ref = dspex.load(path, signature="question -> answer")  # custom instructions hide the split
             assert ref.backend == "native"
             lm = RecordingLM([reply])
-            with dspex.context(lm=lm, adapter="xml", allow_fallback=True):
+            with dspex.context(lm=lm, adapter=dspy.XMLAdapter(), allow_fallback=True):
                 prediction = ref(question="Capital of France?")
     finally:
         telemetry.clear()

@@ -57,6 +57,8 @@ globals().update({_facade.__name__: _facade for _facade in _FACADES})
 
 _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
+    "History": ("dspex_core._conversation", "History"),
+    "Image": ("dspex_core._image", "Image"),
     "map": ("dspex_core._map", "map"),
     "Program": ("dspex_core._program", "Program"),
     "inspect_history": ("dspex_core._history", "inspect_history"),
@@ -95,6 +97,7 @@ __all__ = [
     "configure", "context", "settings", "config",
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
+    "History", "Image",
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history",
     "session", "Session",

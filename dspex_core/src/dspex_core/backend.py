@@ -37,7 +37,9 @@ from dspex_core import registry
 from dspex_core import _credentials as credentials
 from dspex_core import _parallel_rules as parallel_rules
 from dspex_core import _lm_deadline as lm_deadline, _sandbox_limits as sandbox_limits
+from dspex_core._conversation import History, is_history_type
 from dspex_core._example import Example, Prediction, example_of
+from dspex_core._image import Image, is_image_type
 from dspex_core._example_sets import check_example_set, demo_dicts
 from dspex_core._fields import FieldSpec
 from dspex_core._implementation import (
@@ -69,7 +71,8 @@ __all__ = [
     "ModuleType", "module_types", "module_type",
     # data types
     "Signature", "Field", "FieldSpec", "InputField", "OutputField", "infer_prefix", "default_instructions",
-    "Example", "Prediction", "LM", "LanguageModel", "is_custom_lm", "ModuleRef",
+    "Example", "Prediction", "LM", "LanguageModel", "is_custom_lm", "ModuleRef", "History", "is_history_type",
+    "Image", "is_image_type",
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",

@@ -32,7 +32,7 @@ from dspex_dspy import store
 from dspex_dspy._context import call_context, resolve_adapter
 from dspex_dspy._errors import raise_translated
 from dspex_dspy._observe import context_settings, record_usage
-from dspex_dspy.translate import from_dspy_prediction, to_dspy_demos, to_dspy_lm
+from dspex_dspy.translate import from_dspy_prediction, to_dspy_demos, to_dspy_inputs, to_dspy_lm
 
 
 def check_options(module_type: str, options: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -117,6 +117,7 @@ class DspyImplementation(Implementation):
         if names is not None and kwargs.keys() != names[0]:  # the core's rule: raises, or drops ignored names
             kwargs = dict(input_rules.check_inputs(self.module_type, names[0], kwargs, required=names[1],
                                                    accepted=self.extra_inputs))
+        to_dspy_inputs(kwargs)
         call_lm = options.pop("lm", None)
         if options:
             check_options(self.module_type + " (call)", options, self.call_options)

@@ -20,6 +20,8 @@ import dspy
 from dspex_core.backend import (
     LM,
     Example,
+    History,
+    Image,
     LRUCache,
     Prediction,
     Signature,
@@ -36,6 +38,7 @@ from dspex_dspy.lm import CustomLM
 __all__ = [
     "to_dspy_signature", "from_dspy_signature", "to_dspy_lm", "to_dspy_example", "from_dspy_example",
     "to_dspy_prediction", "from_dspy_prediction", "to_dspy_demos", "from_dspy_demos", "coerce_signature",
+    "to_dspy_annotation", "to_dspy_inputs",
 ]
 
 _IS_TYPE_UNDEFINED = "IS_TYPE_UNDEFINED"
@@ -70,6 +73,45 @@ def to_dspy_signature(sig: Any) -> type:
     return _signatures.put(sig, _make_dspy_signature(sig))
 
 
+def to_dspy_annotation(annotation: Any) -> Any:
+    """dspex's field types as dspy's: ``dspex.History`` is ``dspy.History``, ``dspex.Image``
+    ``dspy.Image`` (also inside ``list[...]`` and ``Optional[...]``); others unchanged."""
+    if annotation is History:
+        return dspy.History
+    if annotation is Image:
+        return dspy.Image
+    import typing
+
+    args = typing.get_args(annotation)
+    if Image in args:
+        origin = typing.get_origin(annotation)
+        if origin is list:
+            return list[dspy.Image]
+        return typing.Union[tuple(dspy.Image if a is Image else a for a in args)]
+    return annotation
+
+
+def _to_dspy_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is History:
+        return dspy.History(messages=[{k: _to_dspy_value(v) for k, v in m.items()} for m in value.messages])
+    if kind is Image:
+        return dspy.Image(url=value.url)
+    if kind is list and any(type(v) is Image for v in value):
+        return [_to_dspy_value(v) for v in value]
+    return value
+
+
+def to_dspy_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A call's inputs with dspex's typed values as dspy's (``dspex.History`` -> ``dspy.History``,
+    ``dspex.Image`` -> ``dspy.Image``, in lists too), changed in place; others are left as they are."""
+    for name, value in inputs.items():
+        kind = type(value)
+        if kind is History or kind is Image or kind is list:
+            inputs[name] = _to_dspy_value(value)
+    return inputs
+
+
 def _make_dspy_signature(sig: Signature) -> type:
     fields: dict[str, tuple[Any, Any]] = {}
     prefixes: dict[str, str] = {}
@@ -78,14 +120,14 @@ def _make_dspy_signature(sig: Signature) -> type:
         kwargs[_IS_TYPE_UNDEFINED] = not field.type_given
         if field.desc is not None:
             kwargs["desc"] = field.desc
-        fields[name] = (field.annotation, dspy.InputField(**kwargs))
+        fields[name] = (to_dspy_annotation(field.annotation), dspy.InputField(**kwargs))
         if field.prefix is not None:
             prefixes[name] = field.prefix
     for name, field in sig.output_fields.items():
         kwargs = dict(field.extra)
         if field.desc is not None:
             kwargs["desc"] = field.desc
-        fields[name] = (field.annotation, dspy.OutputField(**kwargs))
+        fields[name] = (to_dspy_annotation(field.annotation), dspy.OutputField(**kwargs))
         if field.prefix is not None:
             prefixes[name] = field.prefix
     made = dspy.Signature(fields, sig.instructions)

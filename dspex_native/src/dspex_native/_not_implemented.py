@@ -9,9 +9,10 @@ and checks that it raises.
 
 from __future__ import annotations
 
-XML_ADAPTER = "adapter='xml' (DSPy's XMLAdapter; the chat and json adapters are native)"
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
-                 "Literal[...], pydantic models and unions of those (set, Enum, datetime, dspy.Image, ...)")
+                 "Literal[...], pydantic models and unions of those, and History, Image and Tool inputs (set, Enum, "
+                 "datetime, dspy.Audio, dspy.File, dspy.ToolCalls, also in History messages, Image and Tool "
+                 "outputs, ...)")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint (anthropic/, gemini/, bedrock/, ...) "
                 "unless api_base= points at one")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
@@ -32,11 +33,11 @@ EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_cs
               "callback_metadata)")
 
 #: predict, chain_of_thought and the signature step (a typed Predict)
-PREDICT = (XML_ADAPTER, ADAPTER_TYPES, LM_PROVIDERS)
+PREDICT = (ADAPTER_TYPES, LM_PROVIDERS)
 VALIDATOR = (CHECKED_TYPES,)
 #: react: its two predictors are Predicts, and its tools' arguments are described as pydantic would
 REACT = (*PREDICT, TOOL_TYPES)
-#: best_of_n: the loop's own adapter= and the module it wraps
-REWARD_LOOP = (XML_ADAPTER, FOREIGN_MODULE)
+#: best_of_n: the module it wraps
+REWARD_LOOP = (FOREIGN_MODULE,)
 #: refine and retry: best_of_n's, and Refine's advice names the wrapped module's predictors
 REFINE = (*REWARD_LOOP, UNLISTED_PREDICTORS)

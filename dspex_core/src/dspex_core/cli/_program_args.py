@@ -26,7 +26,7 @@ def add_program_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the module type (default: from the file's shape)")
     parser.add_argument("--predictor", metavar="NAME",
                         help="one predictor of a saved module with several, by DSPy's name (e.g. draft.predict)")
-    parser.add_argument("--adapter", choices=("chat", "json"),
+    parser.add_argument("--adapter", choices=("chat", "json", "xml"),
                         help="the adapter the program runs with (DSPy does not save it; default: chat, with "
                              "DSPy's JSON retry)")
     parser.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",

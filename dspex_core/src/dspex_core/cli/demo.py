@@ -26,6 +26,8 @@ PIPELINE_STEPS = [
     ("native", "template", {"template": "Analysis: {analysis}"}),
 ]
 PREDICT_SIGNATURE = "question -> answer"
+#: A signature native refuses (it does not describe set[...] fields), so the dspy backend serves it.
+FALLBACK_SIGNATURE = "question -> answer, keywords: set[str]"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             failures += _section(f"One Predict per backend: {PREDICT_SIGNATURE}",
                                  lambda: _predict_per_backend(dspex, registry, args), log, args.explain)
             if registry.has_native("chain_of_thought") and "dspy" in registry.list_by_implementation():
-                failures += _section("Fallback (allow_fallback=True): ChainOfThought with DSPy's XML adapter",
+                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a set[str] output",
                                      lambda: _fallback(dspex, args), log, args.explain)
     finally:
         for event in events:
@@ -139,7 +141,7 @@ def _fallback(dspex: Any, args: argparse.Namespace) -> None:
     telemetry.attach(telemetry.FALLBACK, remember)
     try:
         with dspex.context(allow_fallback=True):
-            ref = dspex.ChainOfThought.create(PREDICT_SIGNATURE, adapter="xml")
+            ref = dspex.ChainOfThought.create(FALLBACK_SIGNATURE)
             start = time.perf_counter()
             prediction = ref(question=args.question)
             took = time.perf_counter() - start

@@ -16,6 +16,9 @@ from dspex_core.backend import LRUCache, allows_none, cleandoc
 from dspex_core.errors import AdapterParseError
 
 from dspex_native.adapters._coerce import coercer
+from dspex_native.adapters._content_parts import takes_images
+from dspex_native.adapters._conversation import history_field
+from dspex_native.adapters._tool_inputs import takes_tools
 from dspex_native.adapters._types import annotation_name, check_supported, type_note
 from dspex_native.adapters._values import format_value
 
@@ -67,9 +70,13 @@ class ChatFormat:
 
     def __init__(self, signature: Any):
         self.signature = signature
+        #: the input field holding the conversation so far (dspy.History), sent as earlier turns
+        self.history = history_field(signature)
         for kind, fields in (("input", signature.input_fields), ("output", signature.output_fields)):
             for name, field in fields.items():
-                check_supported(field.annotation, f"{kind} field {name!r}")
+                if kind == "output" or (name != self.history and not takes_images(field.annotation)
+                                        and not takes_tools(field.annotation)):
+                    check_supported(field.annotation, f"{kind} field {name!r}")
         self.inputs = tuple((n, f.annotation) for n, f in signature.input_fields.items())
         self.outputs = tuple((n, f.annotation) for n, f in signature.output_fields.items())
         self.output_types = dict(self.outputs)

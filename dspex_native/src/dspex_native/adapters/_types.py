@@ -73,7 +73,9 @@ _HOLDS: dict[Any, bool] = {}
 
 def _holds_model(annotation: Any) -> bool:
     if is_model(annotation):
-        return True
+        # dspy's own types (dspy.Image, dspy.ToolCalls, dspy.Audio, ...) are models with DSPy's
+        # custom rendering and parsing: native takes only those it renders (see _chat.py's inputs)
+        return not annotation.__module__.startswith("dspy.")
     origin = typing.get_origin(annotation)
     if origin is None or origin is typing.Literal:
         return False
@@ -84,7 +86,9 @@ def _supported(annotation: Any) -> bool:
     if annotation in _SCALARS or annotation is Any or annotation in (list, dict, tuple):
         return True
     if is_model(annotation):
-        return True
+        # dspy's own types (dspy.Image, dspy.ToolCalls, dspy.Audio, ...) are models with DSPy's
+        # custom rendering and parsing: native takes only those it renders (see _chat.py's inputs)
+        return not annotation.__module__.startswith("dspy.")
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:

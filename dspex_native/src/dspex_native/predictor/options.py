@@ -21,8 +21,9 @@ LM_SETTINGS = settings_rules.PREDICTOR_SETTINGS
 CREATE_OPTIONS = frozenset({"lm", "demos", "instructions", "adapter", "config"})
 EXECUTE_OPTIONS = frozenset({"lm", "config", "demos"})
 
-#: DSPy adapters that only the dspy backend serves (name -> DSPy class).
-DSPY_ONLY_ADAPTERS = {"xml": "XMLAdapter"}
+#: DSPy adapters that only the dspy backend serves (name -> DSPy class): none at present
+#: (chat, json and xml are native); one listed here is refused with a CapabilityError.
+DSPY_ONLY_ADAPTERS: dict[str, str] = {}
 
 
 def split_options(module_type: str, options: dict[str, Any], extra: frozenset = frozenset()) -> tuple[dict, dict]:

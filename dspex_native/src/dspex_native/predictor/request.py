@@ -16,7 +16,9 @@ from dspex_core.backend import LM, settings_rules
 from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
-from dspex_native.adapters import ADAPTERS, json_format, response_format
+from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
+from dspex_native.adapters._content_parts import split_messages
+from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
 from dspex_native.predictor.state import PredictState
@@ -88,11 +90,11 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         adapter = (current or _settings()).adapter or "chat"
         if adapter not in ADAPTERS:
             raise adapter_not_built(state.module_type, adapter, f" (dspex.settings().adapter is {adapter!r})")
-        if adapter == "json":
-            fmt = json_format(state.signature)
+        if adapter != "chat":
+            fmt = get_format(state.signature, adapter)
     demos = options.get("demos")
     if demos is None:
-        demo_messages, demos = (state.json_demo_messages() if adapter == "json" else state.demo_messages), None
+        demo_messages, demos = (state.demo_messages if adapter == "chat" else state.adapter_demo_messages(adapter)), None
     else:
         demos = demo_list(demos, state.module_type)
         demo_messages = fmt.demo_messages(demos)
@@ -103,8 +105,20 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
         messages.extend(map(dict, demo_messages))  # fresh dicts: the LM may keep or change them
-    messages.append({"role": "user", "content": fmt.user_message(inputs)})
-    return lm, settings, messages, demos, fmt, inputs
+    if fmt.history is None:
+        messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    else:
+        messages.extend(turn_messages(fmt, _inner_format(fmt, adapter), inputs))
+    return lm, settings, split_messages(messages), demos, fmt, inputs
+
+
+def _inner_format(fmt: Any, adapter: str) -> Any:
+    """The format of ``fmt``'s signature without its History field (the history's turns and the
+    current request are rendered with it), kept on ``fmt``."""
+    inner = getattr(fmt, "inner_format", None)
+    if inner is None:
+        inner = fmt.inner_format = get_format(without_field(fmt.signature, fmt.history), adapter)
+    return inner
 
 
 def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapping, demos: Any) -> tuple:
@@ -113,8 +127,11 @@ def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mappi
     demo_messages = state.json_demo_messages() if demos is None else fmt.demo_messages(demos)
     messages = [{"role": "system", "content": fmt.system}]
     messages.extend(demo_messages)
-    messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    if fmt.history is None:
+        messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    else:
+        messages.extend(turn_messages(fmt, _inner_format(fmt, "json"), inputs))
     extra = response_format(lm, fmt)
     if extra is not None:
         settings["response_format"] = extra
-    return fmt, messages
+    return fmt, split_messages(messages)

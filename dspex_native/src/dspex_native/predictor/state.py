@@ -12,7 +12,7 @@ from typing import Any
 
 from dspex_core.backend import Signature
 
-from dspex_native.adapters import ChatFormat, get_format, json_format
+from dspex_native.adapters import ChatFormat, get_format
 from dspex_native.predictor.options import check_adapter, demo_list, lm_problem
 
 
@@ -20,7 +20,7 @@ class PredictState:
     """The state of a native predict module: its signature, demos, config and precomputed prompt parts."""
 
     __slots__ = ("module_type", "signature", "demos", "config", "lm", "adapter", "format", "_demo_messages",
-                 "_json_demo_messages")
+                 "_other_demo_messages")
 
     def __init__(self, module_type: str, signature: Signature, demos: list, config: dict, lm: Any, adapter: str,
                  fmt: ChatFormat | None = None):
@@ -31,13 +31,13 @@ class PredictState:
         self.lm = lm
         self.adapter = adapter
         # ``fmt``: the format of this signature and adapter, when the caller has it (a copy of a state)
-        self.format = fmt if fmt is not None else get_format(signature, "json" if adapter == "json" else "chat")
+        self.format = fmt if fmt is not None else get_format(signature, "chat" if adapter == "auto" else adapter)
         self._demo_messages: tuple | None = None
         if not _plain(demos, self.format.all_fields):
             # A demo value that is not text is rendered now: one that cannot be rendered fails
             # the create, and a container changed later does not change the prompt.
             self._demo_messages = tuple(self.format.demo_messages(demos))
-        self._json_demo_messages: tuple | None = None
+        self._other_demo_messages: dict[str, tuple] | None = None
 
     @property
     def demo_messages(self) -> tuple:
@@ -53,9 +53,20 @@ class PredictState:
 
     def json_demo_messages(self) -> tuple:
         """The demos in JSON format (built on the first fallback only)."""
-        if self._json_demo_messages is None:
-            self._json_demo_messages = tuple(json_format(self.signature).demo_messages(self.demos))
-        return self._json_demo_messages
+        return self.adapter_demo_messages("json")
+
+    def adapter_demo_messages(self, adapter: str) -> tuple:
+        """The demos in ``adapter``'s format (JSON after an unparseable reply, or the format
+        ``dspex.settings().adapter`` names for a module created without one), built once each."""
+        if adapter == self.adapter or (adapter == "chat" and self.adapter == "auto"):
+            return self.demo_messages
+        others = self._other_demo_messages
+        if others is None:
+            others = self._other_demo_messages = {}
+        messages = others.get(adapter)
+        if messages is None:
+            messages = others[adapter] = tuple(get_format(self.signature, adapter).demo_messages(self.demos))
+        return messages
 
     def __repr__(self) -> str:
         return (f"PredictState({self.module_type}, {self.signature.signature!r}, demos={len(self.demos)}, "

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from dspex_core import callbacks
 from dspex_core.backend import Prediction
+from dspex_core.config import settings
 from dspex_core.errors import AdapterParseError, ContextWindowExceededError, InputError
 
 from dspex_native.predictor import call
@@ -43,6 +44,15 @@ def _prepare(state: ReActState, inputs: Any, options: Mapping[str, Any]) -> tupl
     if config is not None:
         predictor_options["config"] = config
     return inputs, predictor_options, max_iters
+
+
+def trajectory_adapter(predictor: Any) -> str:
+    """The adapter DSPy formats the trajectory with: the one in effect for the predictor (its
+    own, else ``dspex.settings().adapter``, else chat)."""
+    adapter = predictor.adapter
+    if adapter == "auto":
+        adapter = settings().adapter or "chat"
+    return adapter
 
 
 def _ends_trajectory(error: ValueError) -> bool:
@@ -86,9 +96,11 @@ def call_with_truncation(predictor: Any, trajectory: dict[str, Any], inputs: dic
                          options: dict[str, Any], extract: bool = False) -> Prediction:
     """One predictor call with the trajectory, truncated and retried when it does not fit."""
     last_error = None
+    adapter = trajectory_adapter(predictor)
     for _ in range(3):
         try:
-            return _execute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, options, extract)
+            text = format_trajectory(trajectory, adapter)
+            return _execute(predictor, {**inputs, TRAJECTORY: text}, options, extract)
         except ContextWindowExceededError as error:
             warn(_TRUNCATING)
             last_error = error
@@ -132,9 +144,11 @@ async def acall_with_truncation(predictor: Any, trajectory: dict[str, Any], inpu
                                 options: dict[str, Any], extract: bool = False) -> Prediction:
     """:func:`call_with_truncation` with the predictor's async call."""
     last_error = None
+    adapter = trajectory_adapter(predictor)
     for _ in range(3):
         try:
-            return await _aexecute(predictor, {**inputs, TRAJECTORY: format_trajectory(trajectory)}, options, extract)
+            text = format_trajectory(trajectory, adapter)
+            return await _aexecute(predictor, {**inputs, TRAJECTORY: text}, options, extract)
         except ContextWindowExceededError as error:
             warn(_TRUNCATING)
             last_error = error

@@ -5,7 +5,8 @@ DSPy passes the trajectory to both predictors as one text input, made by the ada
 (``thought_0``, ``tool_name_0``, ``tool_args_0``, ``observation_0``, ...), all ``str``: one
 ``[[ ## key ## ]]`` section per key, values rendered as ``format_field_value`` renders them
 (text as is, a list as numbered ``«blobs»``, dicts and lists as JSON, anything else as
-``str``), the whole stripped at both ends. Tool results are arbitrary Python objects, so the
+``str``), the whole stripped at both ends; under DSPy's XMLAdapter each key is an
+``<key>\nvalue\n</key>`` element instead (that adapter's ``format_user_message_content``). Tool results are arbitrary Python objects, so the
 list and object cases follow DSPy's operations exactly, including the ``TypeError`` a list of
 numbers raises there.
 
@@ -26,10 +27,14 @@ STEP_KEYS = 4
 _INF = float("inf")
 
 
-def format_trajectory(trajectory: dict[str, Any]) -> str:
-    """The trajectory as the ``trajectory`` input's text."""
+def format_trajectory(trajectory: dict[str, Any], adapter: str = "chat") -> str:
+    """The trajectory as the ``trajectory`` input's text, in the form of ``adapter`` (DSPy formats
+    it with the adapter in effect; the JSON adapter's is the chat form)."""
     if not trajectory:
         return ""
+    if adapter == "xml":
+        return "\n\n".join(f"<{key}>\n{value if type(value) is str else format_value(value)}\n</{key}>"
+                           for key, value in trajectory.items())
     parts = [""]
     for key, value in trajectory.items():
         parts.append(f"[[ ## {key} ## ]]\n{value if type(value) is str else format_value(value)}")
