@@ -361,8 +361,11 @@ def test_provider_resolution(monkeypatch):
     monkeypatch.setenv("HOSTED_VLLM_API_BASE", "http://vllm:8000/v1")
     assert resolve(LM("hosted_vllm/meta/llama")).model_name == "meta/llama"
     with pytest.raises(CapabilityError):
-        resolve(LM("anthropic/claude-3"))
-    assert resolve(LM("anthropic/claude-3", api_base="http://compat/v1")).base_url == "http://compat/v1"
+        resolve(LM("bedrock/anthropic.claude-3"))
+    assert resolve(LM("bedrock/claude-3", api_base="http://compat/v1")).base_url == "http://compat/v1"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    anthropic = resolve(LM("anthropic/claude-3"))  # its own wire format: tests/native/test_lm_providers.py
+    assert anthropic.chat_url == "https://api.anthropic.com/v1/messages" and SECRET not in repr(anthropic)
     with pytest.raises(ConfigError):
         resolve(LM("someprovider/m"))
     with pytest.raises(ConfigError):

@@ -12,8 +12,12 @@ from __future__ import annotations
 XML_ADAPTER = "adapter='xml' (DSPy's XMLAdapter; the chat and json adapters are native)"
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
                  "Literal[...], pydantic models and unions of those (set, Enum, datetime, dspy.Image, ...)")
-LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint (anthropic/, gemini/, bedrock/, ...) "
-                "unless api_base= points at one")
+LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
+                "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; "
+                "LiteLLM's requests for anthropic/ and gemini/ (engine='litellm', or client settings or "
+                "<PROVIDER>_API_BASE that send dspy that way) and, on their own wires, settings other than "
+                "temperature, top_p, top_k, max_tokens, stop, seed, penalties and n (response_format, tools, "
+                "logprobs, ...) or message parts other than text; Azure through AZURE_OPENAI_ENDPOINT")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
 TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "

@@ -44,6 +44,11 @@ _SHAPED = frozenset({"model", "messages", "stop", "top_k", "logprobs", "top_logp
 
 _tables: dict[str, Any] | None = None
 
+#: lm15's doors that speak a wire format of their own (the Messages API, GenerateContent): the
+#: native client writes their requests with :mod:`.wire_anthropic` / :mod:`.wire_gemini`, on
+#: dspy's own engine's route only (LiteLLM's requests for them are not built natively).
+OWN_WIRES = frozenset({"anthropic", "gemini"})
+
 
 def tables() -> dict[str, Any]:
     """``engine_routes.json``, read once."""
@@ -148,9 +153,17 @@ def route(lm: LM) -> Route:
     the same ``dspy.LM``."""
     engine = lm.settings.get("engine") or "auto"
     if engine == "litellm":
+        if lm.model.partition("/")[0] in OWN_WIRES:
+            raise CapabilityError(
+                f"LM {lm.model!r}: engine='litellm' (LiteLLM's requests for {lm.model.partition('/')[0]}) is not "
+                f"built natively; the native client writes them as dspy's own engine does (engine='auto'), "
+                f"or use the dspy backend")
         return Route(engine, False, why_not_own="engine='litellm'")
     why = None
     found = door(lm.model)
+    head, slash, rest = lm.model.partition("/")
+    if found is None and slash and rest and head in OWN_WIRES:
+        found = {"provider": head, "max_tokens_field": "max_tokens", "reasoning_content": False}
     table = tables()
     if found is None:
         why = f"lm15 has no OpenAI-compatible door for {lm.model!r}"
@@ -168,5 +181,9 @@ def route(lm: LM) -> Route:
     if why is not None:
         if engine == "lm15":
             raise ConfigError(f"LM {lm.model!r}: engine='lm15' cannot serve it ({why}); use engine='auto' or 'litellm'")
+        if slash and rest and head in OWN_WIRES:
+            raise CapabilityError(
+                f"LM {lm.model!r} takes LiteLLM's route in dspy ({why}); the native client writes {head}'s "
+                f"requests only as dspy's own engine (lm15) does; use the dspy backend")
         return Route(engine, False, why_not_own=why)
     return Route(engine, True, found["provider"], found["max_tokens_field"], found["reasoning_content"])
