@@ -5,7 +5,10 @@ one local fake of the provider's API (``dspex_core.testing.provider_server``).
 - ``anthropic/...``: dspy's own engine (lm15) writes the Messages API (``POST /messages``);
 - ``gemini/...``: lm15 writes GenerateContent (``POST /models/<model>:generateContent``);
 - ``azure/<deployment>`` with ``api_base``: dspy sends it LiteLLM's way (the OpenAI body at
-  ``/openai/deployments/<deployment>/chat/completions?api-version=...``).
+  ``/openai/deployments/<deployment>/chat/completions?api-version=...``);
+- OpenAI-compatible gateways and Ollama with ``api_base`` (no ``/v1`` added): lm15's doors
+  (openrouter, groq, deepseek, ollama, ollama_chat) or LiteLLM's route (together_ai, fireworks_ai,
+  mistral), ``{api_base}/chat/completions`` either way.
 
 Hypothesis draws the model, the LM's and the call's settings (temperature above Anthropic's
 ceiling, ``stop`` as a string or a list, ``top_k``, ``seed``, penalties, ``n``), the input and
@@ -38,11 +41,15 @@ SIG = Signature("question -> answer")
 #: The headers each shape's requests must carry alike (the key's header holds KEY on both sides).
 HEADERS = {"anthropic": ("anthropic-version", "content-type", "x-api-key"),
            "gemini": ("content-type", "x-goog-api-key"),
-           "azure": ("content-type", "api-key")}
+           "azure": ("content-type", "api-key"),
+           "openai": ("content-type", "authorization")}
 MODELS = {"anthropic": ["anthropic/claude-3-5-sonnet-20241022", "anthropic/claude-3-haiku-20240307",
                         "anthropic/claude-sonnet-4-5", "anthropic/claude-opus-4-1"],
           "gemini": ["gemini/gemini-2.0-flash", "gemini/gemini-2.5-pro"],
-          "azure": ["azure/my-gpt-4o", "azure/prod-deployment"]}
+          "azure": ["azure/my-gpt-4o", "azure/prod-deployment"],
+          "openai": ["openrouter/meta-llama/llama-3-8b", "groq/llama-3.1-8b", "deepseek/deepseek-chat",
+                     "ollama_chat/llama3.2", "ollama/qwen2", "together_ai/meta/llama-3", "fireworks_ai/acct/m",
+                     "mistral/mistral-small"]}
 
 _STOP = st.one_of(st.sampled_from(["\n\n", "###"]), st.lists(st.sampled_from(["END", "\n\n", "stop"]), min_size=1,
                                                                  max_size=2, unique=True))
@@ -55,6 +62,7 @@ LM_SETTINGS = {
                                                   "frequency_penalty": st.sampled_from([0.0, 0.5, 1])}),
     "azure": st.fixed_dictionaries({}, optional={**_COMMON, "api_version": st.sampled_from(["2024-06-01",
                                                                                             "2024-10-21"])}),
+    "openai": st.fixed_dictionaries({}, optional=_COMMON),
 }
 CALL_SETTINGS = st.fixed_dictionaries({}, optional={"n": st.integers(1, 3), "temperature": st.sampled_from([0.2, 1.0])})
 ANSWERS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20)
@@ -66,8 +74,9 @@ def _reply(answer: str) -> str:
 
 @pytest.fixture(scope="module")
 def servers():
-    with ProviderServer("anthropic") as anthropic, ProviderServer("gemini") as gemini, ProviderServer("azure") as azure:
-        yield {"anthropic": anthropic, "gemini": gemini, "azure": azure}
+    with ProviderServer("anthropic") as anthropic, ProviderServer("gemini") as gemini, \
+            ProviderServer("azure") as azure, ProviderServer("openai") as openai:
+        yield {"anthropic": anthropic, "gemini": gemini, "azure": azure, "openai": openai}
 
 
 def run_native(server: ProviderServer, case: dict) -> list[tuple]:
@@ -113,9 +122,9 @@ def cases(draw, shape: str) -> dict:
             "question": draw(ANSWERS), "answers": draw(st.lists(ANSWERS, min_size=n, max_size=n))}
 
 
-@pytest.mark.parametrize("shape", ["anthropic", "gemini", "azure"])
+@pytest.mark.parametrize("shape", ["anthropic", "gemini", "azure", "openai"])
 def test_native_writes_each_providers_requests_as_dspy_does(servers, shape):
-    @settings(max_examples=15)
+    @settings(max_examples=10 if shape in ("azure", "openai") else 15)
     @given(cases(shape))
     def check(case):
         assert_same_run(shape, case, servers[shape])

@@ -1,5 +1,6 @@
-"""A local fake of the LM APIs that are not OpenAI's chat completions: Anthropic's Messages,
-Gemini's GenerateContent, and Azure OpenAI's deployment route, for testing LM clients.
+"""A local fake of each LM API shape: Anthropic's Messages, Gemini's GenerateContent, and OpenAI's
+chat completions on any path (Azure OpenAI's deployment route, a gateway's or Ollama's base URL
+as written), for testing LM clients.
 
 :class:`~dspex_core.testing.server.LocalLMServer` speaks OpenAI's shape; this server answers in
 each provider's own shape, so a client that writes those requests (the native backend, or
@@ -27,8 +28,8 @@ from urllib.parse import urlsplit
 
 __all__ = ["ProviderServer", "SHAPES"]
 
-#: The API shapes served.
-SHAPES = ("anthropic", "gemini", "azure")
+#: The API shapes served ("openai" and "azure" both answer chat completions, on any path).
+SHAPES = ("anthropic", "gemini", "azure", "openai")
 
 
 def reply_body(shape: str, text: str, usage: tuple[int, int] = (11, 7)) -> dict[str, Any]:

@@ -49,6 +49,18 @@ _tables: dict[str, Any] | None = None
 #: dspy's own engine's route only (LiteLLM's requests for them are not built natively).
 OWN_WIRES = frozenset({"anthropic", "gemini"})
 
+#: Providers whose requests on LiteLLM's route are in a format not built natively: those above
+#: (LiteLLM's own Anthropic and Gemini clients) and Ollama (LiteLLM speaks Ollama's own API,
+#: ``/api/chat`` and ``/api/generate``, where lm15 speaks its OpenAI-compatible ``/v1``).
+NO_NATIVE_LITELLM_ROUTE = OWN_WIRES | {"ollama", "ollama_chat"}
+
+
+def _litellm_route_not_built(model: str, why: str) -> CapabilityError:
+    return CapabilityError(
+        f"LM {model!r} takes LiteLLM's route in dspy ({why}), whose requests for "
+        f"{model.partition('/')[0]} the native client does not write (it writes them as dspy's own engine, "
+        f"lm15, does); use the dspy backend")
+
 
 def tables() -> dict[str, Any]:
     """``engine_routes.json``, read once."""
@@ -152,16 +164,13 @@ def route(lm: LM) -> Route:
     """The route of ``lm``'s requests (see the module docstring): dspy's ``select_backend`` for
     the same ``dspy.LM``."""
     engine = lm.settings.get("engine") or "auto"
+    head, slash, rest = lm.model.partition("/")
     if engine == "litellm":
-        if lm.model.partition("/")[0] in OWN_WIRES:
-            raise CapabilityError(
-                f"LM {lm.model!r}: engine='litellm' (LiteLLM's requests for {lm.model.partition('/')[0]}) is not "
-                f"built natively; the native client writes them as dspy's own engine does (engine='auto'), "
-                f"or use the dspy backend")
+        if slash and rest and head in NO_NATIVE_LITELLM_ROUTE:
+            raise _litellm_route_not_built(lm.model, "engine='litellm'")
         return Route(engine, False, why_not_own="engine='litellm'")
     why = None
     found = door(lm.model)
-    head, slash, rest = lm.model.partition("/")
     if found is None and slash and rest and head in OWN_WIRES:
         found = {"provider": head, "max_tokens_field": "max_tokens", "reasoning_content": False}
     table = tables()
@@ -181,9 +190,7 @@ def route(lm: LM) -> Route:
     if why is not None:
         if engine == "lm15":
             raise ConfigError(f"LM {lm.model!r}: engine='lm15' cannot serve it ({why}); use engine='auto' or 'litellm'")
-        if slash and rest and head in OWN_WIRES:
-            raise CapabilityError(
-                f"LM {lm.model!r} takes LiteLLM's route in dspy ({why}); the native client writes {head}'s "
-                f"requests only as dspy's own engine (lm15) does; use the dspy backend")
+        if slash and rest and head in NO_NATIVE_LITELLM_ROUTE:
+            raise _litellm_route_not_built(lm.model, why)
         return Route(engine, False, why_not_own=why)
     return Route(engine, True, found["provider"], found["max_tokens_field"], found["reasoning_content"])

@@ -1,8 +1,10 @@
 """Model strings as DSPy / LiteLLM write them, resolved to an endpoint and its wire format.
 
 ``"openai/gpt-4o-mini"`` -> ``https://api.openai.com/v1`` with ``OPENAI_API_KEY``;
-``"ollama_chat/llama3.2"`` -> Ollama's OpenAI-compatible ``/v1`` on ``OLLAMA_API_BASE``
-(default ``http://localhost:11434``); ``"hosted_vllm/x"`` -> ``HOSTED_VLLM_API_BASE``; any other
+``"ollama_chat/llama3.2"`` -> Ollama's OpenAI-compatible ``http://localhost:11434/v1``, or
+``api_base=`` as written (dspy's own engine reads no ``OLLAMA_API_BASE`` for ``ollama_chat/``; for
+``ollama/`` that variable sends dspy LiteLLM's way, to Ollama's own API, not built natively:
+:mod:`.engine`); ``"hosted_vllm/x"`` -> ``HOSTED_VLLM_API_BASE``; any other
 OpenAI-compatible provider needs ``api_base=``. Providers with a wire format of their own, as
 dspy 3.4 speaks to them by default:
 
@@ -40,8 +42,8 @@ from dspex_native.lm import wire_anthropic, wire_gemini
 #: Public OpenAI-compatible endpoints, used when neither ``api_base`` nor the env var is set.
 DEFAULT_BASES = {
     "openai": "https://api.openai.com/v1",
-    "ollama": "http://localhost:11434",
-    "ollama_chat": "http://localhost:11434",
+    "ollama": "http://localhost:11434/v1",
+    "ollama_chat": "http://localhost:11434/v1",
     "together_ai": "https://api.together.xyz/v1",
     "groq": "https://api.groq.com/openai/v1",
     "mistral": "https://api.mistral.ai/v1",
@@ -64,9 +66,6 @@ _BASE_ENV = {"azure": "AZURE_API_BASE"}
 
 #: LiteLLM's ``api-version`` for Azure when neither ``api_version=`` nor ``AZURE_API_VERSION`` is set.
 AZURE_DEFAULT_API_VERSION = "2025-02-01-preview"
-
-#: Ollama's native API lives at the root; its OpenAI-compatible API under ``/v1``.
-_OLLAMA = frozenset({"ollama", "ollama_chat"})
 
 #: Providers whose native wire format is not OpenAI's chat completions.
 NOT_OPENAI_COMPATIBLE = frozenset({"azure_ai", "vertex_ai", "bedrock", "cohere", "sagemaker", "databricks",
@@ -149,7 +148,9 @@ def resolve(lm: LM) -> Endpoint:
     base = lm.settings.get("api_base") or lm.settings.get("base_url")
     hosted_default = False
     if not base:
-        env = PROVIDER_BASE_ENV.get(provider) or _BASE_ENV.get(provider)
+        # (``ollama_chat``: dspy's own engine takes it and reads no base-URL variable; ``OLLAMA_API_BASE``
+        # is LiteLLM's, which dspy uses for ``ollama/`` only, sending it LiteLLM's way)
+        env = None if provider == "ollama_chat" else PROVIDER_BASE_ENV.get(provider) or _BASE_ENV.get(provider)
         base = os.environ.get(env) if env else None
         if not base and provider in DEFAULT_BASES:
             base = DEFAULT_BASES[provider]
@@ -170,9 +171,7 @@ def resolve(lm: LM) -> Endpoint:
                           f"{hint}")
     if not isinstance(base, str) or not base.startswith(("http://", "https://")):
         raise ConfigError(f"api_base for {lm.model!r} must be an http(s) URL")
-    base = base.rstrip("/")
-    if provider in _OLLAMA and not base.endswith("/v1"):
-        base += "/v1"
+    base = base.rstrip("/")  # (as written: dspy's own engine posts to {api_base}/chat/completions, Ollama's too)
     key_envs = _KEY_ENV.get(provider) or (PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai"
                                                                 else None),)
     key_env = next((name for name in key_envs if name and os.environ.get(name)), key_envs[0])
