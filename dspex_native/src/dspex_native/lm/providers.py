@@ -57,10 +57,6 @@ DEFAULT_BASES = {
 #: Providers spoken in a wire format of their own (the module that writes and reads it).
 WIRES = {"anthropic": wire_anthropic, "gemini": wire_gemini}
 
-#: Where each provider's key comes from, first set wins (lm15's and LiteLLM's variables; the
-#: core's table, ``<PROVIDER>_API_KEY``, for the others).
-_KEY_ENV = {"gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "azure": ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY")}
-
 #: Base-URL variables the core's table does not list (LiteLLM's for Azure).
 _BASE_ENV = {"azure": "AZURE_API_BASE"}
 
@@ -172,8 +168,9 @@ def resolve(lm: LM) -> Endpoint:
     if not isinstance(base, str) or not base.startswith(("http://", "https://")):
         raise ConfigError(f"api_base for {lm.model!r} must be an http(s) URL")
     base = base.rstrip("/")  # (as written: dspy's own engine posts to {api_base}/chat/completions, Ollama's too)
-    key_envs = _KEY_ENV.get(provider) or (PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai"
-                                                                else None),)
+    # the first of the provider's variables that is set (GEMINI_API_KEY, then GOOGLE_API_KEY, ...)
+    key_envs = credentials.key_env_names(provider) if provider in WIRES or provider == "azure" else \
+        (PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai" else None),)
     key_env = next((name for name in key_envs if name and os.environ.get(name)), key_envs[0])
     api_key = lm.secret("api_key") or (os.environ.get(key_env) if key_env else None) or None
     if api_key is None and (hosted_default or provider == "azure") and not _sends_credentials(lm):
