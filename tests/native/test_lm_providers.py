@@ -122,7 +122,8 @@ def test_azure_without_a_base_url_is_refused_naming_what_to_set():
 
 
 @pytest.mark.parametrize("settings, word", [
-    ({"response_format": {"type": "json_object"}}, "response_format"),
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "o", "schema": {
+        "type": "object", "properties": {"ok": {"type": "boolean"}}}}}}, "boolean or enumerated"),
     ({"logprobs": True}, "logprobs"),
     ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
     ({"frobnicate": 1}, "frobnicate"),
@@ -168,3 +169,19 @@ def test_bad_settings_are_refused_naming_them():
             with pytest.raises(InputError, match=word):
                 client(MESSAGES, **settings)
         assert fake.requests == []
+
+
+def test_anthropic_has_no_any_json_mode():
+    """dspy sends response_format json_object for Anthropic LiteLLM's way (lm15 refuses it)."""
+    with ProviderServer("anthropic", ["x"]) as fake:
+        with pytest.raises(CapabilityError, match="json_object"):
+            _client(fake)(MESSAGES, response_format={"type": "json_object"})
+        assert fake.requests == []
+
+
+def test_the_async_call_speaks_each_wire(server):
+    import asyncio
+
+    server.load(["one", "two"])
+    assert asyncio.run(_client(server).acall(MESSAGES, n=2)) == ["one", "two"]
+    assert len(server.requests) == (1 if server.shape == "azure" else 2)  # lm15: a request per completion

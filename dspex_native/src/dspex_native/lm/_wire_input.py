@@ -7,8 +7,9 @@ system prompt and any later one a developer turn; the settings become typed fiel
 from ``max_tokens`` or ``max_completion_tokens``, a ``stop`` string as a one-item list, floats for
 temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). The wire modules
 (:mod:`.wire_anthropic`, :mod:`.wire_gemini`) write that into their body. What is read here is
-what the native wires write; any other key lm15 carries (tools, reasoning, response formats,
-logprobs, ...) or a message part other than text is a :class:`~dspex_core.CapabilityError` naming
+what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
+booleans and enumerations, is not); any other key lm15 carries (tools, reasoning, logprobs, ...)
+or a message part other than text is a :class:`~dspex_core.CapabilityError` naming
 it, so the router can send the call to the dspy backend.
 """
 
@@ -76,6 +77,10 @@ def shape(provider: str, request: dict[str, Any]) -> tuple[dict[str, Any], int]:
                 raise InputError(f"stop must be a string or a list of non-empty strings, got {value!r}")
             if stop:
                 out["stop"] = list(stop)
+        elif key == "response_format":
+            fmt = response_format(provider, value)
+            if fmt is not None:
+                out[key] = fmt
         elif key in dropped:
             continue
         else:
@@ -90,6 +95,42 @@ def shape(provider: str, request: dict[str, Any]) -> tuple[dict[str, Any], int]:
     if tokens is not None:
         out["max_tokens"] = tokens
     return out, n
+
+
+def _judgment_like(prop: Any) -> bool:
+    """Whether a schema property has one of the shapes lm15 rewrites per wire as a "judgment"
+    (a boolean, an ``enum``, an ``anyOf`` of ``const``s): those schemas are not written natively."""
+    if not isinstance(prop, dict):
+        return False
+    branches = prop.get("anyOf")
+    return prop.get("type") == "boolean" or "enum" in prop or (
+        isinstance(branches, list) and any(isinstance(b, dict) and "const" in b for b in branches))
+
+
+def response_format(provider: str, value: Any) -> dict[str, Any] | None:
+    """lm15's canonical response format from OpenAI's: ``None`` for ``text``, ``{"type":
+    "json_object"}``, or ``{"type": "json_schema", "schema": ..., "name"?, "strict"?}``."""
+    if not isinstance(value, dict) or value.get("type") not in ("text", "json_object", "json_schema"):
+        raise InputError(f"response_format must be a dict with type text, json_object or json_schema, got {value!r}")
+    kind = value["type"]
+    if kind != "json_schema":
+        if set(value) != {"type"}:
+            raise _not_built(provider, f"response_format keys {sorted(set(value) - {'type'})}")
+        return None if kind == "text" else {"type": "json_object"}
+    inner = value.get("json_schema")
+    if set(value) != {"type", "json_schema"} or not isinstance(inner, dict) or \
+            set(inner) - {"name", "schema", "strict"} or not isinstance(inner.get("schema"), dict):
+        raise _not_built(provider, "a response_format json_schema other than {name, schema, strict}")
+    schema = inner["schema"]
+    properties = schema.get("properties") if schema.get("type") in (None, "object") else None
+    if isinstance(properties, dict) and any(_judgment_like(p) for p in properties.values()):
+        raise _not_built(provider, "a response_format schema with boolean or enumerated (Literal) fields")
+    out: dict[str, Any] = {"type": "json_schema", "schema": schema}
+    if inner.get("name") not in (None, "response"):
+        out["name"] = inner["name"]
+    if inner.get("strict") is not None:
+        out["strict"] = inner["strict"]
+    return out
 
 
 def _texts(provider: str, content: Any, where: str) -> list[str]:

@@ -127,6 +127,18 @@ class Endpoint:
         return hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
 
 
+def fireworks_resource_name(name: str) -> str:
+    """The model LiteLLM's Fireworks client sends for ``fireworks_ai/<name>``: Fireworks' resource
+    name (``accounts/fireworks/models/<name>``, routers under ``accounts/fireworks/routers/``)."""
+    if name.startswith(("accounts/", "FW-")) or "#" in name:
+        return name
+    if name.startswith(("routers/", "models/")):
+        return f"accounts/fireworks/{name}"
+    if name.endswith("-fast") or name in ("firerouter", "auto", "auto-instant") or name.startswith("firerouter/"):
+        return f"accounts/fireworks/routers/{name}"
+    return f"accounts/fireworks/models/{name}"
+
+
 def _sends_credentials(lm: LM) -> bool:
     """Whether the LM's header settings carry a credential of their own (``Authorization``, ``X-Api-Key``)."""
     for name in ("headers", "extra_headers"):
@@ -168,6 +180,10 @@ def resolve(lm: LM) -> Endpoint:
     if not isinstance(base, str) or not base.startswith(("http://", "https://")):
         raise ConfigError(f"api_base for {lm.model!r} must be an http(s) URL")
     base = base.rstrip("/")  # (as written: dspy's own engine posts to {api_base}/chat/completions, Ollama's too)
+    if provider == "mistral" and not base.endswith("/v1"):  # LiteLLM's Mistral client adds /v1 to any base
+        base += "/v1"
+    if provider == "fireworks_ai":
+        model_name = fireworks_resource_name(model_name)
     # the first of the provider's variables that is set (GEMINI_API_KEY, then GOOGLE_API_KEY, ...)
     key_envs = credentials.key_env_names(provider) if provider in WIRES or provider == "azure" else \
         (PROVIDER_KEY_ENV.get(provider, "OPENAI_API_KEY" if provider == "openai" else None),)

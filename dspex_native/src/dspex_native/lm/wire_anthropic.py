@@ -8,7 +8,9 @@ turn starting ``"[developer]\\n"``), ``"stream": false``, ``max_tokens`` (requir
 call's, else lm15's default for the model class: 4096 for Claude 3 Haiku/Opus/Sonnet, 8192 for
 Claude 3.5, 16384 otherwise), ``system`` (the first message, when a system message), then
 ``temperature`` (clamped to 1.0, the API's ceiling), ``top_p``, ``top_k`` and ``stop_sequences``.
-``seed``, ``frequency_penalty`` and ``presence_penalty`` have no field here and are dropped.
+``seed``, ``frequency_penalty`` and ``presence_penalty`` have no field here and are dropped. A
+``json_schema`` response format is ``output_config: {"format": {"type": "json_schema", "schema": ...}}``
+(``json_object`` has no equivalent: dspy sends it LiteLLM's way, not built natively).
 
 A reply's text is its text blocks joined by newlines (thinking blocks left out); its usage counts
 cached input in the prompt tokens, as dspy reports it.
@@ -17,6 +19,8 @@ cached input in the prompt tokens, as dspy reports it.
 from __future__ import annotations
 
 from typing import Any
+
+from dspex_core.errors import CapabilityError
 
 from dspex_native.lm import _wire_input
 
@@ -79,6 +83,12 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
             out[key] = settings[key]
     if "stop" in settings:
         out["stop_sequences"] = settings["stop"]
+    fmt = settings.get("response_format")
+    if fmt is not None:
+        if fmt["type"] == "json_object":  # no any-JSON mode: lm15 refuses it, and dspy goes LiteLLM's way
+            raise CapabilityError("the native LM client does not write LiteLLM's Anthropic requests, where dspy "
+                                  "sends response_format json_object for Anthropic; use the dspy backend")
+        out["output_config"] = {"format": {"type": "json_schema", "schema": fmt["schema"]}}
     return out
 
 

@@ -7,7 +7,9 @@ system or developer message after the first as a user turn starting ``"[develope
 ``systemInstruction`` (the first message, when a system message) and ``generationConfig`` when
 any setting is given: ``temperature``, ``maxOutputTokens``, ``topP``, ``topK``, ``seed``,
 ``frequencyPenalty``, ``presencePenalty``, ``stopSequences``, in that order, integral floats
-written as integers (Gemini's proto3 JSON form).
+written as integers (Gemini's proto3 JSON form), then a response format's ``responseMimeType``
+(``application/json``) and schema (``responseJsonSchema`` when it uses ``additionalProperties``,
+else ``responseSchema``).
 
 A reply's text is the first candidate's text parts (thoughts left out) joined by newlines; a
 blocked prompt or candidate (``promptFeedback.blockReason``, a safety ``finishReason``) is an
@@ -68,9 +70,24 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
     if system:
         out["systemInstruction"] = {"parts": [{"text": system}]}
     config = {field: _number(settings[key]) for key, field in _CONFIG_FIELDS if key in settings}
+    fmt = settings.get("response_format")
+    if fmt is not None:
+        config["responseMimeType"] = "application/json"
+        if fmt["type"] == "json_schema":
+            # responseSchema is Gemini's OpenAPI subset; a schema with additionalProperties needs the other
+            field = "responseJsonSchema" if _mentions(fmt["schema"], "additionalProperties") else "responseSchema"
+            config[field] = fmt["schema"]
     if config:
         out["generationConfig"] = config
     return out
+
+
+def _mentions(value: Any, key: str) -> bool:
+    if isinstance(value, dict):
+        return key in value or any(_mentions(v, key) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, key) for v in value)
+    return False
 
 
 def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
