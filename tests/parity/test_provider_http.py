@@ -202,3 +202,68 @@ def test_json_object_for_anthropic_goes_litellms_way_in_dspy_and_is_a_capability
     assert server.requests == []
     run_dspy(server, case)
     assert [r["path"] for r in server.requests] == ["/v1/messages"]
+
+
+# -- replies: the text and usage dspy reads from each API's answer ------------------------------------
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_COUNT = st.integers(0, 500)
+
+
+@st.composite
+def anthropic_replies(draw) -> dict:
+    blocks = draw(st.lists(st.one_of(
+        st.builds(lambda t: {"type": "text", "text": t}, _TEXT),
+        st.builds(lambda t: {"type": "thinking", "thinking": t, "signature": "sig"}, _TEXT)), min_size=1, max_size=4)
+        .filter(lambda b: any(x["type"] == "text" for x in b)))
+    usage = {"input_tokens": draw(_COUNT), "output_tokens": draw(_COUNT)}
+    for key in ("cache_read_input_tokens", "cache_creation_input_tokens"):
+        if draw(st.booleans()):
+            usage[key] = draw(_COUNT)
+    return {"id": "msg", "type": "message", "role": "assistant", "model": "m", "content": blocks,
+            "stop_reason": draw(st.sampled_from(["end_turn", "max_tokens", "stop_sequence"])), "usage": usage}
+
+
+@st.composite
+def gemini_replies(draw) -> dict:
+    parts = draw(st.lists(st.one_of(st.builds(lambda t: {"text": t}, _TEXT),
+                                    st.builds(lambda t: {"text": t, "thought": True}, _TEXT)), min_size=1, max_size=4)
+                 .filter(lambda p: any(not x.get("thought") for x in p)))
+    usage = {"promptTokenCount": draw(_COUNT), "totalTokenCount": draw(_COUNT)}
+    for key in ("candidatesTokenCount", "thoughtsTokenCount", "cachedContentTokenCount"):
+        if draw(st.booleans()):
+            usage[key] = draw(_COUNT)
+    return {"candidates": [{"content": {"role": "model", "parts": parts},
+                            "finishReason": draw(st.sampled_from(["STOP", "MAX_TOKENS"])), "index": 0}],
+            "usageMetadata": usage}
+
+
+REPLIES = {"anthropic": anthropic_replies(), "gemini": gemini_replies()}
+USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+@pytest.mark.parametrize("shape", ["anthropic", "gemini"])
+def test_replies_are_read_into_the_same_text_and_usage(servers, shape):
+    """Several text blocks or parts, thoughts among them, cache and thinking counts: the same
+    completion text, and the usage dspy reports (its prompt/completion/total tokens)."""
+    from dspex_native.lm import get_client
+
+    server = servers[shape]
+    model = MODELS[shape][0]
+    messages = [{"role": "user", "content": "hi"}]
+
+    @settings(max_examples=25)
+    @given(REPLIES[shape])
+    def check(reply):
+        server.load([reply])
+        client = get_client(dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0))
+        mine = client(messages)
+        server.load([reply])
+        lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+        # (dspy gives a dict with the text and the thoughts when there are thoughts; native the text)
+        assert [o["text"] if isinstance(o, dict) else o for o in lm(messages=messages)] == mine
+        theirs = lm.history[-1]["usage"]
+        last = client.usage.last
+        assert {k: getattr(last, k) for k in USAGE_KEYS} == {k: theirs.get(k, 0) for k in USAGE_KEYS}
+
+    check()

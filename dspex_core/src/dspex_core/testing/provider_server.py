@@ -12,7 +12,8 @@ each provider's own shape, so a client that writes those requests (the native ba
         assert server.requests[-1]["path"] == "/messages"
 
 Every request is recorded (method, path, query string, headers, JSON body); each answer is the
-next scripted text (one per request), with usage counts; a scripted fault (a status, with the
+next scripted reply (one per request): a text, sent in the shape's reply with usage counts, or a
+dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a scripted fault (a status, with the
 provider's error body and an optional ``Retry-After``) comes first. Only the standard library is
 used.
 """
@@ -63,18 +64,18 @@ def error_body(shape: str, status: int, message: str) -> dict[str, Any]:
 class ProviderServer:
     """A fake provider API on ``127.0.0.1`` (a free port); see the module docstring."""
 
-    def __init__(self, shape: str, replies: Iterable[str] = ()):
+    def __init__(self, shape: str, replies: Iterable[str | dict[str, Any]] = ()):
         if shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
         self.shape = shape
         self._lock = threading.Lock()
-        self._replies: deque[str] = deque(replies)
+        self._replies: deque[str | dict[str, Any]] = deque(replies)
         self._faults: deque[tuple[int, str, str | None]] = deque()
         self._requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
 
     # -- scripting ------------------------------------------------------------------------------
-    def load(self, replies: Iterable[str]) -> None:
+    def load(self, replies: Iterable[str | dict[str, Any]]) -> None:
         """Forget the recorded requests, pending replies and faults; answer with ``replies`` next."""
         with self._lock:
             self._replies = deque(replies)
@@ -147,7 +148,8 @@ class ProviderServer:
                     {"Retry-After": retry_after} if retry_after is not None else {})
             if not self._replies:
                 return 500, error_body(self.shape, 500, "the fake server's script is exhausted"), {}
-            return 200, reply_body(self.shape, self._replies.popleft()), {}
+            reply = self._replies.popleft()
+            return 200, reply if isinstance(reply, dict) else reply_body(self.shape, reply), {}
 
     def stop(self) -> None:
         if self._server is not None:

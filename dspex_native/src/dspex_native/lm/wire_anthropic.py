@@ -12,8 +12,8 @@ Claude 3.5, 16384 otherwise), ``system`` (the first message, when a system messa
 ``json_schema`` response format is ``output_config: {"format": {"type": "json_schema", "schema": ...}}``
 (``json_object`` has no equivalent: dspy sends it LiteLLM's way, not built natively).
 
-A reply's text is its text blocks joined by newlines (thinking blocks left out); its usage counts
-cached input in the prompt tokens, as dspy reports it.
+A reply's text is its text blocks, concatenated as dspy reads them (thinking blocks left out);
+its usage counts cached input in the prompt tokens, as dspy reports it.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
     if not isinstance(blocks, list):
         raise TypeError("content is not a list")
     texts = [str(b.get("text") or "") for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
-    return ["\n".join(texts)], _usage(data.get("usage"))
+    return ["".join(texts)], _usage(data.get("usage"))
 
 
 def _usage(usage: Any) -> dict[str, int] | None:

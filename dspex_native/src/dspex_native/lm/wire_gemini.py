@@ -11,7 +11,8 @@ written as integers (Gemini's proto3 JSON form), then a response format's ``resp
 (``application/json``) and schema (``responseJsonSchema`` when it uses ``additionalProperties``,
 else ``responseSchema``).
 
-A reply's text is the first candidate's text parts (thoughts left out) joined by newlines; a
+A reply's text is the first candidate's text parts (thoughts left out), concatenated as dspy
+reads them; a
 blocked prompt or candidate (``promptFeedback.blockReason``, a safety ``finishReason``) is an
 error, as in lm15. Usage: prompt tokens, candidates' plus thoughts' tokens, the total as reported.
 """
@@ -106,7 +107,7 @@ def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
     content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
     parts = content.get("parts") or []
     texts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and not p.get("thought")]
-    return ["\n".join(texts)], _usage(data.get("usageMetadata"))
+    return ["".join(texts)], _usage(data.get("usageMetadata"))
 
 
 def _usage(usage: Any) -> dict[str, int] | None:
