@@ -13,9 +13,9 @@ each provider's own shape, so a client that writes those requests (the native ba
 
 Every request is recorded (method, path, query string, headers, JSON body); each answer is the
 next scripted reply (one per request): a text, sent in the shape's reply with usage counts, or a
-dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a scripted fault (a status, with the
-provider's error body and an optional ``Retry-After``) comes first. Only the standard library is
-used.
+dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a
+scripted fault (a status, with the provider's error body and an optional ``Retry-After``) comes
+first. Only the standard library is used.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def error_body(shape: str, status: int, message: str) -> dict[str, Any]:
             status, "api_error" if status >= 500 else "invalid_request_error")
         return {"type": "error", "error": {"type": kind, "message": message}}
     if shape == "gemini":
-        return {"error": {"code": status, "message": message, "status": "UNAVAILABLE" if status >= 500 else "INVALID_ARGUMENT"}}
+        kind = "UNAVAILABLE" if status >= 500 else "INVALID_ARGUMENT"
+        return {"error": {"code": status, "message": message, "status": kind}}
     return {"error": {"message": message, "type": "invalid_request_error", "code": str(status)}}
 
 
@@ -82,7 +83,8 @@ class ProviderServer:
             self._faults.clear()
             self._requests.clear()
 
-    def fail(self, status: int, *, times: int = 1, message: str = "fault injected", retry_after: str | None = None) -> None:
+    def fail(self, status: int, *, times: int = 1, message: str = "fault injected",
+             retry_after: str | None = None) -> None:
         """The next ``times`` requests get ``status`` with the shape's error body."""
         with self._lock:
             self._faults.extend([(status, message, retry_after)] * times)

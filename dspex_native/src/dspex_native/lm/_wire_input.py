@@ -138,7 +138,8 @@ def _texts(provider: str, content: Any, where: str) -> list[str]:
     if isinstance(content, str):
         return [content]
     if isinstance(content, list) and content and all(
-            isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str) and set(b) <= {"type", "text"}
+            isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+            and set(b) <= {"type", "text"}
             for b in content):
         return [b["text"] for b in content]
     raise _not_built(provider, f"{where}'s content (parts other than text: images, files, cache marks, ...)")

@@ -167,16 +167,17 @@ def resolve(lm: LM) -> Endpoint:
         if provider == "azure" and os.environ.get("AZURE_OPENAI_ENDPOINT"):
             raise CapabilityError(
                 f"{lm.model!r}: Azure through AZURE_OPENAI_ENDPOINT (dspy's own engine's Azure route) is not "
-                f"built natively; pass api_base= (or set AZURE_API_BASE) of the Azure resource, or use the dspy backend")
+                f"built natively; pass api_base= (or set AZURE_API_BASE) of the Azure resource, "
+                f"or use the dspy backend")
         if provider in NOT_OPENAI_COMPATIBLE:
             raise CapabilityError(
                 f"the native LM client speaks OpenAI-compatible HTTP only; provider {provider!r} "
                 f"({lm.model!r}) needs api_base= of an OpenAI-compatible endpoint, or the dspy backend")
         env = PROVIDER_BASE_ENV.get(provider) or _BASE_ENV.get(provider)
         hint = f" or set {env}" if env else ""
+        where = "the Azure resource" if provider == "azure" else "an OpenAI-compatible server"
         raise ConfigError(f"no base URL known for provider {provider!r} ({lm.model!r}): "
-                          f"pass api_base= of {'the Azure resource' if provider == 'azure' else 'an OpenAI-compatible server'}"
-                          f"{hint}")
+                          f"pass api_base= of {where}{hint}")
     if not isinstance(base, str) or not base.startswith(("http://", "https://")):
         raise ConfigError(f"api_base for {lm.model!r} must be an http(s) URL")
     base = base.rstrip("/")  # (as written: dspy's own engine posts to {api_base}/chat/completions, Ollama's too)
