@@ -189,3 +189,17 @@ def test_the_async_call_speaks_each_wire(server):
     else:  # dspy's own engine: a request per completion
         assert asyncio.run(_client(server).acall(MESSAGES, n=2)) == ["one", "two"]
         assert len(server.requests) == 2
+
+
+def test_ollama_requests_dspy_sends_to_litellms_ollama_client_are_a_capability_error():
+    """Ollama's own API (LiteLLM's route: engine='litellm', or a call with a key lm15 has no
+    verdict for) is not written natively; lm15's OpenAI-compatible /v1 route is."""
+    with ProviderServer("openai", ["ok"]) as fake:
+        lm = LM("ollama_chat/llama3.2", api_base=fake.url, cache=False)
+        with pytest.raises(CapabilityError, match="Ollama's own API"):
+            get_client(lm)(MESSAGES, frobnicate=1)
+        assert fake.requests == []
+        assert get_client(lm)(MESSAGES) == ["ok"]
+        assert fake.requests[0]["path"] == "/chat/completions"  # the base as written, as dspy posts
+        with pytest.raises(CapabilityError, match="engine='litellm'"):
+            get_client(LM("ollama/llama3.2", api_base=fake.url, engine="litellm"))

@@ -31,6 +31,7 @@ from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
 from dspex_native.lm import _pool, engine
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
+from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
 from dspex_native.lm.context_window import in_response
 from dspex_native.lm.providers import WIRES, Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
@@ -322,8 +323,6 @@ class HTTPLMClient:
 
     def _interpret_wire(self, status: int, content: bytes) -> tuple[list[str], Any] | _Failure:
         """A 2xx reply in the provider's own format: its text and usage (the client's shape)."""
-        from dspex_native.lm._wire_input import Refused
-
         try:
             return self.wire.parse(json.loads(content))
         except Refused as exc:

@@ -141,6 +141,9 @@ class Route:
     def _refused(self, why: str) -> None:
         if self.engine == "lm15":
             raise ConfigError(f"engine='lm15' cannot send this request: {why}; use engine='auto' or 'litellm'")
+        if self.provider == "ollama":  # dspy sends the call to LiteLLM's Ollama client: not built natively
+            raise CapabilityError(f"this request goes LiteLLM's way in dspy ({why}), to Ollama's own API, whose "
+                                  f"requests the native client does not write; use the dspy backend")
         return None
 
     def __repr__(self) -> str:
