@@ -203,3 +203,9 @@ def test_ollama_requests_dspy_sends_to_litellms_ollama_client_are_a_capability_e
         assert fake.requests[0]["path"] == "/chat/completions"  # the base as written, as dspy posts
         with pytest.raises(CapabilityError, match="engine='litellm'"):
             get_client(LM("ollama/llama3.2", api_base=fake.url, engine="litellm"))
+
+
+@pytest.mark.parametrize("deployment", ["o3-mini", "my-o1", "o_series/dep"])
+def test_azure_o_series_deployments_are_a_capability_error(deployment):
+    with pytest.raises(CapabilityError, match="o-series"):
+        get_client(LM(f"azure/{deployment}", api_base="http://127.0.0.1:9", api_key=KEY))

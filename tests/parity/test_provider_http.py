@@ -141,6 +141,14 @@ def test_native_writes_each_providers_requests_as_dspy_does(servers, shape):
     check()
 
 
+@pytest.mark.parametrize("shape, model", [(shape, model) for shape, models in MODELS.items() for model in models])
+def test_every_model_string_once(servers, shape, model):
+    """Each provider prefix at least once whatever hypothesis draws (Fireworks' resource names,
+    Mistral's /v1, Ollama's base as written, ...)."""
+    case = {"model": model, "lm_settings": {"max_tokens": 100}, "call": {}, "question": "q", "answers": ["a"]}
+    assert_same_run(shape, case, servers[shape])
+
+
 def test_the_wires_put_system_messages_and_settings_where_each_api_wants_them(servers):
     """Spelled out once: Anthropic's ``system`` and default ``max_tokens``, Gemini's
     ``systemInstruction``/``generationConfig``, Azure's deployment URL and ``api-version``."""

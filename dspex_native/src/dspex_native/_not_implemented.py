@@ -17,7 +17,8 @@ LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native 
                 "LiteLLM's requests for anthropic/ and gemini/ (engine='litellm', or client settings or "
                 "<PROVIDER>_API_BASE that send dspy that way) and, on their own wires, settings other than "
                 "temperature, top_p, top_k, max_tokens, stop, seed, penalties and n (response_format, tools, "
-                "logprobs, ...) or message parts other than text; Azure through AZURE_OPENAI_ENDPOINT")
+                "logprobs, ...) or message parts other than text; Azure through AZURE_OPENAI_ENDPOINT, and Azure "
+                "o-series deployments")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
 TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "

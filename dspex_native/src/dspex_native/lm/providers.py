@@ -57,6 +57,9 @@ DEFAULT_BASES = {
 #: Providers spoken in a wire format of their own (the module that writes and reads it).
 WIRES = {"anthropic": wire_anthropic, "gemini": wire_gemini}
 
+#: What makes LiteLLM treat an Azure deployment as an o-series model (its own request rules).
+_AZURE_O_SERIES = ("o1", "o3", "o4", "o_series/")
+
 #: Base-URL variables the core's table does not list (LiteLLM's for Azure).
 _BASE_ENV = {"azure": "AZURE_API_BASE"}
 
@@ -194,6 +197,10 @@ def resolve(lm: LM) -> Endpoint:
         raise credentials.missing_key_error(lm.model, provider)
     api_version = None
     if provider == "azure":
+        if any(marker in model_name for marker in _AZURE_O_SERIES):
+            raise CapabilityError(
+                f"{lm.model!r}: LiteLLM's rules for Azure o-series deployments (a name with o1, o3 or o4: system "
+                f"messages rewritten per its model map) are not built natively; use the dspy backend")
         api_version = str(lm.settings.get("api_version") or os.environ.get("AZURE_API_VERSION")
                           or AZURE_DEFAULT_API_VERSION)
     return Endpoint(provider, lm.model, model_name, strip_credentials(base), api_key, key_env,
