@@ -237,10 +237,13 @@ def gemini_replies(draw) -> dict:
     parts = draw(st.lists(st.one_of(st.builds(lambda t: {"text": t}, _TEXT),
                                     st.builds(lambda t: {"text": t, "thought": True}, _TEXT)), min_size=1, max_size=4)
                  .filter(lambda p: any(not x.get("thought") for x in p)))
-    usage = {"promptTokenCount": draw(_COUNT), "totalTokenCount": draw(_COUNT)}
+    usage = {"promptTokenCount": draw(_COUNT)}
     for key in ("candidatesTokenCount", "thoughtsTokenCount", "cachedContentTokenCount"):
-        if draw(st.booleans()):
+        if draw(st.booleans()):  # (proto3 JSON leaves a zero count out)
             usage[key] = draw(_COUNT)
+    # Gemini's total: prompt, candidates and thoughts (a cached count is part of the prompt's)
+    usage["totalTokenCount"] = sum(usage.get(k, 0) for k in ("promptTokenCount", "candidatesTokenCount",
+                                                               "thoughtsTokenCount"))
     return {"candidates": [{"content": {"role": "model", "parts": parts},
                             "finishReason": draw(st.sampled_from(["STOP", "MAX_TOKENS"])), "index": 0}],
             "usageMetadata": usage}
