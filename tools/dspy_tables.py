@@ -109,8 +109,10 @@ def _namespaces() -> dict[str, tuple[str, ...]]:
     """lm15 provider -> the snapshot namespaces dspy reads its metadata from."""
     from dspy.clients.model_metadata import _provider_names
 
-    return {p["provider"]: _provider_names(p["provider"]) for p in
-            [*engine_routes()["prefixes"].values(), *engine_routes()["bare_rules"]]}
+    doors = {p["provider"]: _provider_names(p["provider"]) for p in
+             [*engine_routes()["prefixes"].values(), *engine_routes()["bare_rules"]]}
+    # lm15's doors with a wire format of their own, which native writes (dspex_native.lm.wire_*)
+    return {**doors, **{provider: _provider_names(provider) for provider in ("anthropic", "gemini")}}
 
 
 def _snapshot() -> dict:

@@ -353,16 +353,22 @@ def test_provider_resolution(monkeypatch):
     assert resolve(LM("openai/x", api_base="http://a:1/v1", api_key="sk-other")).api_key == "sk-other"
     assert resolve(LM("openai/x", api_base="http://a:1/v1")).base_url == "http://a:1/v1"
     assert resolve(LM("ollama_chat/llama3.2")).base_url == "http://localhost:11434/v1"
-    monkeypatch.setenv("OLLAMA_API_BASE", "http://gpu:11434")
-    ollama = resolve(LM("ollama/llama3.2"))
-    assert (ollama.base_url, ollama.model_name) == ("http://gpu:11434/v1", "llama3.2")
+    ollama = resolve(LM("ollama/llama3.2", api_base="http://gpu:11434"))  # as written, as dspy's own engine posts
+    assert (ollama.chat_url, ollama.model_name) == ("http://gpu:11434/chat/completions", "llama3.2")
+    monkeypatch.setenv("OLLAMA_API_BASE", "http://gpu:11434")  # read by LiteLLM only, for ollama/ (not built)
+    assert resolve(LM("ollama_chat/llama3.2")).base_url == "http://localhost:11434/v1"
+    with pytest.raises(CapabilityError, match="OLLAMA_API_BASE"):
+        get_client(LM("ollama/llama3.2"))
     with pytest.raises(ConfigError, match="HOSTED_VLLM_API_BASE"):
         resolve(LM("hosted_vllm/meta/llama"))
     monkeypatch.setenv("HOSTED_VLLM_API_BASE", "http://vllm:8000/v1")
     assert resolve(LM("hosted_vllm/meta/llama")).model_name == "meta/llama"
     with pytest.raises(CapabilityError):
-        resolve(LM("anthropic/claude-3"))
-    assert resolve(LM("anthropic/claude-3", api_base="http://compat/v1")).base_url == "http://compat/v1"
+        resolve(LM("bedrock/anthropic.claude-3"))
+    assert resolve(LM("bedrock/claude-3", api_base="http://compat/v1")).base_url == "http://compat/v1"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    anthropic = resolve(LM("anthropic/claude-3"))  # its own wire format: tests/native/test_lm_providers.py
+    assert anthropic.chat_url == "https://api.anthropic.com/v1/messages" and SECRET not in repr(anthropic)
     with pytest.raises(ConfigError):
         resolve(LM("someprovider/m"))
     with pytest.raises(ConfigError):

@@ -30,7 +30,7 @@ def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
 
     return {
         declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
-        declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
+        declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
     }
 
 
@@ -39,7 +39,7 @@ def _comparison() -> dict[str, Callable[[], object]]:
     features = _predict_like("multi_chain_comparison")
     completions = [{"reasoning": "r", "a": "1"}] * 3
     features[declared.LM_PROVIDERS] = lambda: dspex.create("multi_chain_comparison", "q -> a", implementation="native")(
-        q="x", completions=completions, lm=dspex.LM("anthropic/claude-3-5-sonnet"))
+        q="x", completions=completions, lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet"))
     return features
 
 
@@ -79,7 +79,7 @@ def _react() -> dict[str, Callable[[], object]]:
 
     return {
         declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
-        declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("anthropic/claude-3-5-sonnet")),
+        declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
         declared.TOOL_TYPES: lambda: create("q -> a", tools=[when]),
     }
 

@@ -60,12 +60,18 @@ _OTHER_HEADER_MIN = 8
 _SCHEMES = ("bearer ", "basic ", "token ", "apikey ", "key ")
 
 
+#: Further variables a provider's key is read from (after the table's), as dspy's engines read them.
+PROVIDER_KEY_ENV_ALSO = {"gemini": ("GOOGLE_API_KEY",), "azure": ("AZURE_OPENAI_API_KEY",)}
+
+
 def key_env_names(provider: str) -> tuple[str, ...]:
-    """The environment variables a provider's key may come from: the table's, and LiteLLM's
-    ``<PROVIDER>_API_KEY`` convention for any other provider."""
+    """The environment variables a provider's key may come from, in the order they are read: the
+    table's, LiteLLM's ``<PROVIDER>_API_KEY`` convention for any other provider, then the others
+    dspy's engines read (``GOOGLE_API_KEY`` for Gemini, ``AZURE_OPENAI_API_KEY`` for Azure)."""
     conventional = f"{provider.upper()}_API_KEY" if provider else ""
     known = PROVIDER_KEY_ENV.get(provider)
-    return tuple(name for name in dict.fromkeys((known, conventional)) if name)
+    also = PROVIDER_KEY_ENV_ALSO.get(provider, ())
+    return tuple(name for name in dict.fromkeys((known, conventional, *also)) if name)
 
 
 def base_env_names(provider: str) -> tuple[str, ...]:

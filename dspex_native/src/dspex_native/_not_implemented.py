@@ -13,8 +13,13 @@ ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], 
                  "Literal[...], pydantic models and unions of those, and History, Image and Tool inputs (set, Enum, "
                  "datetime, dspy.Audio, dspy.File, dspy.ToolCalls, also in History messages, Image and Tool "
                  "outputs, ...)")
-LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint (anthropic/, gemini/, bedrock/, ...) "
-                "unless api_base= points at one")
+LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
+                "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
+                "sends through LiteLLM's own clients for anthropic/, gemini/ and ollama/ (engine='litellm', "
+                "client settings or <PROVIDER>_API_BASE that send dspy that way); on Anthropic's and Gemini's "
+                "wires, tools, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
+                "fields (and json_object on anthropic/) and message parts other than text; Azure through "
+                "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
 TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "

@@ -6,8 +6,10 @@ from where the LM's requests go (:mod:`dspex_native.lm.engine`):
 
 * dspy's own engine (lm15) reads its model metadata snapshot: the entry of the model in the
   provider's namespaces (a bare entry and the snapshot's family rules fill what it leaves
-  unsaid); the door offers ``response_format`` when the model supports a response schema or
-  function calling, and a schema when it supports a response schema;
+  unsaid); an OpenAI-compatible door offers ``response_format`` when the model supports a
+  response schema or function calling, and a schema when it supports a response schema;
+  Anthropic's door offers it (a schema) only when the model supports a response schema,
+  Gemini's always (a schema when the model supports one);
 * LiteLLM's route asks LiteLLM (its supported parameters and its model map), whose answers per
   provider and model are recorded.
 
@@ -50,8 +52,13 @@ def capabilities(lm: LM) -> tuple[bool, bool]:
     if where.own:
         found = door(lm.model)
         model = lm.model.partition("/")[2] if "/" in lm.model else lm.model
-        schema, tools = lm15_supports(found["provider"], model)
-        answer = (schema or tools, schema and found["json_schema"] != "reject")
+        if found is None:  # Anthropic's and Gemini's own wires (dspex_native.lm.wire_*), by dialect:
+            schema, _ = lm15_supports(where.provider, model)
+            # Anthropic offers response_format for a model with a response schema only; Gemini always
+            answer = (schema or where.provider == "gemini", schema)
+        else:
+            schema, tools = lm15_supports(found["provider"], model)
+            answer = (schema or tools, schema and found["json_schema"] != "reject")
     else:
         answer = litellm_decision(lm.provider, lm.model)
     _answers.put(id(lm), (lm, dict(lm.settings), answer))

@@ -1,4 +1,6 @@
-"""The HTTP LM client: OpenAI-compatible chat completions over httpx.
+"""The HTTP LM client: OpenAI-compatible chat completions over httpx, and the providers with a
+wire format of their own (Anthropic, Gemini: a ``wire_*`` module writes the request from the
+OpenAI-style one and reads the reply; :mod:`.providers` picks it).
 
 It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 ``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
@@ -29,9 +31,10 @@ from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
 from dspex_native.lm import _pool, engine
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
+from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
 from dspex_native.lm.context_window import in_response
-from dspex_native.lm.providers import Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
+from dspex_native.lm.providers import WIRES, Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
 
@@ -83,9 +86,16 @@ class HTTPLMClient:
         self._warned_rollout = False
         self._prepared: tuple | None = None
         self._public_base = strip_credentials(self.endpoint.base_url)
-        self._headers = {"Content-Type": "application/json"}
-        if self.endpoint.api_key:
-            self._headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+        #: the module writing and reading a provider's own wire format, or None for OpenAI's
+        self.wire = WIRES.get(self.endpoint.provider)
+        if self.wire is not None:
+            self._headers = self.wire.headers(self.endpoint.api_key)
+        else:
+            self._headers = {"Content-Type": "application/json"}
+            if self.endpoint.api_key:  # Azure's header is LiteLLM's (the OpenAI SDK's Azure client)
+                name, value = ("api-key", self.endpoint.api_key) if self.endpoint.provider == "azure" else \
+                    ("Authorization", f"Bearer {self.endpoint.api_key}")
+                self._headers[name] = value
         for name in ("headers", "extra_headers"):
             extra = lm.secret(name)
             if isinstance(extra, dict):
@@ -100,7 +110,7 @@ class HTTPLMClient:
         """Make the redactor know every credential this client sends (its headers, the key from
         the environment included, and the base URL's as written) while it lives; the digest of
         them that keys the cache when the LM has ``cache_key_includes_credentials=True``."""
-        sent = {k: v for k, v in self._headers.items() if k != "Content-Type"}
+        sent = {k: v for k, v in self._headers.items() if k.lower() not in ("content-type", "anthropic-version")}
         hold_secrets(self, (*credentials.header_secrets(sent),
                             *credentials.settings_secrets({**self.lm.settings, "api_key": self.endpoint.api_key})))
         return credentials.digest(sorted(sent.items())) if self._cache_by_credentials else None
@@ -191,7 +201,11 @@ class HTTPLMClient:
             key = cache_key(model=self.model, base_url=self._public_base,
                             body={"model": self.endpoint.model_name, "messages": messages, **request},
                             rollout_id=options.rollout_id, credentials=self._credentials)
-        shaped = self.route.shape(request) if self.route.own else None
+        if self.wire is not None:  # (on dspy's own engine's route: engine.route refuses the other)
+            request, count = self.wire.shape(request)
+            shaped = None
+        else:
+            shaped = self.route.shape(request) if self.route.own else None
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)
@@ -211,6 +225,8 @@ class HTTPLMClient:
         return rendered(messages, self._request_settings(settings)[0], self.model)
 
     def _encode(self, body: dict[str, Any]) -> bytes:
+        if self.wire is not None:
+            body = self.wire.body(body)
         try:
             return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
@@ -293,6 +309,8 @@ class HTTPLMClient:
                 return _Failure(status, self._error_reason(status, content), False, context_window=True)
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))
+        if self.wire is not None:
+            return self._interpret_wire(status, content)
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -302,6 +320,15 @@ class HTTPLMClient:
         if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)
             completions = [""]
         return completions, data.get("usage")
+
+    def _interpret_wire(self, status: int, content: bytes) -> tuple[list[str], Any] | _Failure:
+        """A 2xx reply in the provider's own format: its text and usage (the client's shape)."""
+        try:
+            return self.wire.parse(json.loads(content))
+        except Refused as exc:
+            return _Failure(status, redact(str(exc), self.endpoint.api_key), retryable=False)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return _Failure(status, f"the response is not a {self.wire.NAME} reply", retryable=False)
 
     def _error_reason(self, status: int, content: bytes) -> str:
         try:

@@ -1,0 +1,166 @@
+"""A local fake of each LM API shape: Anthropic's Messages, Gemini's GenerateContent, and OpenAI's
+chat completions on any path (Azure OpenAI's deployment route, a gateway's or Ollama's base URL
+as written), for testing LM clients.
+
+:class:`~dspex_core.testing.server.LocalLMServer` speaks OpenAI's shape; this server answers in
+each provider's own shape, so a client that writes those requests (the native backend, or
+``dspy.LM("anthropic/...", api_base=...)``) can be run against it without a network::
+
+    with ProviderServer("anthropic", ["hello"]) as server:
+        server.fail(529, times=1)          # the next request gets a 529 overloaded error
+        ...  # point a client at server.url ("http://127.0.0.1:PORT")
+        assert server.requests[-1]["path"] == "/messages"
+
+Every request is recorded (method, path, query string, headers, JSON body); each answer is the
+next scripted reply (one per request): a text, sent in the shape's reply with usage counts, or a
+dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a
+scripted fault (a status, with the provider's error body and an optional ``Retry-After``) comes
+first. Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+__all__ = ["ProviderServer", "SHAPES"]
+
+#: The API shapes served ("openai" and "azure" both answer chat completions, on any path).
+SHAPES = ("anthropic", "gemini", "azure", "openai")
+
+
+def reply_body(shape: str, text: str, usage: tuple[int, int] = (11, 7)) -> dict[str, Any]:
+    """A successful answer carrying ``text`` in the shape's own format."""
+    prompt, completion = usage
+    if shape == "anthropic":
+        return {"id": "msg_local", "type": "message", "role": "assistant", "model": "local",
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": prompt, "output_tokens": completion}}
+    if shape == "gemini":
+        return {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP",
+                                "index": 0}],
+                "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": completion,
+                                  "totalTokenCount": prompt + completion}}
+    return {"id": "chatcmpl-local", "object": "chat.completion", "created": 0, "model": "local",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}
+
+
+def error_body(shape: str, status: int, message: str) -> dict[str, Any]:
+    """An error answer in the shape's own format."""
+    if shape == "anthropic":
+        kind = {429: "rate_limit_error", 529: "overloaded_error", 401: "authentication_error"}.get(
+            status, "api_error" if status >= 500 else "invalid_request_error")
+        return {"type": "error", "error": {"type": kind, "message": message}}
+    if shape == "gemini":
+        kind = "UNAVAILABLE" if status >= 500 else "INVALID_ARGUMENT"
+        return {"error": {"code": status, "message": message, "status": kind}}
+    return {"error": {"message": message, "type": "invalid_request_error", "code": str(status)}}
+
+
+class ProviderServer:
+    """A fake provider API on ``127.0.0.1`` (a free port); see the module docstring."""
+
+    def __init__(self, shape: str, replies: Iterable[str | dict[str, Any]] = ()):
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+        self.shape = shape
+        self._lock = threading.Lock()
+        self._replies: deque[str | dict[str, Any]] = deque(replies)
+        self._faults: deque[tuple[int, str, str | None]] = deque()
+        self._requests: list[dict[str, Any]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- scripting ------------------------------------------------------------------------------
+    def load(self, replies: Iterable[str | dict[str, Any]]) -> None:
+        """Forget the recorded requests, pending replies and faults; answer with ``replies`` next."""
+        with self._lock:
+            self._replies = deque(replies)
+            self._faults.clear()
+            self._requests.clear()
+
+    def fail(self, status: int, *, times: int = 1, message: str = "fault injected",
+             retry_after: str | None = None) -> None:
+        """The next ``times`` requests get ``status`` with the shape's error body."""
+        with self._lock:
+            self._faults.extend([(status, message, retry_after)] * times)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """``{"method", "path", "query", "headers", "body"}`` per request, in order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def replies_left(self) -> int:
+        with self._lock:
+            return len(self._replies)
+
+    # -- serving --------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> "ProviderServer":
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                parts = urlsplit(self.path)
+                status, payload, extra = owner._answer({"method": "POST", "path": parts.path, "query": parts.query,
+                                                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                                                        "body": body})
+                data = json.dumps(payload).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in extra.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def _answer(self, entry: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            self._requests.append(entry)
+            if self._faults:
+                status, message, retry_after = self._faults.popleft()
+                return status, error_body(self.shape, status, message), (
+                    {"Retry-After": retry_after} if retry_after is not None else {})
+            if not self._replies:
+                return 500, error_body(self.shape, 500, "the fake server's script is exhausted"), {}
+            reply = self._replies.popleft()
+            return 200, reply if isinstance(reply, dict) else reply_body(self.shape, reply), {}
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "ProviderServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -1,0 +1,168 @@
+"""What dspy 3.4's own engine (lm15) reads from an OpenAI-style call before it writes the request
+in a provider's own wire format (Anthropic's Messages, Gemini's GenerateContent).
+
+``dspy.LM`` hands every call to lm15 as a Chat Completions body; lm15 reads it into its canonical
+request (``request_from_openai_chat``): the first message, when ``system``/``developer``, is the
+system prompt and any later one a developer turn; the settings become typed fields (a token limit
+from ``max_tokens`` or ``max_completion_tokens``, a ``stop`` string as a one-item list, floats for
+temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). The wire modules
+(:mod:`.wire_anthropic`, :mod:`.wire_gemini`) write that into their body. What is read here is
+what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
+booleans and enumerations, is not); any other key lm15 carries (tools, reasoning, logprobs, ...)
+or a message part other than text is a :class:`~dspex_core.CapabilityError` naming
+it, so the router can send the call to the dspy backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_core.errors import CapabilityError, InputError
+
+from dspex_native.lm.engine import tables
+
+#: Settings the wires write, under lm15's canonical names.
+_FLOATS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
+_INTS = ("top_k", "seed")
+_TOKENS = ("max_tokens", "max_completion_tokens")
+
+
+class Refused(ValueError):
+    """A provider answered 200 but refused (Gemini's blocked prompt or candidate): an error, not
+    a reply, and not retried, as in lm15."""
+
+
+def _not_built(provider: str, what: str) -> CapabilityError:
+    return CapabilityError(
+        f"the native LM client does not write {what} in {provider}'s wire format yet; "
+        f"use the dspy backend for it")
+
+
+def _number(name: str, value: Any, kind: type) -> Any:
+    """lm15's number rule: one wire form per field (an int as a float field is a float, an
+    integral float as an int field is an int); a bool or a non-number is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{name} must be {'an int' if kind is int else 'a number'}, got {value!r}")
+    if kind is float:
+        return float(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise InputError(f"{name} must be an int, got {value!r}")
+        return int(value)
+    return value
+
+
+def shape(provider: str, request: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """``(the call's settings as lm15 reads them, how many requests)``: lm15 asks for one
+    completion per request, so ``n`` is the number of requests."""
+    n = request.get("n", 1)
+    dropped = tables()["_dropped"]
+    out: dict[str, Any] = {}
+    tokens = None
+    for key, value in request.items():
+        if key in _TOKENS:
+            value = _number(key, value, int)
+            if tokens is not None and tokens != value:
+                raise InputError(f"max_tokens and max_completion_tokens disagree ({tokens!r}, {value!r})")
+            if value <= 0:
+                raise InputError(f"{key} must be positive, got {value!r}")
+            tokens = value
+        elif key in _FLOATS:
+            out[key] = _number(key, value, float)
+        elif key in _INTS:
+            out[key] = _number(key, value, int)
+        elif key == "stop":
+            stop = (value,) if isinstance(value, str) else tuple(value or ())
+            if any(not isinstance(s, str) or not s for s in stop):
+                raise InputError(f"stop must be a string or a list of non-empty strings, got {value!r}")
+            if stop:
+                out["stop"] = list(stop)
+        elif key == "response_format":
+            fmt = response_format(provider, value)
+            if fmt is not None:
+                out[key] = fmt
+        elif key in dropped:
+            continue
+        else:
+            raise _not_built(provider, f"the request setting {key!r}")
+    temperature, top_p = out.get("temperature"), out.get("top_p")
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise InputError(f"temperature must be in [0, 2], got {temperature!r}")
+    if top_p is not None and not 0 <= top_p <= 1:
+        raise InputError(f"top_p must be in [0, 1], got {top_p!r}")
+    if out.get("top_k") is not None and out["top_k"] <= 0:
+        raise InputError(f"top_k must be positive, got {out['top_k']!r}")
+    if tokens is not None:
+        out["max_tokens"] = tokens
+    return out, n
+
+
+def _judgment_like(prop: Any) -> bool:
+    """Whether a schema property has one of the shapes lm15 rewrites per wire as a "judgment"
+    (a boolean, an ``enum``, an ``anyOf`` of ``const``s): those schemas are not written natively."""
+    if not isinstance(prop, dict):
+        return False
+    branches = prop.get("anyOf")
+    return prop.get("type") == "boolean" or "enum" in prop or (
+        isinstance(branches, list) and any(isinstance(b, dict) and "const" in b for b in branches))
+
+
+def response_format(provider: str, value: Any) -> dict[str, Any] | None:
+    """lm15's canonical response format from OpenAI's: ``None`` for ``text``, ``{"type":
+    "json_object"}``, or ``{"type": "json_schema", "schema": ..., "name"?, "strict"?}``."""
+    if not isinstance(value, dict) or value.get("type") not in ("text", "json_object", "json_schema"):
+        raise InputError(f"response_format must be a dict with type text, json_object or json_schema, got {value!r}")
+    kind = value["type"]
+    if kind != "json_schema":
+        if set(value) != {"type"}:
+            raise _not_built(provider, f"response_format keys {sorted(set(value) - {'type'})}")
+        return None if kind == "text" else {"type": "json_object"}
+    inner = value.get("json_schema")
+    if set(value) != {"type", "json_schema"} or not isinstance(inner, dict) or \
+            set(inner) - {"name", "schema", "strict"} or not isinstance(inner.get("schema"), dict):
+        raise _not_built(provider, "a response_format json_schema other than {name, schema, strict}")
+    schema = inner["schema"]
+    properties = schema.get("properties") if schema.get("type") in (None, "object") else None
+    if isinstance(properties, dict) and any(_judgment_like(p) for p in properties.values()):
+        raise _not_built(provider, "a response_format schema with boolean or enumerated (Literal) fields")
+    out: dict[str, Any] = {"type": "json_schema", "schema": schema}
+    if inner.get("name") not in (None, "response"):
+        out["name"] = inner["name"]
+    if inner.get("strict") is not None:
+        out["strict"] = inner["strict"]
+    return out
+
+
+def _texts(provider: str, content: Any, where: str) -> list[str]:
+    """A message's text parts: a string, or a list of ``{"type": "text", "text": ...}`` blocks."""
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list) and content and all(
+            isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+            and set(b) <= {"type", "text"}
+            for b in content):
+        return [b["text"] for b in content]
+    raise _not_built(provider, f"{where}'s content (parts other than text: images, files, cache marks, ...)")
+
+
+def split_messages(provider: str, messages: list[dict[str, Any]]) -> tuple[str | None, list[tuple[str, list[str]]]]:
+    """``(system prompt or None, [(role, texts), ...])`` with role ``user``, ``assistant`` or
+    ``developer`` (a system/developer message after the first), as lm15 reads OpenAI-style rows."""
+    system = None
+    turns: list[tuple[str, list[str]]] = []
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, dict):
+            raise InputError(f"{where} must be a dict with 'role' and 'content', got {type(message).__name__}")
+        role = message.get("role")
+        if role not in ("system", "developer", "user", "assistant") or set(message) - {"role", "content"}:
+            raise _not_built(provider, f"{where} (role {role!r}, keys {sorted(message)}; only role and content)")
+        texts = _texts(provider, message.get("content"), where)
+        if role in ("system", "developer"):
+            if index == 0:
+                system = "\n".join(texts)  # (one part is its text; several join as lm15's text rendering)
+            else:
+                turns.append(("developer", texts))
+        else:
+            turns.append((role, texts))
+    return system, turns

@@ -1,0 +1,122 @@
+"""Google's Gemini API (GenerateContent), written and read as dspy 3.4's own engine (lm15) does.
+
+``dspy.LM("gemini/gemini-...")`` sends ``POST {base}/models/{model}:generateContent`` (base
+``https://generativelanguage.googleapis.com/v1beta`` or ``api_base=``) with ``x-goog-api-key``;
+the body is ``contents`` (turns as ``{"role": "user"|"model", "parts": [{"text": ...}]}``, a
+system or developer message after the first as a user turn starting ``"[developer]\\n"``), then
+``systemInstruction`` (the first message, when a system message) and ``generationConfig`` when
+any setting is given: ``temperature``, ``maxOutputTokens``, ``topP``, ``topK``, ``seed``,
+``frequencyPenalty``, ``presencePenalty``, ``stopSequences``, in that order, integral floats
+written as integers (Gemini's proto3 JSON form), then a response format's ``responseMimeType``
+(``application/json``) and schema (``responseJsonSchema`` when it uses ``additionalProperties``,
+else ``responseSchema``).
+
+A reply's text is the first candidate's text parts (thoughts left out), concatenated as dspy
+reads them; a
+blocked prompt or candidate (``promptFeedback.blockReason``, a safety ``finishReason``) is an
+error, as in lm15. Usage: prompt tokens, candidates' plus thoughts' tokens, the total as reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_native.lm import _wire_input
+
+NAME = "gemini"
+DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
+
+#: ``finishReason`` values lm15 turns into an error rather than a reply.
+BLOCKED_FINISH = frozenset({"SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+                            "MALFORMED_FUNCTION_CALL", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"})
+
+#: OpenAI-style setting -> generationConfig field, in the order lm15 writes them.
+_CONFIG_FIELDS = (("temperature", "temperature"), ("max_tokens", "maxOutputTokens"), ("top_p", "topP"),
+                  ("top_k", "topK"), ("seed", "seed"), ("frequency_penalty", "frequencyPenalty"),
+                  ("presence_penalty", "presencePenalty"), ("stop", "stopSequences"))
+
+
+def url(base_url: str, model_name: str) -> str:
+    return f"{base_url}/models/{model_name}:generateContent"
+
+
+def headers(api_key: str | None) -> dict[str, str]:
+    out = {"Content-Type": "application/json"}
+    if api_key:
+        out["x-goog-api-key"] = api_key
+    return out
+
+
+def shape(request: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    return _wire_input.shape(NAME, request)
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def body(request: dict[str, Any]) -> dict[str, Any]:
+    """The GenerateContent request for an OpenAI-style one (``model``, ``messages`` and the settings
+    :func:`shape` made)."""
+    system, turns = _wire_input.split_messages(NAME, request["messages"])
+    settings = request
+    contents = []
+    for role, texts in turns:
+        if role == "developer":
+            contents.append({"role": "user", "parts": [{"text": "[developer]\n" + "\n".join(texts)}]})
+        else:
+            contents.append({"role": "model" if role == "assistant" else "user",
+                             "parts": [{"text": text} for text in texts]})
+    out: dict[str, Any] = {"contents": contents}
+    if system:
+        out["systemInstruction"] = {"parts": [{"text": system}]}
+    config = {field: _number(settings[key]) for key, field in _CONFIG_FIELDS if key in settings}
+    fmt = settings.get("response_format")
+    if fmt is not None:
+        config["responseMimeType"] = "application/json"
+        if fmt["type"] == "json_schema":
+            # responseSchema is Gemini's OpenAPI subset; a schema with additionalProperties needs the other
+            field = "responseJsonSchema" if _mentions(fmt["schema"], "additionalProperties") else "responseSchema"
+            config[field] = fmt["schema"]
+    if config:
+        out["generationConfig"] = config
+    return out
+
+
+def _mentions(value: Any, key: str) -> bool:
+    if isinstance(value, dict):
+        return key in value or any(_mentions(v, key) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, key) for v in value)
+    return False
+
+
+def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
+    """``([the reply's text], usage in the client's shape)``; ``Refused`` for a blocked
+    answer, ``KeyError``/``TypeError`` when ``data`` is not a GenerateContent response."""
+    if not isinstance(data, dict):
+        raise TypeError("not an object")
+    feedback = data.get("promptFeedback")
+    if isinstance(feedback, dict) and feedback.get("blockReason") not in (None, "", "BLOCK_REASON_UNSPECIFIED"):
+        raise _wire_input.Refused(f"Prompt blocked: {feedback['blockReason']}")
+    candidate = (data.get("candidates") or [{}])[0]
+    candidate = candidate if isinstance(candidate, dict) else {}
+    finish = str(candidate.get("finishReason") or "")
+    if finish in BLOCKED_FINISH:
+        raise _wire_input.Refused(str(candidate.get("finishMessage") or "") or f"Candidate blocked: {finish}")
+    content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
+    parts = content.get("parts") or []
+    texts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and not p.get("thought")]
+    return ["".join(texts)], _usage(data.get("usageMetadata"))
+
+
+def _usage(usage: Any) -> dict[str, int] | None:
+    """dspy's usage for a GenerateContent response: thoughts count as completion tokens; an
+    absent counter inside ``usageMetadata`` is 0 (proto3 JSON omits zeros)."""
+    if not isinstance(usage, dict) or not usage:
+        return None
+    prompt = usage.get("promptTokenCount", 0) or 0
+    completion = (usage.get("candidatesTokenCount", 0) or 0) + (usage.get("thoughtsTokenCount") or 0)
+    total = usage.get("totalTokenCount")
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": total if isinstance(total, int) else prompt + completion}

@@ -1,0 +1,211 @@
+"""The native client's providers with a wire format of their own (Anthropic, Gemini, Azure) on
+local fakes of their APIs: keys from the provider's variables (a missing one refused before any
+request), error statuses retried as dspy retries them, errors naming the status and never the
+key, and what is not built refused with a CapabilityError the router falls back on.
+(Request bodies are compared with dspy's in tests/parity/test_provider_http.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from dspex_core import LM, CapabilityError, ConfigError, ContextWindowExceededError, LMError
+from dspex_core.testing.provider_server import ProviderServer
+from dspex_native.lm import clear_clients, get_client
+
+KEY = "sk-native-provider-key-0123456789"
+MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "gemini": "gemini/gemini-2.5-flash", "azure": "azure/dep"}
+MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
+ENV = ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "AZURE_API_KEY", "AZURE_OPENAI_API_KEY",
+       "AZURE_API_BASE", "AZURE_API_VERSION", "AZURE_OPENAI_ENDPOINT", "ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL",
+       "GEMINI_API_BASE")
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch):
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    clear_clients()
+    yield
+    clear_clients()
+
+
+@pytest.fixture(params=["anthropic", "gemini", "azure"])
+def server(request):
+    with ProviderServer(request.param) as fake:
+        yield fake
+
+
+def _client(server: ProviderServer, **settings):
+    return get_client(LM(MODELS[server.shape], api_base=server.url, api_key=KEY, cache=False,
+                         retry_base_delay=0, retry_max_delay=0, **settings))
+
+
+def test_a_reply_is_read_with_its_usage(server):
+    server.load(["hello"])
+    client = _client(server)
+    assert client(MESSAGES) == ["hello"]
+    usage = client.usage.total
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (11, 7, 18)
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503, 529])
+def test_transient_statuses_are_retried(server, status):
+    server.load(["ok"])
+    server.fail(status, times=2, retry_after="0")
+    assert _client(server, num_retries=2)(MESSAGES) == ["ok"]
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_client_errors_fail_at_once_naming_the_status_not_the_key(server, status):
+    server.load(["never"])
+    server.fail(status, message=f"refused {KEY}")
+    with pytest.raises(LMError) as info:
+        _client(server, num_retries=3)(MESSAGES)
+    assert len(server.requests) == 1
+    assert info.value.status == status and "fault" not in str(info.value)
+    assert KEY not in str(info.value) and "refused" in str(info.value)
+
+
+def test_a_prompt_too_long_is_a_context_window_error(server):
+    message = {"anthropic": "prompt is too long: 300000 tokens > 200000 maximum",
+               "gemini": "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).",
+               "azure": "This model's maximum context length is 128000 tokens."}[server.shape]
+    server.fail(400, message=message)
+    with pytest.raises(ContextWindowExceededError):
+        _client(server)(MESSAGES)
+    assert len(server.requests) == 1
+
+
+def test_a_blocked_gemini_answer_is_an_error_not_a_reply(monkeypatch):
+    from dspex_core.testing import provider_server
+
+    blocked = {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 3}}
+    monkeypatch.setattr(provider_server, "reply_body", lambda shape, text, usage=(0, 0): blocked)
+    with ProviderServer("gemini", ["x"]) as fake:
+        with pytest.raises(LMError, match="Prompt blocked: SAFETY"):
+            _client(fake, num_retries=2)(MESSAGES)
+        assert len(fake.requests) == 1
+
+
+@pytest.mark.parametrize("provider, variables", [
+    ("anthropic", ["ANTHROPIC_API_KEY"]), ("gemini", ["GEMINI_API_KEY", "GOOGLE_API_KEY"])])
+def test_the_key_comes_from_the_providers_variables(monkeypatch, provider, variables):
+    model = MODELS[provider]
+    with pytest.raises(ConfigError, match=variables[0]):
+        get_client(LM(model))  # the hosted endpoint, no key: refused before any request
+    for name in variables:
+        monkeypatch.setenv(name, f"{name}-value-123")
+        clear_clients()
+        client = get_client(LM(model))
+        assert client.endpoint.api_key == f"{variables[0]}-value-123"  # the first one set wins
+        assert f"{name}-value" not in repr(client) + repr(client.endpoint)
+
+
+def test_azure_reads_litellms_variables_and_always_needs_a_key(monkeypatch):
+    with ProviderServer("azure", ["ok"]) as fake:
+        monkeypatch.setenv("AZURE_API_BASE", fake.url)
+        with pytest.raises(ConfigError, match="AZURE_API_KEY"):
+            get_client(LM("azure/dep"))
+        monkeypatch.setenv("AZURE_API_KEY", KEY)
+        monkeypatch.setenv("AZURE_API_VERSION", "2024-10-21")
+        clear_clients()
+        assert get_client(LM("azure/dep"))(MESSAGES) == ["ok"]
+        (sent,) = fake.requests
+        assert (sent["path"], sent["query"], sent["headers"]["api-key"]) == (
+            "/openai/deployments/dep/chat/completions", "api-version=2024-10-21", KEY)
+
+
+def test_azure_without_a_base_url_is_refused_naming_what_to_set():
+    with pytest.raises(ConfigError, match="AZURE_API_BASE"):
+        get_client(LM("azure/dep", api_key=KEY))
+
+
+@pytest.mark.parametrize("settings, word", [
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "o", "schema": {
+        "type": "object", "properties": {"ok": {"type": "boolean"}}}}}}, "boolean or enumerated"),
+    ({"logprobs": True}, "logprobs"),
+    ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+    ({"frobnicate": 1}, "frobnicate"),
+])
+@pytest.mark.parametrize("provider", ["anthropic", "gemini"])
+def test_settings_not_written_natively_are_a_capability_error_before_any_request(provider, settings, word):
+    with ProviderServer(provider, ["x"]) as fake:
+        with pytest.raises(CapabilityError, match=word):
+            _client(fake)(MESSAGES, **settings)
+        assert fake.requests == []
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "gemini"])
+def test_messages_other_than_text_are_a_capability_error(provider):
+    image = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}]
+    with ProviderServer(provider, ["x"]) as fake:
+        with pytest.raises(CapabilityError, match="parts other than text"):
+            _client(fake)(image)
+        assert fake.requests == []
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "gemini"])
+def test_litellms_route_for_these_providers_is_a_capability_error(monkeypatch, provider):
+    """dspy sends them LiteLLM's way under engine='litellm', with client settings lm15 does not
+    take, or with <PROVIDER>_API_BASE set: not built natively, so the router falls back."""
+    model = MODELS[provider]
+    with pytest.raises(CapabilityError, match="engine='litellm'"):
+        get_client(LM(model, api_key=KEY, engine="litellm"))
+    with pytest.raises(CapabilityError, match="LiteLLM's route"):
+        get_client(LM(model, api_key=KEY, headers={"x-trace": "1"}))
+    monkeypatch.setenv(f"{provider.upper()}_API_BASE", "http://127.0.0.1:9")
+    with pytest.raises(CapabilityError, match="_API_BASE"):
+        get_client(LM(model, api_key=KEY))
+
+
+def test_bad_settings_are_refused_naming_them():
+    from dspex_core.errors import InputError
+
+    with ProviderServer("anthropic", ["x"]) as fake:
+        client = _client(fake)
+        for settings, word in [({"temperature": 3}, "temperature"), ({"top_k": 1.5}, "top_k"),
+                               ({"stop": [""]}, "stop"), ({"max_tokens": 10, "max_completion_tokens": 20}, "disagree")]:
+            with pytest.raises(InputError, match=word):
+                client(MESSAGES, **settings)
+        assert fake.requests == []
+
+
+def test_anthropic_has_no_any_json_mode():
+    """dspy sends response_format json_object for Anthropic LiteLLM's way (lm15 refuses it)."""
+    with ProviderServer("anthropic", ["x"]) as fake:
+        with pytest.raises(CapabilityError, match="json_object"):
+            _client(fake)(MESSAGES, response_format={"type": "json_object"})
+        assert fake.requests == []
+
+
+def test_the_async_call_speaks_each_wire(server):
+    import asyncio
+
+    server.load(["one", "two"])
+    if server.shape == "azure":  # LiteLLM's route: one request with n (the fake answers one choice)
+        assert asyncio.run(_client(server).acall(MESSAGES)) == ["one"]
+        assert len(server.requests) == 1
+    else:  # dspy's own engine: a request per completion
+        assert asyncio.run(_client(server).acall(MESSAGES, n=2)) == ["one", "two"]
+        assert len(server.requests) == 2
+
+
+def test_ollama_requests_dspy_sends_to_litellms_ollama_client_are_a_capability_error():
+    """Ollama's own API (LiteLLM's route: engine='litellm', or a call with a key lm15 has no
+    verdict for) is not written natively; lm15's OpenAI-compatible /v1 route is."""
+    with ProviderServer("openai", ["ok"]) as fake:
+        lm = LM("ollama_chat/llama3.2", api_base=fake.url, cache=False)
+        with pytest.raises(CapabilityError, match="Ollama's own API"):
+            get_client(lm)(MESSAGES, frobnicate=1)
+        assert fake.requests == []
+        assert get_client(lm)(MESSAGES) == ["ok"]
+        assert fake.requests[0]["path"] == "/chat/completions"  # the base as written, as dspy posts
+        with pytest.raises(CapabilityError, match="engine='litellm'"):
+            get_client(LM("ollama/llama3.2", api_base=fake.url, engine="litellm"))
+
+
+@pytest.mark.parametrize("deployment", ["o3-mini", "my-o1", "o_series/dep"])
+def test_azure_o_series_deployments_are_a_capability_error(deployment):
+    with pytest.raises(CapabilityError, match="o-series"):
+        get_client(LM(f"azure/{deployment}", api_base="http://127.0.0.1:9", api_key=KEY))
