@@ -136,3 +136,11 @@ def test_backends_and_plugins_import_only_public_core_names(top):
 def test_what_counts_as_a_private_core_module():
     assert _private("dspex_core._redact") and _private("dspex_core.testing._recording_lm")
     assert not _private("dspex_core.backend") and not _private("dspex_core.testing")
+
+
+def test_test_modules_that_run_together_have_distinct_names():
+    """The ``all`` env runs tests/core and tests/native in one pytest session, where test files
+    are imported by their base name: two files of the same name there fail to collect."""
+    core = {p.name for p in (ROOT / "tests" / "core").glob("test_*.py")}
+    native = {p.name for p in (ROOT / "tests" / "native").glob("test_*.py")}
+    assert not core & native, sorted(core & native)
