@@ -1,11 +1,11 @@
-"""Extraction to structured outputs: typed fields natively, a pydantic model through dspy.
+"""Extraction to structured outputs: typed fields and a pydantic model, natively.
 
 Shows two ways to get structure back from text. Typed output fields (``list[str]``,
 ``dict[str, str]``, ``int``) are parsed by the native backend into Python values. A pydantic
-model as an output field is not served natively yet (docs/module-types.md lists it under "not
-built yet"), so the router creates that module on the dspy backend instead: the same call, a
-real ``pydantic`` object back. That half needs dspex-dspy (dspy 3.4) and is skipped, saying so,
-without it.
+model as an output field is served natively too: its JSON schema goes into the prompt as DSPy
+writes it, and the reply is validated by pydantic into a real ``pydantic`` object. That half
+needs pydantic installed (dspex-native does not depend on it; dspy brings it) and is skipped,
+saying so, without it.
 
     python examples/extraction.py [--lm openai/gpt-4o-mini]
 """
@@ -27,7 +27,7 @@ class ExtractFacts(dspex.Signature):
 
 
 def person_signature() -> type[dspex.Signature]:
-    """A signature whose output is a pydantic model (pydantic comes with dspy)."""
+    """A signature whose output is a pydantic model."""
     import pydantic
 
     class Person(pydantic.BaseModel):
@@ -51,10 +51,12 @@ def main() -> None:
     print(f"typed fields ({facts.backend}): people = {pred.people} ({type(pred.people).__name__})")
     print(f"typed fields ({facts.backend}): attributes = {short(pred.attributes, 70)} "
           f"({type(pred.attributes).__name__}), year_count = {pred.year_count!r}")
-    if "dspy" not in dspex.registry.installed_backends():
-        print("pydantic model: skipped (needs the dspy backend: pip install ./dspex_dspy)")
+    from importlib.util import find_spec
+
+    if find_spec("pydantic") is None:
+        print("pydantic model: skipped (needs pydantic: pip install pydantic)")
         return
-    person = dspex.Predict.create(person_signature())  # native refuses a pydantic field; the router uses dspy
+    person = dspex.Predict.create(person_signature())
     result = person(text=TEXT).person
     print(f"pydantic model ({person.backend}): {type(result).__name__}({short(result, 70)})")
 

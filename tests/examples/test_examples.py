@@ -37,7 +37,7 @@ EXPECTED: dict[str, list[str]] = {
                        r"(positive|negative|neutral) \(\d\.\d\d\): It arrived on Tuesday .*"],
     "extraction": [r"typed fields \(native\): people = \[('[^']*'(, )?)+\] \(list\)",
                    r"typed fields \(native\): attributes = \{.*\} \(dict\), year_count = \d+",
-                   r"pydantic model \(dspy\): Person\(name=.*age=\d+.*\)"],
+                   r"pydantic model \(native\): Person\(name=.*age=\d+.*\)"],
     "react_agent": [r"tools: search_corpus, multiply \(agent served by native\)",
                     r"step 0: (search_corpus|multiply)\(.*\) -> .+",
                     r"answer: .+"],
