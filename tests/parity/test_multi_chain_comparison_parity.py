@@ -20,6 +20,7 @@ import dspex_core as dspex
 from _loop_runs import assert_same, run_both
 from _strategies_local import TEXT, chat_replies, demos_for, inputs_for, json_replies, signatures, values_of
 from dspex_core import Signature
+from dspex_core.backend import cleandoc
 from dspex_core._signature import Field
 
 REASONING_TEXT = st.one_of(TEXT, st.sampled_from(["  first line\nsecond line", "\n\nafter blank lines", "one"]))
@@ -154,7 +155,9 @@ def test_dump_state_is_dspys_and_a_saved_state_loads_on_the_other_backend(tmp_pa
 def test_whitespace_instructions_become_dspys_default_sentence_at_its_first_insert():
     """Instructions that clean to nothing ('\\r', a space) are replaced by DSPy's default sentence
     when the first attempt field is appended, so the sentence names the first attempt but not the
-    later ones nor ``rationale`` (found by hypothesis in CI)."""
+    later ones nor ``rationale`` (found by hypothesis in CI). What cleans to nothing depends
+    on the Python (3.13's ``inspect.cleandoc`` keeps a lone '\\r'), so the sentence is asserted
+    where the text cleans to nothing; the requests are compared with dspy's everywhere."""
     reply = "[[ ## rationale ## ]]\nr\n\n[[ ## context ## ]]\nc\n\n[[ ## completed ## ]]"
     for text in ["\r", " ", "\n\n"]:
         for M in (1, 3):  # noqa: N806
@@ -164,4 +167,5 @@ def test_whitespace_instructions_become_dspys_default_sentence_at_its_first_inse
             native, reference = run_both(build(case), [case["inputs"]], case["replies"])
             assert_same(native, reference)
             system = native.calls[0].messages[0]["content"]
-            assert "Given the fields `question`, `reasoning_attempt_1`, produce the fields `context`." in system
+            if not cleandoc(text):
+                assert "Given the fields `question`, `reasoning_attempt_1`, produce the fields `context`." in system
