@@ -24,7 +24,10 @@ class Example:
     __slots__ = ("_store", "_input_keys")
 
     def __init__(self, base: Mapping[str, Any] | "Example" | None = None, **kwargs: Any):
-        if isinstance(base, Example):
+        if type(base) is dict or base is None:  # a module's outputs: every Prediction a call returns
+            store = dict(base) if base is not None else {}
+            input_keys = None
+        elif isinstance(base, Example):
             store = dict(base._store)
             input_keys = base._input_keys
         elif (foreign := foreign_store(base)) is not None:  # a dspy.Example: its values and marked inputs
