@@ -41,6 +41,9 @@ def _failed(error: AdapterParseError, calls: int) -> AdapterParseError:
     return error
 
 
+_callbacks_active = callbacks.active  # bound once: this check is on every call's path
+
+
 def _client(lm: Any, state: PredictState) -> Any:
     try:
         return get_client(lm)
@@ -65,7 +68,7 @@ async def _awith_callbacks(state: PredictState, inputs: Mapping[str, Any], optio
 
 def execute(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
     """Run the module once (sync)."""
-    if callbacks.active():  # DSPy's callbacks, fired where DSPy fires them (predictor.callbacks)
+    if _callbacks_active():  # DSPy's callbacks, fired where DSPy fires them (predictor.callbacks)
         if OBSERVER.get() is not None:
             return observed(_with_callbacks, state, inputs, options)
         return _with_callbacks(state, inputs, options)

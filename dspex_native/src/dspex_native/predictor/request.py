@@ -17,7 +17,7 @@ from dspex_core.config import settings as _settings
 from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
-from dspex_native.adapters._content_parts import split_messages
+from dspex_native.adapters._content_parts import START, split_message
 from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
@@ -97,19 +97,40 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         demo_messages, demos = (state.demo_messages if adapter == "chat" else state.adapter_demo_messages(adapter)), None
     else:
         demos = demo_list(demos, state.module_type)
-        demo_messages = fmt.demo_messages(demos)
+        demo_messages = list(map(split_message, fmt.demo_messages(demos)))
     if adapter == "json":
         extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
         if extra is not None:
             settings["response_format"] = extra
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
-        messages.extend(map(dict, demo_messages))  # fresh dicts: the LM may keep or change them
-    if fmt.history is None:
-        messages.append({"role": "user", "content": fmt.user_message(inputs)})
+        messages.extend(map(fresh_message, demo_messages))  # the LM may keep or change them
+    if fmt.history is None:  # the common case, inline: every call takes this path
+        content = fmt.user_message(inputs)
+        message = {"role": "user", "content": content}
+        messages.append(split_message(message) if START in content else message)
     else:
-        messages.extend(turn_messages(fmt, _inner_format(fmt, adapter), inputs))
-    return lm, settings, split_messages(messages), demos, fmt, inputs
+        _add_request(messages, fmt, adapter, inputs)
+    return lm, settings, messages, demos, fmt, inputs
+
+
+def fresh_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a (cached) message that a caller may change: content parts are copied too."""
+    content = message["content"]
+    if type(content) is str:
+        return dict(message)
+    return {**message, "content": [dict(part) for part in content]}
+
+
+def _add_request(messages: list[dict[str, Any]], fmt: Any, adapter: str, inputs: Mapping[str, Any]) -> None:
+    """Append this call's user message (or the history's turns and it), images split into content
+    parts as DSPy splits them (the demos were split when they were rendered)."""
+    if fmt.history is None:
+        content = fmt.user_message(inputs)
+        message = {"role": "user", "content": content}
+        messages.append(split_message(message) if START in content else message)
+    else:
+        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs)))
 
 
 def _inner_format(fmt: Any, adapter: str) -> Any:
@@ -124,14 +145,13 @@ def _inner_format(fmt: Any, adapter: str) -> Any:
 def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mapping, demos: Any) -> tuple:
     """``(format, messages)`` of DSPy's retry in JSON format; ``settings`` gain its ``response_format``."""
     fmt = json_format(state.signature)
-    demo_messages = state.json_demo_messages() if demos is None else fmt.demo_messages(demos)
     messages = [{"role": "system", "content": fmt.system}]
-    messages.extend(demo_messages)
-    if fmt.history is None:
-        messages.append({"role": "user", "content": fmt.user_message(inputs)})
+    if demos is None:
+        messages.extend(map(fresh_message, state.json_demo_messages()))
     else:
-        messages.extend(turn_messages(fmt, _inner_format(fmt, "json"), inputs))
+        messages.extend(map(split_message, fmt.demo_messages(demos)))
+    _add_request(messages, fmt, "json", inputs)
     extra = response_format(lm, fmt)
     if extra is not None:
         settings["response_format"] = extra
-    return fmt, split_messages(messages)
+    return fmt, messages

@@ -13,6 +13,7 @@ from typing import Any
 from dspex_core.backend import Signature
 
 from dspex_native.adapters import ChatFormat, get_format
+from dspex_native.adapters._content_parts import split_message
 from dspex_native.predictor.options import check_adapter, demo_list, lm_problem
 
 
@@ -36,7 +37,7 @@ class PredictState:
         if not _plain(demos, self.format.all_fields):
             # A demo value that is not text is rendered now: one that cannot be rendered fails
             # the create, and a container changed later does not change the prompt.
-            self._demo_messages = tuple(self.format.demo_messages(demos))
+            self._demo_messages = _rendered(self.format, demos)
         self._other_demo_messages: dict[str, tuple] | None = None
 
     @property
@@ -48,7 +49,7 @@ class PredictState:
         compiled program until it is run): their demos are not rendered at all."""
         messages = self._demo_messages
         if messages is None:
-            messages = self._demo_messages = tuple(self.format.demo_messages(self.demos))
+            messages = self._demo_messages = _rendered(self.format, self.demos)
         return messages
 
     def json_demo_messages(self) -> tuple:
@@ -65,7 +66,7 @@ class PredictState:
             others = self._other_demo_messages = {}
         messages = others.get(adapter)
         if messages is None:
-            messages = others[adapter] = tuple(get_format(self.signature, adapter).demo_messages(self.demos))
+            messages = others[adapter] = _rendered(get_format(self.signature, adapter), self.demos)
         return messages
 
     def __repr__(self) -> str:
@@ -117,3 +118,9 @@ def describe(state: PredictState) -> dict[str, Any]:
         "adapter": state.adapter,
         "lm": repr(state.lm) if state.lm is not None else None,
     }
+
+
+def _rendered(fmt: Any, demos: list) -> tuple:
+    """The demos' messages in ``fmt``, images already split into content parts (as DSPy splits
+    every user message of a request), so that a call splits only its own user message."""
+    return tuple(map(split_message, fmt.demo_messages(demos)))
