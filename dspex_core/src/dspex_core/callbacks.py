@@ -13,8 +13,13 @@ callback that raises is logged as a warning (logger ``dspex_core.callbacks``) an
 the call, as in DSPy. While a call runs, :data:`ACTIVE_CALL_ID` holds its ``call_id`` (DSPy's
 ``callback_context.ACTIVE_CALL_ID`` is the same idea), so listeners can nest spans.
 
-With no callbacks configured anywhere, the cost on a call's path is one check of a module
-global (:func:`active` returns the shared empty tuple before reading any setting).
+Plugins install process-wide callbacks with the ``dspex_register_callbacks`` hook (see
+:mod:`dspex_core.hookspecs`); the registry hands them to :func:`install_plugin_callbacks`, and
+:func:`active` puts them before the configured ones.
+
+With no callbacks configured anywhere and none installed by a plugin, the cost on a call's path
+is one check of a module global (:func:`active` returns the shared empty tuple before reading any
+setting).
 """
 
 from __future__ import annotations
@@ -34,15 +39,28 @@ ACTIVE_CALL_ID: ContextVar[str | None] = ContextVar("dspex_active_call_id", defa
 ACTIVE_MODULE: ContextVar[Any] = ContextVar("dspex_active_module", default=None)
 
 _NONE: tuple = ()
+#: The callbacks plugins installed (``dspex_register_callbacks``), for every call in the process.
+_from_plugins: tuple = ()
+
+
+def install_plugin_callbacks(found: tuple) -> None:
+    """Make ``found`` the plugins' callbacks (the registry calls this when it is built, and with
+    ``()`` when it is replaced). Once any is installed, calls take the observed path."""
+    global _from_plugins
+    _from_plugins = tuple(found)
+    if _from_plugins:
+        config._callbacks_seen = True
 
 
 def active(extra: Any = None) -> tuple:
-    """The callbacks in force here (the settings' ones, then ``extra``), or ``()``.
+    """The callbacks in force here (the plugins', the settings' ones, then ``extra``), or ``()``.
 
-    One check of a module global when no callbacks were ever configured."""
+    One check of a module global when no callbacks were ever configured or installed."""
     if not config._callbacks_seen and not extra:
         return _NONE
     found = config.settings().callbacks
+    if _from_plugins:
+        found = (*_from_plugins, *found) if found else _from_plugins
     if extra:
         found = (*found, *extra)
     return found
