@@ -29,8 +29,9 @@ from typing import Any, Mapping
 
 from dspex_core import config
 
-#: The kinds of events, as DSPy names their handlers (``on_<kind>_start`` / ``on_<kind>_end``).
-KINDS = ("module", "lm", "adapter_format", "adapter_parse", "tool", "evaluate")
+#: The kinds of events, as DSPy names their handlers (``on_<kind>_start`` / ``on_<kind>_end``);
+#: ``pipeline`` (around ``dspex.run_pipeline``) is dspex's own, which DSPy's callbacks lack.
+KINDS = ("module", "lm", "adapter_format", "adapter_parse", "tool", "evaluate", "pipeline")
 
 #: The ``call_id`` of the innermost call being run with callbacks (``None`` outside any).
 ACTIVE_CALL_ID: ContextVar[str | None] = ContextVar("dspex_active_call_id", default=None)
