@@ -72,3 +72,48 @@ def test_a_bad_callback_makes_the_plugin_broken_and_installs_nothing(serving, ba
     info = next(p for p in registry.plugins() if p.name == "listens")
     assert "dspex_register_callbacks raised PluginError" in info.error and "BaseCallback" in info.error
     assert callbacks._from_plugins == ()
+
+
+def test_a_kind_no_callback_handles_makes_no_id_and_leaves_the_active_id(serving):
+    seen = []
+
+    class ModulesOnly:
+        def on_module_start(self, call_id, instance, inputs):
+            seen.append(call_id)
+
+    started = callbacks.start("lm", (ModulesOnly(),), None, {})
+    assert started == (None, None) and callbacks.ACTIVE_CALL_ID.get() is None
+    callbacks.end("lm", (ModulesOnly(),), started, None)
+    with callbacks.Events("module", (ModulesOnly(),), None, {}):
+        assert callbacks.ACTIVE_CALL_ID.get() == seen[0]
+    assert len(seen[0]) == 32 and int(seen[0], 16) >= 0
+
+
+def test_an_end_handler_alone_still_gets_an_id():
+    ends = []
+
+    class EndsOnly:
+        def on_lm_end(self, call_id, outputs, exception=None):
+            ends.append(call_id)
+
+    with callbacks.Events("lm", (EndsOnly(),), None, {}):
+        active = callbacks.ACTIVE_CALL_ID.get()
+    assert ends == [active] and active is not None
+
+
+def test_a_pipeline_run_fires_its_own_event_pair_around_the_steps(serving):
+    seen: list = []
+
+    class Pipelines(Recorder):
+        def on_pipeline_start(self, call_id, instance, inputs):
+            seen.append(("pipeline start", instance, inputs))
+
+        def on_pipeline_end(self, call_id, outputs, exception=None):
+            seen.append(("pipeline end", outputs, exception))
+
+    p = dspex.pipeline([("serve", dspex.Predict, {"signature": "q -> answer"})])
+    with dspex.context(callbacks=[Pipelines("m", seen)]):
+        result = dspex.run_pipeline(p, {"q": "x"})
+    assert [e[0] for e in seen] == ["pipeline start", "m", "m", "pipeline end"]
+    assert seen[0][1] is p and seen[0][2] == {"inputs": {"q": "x"}}
+    assert seen[-1][1] is result and seen[-1][2] is None
