@@ -48,7 +48,7 @@ def identity(instance: Any) -> tuple[str, str, str, Any, Any]:
 
 def _identity(instance: Any, model: str, base: str | None, settings: Mapping[str, Any]) -> tuple[str, str, str, Any, Any]:
     operation = "text_completion" if settings.get("model_type") == "text" else "chat"
-    if isinstance(instance, LM) or type(instance).__module__.startswith("dspy"):
+    if isinstance(instance, LM) or _is_dspy_lm(type(instance)):
         provider, name = split_model(model)
     elif "/" in model:  # a custom LM named like a model ("dspex/offline")
         provider, name = model.split("/", 1)[0], model
@@ -64,6 +64,12 @@ def _identity(instance: Any, model: str, base: str | None, settings: Mapping[str
         except ValueError:
             host = port = None
     return operation, provider, name, host, port
+
+
+def _is_dspy_lm(cls: type) -> bool:
+    """Whether ``cls`` is ``dspy.LM`` or a subclass (the dspy backend's LM for a ``dspex.LM``); a
+    dspy ``BaseLM`` that wraps a custom LM object is not: its ``model`` is the object's."""
+    return any(c.__name__ == "LM" and c.__module__.split(".", 1)[0] == "dspy" for c in cls.__mro__)
 
 
 def _own_settings(instance: Any) -> Mapping[str, Any]:
@@ -103,8 +109,14 @@ def dspy_response(entry: Mapping[str, Any]) -> tuple[Any, Any, list[str] | None,
     """``(response model, response id, finish reasons, usage)`` of a ``dspy.LM`` history entry."""
     response = entry.get("response")
     reasons = None
-    choices = getattr(response, "choices", None)
+    choices = getattr(response, "choices", None)  # LiteLLM's ModelResponse
     if choices:
-        reasons = [str(getattr(c, "finish_reason", None) or "") for c in choices]
+        reasons = [_reason(getattr(c, "finish_reason", None)) for c in choices]
+    elif getattr(response, "finish_reason", None) is not None:  # dspy's own engine: one per response
+        reasons = [_reason(response.finish_reason)]
     return (entry.get("response_model") or getattr(response, "model", None), getattr(response, "id", None), reasons,
             entry.get("usage"))
+
+
+def _reason(value: Any) -> str:
+    return str(getattr(value, "value", value) or "")
