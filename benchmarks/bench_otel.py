@@ -10,8 +10,9 @@ Run in the tox ``otel`` env (dspex-core, dspex-native, dspex-otel and the SDK)::
 
 The LM is an in-process object that returns a fixed, well-formed reply at once and records a
 usage entry as a provider's client does (``dspex_core.usage.record``), so what is measured is
-dspex's own path plus the listener's spans and metrics. The SDK runs as it would in production:
-a ``TracerProvider`` with a ``BatchSpanProcessor`` (its exporter drops the spans) and a
+dspex's own path plus the listener's spans and metrics. The SDK runs in process: a
+``TracerProvider`` whose ``SimpleSpanProcessor`` hands each ended span to an exporter that drops
+it (a ``BatchSpanProcessor`` would drop spans itself once its queue filled at this rate), and a
 ``MeterProvider`` with an in-memory reader. The variants alternate in batches (10 rounds, the
 best batch of each kept), switched by the module globals dspex checks on each call, so load on
 the machine weighs on each alike; time is the process's CPU time (``time.process_time``: what
@@ -112,7 +113,7 @@ def main() -> None:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
     import dspex_otel
 
@@ -121,7 +122,7 @@ def main() -> None:
             return SpanExportResult.SUCCESS
 
     tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(BatchSpanProcessor(DroppingExporter()))
+    tracer_provider.add_span_processor(SimpleSpanProcessor(DroppingExporter()))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     listener = dspex_otel.configure(tracer_provider=tracer_provider, meter_provider=meter_provider,
                                     capture_content=False)

@@ -137,3 +137,16 @@ def test_no_span_or_metric_holds_the_api_key(otel, lm, replies):
     text = otel.everything()
     assert "gen_ai.input.messages" in text and "gen_ai.usage.input_tokens" in text
     assert PLANTED_KEY not in text
+
+
+def test_an_evaluation_is_a_span_over_its_examples_calls(otel, lm):
+    program = dspex.Predict.create("question -> answer", lm=lm)
+    devset = [dspex.Example(question=f"q{i}", answer="Paris").with_inputs("question") for i in range(3)]
+    result = dspex.Evaluate.create(devset=devset, metric=lambda example, pred, trace=None: pred.answer == example.answer,
+                                   num_threads=2)(program=program)
+    spans = otel.spans()
+    evaluation, = otel.named("dspex.evaluate")
+    assert evaluation.attributes["dspex.evaluate.examples"] == 3
+    assert evaluation.attributes["dspex.evaluate.score"] == result.score == 100.0
+    modules = otel.named("dspex.module predict")
+    assert len(modules) == 3 and all(parent_of(m, spans) is evaluation for m in modules)

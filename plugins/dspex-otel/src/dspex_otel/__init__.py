@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from dspex_otel._version import __version__
 
 __all__ = ["OTelCallback", "configure", "callback", "__version__"]
 

@@ -74,8 +74,8 @@ class OTelCallback:
         """(Re)make the tracer and instruments; the calls open meanwhile end on the old ones."""
         from opentelemetry import context, metrics, trace
 
-        from dspex_otel import __version__
         from dspex_otel._metrics import Instruments
+        from dspex_otel._version import __version__
 
         self._tracer = trace.get_tracer("dspex_otel", __version__, tracer_provider)
         self._metrics = Instruments(metrics.get_meter("dspex_otel", __version__, meter_provider))
@@ -157,23 +157,26 @@ class OTelCallback:
         span, common = found.span, found.attributes
         input_tokens, output_tokens = _lm_attributes.usage_tokens(found.tracker.get_total_tokens())
         reasons = response_model = None
+        found_attributes: dict[str, Any] = {}
         history = getattr(found.instance, "history", None)
         if found.history is not None and isinstance(history, list) and len(history) > found.history:
             response_model, response_id, reasons, usage = _lm_attributes.dspy_response(history[-1])
             if response_id:
-                span.set_attribute("gen_ai.response.id", str(response_id))
+                found_attributes["gen_ai.response.id"] = str(response_id)
             if not (input_tokens or output_tokens) and isinstance(usage, Mapping):
                 input_tokens, output_tokens = _lm_attributes.usage_tokens({"": usage})
         if response_model:
             common = {**common, "gen_ai.response.model": str(response_model)}
-            span.set_attribute("gen_ai.response.model", str(response_model))
+            found_attributes["gen_ai.response.model"] = str(response_model)
         if reasons:
-            span.set_attribute("gen_ai.response.finish_reasons", reasons)
+            found_attributes["gen_ai.response.finish_reasons"] = reasons
         if input_tokens or output_tokens:
-            span.set_attribute("gen_ai.usage.input_tokens", input_tokens)
-            span.set_attribute("gen_ai.usage.output_tokens", output_tokens)
+            found_attributes["gen_ai.usage.input_tokens"] = input_tokens
+            found_attributes["gen_ai.usage.output_tokens"] = output_tokens
         if exception is None and self.capture_content:
-            span.set_attribute("gen_ai.output.messages", _content.output_attribute(outputs, reasons))
+            found_attributes["gen_ai.output.messages"] = _content.output_attribute(outputs, reasons)
+        if found_attributes:
+            span.set_attributes(found_attributes)
         self._end(call_id, exception)
         self._metrics.record(common, duration, input_tokens, output_tokens, exception)
 
@@ -197,6 +200,9 @@ class OTelCallback:
     # -- evaluations and pipelines -----------------------------------------------------------
     def on_evaluate_start(self, call_id: str, instance: Any, inputs: Mapping[str, Any]) -> None:
         devset = inputs.get("devset")
+        if devset is None:  # given when the evaluation was created, not at the call
+            options = getattr(instance, "options", None)
+            devset = options.get("devset") if isinstance(options, Mapping) else None
         attributes: dict[str, Any] = {}
         if isinstance(devset, (list, tuple)):
             attributes["dspex.evaluate.examples"] = len(devset)
