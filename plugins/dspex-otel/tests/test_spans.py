@@ -150,3 +150,18 @@ def test_an_evaluation_is_a_span_over_its_examples_calls(otel, lm):
     assert evaluation.attributes["dspex.evaluate.score"] == result.score == 100.0
     modules = otel.named("dspex.module predict")
     assert len(modules) == 3 and all(parent_of(m, spans) is evaluation for m in modules)
+
+
+def test_a_request_whose_start_failed_half_way_still_ends_its_span(otel, lm, monkeypatch):
+    from opentelemetry import trace
+
+    from dspex_otel import _callback
+
+    def broken():
+        raise RuntimeError("usage block unavailable")
+
+    monkeypatch.setattr(_callback, "track_usage", broken)
+    before = trace.get_current_span()
+    assert dspex.Predict.create("question -> answer", lm=lm)(question="q").answer == "Paris"
+    assert [s.name for s in otel.spans()] == ["chat local", "dspex.module predict"]
+    assert trace.get_current_span() is before  # every context attached was detached

@@ -25,17 +25,18 @@ from dspex_otel._version import __version__
 
 __all__ = ["OTelCallback", "configure", "callback", "__version__"]
 
-_callback: Any = None
+#: the process's callback (not named ``_callback``: that is the submodule's name in this package)
+_instance: Any = None
 
 
 def callback() -> Any:
     """The process's :class:`OTelCallback` (made on first use, with the global providers)."""
-    global _callback
-    if _callback is None:
+    global _instance
+    if _instance is None:
         from dspex_otel._callback import OTelCallback
 
-        _callback = OTelCallback()
-    return _callback
+        _instance = OTelCallback()
+    return _instance
 
 
 def configure(*, tracer_provider: Any = None, meter_provider: Any = None, capture_content: bool | None = None) -> Any:

@@ -56,6 +56,9 @@ class _Open:
 
     def __init__(self, span: Any, token: Any, instance: Any):
         self.span, self.token, self.instance = span, token, instance
+        self.usage = self.tracker = self.history = None
+        self.attributes: dict[str, Any] = {}
+        self.started = _perf()
 
 
 class OTelCallback:
@@ -142,8 +145,9 @@ class OTelCallback:
             attributes.update(_content.input_attributes(inputs.get("messages")))
         found = self._start(call_id, f"{operation} {model}", self._client, attributes, instance)
         found.attributes = common
-        found.usage = usage = track_usage()  # the usage the call records, whatever the backend
+        usage = track_usage()  # the usage the call records, whatever the backend
         found.tracker = usage.__enter__()
+        found.usage = usage  # entered: on_lm_end closes it
         history = getattr(instance, "history", None)  # a dspy.LM keeps its responses there
         found.history = len(history) if isinstance(history, list) else None
         found.started = _perf()
@@ -153,9 +157,20 @@ class OTelCallback:
         if found is None:
             return
         duration = _perf() - found.started
-        found.usage.__exit__(None, None, None)
-        span, common = found.span, found.attributes
-        input_tokens, output_tokens = _lm_attributes.usage_tokens(found.tracker.get_total_tokens())
+        try:
+            common, input_tokens, output_tokens = self._lm_results(found, outputs, exception)
+        finally:  # the span ends and the context is restored, whatever went wrong above
+            self._end(call_id, exception)
+        self._metrics.record(common, duration, input_tokens, output_tokens, exception)
+
+    def _lm_results(self, found: _Open, outputs: Any, exception: BaseException | None) -> tuple[dict, int, int]:
+        """Close the request's usage block and set what it returned on its span: the metric
+        attributes (with the response model when known) and the input and output tokens."""
+        input_tokens = output_tokens = 0
+        if found.usage is not None:
+            found.usage.__exit__(None, None, None)
+            input_tokens, output_tokens = _lm_attributes.usage_tokens(found.tracker.get_total_tokens())
+        common = found.attributes
         reasons = response_model = None
         found_attributes: dict[str, Any] = {}
         history = getattr(found.instance, "history", None)
@@ -176,9 +191,8 @@ class OTelCallback:
         if exception is None and self.capture_content:
             found_attributes["gen_ai.output.messages"] = _content.output_attribute(outputs, reasons)
         if found_attributes:
-            span.set_attributes(found_attributes)
-        self._end(call_id, exception)
-        self._metrics.record(common, duration, input_tokens, output_tokens, exception)
+            found.span.set_attributes(found_attributes)
+        return common, input_tokens, output_tokens
 
     # -- tools -------------------------------------------------------------------------------
     def on_tool_start(self, call_id: str, instance: Any, inputs: Mapping[str, Any]) -> None:
