@@ -32,7 +32,7 @@ import contextlib
 import time
 from typing import Any, Iterable, Iterator, Mapping
 
-from dspex_core import _api, _router
+from dspex_core import _api, _router, callbacks as _callbacks
 from dspex_core._input_rules import did_you_mean
 from dspex_core._module_ref import check_inputs
 from dspex_core._pipeline_build import StepPlan, create_step, read_step, step_fields
@@ -265,10 +265,15 @@ def run_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
     results: list[StepResult] = []
     begin = _perf()
     with _settings_block(settings):
-        for step in p.steps:
-            with _StepCall(step, len(p.steps), state, results) as call:
-                call.done(_api.execute(step.ref, call.inputs, **per_step.get(step.name, {})))
-    return PipelineResult(state, results, _perf() - begin)
+        events = _events(p, state)
+        with events or contextlib.nullcontext():
+            for step in p.steps:
+                with _StepCall(step, len(p.steps), state, results) as call:
+                    call.done(_api.execute(step.ref, call.inputs, **per_step.get(step.name, {})))
+            result = PipelineResult(state, results, _perf() - begin)
+            if events is not None:
+                events.outputs = result
+    return result
 
 
 async def arun_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
@@ -279,7 +284,21 @@ async def arun_pipeline(p: Pipeline, inputs: Mapping[str, Any] | None = None, *,
     results: list[StepResult] = []
     begin = _perf()
     with _settings_block(settings):
-        for step in p.steps:
-            with _StepCall(step, len(p.steps), state, results) as call:
-                call.done(await _api.aexecute(step.ref, call.inputs, **per_step.get(step.name, {})))
-    return PipelineResult(state, results, _perf() - begin)
+        events = _events(p, state)
+        with events or contextlib.nullcontext():
+            for step in p.steps:
+                with _StepCall(step, len(p.steps), state, results) as call:
+                    call.done(await _api.aexecute(step.ref, call.inputs, **per_step.get(step.name, {})))
+            result = PipelineResult(state, results, _perf() - begin)
+            if events is not None:
+                events.outputs = result
+    return result
+
+
+def _events(p: Pipeline, state: Mapping[str, Any]) -> _callbacks.Events | None:
+    """The ``pipeline`` event pair of a run (``on_pipeline_start(call_id, instance=the pipeline,
+    inputs={"inputs": ...})``, ``on_pipeline_end`` with the :class:`PipelineResult`), so that
+    listeners can nest the steps' module events inside it; ``None`` when no one listens. DSPy
+    has no such event: a DSPy callback, which lacks the methods, is not told."""
+    found = _callbacks.active()
+    return _callbacks.Events("pipeline", found, p, {"inputs": dict(state)}) if found else None

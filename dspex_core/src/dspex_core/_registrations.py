@@ -117,6 +117,8 @@ class Registry:
         #: failed plugins, as rows of ``dspex executors`` (a plugin that failed may have been one)
         self.executor_failures: list[ExecutorInfo] = []
         self._telemetry: list[tuple[tuple[str, ...], Callable[..., Any]]] = []
+        #: the callbacks plugins registered (``dspex_register_callbacks``), in load order
+        self.callbacks: list[tuple[str, Any]] = []
         self.failures: list[_plugins.PluginInfo] = []
         #: open while :meth:`load` runs the plugins' code (see :mod:`dspex_core._interrupts`)
         self._watch = InterruptWatch()
@@ -168,6 +170,8 @@ class Registry:
             for name in [n for n, e in self.executors.items() if e.plugin == info.name]:
                 del self.executors[name]
         self._call_plugin_hook(info, "dspex_attach_telemetry", attach=self._attach_for(info))
+        if not self._call_plugin_hook(info, "dspex_register_callbacks", register=self._register_callback_for(info)):
+            self.callbacks = [(plugin, cb) for plugin, cb in self.callbacks if plugin != info.name]
         if info.error is not None:
             self._record_failure(info)
 
@@ -278,6 +282,26 @@ class Registry:
 
         return attach
 
+    def _register_callback_for(self, info: _plugins.PluginInfo) -> Callable[[Any], None]:
+        def register(callback: Any) -> None:
+            """Tell ``callback`` (DSPy's ``BaseCallback`` methods) about every call in the process."""
+            from dspex_core.callbacks import KINDS
+
+            if callback is None or isinstance(callback, (str, bytes, int, float, dict, list, tuple, type)) or not any(
+                    callable(getattr(callback, f"on_{kind}_{when}", None)) for kind in KINDS for when in ("start", "end")):
+                raise PluginError(f"a callback must be an object with DSPy's BaseCallback methods (on_module_start, "
+                                  f"on_lm_end, ...), got {callback!r}")
+            self.callbacks.append((info.name, callback))
+
+        return register
+
+    def install_callbacks(self) -> None:
+        """Make the plugins' callbacks the ones every call is told about (the registry is now current)."""
+        from dspex_core.callbacks import install_plugin_callbacks
+
+        if self.callbacks:
+            install_plugin_callbacks(tuple(cb for _, cb in self.callbacks))
+
     def announce_failures(self) -> None:
         """Emit ``("dspex", "plugin", "error")`` per failed plugin (once the registry is current)."""
         from dspex_core import telemetry
@@ -289,8 +313,13 @@ class Registry:
                            {"plugin": info.name, "error": info.error})
 
     def close(self) -> None:
-        """Detach the telemetry handlers the plugins attached (the registry is being replaced)."""
+        """Detach the telemetry handlers and callbacks the plugins attached (the registry is being replaced)."""
         from dspex_core import telemetry
+
+        if self.callbacks:
+            from dspex_core.callbacks import install_plugin_callbacks
+
+            install_plugin_callbacks(())
 
         for event, handler in self._telemetry:
             telemetry.detach(event, handler)

@@ -26,6 +26,8 @@ from threading import get_ident
 from typing import Any
 
 LIMIT = 4096
+#: How far below a call's start number :func:`since` looks for entries appended late.
+SLACK = 8
 
 #: How many usage entries were written in this process (what a module call compares).
 writes = 0
@@ -75,7 +77,16 @@ def since(number: int) -> list[tuple[str, Any]]:
     journal = current.get()
     if journal is None or journal.thread != get_ident():
         return []
-    return [(model, entry) for n, model, entry in journal.entries if n > number]
+    entries = journal.entries
+    # From the end: the entries after ``number`` are the latest ones, so a call reads its own few
+    # and not the whole journal (up to LIMIT entries). Numbers are taken and appended by writers
+    # that may run in other threads, so one taken just before ``number`` may land after a later
+    # one: the scan goes on SLACK numbers past ``number`` before it stops.
+    index = len(entries)
+    floor = number - SLACK
+    while index and entries[index - 1][0] > floor:
+        index -= 1
+    return [(model, entry) for n, model, entry in entries[index:] if n > number]
 
 
 def entries_of(journal: Journal) -> list[tuple[str, Any]]:

@@ -13,19 +13,26 @@ callback that raises is logged as a warning (logger ``dspex_core.callbacks``) an
 the call, as in DSPy. While a call runs, :data:`ACTIVE_CALL_ID` holds its ``call_id`` (DSPy's
 ``callback_context.ACTIVE_CALL_ID`` is the same idea), so listeners can nest spans.
 
-With no callbacks configured anywhere, the cost on a call's path is one check of a module
-global (:func:`active` returns the shared empty tuple before reading any setting).
+Plugins install process-wide callbacks with the ``dspex_register_callbacks`` hook (see
+:mod:`dspex_core.hookspecs`); the registry hands them to :func:`install_plugin_callbacks`, and
+:func:`active` puts them before the configured ones.
+
+With no callbacks configured anywhere and none installed by a plugin, the cost on a call's path
+is one check of a module global (:func:`active` returns the shared empty tuple before reading any
+setting).
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
+from os import urandom as _urandom
 from typing import Any, Mapping
 
 from dspex_core import config
 
-#: The kinds of events, as DSPy names their handlers (``on_<kind>_start`` / ``on_<kind>_end``).
-KINDS = ("module", "lm", "adapter_format", "adapter_parse", "tool", "evaluate")
+#: The kinds of events, as DSPy names their handlers (``on_<kind>_start`` / ``on_<kind>_end``);
+#: ``pipeline`` (around ``dspex.run_pipeline``) is dspex's own, which DSPy's callbacks lack.
+KINDS = ("module", "lm", "adapter_format", "adapter_parse", "tool", "evaluate", "pipeline")
 
 #: The ``call_id`` of the innermost call being run with callbacks (``None`` outside any).
 ACTIVE_CALL_ID: ContextVar[str | None] = ContextVar("dspex_active_call_id", default=None)
@@ -34,44 +41,78 @@ ACTIVE_CALL_ID: ContextVar[str | None] = ContextVar("dspex_active_call_id", defa
 ACTIVE_MODULE: ContextVar[Any] = ContextVar("dspex_active_module", default=None)
 
 _NONE: tuple = ()
+#: The callbacks plugins installed (``dspex_register_callbacks``), for every call in the process.
+_from_plugins: tuple = ()
+
+
+def install_plugin_callbacks(found: tuple) -> None:
+    """Make ``found`` the plugins' callbacks (the registry calls this when it is built, and with
+    ``()`` when it is replaced). Once any is installed, calls take the observed path."""
+    global _from_plugins
+    _from_plugins = tuple(found)
+    if _from_plugins:
+        config._callbacks_seen = True
 
 
 def active(extra: Any = None) -> tuple:
-    """The callbacks in force here (the settings' ones, then ``extra``), or ``()``.
+    """The callbacks in force here (the plugins', the settings' ones, then ``extra``), or ``()``.
 
-    One check of a module global when no callbacks were ever configured."""
+    One check of a module global when no callbacks were ever configured or installed."""
     if not config._callbacks_seen and not extra:
         return _NONE
     found = config.settings().callbacks
+    if _from_plugins:
+        found = (*_from_plugins, *found) if found else _from_plugins
     if extra:
         found = (*found, *extra)
     return found
 
 
-def start(kind: str, callbacks: tuple, instance: Any, inputs: Mapping[str, Any]) -> tuple[str, Any]:
-    """Fire ``on_<kind>_start`` on every callback; returns what :func:`end` takes (the call id
-    and the token that restores the enclosing call id)."""
-    import uuid  # here, not at import: only calls with callbacks need it
+#: ``kind`` -> its handlers' names, made once rather than per event.
+_NAMES = {kind: (f"on_{kind}_start", f"on_{kind}_end") for kind in KINDS}
+#: What :func:`start` returns when no callback handles the kind: :func:`end` then does nothing.
+_UNHEARD: tuple[str | None, Any] = (None, None)
 
-    call_id = uuid.uuid4().hex
-    name = f"on_{kind}_start"
+
+def _new_call_id() -> str:
+    """32 random hex digits, as DSPy's ``uuid.uuid4().hex`` (a third of its cost: no UUID object)."""
+    return _urandom(16).hex()
+
+
+def start(kind: str, callbacks: tuple, instance: Any, inputs: Mapping[str, Any]) -> tuple[str | None, Any]:
+    """Fire ``on_<kind>_start`` on every callback; returns what :func:`end` takes (the call id
+    and the token that restores the enclosing call id).
+
+    When no callback has a handler of this kind (``on_<kind>_start`` or ``on_<kind>_end``), no id
+    is made and :data:`ACTIVE_CALL_ID` is left as it is (no one could tell the id apart)."""
+    names = _NAMES.get(kind) or (f"on_{kind}_start", f"on_{kind}_end")
+    name = names[0]
+    call_id = None
     for callback in callbacks:
         handler = getattr(callback, name, None)
         if handler is None:
+            if call_id is None and getattr(callback, names[1], None) is not None:
+                call_id = _new_call_id()
             continue
+        if call_id is None:
+            call_id = _new_call_id()
         try:
             handler(call_id=call_id, instance=instance, inputs=inputs)
         except Exception as exc:  # a listener's bug never breaks the call
             _logger().warning("Error when calling callback %r's %s: %s", callback, name, exc)
+    if call_id is None:
+        return _UNHEARD
     return call_id, ACTIVE_CALL_ID.set(call_id)
 
 
-def end(kind: str, callbacks: tuple, started: tuple[str, Any], outputs: Any,
+def end(kind: str, callbacks: tuple, started: tuple[str | None, Any], outputs: Any,
         exception: BaseException | None = None) -> None:
     """Fire ``on_<kind>_end`` on every callback (``outputs`` is ``None`` when ``exception`` is set)."""
     call_id, token = started
+    if token is None:  # no callback handles this kind
+        return
     ACTIVE_CALL_ID.reset(token)
-    name = f"on_{kind}_end"
+    name = (_NAMES.get(kind) or (None, f"on_{kind}_end"))[1]
     for callback in callbacks:
         handler = getattr(callback, name, None)
         if handler is None:

@@ -71,3 +71,16 @@ def dspex_register_executors(register: Callable[..., None]) -> None:
     ``"asyncio"``; ``dspex-ray`` adds ``"ray"``; ``configure(executor=name,
     executor_options={...})`` or ``executor=`` on a call chooses one; ``dspex executors`` lists them.
     """
+
+
+@hookspec
+def dspex_register_callbacks(register: Callable[[Any], None]) -> None:
+    """Install callbacks for the whole process: call ``register(callback)`` for each.
+
+    A callback is an object with DSPy's ``BaseCallback`` methods (``on_module_start``,
+    ``on_lm_end``, ...; see :mod:`dspex_core.callbacks`). Callbacks registered here are told about
+    every call, on both backends, as if they were in ``dspex.configure(callbacks=[...])`` (they
+    come first, before the configured ones), and are removed again when the registry is refreshed.
+    This is how an observability plugin (``dspex-otel``) starts listening just by being installed.
+    A process where no plugin registers a callback pays nothing for this hook on its calls.
+    """

@@ -50,6 +50,7 @@ def _build() -> Registry:
             registry = Registry(generation=1)
             registry.load(_extra_plugins.items())
             _current = registry
+            registry.install_callbacks()
             registry.announce_failures()
         return _current
 
@@ -67,6 +68,7 @@ def refresh() -> Registry:
         registry = Registry(generation=generation + 1)
         registry.load(_extra_plugins.items())
         _current = registry
+        registry.install_callbacks()
         for listener in list(_listeners):
             listener()
         registry.announce_failures()

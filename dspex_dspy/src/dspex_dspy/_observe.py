@@ -16,6 +16,7 @@ from typing import Any
 import dspy
 from dspex_core import callbacks
 from dspex_core.usage import check_budget, record
+from dspy.utils.callback import BaseCallback
 
 
 def context_settings() -> dict[str, Any]:
@@ -24,7 +25,45 @@ def context_settings() -> dict[str, Any]:
     found = callbacks.active()
     if not found:
         return {"track_usage": True}
-    return {"track_usage": True, "callbacks": [*(dspy.settings.get("callbacks") or []), *found]}
+    return {"track_usage": True, "callbacks": [*(dspy.settings.get("callbacks") or []), *map(for_dspy, found)]}
+
+
+#: id(callback) -> (callback, what dspy is given for it)
+_given: dict[int, tuple[Any, Any]] = {}
+
+
+def for_dspy(callback: Any) -> Any:
+    """``callback`` as dspy calls it. dspex's callbacks are duck-typed (a method the object lacks
+    is skipped), but dspy calls every handler of ``BaseCallback`` by name and logs a warning for
+    each one missing: an object that is not a ``BaseCallback`` is given to dspy inside one whose
+    missing handlers are ``BaseCallback``'s own (which do nothing). Made once per object."""
+    if isinstance(callback, BaseCallback):
+        return callback
+    hit = _given.get(id(callback))
+    if hit is not None and hit[0] is callback:
+        return hit[1]
+    if len(_given) > 256:  # callbacks made per call: start again rather than grow
+        _given.clear()
+    made = _Completed(callback)
+    _given[id(callback)] = (callback, made)
+    return made
+
+
+class _Completed(BaseCallback):
+    """A duck-typed callback with every ``BaseCallback`` handler: its own where it has one."""
+
+    def __init__(self, callback: Any):
+        self.callback = callback
+        for name in _HANDLERS:
+            handler = getattr(callback, name, None)
+            if handler is not None:
+                setattr(self, name, handler)
+
+    def __repr__(self) -> str:
+        return repr(self.callback)
+
+
+_HANDLERS = tuple(name for name in dir(BaseCallback) if name.startswith("on_"))
 
 
 def record_usage(result: Any) -> Any:

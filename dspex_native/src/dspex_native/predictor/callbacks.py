@@ -30,24 +30,37 @@ from dspex_native.predictor.request import fallback_request, prepare
 from dspex_native.predictor.state import PredictState
 
 
-class _OwnEvents(contextlib.ExitStack):
+class _OwnEvents:
     """The module events this predictor fires itself (none, one or two), entered in order;
-    :meth:`done` hands them the prediction their end events report."""
+    :meth:`done` hands them the prediction their end events report. (A plain class, not an
+    ``ExitStack``: the usual case, a module the user called, has none, and costs nothing.)"""
+
+    __slots__ = ("modules",)
 
     def __init__(self, state: PredictState, found: tuple, inputs: Mapping[str, Any]):
-        super().__init__()
-        self.modules: list[ModuleEvents] = []
+        modules: list[ModuleEvents] = []
         called_by_user = getattr(ACTIVE_MODULE.get(), "state", None) is state
         if not called_by_user:
-            self.modules.append(ModuleEvents(found, state, inputs))
+            modules.append(ModuleEvents(found, state, inputs))
         if state.module_type == "chain_of_thought":  # ChainOfThought's inner Predict
-            self.modules.append(ModuleEvents(found, state, inputs))
+            modules.append(ModuleEvents(found, state, inputs))
+        self.modules = modules
 
     def __enter__(self) -> "_OwnEvents":
-        super().__enter__()
-        for events in self.modules:
-            self.enter_context(events)
+        entered = 0
+        try:
+            for events in self.modules:
+                events.__enter__()
+                entered += 1
+        except BaseException as exc:
+            for events in reversed(self.modules[:entered]):
+                events.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        for events in reversed(self.modules):
+            events.__exit__(kind, exc, tb)
 
     def done(self, pred: Prediction) -> Prediction:
         for events in self.modules:
@@ -76,13 +89,6 @@ def _parsed(found: tuple, fmt: Any, signature: Any, outputs: list) -> Prediction
 
 
 @contextlib.contextmanager
-def _formatting(found: tuple, state: PredictState, inputs: Mapping[str, Any],
-                options: Mapping[str, Any]) -> Iterator[Events]:
-    with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
-        yield events
-
-
-@contextlib.contextmanager
 def _json_formatting(found: tuple, state: PredictState, inputs: Mapping[str, Any],
                      options: Mapping[str, Any]) -> Iterator[Events]:
     """dspy's ``JSONAdapter.format`` is wrapped twice (its own and ``ChatAdapter``'s, which it calls):
@@ -99,7 +105,7 @@ def execute(state: PredictState, inputs: Mapping[str, Any], options: dict[str, A
             get_client: Any, failed: Any) -> Prediction:
     """The predictor's call (sync), its callbacks fired; ``get_client``/``failed`` are :mod:`.call`'s."""
     with _OwnEvents(state, found, inputs) as own:
-        with _formatting(found, state, inputs, options) as events:
+        with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
             lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
             events.outputs = messages
         client = get_client(lm, state)
@@ -125,7 +131,7 @@ async def aexecute(state: PredictState, inputs: Mapping[str, Any], options: dict
                    get_client: Any, failed: Any) -> Prediction:
     """The async twin of :func:`execute` (the client's ``acall``)."""
     with _OwnEvents(state, found, inputs) as own:
-        with _formatting(found, state, inputs, options) as events:
+        with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
             lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
             events.outputs = messages
         client = get_client(lm, state)
