@@ -315,6 +315,11 @@ def test_request_head_and_bad_headers():
     with pytest.raises(InputError, match="'X-Key'") as info:
         Post("http://h/x", {"X-Key": "secret-value\r\nEvil: 1"}, "a")
     assert "secret-value" not in str(info.value)
+    assert b"\r\nhost: virtual.example\r\n" in Post("http://h/x", {"host": "virtual.example"}, "a").head
+    assert b"Host: h\r\n" not in Post("http://h/x", {"host": "virtual.example"}, "a").head
+    with pytest.raises(InputError, match="with a host") as info:
+        Post("http://u:pw-secret@h:99999/x", {}, "a")
+    assert "pw-secret" not in str(info.value)
     with pytest.raises(InputError, match="non-ASCII"):
         Post("http://h/x", {"X-Name": "caf\u00e9"}, "a")
 

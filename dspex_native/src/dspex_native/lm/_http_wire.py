@@ -87,28 +87,36 @@ class Post:
     def __init__(self, url: str, headers: dict[str, str], user_agent: str):
         from urllib.parse import urlsplit
 
+        from dspex_core.backend import strip_credentials
+
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
             from dspex_core.errors import InputError
 
-            raise InputError(f"the LM endpoint must be an http:// or https:// URL, got scheme {parts.scheme!r}")
+            raise InputError(f"the LM endpoint must be an http:// or https:// URL with a host (and a "
+                             f"port from 0 to 65535), got {strip_credentials(url)!r}")
         self.scheme, self.url, self.headers = parts.scheme, url, headers
         self.host = parts.hostname
         default_port = 443 if parts.scheme == "https" else 80
-        self.port = parts.port or default_port
+        self.port = port or default_port
         host = f"[{self.host}]" if ":" in self.host else self.host
         netloc = host if self.port == default_port else f"{host}:{self.port}"
         target = _checked(_request_target(parts.path or "/", parts.query), "URL")
         # Only what HTTP/1.1 needs (keep-alive is its default) and who is asking: every header
         # is parsed by the server on every request (a Python server's cost shows under load).
         fixed = {"user-agent": f"User-Agent: {user_agent}"}
+        fixed = {"host": f"Host: {netloc}", **fixed}
         given = []
         for name, value in headers.items():
-            if name.lower() in ("host", "content-length", "transfer-encoding"):
+            if name.lower() in ("content-length", "transfer-encoding"):
                 continue  # written by the transport
-            fixed.pop(name.lower(), None)  # a header given replaces the default of that name
+            fixed.pop(name.lower(), None)  # a header given replaces the default of that name (Host too)
             given.append(f"{_checked(name, 'header name ' + repr(name))}: {_checked(value, 'header ' + repr(name))}")
-        lines = [f"POST {target} HTTP/1.1", f"Host: {netloc}", *fixed.values(), *given]
+        lines = [f"POST {target} HTTP/1.1", *fixed.values(), *given]
         try:
             self.head = ("\r\n".join(lines) + "\r\n").encode("ascii")
         except UnicodeEncodeError:
