@@ -6,11 +6,11 @@ It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 ``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
 -> list[str]`` and ``client.usage``. It retries transient failures (:mod:`.retry`), caches answers
 (:mod:`.cache`), accounts tokens (:mod:`.usage`), and sends through one pooled transport per
-configuration (:mod:`._pool`: kept-alive connections of :mod:`._http`, httpx behind a proxy). The LM's ``timeout`` bounds the whole call, every attempt, reply
-and wait included (``dspex_core.backend.lm_deadline``): each attempt streams its reply and stops
-reading once the call's deadline has passed, so a server trickling bytes cannot hold a caller
-past it. Its errors are :class:`dspex_core.LMError` naming the model,
-the last status and the number of attempts (an :class:`~dspex_core.errors.LMTimeoutError` when
+configuration (:mod:`._pool`: kept-alive connections of :mod:`._http`, httpx behind a proxy).
+The LM's ``timeout`` bounds the whole call, every attempt, reply and wait included
+(``dspex_core.backend.lm_deadline``): each attempt streams its reply and stops reading once the
+call's deadline has passed, so a server trickling bytes cannot hold a caller past it. Its errors
+are :class:`dspex_core.LMError` naming the model, the last status and the number of attempts (an :class:`~dspex_core.errors.LMTimeoutError` when
 the time ran out; a :class:`~dspex_core.errors.ContextWindowExceededError`,
 never retried, when the provider says the prompt does not fit: :mod:`.context_window`); neither
 errors, ``repr`` nor log records ever contain the API key or request headers.
@@ -280,7 +280,7 @@ class HTTPLMClient:
         however slowly its bytes come."""
         if deadline.expired():
             raise _CutOff()
-        response = http.send(self._prepared, content, deadline.remaining)
+        response = http.send(self._post(), content, deadline.remaining)
         try:
             chunks = []
             for chunk in response.iter_bytes():
@@ -300,7 +300,7 @@ class HTTPLMClient:
             raise _CutOff()
         try:
             async with lm_deadline.async_timeout(left):
-                response = await http.send(self._prepared, content, deadline.remaining)
+                response = await http.send(self._post(), content, deadline.remaining)
                 try:
                     chunks = []
                     async for chunk in response.aiter_bytes():
