@@ -6,8 +6,9 @@ printed is each client's elapsed time and how far over the ideal it is.
 
 The server (``dspex_core.testing.server.LocalLMServer``) runs in its own process so its
 Python work does not compete with the client's for the GIL. Every call has a distinct prompt
-and caching is off, so each call reaches the server. A bare ``http.client`` loop over the
-same server shows the floor that the server and the machine set. dspy.LM is measured in this interpreter
+and caching is off, so each call reaches the server. Two bare stdlib clients over the
+same server (``http.client`` on threads, ``asyncio`` streams) show the floor that the server and
+the machine set. dspy.LM is measured in this interpreter
 when dspy is importable, else in ``--dspy-python`` (default ``/tmp/dspyenv/bin/python``) as a
 subprocess; without either it is skipped with a message. Run::
 
