@@ -23,6 +23,7 @@ for no limit) before each connect, write and read; async callers bound the whole
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import ssl
 from collections import deque
@@ -58,8 +59,6 @@ def _gone(sock: socket.socket) -> bool:
     """Whether an idle connection cannot carry a request: the server closed it or sent
     something unasked (either shows as readable)."""
     try:
-        import select
-
         if hasattr(select, "poll"):
             poller = select.poll()
             poller.register(sock, select.POLLIN)
