@@ -6,8 +6,9 @@ printed is each client's elapsed time and how far over the ideal it is.
 
 The server (``dspex_core.testing.server.LocalLMServer``) runs in its own process so its
 Python work does not compete with the client's for the GIL. Every call has a distinct prompt
-and caching is off, so each call reaches the server. A bare ``http.client`` loop over the
-same server shows the floor that the server and the machine set. dspy.LM is measured in this interpreter
+and caching is off, so each call reaches the server. Two bare stdlib clients over the
+same server (``http.client`` on threads, ``asyncio`` streams) show the floor that the server and
+the machine set. dspy.LM is measured in this interpreter
 when dspy is importable, else in ``--dspy-python`` (default ``/tmp/dspyenv/bin/python``) as a
 subprocess; without either it is skipped with a message. Run::
 
@@ -129,10 +130,12 @@ class NativeRunner:
 
 
 class BaselineRunner:
-    """The floor: stdlib ``http.client``, one kept-alive connection per thread, no retries,
-    no cache, no accounting. What it loses to the ideal is the server and the machine."""
+    """The floor: stdlib ``http.client``, one kept-alive connection per thread (and for asyncio,
+    ``asyncio`` streams kept alive, one per concurrent call), no retries, no cache, no
+    accounting. What it loses to the ideal is the server and the machine."""
 
     label = "baseline http.client"
+    labels = {"threads": "floor: http.client, threads", "asyncio": "floor: asyncio streams"}
 
     def __init__(self, url: str, calls: int, concurrency: int):
         import http.client
@@ -152,13 +155,29 @@ class BaselineRunner:
             reply = json.loads(conn.getresponse().read())
             return [choice["message"]["content"] for choice in reply["choices"]]
 
+        idle: list = []  # asyncio streams, kept alive, one per concurrent call
+        head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+
+        async def acall(messages):
+            if idle:
+                reader, writer = idle.pop()
+            else:
+                reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+            body = json.dumps({"model": "bench-model", "messages": messages}).encode()
+            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower().split("\r\n")
+            length = next(int(line.split(":")[1]) for line in lines if line.startswith("content-length:"))
+            reply = json.loads(await reader.readexactly(length))
+            idle.append((reader, writer))
+            return [choice["message"]["content"] for choice in reply["choices"]]
+
         self.calls, self.concurrency = calls, concurrency
-        self.ns = {"call": call, "acall": None, "asyncio": asyncio, "time": time,
+        self.ns = {"call": call, "acall": acall, "asyncio": asyncio, "time": time,
                    "ThreadPoolExecutor": ThreadPoolExecutor}
         exec(RUNNER_CODE, self.ns)
 
     def run(self, mode: str, tag: str) -> float:
-        return self.ns["run_threads"](tag, self.calls, self.concurrency)
+        return self.ns["run_threads" if mode == "threads" else "run_async"](tag, self.calls, self.concurrency)
 
     def close(self) -> None:
         self.ns["LOOP"].close()
@@ -222,11 +241,10 @@ def main() -> None:
         for repeat in range(args.repeats + 1):  # round 0 warms connections up and is not counted
             for mode in ("threads", "asyncio"):
                 for runner in runners:  # interleaved, so machine noise hits every client alike
-                    if mode == "asyncio" and isinstance(runner, BaselineRunner):
-                        continue
                     seconds = runner.run("threads" if mode == "threads" else "async", f"{mode}{repeat}")
                     if repeat:
-                        results.setdefault(f"{runner.label}, {mode}", []).append(seconds)
+                        label = getattr(runner, "labels", {}).get(mode, f"{runner.label}, {mode}")
+                        results.setdefault(label, []).append(seconds)
     finally:
         for runner in runners:
             runner.close()

@@ -28,7 +28,8 @@ from __future__ import annotations
 import contextlib
 import threading
 from contextvars import ContextVar
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping  # (typing.Mapping makes every isinstance slow)
+from typing import Any
 
 from dspex_core._usage_journal import here as _here, write as _write
 from dspex_core.errors import BudgetExceededError, ConfigError

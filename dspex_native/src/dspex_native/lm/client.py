@@ -1,16 +1,16 @@
-"""The HTTP LM client: OpenAI-compatible chat completions over httpx, and the providers with a
+"""The HTTP LM client: OpenAI-compatible chat completions over HTTP/1.1, and the providers with a
 wire format of their own (Anthropic, Gemini: a ``wire_*`` module writes the request from the
 OpenAI-style one and reads the reply; :mod:`.providers` picks it).
 
 It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 ``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
 -> list[str]`` and ``client.usage``. It retries transient failures (:mod:`.retry`), caches answers
-(:mod:`.cache`), accounts tokens (:mod:`.usage`), and reuses one pooled httpx client per
-configuration (:mod:`._pool`). The LM's ``timeout`` bounds the whole call, every attempt, reply
-and wait included (``dspex_core.backend.lm_deadline``): each attempt streams its reply and stops
-reading once the call's deadline has passed, so a server trickling bytes cannot hold a caller
-past it. Its errors are :class:`dspex_core.LMError` naming the model,
-the last status and the number of attempts (an :class:`~dspex_core.errors.LMTimeoutError` when
+(:mod:`.cache`), accounts tokens (:mod:`.usage`), and sends through one pooled transport per
+configuration (:mod:`._pool`: kept-alive connections of :mod:`._http`, httpx behind a proxy).
+The LM's ``timeout`` bounds the whole call, every attempt, reply and wait included
+(``dspex_core.backend.lm_deadline``): each attempt streams its reply and stops reading once the
+call's deadline has passed, so a server trickling bytes cannot hold a caller past it. Its errors
+are :class:`dspex_core.LMError` naming the model, the last status and the number of attempts (an :class:`~dspex_core.errors.LMTimeoutError` when
 the time ran out; a :class:`~dspex_core.errors.ContextWindowExceededError`,
 never retried, when the provider says the prompt does not fit: :mod:`.context_window`); neither
 errors, ``repr`` nor log records ever contain the API key or request headers.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,8 @@ from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
 
 logger = logging.getLogger("dspex_native.lm")
+#: The request body's encoder, made once (``json.dumps`` with these options builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _recorded(body: dict[str, Any], completions: list[str], model: str) -> list[str]:
@@ -124,7 +127,7 @@ class HTTPLMClient:
                 self.usage.hit()
                 return _recorded(body, hit, self.model)
         check_budget()  # a dspex.track_usage() budget already spent: no request is sent
-        http = _pool.sync_client(self._pool_key(options))
+        http = _pool.sync_transport(self._pool_key(options), self._post())
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         if count == 1:
@@ -142,7 +145,7 @@ class HTTPLMClient:
                 self.usage.hit()
                 return _recorded(body, hit, self.model)
         check_budget()
-        http = _pool.async_client(self._pool_key(options))
+        http = _pool.async_transport(self._pool_key(options), self._post())
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         if count == 1:
@@ -158,7 +161,7 @@ class HTTPLMClient:
         for attempt in range(1, attempts + 1):
             try:
                 outcome = self._interpret(*self._exchange(http, content, deadline))
-            except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
+            except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
                 return outcome
@@ -171,7 +174,7 @@ class HTTPLMClient:
         for attempt in range(1, attempts + 1):
             try:
                 outcome = self._interpret(*await self._aexchange(http, content, deadline))
-            except Exception as exc:  # httpx transport errors and timeouts, the deadline passing
+            except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
                 return outcome
@@ -228,22 +231,30 @@ class HTTPLMClient:
         if self.wire is not None:
             body = self.wire.body(body)
         try:
-            return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+            return _JSON.encode(body).encode("utf-8")
         except (TypeError, ValueError) as exc:
             from dspex_core.errors import InputError
 
             raise InputError(f"the request for {self.model!r} cannot be sent as JSON: {exc}") from None
 
-    def _request(self, content: bytes, timeout: dict[str, float | None]) -> Any:
-        """A ready ``httpx.Request``: URL and headers parsed once per client, body encoded once
-        per call (``Client.post`` would redo all three on every attempt)."""
-        prepared = self._prepared
-        if prepared is None:
-            import httpx
+    def _post(self) -> Any:
+        """The endpoint's request, its head written once per client (:class:`._http_wire.Post`):
+        a call adds only its body."""
+        post = self._prepared
+        if post is None:
+            from dspex_native import __version__
+            from dspex_native.lm._http_wire import Post
 
-            prepared = self._prepared = (httpx, httpx.URL(self.endpoint.chat_url), httpx.Headers(self._headers))
-        httpx, url, headers = prepared
-        return httpx.Request("POST", url, content=content, headers=headers, extensions={"timeout": timeout})
+            post = self._prepared = Post(self.endpoint.chat_url, self._headers, f"dspex-native/{__version__}")
+        return post
+
+    # -- for a caller on the pooled httpx client (``_pool.sync_client``), e.g. a streamed call --
+    def _request(self, content: bytes, timeout: dict[str, float | None]) -> Any:
+        """A ready ``httpx.Request`` for this endpoint (the transport's route is :meth:`_post`)."""
+        import httpx
+
+        return httpx.Request("POST", self.endpoint.chat_url, content=content, headers=self._headers,
+                             extensions={"timeout": timeout})
 
     @staticmethod
     def _timeout(deadline: lm_deadline.Deadline) -> dict[str, float | None]:
@@ -264,12 +275,13 @@ class HTTPLMClient:
             timeout["read"] = left
 
     def _exchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
-        """One attempt: ``(status, headers, body)``, the body streamed and cut off (:class:`_CutOff`)
-        once the call's deadline has passed, however slowly its bytes come."""
-        timeout = self._timeout(deadline)
-        response = http.send(self._request(content, timeout), stream=True)
+        """One attempt: ``(status, headers, body)``; every network wait gets at most the time
+        left, and the body is cut off (:class:`_CutOff`) once the call's deadline has passed,
+        however slowly its bytes come."""
+        if deadline.expired():
+            raise _CutOff()
+        response = http.send(self._post(), content, deadline.remaining)
         try:
-            self._body_timeout(timeout, deadline)
             chunks = []
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
@@ -280,14 +292,16 @@ class HTTPLMClient:
             response.close()
 
     async def _aexchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
-        """:meth:`_exchange` for the async client; the whole attempt also runs under
-        ``asyncio.timeout`` (``lm_deadline.async_timeout``) with the time left, which stops even a stalled read at the deadline."""
-        timeout = self._timeout(deadline)
+        """:meth:`_exchange` for the async transport; the whole attempt runs under
+        ``asyncio.timeout`` (``lm_deadline.async_timeout``) with the time left, which stops even a
+        stalled read at the deadline (the connection is closed, never reused)."""
+        left = deadline.remaining()
+        if left is not None and left <= 0:
+            raise _CutOff()
         try:
-            async with lm_deadline.async_timeout(deadline.remaining()):
-                response = await http.send(self._request(content, timeout), stream=True)
+            async with lm_deadline.async_timeout(left):
+                response = await http.send(self._post(), content, deadline.remaining)
                 try:
-                    self._body_timeout(timeout, deadline)
                     chunks = []
                     async for chunk in response.aiter_bytes():
                         chunks.append(chunk)
@@ -296,7 +310,7 @@ class HTTPLMClient:
                     return response.status_code, response.headers, b"".join(chunks)
                 finally:
                     await response.aclose()
-        except TimeoutError:  # asyncio.timeout's (httpx raises its own classes)
+        except TimeoutError:  # asyncio.timeout's (the transports raise their own classes)
             raise _CutOff() from None
 
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
@@ -346,13 +360,16 @@ class HTTPLMClient:
     def _transport_failure(self, exc: Exception) -> _Failure:
         if isinstance(exc, _CutOff):
             return _Failure(None, "the reply had not arrived (in full) when the time was up", retryable=True)
-        try:
-            import httpx
-        except ImportError:  # pragma: no cover
+        from dspex_native.lm._http_wire import TransportError, TransportTimeout
+
+        httpx = sys.modules.get("httpx")  # a proxied endpoint's transport is httpx's
+        if isinstance(exc, TransportError):
+            timed_out = isinstance(exc, TransportTimeout)
+        elif httpx is not None and isinstance(exc, httpx.TransportError):
+            timed_out = isinstance(exc, httpx.TimeoutException)
+        else:
             raise exc
-        if not isinstance(exc, httpx.TransportError):
-            raise exc
-        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection error"
+        kind = "timeout" if timed_out else "connection error"
         detail = redact(str(exc) or type(exc).__name__, self.endpoint.api_key, limit=200)
         return _Failure(None, f"{kind}: {type(exc).__name__}: {detail}", retryable=True)
 
