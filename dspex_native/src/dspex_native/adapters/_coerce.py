@@ -16,6 +16,8 @@ import types
 import typing
 from typing import Any
 
+from dspex_core.backend import ToolCalls, is_tool_calls_type
+
 from dspex_native.adapters._lenient_json import loads_lenient, reads_as_container
 from dspex_native.adapters._types import holds_model, is_model, type_adapter
 
@@ -77,6 +79,8 @@ def validate(annotation: Any, value: Any) -> Any:
         return value
     if holds_model(annotation):
         return type_adapter(annotation).validate_python(value)
+    if is_tool_calls_type(annotation):  # dspex's own ToolCalls, or dspy's (validated by pydantic, as in DSPy)
+        return ToolCalls.of(value) if annotation is ToolCalls else type_adapter(annotation).validate_python(value)
     if type(value) is bytes and annotation in _FROM_BYTES:  # b'...' read by ast.literal_eval, as pydantic reads it
         try:
             value = value.decode("utf-8")

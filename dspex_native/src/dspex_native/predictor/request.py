@@ -18,6 +18,7 @@ from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
 from dspex_native.adapters._content_parts import START, split_message
+from dspex_native.adapters._tool_calls import check_no_native_calls
 from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
@@ -99,6 +100,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         demos = demo_list(demos, state.module_type)
         demo_messages = list(map(split_message, fmt.demo_messages(demos)))
     if adapter == "json":
+        check_no_native_calls(fmt, lm)  # DSPy's JSONAdapter calls functions natively where it can
         extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
         if extra is not None:
             settings["response_format"] = extra
@@ -151,7 +153,7 @@ def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mappi
     else:
         messages.extend(map(split_message, fmt.demo_messages(demos)))
     _add_request(messages, fmt, "json", inputs)
-    extra = response_format(lm, fmt)
+    extra = response_format(lm, fmt, native_function_calling=False)  # the ChatAdapter's own setting
     if extra is not None:
         settings["response_format"] = extra
     return fmt, messages
