@@ -30,7 +30,7 @@ from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, recor
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import _pool, engine
+from dspex_native.lm import _pool, engine, litellm_rules
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
@@ -212,8 +212,11 @@ class HTTPLMClient:
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)
-        elif self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
-            request.setdefault("max_completion_tokens", request.pop("max_tokens"))
+        else:
+            if self.wire is None:  # LiteLLM's route: its refusals and message rewrites for the model
+                messages = litellm_rules.apply(self.model, request, messages)
+            if self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
+                request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
 
     def _request_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions]:
