@@ -250,3 +250,36 @@ def test_native_function_calling_is_refused_where_dspy_sends_the_tools(server):
 
     bodies = _over_http(server, reference, "openai/gpt-4o-mini", "json", ['{"answer": "done"}'])
     assert [t["function"]["name"] for t in bodies[0]["tools"]] == ["search"]
+
+
+# -- tool calls in History messages --------------------------------------------------------------
+
+@settings(max_examples=15, deadline=None)
+@given(adapter=st.sampled_from(["chat", "xml", "chat_retry"]), calls=call_values(), as_object=st.booleans())
+def test_tool_calls_in_history_messages_are_written_as_dspy_writes_them(adapter, calls, as_object):
+    """Without native function calling (the Chat and XML adapters, the ChatAdapter's JSON retry) DSPy
+    writes a turn's tool calls as the value's JSON, like any other output."""
+    sig = Signature._make({"question": Field("question", "input", str, None),
+                           "history": Field("history", "input", dspex.History, None)},
+                          {"calls": Field("calls", "output", dspy.ToolCalls, None)}, None)
+    parsed = dspy.ToolCalls.model_validate(calls)
+    history = dspex.History([{"question": "earlier?", "calls": parsed if as_object else parsed.format()},
+                             {"question": "and?"}])
+    replies = {"chat": ['[[ ## calls ## ]]\n{"tool_calls": []}\n\n[[ ## completed ## ]]'],
+               "xml": ['<calls>\n{"tool_calls": []}\n</calls>'],
+               "chat_retry": ["no markers", json.dumps({"calls": {"tool_calls": []}})]}[adapter]
+    mode = "xml" if adapter == "xml" else "chat"
+    inputs = {"question": "Q?", "history": history}
+    native = run_native(sig, inputs=inputs, replies=replies, adapter=mode)
+    assert_same_run(native, run_dspy(sig, inputs=inputs, replies=replies, adapter=mode))
+    assert native[0][0] == "ok"
+
+
+def test_tool_calls_in_history_with_native_function_calling_are_refused():
+    sig = Signature._make({"question": Field("question", "input", str, None),
+                           "history": Field("history", "input", dspex.History, None)},
+                          {"answer": Field("answer", "output", str, None)}, None)
+    history = dspex.History([{"question": "q", "answer": {"tool_calls": [{"name": "f", "args": {}}]}}])
+    state = predict.create(sig, adapter="json")
+    with pytest.raises(dspex.CapabilityError, match="tool calls in a History message"):
+        predict.execute(state, {"question": "Q?", "history": history}, lm=dspex.LM("openai/local-model"))

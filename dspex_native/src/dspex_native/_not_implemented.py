@@ -11,8 +11,9 @@ from __future__ import annotations
 
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
                  "Literal[...], pydantic models and unions of those, History, Image and Tool inputs and ToolCalls "
-                 "outputs (set, Enum, datetime, dspy.Audio, dspy.File, ToolCalls in History messages, as an input "
-                 "or inside list/Optional, Image and Tool outputs, ...)")
+                 "outputs (set, Enum, datetime, dspy.Audio, dspy.File, ToolCalls as an input or inside "
+                 "list/Optional, tool calls in History messages with tool results or the JSONAdapter's native "
+                 "function calling, Image and Tool outputs, ...)")
 NATIVE_CALLS = ("native function calling: a ToolCalls output read from the LM's tool_calls (DSPy's JSONAdapter "
                 "with a tool input and a model that can call functions sends the tools in the request)")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "

@@ -112,7 +112,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        _add_request(messages, fmt, adapter, inputs)
+        _add_request(messages, fmt, adapter, inputs, native_calls=adapter == "json")
     return lm, settings, messages, demos, fmt, inputs
 
 
@@ -124,15 +124,17 @@ def fresh_message(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "content": [dict(part) for part in content]}
 
 
-def _add_request(messages: list[dict[str, Any]], fmt: Any, adapter: str, inputs: Mapping[str, Any]) -> None:
+def _add_request(messages: list[dict[str, Any]], fmt: Any, adapter: str, inputs: Mapping[str, Any],
+                 native_calls: bool = False) -> None:
     """Append this call's user message (or the history's turns and it), images split into content
-    parts as DSPy splits them (the demos were split when they were rendered)."""
+    parts as DSPy splits them (the demos were split when they were rendered). ``native_calls``:
+    the adapter's native function calling (DSPy's JSONAdapter; not its retry after the ChatAdapter)."""
     if fmt.history is None:
         content = fmt.user_message(inputs)
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs)))
+        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs, native_calls)))
 
 
 def _inner_format(fmt: Any, adapter: str) -> Any:
