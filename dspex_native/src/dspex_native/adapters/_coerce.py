@@ -79,8 +79,6 @@ def validate(annotation: Any, value: Any) -> Any:
         return value
     if holds_model(annotation):
         return type_adapter(annotation).validate_python(value)
-    if is_tool_calls_type(annotation):  # dspex's own ToolCalls, or dspy's (validated by pydantic, as in DSPy)
-        return ToolCalls.of(value) if annotation is ToolCalls else type_adapter(annotation).validate_python(value)
     if type(value) is bytes and annotation in _FROM_BYTES:  # b'...' read by ast.literal_eval, as pydantic reads it
         try:
             value = value.decode("utf-8")
@@ -107,6 +105,8 @@ def validate(annotation: Any, value: Any) -> Any:
         return _to_dict(value, Any, Any)
     if annotation is tuple:
         return tuple(_to_list(value, Any, "tuple"))
+    if is_tool_calls_type(annotation):  # dspex's own ToolCalls, or dspy's (validated by pydantic, as in DSPy)
+        return ToolCalls.of(value) if annotation is ToolCalls else type_adapter(annotation).validate_python(value)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:
