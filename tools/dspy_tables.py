@@ -39,9 +39,9 @@ ENGINE_FILE = NATIVE_LM / "engine_routes.json"
 JSON_FILE = NATIVE_ADAPTERS / "json_support.json"
 
 #: The providers native speaks through LiteLLM's route (OpenAI-compatible, as dspex_native.lm.providers
-#: knows them): their names in LiteLLM's model map.
+#: knows them, and Anthropic through LiteLLM's own client): their names in LiteLLM's model map.
 LITELLM_PROVIDERS = ("openai", "together_ai", "groq", "mistral", "deepseek", "openrouter", "fireworks_ai",
-                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot")
+                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot", "anthropic")
 
 
 def engine_routes() -> dict:
@@ -167,7 +167,35 @@ def litellm_rules() -> dict:
             if system_as_user(provider, name):
                 rewritten.append(name)
         providers[provider] = {"default": default, "models": models, "system_as_user": rewritten}
-    return {"checked": checked, "unvalidated": unvalidated, "providers": providers}
+    return {"checked": checked, "unvalidated": unvalidated, "providers": providers,
+            "anthropic_max_tokens": _anthropic_max_tokens(sorted(names_of("anthropic"))),
+            "anthropic_without_sampling": _anthropic_without_sampling(sorted(names_of("anthropic")))}
+
+
+def _anthropic_max_tokens(names: list[str]) -> dict:
+    """LiteLLM's ``max_tokens`` for an Anthropic request that sets none: per model name where it is
+    not the default (``DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS``, whose environment variable native reads)."""
+    import contextlib
+    import io
+
+    from litellm.constants import DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS
+    from litellm.llms.anthropic.chat.transformation import AnthropicConfig
+
+    models = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # (LiteLLM prints its provider list for names it cannot map)
+        for name in names:
+            found = AnthropicConfig.get_max_tokens_for_model(name)
+            if found != DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS:
+                models[name] = found
+    return {"default": DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS, "models": models}
+
+
+def _anthropic_without_sampling(names: list[str]) -> list[str]:
+    """The Anthropic model names LiteLLM takes no sampling settings for (``top_p``, ``top_k``, a
+    ``temperature`` other than 1: its ``_supports_sampling_params``)."""
+    from litellm.llms.anthropic.common_utils import AnthropicModelInfo
+
+    return [name for name in names if not AnthropicModelInfo._supports_sampling_params(name)]
 
 
 def _namespaces() -> dict[str, tuple[str, ...]]:

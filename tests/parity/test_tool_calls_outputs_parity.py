@@ -84,7 +84,7 @@ def _reply(adapter, calls, answer="done"):
     return json.dumps({"calls": calls, "answer": answer})
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(adapter=st.sampled_from(["chat", "json", "xml"]), calls=call_values(), demo=call_values(),
        retry=st.booleans())
 def test_tool_calls_outputs_render_and_parse_as_dspy(adapter, calls, demo, retry):
@@ -254,7 +254,7 @@ def test_native_function_calling_is_refused_where_dspy_sends_the_tools(server):
 
 # -- tool calls in History messages --------------------------------------------------------------
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(adapter=st.sampled_from(["chat", "xml", "chat_retry"]), calls=call_values(), as_object=st.booleans())
 def test_tool_calls_in_history_messages_are_written_as_dspy_writes_them(adapter, calls, as_object):
     """Without native function calling (the Chat and XML adapters, the ChatAdapter's JSON retry) DSPy

@@ -8,7 +8,9 @@ provider does not list for that model name (the name it sends, without the provi
 ``response_format`` to its JSON adapter), any ``temperature`` for ``gpt-5-search-api``; and its
 o-series config sends the system message of a model without ``supports_system_messages`` (``o3``,
 ``o4-mini``, ...) as a user message. Native refuses the same requests before sending
-(:class:`~dspex_core.ConfigError`) and rewrites the same messages.
+(:class:`~dspex_core.ConfigError`) and rewrites the same messages; for Anthropic (its own client,
+:mod:`.wire_anthropic_litellm`) also the models without sampling settings (no ``top_p``/``top_k``,
+``temperature`` 1 only).
 
 The rules are data: ``engine_routes.json``'s ``litellm_rules``, extracted from LiteLLM (through
 dspy 3.4.1's pin) by ``tools/dspy_tables.py`` for the models of LiteLLM's map and dspy's snapshot;
@@ -63,6 +65,8 @@ def apply(model: str, request: dict[str, Any], messages: list[dict[str, Any]]) -
             f"LiteLLM refuses {', '.join(map(repr, bad))} for {model!r} (engine='litellm'): its {provider} config "
             f"does not support {'it' if len(bad) == 1 else 'them'} for {name!r}, and dspy fails the same way before "
             f"sending; leave the setting out (response_format comes from the JSON adapter: use adapter='chat')")
+    if provider == "anthropic":
+        _check_sampling(name, request)
     for key in _unvalidated & unsupported:  # never refused: LiteLLM leaves an unsupported one out (user)
         request.pop(key, None)
     if request.get("n") == 1 and "n" in unsupported:  # nor is n=1 (Mistral's config drops it)
@@ -70,3 +74,16 @@ def apply(model: str, request: dict[str, Any], messages: list[dict[str, Any]]) -
     if name in system_as_user:
         return [{"content": m.get("content"), "role": "user"} if m.get("role") == "system" else m for m in messages]
     return messages
+
+
+def _check_sampling(name: str, request: dict[str, Any]) -> None:
+    """LiteLLM's refusal of sampling settings for the Anthropic models without them (Claude Opus
+    4.7 and later, ...): ``top_p``, ``top_k``, a ``temperature`` other than 1."""
+    if name not in tables()["litellm_rules"]["anthropic_without_sampling"]:
+        return
+    for key in ("temperature", "top_p", "top_k"):
+        value = request.get(key)
+        if value is not None and not (key == "temperature" and value == 1):
+            raise ConfigError(f"LiteLLM refuses {key}={value!r} for anthropic/{name} (engine='litellm'): the model "
+                              f"takes no sampling settings (only temperature=1), and dspy fails the same way before "
+                              f"sending; leave the setting out")
