@@ -23,6 +23,7 @@ dspy's for every model of the snapshot native can reach.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import os
@@ -38,9 +39,9 @@ ENGINE_FILE = NATIVE_LM / "engine_routes.json"
 JSON_FILE = NATIVE_ADAPTERS / "json_support.json"
 
 #: The providers native speaks through LiteLLM's route (OpenAI-compatible, as dspex_native.lm.providers
-#: knows them): their names in LiteLLM's model map.
+#: knows them, and Anthropic through LiteLLM's own client): their names in LiteLLM's model map.
 LITELLM_PROVIDERS = ("openai", "together_ai", "groq", "mistral", "deepseek", "openrouter", "fireworks_ai",
-                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot")
+                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot", "anthropic")
 
 
 def engine_routes() -> dict:
@@ -102,7 +103,99 @@ def engine_routes() -> dict:
         },
         # Keys dspy's execution drops before its own engine reads the body.
         "dropped": ["n", "num_generations", "rollout_id", "prompt_cache"],
+        "litellm_rules": litellm_rules(),
     }
+
+
+#: LiteLLM's chat-completion parameters that are not request settings (how it is called, where
+#: the request goes): never a refusal native reproduces.
+_NOT_SETTINGS = frozenset({"model", "messages", "custom_llm_provider", "drop_params", "additional_drop_params",
+                           "allowed_openai_params", "api_version", "extra_headers", "max_retries", "metadata",
+                           "stream", "stream_options"})
+
+
+@functools.lru_cache(maxsize=None)
+def litellm_rules() -> dict:
+    """LiteLLM's per-model rules on its route (``engine="litellm"``), for the providers native
+    sends that way: per provider, the request settings LiteLLM refuses before sending (a setting
+    of its OpenAI parameters missing from ``get_supported_openai_params`` for the model name it
+    sends, without the provider prefix: ``response_format`` for ``gpt-4``, ``temperature`` for
+    the search models, ...; ``n=1`` never; an unsupported ``user`` is left out, not refused) for a model its map does not know (``default``) and, per model name
+    where that differs, the keys whose verdict is the other one (``models``, comma-separated),
+    and the model names whose system message it sends as a user
+    message (its o-series config, for models without ``supports_system_messages``)."""
+    import litellm
+    from litellm.constants import DEFAULT_CHAT_COMPLETION_PARAM_VALUES
+    from litellm.types.utils import LlmProviders
+    from litellm.utils import ProviderConfigManager
+
+    from litellm.utils import PROVIDER_UNVALIDATED_PARAMS
+
+    settings = [k for k, v in DEFAULT_CHAT_COMPLETION_PARAM_VALUES.items() if v is None and k not in _NOT_SETTINGS]
+    # what LiteLLM compares with the supported list (an unsupported one is refused; n=1 never is) ...
+    checked = sorted(k for k in settings if k not in PROVIDER_UNVALIDATED_PARAMS)
+    # ... and what it never refuses: an unsupported one is left out of the request (user)
+    unvalidated = sorted(k for k in settings if k in PROVIDER_UNVALIDATED_PARAMS)
+
+    def refused(provider: str, name: str) -> list[str]:
+        supported = set(litellm.get_supported_openai_params(model=name, custom_llm_provider=provider) or ())
+        return [key for key in (*checked, *unvalidated) if key not in supported]
+
+    def system_as_user(provider: str, name: str) -> bool:
+        config = ProviderConfigManager.get_provider_chat_config(model=name, provider=LlmProviders(provider))
+        if getattr(config, "_transform_messages", None) is None:  # (Ollama's own API: not built natively)
+            return False
+        sent = config._transform_messages([{"role": "system", "content": "s"}], model=name)
+        return sent[0]["role"] != "system"
+
+    providers = {}
+    entries = [*litellm.model_cost.items(), *_snapshot().items()]  # LiteLLM's map, then dspy's
+
+    def names_of(provider: str) -> set[str]:
+        return {key[len(provider) + 1:] if key.startswith(provider + "/") else key
+                for key, entry in entries if isinstance(entry, dict) and entry.get("litellm_provider") == provider}
+
+    openai_names = names_of("openai")  # OpenAI's names through any provider (its rules go by name: gpt-4)
+    for provider in LITELLM_PROVIDERS:
+        default = refused(provider, _UNKNOWN_MODEL)
+        models, rewritten = {}, []
+        names = sorted(names_of(provider) | openai_names)
+        for name in names:
+            found = refused(provider, name)
+            if found != default:  # the keys whose verdict differs from the default's, in one string
+                models[name] = ",".join(sorted(set(found) ^ set(default)))
+            if system_as_user(provider, name):
+                rewritten.append(name)
+        providers[provider] = {"default": default, "models": models, "system_as_user": rewritten}
+    return {"checked": checked, "unvalidated": unvalidated, "providers": providers,
+            "anthropic_max_tokens": _anthropic_max_tokens(sorted(names_of("anthropic"))),
+            "anthropic_without_sampling": _anthropic_without_sampling(sorted(names_of("anthropic")))}
+
+
+def _anthropic_max_tokens(names: list[str]) -> dict:
+    """LiteLLM's ``max_tokens`` for an Anthropic request that sets none: per model name where it is
+    not the default (``DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS``, whose environment variable native reads)."""
+    import contextlib
+    import io
+
+    from litellm.constants import DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS
+    from litellm.llms.anthropic.chat.transformation import AnthropicConfig
+
+    models = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # (LiteLLM prints its provider list for names it cannot map)
+        for name in names:
+            found = AnthropicConfig.get_max_tokens_for_model(name)
+            if found != DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS:
+                models[name] = found
+    return {"default": DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS, "models": models}
+
+
+def _anthropic_without_sampling(names: list[str]) -> list[str]:
+    """The Anthropic model names LiteLLM takes no sampling settings for (``top_p``, ``top_k``, a
+    ``temperature`` other than 1: its ``_supports_sampling_params``)."""
+    from litellm.llms.anthropic.common_utils import AnthropicModelInfo
+
+    return [name for name in names if not AnthropicModelInfo._supports_sampling_params(name)]
 
 
 def _namespaces() -> dict[str, tuple[str, ...]]:

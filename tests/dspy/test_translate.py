@@ -134,3 +134,14 @@ def test_registering_the_plugin_does_not_import_dspy():
             "print('dspy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "['predict', 'chain_of_thought']" and out[1] == "False"
+
+
+def test_a_dspex_tool_calls_output_is_dspys_tool_calls_on_the_dspy_backend():
+    class Plan(dspex.Signature):
+        question: str = dspex.InputField()
+        calls: dspex.ToolCalls = dspex.OutputField()
+
+    assert to_dspy_signature(Plan).output_fields["calls"].annotation is dspy.ToolCalls
+    lm = RecordingLM(['[[ ## calls ## ]]\n{"tool_calls": [{"name": "f", "args": {"x": 1}}]}\n\n[[ ## completed ## ]]'])
+    pred = dspex.create("predict", Plan, implementation="dspy", lm=lm)(question="q")
+    assert pred.calls.format() == {"tool_calls": [{"name": "f", "args": {"x": 1}}]}

@@ -62,8 +62,17 @@ def test_an_empty_history_adds_nothing_and_a_wrong_value_is_an_input_error():
         _messages(question="q", history=[{"question": "x"}])
 
 
-def test_tool_calls_in_a_history_message_are_not_native():
-    history = dspex.History([{"question": "q", "answer": {"tool_calls": []}}])
+def test_tool_calls_in_a_history_message_are_written_as_json_without_native_function_calling():
+    history = dspex.History([{"question": "q", "answer": {"tool_calls": [{"name": "f", "args": {}}]}}])
+    messages = _messages(question="q", history=history)
+    assert messages[2]["content"].startswith('[[ ## answer ## ]]\n{"tool_calls": [{"name": "f", "args": {}}]}')
+    with pytest.raises(InputError, match="invalid value for `ToolCalls`"):
+        _messages(question="q", history=dspex.History([{"question": "q", "answer": {"tool_calls": 3}}]))
+
+
+def test_tool_results_in_a_history_message_are_not_native():
+    calls = {"tool_calls": [{"name": "f", "args": {}}], "tool_call_results": [{"name": "f", "value": 1}]}
+    history = dspex.History([{"question": "q", "answer": calls}])
     with pytest.raises(CapabilityError, match="tool calls in a History message"):
         _messages(question="q", history=history)
 

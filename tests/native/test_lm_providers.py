@@ -145,7 +145,27 @@ def test_messages_other_than_text_are_a_capability_error(provider):
         assert fake.requests == []
 
 
-@pytest.mark.parametrize("provider", ["anthropic", "gemini"])
+def test_anthropic_on_litellms_route_is_litellms_messages_request():
+    """engine='litellm' (or a client setting only LiteLLM carries): LiteLLM's Anthropic client's
+    request, at {api_base}/v1/messages, its system blocks, its default max_tokens, no stream."""
+    reply = "[[ ## answer ## ]]\nhi\n\n[[ ## completed ## ]]"
+    for settings in ({"engine": "litellm"}, {"headers": {"x-trace": "1"}}):
+        with ProviderServer("anthropic", [reply]) as fake:
+            assert _client(fake, **settings)(MESSAGES, temperature=1.5, stop="END") == [reply]
+            (sent,) = fake.requests
+            assert sent["path"] == "/v1/messages" and sent["headers"]["x-api-key"] == KEY
+            assert sent["body"] == {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "hi"}]}], "temperature": 1.5, "stop_sequences": ["END"],
+                "system": [{"type": "text", "text": "be brief"}], "max_tokens": 64000}
+    with ProviderServer("anthropic", [reply]) as fake:
+        with pytest.raises(ConfigError, match="LiteLLM refuses 'seed'"):
+            _client(fake, engine="litellm")(MESSAGES, seed=1)
+        with pytest.raises(CapabilityError, match="response_format"):
+            _client(fake, engine="litellm")(MESSAGES, response_format={"type": "json_object"})
+        assert fake.requests == []
+
+
+@pytest.mark.parametrize("provider", ["gemini"])
 def test_litellms_route_for_these_providers_is_a_capability_error(monkeypatch, provider):
     """dspy sends them LiteLLM's way under engine='litellm', with client settings lm15 does not
     take, or with <PROVIDER>_API_BASE set: not built natively, so the router falls back."""

@@ -34,6 +34,26 @@ def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
     }
 
 
+def _size(text: str) -> int:
+    """The length of a text."""
+    return len(text)
+
+
+def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
+    """predict, chain_of_thought and signature: a ToolCalls output with DSPy's JSONAdapter, which
+    sends the tools in the request for a model that can call functions."""
+    from dspex_native.tools import Tool
+
+    class Calls(Signature):
+        tools: list[Tool] = InputField()
+        calls: dspex.ToolCalls = OutputField()
+
+    features = _predict_like(module_type)
+    features[declared.NATIVE_CALLS] = lambda: dspex.create(module_type, Calls, implementation="native", adapter="json")(
+        tools=[Tool(_size)], lm=dspex.LM("openai/gpt-4o-mini"))
+    return features
+
+
 def _comparison() -> dict[str, Callable[[], object]]:
     """multi_chain_comparison runs one predictor: predict's features, asked with its own inputs."""
     features = _predict_like("multi_chain_comparison")
@@ -136,10 +156,10 @@ def _hidden_module(name: str):
 
 
 TRIGGERS = {
-    "predict": _predict_like("predict"),
+    "predict": _predict_step("predict"),
     "react": _react(),
-    "chain_of_thought": _predict_like("chain_of_thought"),
-    "signature": _predict_like("signature"),
+    "chain_of_thought": _predict_step("chain_of_thought"),
+    "signature": _predict_step("signature"),
     "program_of_thought": _predict_like("program_of_thought"),  # its steps are predictors
     "validator": {declared.CHECKED_TYPES: lambda: dspex.create("validator", TakesCallable, implementation="native",
                                                                 fields="all")},
@@ -157,6 +177,7 @@ TRIGGERS = {
 EXPECTED_WORDS = {
     declared.ADAPTER_TYPES: "set",
     declared.LM_PROVIDERS: "OpenAI-compatible",
+    declared.NATIVE_CALLS: "native function calling",
     declared.CHECKED_TYPES: "Callable",
     declared.TOOL_TYPES: "tool argument type date",
     declared.FOREIGN_MODULE: "of backend 'other'",

@@ -1,5 +1,5 @@
 """Tools as an input field: native renders each as its ``str`` line, as DSPy does without native
-function calling; a ``ToolCalls`` output is not native."""
+function calling (a ``ToolCalls`` output: tests/native/test_tool_calls_type.py)."""
 
 from __future__ import annotations
 

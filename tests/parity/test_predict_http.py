@@ -12,8 +12,9 @@ scripted completions; per call the test asserts:
   and as many of them: dspy's own engine (the default) asks for ``n`` completions in ``n``
   requests, LiteLLM's route (``engine="litellm"``) in one request with ``n``;
 - equal predictions (fields, values, value types, all completions);
-- the same failure (native ``AdapterParseError`` / dspy's ``AdapterParseError``, or an input
-  error) after the same number of requests.
+- the same failure (native ``AdapterParseError`` / dspy's ``AdapterParseError``, an input
+  error, or, on LiteLLM's route, its refusal of a setting for the model: native's ``ConfigError``
+  / dspy's ``LMUnsupportedFeatureError``) after the same number of requests.
 
 One module-scoped server serves every example (``reset()`` between runs), so examples stay cheap.
 """
@@ -33,6 +34,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no mod
 import dspy
 import pytest
 from dspy.utils.exceptions import AdapterParseError as DspyParseError
+from dspy.utils.exceptions import LMUnsupportedFeatureError
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -42,7 +44,7 @@ from _strategies_local import chat_replies, demos_for, inputs_for, json_replies,
 from dspex_core import Signature
 from dspex_core._signature import Field
 from dspex_core.backend import input_rules
-from dspex_core.errors import AdapterParseError, InputError
+from dspex_core.errors import AdapterParseError, ConfigError, InputError
 from dspex_core.testing import strategies as kit
 from dspex_core.testing.server import LocalLMServer
 from dspex_native.lm.providers import is_openai_reasoning_model
@@ -82,8 +84,6 @@ MODEL_NAMES = st.one_of(
                         st.from_regex(r"[a-z][a-z0-9.\-]{0,12}", fullmatch=True))),
 )
 KEY = "sk-test-http-parity-0123456789"
-#: OpenAI models of dspy's snapshot whose supported parameters in LiteLLM lack ``response_format``
-LITELLM_NO_RESPONSE_FORMAT = ("gpt-3.5-turbo-16k", "gpt-4")
 
 
 class Script:
@@ -188,22 +188,6 @@ def http_cases(draw) -> dict[str, Any]:
         lm_settings = {k: v for k, v in lm_settings.items() if k == "engine"}
         lm_settings.update(draw(st.fixed_dictionaries({}, optional={"temperature": st.just(1.0),
                                                                   "max_tokens": st.sampled_from([16000, 20000])})))
-    if engine == "litellm" and model.rsplit("/", 1)[-1].startswith(("o3", "o4")):
-        # LiteLLM sends the system message of these o-series models as a user message; native
-        # sends it as written (docs/engines.md): not drawn on that route
-        model = "openai/gpt-4o-mini"
-    if engine == "litellm" and model.rsplit("/", 1)[-1] in LITELLM_NO_RESPONSE_FORMAT:
-        # LiteLLM lists no response_format for these and refuses the JSON adapter's json_object (also
-        # the chat adapter's JSON retry): dspy fails before sending, native sends it (docs/engines.md)
-        model = "openai/gpt-4o-mini"
-    if engine == "litellm" and "search" in model:
-        # LiteLLM refuses any temperature for OpenAI's search models (gpt-5-search-api, ...) before
-        # sending; native does not reproduce that rule (docs/engines.md): not drawn on that route
-        # (nor n, for which DSPy sets a temperature)
-        lm_settings.pop("temperature", None)
-        config = {k: v for k, v in config.items() if k not in ("temperature", "n")}
-        if call_config:
-            call_config = {k: v for k, v in call_config.items() if k not in ("temperature", "n")}
     return dict(module=module, sig=sig, demos=draw(demos_for(sig)), inputs=draw(inputs_for(sig)),
                 config=config, call_config=call_config, lm_settings=lm_settings, model=model,
                 adapter=adapter, completions=completions, is_async=draw(st.booleans()))
@@ -231,6 +215,10 @@ def run_native(server, case) -> tuple:
     except AdapterParseError as exc:
         assert KEY not in str(exc) and KEY not in repr(exc)
         return ("parse_error", None, None)
+    except ConfigError as exc:  # a setting LiteLLM refuses for the model (engine="litellm"), before sending
+        if "LiteLLM refuses" not in str(exc):
+            raise
+        return ("refused", None, None)
     except InputError:  # a list of non-strings given to a str field (dspy: TypeError)
         return ("input_error", None, None)
     return _fields(pred)
@@ -257,6 +245,8 @@ def run_dspy(server, case) -> tuple:
             pred = asyncio.run(program.acall(**kwargs)) if case["is_async"] else program(**kwargs)
         except DspyParseError:
             return ("parse_error", None, None)
+        except LMUnsupportedFeatureError:  # LiteLLM's refusal of a setting for the model
+            return ("refused", None, None)
         except TypeError:
             return ("input_error", None, None)
     return _fields(pred)
@@ -350,3 +340,40 @@ def test_unparseable_replies_fail_on_both_after_two_requests(served, model):
     fallback = {"openai/gpt-4o-mini": "json_schema", "openai/gpt-3.5-turbo": "json_object",
                 "openai/local-model": None}[model]
     assert (native[1][1].get("response_format") or {}).get("type") == fallback
+
+
+# -- LiteLLM's per-model rules (engine="litellm"), spelled out once ----------------------------------
+
+@pytest.mark.parametrize(("model", "overrides", "outcome", "requests"), [
+    # its config lists no response_format for gpt-4 (dspy, asking with "openai/gpt-4", offers it)
+    ("openai/gpt-4", {"adapter": "json"}, "refused", 0),
+    ("openai/gpt-3.5-turbo-16k", {"adapter": "json"}, "refused", 0),
+    # the chat adapter's JSON retry asks for JSON mode: refused after the first request
+    ("openai/gpt-4", {"completions": ["no markers"]}, "refused", 1),
+    ("gpt-4", {"adapter": "json", "completions": ['{"answer": 1}']}, "ok", 1),  # a bare name: not offered
+    # the search models take no temperature (nor n, for which DSPy sets one)
+    ("openai/gpt-5-search-api", {"lm_settings": {"temperature": 1.0}}, "refused", 0),
+    ("openai/gpt-5-search-api", {"config": {"n": 2}}, "refused", 0),
+    ("openai/gpt-5-search-api", {"completions": ["[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"]}, "ok", 1),
+    ("openai/gpt-4o-search-preview", {"lm_settings": {"temperature": 0.0},
+                                      "completions": ["[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"]}, "ok", 1),
+    # o3/o4: the system message goes as a user message
+    ("openai/o3-mini", {"completions": ["[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"]}, "ok", 1),
+    ("o4-mini", {"completions": ["[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"]}, "ok", 1),
+    # Mistral's config lists no n: n=2 refused, n=1 left out
+    ("mistral/mistral-large-latest", {"config": {"n": 2}}, "refused", 0),
+    ("mistral/mistral-large-latest", {"config": {"n": 1},
+                                      "completions": ["[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"]}, "ok", 1),
+    # an unsupported user is left out, not refused (a model outside OpenAI's catalog)
+    ("openai/local-model", {"lm_settings": {"user": "u1"},
+                            "completions": ["[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"]}, "ok", 1),
+])
+def test_litellm_per_model_rules(served, model, overrides, outcome, requests):
+    case = _case(model=model, **{**overrides, "lm_settings": {"engine": "litellm", **overrides.get("lm_settings", {})}})
+    native, reference = recorded_run(served, case, run_native), recorded_run(served, case, run_dspy)
+    assert_same_http_run(native, reference)
+    assert native[0][0] == outcome and len(native[1]) == requests
+    if model.rsplit("/", 1)[-1].startswith(("o3", "o4")):
+        assert [m["role"] for m in native[1][0]["messages"]] == ["user", "user"]
+    if "user" in case["lm_settings"]:
+        assert "user" not in native[1][0]

@@ -56,10 +56,3 @@ def test_native_takes_dspy_tool_values():
     inputs = {"question": "Which tool?", "tools": [dspy.Tool(search)]}
     assert_same_run(run_native(sig, inputs=inputs, replies=[REPLIES["chat"]]),
                     run_dspy(sig, inputs=inputs, replies=[REPLIES["chat"]]))
-
-
-def test_tool_calls_outputs_stay_on_dspy():
-    sig = Signature._make({"question": Field("question", "input", str, None)},
-                          {"calls": Field("calls", "output", dspy.ToolCalls, None)}, None)
-    with pytest.raises(dspex.CapabilityError, match="ToolCalls"):
-        dspex.create("predict", sig, implementation="native")

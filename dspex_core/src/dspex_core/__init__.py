@@ -59,6 +59,7 @@ _LAZY = {
     "OfflineLM": ("dspex_core._offline_lm", "OfflineLM"),
     "History": ("dspex_core._conversation", "History"),
     "Image": ("dspex_core._image", "Image"),
+    "ToolCalls": ("dspex_core._tool_calls", "ToolCalls"),
     "map": ("dspex_core._map", "map"),
     "Program": ("dspex_core._program", "Program"),
     "inspect_history": ("dspex_core._history", "inspect_history"),
@@ -97,7 +98,7 @@ __all__ = [
     "configure", "context", "settings", "config",
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
-    "History", "Image",
+    "History", "Image", "ToolCalls",
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history",
     "session", "Session",

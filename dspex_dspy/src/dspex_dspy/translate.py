@@ -25,6 +25,7 @@ from dspex_core.backend import (
     LRUCache,
     Prediction,
     Signature,
+    ToolCalls,
     credentials,
     is_custom_lm,
     redact,
@@ -75,11 +76,14 @@ def to_dspy_signature(sig: Any) -> type:
 
 def to_dspy_annotation(annotation: Any) -> Any:
     """dspex's field types as dspy's: ``dspex.History`` is ``dspy.History``, ``dspex.Image``
-    ``dspy.Image`` (also inside ``list[...]`` and ``Optional[...]``); others unchanged."""
+    ``dspy.Image`` (also inside ``list[...]`` and ``Optional[...]``), ``dspex.ToolCalls``
+    ``dspy.ToolCalls``; others unchanged."""
     if annotation is History:
         return dspy.History
     if annotation is Image:
         return dspy.Image
+    if annotation is ToolCalls:
+        return dspy.ToolCalls
     import typing
 
     args = typing.get_args(annotation)

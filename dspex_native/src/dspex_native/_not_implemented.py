@@ -10,13 +10,17 @@ and checks that it raises.
 from __future__ import annotations
 
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
-                 "Literal[...], pydantic models and unions of those, and History, Image and Tool inputs (set, Enum, "
-                 "datetime, dspy.Audio, dspy.File, dspy.ToolCalls, also in History messages, Image and Tool "
-                 "outputs, ...)")
+                 "Literal[...], pydantic models and unions of those, History, Image and Tool inputs and ToolCalls "
+                 "outputs (set, Enum, datetime, dspy.Audio, dspy.File, ToolCalls as an input or inside "
+                 "list/Optional, tool calls in History messages with tool results or the JSONAdapter's native "
+                 "function calling, Image and Tool outputs, ...)")
+NATIVE_CALLS = ("native function calling: a ToolCalls output read from the LM's tool_calls (DSPy's JSONAdapter "
+                "with a tool input and a model that can call functions sends the tools in the request)")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
                 "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
-                "sends through LiteLLM's own clients for anthropic/, gemini/ and ollama/ (engine='litellm', "
-                "client settings or <PROVIDER>_API_BASE that send dspy that way); on Anthropic's and Gemini's "
+                "sends through LiteLLM's own clients for gemini/ and ollama/ (engine='litellm', client settings "
+                "or <PROVIDER>_API_BASE that send dspy that way) and for anthropic/ with settings LiteLLM "
+                "rewrites (response_format, user, tools, ...); on Anthropic's and Gemini's "
                 "wires, tools, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
                 "fields (and json_object on anthropic/) and message parts other than text; Azure through "
                 "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")
@@ -37,8 +41,10 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-#: predict, chain_of_thought and the signature step (a typed Predict)
+#: the modules that run one predictor on a user's signature, and those that run predictors
 PREDICT = (ADAPTER_TYPES, LM_PROVIDERS)
+#: predict, chain_of_thought and the signature step (a typed Predict): a ToolCalls output in the user's signature
+PREDICT_STEP = (*PREDICT, NATIVE_CALLS)
 VALIDATOR = (CHECKED_TYPES,)
 #: react: its two predictors are Predicts, and its tools' arguments are described as pydantic would
 REACT = (*PREDICT, TOOL_TYPES)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from dspex_core.backend import LRUCache, allows_none, cleandoc
+from dspex_core.backend import LRUCache, allows_none, cleandoc, is_tool_calls_type
 from dspex_core.errors import AdapterParseError
 
 from dspex_native.adapters._coerce import coercer
 from dspex_native.adapters._content_parts import takes_images
 from dspex_native.adapters._conversation import history_field
+from dspex_native.adapters._tool_calls import DESCRIPTION as TOOL_CALLS_DESCRIPTION, REMINDER as TOOL_CALLS_REMINDER
 from dspex_native.adapters._tool_inputs import takes_tools
 from dspex_native.adapters._types import annotation_name, check_supported, type_note
 from dspex_native.adapters._values import format_value
@@ -41,10 +42,19 @@ def _description_block(fields: Mapping[str, Any]) -> str:
         desc = field.desc if field.desc is not None else f"${{{name}}}"
         if desc == f"${{{name}}}":
             desc = ""
+        if is_tool_calls_type(field.annotation):
+            desc += TOOL_CALLS_DESCRIPTION
         constraints = constraints_text(field.extra)
         lines.append(f"{index}. `{name}` ({annotation_name(field.annotation)}): {desc}"
                      + (f"\nConstraints: {constraints}" if constraints else ""))
     return "\n".join(lines).strip()
+
+
+def type_info(annotation: Any) -> str:
+    """What DSPy's reply reminders say of an output's type."""
+    if is_tool_calls_type(annotation):
+        return TOOL_CALLS_REMINDER
+    return "" if annotation is str else f" (must be formatted as a valid Python {annotation_name(annotation)})"
 
 
 def constraints_text(extra: Mapping[str, Any]) -> str:
@@ -130,9 +140,6 @@ class ChatFormat:
         return f"In adhering to this structure, your objective is: {objective}"
 
     def _output_requirements(self) -> str:
-        def type_info(annotation: Any) -> str:
-            return "" if annotation is str else f" (must be formatted as a valid Python {annotation_name(annotation)})"
-
         return ("Respond with the corresponding output fields, starting with the field "
                 + ", then ".join(f"`[[ ## {n} ## ]]`{type_info(a)}" for n, a in self.outputs)
                 + ", and then ending with the marker for `[[ ## completed ## ]]`.")

@@ -16,6 +16,8 @@ import types
 import typing
 from typing import Any
 
+from dspex_core.backend import ToolCalls, is_tool_calls_type
+
 from dspex_native.adapters._lenient_json import loads_lenient, reads_as_container
 from dspex_native.adapters._types import holds_model, is_model, type_adapter
 
@@ -103,6 +105,8 @@ def validate(annotation: Any, value: Any) -> Any:
         return _to_dict(value, Any, Any)
     if annotation is tuple:
         return tuple(_to_list(value, Any, "tuple"))
+    if is_tool_calls_type(annotation):  # dspex's own ToolCalls, or dspy's (validated by pydantic, as in DSPy)
+        return ToolCalls.of(value) if annotation is ToolCalls else type_adapter(annotation).validate_python(value)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is list:

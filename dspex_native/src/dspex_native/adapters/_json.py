@@ -13,11 +13,12 @@ from typing import Any
 
 from dspex_core.backend import LRUCache
 
-from dspex_native.adapters._chat import ChatFormat
+from dspex_native.adapters._chat import ChatFormat, type_info
 from dspex_native.adapters._coerce import parse_value
 from dspex_native.adapters._lenient_json import embedded_object, loads_lenient
+from dspex_native.adapters._tool_calls import tool_calls_outputs
 from dspex_native.adapters._structured_outputs import structured_output_schema
-from dspex_native.adapters._types import annotation_name, type_note
+from dspex_native.adapters._types import type_note
 from dspex_native.adapters._values import dumps, jsonable
 
 
@@ -38,9 +39,6 @@ class JSONFormat(ChatFormat):
         return "\n\n".join(parts).strip()
 
     def _output_requirements(self) -> str:
-        def type_info(annotation: Any) -> str:
-            return "" if annotation is str else f" (must be formatted as a valid Python {annotation_name(annotation)})"
-
         return ("Respond with a JSON object in the following order of fields: "
                 + ", then ".join(f"`{n}`{type_info(a)}" for n, a in self.outputs) + ".")
 
@@ -99,13 +97,15 @@ def _first_braced(text: str) -> str | None:
 _JSON_MODE = {"type": "json_object"}
 
 
-def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
+def response_format(lm: Any, fmt: ChatFormat, native_function_calling: bool = True) -> dict[str, Any] | None:
     """What DSPy's ``JSONAdapter._prepare_response_format`` adds for this LM, or ``None``.
 
     A custom LM object has what DSPy's wrapper gives it: the capability hints it declares
     itself (``supported_params``, ``supports_response_schema``), none by default, so nothing
     is added. For an :class:`~dspex_core.LM` description, dspy 3.4's rule for the same model and
-    settings decides (:mod:`._json_support`).
+    settings decides (:mod:`._json_support`). ``native_function_calling`` is the adapter's
+    (on for ``adapter="json"``, off for the ChatAdapter's JSON retry): off, a ToolCalls output
+    makes it JSON mode.
     """
     from dspex_core.backend import LM
 
@@ -119,10 +119,10 @@ def response_format(lm: Any, fmt: ChatFormat) -> dict[str, Any] | None:
     if not offered:
         return None
     open_mapping = any(a is dict or getattr(a, "__origin__", None) is dict for _, a in fmt.outputs)
-    if open_mapping or not schema_ok:
+    if open_mapping or not schema_ok or (not native_function_calling and tool_calls_outputs(fmt)):
         return dict(_JSON_MODE)
     try:
-        schema = structured_output_schema(fmt)
+        schema = structured_output_schema(fmt, native_function_calling)
     except Exception as exc:  # noqa: BLE001 - only pydantic's refusals are DSPy's fallback, as below
         import sys
 

@@ -11,27 +11,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_core.backend import is_tool_calls_type
+
 from dspex_native.adapters._types import holds_model, json_schema
 from dspex_native.adapters._values import jsonable
 
 
-def structured_output_schema(fmt: Any) -> dict[str, Any]:
+def structured_output_schema(fmt: Any, native_function_calling: bool = True) -> dict[str, Any]:
     """The OpenAI structured-outputs schema DSPy builds from the output fields: pydantic's schema of a
     model ``DSPyProgramOutputs`` (each output with its ``default=``, extra properties forbidden),
     every object closed and all its properties required (``enforce_required``), then shaped for
     strict mode as dspy's LM sends it (``_strict_json_schema``). Built by hand for builtin types,
-    by pydantic (``create_model``, as DSPy) when an output holds a pydantic model."""
+    by pydantic (``create_model``, as DSPy) when an output holds a pydantic model. With
+    ``native_function_calling`` (the JSONAdapter's default) a ToolCalls output is left out."""
     fields = fmt.signature.output_fields
-    if any(holds_model(a) for _, a in fmt.outputs):
+    outputs = fmt.outputs
+    if native_function_calling:  # DSPy leaves a ToolCalls output out: the calls come as tool_calls
+        outputs = tuple((n, a) for n, a in outputs if not is_tool_calls_type(a))
+    if any(holds_model(a) for _, a in outputs):
         import pydantic
 
         model = pydantic.create_model(
             "DSPyProgramOutputs", __config__=pydantic.ConfigDict(extra="forbid"),
-            **{name: (a, fields[name].extra.get("default", ...)) for name, a in fmt.outputs})
+            **{name: (a, fields[name].extra.get("default", ...)) for name, a in outputs})
         schema = model.model_json_schema()
     else:
         properties = {}
-        for name, annotation in fmt.outputs:
+        for name, annotation in outputs:
             prop = dict(json_schema(annotation))
             if "default" in fields[name].extra:
                 prop["default"] = jsonable(fields[name].extra["default"])

@@ -18,7 +18,7 @@ import types
 import typing
 from typing import Any
 
-from dspex_core.backend import LRUCache
+from dspex_core.backend import LRUCache, is_tool_calls_type
 from dspex_core.errors import CapabilityError
 
 _NoneType = type(None)
@@ -31,6 +31,8 @@ def check_supported(annotation: Any, where: str) -> None:
     """Raise :class:`CapabilityError` when the native adapters cannot mirror DSPy for this type."""
     if _supported(annotation):
         return
+    if where.startswith("output") and is_tool_calls_type(annotation):
+        return  # an output field typed exactly ToolCalls (see _tool_calls.py)
     from dspex_core.backend import type_name
 
     raise CapabilityError(
@@ -138,6 +140,10 @@ def json_schema(annotation: Any) -> Any:
     orders them (``type`` first, then alphabetical)."""
     if holds_model(annotation):
         return type_first(type_adapter(annotation).json_schema())
+    if is_tool_calls_type(annotation):
+        from dspex_native.adapters._tool_calls import SCHEMA
+
+        return type_first(SCHEMA)
     return _builtin_schema(annotation)
 
 

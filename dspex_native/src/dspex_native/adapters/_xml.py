@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Any
 
-from dspex_core.backend import LRUCache
+from dspex_core.backend import LRUCache, is_tool_calls_type
 
 from dspex_native.adapters._chat import ChatFormat
 from dspex_native.adapters._coerce import parse_value, validate
@@ -51,6 +51,10 @@ def xml_schema(annotation: Any) -> dict:
     (properties in their declared order, ``$defs``), else the native one (same content)."""
     if holds_model(annotation):
         return type_adapter(annotation).json_schema(by_alias=False)
+    if is_tool_calls_type(annotation):
+        from dspex_native.adapters._tool_calls import SCHEMA
+
+        return SCHEMA
     return json_schema(annotation)
 
 

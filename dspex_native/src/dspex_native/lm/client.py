@@ -23,14 +23,14 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, record_history, redact, strip_credentials
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import _pool, engine
+from dspex_native.lm import _pool, engine, litellm_rules, wire_anthropic, wire_anthropic_litellm
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
@@ -91,6 +91,9 @@ class HTTPLMClient:
         self._public_base = strip_credentials(self.endpoint.base_url)
         #: the module writing and reading a provider's own wire format, or None for OpenAI's
         self.wire = WIRES.get(self.endpoint.provider)
+        if self.wire is wire_anthropic and not self.route.own:  # LiteLLM's Anthropic client, not lm15's
+            self.wire = wire_anthropic_litellm
+            self.endpoint = replace(self.endpoint, base_url=wire_anthropic_litellm.base_url(self.endpoint.base_url))
         if self.wire is not None:
             self._headers = self.wire.headers(self.endpoint.api_key)
         else:
@@ -204,7 +207,9 @@ class HTTPLMClient:
             key = cache_key(model=self.model, base_url=self._public_base,
                             body={"model": self.endpoint.model_name, "messages": messages, **request},
                             rollout_id=options.rollout_id, credentials=self._credentials)
-        if self.wire is not None:  # (on dspy's own engine's route: engine.route refuses the other)
+        if self.wire is not None:  # (Gemini's on dspy's own engine's route only: engine.route refuses the other)
+            if not self.route.own:  # LiteLLM's refusals for the model, before its Anthropic client's body
+                messages = litellm_rules.apply(self.model, request, messages)
             request, count = self.wire.shape(request)
             shaped = None
         else:
@@ -212,8 +217,11 @@ class HTTPLMClient:
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)
-        elif self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
-            request.setdefault("max_completion_tokens", request.pop("max_tokens"))
+        else:
+            if self.wire is None:  # LiteLLM's route: its refusals and message rewrites for the model
+                messages = litellm_rules.apply(self.model, request, messages)
+            if self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
+                request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
 
     def _request_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions]:

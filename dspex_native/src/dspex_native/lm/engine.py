@@ -49,10 +49,11 @@ _tables: dict[str, Any] | None = None
 #: dspy's own engine's route only (LiteLLM's requests for them are not built natively).
 OWN_WIRES = frozenset({"anthropic", "gemini"})
 
-#: Providers whose requests on LiteLLM's route are in a format not built natively: those above
-#: (LiteLLM's own Anthropic and Gemini clients) and Ollama (LiteLLM speaks Ollama's own API,
-#: ``/api/chat`` and ``/api/generate``, where lm15 speaks its OpenAI-compatible ``/v1``).
-NO_NATIVE_LITELLM_ROUTE = OWN_WIRES | {"ollama", "ollama_chat"}
+#: Providers whose requests on LiteLLM's route are in a format not built natively: Gemini's
+#: (LiteLLM's own client; Anthropic's is :mod:`.wire_anthropic_litellm`) and Ollama's (LiteLLM
+#: speaks Ollama's own API, ``/api/chat`` and ``/api/generate``, where lm15 speaks its
+#: OpenAI-compatible ``/v1``).
+NO_NATIVE_LITELLM_ROUTE = frozenset({"gemini", "ollama", "ollama_chat"})
 
 
 def _litellm_route_not_built(model: str, why: str) -> CapabilityError:

@@ -63,7 +63,7 @@ class SignatureStepImplementation(Implementation):
     options) -> Prediction(**coerced inputs, **outputs)``."""
 
     module_type = "signature"
-    not_implemented = _not_implemented.PREDICT
+    not_implemented = _not_implemented.PREDICT_STEP
 
     def create(self, spec: Any = None, **options: Any) -> SignatureStep:
         module_opts, config = split_options("signature", options, frozenset({"strict"}))

@@ -18,6 +18,7 @@ from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
 from dspex_native.adapters._content_parts import START, split_message
+from dspex_native.adapters._tool_calls import check_no_native_calls
 from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
@@ -99,6 +100,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         demos = demo_list(demos, state.module_type)
         demo_messages = list(map(split_message, fmt.demo_messages(demos)))
     if adapter == "json":
+        check_no_native_calls(fmt, lm)  # DSPy's JSONAdapter calls functions natively where it can
         extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
         if extra is not None:
             settings["response_format"] = extra
@@ -110,7 +112,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        _add_request(messages, fmt, adapter, inputs)
+        _add_request(messages, fmt, adapter, inputs, native_calls=adapter == "json")
     return lm, settings, messages, demos, fmt, inputs
 
 
@@ -122,15 +124,17 @@ def fresh_message(message: dict[str, Any]) -> dict[str, Any]:
     return {**message, "content": [dict(part) for part in content]}
 
 
-def _add_request(messages: list[dict[str, Any]], fmt: Any, adapter: str, inputs: Mapping[str, Any]) -> None:
+def _add_request(messages: list[dict[str, Any]], fmt: Any, adapter: str, inputs: Mapping[str, Any],
+                 native_calls: bool = False) -> None:
     """Append this call's user message (or the history's turns and it), images split into content
-    parts as DSPy splits them (the demos were split when they were rendered)."""
+    parts as DSPy splits them (the demos were split when they were rendered). ``native_calls``:
+    the adapter's native function calling (DSPy's JSONAdapter; not its retry after the ChatAdapter)."""
     if fmt.history is None:
         content = fmt.user_message(inputs)
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs)))
+        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs, native_calls)))
 
 
 def _inner_format(fmt: Any, adapter: str) -> Any:
@@ -151,7 +155,7 @@ def fallback_request(state: PredictState, lm: Any, settings: dict, inputs: Mappi
     else:
         messages.extend(map(split_message, fmt.demo_messages(demos)))
     _add_request(messages, fmt, "json", inputs)
-    extra = response_format(lm, fmt)
+    extra = response_format(lm, fmt, native_function_calling=False)  # the ChatAdapter's own setting
     if extra is not None:
         settings["response_format"] = extra
     return fmt, messages
