@@ -21,11 +21,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dspex_core as dspex
 from dspex_core import Signature, SignatureError
+from dspex_core._text import cleandoc
 from dspex_core.backend import check_example_set, demo_dicts, example_of, infer_prefix
 from dspex_core.errors import InputError
 from dspex_core.testing import strategies as kit
@@ -220,8 +221,14 @@ def test_any_signature_read_back_from_its_dspy_shape_is_itself(spec):
         fields.append(FieldInfo(field.kind, name, field.annotation, desc=field.desc, prefix=field.prefix,
                                 untyped=not field.type_given))
         names.append(name)
-    cls = dspy_like("Drawn", fields, names, sig.instructions if sig.has_custom_instructions else None)
-    assert Signature.coerce(cls) == sig
+    doc = sig.instructions if sig.has_custom_instructions else None
+    expected = sig
+    if doc is not None and cleandoc(doc) != doc:
+        # a dspy class holds its docstring cleaned (inspect.cleandoc: '0\n 0' reads '0\n0'), as dspy does
+        assume(cleandoc(doc).strip())
+        expected = sig.with_instructions(cleandoc(doc))
+    cls = dspy_like("Drawn", fields, names, doc)
+    assert Signature.coerce(cls) == expected
 
 
 # -- examples ----------------------------------------------------------------------------------------
