@@ -38,8 +38,8 @@ class Example:
             store = dict(base) if base is not None else {}
             input_keys = None
         store.update(kwargs)
-        object.__setattr__(self, "_store", store)
-        object.__setattr__(self, "_input_keys", input_keys)
+        _set_store(self, store)
+        _set_input_keys(self, input_keys)
 
     # -- access -------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -155,9 +155,13 @@ class Prediction(Example):
     __slots__ = ("_completions", "_lm_usage")
 
     def __init__(self, base: Mapping[str, Any] | Example | None = None, **kwargs: Any):
-        super().__init__(base, **kwargs)
-        object.__setattr__(self, "_completions", None)
-        object.__setattr__(self, "_lm_usage", None)
+        if type(base) is dict and not kwargs:  # a module's outputs: every Prediction a call returns
+            _set_store(self, dict(base))
+            _set_input_keys(self, None)
+        else:
+            Example.__init__(self, base, **kwargs)
+        _set_completions(self, None)
+        _set_lm_usage(self, None)
 
     @classmethod
     def from_completions(cls, completions: list[Mapping[str, Any]]) -> "Prediction":
@@ -190,6 +194,14 @@ class Prediction(Example):
         self.get_lm_usage()  # a pending record becomes its dict: copies and pickles hold plain data
         return super().__getstate__()
 
+
+
+# The slots' own setters: what __init__ writes past the classes' __setattr__ (which writes fields),
+# at a fraction of object.__setattr__'s cost (a Prediction is made on every module call).
+_set_store = Example._store.__set__
+_set_input_keys = Example._input_keys.__set__
+_set_completions = Prediction._completions.__set__
+_set_lm_usage = Prediction._lm_usage.__set__
 
 # -- dspy's records, read by their attributes ---------------------------------------------------
 
