@@ -189,6 +189,9 @@ class LMRequestHandler(BaseHTTPRequestHandler):
             return
         completion = owner._completion(body, texts)
         if body.get("stream") is True:
-            write_stream(self, completion, texts, body, owner.stream_chunk_size, fault)
+            try:
+                write_stream(self, completion, texts, body, owner.stream_chunk_size, fault)
+            except ValueError as exc:  # the server's chunker is wrong: nothing was written yet
+                self._send_json(500, error_body(f"stream chunker failed: {exc}", "server_error"))
             return
         self._send_json(200, completion)

@@ -77,9 +77,11 @@ def error_event(message: str) -> bytes:
 def write_stream(handler: Any, completion: dict[str, Any], texts: list[str], body: dict[str, Any],
                  chunking: int | ChunkSplitter, fault: Any) -> None:
     """Answer on ``handler`` (a ``BaseHTTPRequestHandler``) with the event stream; ``fault`` (or
-    ``None``) may cut it short after ``fault.after_chunks`` text events."""
+    ``None``) may cut it short after ``fault.after_chunks`` text events. A chunker whose pieces do
+    not join to the reply raises ``ValueError`` before anything is written."""
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    stream = list(events(completion, texts, chunking, include_usage))  # a chunker's mistake: before any byte
     handler.send_response(200)
     handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
     handler.send_header("Cache-Control", "no-cache")
@@ -88,7 +90,7 @@ def write_stream(handler: Any, completion: dict[str, Any], texts: list[str], bod
     out = handler.wfile
     cut = fault.after_chunks if fault is not None else None
     sent = 0
-    for is_text, data in events(completion, texts, chunking, include_usage):
+    for is_text, data in stream:
         if cut is not None and is_text and sent >= cut:
             if fault.stream_error is not None:
                 _write_chunk(out, error_event(fault.stream_error))
