@@ -2,8 +2,10 @@
 
 Real HTTP clients (the native httpx client, ``dspy.LM`` through LiteLLM) can be exercised
 against it without a network: it listens on ``127.0.0.1`` on a free port, answers
-``POST /v1/chat/completions`` (and ``/chat/completions``) from a *responder*, records every
-request, and misbehaves on demand::
+``POST /v1/chat/completions`` (and ``/chat/completions``) from a *responder*, whole or, for
+``"stream": true``, as OpenAI's server-sent events (``stream_chunk_size=``), records every
+request, and misbehaves on demand (``inject``: error statuses, delays, dropped connections, and
+streams cut short or ended by an error event)::
 
     from dspex_core.testing import RecordingLM
     from dspex_core.testing.server import LocalLMServer
@@ -60,6 +62,16 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-connection is a client's right, not a server error: no traceback.
+        (A streaming client may stop reading at ``data: [DONE]`` and close the socket with the
+        stream's last bytes unread, which resets the connection.)"""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class LocalLMServer:
