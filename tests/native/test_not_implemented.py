@@ -109,6 +109,8 @@ def _react() -> dict[str, Callable[[], object]]:
     return {
         declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
+        declared.STREAMING: lambda: list(create("q -> a", adapter="xml").stream(
+            q="x", lm=dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused"))),
         declared.TOOL_TYPES: lambda: create("q -> a", tools=[when]),
     }
 

@@ -273,3 +273,30 @@ def test_a_streamed_lm_call_is_bounded_by_the_streaming_profile(server):
     with dspex.context(timeout_profiles={"streaming": 12.5}):
         assert LMStream(client, messages, {}).timeout == 12.5
     assert LMStream(client, messages, {"timeout": 3}).timeout == 3
+
+
+def test_react_streams_each_step_then_the_extraction(server):
+    steps = iter(["[[ ## next_thought ## ]]\nadd them\n\n[[ ## next_tool_name ## ]]\nadd\n\n"
+                  "[[ ## next_tool_args ## ]]\n{\"a\": 1, \"b\": 2}\n\n[[ ## completed ## ]]",
+                  "[[ ## next_thought ## ]]\ndone\n\n[[ ## next_tool_name ## ]]\nfinish\n\n"
+                  "[[ ## next_tool_args ## ]]\n{}\n\n[[ ## completed ## ]]",
+                  "[[ ## reasoning ## ]]\n1 + 2\n\n[[ ## answer ## ]]\n3\n\n[[ ## completed ## ]]"] * 2)
+    server.responder = lambda messages, **settings: next(steps)
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    react = dspex.ReAct.create("question -> answer", tools=[add], implementation="native", lm=lm_for(server))
+    items = list(react.stream(question="1 + 2?"))
+    names = [(c.predict_name, c.field) for c in items[:-1]]
+    assert sorted(set(names), key=names.index) == [
+        ("react", "next_thought"), ("react", "next_tool_name"), ("react", "next_tool_args"),
+        ("extract.predict", "reasoning"), ("extract.predict", "answer")]
+    thoughts = "".join(c.text for c in items[:-1] if c.field == "next_thought")
+    assert thoughts == "add themdone"  # two steps, each streamed
+    streamed_bodies = [r["body"] for r in server.chat_requests]
+    assert items[-1] == react(question="1 + 2?")
+    plain_bodies = [r["body"] for r in server.chat_requests[3:]]
+    assert streamed_bodies == [{**b, "stream": True, "stream_options": {"include_usage": True}} for b in plain_bodies]
+    assert items[-1].trajectory["observation_0"] == 3

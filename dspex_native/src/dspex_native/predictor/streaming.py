@@ -41,16 +41,22 @@ def predict_name(state: PredictState) -> str:
     return (row.saved_predictor if row is not None else None) or "self"
 
 
-def _reader(fmt: Any, state: PredictState) -> Any:
+def _reader(fmt: Any, state: PredictState, name: str) -> Any:
     reader = _READERS.get(fmt.adapter_name)
     if reader is None:
         raise CapabilityError(f"{state.module_type}: streaming replies in {fmt.adapter_name}'s format is not built "
                               f"natively; use adapter='chat' or 'json', the dspy backend, or call without streaming")
-    return reader(fmt.output_types, predict_name(state))
+    return reader(fmt.output_types, name)
 
 
 def stream(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Iterator[Any]:
     """``stream(state, inputs, **options)``: the backend contract's streamed call (see the module doc)."""
+    return stream_as(predict_name(state), state, inputs, options)
+
+
+def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options: dict[str, Any]) -> Iterator[Any]:
+    """:func:`stream` with the chunks naming the predictor ``name`` (a module's predictor, e.g. ReAct's
+    ``"react"`` and ``"extract.predict"``)."""
     found = callbacks.active()
     with _OwnEvents(state, found, inputs) as own:
         with _formatting(found, state, inputs, options) as events:
@@ -65,7 +71,7 @@ def stream(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> It
             return
         from dspex_native.lm.streaming import LMStream
 
-        reader = _reader(fmt, state)
+        reader = _reader(fmt, state, name)
         replies = LMStream(client, messages, settings)
         with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
             for piece in replies:
@@ -81,7 +87,7 @@ def stream(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> It
         with _json_formatting(found, state, inputs, options) as events:
             fmt, messages = fallback_request(state, lm, settings, inputs, demos)
             events.outputs = messages
-        reader = _reader(fmt, state)
+        reader = _reader(fmt, state, name)
         replies = LMStream(client, messages, settings)
         with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
             for piece in replies:
