@@ -172,11 +172,13 @@ class LMStream:
             client._body_timeout(timeout, deadline)
             reader = SSEReader()
             usage = None
+            done = False
             try:
                 for chunk in response.iter_bytes():
-                    for data in reader.feed(chunk):
-                        if data == "[DONE]":
-                            return usage
+                    for data in () if done else reader.feed(chunk):
+                        if data == "[DONE]":  # the body's end is read too: the connection is kept
+                            done = True
+                            break
                         text, found = _text_of(data)
                         usage = found if found is not None else usage
                         if text:
@@ -184,6 +186,8 @@ class LMStream:
                             yield text
                     if deadline.expired():
                         raise _CutOff()
+                if done:
+                    return usage
                 for data in reader.close():
                     if data != "[DONE]":
                         text, found = _text_of(data)
