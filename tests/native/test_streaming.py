@@ -108,9 +108,8 @@ def test_json_escapes_and_surrogate_pairs_are_never_given_out_half():
     pieces = ['{"answer": "caf\\u00', 'e9 \\', '"q\\"', ' \\ud83d', '\\ude00!", "n": [1,', ' 2]}']
     got = [reader.feed(p) for p in pieces]
     assert got == [[StreamChunk("answer", "caf")], [StreamChunk("answer", "é ")], [StreamChunk("answer", '"q"')],
-                   [StreamChunk("answer", " ")], [StreamChunk("answer", "😀!")], []] or \
-        "".join(c.text for g in got for c in g if c.field == "answer") == 'café "q" 😀!'
-    assert reader.feed("") == [] and got[-1] == [StreamChunk("n", "[1, 2]")]
+                   [StreamChunk("answer", " ")], [StreamChunk("answer", "😀!")], [StreamChunk("n", "[1, 2]")]]
+    assert json.loads("".join(pieces)) == {"answer": 'café "q" 😀!', "n": [1, 2]}
 
 
 # -- streamed calls ---------------------------------------------------------------------------------

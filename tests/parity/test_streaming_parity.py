@@ -6,7 +6,8 @@ Per example: the same requests (whole bodies: ``stream``, ``stream_options`` and
 as many of them; equal final Predictions, equal to the unstreamed native call's for the same reply;
 each field's native chunks join to the text the Prediction parsed, in the order the reply writes
 the fields (dspy's listeners lose a field's text for some cuts, so theirs is not the oracle there;
-both name the predictor alike).
+both name the predictor alike). A ReAct (each step streamed) and a JSONAdapter reply are compared
+the same way, on fixed replies.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ class Replies:
 
     def __init__(self) -> None:
         self.reply = ""
+        self.script: list[str] = []  # replies for the next requests, in order (then ``reply``)
         self.cuts: list[int] = []
         self._lock = threading.Lock()
 
     def __call__(self, messages: list, settings: dict) -> str:
-        return self.reply
+        with self._lock:
+            return self.script.pop(0) if self.script else self.reply
 
     def chunk(self, text: str) -> list[str]:
         points = [0, *sorted({c for c in self.cuts if 0 < c < len(text)}), len(text)]
@@ -113,3 +116,47 @@ def test_a_streamed_call_sends_and_returns_what_dspy_streamify_does(served, name
     # dspy's listeners name the predictor alike; their text is not compared: they drop a field's
     # text in some cuts (a reply arriving in one piece streams an empty answer), native does not
     assert {c.predict_name for c in dspy_chunks} <= {c.predict_name for c in chunks}
+
+
+def _steps() -> list[str]:
+    return ["[[ ## next_thought ## ]]\nlook it up\n\n[[ ## next_tool_name ## ]]\nfinish\n\n"
+            "[[ ## next_tool_args ## ]]\n{}\n\n[[ ## completed ## ]]",
+            "[[ ## reasoning ## ]]\nfound\n\n[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]"]
+
+
+@pytest.mark.parametrize("module_type", ["react", "json predict"])
+def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
+    server, replies = served
+    replies.cuts = [3, 9, 30, 31]
+    if module_type == "react":
+        script = _steps()
+        dspy_module, adapter = dspy.ReAct("question -> answer", tools=[]), None
+        ref = dspex.create("react", "question -> answer", tools=[], implementation="native")
+    else:
+        script = ['{"reasoning": "r\\u00e9", "answer": "a \\"b\\""}']
+        dspy_module, adapter = dspy.Predict("question -> reasoning, answer"), dspy.JSONAdapter()
+        ref = dspex.create("predict", "question -> reasoning, answer", implementation="native", adapter="json")
+    lm = dspy.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    listeners = [dspy.streaming.StreamListener(signature_field_name=f, predict=p, predict_name=n, allow_reuse=True)
+                 for n, p in dspy_module.named_predictors() for f in p.signature.output_fields]
+    program = dspy.streamify(dspy_module, stream_listeners=listeners, async_streaming=False)
+
+    server.reset()
+    replies.script = list(script)
+    with dspy.context(lm=lm, adapter=adapter):
+        dspy_items = list(program(question="q"))
+    dspy_bodies = [r["body"] for r in server.chat_requests]
+
+    server.reset()
+    replies.script = list(script)
+    native_lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    native_items = list(ref.stream(question="q", lm=native_lm))
+    native_bodies = [r["body"] for r in server.chat_requests]
+
+    assert native_bodies == dspy_bodies and all(b["stream"] is True for b in native_bodies)
+    assert dict(native_items[-1]) == dict(dspy_items[-1].items())
+    ours = [(c.predict_name, c.field) for c in native_items[:-1]]
+    expected = [(n, f) for n, p in dspy_module.named_predictors() for f in p.signature.output_fields]
+    assert sorted(set(ours), key=ours.index) == expected
+    # dspy's listeners name the same predictors and fields (they lose some fields' text for some cuts)
+    assert {(c.predict_name, c.signature_field_name) for c in dspy_items[:-1] if c.chunk} <= set(ours)

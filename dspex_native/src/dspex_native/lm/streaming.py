@@ -143,7 +143,7 @@ class LMStream:
         for attempt in range(1, attempts + 1):
             pieces: list[str] = []
             try:
-                usage = yield from self._attempt(http, content, deadline, pieces)
+                usage = yield from self._attempt(http, content, deadline, pieces, attempt)
             except _Failed as failed:
                 if pieces:
                     raise _mid_stream(client, attempt, failed.reason, "".join(pieces)) from None
@@ -152,7 +152,7 @@ class LMStream:
             self._succeeded("".join(pieces), usage)
             return
 
-    def _attempt(self, http: Any, content: bytes, deadline: Any, pieces: list[str]) -> Iterator[str]:
+    def _attempt(self, http: Any, content: bytes, deadline: Any, pieces: list[str], attempt: int) -> Iterator[str]:
         """One request: yields its text; returns the usage of its last event (or ``None``)."""
         from dspex_native.lm.client import _CutOff
 
@@ -196,10 +196,10 @@ class LMStream:
                             pieces.append(text)
                             yield text
             except StreamFailed as exc:
-                raise _Failed(_failure(client, None, str(exc), retryable=True)) from None
+                raise _Failed(_failure(None, str(exc), retryable=True)) from None
             except Exception as exc:  # httpx transport errors, the deadline passing
                 if isinstance(exc, _CutOff) and pieces:
-                    error = deadline.error(attempts=1, status=200, reason="the streamed reply had not finished "
+                    error = deadline.error(attempts=attempt, status=200, reason="the streamed reply had not finished "
                                            "when the time was up")
                     error.partial = "".join(pieces)  # type: ignore[attr-defined]
                     raise error from None
@@ -227,7 +227,7 @@ class _Failed(Exception):
         self.reason = failure.reason
 
 
-def _failure(client: Any, status: int | None, reason: str, retryable: bool) -> Any:
+def _failure(status: int | None, reason: str, retryable: bool) -> Any:
     from dspex_native.lm.client import _Failure
 
     return _Failure(status, reason, retryable)
