@@ -17,7 +17,7 @@ rest a few characters per event. Measured, each as the median of ``--runs`` call
 and each one's whole call (the contenders take turns in blocks of 25 calls). The target is native's first chunk within 1 ms of the server's own first
 byte. The two are separate requests, so on a busy machine their difference also holds the server's
 and the scheduler's noise; the breakdown below the table is native's own time within one call
-(timestamps taken by wrapping ``httpx.Client.send`` and the SSE reader's ``feed``): before the
+(timestamps taken by wrapping the LM transport's ``ConnectionPool.send`` and the SSE reader's ``feed``): before the
 request leaves, waiting for the headers, headers to the first body bytes, and those bytes to the
 first chunk. Run::
 
@@ -105,15 +105,13 @@ def native_runner(url: str):
 
 def breakdown(url: str, runs: int) -> list[tuple[str, float]]:
     """Native's first chunk, step by step (median seconds of ``runs`` calls; see the module doc)."""
-    import httpx
-
     import dspex_core as dspex
-    from dspex_native.lm import streaming
+    from dspex_native.lm import _http, streaming
 
     lm = dspex.LM("openai/gpt-4o-mini", api_base=url, api_key="sk-bench", cache=False)
     ref = dspex.Predict.create("question -> answer", implementation="native", lm=lm)
     marks: dict[str, float] = {}
-    send, feed = httpx.Client.send, streaming.SSEReader.feed
+    send, feed = _http.ConnectionPool.send, streaming.SSEReader.feed
 
     def timed_send(self, *args, **kwargs):
         marks["send"] = time.perf_counter()
@@ -125,7 +123,7 @@ def breakdown(url: str, runs: int) -> list[tuple[str, float]]:
         marks.setdefault("bytes", time.perf_counter())
         return feed(self, chunk)
 
-    httpx.Client.send, streaming.SSEReader.feed = timed_send, timed_feed
+    _http.ConnectionPool.send, streaming.SSEReader.feed = timed_send, timed_feed
     try:
         rows = []
         for _ in range(runs):
@@ -139,7 +137,7 @@ def breakdown(url: str, runs: int) -> list[tuple[str, float]]:
             rows.append((marks["send"] - start, marks["headers"] - marks["send"], marks["bytes"] - marks["headers"],
                          first - marks["bytes"]))
     finally:
-        httpx.Client.send, streaming.SSEReader.feed = send, feed
+        _http.ConnectionPool.send, streaming.SSEReader.feed = send, feed
     names = ("before the request is sent (prompt, body, request)", "waiting for the response headers",
              "headers to the first body bytes", "first body bytes to the first StreamChunk")
     return [(name, statistics.median(row[i] for row in rows)) for i, name in enumerate(names)]

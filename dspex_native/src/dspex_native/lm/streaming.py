@@ -11,7 +11,7 @@ is what plain ``dspy.LM(model)`` sends when ``dspy.streamify`` streams a predict
 * on LiteLLM's route: ``"stream": true``, and ``stream_options`` only inside a
   ``dspex.track_usage()`` block (dspy adds it when ``track_usage`` is on).
 
-The rest is a normal call's: the cache is looked up first (a hit streams nothing: the completion
+The rest is a normal call's (the same pooled, kept-alive transport, :mod:`._pool`): the cache is looked up first (a hit streams nothing: the completion
 comes whole, as in dspy, whose listeners then see no chunk), the budget checked, the usage of the
 final event recorded, the completion cached and recorded for ``inspect_history``. The call's
 deadline is the LM's ``timeout``, else the ``streaming`` timeout profile (not ``inference``).
@@ -136,7 +136,7 @@ class LMStream:
         check_budget()
         from dspex_native.lm import _pool
 
-        http = _pool.sync_client((client._public_base, client.endpoint.key_hash, self.timeout))
+        http = _pool.sync_transport((client._public_base, client.endpoint.key_hash, self.timeout), client._post())
         content = client._encode(streamed_body(self.body, client.route.own))
         deadline = lm_deadline.Deadline(self.timeout, client.model, client._public_base)
         attempts = self.options.policy.attempts
@@ -158,8 +158,9 @@ class LMStream:
 
         client = self.client
         try:
-            timeout = client._timeout(deadline)
-            response = http.send(client._request(content, timeout), stream=True)
+            if deadline.expired():
+                raise _CutOff()
+            response = http.send(client._post(), content, deadline.remaining)
         except Exception as exc:
             raise _Failed(client._transport_failure(exc)) from None
         try:
@@ -169,7 +170,6 @@ class LMStream:
                 except Exception as exc:
                     raise _Failed(client._transport_failure(exc)) from None
                 raise _Failed(client._interpret(response.status_code, response.headers, body))
-            client._body_timeout(timeout, deadline)
             reader = SSEReader()
             usage = None
             done = False
@@ -197,7 +197,7 @@ class LMStream:
                             yield text
             except StreamFailed as exc:
                 raise _Failed(_failure(None, str(exc), retryable=True)) from None
-            except Exception as exc:  # httpx transport errors, the deadline passing
+            except Exception as exc:  # transport errors and timeouts, the deadline passing
                 if isinstance(exc, _CutOff) and pieces:
                     error = deadline.error(attempts=attempt, status=200, reason="the streamed reply had not finished "
                                            "when the time was up")

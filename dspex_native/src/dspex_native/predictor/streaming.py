@@ -28,7 +28,7 @@ from dspex_core.errors import AdapterParseError, CapabilityError
 from dspex_native.adapters._chat_stream import ChatFieldStream
 from dspex_native.adapters._json_stream import JSONFieldStream
 from dspex_native.predictor import call
-from dspex_native.predictor.callbacks import _OwnEvents, _formatting, _json_formatting, _parsed
+from dspex_native.predictor.callbacks import _format_inputs, _json_formatting, _OwnEvents, _parsed
 from dspex_native.predictor.request import fallback_request, prepare
 from dspex_native.predictor.state import PredictState
 
@@ -59,7 +59,7 @@ def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options
     ``"react"`` and ``"extract.predict"``)."""
     found = callbacks.active()
     with _OwnEvents(state, found, inputs) as own:
-        with _formatting(found, state, inputs, options) as events:
+        with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
             lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
             events.outputs = messages
         client = call._client(lm, state)
