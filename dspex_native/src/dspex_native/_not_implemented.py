@@ -53,7 +53,7 @@ STREAMED_PREDICT = (*PREDICT_STEP, STREAMING)
 VALIDATOR = (CHECKED_TYPES,)
 #: react: its two predictors are Predicts (streamed step by step), and its tools' arguments are described as
 #: pydantic would
-REACT = (*STREAMED_PREDICT, TOOL_TYPES)
+REACT = (*PREDICT, STREAMING, TOOL_TYPES)
 #: best_of_n: the module it wraps
 REWARD_LOOP = (FOREIGN_MODULE,)
 #: refine and retry: best_of_n's, and Refine's advice names the wrapped module's predictors
