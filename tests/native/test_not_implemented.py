@@ -54,6 +54,15 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
     return features
 
 
+def _streamed(module_type: str) -> dict[str, Callable[[], object]]:
+    """predict and chain_of_thought stream; not in XMLAdapter's format (refused before anything is sent)."""
+    features = _predict_step(module_type)
+    lm = dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused")
+    features[declared.STREAMING] = lambda: list(
+        dspex.create(module_type, "q -> a", implementation="native", adapter="xml").stream(q="x", lm=lm))
+    return features
+
+
 def _comparison() -> dict[str, Callable[[], object]]:
     """multi_chain_comparison runs one predictor: predict's features, asked with its own inputs."""
     features = _predict_like("multi_chain_comparison")
@@ -100,6 +109,8 @@ def _react() -> dict[str, Callable[[], object]]:
     return {
         declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
+        declared.STREAMING: lambda: list(create("q -> a", adapter="xml").stream(
+            q="x", lm=dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused"))),
         declared.TOOL_TYPES: lambda: create("q -> a", tools=[when]),
     }
 
@@ -156,9 +167,9 @@ def _hidden_module(name: str):
 
 
 TRIGGERS = {
-    "predict": _predict_step("predict"),
+    "predict": _streamed("predict"),
     "react": _react(),
-    "chain_of_thought": _predict_step("chain_of_thought"),
+    "chain_of_thought": _streamed("chain_of_thought"),
     "signature": _predict_step("signature"),
     "program_of_thought": _predict_like("program_of_thought"),  # its steps are predictors
     "validator": {declared.CHECKED_TYPES: lambda: dspex.create("validator", TakesCallable, implementation="native",
@@ -178,6 +189,7 @@ EXPECTED_WORDS = {
     declared.ADAPTER_TYPES: "set",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.NATIVE_CALLS: "native function calling",
+    declared.STREAMING: "streaming replies in XMLAdapter's format",
     declared.CHECKED_TYPES: "Callable",
     declared.TOOL_TYPES: "tool argument type date",
     declared.FOREIGN_MODULE: "of backend 'other'",

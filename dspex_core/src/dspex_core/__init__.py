@@ -75,6 +75,7 @@ _LAZY = {
     "track_usage": ("dspex_core.usage", "track_usage"),
     "UsageTracker": ("dspex_core.usage", "UsageTracker"),
     "register_prices": ("dspex_core._prices", "register_prices"),
+    "StreamChunk": ("dspex_core._stream_chunk", "StreamChunk"),
 }
 
 
@@ -98,7 +99,7 @@ __all__ = [
     "configure", "context", "settings", "config",
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
-    "History", "Image", "ToolCalls",
+    "History", "Image", "ToolCalls", "StreamChunk",
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history",
     "session", "Session",

@@ -14,7 +14,7 @@ optional ones a default; any object with the same methods will do (it is checked
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 from dspex_core.errors import CapabilityError
 
@@ -22,7 +22,7 @@ from dspex_core.errors import CapabilityError
 REQUIRED_METHODS = ("create", "execute")
 #: The methods an implementation may have, in the order the contract lists them.
 OPTIONAL_METHODS = ("acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
-                    "unwrap", "render")
+                    "unwrap", "render", "stream", "astream")
 ASYNC_METHODS = frozenset({"acreate", "aexecute"})
 
 #: Per method: the positional arguments the core passes (after ``self``), the keyword arguments
@@ -39,7 +39,11 @@ _CALLS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "compile": (("state", "program"), ("trainset", "valset"), True),
     "unwrap": (("state",), (), False),
     "render": (("state", "inputs"), (), True),
+    "stream": (("state", "inputs"), (), True),
+    "astream": (("state", "inputs"), (), True),
 }
+#: Methods the core iterates with ``async for``: async generator functions.
+ASYNC_GENERATORS = frozenset({"astream"})
 
 
 def _default(method: Any) -> Any:
@@ -144,6 +148,22 @@ class Implementation:
         :class:`~dspex_core.errors.CapabilityError` naming the backend."""
         raise CapabilityError(f"{self._name()} cannot render prompts")
 
+    @_default
+    def stream(self, state: Any, inputs: Mapping[str, Any], **options: Any) -> Iterator[Any]:
+        """Run the module as :meth:`execute` does, yielding a ``dspex_core.StreamChunk(field, text,
+        predict_name)`` for each piece of an output field's text as the LM's reply arrives, then the
+        final :class:`~dspex_core.Prediction` (the last item; equal to what :meth:`execute` returns
+        for the same reply). ``ref.stream(**inputs)`` uses it. Without it (this default), a stream
+        of the module yields only the final Prediction, as ``dspy.streamify`` does for a module no
+        listener matches. Raise before the first item for failures the router may fall back on."""
+        yield self.execute(state, inputs, **options)
+
+    @_default
+    async def astream(self, state: Any, inputs: Mapping[str, Any], **options: Any) -> AsyncIterator[Any]:
+        """The async twin of :meth:`stream` (an async generator). Without it, the core advances
+        :meth:`stream` in worker threads, or, without that either, yields :meth:`aexecute`'s result."""
+        yield await self.aexecute(state, inputs, **options)
+
     def _name(self) -> str:
         return f"{type(self).__name__}" + (f" ({self.module_type})" if self.module_type else "")
 
@@ -195,6 +215,8 @@ def _problem_with(name: str, attribute: Any) -> str | None:
         return f"{name} is not callable ({type(attribute).__name__})"
     if name in ASYNC_METHODS and not inspect.iscoroutinefunction(function):
         return f"{name}() must be an async def (the core awaits it)"
+    if name in ASYNC_GENERATORS and not inspect.isasyncgenfunction(function):
+        return f"{name}() must be an async generator (async def ... yield: the core iterates it with async for)"
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):

@@ -18,7 +18,7 @@ The check costs one ``isinstance`` on the way out.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 from dspex_core import _lm_deadline, _router, callbacks as _callbacks, config as _config, telemetry
 from dspex_core._example import Prediction
@@ -33,6 +33,8 @@ CALL_OPTIONS = frozenset({"lm", "config", "demos"})
 #: retries and waits included (:func:`dspex_core._lm_deadline.call_deadline`); the core's, not the backend's.
 TIMEOUT = "timeout"
 _OPTIONS = CALL_OPTIONS | {TIMEOUT}
+#: The timeout profile bounding a streamed call given no ``timeout=`` (``ref.stream``).
+STREAMING_PROFILE = "streaming"
 
 _perf = time.perf_counter
 _telemetry_handlers = telemetry._handlers  # the live dict: empty means no event can reach anyone
@@ -108,6 +110,25 @@ class ModuleRef:
             with _lm_deadline.call_deadline(kwargs.pop(TIMEOUT)):
                 return await aexecute(self, kwargs, **options)
         return await aexecute(self, kwargs, **options)
+
+    def stream(self, **kwargs: Any) -> Iterator[Any]:
+        """Run the module, yielding a :class:`~dspex_core.StreamChunk` for each piece of an output
+        field's text as it arrives, then the final :class:`~dspex_core.Prediction` (see
+        :mod:`dspex_core._streaming`). ``timeout=`` bounds the whole stream (default: the
+        ``streaming`` timeout profile); ``lm``, ``config``, ``demos`` are taken as a call takes them."""
+        from dspex_core._streaming import stream
+
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
+        timeout = kwargs.pop(TIMEOUT, STREAMING_PROFILE)
+        return stream(self, check_inputs(kwargs), options, timeout, _Running)
+
+    def astream(self, **kwargs: Any) -> AsyncIterator[Any]:
+        """The async twin of :meth:`stream`: ``async for item in ref.astream(question=...)``."""
+        from dspex_core._streaming import astream
+
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k in CALL_OPTIONS}
+        timeout = kwargs.pop(TIMEOUT, STREAMING_PROFILE)
+        return astream(self, check_inputs(kwargs), options, timeout, _Running)
 
     def render(self, **kwargs: Any) -> dict[str, Any]:
         """The request the next call with these inputs would send, without calling the LM:
@@ -369,3 +390,13 @@ async def _aexecute(ref: ModuleRef, inputs: Mapping[str, Any], options: dict[str
         raise
     _router.emit_execute(ref.module_type, backend, _perf() - start, "ok")
     return result
+
+
+class _Running:
+    """How a call runs, handed to :mod:`dspex_core._streaming` (which cannot import this module)."""
+
+    execute = staticmethod(_execute)
+    execute_fallback = staticmethod(_execute_fallback)
+    aexecute = staticmethod(aexecute)
+    fires_own = staticmethod(_fires_own)
+    with_usage = staticmethod(_with_usage)

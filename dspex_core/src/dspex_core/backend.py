@@ -17,8 +17,11 @@ A backend plugin registers one implementation per module type it serves::
 
 ``register`` checks every implementation against :class:`Implementation` (required ``create``
 and ``execute``; optional ``acreate``, ``aexecute``, ``describe``, ``save``, ``dump_state``,
-``load_state``, ``compile``, ``unwrap``, ``render``, ``not_implemented``) and rejects a wrong one with an error naming
-the plugin and the method. docs/architecture.md walks through adding a module type or a backend;
+``load_state``, ``compile``, ``unwrap``, ``render``, ``stream``, ``astream``, ``not_implemented``) and rejects a
+wrong one with an error naming the plugin and the method. ``stream(state, inputs, **options)`` yields
+:class:`StreamChunk` items as output text arrives, then the final Prediction (``astream``: an async
+generator doing the same); an implementation without them is streamed as its final Prediction
+alone (docs/streaming.md). docs/architecture.md walks through adding a module type or a backend;
 ``dspex_core.testing`` has the conformance kit that checks one against another.
 
 Backends and plugins import the core only through this module and the other public ones
@@ -59,6 +62,7 @@ from dspex_core._render import CLIENT_SETTINGS, rendered
 from dspex_core._redact import redact, strip_credentials, url_credentials, url_secrets
 from dspex_core._secret_registry import hold as hold_secrets
 from dspex_core._session import current_session_id
+from dspex_core._stream_chunk import StreamChunk
 from dspex_core._tool_calls import ToolCalls, is_tool_calls_type
 from dspex_core._signature import Field, InputField, OutputField, Signature, default_instructions, infer_prefix
 from dspex_core._text import cleandoc
@@ -72,8 +76,8 @@ __all__ = [
     "ModuleType", "module_types", "module_type",
     # data types
     "Signature", "Field", "FieldSpec", "InputField", "OutputField", "infer_prefix", "default_instructions",
-    "Example", "Prediction", "LM", "LanguageModel", "is_custom_lm", "ModuleRef", "History", "is_history_type",
-    "Image", "is_image_type", "ToolCalls", "is_tool_calls_type",
+    "Example", "Prediction", "StreamChunk", "LM", "LanguageModel", "is_custom_lm", "ModuleRef", "History",
+    "is_history_type", "Image", "is_image_type", "ToolCalls", "is_tool_calls_type",
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",

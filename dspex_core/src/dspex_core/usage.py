@@ -102,6 +102,12 @@ def share_with_workers() -> None:
     _here()
 
 
+def tracking() -> bool:
+    """Whether a ``dspex.track_usage()`` block is open here (DSPy's ``settings.track_usage``: a
+    streamed request on LiteLLM's route asks for its usage only then, as dspy's does)."""
+    return bool(_trackers.get())
+
+
 def check_budget() -> None:
     """Raise :class:`BudgetExceededError` when an open tracker's spend already reached its budget
     (called by LM clients before they send; nothing to do when no tracker is open)."""

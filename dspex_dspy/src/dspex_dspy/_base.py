@@ -9,7 +9,8 @@ dspex's (:mod:`dspex_dspy._errors`) and returning dspy's prediction as a dspex o
 dspy's own methods, so that a module saved here loads in plain dspy, and back.
 
 Every implementation has every method of the contract except ``compile``, which only the
-optimizers have. The plugin registers a stand-in per module type that must declare the same
+optimizers have, and ``astream`` (the core runs ``stream`` in worker threads); ``stream`` streams
+the module types that say ``streams`` (:mod:`dspex_dspy._streaming`). The plugin registers a stand-in per module type that must declare the same
 methods without importing dspy (:mod:`dspex_dspy._lazy`), and all it knows is the module type's
 kind; a type whose module has no state (``has_state``) still has the methods, and they raise
 :class:`~dspex_core.errors.CapabilityError`.
@@ -24,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import Implementation, allows_none, input_rules, settings_rules
+from dspex_core.backend import Implementation, StreamChunk, allows_none, input_rules, settings_rules
 from dspex_core.errors import CapabilityError, InputError
 from dspy.utils.exceptions import DSPyError
 
@@ -144,6 +145,30 @@ class DspyImplementation(Implementation):
         try:
             with dspy.context(lm=lm, adapter=adapter, **context_settings()):
                 return self.convert(record_usage(await self.acall(module, kwargs)))
+        except DSPyError as exc:
+            raise_translated(exc, lm)
+            raise
+
+    #: whether :meth:`stream` streams this module type's fields (through ``dspy.streamify``);
+    #: the others yield only the final Prediction, as the core would
+    streams: bool = False
+
+    def stream(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
+        """The call streamed by dspy (:mod:`dspex_dspy._streaming`): StreamChunk items, then the Prediction."""
+        if not self.streams:
+            yield self.execute(state, inputs, **options)
+            return
+        from dspex_dspy._streaming import streamed
+
+        module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)
+        try:
+            with dspy.context(lm=lm, adapter=adapter, **context_settings()):
+                items = streamed(module, kwargs)
+                for item in items:
+                    if isinstance(item, StreamChunk):
+                        yield item
+                    else:
+                        yield self.convert(record_usage(item))
         except DSPyError as exc:
             raise_translated(exc, lm)
             raise

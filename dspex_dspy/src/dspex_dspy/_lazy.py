@@ -7,7 +7,7 @@ the stand-in's methods are the real object's bound methods, so routed calls cost
 The registry reads which optional contract methods an implementation has from its class,
 without running ``__getattr__`` (so a stand-in is never woken by it), and the core calls only
 those. The stand-in therefore declares exactly the methods every implementation of this backend
-has (:class:`~dspex_dspy._base.DspyImplementation`: all of the contract's but ``compile``), and
+has (:class:`~dspex_dspy._base.DspyImplementation`: all of the contract's but ``compile`` and ``astream``), and
 an optimizer's stand-in adds ``compile``: the module-type table's ``kind`` says which a type is,
 before anything is imported.
 """
@@ -24,7 +24,7 @@ _lock = threading.Lock()
 _instances: dict[str, LazyImplementation] = {}
 #: The contract methods a stand-in hands over to the real implementation once it is loaded.
 _METHODS = ("create", "execute", "acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
-            "unwrap", "render")
+            "unwrap", "render", "stream")
 
 
 class LazyImplementation:
@@ -82,6 +82,9 @@ class LazyImplementation:
 
     def render(self, state: Any, inputs: Any, **options: Any) -> Any:
         return self.load().render(state, inputs, **options)
+
+    def stream(self, state: Any, inputs: Any, **options: Any) -> Any:
+        return self.load().stream(state, inputs, **options)
 
     def __repr__(self) -> str:
         state = "loaded" if self._real is not None else "not loaded"

@@ -61,6 +61,7 @@ class PredictorImplementation(DspyImplementation):
 
     #: the dspy class built, an attribute of ``dspy``
     dspy_class_name: str = ""
+    streams = True
     create_options = frozenset({"demos", "instructions", "config"}) | LM_SETTINGS
     optional_inputs = True  # DSPy's Predict leaves an Optional input it was not given out of the prompt
     extra_inputs = frozenset({"prediction"})  # OpenAI's predicted outputs, which dspy moves into the request

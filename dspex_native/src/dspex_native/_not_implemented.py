@@ -41,13 +41,19 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
+STREAMING = ("streaming replies in XMLAdapter's format, n > 1 completions, or from Anthropic's and Gemini's own "
+             "wires (module types other than predict, chain_of_thought and react yield their final Prediction only)")
+
 #: the modules that run one predictor on a user's signature, and those that run predictors
 PREDICT = (ADAPTER_TYPES, LM_PROVIDERS)
 #: predict, chain_of_thought and the signature step (a typed Predict): a ToolCalls output in the user's signature
 PREDICT_STEP = (*PREDICT, NATIVE_CALLS)
+#: predict and chain_of_thought, which stream too (dspex_native.predictor.streaming)
+STREAMED_PREDICT = (*PREDICT_STEP, STREAMING)
 VALIDATOR = (CHECKED_TYPES,)
-#: react: its two predictors are Predicts, and its tools' arguments are described as pydantic would
-REACT = (*PREDICT, TOOL_TYPES)
+#: react: its two predictors are Predicts (streamed step by step), and its tools' arguments are described as
+#: pydantic would
+REACT = (*PREDICT, STREAMING, TOOL_TYPES)
 #: best_of_n: the module it wraps
 REWARD_LOOP = (FOREIGN_MODULE,)
 #: refine and retry: best_of_n's, and Refine's advice names the wrapped module's predictors

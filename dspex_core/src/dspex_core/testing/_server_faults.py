@@ -22,7 +22,10 @@ class Fault:
     ``delay`` sleeps before answering (and combines with ``status`` or ``drop``); ``status``
     answers with that HTTP error instead of a completion; ``drop`` closes the connection
     without any response; ``retry_after`` adds a ``Retry-After`` header to an error status;
-    ``message`` is the error message in the OpenAI-style error body.
+    ``message`` is the error message in the OpenAI-style error body. For a streamed answer,
+    ``after_chunks=N`` cuts the stream after ``N`` text events: the connection is closed with the
+    body unfinished, or, with ``stream_error="..."``, an OpenAI-style ``error`` event ends it
+    (``stream_error`` alone: before the first text event).
     """
 
     status: int | None = None
@@ -31,10 +34,16 @@ class Fault:
     times: int = 1
     retry_after: float | None = None
     message: str | None = None
+    after_chunks: int | None = None
+    stream_error: str | None = None
 
     @property
     def kind(self) -> str:
         """A short label recorded with each request the fault hit."""
+        if self.stream_error is not None:
+            return "stream_error"
+        if self.after_chunks is not None:
+            return "stream_drop"
         if self.drop:
             return "drop"
         if self.status is not None:
@@ -56,8 +65,13 @@ class FaultQueue:
             raise ValueError(f"status must be an HTTP error status (400-599), got {fault.status}")
         if fault.delay < 0:
             raise ValueError(f"delay must be >= 0, got {fault.delay}")
-        if fault.status is None and not fault.drop and fault.delay == 0:
-            raise ValueError("a fault needs status=, delay= or drop=True")
+        if fault.stream_error is not None and fault.after_chunks is None:
+            fault.after_chunks = 0
+        if fault.after_chunks is not None and (fault.after_chunks < 0 or fault.status is not None or fault.drop):
+            raise ValueError("after_chunks must be >= 0 and cuts a streamed answer short: it goes with "
+                             "stream_error= or alone, not with status= or drop=")
+        if fault.status is None and not fault.drop and fault.delay == 0 and fault.after_chunks is None:
+            raise ValueError("a fault needs status=, delay=, drop=True, after_chunks= or stream_error=")
         with self._lock:
             self._faults.append(fault)
 

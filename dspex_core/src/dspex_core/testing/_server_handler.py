@@ -2,7 +2,8 @@
 
 It speaks just enough of the OpenAI chat-completions API for real HTTP clients (httpx,
 LiteLLM, the openai SDK) to talk to it: HTTP/1.1 with keep-alive, JSON bodies, OpenAI-style
-error bodies, ``usage`` in every answer. Everything the server decides (reply text, faults,
+error bodies, ``usage`` in every answer, and server-sent events for ``"stream": true``
+(:mod:`._server_stream`). Everything the server decides (reply text, faults,
 latency) comes from the server object; the handler only parses, records and writes. It knows
 that object only as :class:`ServerState` (what the handler reads and calls), so the server
 module imports the handler and never the other way round.
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 from dspex_core.testing._server_faults import FaultQueue
+from dspex_core.testing._server_stream import write_stream
 
 #: Paths answering chat completions (with and without the ``/v1`` prefix, as clients differ).
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
@@ -44,6 +46,7 @@ class ServerState(Protocol):
     latency: float
     max_body_bytes: int
     max_n: int
+    stream_chunk_size: Any
     _faults: FaultQueue
     _stopping: threading.Event
 
@@ -171,9 +174,6 @@ class LMRequestHandler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._send_json(400, error_body("'messages' (a list) is required", "invalid_request_error"))
             return
-        if body.get("stream"):
-            self._send_json(400, error_body("streaming is not supported by LocalLMServer", "invalid_request_error"))
-            return
         try:
             n = 1 if body.get("n") is None else int(body["n"])
         except (TypeError, ValueError):
@@ -187,4 +187,11 @@ class LMRequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # the responder failed: report it like a provider would
             self._send_json(500, error_body(f"responder failed: {type(exc).__name__}: {exc}", "server_error"))
             return
-        self._send_json(200, owner._completion(body, texts))
+        completion = owner._completion(body, texts)
+        if body.get("stream") is True:
+            try:
+                write_stream(self, completion, texts, body, owner.stream_chunk_size, fault)
+            except ValueError as exc:  # the server's chunker is wrong: nothing was written yet
+                self._send_json(500, error_body(f"stream chunker failed: {exc}", "server_error"))
+            return
+        self._send_json(200, completion)

@@ -2,8 +2,10 @@
 
 Real HTTP clients (the native httpx client, ``dspy.LM`` through LiteLLM) can be exercised
 against it without a network: it listens on ``127.0.0.1`` on a free port, answers
-``POST /v1/chat/completions`` (and ``/chat/completions``) from a *responder*, records every
-request, and misbehaves on demand::
+``POST /v1/chat/completions`` (and ``/chat/completions``) from a *responder*, whole or, for
+``"stream": true``, as OpenAI's server-sent events (``stream_chunk_size=``), records every
+request, and misbehaves on demand (``inject``: error statuses, delays, dropped connections, and
+streams cut short or ended by an error event)::
 
     from dspex_core.testing import RecordingLM
     from dspex_core.testing.server import LocalLMServer
@@ -37,6 +39,7 @@ from typing import Any, Callable, Sequence
 
 from dspex_core.testing._server_faults import Fault, FaultQueue
 from dspex_core.testing._server_handler import LMRequestHandler, count_tokens
+from dspex_core.testing._server_stream import DEFAULT_CHUNK_SIZE, ChunkSplitter, check_chunking
 
 __all__ = ["Fault", "LocalLMServer"]
 
@@ -60,6 +63,16 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-connection is a client's right, not a server error: no traceback.
+        (A streaming client may stop reading at ``data: [DONE]`` and close the socket with the
+        stream's last bytes unread, which resets the connection.)"""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class LocalLMServer:
     """An OpenAI-compatible test server on ``127.0.0.1`` (see the module docstring).
@@ -68,10 +81,13 @@ class LocalLMServer:
     or a custom-LM object; default: a fixed ChatAdapter-style ``answer`` reply.
     ``latency``: seconds every request waits before its answer. ``model``: the model name in
     answers when the request names none. ``max_body_bytes`` and ``max_n`` bound requests.
+    ``stream_chunk_size``: how a ``"stream": true`` answer is cut into events, a number of
+    characters per event or a function ``text -> list of pieces`` (settable while serving).
     """
 
     def __init__(self, responder: str | Responder | None = None, *, latency: float = 0.0, model: str = "local-lm",
-                 host: str = "127.0.0.1", port: int = 0, max_body_bytes: int = 8 * 1024 * 1024, max_n: int = 128):
+                 host: str = "127.0.0.1", port: int = 0, max_body_bytes: int = 8 * 1024 * 1024, max_n: int = 128,
+                 stream_chunk_size: int | ChunkSplitter = DEFAULT_CHUNK_SIZE):
         if latency < 0:
             raise ValueError(f"latency must be >= 0, got {latency}")
         self.responder = DEFAULT_REPLY if responder is None else responder
@@ -81,6 +97,7 @@ class LocalLMServer:
         self.host = host
         self.max_body_bytes = max_body_bytes
         self.max_n = max_n
+        self.stream_chunk_size = check_chunking(stream_chunk_size)
         self._port = port
         self._faults = FaultQueue()
         self._lock = threading.Lock()
@@ -153,15 +170,20 @@ class LocalLMServer:
 
     # -- scripting -------------------------------------------------------------------------
     def inject(self, *, status: int | None = None, delay: float = 0.0, drop: bool = False, times: int = 1,
-               retry_after: float | None = None, message: str | None = None) -> "LocalLMServer":
+               retry_after: float | None = None, message: str | None = None, after_chunks: int | None = None,
+               stream_error: str | None = None) -> "LocalLMServer":
         """Make the next ``times`` chat requests misbehave (queued after earlier injections).
 
         ``status=429|500|503|...`` answers with that error (``retry_after`` adds the header);
         ``delay=seconds`` waits before answering (alone: then answers normally);
-        ``drop=True`` closes the connection without a response.
+        ``drop=True`` closes the connection without a response;
+        ``after_chunks=N`` closes a streamed answer's connection after ``N`` text events, and
+        ``stream_error="message"`` sends an OpenAI-style error event there instead (a request
+        that does not stream gets its answer whole).
         """
         self._faults.add(Fault(status=status, delay=float(delay), drop=drop, times=times,
-                               retry_after=retry_after, message=message))
+                               retry_after=retry_after, message=message, after_chunks=after_chunks,
+                               stream_error=stream_error))
         return self
 
     def clear_faults(self) -> None:

@@ -21,6 +21,8 @@ class ReActImpl(DspyImplementation):
     has no config of its own); the native backend does the same.
     """
 
+    streams = True  # each step's thought and tool call, then the extraction's fields
+
     renders = True  # its first request, as dspy would send it (dspex_dspy._render)
 
     module_type = "react"

@@ -256,32 +256,6 @@ class HTTPLMClient:
             post = self._prepared = Post(self.endpoint.chat_url, self._headers, f"dspex-native/{__version__}")
         return post
 
-    # -- for a caller on the pooled httpx client (``_pool.sync_client``), e.g. a streamed call --
-    def _request(self, content: bytes, timeout: dict[str, float | None]) -> Any:
-        """A ready ``httpx.Request`` for this endpoint (the transport's route is :meth:`_post`)."""
-        import httpx
-
-        return httpx.Request("POST", self.endpoint.chat_url, content=content, headers=self._headers,
-                             extensions={"timeout": timeout})
-
-    @staticmethod
-    def _timeout(deadline: lm_deadline.Deadline) -> dict[str, float | None]:
-        """httpx's timeouts for one attempt: each network wait gets at most the time left."""
-        left = deadline.remaining()
-        if left is not None and left <= 0:
-            raise _CutOff()
-        return {"connect": left, "read": left, "write": left, "pool": left}
-
-    @staticmethod
-    def _body_timeout(timeout: dict[str, float | None], deadline: lm_deadline.Deadline) -> None:
-        """Once the headers are in, the body's reads wait at most the time left then (httpcore
-        reads the request's timeouts when the body starts)."""
-        left = deadline.remaining()
-        if left is not None:
-            if left <= 0:
-                raise _CutOff()
-            timeout["read"] = left
-
     def _exchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
         """One attempt: ``(status, headers, body)``; every network wait gets at most the time
         left, and the body is cut off (:class:`_CutOff`) once the call's deadline has passed,

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from dspex_core.backend import Implementation, Prediction, Signature, module_type as table_row
 
 from dspex_native import _not_implemented
-from dspex_native.predictor import call, dspy_state
+from dspex_native.predictor import call, dspy_state, streaming
 from dspex_native.predictor.options import resolve_signature, split_options
 from dspex_native.predictor.state import PredictState, build_state, describe as describe_state, with_demo_list
 
@@ -24,7 +24,7 @@ class PredictImplementation(Implementation):
     ``chain_of_thought`` is this with another signature (:meth:`_signature`)."""
 
     module_type = "predict"
-    not_implemented = _not_implemented.PREDICT_STEP
+    not_implemented = _not_implemented.STREAMED_PREDICT
 
     def _signature(self, spec: Any, instructions: Any) -> Signature:
         return resolve_signature(spec, instructions, self.module_type)
@@ -42,6 +42,8 @@ class PredictImplementation(Implementation):
     execute = staticmethod(call.execute)
     aexecute = staticmethod(call.aexecute)
     render = staticmethod(call.render)
+    #: the call streamed: StreamChunk items as the reply arrives, then the Prediction (predictor.streaming)
+    stream = staticmethod(streaming.stream)
 
     def describe(self, state: PredictState) -> dict[str, Any]:
         return describe_state(state)

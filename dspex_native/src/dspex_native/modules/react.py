@@ -9,7 +9,7 @@ The machinery is :mod:`dspex_native.react` and :mod:`dspex_native.tools`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from dspex_core.backend import Implementation, Prediction
 
@@ -37,6 +37,13 @@ class ReActImplementation(Implementation):
 
     async def aexecute(self, state: ReActState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         return await loop.arun(state, inputs, options)
+
+    def stream(self, state: ReActState, inputs: Mapping[str, Any], **options: Any) -> Iterator[Any]:
+        """Each step's thought, tool name and arguments as they arrive, the extraction's fields, then
+        the Prediction (:mod:`dspex_native.react.streaming`)."""
+        from dspex_native.react import streaming
+
+        return streaming.stream(state, inputs, options)
 
     def render(self, state: ReActState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
         """The first step's request (the ``react`` predictor, empty trajectory), without calling the LM."""

@@ -1,0 +1,119 @@
+"""A predictor call streamed: its output fields' text as the LM's reply arrives, then the Prediction.
+
+``predict`` and ``chain_of_thought`` (``reasoning`` first, as the reply writes it) stream through
+here: the request is the call's (:func:`.request.prepare`), sent as dspy sends a streamed one
+(:class:`dspex_native.lm.streaming.LMStream`); each piece of the reply goes to the field reader of
+the call's adapter (ChatAdapter markers: :mod:`dspex_native.adapters._chat_stream`; JSON:
+:mod:`dspex_native.adapters._json_stream`), which hands out :class:`~dspex_core.StreamChunk` items;
+the last item is the Prediction :func:`.call.execute` would return for the same reply (the same
+parse). A chat reply that cannot be parsed is asked again in JSON, as without streaming, and that
+reply streams too; the fields already given out from the first one stay given out.
+
+Callbacks fire as for a call (:mod:`.callbacks`), the ``lm`` end event once the reply is complete.
+A custom LM object has no streaming protocol: its call yields the final Prediction alone (as
+``dspy.streamify`` gives only the Prediction when nothing streamed). Not streamed natively (a
+:class:`~dspex_core.errors.CapabilityError` before anything is sent, so the router may fall back):
+the XML adapter, ``n > 1``, providers with a wire format of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping
+
+from dspex_core import callbacks
+from dspex_core.backend import Prediction, module_type as table_row
+from dspex_core.callbacks import Events, lm_inputs
+from dspex_core.errors import AdapterParseError, CapabilityError
+
+from dspex_native.adapters._chat_stream import ChatFieldStream
+from dspex_native.adapters._json_stream import JSONFieldStream
+from dspex_native.predictor import call
+from dspex_native.predictor.callbacks import _format_inputs, _json_formatting, _OwnEvents, _parsed
+from dspex_native.predictor.request import fallback_request, prepare
+from dspex_native.predictor.state import PredictState
+
+_READERS = {"ChatAdapter": ChatFieldStream, "JSONAdapter": JSONFieldStream}
+
+
+def predict_name(state: PredictState) -> str:
+    """The name DSPy's ``named_predictors()`` gives the predictor (``StreamResponse.predict_name``)."""
+    row = table_row(state.module_type)
+    return (row.saved_predictor if row is not None else None) or "self"
+
+
+def _reader(fmt: Any, state: PredictState, name: str) -> Any:
+    reader = _READERS.get(fmt.adapter_name)
+    if reader is None:
+        raise CapabilityError(f"{state.module_type}: streaming replies in {fmt.adapter_name}'s format is not built "
+                              f"natively; use adapter='chat' or 'json', the dspy backend, or call without streaming")
+    return reader(fmt.output_types, name)
+
+
+def stream(state: PredictState, inputs: Mapping[str, Any], **options: Any) -> Iterator[Any]:
+    """``stream(state, inputs, **options)``: the backend contract's streamed call (see the module doc)."""
+    return stream_as(predict_name(state), state, inputs, options)
+
+
+def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options: dict[str, Any]) -> Iterator[Any]:
+    """:func:`stream` with the chunks naming the predictor ``name`` (a module's predictor, e.g. ReAct's
+    ``"react"`` and ``"extract.predict"``)."""
+    found = callbacks.active()
+    with _OwnEvents(state, found, inputs) as own:
+        with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
+            lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
+            events.outputs = messages
+        client = call._client(lm, state)
+        if not hasattr(client, "endpoint"):  # a custom LM object: no streaming protocol
+            with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
+                events.outputs = outputs = client(messages, **settings)
+            yield own.done(_parsed_or_fallback(state, lm, settings, inputs, demos, fmt, outputs, client, found,
+                                               options))
+            return
+        from dspex_native.lm.streaming import LMStream
+
+        reader = _reader(fmt, state, name)
+        replies = LMStream(client, messages, settings)
+        with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
+            for piece in replies:
+                yield from reader.feed(piece)
+            yield from reader.finish()
+            events.outputs = outputs = replies.completions
+        try:
+            yield own.done(_parsed(found, fmt, state.signature, outputs))
+            return
+        except AdapterParseError as error:
+            if fmt.adapter_name == "JSONAdapter":
+                raise call._failed(error, 1) from None
+        with _json_formatting(found, state, inputs, options) as events:
+            fmt, messages = fallback_request(state, lm, settings, inputs, demos)
+            events.outputs = messages
+        reader = _reader(fmt, state, name)
+        replies = LMStream(client, messages, settings)
+        with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
+            for piece in replies:
+                yield from reader.feed(piece)
+            yield from reader.finish()
+            events.outputs = outputs = replies.completions
+        try:
+            yield own.done(_parsed(found, fmt, state.signature, outputs))
+        except AdapterParseError as error:
+            raise call._failed(error, 2) from None
+
+
+def _parsed_or_fallback(state: PredictState, lm: Any, settings: dict, inputs: Mapping[str, Any], demos: Any,
+                        fmt: Any, outputs: list, client: Any, found: tuple, options: Mapping[str, Any]) -> Prediction:
+    """A custom LM's reply parsed, with DSPy's JSON retry (the unstreamed call's steps)."""
+    try:
+        return _parsed(found, fmt, state.signature, outputs)
+    except AdapterParseError as error:
+        if fmt.adapter_name == "JSONAdapter":
+            raise call._failed(error, 1) from None
+    with _json_formatting(found, state, inputs, options) as events:
+        fmt, messages = fallback_request(state, lm, settings, inputs, demos)
+        events.outputs = messages
+    with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
+        events.outputs = outputs = client(messages, **settings)
+    try:
+        return _parsed(found, fmt, state.signature, outputs)
+    except AdapterParseError as error:
+        raise call._failed(error, 2) from None

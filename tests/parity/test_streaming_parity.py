@@ -1,0 +1,162 @@
+"""Streaming parity over real HTTP: native ``ref.stream`` against plain ``dspy.streamify`` (a
+``StreamListener`` per output field, ``dspy.LM(model)`` with its default engine, or LiteLLM's),
+on one local server streaming the same reply, cut where hypothesis says.
+
+Per example: the same requests (whole bodies: ``stream``, ``stream_options`` and every other key),
+as many of them; equal final Predictions, equal to the unstreamed native call's for the same reply;
+each field's native chunks join to the text the Prediction parsed, in the order the reply writes
+the fields (dspy's listeners lose a field's text for some cuts, so theirs is not the oracle there;
+both name the predictor alike). A ReAct (each step streamed) and a JSONAdapter reply are compared
+the same way, on fixed replies.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no model-metadata download
+
+import dspy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dspex_core as dspex
+from dspex_core import Prediction, StreamChunk
+from dspex_core.testing.server import LocalLMServer
+from dspex_native.lm import clear_clients
+
+warnings.filterwarnings("ignore", module="dspy")
+
+KEY = "sk-test-stream-parity-0123456789"
+CASES = {  # module, signature, the output fields in the order the reply writes them
+    "predict": ("predict", "question -> answer", ["answer"]),
+    "two outputs": ("predict", "context, question -> summary, answer", ["summary", "answer"]),
+    "chain_of_thought": ("chain_of_thought", "question -> answer", ["reasoning", "answer"]),
+}
+
+
+class Replies:
+    """The server's responder and chunker, both set per example."""
+
+    def __init__(self) -> None:
+        self.reply = ""
+        self.script: list[str] = []  # replies for the next requests, in order (then ``reply``)
+        self.cuts: list[int] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, messages: list, settings: dict) -> str:
+        with self._lock:
+            return self.script.pop(0) if self.script else self.reply
+
+    def chunk(self, text: str) -> list[str]:
+        points = [0, *sorted({c for c in self.cuts if 0 < c < len(text)}), len(text)]
+        return [text[a:b] for a, b in zip(points, points[1:])]
+
+
+@pytest.fixture(scope="module")
+def served():
+    replies = Replies()
+    with LocalLMServer(replies, stream_chunk_size=replies.chunk) as server:
+        yield server, replies
+    clear_clients()
+
+
+VALUE = st.text(alphabet=st.sampled_from(list("ab yz.,:#[]\n")), min_size=1, max_size=14).filter(
+    lambda v: v.strip() and "[[" not in v)
+
+
+def _dspy_stream(case: tuple, model: str, engine: str, server: LocalLMServer, inputs: dict) -> tuple[list, Prediction]:
+    module_type, signature, fields = case
+    lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                 **({"engine": engine} if engine != "auto" else {}))
+    module = dspy.ChainOfThought(signature) if module_type == "chain_of_thought" else dspy.Predict(signature)
+    listeners = [dspy.streaming.StreamListener(signature_field_name=f) for f in fields]
+    program = dspy.streamify(module, stream_listeners=listeners, async_streaming=False)
+    with dspy.context(lm=lm):
+        items = list(program(**inputs))
+    return items[:-1], items[-1]
+
+
+@settings(max_examples=12)
+@given(st.sampled_from(sorted(CASES)), st.sampled_from([("openai/gpt-4o-mini", "auto"), ("openai/local", "litellm")]),
+       st.data())
+def test_a_streamed_call_sends_and_returns_what_dspy_streamify_does(served, name, route, data):
+    server, replies = served
+    case = CASES[name]
+    module_type, signature, fields = case
+    model, engine = route
+    values = {f: data.draw(VALUE, label=f) for f in fields}
+    replies.reply = "".join(f"[[ ## {f} ## ]]\n{v}\n\n" for f, v in values.items()) + "[[ ## completed ## ]]"
+    replies.cuts = data.draw(st.lists(st.integers(0, len(replies.reply)), max_size=12), label="cuts")
+    inputs = {k.strip(): "x" for k in signature.split("->")[0].split(",")}
+
+    server.reset()
+    dspy_chunks, dspy_pred = _dspy_stream(case, model, engine, server, inputs)
+    dspy_requests = [r["body"] for r in server.chat_requests]
+
+    server.reset()
+    lm = dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                  **({"engine": engine} if engine != "auto" else {}))
+    ref = dspex.create(module_type, signature, implementation="native", lm=lm)
+    *chunks, final = list(ref.stream(**inputs))
+    native_requests = [r["body"] for r in server.chat_requests]
+    assert native_requests == dspy_requests and len(native_requests) == 1
+    assert native_requests[0]["stream"] is True
+
+    assert isinstance(final, Prediction) and dict(final) == dict(dspy_pred.items())
+    assert final == ref(**inputs)  # the unstreamed call of the same reply
+    assert all(isinstance(c, StreamChunk) for c in chunks)
+    order = [c.field for c in chunks]
+    assert order == sorted(order, key=fields.index)
+    joined = {f: "".join(c.text for c in chunks if c.field == f) for f in fields}
+    assert joined == {f: final[f] for f in fields}
+    # dspy's listeners name the predictor alike; their text is not compared: they drop a field's
+    # text in some cuts (a reply arriving in one piece streams an empty answer), native does not
+    assert {c.predict_name for c in dspy_chunks} <= {c.predict_name for c in chunks}
+
+
+def _steps() -> list[str]:
+    return ["[[ ## next_thought ## ]]\nlook it up\n\n[[ ## next_tool_name ## ]]\nfinish\n\n"
+            "[[ ## next_tool_args ## ]]\n{}\n\n[[ ## completed ## ]]",
+            "[[ ## reasoning ## ]]\nfound\n\n[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]"]
+
+
+@pytest.mark.parametrize("module_type", ["react", "json predict"])
+def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
+    server, replies = served
+    replies.cuts = [3, 9, 30, 31]
+    if module_type == "react":
+        script = _steps()
+        dspy_module, adapter = dspy.ReAct("question -> answer", tools=[]), None
+        ref = dspex.create("react", "question -> answer", tools=[], implementation="native")
+    else:
+        script = ['{"reasoning": "r\\u00e9", "answer": "a \\"b\\""}']
+        dspy_module, adapter = dspy.Predict("question -> reasoning, answer"), dspy.JSONAdapter()
+        ref = dspex.create("predict", "question -> reasoning, answer", implementation="native", adapter="json")
+    lm = dspy.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    listeners = [dspy.streaming.StreamListener(signature_field_name=f, predict=p, predict_name=n, allow_reuse=True)
+                 for n, p in dspy_module.named_predictors() for f in p.signature.output_fields]
+    program = dspy.streamify(dspy_module, stream_listeners=listeners, async_streaming=False)
+
+    server.reset()
+    replies.script = list(script)
+    with dspy.context(lm=lm, adapter=adapter):
+        dspy_items = list(program(question="q"))
+    dspy_bodies = [r["body"] for r in server.chat_requests]
+
+    server.reset()
+    replies.script = list(script)
+    native_lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    native_items = list(ref.stream(question="q", lm=native_lm))
+    native_bodies = [r["body"] for r in server.chat_requests]
+
+    assert native_bodies == dspy_bodies and all(b["stream"] is True for b in native_bodies)
+    assert dict(native_items[-1]) == dict(dspy_items[-1].items())
+    ours = [(c.predict_name, c.field) for c in native_items[:-1]]
+    expected = [(n, f) for n, p in dspy_module.named_predictors() for f in p.signature.output_fields]
+    assert sorted(set(ours), key=ours.index) == expected
+    # dspy's listeners name the same predictors and fields (they lose some fields' text for some cuts)
+    assert {(c.predict_name, c.signature_field_name) for c in dspy_items[:-1] if c.chunk} <= set(ours)
