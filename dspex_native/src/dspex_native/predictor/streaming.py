@@ -18,7 +18,7 @@ the XML adapter, ``n > 1``, providers with a wire format of their own.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Generator, Iterator, Mapping
 
 from dspex_core import callbacks
 from dspex_core.backend import Prediction, module_type as table_row
@@ -69,15 +69,7 @@ def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options
             yield own.done(_parsed_or_fallback(state, lm, settings, inputs, demos, fmt, outputs, client, found,
                                                options))
             return
-        from dspex_native.lm.streaming import LMStream
-
-        reader = _reader(fmt, state, name)
-        replies = LMStream(client, messages, settings)
-        with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
-            for piece in replies:
-                yield from reader.feed(piece)
-            yield from reader.finish()
-            events.outputs = outputs = replies.completions
+        outputs = yield from _streamed_reply(client, lm, messages, settings, _reader(fmt, state, name), found)
         try:
             yield own.done(_parsed(found, fmt, state.signature, outputs))
             return
@@ -87,17 +79,26 @@ def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options
         with _json_formatting(found, state, inputs, options) as events:
             fmt, messages = fallback_request(state, lm, settings, inputs, demos)
             events.outputs = messages
-        reader = _reader(fmt, state, name)
-        replies = LMStream(client, messages, settings)
-        with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
-            for piece in replies:
-                yield from reader.feed(piece)
-            yield from reader.finish()
-            events.outputs = outputs = replies.completions
+        outputs = yield from _streamed_reply(client, lm, messages, settings, _reader(fmt, state, name), found)
         try:
             yield own.done(_parsed(found, fmt, state.signature, outputs))
         except AdapterParseError as error:
             raise call._failed(error, 2) from None
+
+
+def _streamed_reply(client: Any, lm: Any, messages: list, settings: dict, reader: Any,
+                    found: tuple) -> Generator[Any, None, list]:
+    """One streamed LM request: yields the chunks ``reader`` finds as the reply arrives (its
+    ``lm`` events around it), returns the completions."""
+    from dspex_native.lm.streaming import LMStream
+
+    replies = LMStream(client, messages, settings)
+    with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
+        for piece in replies:
+            yield from reader.feed(piece)
+        yield from reader.finish()
+        events.outputs = replies.completions
+    return replies.completions
 
 
 def _parsed_or_fallback(state: PredictState, lm: Any, settings: dict, inputs: Mapping[str, Any], demos: Any,
