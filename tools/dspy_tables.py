@@ -167,7 +167,23 @@ def litellm_rules() -> dict:
             if system_as_user(provider, name):
                 rewritten.append(name)
         providers[provider] = {"default": default, "models": models, "system_as_user": rewritten}
-    return {"checked": checked, "unvalidated": unvalidated, "providers": providers,
+    from litellm.litellm_core_utils.model_latest_aliases import get_model_latest_aliases
+
+    # ``{provider: {alias: name}}``: the "-latest" names LiteLLM sends as the model they stand for
+    # (its get_llm_provider resolves them before anything else: the body, the rules, the limits)
+    aliases = {provider: dict(sorted(found.items())) for provider, found in sorted(get_model_latest_aliases().items())
+               if provider in LITELLM_PROVIDERS}
+    from litellm.llms.openai.chat.gpt_reasoning_transformation import OpenAIGPT5Config
+    from litellm.llms.openai.chat.o_series_transformation import OpenAIOSeriesConfig
+
+    def reasoning(provider: str, name: str) -> bool:  # LiteLLM's value rules for these are not built natively
+        config = ProviderConfigManager.get_provider_chat_config(model=name, provider=LlmProviders(provider))
+        return isinstance(config, (OpenAIGPT5Config, OpenAIOSeriesConfig))
+
+    aliases_of_reasoning = sorted(f"{provider}/{alias}" for provider, found in aliases.items()
+                                  for alias, name in found.items() if reasoning(provider, name))
+    return {"checked": checked, "unvalidated": unvalidated, "providers": providers, "latest_aliases": aliases,
+            "latest_aliases_of_reasoning_models": aliases_of_reasoning,
             "anthropic_max_tokens": _anthropic_max_tokens(sorted(names_of("anthropic"))),
             "anthropic_without_sampling": _anthropic_without_sampling(sorted(names_of("anthropic")))}
 

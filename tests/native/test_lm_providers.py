@@ -165,6 +165,19 @@ def test_anthropic_on_litellms_route_is_litellms_messages_request():
         assert fake.requests == []
 
 
+def test_litellms_latest_aliases_are_sent_as_the_model_they_name():
+    """LiteLLM's route sends a "-latest" alias as the model it stands for (its get_llm_provider);
+    an alias of a reasoning model, whose settings rules native does not reproduce there, is refused."""
+    reply = "[[ ## answer ## ]]\nhi\n\n[[ ## completed ## ]]"
+    with ProviderServer("anthropic", [reply]) as fake:
+        client = get_client(LM("anthropic/claude-opus-latest", api_base=fake.url, api_key=KEY, engine="litellm",
+                               cache=False))
+        assert client(MESSAGES) == [reply]
+        assert fake.requests[0]["body"]["model"] == "claude-opus-5-5"
+    with pytest.raises(CapabilityError, match="alias of 'gpt-6-luna', a reasoning model"):
+        get_client(LM("openai/gpt-luna-latest", api_key=KEY, engine="litellm"))
+
+
 @pytest.mark.parametrize("provider", ["gemini"])
 def test_litellms_route_for_these_providers_is_a_capability_error(monkeypatch, provider):
     """dspy sends them LiteLLM's way under engine='litellm', with client settings lm15 does not

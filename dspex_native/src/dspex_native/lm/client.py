@@ -72,15 +72,23 @@ class HTTPLMClient:
         self.lm = lm
         self.model = lm.model
         self.endpoint: Endpoint = resolve(lm)
+        self.route = engine.route(lm)  # dspy's own engine (one request per completion) or LiteLLM's
+        #: the model LiteLLM's rules are read for: on its route a "-latest" alias is the model it stands for
+        self._rules_model = lm.model
+        alias = None if self.route.own else litellm_rules.resolved(lm.model)
+        if alias is not None:
+            self._rules_model = alias[0]
+            self.endpoint = replace(self.endpoint, model_name=alias[1])
         self._defaults = dict(lm.settings)
         self._cache_by_credentials = bool(self._defaults.pop("cache_key_includes_credentials", False))
-        self._completion_tokens = is_openai_reasoning_model(lm.model)
-        if self._completion_tokens:
+        reasoning = is_openai_reasoning_model(lm.model)  # dspy.LM's rule, on the name as given
+        if reasoning:
             check_reasoning_settings(lm.model, self._defaults)
             if "max_tokens" in self._defaults:  # dspy.LM keeps a reasoning model's limit under this name
                 self._defaults["max_completion_tokens"] = self._defaults.pop("max_tokens")
+        #: LiteLLM's max_tokens rename, for the model it sends
+        self._completion_tokens = reasoning if alias is None else is_openai_reasoning_model(self._rules_model)
         split_settings(self._defaults, {})  # reject bad settings now, not on the first call
-        self.route = engine.route(lm)  # dspy's own engine (one request per completion) or LiteLLM's
         if cache is None:
             size, directory = cache_settings(self._defaults)
             cache = LMCache(size, directory)
@@ -209,7 +217,7 @@ class HTTPLMClient:
                             rollout_id=options.rollout_id, credentials=self._credentials)
         if self.wire is not None:  # (Gemini's on dspy's own engine's route only: engine.route refuses the other)
             if not self.route.own:  # LiteLLM's refusals for the model, before its Anthropic client's body
-                messages = litellm_rules.apply(self.model, request, messages)
+                messages = litellm_rules.apply(self._rules_model, request, messages)
             request, count = self.wire.shape(request)
             shaped = None
         else:
@@ -219,7 +227,7 @@ class HTTPLMClient:
             messages = self.route.messages(messages)
         else:
             if self.wire is None:  # LiteLLM's route: its refusals and message rewrites for the model
-                messages = litellm_rules.apply(self.model, request, messages)
+                messages = litellm_rules.apply(self._rules_model, request, messages)
             if self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
                 request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dspex_core.errors import ConfigError
+from dspex_core.errors import CapabilityError, ConfigError
 
 from dspex_native.lm.engine import tables
 
@@ -44,6 +44,26 @@ def _load() -> dict[str, tuple[frozenset[str], dict[str, frozenset[str]], frozen
             loaded[provider] = (default, models, frozenset(rules["system_as_user"]))
         _rules = loaded
     return _rules
+
+
+def resolved(model: str) -> tuple[str, str] | None:
+    """``(model, the name sent)`` for a LiteLLM "-latest" alias (``anthropic/claude-opus-latest``:
+    LiteLLM's get_llm_provider sends it, and reads its rules, as the model it stands for), else
+    ``None``; the provider prefix is kept as written. An alias of an OpenAI reasoning model is a
+    :class:`CapabilityError`: LiteLLM's settings rules for those (temperature with reasoning
+    effort) are not built natively, and dspy's own check, which would catch them, goes by the name."""
+    data = tables()["litellm_rules"]
+    head, slash, rest = model.partition("/")
+    provider, name = (head, rest) if slash and rest else ("openai", model)
+    target = data["latest_aliases"].get(provider, {}).get(name)
+    if target is None:
+        return None
+    if f"{provider}/{name}" in data["latest_aliases_of_reasoning_models"]:
+        raise CapabilityError(
+            f"LM {model!r} is LiteLLM's alias of {target!r}, a reasoning model, whose settings rules (temperature "
+            f"with reasoning effort) the native client does not reproduce on LiteLLM's route; name the model "
+            f"itself, use dspy's own engine, or implementation='dspy'")
+    return (f"{head}/{target}" if slash and rest else target), target
 
 
 def apply(model: str, request: dict[str, Any], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
