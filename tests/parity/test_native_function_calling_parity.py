@@ -140,3 +140,33 @@ def test_engine_litellm_stays_refused(server):
     state = predict.create(_sig(True), adapter="json")
     with pytest.raises(dspex.CapabilityError, match="native function calling"):
         predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)]}, lm=lm)
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_demos_and_history_are_rendered_without_the_tool_fields(server, history):
+    """DSPy renders demos (and a History's turns) with the signature less the tools and the calls."""
+    sig = _sig(True)
+    if history:
+        sig = Signature._make({**sig.input_fields, "history": Field("history", "input", dspex.History, None)},
+                              dict(sig.output_fields), sig.instructions)
+    calls = [{"id": "c1", "type": "function", "function": {"name": "_noop", "arguments": "{}"}}]
+    demo = {"question": "q", "calls": {"tool_calls": [{"name": "_noop", "args": {}}]}, "answer": "a"}
+    turns = dspex.History([{"question": "earlier?", "answer": "yes"}])
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    state = predict.create(sig, adapter="json", demos=[{**demo, "tools": [Tool(_noop)]}])
+    extra = {"history": turns} if history else {}
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        program = dspy.Predict(to_dspy_signature(sig))
+        program.demos = [dspy.Example({**demo, "tools": [dspy.Tool(_noop)]})]
+        history_value = {"history": dspy.History(messages=turns.messages)} if history else {}
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            return program(question="Q?", tools=[dspy.Tool(_noop)], **history_value)
+
+    replies = [{"content": '{"answer": "done"}', "tool_calls": calls}]
+    got = _run(server, replies, lambda: predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)], **extra},
+                                                          lm=lm))
+    expected = _run(server, replies, reference)
+    assert got[1] == expected[1]
+    assert got[0] == expected[0] and got[0][0] == "ok"
