@@ -41,7 +41,8 @@ def _size(text: str) -> int:
 
 def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
     """predict, chain_of_thought and signature: a ToolCalls output with DSPy's JSONAdapter, which
-    sends the tools in the request for a model that can call functions."""
+    sends the tools in the request for a model that can call functions: built on dspy's own engine,
+    not on LiteLLM's route."""
     from dspex_native.tools import Tool
 
     class Calls(Signature):
@@ -50,7 +51,7 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
 
     features = _predict_like(module_type)
     features[declared.NATIVE_CALLS] = lambda: dspex.create(module_type, Calls, implementation="native", adapter="json")(
-        tools=[Tool(_size)], lm=dspex.LM("openai/gpt-4o-mini"))
+        tools=[Tool(_size)], lm=dspex.LM("openai/gpt-4o-mini", engine="litellm"))
     return features
 
 

@@ -38,6 +38,17 @@ def test_both_paths_served(local_lm_server_factory):
     assert post(server, {"messages": MESSAGES}, "/v1/nothing").status_code == 404
 
 
+def test_a_message_dict_reply_answers_with_tool_calls(local_lm_server_factory):
+    calls = [{"id": "call_1", "type": "function", "function": {"name": "search", "arguments": '{"q": "x"}'}}]
+    server = local_lm_server_factory(lambda messages, settings: [{"tool_calls": calls}, "plain", {"content": "t"}])
+    choices = post(server, {"messages": MESSAGES, "n": 3}).json()["choices"]
+    assert choices[0]["message"] == {"role": "assistant", "content": None, "tool_calls": calls}
+    assert choices[0]["finish_reason"] == "tool_calls"
+    assert choices[1]["message"] == {"role": "assistant", "content": "plain"}
+    assert (choices[2]["message"], choices[2]["finish_reason"]) == ({"role": "assistant", "content": "t"}, "stop")
+    assert post(server, {"messages": MESSAGES, "stream": True}).status_code == 500  # streams text replies only
+
+
 def test_usage_counts_are_consistent(local_lm_server_factory):
     server = local_lm_server_factory("one two three")
     usage = post(server, {"messages": MESSAGES, "n": 2}).json()["usage"]

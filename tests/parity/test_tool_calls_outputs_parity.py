@@ -3,8 +3,8 @@ text: the ChatAdapter and XMLAdapter (no native function calling), the ChatAdapt
 and the JSONAdapter with a model that cannot call functions. Hypothesis draws the tools, the
 calls (in every shape DSPy's validator reads: ``tool_calls`` objects, bare lists, one call,
 ``arguments`` as a JSON string, OpenAI's ``function`` objects) and the demos; the requests are
-compared whole and the predictions equal. Where DSPy's JSONAdapter would send the tools natively
-(a model that can call functions), native refuses with ``CapabilityError``, checked over HTTP."""
+compared whole and the predictions equal. Where DSPy's JSONAdapter sends the tools natively (a
+model that can call functions): test_native_function_calling_parity.py."""
 
 from __future__ import annotations
 
@@ -230,26 +230,6 @@ def test_the_json_adapters_schema_leaves_the_calls_out(answer):
     model = dspy_lm.calls[0].settings["response_format"]
     assert list(schema["properties"]) == list(model.model_json_schema()["properties"]) == (["answer"] if answer else [])
     assert got["calls"] == expected.calls
-
-
-def test_native_function_calling_is_refused_where_dspy_sends_the_tools(server):
-    """DSPy's JSONAdapter with a model that can call functions sends the tools in the request and
-    reads the LM's tool_calls; native does not build that and says so."""
-    sig = _sig()
-    lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
-    state = predict.create(sig, adapter="json")
-    with pytest.raises(dspex.CapabilityError, match="native function calling"):
-        predict.execute(state, {"question": "Q?", "tools": [Tool(search)]}, lm=lm)
-
-    def reference(model, adapter):
-        from _dspy_oracle import to_dspy_signature
-
-        lm = dspy.LM(model, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
-        with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
-            dspy.Predict(to_dspy_signature(sig))(question="Q?", tools=[dspy.Tool(search)])
-
-    bodies = _over_http(server, reference, "openai/gpt-4o-mini", "json", ['{"answer": "done"}'])
-    assert [t["function"]["name"] for t in bodies[0]["tools"]] == ["search"]
 
 
 # -- tool calls in History messages --------------------------------------------------------------

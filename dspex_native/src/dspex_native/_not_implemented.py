@@ -14,8 +14,9 @@ ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], 
                  "outputs (set, Enum, datetime, dspy.Audio, dspy.File, ToolCalls as an input or inside "
                  "list/Optional, tool calls in History messages with tool results or the JSONAdapter's native "
                  "function calling, Image and Tool outputs, ...)")
-NATIVE_CALLS = ("native function calling: a ToolCalls output read from the LM's tool_calls (DSPy's JSONAdapter "
-                "with a tool input and a model that can call functions sends the tools in the request)")
+NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's tool_calls, DSPy's JSONAdapter "
+                "with a tool input) on LiteLLM's route (engine='litellm' and the models dspy sends through "
+                "LiteLLM) and on Anthropic's and Gemini's own wires")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
                 "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
                 "sends through LiteLLM's own clients for gemini/ and ollama/ (engine='litellm', client settings "
@@ -41,7 +42,7 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-STREAMING = ("streaming replies in XMLAdapter's format, n > 1 completions, or from Anthropic's and Gemini's own "
+STREAMING = ("streaming replies in XMLAdapter's format, with native function calling, n > 1 completions, or from Anthropic's and Gemini's own "
              "wires (module types other than predict, chain_of_thought and react yield their final Prediction only)")
 
 #: the modules that run one predictor on a user's signature, and those that run predictors

@@ -189,6 +189,9 @@ class LMRequestHandler(BaseHTTPRequestHandler):
             return
         completion = owner._completion(body, texts)
         if body.get("stream") is True:
+            if not all(isinstance(t, str) for t in texts):
+                self._send_json(500, error_body("the test server streams text replies only", "server_error"))
+                return
             try:
                 write_stream(self, completion, texts, body, owner.stream_chunk_size, fault)
             except ValueError as exc:  # the server's chunker is wrong: nothing was written yet

@@ -16,8 +16,9 @@ streams cut short or ended by an error event)::
         assert len(server.requests) == 3
 
 The responder is ``(messages, settings) -> str | list[str]``, or any custom-LM object called
-as ``(messages, **settings)`` (a :class:`~dspex_core.testing.RecordingLM`, the offline LM);
-``settings`` is the request body without ``model`` and ``messages``. Only the standard
+as ``(messages, **settings)`` (a :class:`~dspex_core.testing.RecordingLM`, the offline LM); a reply
+may also be a message dict, ``{"content": ..., "tool_calls": [...]}`` in OpenAI's shape, answering
+with function calls (unstreamed replies only). ``settings`` is the request body without ``model`` and ``messages``. Only the standard
 library is used, so the server runs wherever ``dspex_core`` does.
 
 From a shell, ``python -m dspex_core.testing.server`` serves until Ctrl-C, answering with the
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import json
 import socket
 import threading
 import time
@@ -233,27 +235,38 @@ class LocalLMServer:
             reply = responder(messages, settings)
         else:
             reply = responder(messages, **settings)
-        texts = [reply] if isinstance(reply, str) else [str(t) for t in reply]
+        texts = [reply] if isinstance(reply, (str, dict)) else [t if isinstance(t, dict) else str(t) for t in reply]
         if not texts:
             raise ValueError("the responder returned no completions")
         return list(itertools.islice(itertools.cycle(texts), n)) if len(texts) < n else texts[:n]
 
     def _completion(self, body: dict[str, Any], texts: list[str]) -> dict[str, Any]:
         prompt = sum(count_tokens(str(m.get("content") or "")) for m in body["messages"] if isinstance(m, dict))
-        completion = sum(count_tokens(t) for t in texts)
+        completion = sum(count_tokens(t if isinstance(t, str) else json.dumps(t)) for t in texts)
         return {
             "id": f"chatcmpl-local-{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model") or self.model,
-            "choices": [{"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-                        for i, text in enumerate(texts)],
+            "choices": [_choice(i, text) for i, text in enumerate(texts)],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         }
 
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"LocalLMServer({where}, requests={len(self._requests)}, latency={self.latency})"
+
+
+def _choice(index: int, reply: Any) -> dict[str, Any]:
+    """One choice of a completion: a text reply, or a message dict (``{"content": ..., "tool_calls":
+    [...]}``, the content ``None`` when left out) answering with function calls."""
+    if isinstance(reply, str):
+        return {"index": index, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+    calls = reply.get("tool_calls")
+    message = {"role": "assistant", "content": reply.get("content")}
+    if calls:
+        message["tool_calls"] = calls
+    return {"index": index, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
 
 
 # -- python -m dspex_core.testing.server ------------------------------------------------------

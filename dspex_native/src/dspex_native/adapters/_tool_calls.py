@@ -9,8 +9,8 @@ and the reply is read into the field's type. This file holds those pieces; the a
 where a field's annotation is exactly the type (as DSPy's ``annotation == ToolCalls``).
 
 With native function calling (the JSONAdapter's default, a tool input and a model that can call
-functions) DSPy sends the tools in the request and reads the LM's ``tool_calls``: native does not
-build that and raises :class:`~dspex_core.CapabilityError` (:func:`check_no_native_calls`).
+functions, :func:`function_calling`) DSPy sends the tools in the request and reads the LM's
+``tool_calls`` instead: :mod:`._native_calls`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from dspex_core.backend import LM, ToolCalls, is_tool_calls_type
-from dspex_core.errors import CapabilityError, InputError
-
-from dspex_native._not_implemented import NATIVE_CALLS
 
 
 #: pydantic's ``TypeAdapter(dspy.ToolCalls).json_schema()`` (DSPy's hooks drop ``id`` and ``tool_call_results``)
@@ -40,24 +37,6 @@ DESCRIPTION = f"\n    Type description of ToolCalls: {ToolCalls.description()}"
 def tool_calls_outputs(fmt: Any) -> tuple[str, ...]:
     """The names of ``fmt``'s outputs typed ToolCalls."""
     return tuple(n for n, a in fmt.outputs if is_tool_calls_type(a))
-
-
-def check_no_native_calls(fmt: Any, lm: Any) -> None:
-    """DSPy's JSONAdapter (native function calling on) with a ToolCalls output: the ``ValueError``
-    it raises without a tool input, and :class:`CapabilityError` where it would send the tools
-    natively (the model can call functions), which native does not build."""
-    from dspex_native.adapters._tool_inputs import takes_tools
-
-    outputs = tool_calls_outputs(fmt)
-    if not outputs:
-        return
-    if not any(takes_tools(a) for _, a in fmt.inputs):
-        raise InputError(f"You provided an output field {outputs[0]} to receive the tool calls information, but did "
-                         "not provide any tools as the input. Please provide a list of tools as the input by adding "
-                         "an input field with type `list[dspy.Tool]`.")
-    if function_calling(lm):
-        raise CapabilityError(f"native does not build {NATIVE_CALLS}; use adapter='chat' or 'xml', or "
-                              f"implementation='dspy'")
 
 
 def function_calling(lm: Any) -> bool:

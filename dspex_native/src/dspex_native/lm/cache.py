@@ -53,7 +53,7 @@ class DiskStore:
         except (OSError, ValueError):
             return None
         completions = entry.get("completions") if isinstance(entry, dict) else None
-        if isinstance(completions, list) and all(isinstance(c, str) for c in completions):
+        if isinstance(completions, list) and all(isinstance(c, (str, dict)) for c in completions):
             return completions
         return None
 

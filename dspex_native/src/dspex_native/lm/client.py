@@ -4,7 +4,8 @@ OpenAI-style one and reads the reply; :mod:`.providers` picks it).
 
 It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 ``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
--> list[str]`` and ``client.usage``. It retries transient failures (:mod:`.retry`), caches answers
+-> list[str]`` and ``client.usage`` (a completion whose message carries ``tool_calls`` is
+``{"text", "tool_calls"}`` instead, as dspy returns it). It retries transient failures (:mod:`.retry`), caches answers
 (:mod:`.cache`), accounts tokens (:mod:`.usage`), and sends through one pooled transport per
 configuration (:mod:`._pool`: kept-alive connections of :mod:`._http`, httpx behind a proxy).
 The LM's ``timeout`` bounds the whole call, every attempt, reply and wait included
@@ -42,6 +43,53 @@ from dspex_native.lm.usage import UsageTracker
 logger = logging.getLogger("dspex_native.lm")
 #: The request body's encoder, made once (``json.dumps`` with these options builds one per call).
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _completion(message: dict[str, Any]) -> Any:
+    """A choice's completion: its text, or ``{"text", "tool_calls"}`` when the model called
+    functions, as dspy's own engine reads them (:func:`_read_calls`)."""
+    calls = message.get("tool_calls")
+    if calls:
+        calls = _read_calls(message, calls)
+        if calls:
+            return {"text": message.get("content") or None, "tool_calls": calls}
+    return message.get("content") or ""
+
+
+def _read_calls(message: dict[str, Any], calls: Any) -> list[dict[str, Any]]:
+    """The reply's function calls as lm15 reads them and dspy hands them on (``legacy_output``):
+    ``{"id", "type": "function", "function": {"name", "arguments": JSON text}}``, a missing id
+    numbered by its place among the message's parts, arguments read as an object (JSON text that
+    is no object kept under ``partial_json`` / ``value``), calls of other types left out."""
+    parts = bool(message.get("reasoning_content") or message.get("reasoning"))
+    content = message.get("content")
+    parts += bool(content) if isinstance(content, str) else sum(
+        isinstance(c, dict) and c.get("type") == "text" for c in content) if isinstance(content, list) else 0
+    parts += bool(message.get("refusal"))
+    read = []
+    for call in calls if isinstance(calls, list) else ():
+        if not isinstance(call, dict) or (call.get("type") or "function") != "function":
+            continue
+        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        if not function.get("name"):
+            raise ValueError("a tool call without a name")
+        read.append({"id": str(call.get("id") or f"call_{parts}"), "type": "function",
+                     "function": {"name": str(function["name"]), "arguments": json.dumps(_object(function.get("arguments")))}})
+        parts += 1
+    return read
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """lm15's ``parse_json_object``."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {"partial_json": value}
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+    return {}
 
 
 def _recorded(body: dict[str, Any], completions: list[str], model: str) -> list[str]:
@@ -318,7 +366,7 @@ class HTTPLMClient:
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
-            completions = [(c.get("message") or {}).get("content") or "" for c in choices]
+            completions = [_completion(c.get("message") or {}) for c in choices]
         except (ValueError, KeyError, TypeError, AttributeError):
             return _Failure(status, "the response is not a chat completion", retryable=False)
         if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)

@@ -127,6 +127,9 @@ class Route:
                     if body.get("logprobs") is not True:
                         return self._refused("top_logprobs requires logprobs: true")
                 # top_k: lm15's door for Chat Completions has no field for it and drops it
+            elif key == "tools":
+                if value:
+                    out["tools"] = _tools(value)
             elif key in table["_dropped"]:
                 continue
             elif key in table["_known"]:
@@ -150,6 +153,25 @@ class Route:
     def __repr__(self) -> str:
         where = f"lm15 {self.provider}" if self.own else f"litellm ({self.why_not_own})"
         return f"Route({self.engine!r}: {where})"
+
+
+def _tools(tools: Any) -> list[dict[str, Any]]:
+    """``tools`` as lm15 writes them on Chat Completions (its ``FunctionTool`` read back): function
+    tools only, ``name``, ``description`` and ``parameters`` (an empty object schema by default)."""
+    if not isinstance(tools, list):
+        raise CapabilityError(f"tools must be a list of function tools, got {type(tools).__name__}")
+    written = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if not isinstance(function, dict) or not function.keys() <= {"name", "description", "parameters", "strict"} \
+                or function.get("strict") is True or not isinstance(function.get("name"), str):
+            raise CapabilityError(f"the native LM client writes function tools ({{'type': 'function', 'function': "
+                                  f"{{'name', 'description', 'parameters'}}}}) as dspy's own engine does, not {tool!r}")
+        parameters = function.get("parameters")
+        written.append({"type": "function", "function": {
+            "name": function["name"], "description": function.get("description"),
+            "parameters": {"type": "object", "properties": {}} if parameters is None else parameters}})
+    return written
 
 
 def door(model: str) -> dict[str, Any] | None:

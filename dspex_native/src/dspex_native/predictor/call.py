@@ -27,8 +27,9 @@ def _predicted(fmt: Any, outputs: list) -> Prediction:
     if len(outputs) == 1 and type(outputs[0]) is str and outputs[0]:
         return Prediction(fmt.parse(outputs[0]))
     values = []
+    whole = getattr(fmt, "reads_tool_calls", False)  # native function calling reads the reply's tool_calls
     for output in outputs:
-        if isinstance(output, dict):
+        if isinstance(output, dict) and not whole:
             output = output.get("text")
         if not output:
             raise fmt.error(str(output), "The LM returned an empty or null response.")

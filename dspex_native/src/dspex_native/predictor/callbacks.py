@@ -77,8 +77,9 @@ def _format_inputs(state: PredictState, inputs: Mapping[str, Any], options: Mapp
 def _parsed(found: tuple, fmt: Any, signature: Any, outputs: list) -> Prediction:
     """:func:`.call._predicted` with a parse event pair per completion."""
     values = []
+    whole = getattr(fmt, "reads_tool_calls", False)  # native function calling reads the reply's tool_calls
     for output in outputs:
-        if isinstance(output, dict):
+        if isinstance(output, dict) and not whole:
             output = output.get("text")
         with Events("adapter_parse", found, fmt, {"signature": signature, "completion": output}) as events:
             if not output:

@@ -18,7 +18,7 @@ from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
 from dspex_native.adapters._content_parts import START, split_message
-from dspex_native.adapters._tool_calls import check_no_native_calls
+from dspex_native.adapters._native_calls import plan as native_calls_plan
 from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
@@ -100,10 +100,13 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         demos = demo_list(demos, state.module_type)
         demo_messages = list(map(split_message, fmt.demo_messages(demos)))
     if adapter == "json":
-        check_no_native_calls(fmt, lm)  # DSPy's JSONAdapter calls functions natively where it can
+        calls = native_calls_plan(fmt, lm, inputs)  # DSPy's JSONAdapter calls functions natively where it can
         extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
         if extra is not None:
             settings["response_format"] = extra
+        if calls is not None:  # the prompt leaves the tools and the calls out; the tools go in the request
+            fmt, settings["tools"] = calls
+            demo_messages = list(map(split_message, fmt.demo_messages(state.demos if demos is None else demos)))
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
         messages.extend(map(fresh_message, demo_messages))  # the LM may keep or change them

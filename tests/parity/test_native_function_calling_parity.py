@@ -1,0 +1,172 @@
+"""DSPy's native function calling on native against dspy 3.4, over HTTP: the JSONAdapter with a tool
+input, a ToolCalls output and a model that can call functions sends the tools in the request, leaves
+both fields out of the prompt and reads the reply's ``tool_calls``. Hypothesis draws the tools (names,
+argument schemas, defaults), the calls the local server answers with (arguments as JSON text or
+objects), and the reply's text (none, JSON of the other outputs, or unreadable); the request bodies
+are compared whole (and counted) and the predictions equal."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no model-metadata download
+
+import dspy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dspex_core as dspex
+from _dspy_oracle import to_dspy_signature
+from dspex_core import Signature
+from dspex_core._signature import Field
+from dspex_core.testing.server import LocalLMServer
+from dspex_native.modules.predict import implementation as predict
+from dspex_native.tools import Tool
+
+warnings.filterwarnings("ignore", module="dspy")
+
+MODEL = "openai/gpt-4o-mini"  # dspy's own engine: function calling on
+NAMES = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)
+SCALARS = st.one_of(st.booleans(), st.integers(-99, 99), st.text("abc xyz", max_size=6))
+ARG_SCHEMAS = st.dictionaries(NAMES, st.sampled_from([{"type": "string"}, {"type": "integer"},
+                                                      {"type": "string", "default": "x"}]), max_size=3)
+
+
+def _noop(**kwargs):
+    """A tool."""
+
+
+@st.composite
+def tools_and_calls(draw):
+    specs = draw(st.lists(st.tuples(NAMES, ARG_SCHEMAS, st.text("abc .", max_size=10)), min_size=1, max_size=2,
+                          unique_by=lambda t: t[0]))
+    calls = []
+    for i in range(draw(st.integers(1, 3))):
+        name, schema, _ = draw(st.sampled_from(specs))
+        args = {k: draw(SCALARS) for k in schema}
+        arguments = json.dumps(args) if draw(st.booleans()) else args
+        calls.append({"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": arguments}})
+    return specs, calls
+
+
+@pytest.fixture(scope="module")
+def server():
+    replies = []
+    with LocalLMServer(lambda messages, settings: [replies.pop(0)]) as srv:
+        srv.replies = replies
+        yield srv
+
+
+def _sig(answer: bool) -> Signature:
+    inputs = {"question": Field("question", "input", str, None),
+              "tools": Field("tools", "input", list[dspy.Tool], "the tools at hand")}
+    outputs = {"calls": Field("calls", "output", dspy.ToolCalls, "the calls to make")}
+    if answer:
+        outputs["answer"] = Field("answer", "output", str, None)
+    return Signature._make(inputs, outputs, "Pick the tools to call.")
+
+
+def _run(server, replies, fn):
+    server.reset()
+    server.replies[:] = list(replies)
+    try:
+        outcome = ("ok", dict(fn()))
+    except Exception as exc:  # noqa: BLE001 - the two sides must fail alike
+        outcome = ("error", type(exc).__name__)
+    return outcome, [r["body"] for r in server.chat_requests]
+
+
+@settings(max_examples=15, deadline=None)
+@given(drawn=tools_and_calls(), answer=st.booleans(),
+       text=st.sampled_from([None, "", '{"answer": "done"}', "not json"]), asynchronous=st.booleans())
+def test_native_function_calling_sends_and_reads_what_dspy_does(server, drawn, answer, text, asynchronous):
+    specs, calls = drawn
+    sig = _sig(answer)
+    native_tools = [Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+    dspy_tools = [dspy.Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+    replies = [{"content": text, "tool_calls": calls}]
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    state = predict.create(sig, adapter="json")
+    inputs = {"question": "Q?", "tools": native_tools}
+
+    def native():
+        if asynchronous:
+            import asyncio
+
+            return asyncio.run(predict.aexecute(state, inputs, lm=lm))
+        return predict.execute(state, inputs, lm=lm)
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            return dspy.Predict(to_dspy_signature(sig))(question="Q?", tools=dspy_tools)
+
+    got, got_bodies = _run(server, replies, native)
+    expected, expected_bodies = _run(server, replies, reference)
+    assert got_bodies == expected_bodies and len(got_bodies) == 1
+    assert [t["function"]["name"] for t in got_bodies[0]["tools"]] == [n for n, _, _ in specs]
+    assert got[0] == expected[0] == "ok"
+    assert got[1] == expected[1]
+    assert [c.id for c in got[1]["calls"].tool_calls] == [c["id"] for c in calls]
+
+
+@pytest.mark.parametrize("text", ['{"answer": "done"}', "not json", ""])
+def test_a_reply_without_tool_calls_reads_as_dspy(server, text):
+    """No tool_calls: the text is read for the other outputs (the calls are None), or fails alike."""
+    sig = _sig(True)
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    state = predict.create(sig, adapter="json")
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            return dspy.Predict(to_dspy_signature(sig))(question="Q?", tools=[dspy.Tool(_noop)])
+
+    got = _run(server, [text], lambda: predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)]}, lm=lm))
+    expected = _run(server, [text], reference)
+    assert got[1] == expected[1]
+    assert got[0][0] == expected[0][0]
+    if got[0][0] == "ok":
+        assert got[0][1] == expected[0][1] and got[0][1]["calls"] is None
+    else:
+        assert got[0][1] == "AdapterParseError"
+
+
+def test_engine_litellm_stays_refused(server):
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine="litellm")
+    state = predict.create(_sig(True), adapter="json")
+    with pytest.raises(dspex.CapabilityError, match="native function calling"):
+        predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)]}, lm=lm)
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_demos_and_history_are_rendered_without_the_tool_fields(server, history):
+    """DSPy renders demos (and a History's turns) with the signature less the tools and the calls."""
+    sig = _sig(True)
+    if history:
+        sig = Signature._make({**sig.input_fields, "history": Field("history", "input", dspex.History, None)},
+                              dict(sig.output_fields), sig.instructions)
+    calls = [{"id": "c1", "type": "function", "function": {"name": "_noop", "arguments": "{}"}}]
+    demo = {"question": "q", "calls": {"tool_calls": [{"name": "_noop", "args": {}}]}, "answer": "a"}
+    turns = dspex.History([{"question": "earlier?", "answer": "yes"}])
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    state = predict.create(sig, adapter="json", demos=[{**demo, "tools": [Tool(_noop)]}])
+    extra = {"history": turns} if history else {}
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        program = dspy.Predict(to_dspy_signature(sig))
+        program.demos = [dspy.Example({**demo, "tools": [dspy.Tool(_noop)]})]
+        history_value = {"history": dspy.History(messages=turns.messages)} if history else {}
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            return program(question="Q?", tools=[dspy.Tool(_noop)], **history_value)
+
+    replies = [{"content": '{"answer": "done"}', "tool_calls": calls}]
+    got = _run(server, replies, lambda: predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)], **extra},
+                                                          lm=lm))
+    expected = _run(server, replies, reference)
+    assert got[1] == expected[1]
+    assert got[0] == expected[0] and got[0][0] == "ok"
