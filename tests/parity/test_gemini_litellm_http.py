@@ -33,6 +33,10 @@ SIG = Signature("question -> answer")
 HEADERS = ("content-type", "x-goog-api-key")
 MODELS = ("gemini/gemini-2.0-flash", "gemini/gemini-2.5-flash", "gemini/gemini-2.5-pro-preview-06-05",
           "gemini/gemini-3-pro-preview", "gemini/gemini-3.6-flash", "gemini/gemma-3-27b-it", "gemini/unknown-9")
+#: names LiteLLM's map does not have: its name rules decide (system messages, Gemini 3+, penalties)
+UNKNOWN = st.builds("gemini/gemini-{}{}-{}{}".format, st.sampled_from(["2", "2.5", "2.7", "3", "3.9", "4"]),
+                    st.sampled_from(["", ".1"]), st.sampled_from(["pro", "flash", "flash-lite", "ultra"]),
+                    st.sampled_from(["", "-preview-01-01", "-001", "-tts", "-latest"]))
 
 
 def _litellm_models() -> list[str]:
@@ -108,7 +112,7 @@ def assert_same_run(server, case) -> list[dict]:
 def cases(draw) -> dict:
     call = draw(CALL_SETTINGS)
     demos = draw(st.lists(st.fixed_dictionaries({"question": TEXT, "answer": TEXT}), max_size=1))
-    model = draw(st.one_of(st.sampled_from(MODELS), st.sampled_from(_litellm_models())))
+    model = draw(st.one_of(st.sampled_from(MODELS), st.sampled_from(_litellm_models()), UNKNOWN))
     return {"model": model, "lm_settings": draw(LM_SETTINGS), "call": call, "demos": demos,
             "question": draw(TEXT), "answers": draw(st.lists(TEXT, min_size=call.get("n", 1),
                                                              max_size=call.get("n", 1)))}
@@ -144,3 +148,41 @@ def test_sampling_settings_litellm_refuses_are_refused_before_sending(server, se
     case = {"model": "gemini/gemini-3.6-flash", "lm_settings": settings_, "call": {}, "demos": [],
             "question": "q", "answers": ["a"]}
     assert assert_same_run(server, case) == []
+
+
+def test_gemini_api_base_sends_both_litellms_way_to_it(server, monkeypatch):
+    """``GEMINI_API_BASE`` (no ``api_base=``): dspy goes LiteLLM's way under ``"auto"``, and posts there."""
+    monkeypatch.setenv("GEMINI_API_BASE", server.url)
+    runs = []
+    for native in (True, False):
+        server.load([_reply(["a"])])
+        make = dspex.LM if native else dspy.LM
+        lm = make("gemini/gemini-2.5-flash", api_key=KEY, cache=False, num_retries=0)
+        if native:
+            pred = predict.execute(predict.create(SIG), {"question": "q"}, lm=lm, config={})
+        else:
+            with dspy.context(lm=lm):
+                pred = dspy.Predict(to_dspy_signature(SIG))(question="q")
+        runs.append((pred.answer, server.requests))
+    (mine, native_requests), (theirs, reference_requests) = runs
+    assert mine == theirs == "a"
+    assert [(r["path"], r["body"]) for r in native_requests] == [(r["path"], r["body"]) for r in reference_requests]
+    assert "system_instruction" in native_requests[0]["body"]  # LiteLLM's body, not lm15's systemInstruction
+
+
+NAMES = st.one_of(UNKNOWN.map(lambda m: m.removeprefix("gemini/")), st.sampled_from([m.removeprefix("gemini/")
+                                                                                     for m in _litellm_models()]),
+                  st.sampled_from(["gemma-3-27b-it", "1234567", "gemini-exp-1206", "gemini-pro-latest", "x"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(NAMES)
+def test_litellms_rules_by_model_name(name):
+    """Its default URL (v1alpha for Gemini 3 and newer) and whether it sends ``system_instruction``."""
+    from litellm.llms.vertex_ai.common_utils import get_gemini_url, get_supports_system_message
+
+    from dspex_native.lm import wire_gemini, wire_gemini_litellm as wire
+
+    expected_url, _ = get_gemini_url("chat", name, False)
+    assert wire.url(wire.base_url(wire_gemini.DEFAULT_BASE, name), name) == expected_url
+    assert wire.takes_system_messages(name) == get_supports_system_message(name, "gemini")

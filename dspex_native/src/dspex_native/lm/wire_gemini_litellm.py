@@ -1,7 +1,8 @@
 """Google's Gemini API (GenerateContent) as dspy 3.4 sends it through LiteLLM (``engine="litellm"``,
 or a setting that sends dspy LiteLLM's way under ``"auto"``).
 
-LiteLLM's Gemini client posts to ``{api_base}/models/{model}:generateContent`` (by default
+LiteLLM's Gemini client posts to ``{api_base}/models/{model}:generateContent`` (``api_base=``, else
+``GEMINI_API_BASE``, else
 ``https://generativelanguage.googleapis.com/v1beta``, ``/v1alpha`` for Gemini 3 and newer) with the
 key in ``x-goog-api-key``, and writes a body of its own, not lm15's:
 
@@ -27,6 +28,7 @@ per candidate, its text parts (thoughts left out) joined; usage as :mod:`.wire_g
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -80,10 +82,14 @@ def takes_system_messages(model_name: str) -> bool:
 
 def base_url(given: str, model_name: str) -> str:
     """The base :func:`url` appends ``/models/{model}:generateContent`` to: an ``api_base`` as given,
+    else ``GEMINI_API_BASE`` (which LiteLLM reads, and which sends dspy its way under ``"auto"``),
     else LiteLLM's default, whose version is ``v1alpha`` for Gemini 3 and newer."""
-    if given == wire_gemini.DEFAULT_BASE and is_gemini_3_or_newer(model_name):
-        return V1ALPHA_BASE
-    return given
+    if given != wire_gemini.DEFAULT_BASE:
+        return given
+    from_env = os.getenv("GEMINI_API_BASE")
+    if from_env:
+        return from_env.rstrip("/")
+    return V1ALPHA_BASE if is_gemini_3_or_newer(model_name) else given
 
 
 def url(base: str, model_name: str) -> str:
