@@ -53,6 +53,9 @@ _BEFORE_3 = re.compile(r"^gemini-(?:[12](?:\.\d+)?|exp|(?:pro|flash)(?!-(?:lite-
 #: the model LiteLLM takes no penalties for besides Gemini 3 and newer (its ``_supports_penalty_parameters``)
 _NO_PENALTIES = frozenset({"gemini-2.5-pro-preview-06-05"})
 
+#: LiteLLM's default output budget for Gemini requests without a limit (not written natively)
+_BUDGET_ENV = "LITELLM_GEMINI_DEFAULT_MAX_OUTPUT_TOKENS"
+
 headers = wire_gemini.headers
 
 
@@ -104,6 +107,10 @@ def shape(request: dict[str, Any]) -> tuple[dict[str, Any], int]:
         if key not in _SETTINGS and key not in ("num_generations", "rollout_id") and value is not None:
             raise CapabilityError(f"the native LM client does not write {key!r} as LiteLLM writes it for Gemini "
                                   f"(engine='litellm'); use the dspy backend, or dspy's own engine")
+    if os.getenv(_BUDGET_ENV) and request.get("max_tokens") is None and request.get("max_completion_tokens") is None:
+        raise CapabilityError(f"{_BUDGET_ENV} is set: LiteLLM then adds a default max_output_tokens to Gemini "
+                              f"requests (by its model map), which the native LM client does not write; set "
+                              f"max_tokens, unset the variable, or use the dspy backend")
     return {k: v for k, v in request.items() if k in _SETTINGS and v is not None}, 1
 
 
