@@ -34,7 +34,7 @@ from typing import Any
 
 from dspex_core.errors import CapabilityError, ConfigError
 
-from dspex_native.lm import _wire_input, wire_gemini
+from dspex_native.lm import wire_gemini
 from dspex_native.lm.engine import tables
 
 NAME = "gemini"
