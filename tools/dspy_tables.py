@@ -41,7 +41,7 @@ JSON_FILE = NATIVE_ADAPTERS / "json_support.json"
 #: The providers native speaks through LiteLLM's route (OpenAI-compatible, as dspex_native.lm.providers
 #: knows them, and Anthropic through LiteLLM's own client): their names in LiteLLM's model map.
 LITELLM_PROVIDERS = ("openai", "together_ai", "groq", "mistral", "deepseek", "openrouter", "fireworks_ai",
-                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot", "anthropic")
+                     "ollama", "ollama_chat", "hosted_vllm", "xai", "moonshot", "anthropic", "gemini")
 
 
 def engine_routes() -> dict:
@@ -145,6 +145,8 @@ def litellm_rules() -> dict:
         config = ProviderConfigManager.get_provider_chat_config(model=name, provider=LlmProviders(provider))
         if getattr(config, "_transform_messages", None) is None:  # (Ollama's own API: not built natively)
             return False
+        if provider == "gemini":  # (its messages become Gemini's contents: see gemini_system_messages)
+            return False
         sent = config._transform_messages([{"role": "system", "content": "s"}], model=name)
         return sent[0]["role"] != "system"
 
@@ -185,7 +187,8 @@ def litellm_rules() -> dict:
     return {"checked": checked, "unvalidated": unvalidated, "providers": providers, "latest_aliases": aliases,
             "latest_aliases_of_reasoning_models": aliases_of_reasoning,
             "anthropic_max_tokens": _anthropic_max_tokens(sorted(names_of("anthropic"))),
-            "anthropic_without_sampling": _anthropic_without_sampling(sorted(names_of("anthropic")))}
+            "anthropic_without_sampling": _anthropic_without_sampling(sorted(names_of("anthropic"))),
+            **_gemini_rules(sorted(names_of("gemini") | _vertex_bare_names()))}
 
 
 def _anthropic_max_tokens(names: list[str]) -> dict:
@@ -212,6 +215,35 @@ def _anthropic_without_sampling(names: list[str]) -> list[str]:
     from litellm.llms.anthropic.common_utils import AnthropicModelInfo
 
     return [name for name in names if not AnthropicModelInfo._supports_sampling_params(name)]
+
+
+def _vertex_bare_names() -> set[str]:
+    """The Vertex AI model names LiteLLM's map keys without a prefix: its Gemini client reads their
+    entries too for a ``gemini/`` name it has no entry of its own for (``gemini-2.5-pro-preview-06-05``)."""
+    import litellm
+
+    return {key for key, entry in litellm.model_cost.items() if "/" not in key and isinstance(entry, dict)
+            and str(entry.get("litellm_provider")).startswith("vertex_ai")}
+
+
+def _gemini_rules(names: list[str]) -> dict:
+    """Whether LiteLLM sends a ``system_instruction`` for a Gemini model (its map's
+    ``supports_system_messages``; without it the system message is a user turn's part): the names
+    it knows, with the answer (``system_messages``, ``no_system_messages``), and for the names it
+    does not know its map's generalization rules (``system_message_rules``: a regex searched
+    case-insensitively, the answer; the last match wins); and the names it takes no sampling
+    settings for (``supports_sampling_params`` false, read from the map alone: ``top_k`` refused)."""
+    from litellm.litellm_core_utils.fallback_generalizations import _registry
+    from litellm.llms.vertex_ai.common_utils import get_supports_system_message
+    from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
+
+    known = [name for name in names if get_supports_system_message(name, "gemini") is not None]
+    rules = [[rule.pattern.pattern, rule.model_info["supports_system_messages"]]
+             for rule in _registry.capability_rules if "supports_system_messages" in rule.model_info]
+    return {"gemini_system_messages": [name for name in known if get_supports_system_message(name, "gemini")],
+            "gemini_no_system_messages": [name for name in known if not get_supports_system_message(name, "gemini")],
+            "gemini_system_message_rules": rules,
+            "gemini_without_sampling": [name for name in names if not VertexGeminiConfig.supports_sampling_params(name)]}
 
 
 def _namespaces() -> dict[str, tuple[str, ...]]:

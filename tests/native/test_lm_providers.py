@@ -178,18 +178,19 @@ def test_litellms_latest_aliases_are_sent_as_the_model_they_name():
         get_client(LM("openai/gpt-luna-latest", api_key=KEY, engine="litellm"))
 
 
-@pytest.mark.parametrize("provider", ["gemini"])
-def test_litellms_route_for_these_providers_is_a_capability_error(monkeypatch, provider):
-    """dspy sends them LiteLLM's way under engine='litellm', with client settings lm15 does not
-    take, or with <PROVIDER>_API_BASE set: not built natively, so the router falls back."""
-    model = MODELS[provider]
-    with pytest.raises(CapabilityError, match="engine='litellm'"):
-        get_client(LM(model, api_key=KEY, engine="litellm"))
-    with pytest.raises(CapabilityError, match="LiteLLM's route"):
-        get_client(LM(model, api_key=KEY, headers={"x-trace": "1"}))
-    monkeypatch.setenv(f"{provider.upper()}_API_BASE", "http://127.0.0.1:9")
-    with pytest.raises(CapabilityError, match="_API_BASE"):
-        get_client(LM(model, api_key=KEY))
+def test_litellms_route_for_gemini_uses_litellms_gemini_client(monkeypatch):
+    """dspy sends gemini/ LiteLLM's way under engine='litellm', with client settings lm15 does not
+    take, or with GEMINI_API_BASE set: native writes LiteLLM's GenerateContent requests then, at
+    GEMINI_API_BASE when it is set (its parity with dspy: tests/parity/test_gemini_litellm_http.py)."""
+    from dspex_native.lm import wire_gemini_litellm
+
+    model = MODELS["gemini"]
+    for lm in (LM(model, api_key=KEY, engine="litellm"), LM(model, api_key=KEY, headers={"x-trace": "1"})):
+        client = get_client(lm)
+        assert client.wire is wire_gemini_litellm and not client.route.own
+    monkeypatch.setenv("GEMINI_API_BASE", "http://127.0.0.1:9/")
+    client = get_client(LM(model, api_key=KEY))
+    assert client.wire is wire_gemini_litellm and client.endpoint.base_url == "http://127.0.0.1:9"
 
 
 def test_bad_settings_are_refused_naming_them():

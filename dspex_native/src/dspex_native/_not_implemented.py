@@ -19,9 +19,9 @@ NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's 
                 "LiteLLM) and on Anthropic's and Gemini's own wires")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
                 "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
-                "sends through LiteLLM's own clients for gemini/ and ollama/ (engine='litellm', client settings "
-                "or <PROVIDER>_API_BASE that send dspy that way) and for anthropic/ with settings LiteLLM "
-                "rewrites (response_format, user, tools, ...); on Anthropic's and Gemini's "
+                "sends through LiteLLM's own client for ollama/ (engine='litellm', client settings "
+                "or <PROVIDER>_API_BASE that send dspy that way) and for anthropic/ and gemini/ with settings "
+                "LiteLLM rewrites (response_format, user, tools, reasoning, ...); on Anthropic's and Gemini's "
                 "wires, tools, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
                 "fields (and json_object on anthropic/) and message parts other than text; Azure through "
                 "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")

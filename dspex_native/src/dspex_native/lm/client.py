@@ -31,7 +31,7 @@ from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, recor
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import _pool, engine, litellm_rules, wire_anthropic, wire_anthropic_litellm
+from dspex_native.lm import _pool, engine, litellm_rules, wire_anthropic_litellm, wire_gemini_litellm
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
@@ -39,6 +39,10 @@ from dspex_native.lm.context_window import in_response
 from dspex_native.lm.providers import WIRES, Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
+
+#: The modules writing LiteLLM's requests for the providers with a wire format of their own
+#: (used off dspy's own engine's route: ``engine="litellm"``, or a setting that sends dspy that way).
+LITELLM_WIRES = {"anthropic": wire_anthropic_litellm, "gemini": wire_gemini_litellm}
 
 logger = logging.getLogger("dspex_native.lm")
 #: The request body's encoder, made once (``json.dumps`` with these options builds one per call).
@@ -147,9 +151,10 @@ class HTTPLMClient:
         self._public_base = strip_credentials(self.endpoint.base_url)
         #: the module writing and reading a provider's own wire format, or None for OpenAI's
         self.wire = WIRES.get(self.endpoint.provider)
-        if self.wire is wire_anthropic and not self.route.own:  # LiteLLM's Anthropic client, not lm15's
-            self.wire = wire_anthropic_litellm
-            self.endpoint = replace(self.endpoint, base_url=wire_anthropic_litellm.base_url(self.endpoint.base_url))
+        if self.wire is not None and not self.route.own:  # LiteLLM's client for the provider, not lm15's
+            self.wire = LITELLM_WIRES[self.endpoint.provider]
+            self.endpoint = replace(self.endpoint, base_url=self.wire.base_url(self.endpoint.base_url,
+                                                                               self.endpoint.model_name))
         if self.wire is not None:
             self._headers = self.wire.headers(self.endpoint.api_key)
         else:
@@ -263,7 +268,7 @@ class HTTPLMClient:
             key = cache_key(model=self.model, base_url=self._public_base,
                             body={"model": self.endpoint.model_name, "messages": messages, **request},
                             rollout_id=options.rollout_id, credentials=self._credentials)
-        if self.wire is not None:  # (Gemini's on dspy's own engine's route only: engine.route refuses the other)
+        if self.wire is not None:
             if not self.route.own:  # LiteLLM's refusals for the model, before its Anthropic client's body
                 messages = litellm_rules.apply(self._rules_model, request, messages)
             request, count = self.wire.shape(request)

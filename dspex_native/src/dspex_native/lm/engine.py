@@ -45,15 +45,15 @@ _SHAPED = frozenset({"model", "messages", "stop", "top_k", "logprobs", "top_logp
 _tables: dict[str, Any] | None = None
 
 #: lm15's doors that speak a wire format of their own (the Messages API, GenerateContent): the
-#: native client writes their requests with :mod:`.wire_anthropic` / :mod:`.wire_gemini`, on
-#: dspy's own engine's route only (LiteLLM's requests for them are not built natively).
+#: native client writes their requests with :mod:`.wire_anthropic` / :mod:`.wire_gemini` on dspy's
+#: own engine's route, and as LiteLLM's clients write them with :mod:`.wire_anthropic_litellm` /
+#: :mod:`.wire_gemini_litellm` on LiteLLM's.
 OWN_WIRES = frozenset({"anthropic", "gemini"})
 
-#: Providers whose requests on LiteLLM's route are in a format not built natively: Gemini's
-#: (LiteLLM's own client; Anthropic's is :mod:`.wire_anthropic_litellm`) and Ollama's (LiteLLM
-#: speaks Ollama's own API, ``/api/chat`` and ``/api/generate``, where lm15 speaks its
+#: Providers whose requests on LiteLLM's route are in a format not built natively: Ollama's
+#: (LiteLLM speaks Ollama's own API, ``/api/chat`` and ``/api/generate``, where lm15 speaks its
 #: OpenAI-compatible ``/v1``).
-NO_NATIVE_LITELLM_ROUTE = frozenset({"gemini", "ollama", "ollama_chat"})
+NO_NATIVE_LITELLM_ROUTE = frozenset({"ollama", "ollama_chat"})
 
 
 def _litellm_route_not_built(model: str, why: str) -> CapabilityError:

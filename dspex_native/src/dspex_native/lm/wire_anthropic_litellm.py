@@ -34,7 +34,7 @@ headers = wire_anthropic.headers
 parse = wire_anthropic.parse
 
 
-def base_url(given: str) -> str:
+def base_url(given: str, model_name: str = "") -> str:
     """The base :func:`url` appends ``/messages`` to: ``{api_base}/v1`` (LiteLLM adds ``/v1/messages``
     to the base it is given), or dspy's default, which already ends in ``/v1``."""
     if given == wire_anthropic.DEFAULT_BASE:
