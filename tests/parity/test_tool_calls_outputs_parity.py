@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from xml.sax.saxutils import escape
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no model-metadata download
 
@@ -79,8 +80,8 @@ def _reply(adapter, calls, answer="done"):
     text = json.dumps(calls)
     if adapter == "chat":
         return f"[[ ## calls ## ]]\n{text}\n\n[[ ## answer ## ]]\n{answer}\n\n[[ ## completed ## ]]"
-    if adapter == "xml":
-        return f"<calls>\n{text}\n</calls>\n<answer>\n{answer}\n</answer>"
+    if adapter == "xml":  # escaped as XML text (a raw '<' in an argument fails both sides' parse)
+        return f"<calls>\n{escape(text)}\n</calls>\n<answer>\n{escape(answer)}\n</answer>"
     return json.dumps({"calls": calls, "answer": answer})
 
 
