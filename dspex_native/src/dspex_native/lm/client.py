@@ -148,13 +148,14 @@ class HTTPLMClient:
         self.usage = UsageTracker()
         self._warned_rollout = False
         self._prepared: tuple | None = None
-        self._public_base = strip_credentials(self.endpoint.base_url)
         #: the module writing and reading a provider's own wire format, or None for OpenAI's
         self.wire = WIRES.get(self.endpoint.provider)
         if self.wire is not None and not self.route.own:  # LiteLLM's client for the provider, not lm15's
             self.wire = LITELLM_WIRES[self.endpoint.provider]
             self.endpoint = replace(self.endpoint, base_url=self.wire.base_url(self.endpoint.base_url,
                                                                                self.endpoint.model_name))
+        #: where requests go (after LiteLLM's base, above), for messages, cache keys and pools
+        self._public_base = strip_credentials(self.endpoint.base_url)
         if self.wire is not None:
             self._headers = self.wire.headers(self.endpoint.api_key)
         else:
