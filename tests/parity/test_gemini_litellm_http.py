@@ -15,14 +15,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no mod
 
 import dspy
 import pytest
-from dspy.utils.exceptions import LMUnsupportedFeatureError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dspex_core as dspex
 from _dspy_oracle import to_dspy_signature
+from _litellm_route_runs import assert_same_runs
 from dspex_core import Signature
-from dspex_core.errors import ConfigError
 from dspex_core.testing.provider_server import ProviderServer, reply_body
 from dspex_native.modules.predict import implementation as predict
 
@@ -74,38 +73,8 @@ def server():
         yield srv
 
 
-def _run(server, case, native: bool):
-    server.load([_reply(case["answers"])])
-    make = dspex.LM if native else dspy.LM
-    lm = make(case["model"], engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
-              **case["lm_settings"])
-    try:
-        if native:
-            state = predict.create(SIG, demos=case["demos"])
-            pred = predict.execute(state, {"question": case["question"]}, lm=lm, config=dict(case["call"]))
-        else:
-            program = dspy.Predict(to_dspy_signature(SIG))
-            program.demos = [dspy.Example(**d) for d in case["demos"]]
-            with dspy.context(lm=lm):
-                pred = program(question=case["question"], config=dict(case["call"]))
-    except (ConfigError, LMUnsupportedFeatureError) as exc:
-        assert "refuses" in str(exc) or "does not support" in str(exc)
-        return "refused", server.requests
-    return [dict(c) for c in pred.completions], server.requests
-
-
 def assert_same_run(server, case) -> list[dict]:
-    native, native_requests = _run(server, case, True)
-    reference, reference_requests = _run(server, case, False)
-    assert len(native_requests) == len(reference_requests)
-    for mine, theirs in zip(native_requests, reference_requests):
-        assert (mine["method"], mine["path"], mine["query"]) == (theirs["method"], theirs["path"], theirs["query"])
-        assert mine["body"] == theirs["body"]
-        assert list(mine["body"].get("generationConfig", {})) == list(theirs["body"].get("generationConfig", {}))
-        for name in HEADERS:
-            assert mine["headers"].get(name) == theirs["headers"].get(name), name
-    assert native == reference
-    return native_requests
+    return assert_same_runs(server, case, [_reply(case["answers"])], SIG, KEY, HEADERS, ordered="generationConfig")
 
 
 @st.composite
