@@ -63,6 +63,7 @@ _LAZY = {
     "map": ("dspex_core._map", "map"),
     "Program": ("dspex_core._program", "Program"),
     "inspect_history": ("dspex_core._history", "inspect_history"),
+    "history": ("dspex_core._history", "history"),
     "hookimpl": ("dspex_core.hookspecs", "hookimpl"),
     "hookspec": ("dspex_core.hookspecs", "hookspec"),
     "Pipeline": ("dspex_core._pipeline", "Pipeline"),
@@ -101,7 +102,7 @@ __all__ = [
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
     "History", "Image", "ToolCalls", "StreamChunk",
     # user API
-    "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history",
+    "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history", "history",
     "session", "Session",
     "current_session", "pipeline", "run_pipeline", "arun_pipeline", "Pipeline", "PipelineResult",
     "PipelineStep", "StepResult",

@@ -85,13 +85,15 @@ def clear_history() -> None:
     _entries.clear()
 
 
-def inspect_history(n: int = 1, file: TextIO | None = None, *, colors: bool | None = None) -> None:
+def inspect_history(n: int = 1, file: TextIO | None = None, *, colors: bool | None = None,
+                    entries: list[Mapping[str, Any]] | None = None) -> None:
     """Print the last ``n`` LM calls as ``dspy.inspect_history(n)`` prints them: each call's time,
     its messages by role and the LM's response (and how many other completions it gave).
 
     ``file``: where to write (default stdout). ``colors``: ANSI colors as DSPy's; by default on
     only when writing to stdout and stdout is a terminal (DSPy colors whatever stdout is, and
-    never a ``file``); ``colors=True`` gives DSPy's stdout text byte for byte.
+    never a ``file``); ``colors=True`` gives DSPy's stdout text byte for byte. ``entries``: print
+    these (dicts with :func:`history`'s keys, such as one LM object's own list) instead.
     """
     import sys
 
@@ -99,4 +101,5 @@ def inspect_history(n: int = 1, file: TextIO | None = None, *, colors: bool | No
 
     if colors is None:
         colors = file is None and sys.stdout.isatty()
-    pretty_print_history(history(n), n, file=file, colors=colors)
+    shown = history(n) if entries is None else list(entries)[-n:] if n > 0 else []
+    pretty_print_history(shown, n, file=file, colors=colors)

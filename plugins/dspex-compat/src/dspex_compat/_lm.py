@@ -1,0 +1,261 @@
+"""DSPy's language models: ``BaseLM`` (the base of custom LMs such as ``DummyLM``) and ``LM``.
+
+A ``dspy.LM("openai/gpt-4o-mini", ...)`` is handed to dspex as the ``dspex.LM`` with the same
+arguments, so native's client sends what plain dspy sends. A ``BaseLM`` subclass (its
+``forward`` returns an OpenAI-shaped response) is handed to dspex as a custom LM object
+(:class:`CustomLMBridge`), so native calls it through ``__call__`` as dspy does, with the
+history kept on the LM as dspy keeps it. Every call is also in dspex's process-wide history,
+which ``dspy.inspect_history`` prints.
+"""
+
+from __future__ import annotations
+
+import copy as copy_module
+import datetime
+import uuid
+from typing import Any, TextIO
+
+import dspex_core
+
+from dspex_compat._settings import settings
+
+__all__ = ["BaseLM", "LM", "GLOBAL_HISTORY", "inspect_history", "dspex_lm", "MAX_HISTORY_SIZE"]
+
+MAX_HISTORY_SIZE = 10_000
+#: The calls of the layer's custom LMs (``BaseLM`` subclasses), as DSPy's global list.
+GLOBAL_HISTORY: list[dict[str, Any]] = []
+LM_CLASS_STATE_KEY = "_dspy_lm_class"
+
+
+def _value(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+class BaseLM:
+    """The base of DSPy language models; a subclass implements ``forward(prompt, messages, **kwargs)``."""
+
+    def __init__(self, model: str, model_type: str = "chat", temperature: float | None = None,
+                 max_tokens: int | None = None, cache: bool = True, callbacks: list | None = None,
+                 num_retries: int = 3, **kwargs: Any):
+        self.model = model
+        self.model_type = model_type
+        self.cache = cache
+        self.callbacks = list(callbacks or [])
+        self.num_retries = num_retries
+        self.kwargs = dict(temperature=temperature, max_tokens=max_tokens, **kwargs)
+        self.history: list[dict[str, Any]] = []
+
+    supports_function_calling = False
+    supports_reasoning = False
+    supports_response_schema = False
+
+    @property
+    def supported_params(self) -> set[str]:
+        return set()
+
+    def __call__(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
+                 **kwargs: Any) -> list[Any]:
+        if messages is None and prompt is not None:
+            messages = [{"role": "user", "content": prompt}]
+        response = self.forward(prompt=prompt, messages=messages, **kwargs)
+        return self._record(response, prompt, messages, kwargs)
+
+    async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
+                    **kwargs: Any) -> list[Any]:
+        if messages is None and prompt is not None:
+            messages = [{"role": "user", "content": prompt}]
+        response = await self.aforward(prompt=prompt, messages=messages, **kwargs)
+        return self._record(response, prompt, messages, kwargs)
+
+    def forward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
+        raise NotImplementedError("Subclasses must implement this method.")
+
+    async def aforward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None,
+                       **kwargs: Any) -> Any:
+        return self.forward(prompt=prompt, messages=messages, **kwargs)
+
+    def _record(self, response: Any, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
+        outputs = self._process_completion(response, {**self.kwargs, **kwargs})
+        tracker = settings.usage_tracker
+        usage = dict(_value(response, "usage", {}) or {}) if not isinstance(_value(response, "usage"), (int, float)) else {}
+        if tracker and usage:
+            tracker.add_usage(self.model, usage)
+        if settings.disable_history:
+            return outputs
+        entry = {
+            "prompt": prompt,
+            "messages": messages,
+            "kwargs": {k: v for k, v in kwargs.items() if not k.startswith("api_")},
+            "response": response,
+            "outputs": outputs,
+            "usage": usage,
+            "cost": (_value(response, "_hidden_params", {}) or {}).get("response_cost"),
+            "timestamp": datetime.datetime.now().isoformat(),
+            "uuid": str(uuid.uuid4()),
+            "model": self.model,
+            "response_model": _value(response, "model"),
+            "model_type": self.model_type,
+        }
+        self.update_history(entry)
+        return outputs
+
+    def _process_completion(self, response: Any, merged_kwargs: dict[str, Any]) -> list[Any]:
+        outputs = []
+        for choice in _value(response, "choices", []) or []:
+            message = _value(choice, "message")
+            output = {"text": _value(message, "content") if message is not None else _value(choice, "text")}
+            if reasoning := _value(message, "reasoning_content"):
+                output["reasoning_content"] = reasoning
+            if merged_kwargs.get("logprobs"):
+                output["logprobs"] = _value(choice, "logprobs")
+            if calls := _value(message, "tool_calls"):
+                output["tool_calls"] = calls
+            outputs.append(output)
+        if all(len(output) == 1 for output in outputs):
+            outputs = [output["text"] for output in outputs]
+        return outputs
+
+    def update_history(self, entry: dict[str, Any]) -> None:
+        if settings.disable_history:
+            return
+        if len(GLOBAL_HISTORY) >= MAX_HISTORY_SIZE:
+            GLOBAL_HISTORY.pop(0)
+        GLOBAL_HISTORY.append(entry)
+        if settings.max_history_size == 0:
+            return
+        for owner in (self, *(settings.caller_modules or [])):
+            if len(owner.history) >= settings.max_history_size:
+                owner.history.pop(0)
+            owner.history.append(entry)
+
+    def inspect_history(self, n: int = 1, file: TextIO | None = None) -> None:
+        dspex_core.inspect_history(n, file=file, colors=file is None, entries=self.history)
+
+    def copy(self, **kwargs: Any) -> "BaseLM":
+        new = copy_module.copy(self)
+        new.history = []
+        new.callbacks = list(getattr(self, "callbacks", []) or [])
+        new.kwargs = dict(getattr(self, "kwargs", {}) or {})
+        new.__dict__.pop("_dspex_bridge", None)
+        new.__dict__.pop("_dspex_lm", None)
+        for key, value in kwargs.items():
+            if hasattr(new, key):
+                setattr(new, key, value)
+            if key in new.kwargs or not hasattr(self, key):
+                if value is None:
+                    new.kwargs.pop(key, None)
+                else:
+                    new.kwargs[key] = value
+        return new
+
+    def dump_state(self) -> dict[str, Any]:
+        kwargs = {k: v for k, v in self.kwargs.items() if k not in ("api_key", LM_CLASS_STATE_KEY)}
+        return {LM_CLASS_STATE_KEY: f"{type(self).__module__}.{type(self).__qualname__}", "model": self.model,
+                "model_type": self.model_type, "cache": self.cache, "num_retries": getattr(self, "num_retries", 3),
+                **kwargs}
+
+    @classmethod
+    def load_state(cls, state: dict[str, Any], *, allow_custom_lm_class: bool = False) -> "BaseLM":
+        state = dict(state)
+        state.pop(LM_CLASS_STATE_KEY, None)
+        model = state.pop("model")
+        return cls(model, **state)
+
+
+class LM(BaseLM):
+    """A provider's model (``"openai/gpt-4o-mini"``, ...), served by dspex's LM client."""
+
+    def __init__(self, model: str, model_type: str = "chat", temperature: float | None = None,
+                 max_tokens: int | None = None, cache: bool = True, callbacks: list | None = None,
+                 num_retries: int = 3, provider: Any = None, finetuning_model: str | None = None,
+                 launch_kwargs: dict | None = None, train_kwargs: dict | None = None,
+                 use_developer_role: bool = False, **kwargs: Any):
+        given = dict(kwargs)
+        if temperature is not None:
+            given["temperature"] = temperature
+        if max_tokens is not None:
+            given["max_tokens"] = max_tokens
+        if cache is not True:
+            given["cache"] = cache
+        if num_retries != 3:
+            given["num_retries"] = num_retries
+        self._given = given
+        self._dspex_lm = dspex_core.LM(model, **given)
+        super().__init__(model, model_type=model_type, temperature=temperature, max_tokens=max_tokens,
+                         cache=cache, callbacks=callbacks, num_retries=num_retries,
+                         **{k: v for k, v in kwargs.items() if k != "api_key"})
+        self.provider = provider
+        self.finetuning_model = finetuning_model
+        self.launch_kwargs = launch_kwargs or {}
+        self.train_kwargs = train_kwargs or {}
+        self.use_developer_role = use_developer_role
+
+    @property
+    def history(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """This model's calls, read from dspex's process-wide history (where native records them)."""
+        return [entry for entry in dspex_core.history() if entry.get("model") == self.model]
+
+    @history.setter
+    def history(self, value: list[dict[str, Any]]) -> None:
+        pass  # the calls are recorded by dspex; BaseLM.__init__ and copy() set an empty list
+
+    def forward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
+        raise dspex_core.CapabilityError(
+            "calling a dspy.LM directly (lm(prompt) / lm(messages=...)) is not built in dspex-compat yet; "
+            "its predictors call the model through dspex (see docs/compat.md)")
+
+    def copy(self, **kwargs: Any) -> "LM":
+        given = {**self._given, **{k: v for k, v in kwargs.items() if k != "model"}}
+        for key, value in kwargs.items():
+            if value is None:
+                given.pop(key, None)
+        return LM(kwargs.get("model", self.model), model_type=self.model_type, **given)
+
+    def dump_state(self) -> dict[str, Any]:
+        state = super().dump_state()
+        state[LM_CLASS_STATE_KEY] = "dspy.clients.lm.LM"
+        return state
+
+
+class CustomLMBridge:
+    """A layer custom LM as dspex's custom-LM protocol: ``(messages, **settings) -> [text, ...]``."""
+
+    __slots__ = ("lm", "model", "__weakref__")
+
+    def __init__(self, lm: BaseLM):
+        self.lm = lm
+        self.model = getattr(lm, "model", type(lm).__name__)
+
+    def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+        return [_text(o) for o in self.lm(messages=messages, **settings)]
+
+    async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+        return [_text(o) for o in await self.lm.acall(messages=messages, **settings)]
+
+
+def _text(output: Any) -> Any:
+    if isinstance(output, dict):
+        return output.get("text") or ""
+    return output
+
+
+def dspex_lm(lm: Any) -> Any:
+    """What dspex is given for a layer LM: the ``dspex.LM`` of a ``dspy.LM``, a bridge for a custom
+    LM (made once per LM object), any other callable as it is."""
+    if lm is None:
+        return None
+    if isinstance(lm, LM) and type(lm).forward is LM.forward:
+        return lm._dspex_lm
+    if isinstance(lm, BaseLM):
+        bridge = lm.__dict__.get("_dspex_bridge")
+        if bridge is None:
+            bridge = lm.__dict__["_dspex_bridge"] = CustomLMBridge(lm)
+        return bridge
+    return lm
+
+
+def inspect_history(n: int = 1, file: TextIO | None = None) -> None:
+    """The last ``n`` LM calls, as ``dspy.inspect_history`` prints them."""
+    dspex_core.inspect_history(n, file=file, colors=file is None)

@@ -1,0 +1,322 @@
+"""DSPy's ``Module``: a user's program, its predictors found by walking its attributes.
+
+``named_parameters``/``named_predictors`` walk the instance's attributes as DSPy does (lists,
+tuples and dicts one level deep, sub-modules recursively unless compiled), so an optimizer or
+``save``/``load`` sees the same names (``draft.predict``) as on dspy. State files are DSPy's
+JSON (``dump_state`` per predictor plus ``metadata.dependency_versions``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import sys
+from collections import deque
+from pathlib import Path
+from typing import Any, Iterator
+
+from dspex_compat._parameter import Parameter, Predictor
+from dspex_compat._settings import settings
+
+__all__ = ["BaseModule", "Module", "ProgramMeta", "get_dependency_versions"]
+
+logger = logging.getLogger("dspy.primitives.module")
+
+
+def get_dependency_versions() -> dict[str, Any]:
+    """DSPy's ``metadata.dependency_versions`` of a saved state (the layer serves DSPy 3.4.1's API)."""
+    try:
+        from importlib.metadata import version
+
+        cloudpickle = ".".join(version("cloudpickle").split(".")[:2])
+    except Exception:
+        cloudpickle = None
+    from dspex_compat import _version
+
+    return {"python": f"{sys.version_info.major}.{sys.version_info.minor}", "dspy": _version.DSPY_VERSION,
+            "cloudpickle": cloudpickle}
+
+
+class BaseModule:
+    def __init__(self) -> None:
+        pass
+
+    def named_parameters(self) -> list[tuple[str, Any]]:
+        visited: set[int] = set()
+        found: list[tuple[str, Any]] = []
+
+        def add(name: str, value: Any) -> None:
+            if isinstance(value, Parameter):
+                if id(value) not in visited:
+                    visited.add(id(value))
+                    found.append((name, value))
+            elif isinstance(value, Module):
+                if not getattr(value, "_compiled", False):
+                    for sub_name, param in value.named_parameters():
+                        add(f"{name}.{sub_name}", param)
+
+        if isinstance(self, Parameter):
+            add("self", self)
+        for name, value in self.__dict__.items():
+            if isinstance(value, (Parameter, Module)):
+                add(name, value)
+            elif isinstance(value, (list, tuple)):
+                for idx, item in enumerate(value):
+                    add(f"{name}[{idx}]", item)
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    add(f"{name}['{key}']", item)
+        return found
+
+    def named_sub_modules(self, type_: type | None = None, skip_compiled: bool = False) -> Iterator[tuple[str, Any]]:
+        type_ = BaseModule if type_ is None else type_
+        queue = deque([("self", self)])
+        seen = {id(self)}
+
+        def push(name: str, item: Any) -> None:
+            if id(item) not in seen:
+                seen.add(id(item))
+                queue.append((name, item))
+
+        while queue:
+            name, item = queue.popleft()
+            if isinstance(item, type_):
+                yield name, item
+            if isinstance(item, BaseModule):
+                if skip_compiled and getattr(item, "_compiled", False):
+                    continue
+                for sub_name, sub_item in item.__dict__.items():
+                    push(f"{name}.{sub_name}", sub_item)
+            elif isinstance(item, (list, tuple)):
+                for i, sub_item in enumerate(item):
+                    push(f"{name}[{i}]", sub_item)
+            elif isinstance(item, dict):
+                for key, sub_item in item.items():
+                    push(f"{name}[{key}]", sub_item)
+
+    def parameters(self) -> list[Any]:
+        return [param for _, param in self.named_parameters()]
+
+    def deepcopy(self) -> Any:
+        try:
+            return copy.deepcopy(self)
+        except Exception:
+            pass
+        new = self.__class__.__new__(self.__class__)
+        for attr, value in self.__dict__.items():
+            if isinstance(value, BaseModule):
+                setattr(new, attr, value.deepcopy())
+                continue
+            try:
+                setattr(new, attr, copy.deepcopy(value))
+            except Exception:
+                logging.warning(f"Failed to deep copy attribute '{attr}' of {self.__class__.__name__}, "
+                                "falling back to shallow copy or reference copy.")
+                try:
+                    setattr(new, attr, copy.copy(value))
+                except Exception:
+                    setattr(new, attr, value)
+        return new
+
+    def reset_copy(self) -> Any:
+        new = self.deepcopy()
+        for param in new.parameters():
+            param.reset()
+        return new
+
+    def dump_state(self, json_mode: bool = True) -> dict[str, Any]:
+        return {name: param.dump_state(json_mode=json_mode) for name, param in self.named_parameters()}
+
+    def load_state(self, state: dict[str, Any], *, allow_unsafe_lm_state: bool = False) -> Any:
+        for name, param in self.named_parameters():
+            param.load_state(state[name])
+        return self
+
+    def save(self, path: Any, save_program: bool = False, modules_to_serialize: list | None = None) -> None:
+        """State as DSPy's JSON (``.json``); ``.pkl`` and ``save_program=True`` need cloudpickle."""
+        metadata = {"dependency_versions": get_dependency_versions()}
+        path = Path(path)
+        if save_program:
+            raise NotImplementedError("save_program=True (cloudpickle of the whole program) is not built in "
+                                      "dspex-compat; save the state with module.save('program.json')")
+        if path.suffix == ".json":
+            state = self.dump_state()
+            state["metadata"] = metadata
+            try:
+                text = json.dumps(state, indent=2, ensure_ascii=False) + "\n"
+            except (TypeError, ValueError) as exc:
+                raise RuntimeError(
+                    f"Failed to save state to {path} with error: {exc}. Your DSPy program may contain non "
+                    "json-serializable objects, please consider saving the state in .pkl by using `path` ending "
+                    "with `.pkl`, or saving the whole program by setting `save_program=True`.") from exc
+            path.write_text(text, encoding="utf-8")
+        elif path.suffix == ".pkl":
+            import pickle
+
+            state = self.dump_state(json_mode=False)
+            state["metadata"] = metadata
+            with open(path, "wb") as f:
+                pickle.dump(state, f)
+        else:
+            raise ValueError(f"`path` must end with `.json` or `.pkl` when `save_program=False`, but received: {path}")
+
+    def load(self, path: Any, allow_pickle: bool = False, allow_unsafe_lm_state: bool = False) -> Any:
+        path = Path(path)
+        if path.suffix == ".json":
+            state = json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".pkl":
+            if not allow_pickle:
+                raise ValueError("Loading .pkl files can run arbitrary code, which may be dangerous. Prefer "
+                                 "saving with .json files if possible. Set `allow_pickle=True` "
+                                 "if you are sure about the source of the file and in a trusted environment.")
+            import pickle
+
+            with open(path, "rb") as f:
+                state = pickle.load(f)  # noqa: S301 - the caller allowed it
+        else:
+            raise ValueError(f"`path` must end with `.json` or `.pkl`, but received: {path}")
+        current = get_dependency_versions()
+        for key, saved in (state.get("metadata", {}).get("dependency_versions") or {}).items():
+            if current.get(key) != saved:
+                logger.warning(
+                    f"There is a mismatch of {key} version between saved model and current environment. "
+                    f"You saved with `{key}=={saved}`, but now you have `{key}=={current.get(key)}`. This might "
+                    "cause errors or performance downgrade on the loaded model, please consider loading the model "
+                    "in the same environment as the saving environment.")
+        self.load_state(state, allow_unsafe_lm_state=allow_unsafe_lm_state)
+        return self
+
+
+class ProgramMeta(type):
+    """Makes sure a module's base attributes exist even when its ``__init__`` skips ``super().__init__()``."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        obj = cls.__new__(cls, *args, **kwargs)
+        if isinstance(obj, cls):
+            Module._base_init(obj)
+            cls.__init__(obj, *args, **kwargs)
+            if not hasattr(obj, "callbacks"):
+                obj.callbacks = []
+            if not hasattr(obj, "history"):
+                obj.history = []
+        return obj
+
+
+class Module(BaseModule, metaclass=ProgramMeta):
+    """The base of a DSPy program: define ``forward`` (and ``aforward``), call the instance."""
+
+    def _base_init(self) -> None:
+        self._compiled = False
+        self.callbacks = []
+        self.history = []
+
+    def __init__(self, callbacks: list | None = None) -> None:
+        self.callbacks = callbacks or []
+        self._compiled = False
+        self.history = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        caller_modules = list(settings.caller_modules or [])
+        caller_modules.append(self)
+        with settings.context(caller_modules=caller_modules):
+            return self.forward(*args, **kwargs)
+
+    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        caller_modules = list(settings.caller_modules or [])
+        caller_modules.append(self)
+        with settings.context(caller_modules=caller_modules):
+            return await self.aforward(*args, **kwargs)
+
+    async def aforward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no aforward(); define it to call the module with acall()")
+
+    def named_predictors(self) -> list[tuple[str, Any]]:
+        return [(name, param) for name, param in self.named_parameters() if isinstance(param, Predictor)]
+
+    def predictors(self) -> list[Any]:
+        return [param for _, param in self.named_predictors()]
+
+    def set_lm(self, lm: Any) -> None:
+        for _, param in self.named_predictors():
+            param.lm = lm
+
+    def get_lm(self) -> Any:
+        all_used = {id(p.lm): p.lm for _, p in self.named_predictors()}
+        if len(all_used) == 1:
+            return next(iter(all_used.values()))
+        raise ValueError("Multiple LMs are being used in the module. There's no unique LM to return.")
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{name} = {param}" for name, param in self.named_parameters())
+
+    def map_named_predictors(self, func: Any) -> "Module":
+        for name, predictor in self.named_predictors():
+            _set_attribute_by_name(self, name, func(predictor))
+        return self
+
+    def inspect_history(self, n: int = 1) -> None:
+        import dspex_core
+
+        dspex_core.inspect_history(n, colors=True, entries=self.history)
+
+    def batch(self, examples: list[Any], num_threads: int | None = None, max_errors: int | None = None,
+              return_failed_examples: bool = False, provide_traceback: bool | None = None,
+              disable_progress_bar: bool = False, timeout: int | None = None,
+              straggler_limit: int | None = None) -> Any:
+        """Run the module on each example's inputs on ``num_threads`` threads (results in order)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads = num_threads or settings.num_threads
+        limit = settings.max_errors if max_errors is None else max_errors
+        overrides = settings.copy()
+        results: list[Any] = [None] * len(examples)
+        failed: list[Any] = []
+        exceptions: list[Any] = []
+
+        def run(index: int) -> None:
+            with settings.context(**{k: overrides[k] for k in ("lm", "adapter", "trace", "callbacks")}):
+                try:
+                    results[index] = self(**examples[index].inputs())
+                except Exception as exc:  # noqa: BLE001 - DSPy collects failures up to max_errors
+                    failed.append(examples[index])
+                    exceptions.append(exc)
+                    if len(exceptions) >= limit:
+                        raise
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(run, i) for i in range(len(examples))]:
+                future.result()
+        if return_failed_examples:
+            return results, failed, exceptions
+        return results
+
+
+def _set_attribute_by_name(obj: Any, name: str, value: Any) -> None:
+    import re
+
+    target = obj
+    parts = re.findall(r"\.?([A-Za-z_]\w*)|\[(\d+)\]|\['([^']*)'\]", name)
+    for i, (attr, index, key) in enumerate(parts):
+        last = i == len(parts) - 1
+        if attr:
+            if last:
+                setattr(target, attr, value)
+            else:
+                target = getattr(target, attr)
+        elif index:
+            if last:
+                target[int(index)] = value
+            else:
+                target = target[int(index)]
+        else:
+            if last:
+                target[key] = value
+            else:
+                target = target[key]

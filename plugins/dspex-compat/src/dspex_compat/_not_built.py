@@ -1,0 +1,37 @@
+"""DSPy names the layer does not serve yet: reading one raises an error that names it.
+
+Kept as one table so ``dspy.X`` and ``from dspy.sub import X`` say the same thing, and
+docs/compat.md lists the same names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["NOT_BUILT", "not_built"]
+
+#: name -> where DSPy defines it
+NOT_BUILT = {
+    "ReAct": "dspy.predict", "ProgramOfThought": "dspy.predict", "MultiChainComparison": "dspy.predict",
+    "BestOfN": "dspy.predict", "Refine": "dspy.predict", "Parallel": "dspy.predict", "CodeAct": "dspy.predict",
+    "Evaluate": "dspy.evaluate", "SemanticF1": "dspy.evaluate", "answer_exact_match": "dspy.evaluate",
+    "answer_passage_match": "dspy.evaluate",
+    "BootstrapFewShot": "dspy.teleprompt", "BootstrapFewShotWithRandomSearch": "dspy.teleprompt",
+    "LabeledFewShot": "dspy.teleprompt", "MIPROv2": "dspy.teleprompt", "COPRO": "dspy.teleprompt",
+    "GEPA": "dspy.teleprompt", "KNNFewShot": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
+    "ColBERTv2": "dspy.retrievers", "Retrieve": "dspy.retrievers", "Embeddings": "dspy.retrievers",
+    "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
+    "track_usage": "dspy.utils", "asyncify": "dspy.utils", "syncify": "dspy.utils",
+    "BaseCallback": "dspy.utils.callback",
+    "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
+    "TwoStepAdapter": "dspy.adapters", "configure_cache": "dspy", "cache": "dspy", "Embedder": "dspy",
+}
+
+
+def not_built(module: str, name: str) -> Any:
+    """The error for a DSPy name the layer does not serve (an ``AttributeError`` for unknown names)."""
+    if name in NOT_BUILT and not name.startswith("__"):
+        return NotImplementedError(
+            f"{NOT_BUILT[name]}.{name} is not built in dspex-compat yet; docs/compat.md lists what the layer "
+            "serves (install dspy to run this program on it)")
+    return AttributeError(f"module {module!r} has no attribute {name!r}")

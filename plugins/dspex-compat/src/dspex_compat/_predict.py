@@ -1,0 +1,191 @@
+"""DSPy's ``Predict``, served by dspex: each call goes to a dspex ``predict`` reference.
+
+The reference is made from the predictor's signature class, demos, LM, adapter and config, and
+kept until one of them changes, so the router picks the implementation once (native, which
+sends DSPy's prompts byte for byte, or the dspy backend) and a call pays only for the call.
+The predictor's state (``demos``, ``signature``, ``lm``, ``traces``, ``train``) is DSPy's, so
+optimizers and ``save``/``load`` work on it as on dspy.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+import dspex_core
+
+from dspex_compat._adapters import adapter_name
+from dspex_compat._lm import dspex_lm
+from dspex_compat._module import Module
+from dspex_compat._parameter import Predictor
+from dspex_compat._settings import settings
+from dspex_compat._signature import ensure_signature
+
+__all__ = ["Predict"]
+
+logger = logging.getLogger("dspy.predict.predict")
+_NO_LM = ("No LM is loaded. Please configure the LM using `dspy.configure(lm=dspy.LM(...))`. e.g, "
+          "`dspy.configure(lm=dspy.LM('openai/gpt-4o-mini'))`")
+_REFS_KEPT = 8
+
+
+def _serialize(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump(mode="json")
+    if isinstance(value, list):
+        return [_serialize(v) for v in value]
+    if isinstance(value, tuple):
+        return [_serialize(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize(v) for k, v in value.items()}
+    return value
+
+
+class Predict(Module, Predictor):
+    """Ask the LM for a signature's outputs (DSPy's ``dspy.Predict``)."""
+
+    def __init__(self, signature: Any, callbacks: list | None = None, **config: Any):
+        super().__init__(callbacks=callbacks)
+        self.stage = random.randbytes(8).hex()
+        self.signature = ensure_signature(signature)
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self.lm = None
+        self.traces: list[Any] = []
+        self.train: list[Any] = []
+        self.demos: list[Any] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_dspex_refs", None)
+        return state
+
+    def __deepcopy__(self, memo: dict) -> "Predict":
+        import copy
+
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key == "_dspex_refs":
+                continue
+            if key in ("lm", "signature"):
+                new.__dict__[key] = value  # an LM and a signature class are shared, as DSPy's deepcopy leaves them
+            else:
+                new.__dict__[key] = copy.deepcopy(value, memo)
+        return new
+
+    def dump_state(self, json_mode: bool = True) -> dict[str, Any]:
+        state: dict[str, Any] = {"traces": self.traces, "train": self.train, "demos": []}
+        for demo in self.demos:
+            demo = demo.copy()
+            for field in demo:
+                demo[field] = _serialize(demo[field])
+            if isinstance(demo, dict) or not json_mode:
+                state["demos"].append(demo)
+            else:
+                state["demos"].append(demo.toDict())
+        state["signature"] = self.signature.dump_state()
+        state["lm"] = self.lm.dump_state() if self.lm else None
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> "Predict":
+        for name, value in state.items():
+            if name not in ("signature", "extended_signature", "lm"):
+                setattr(self, name, value)
+        self.demos = [d if isinstance(d, dspex_core.Example) else dspex_core.Example(**d) for d in self.demos]
+        self.signature = self.signature.load_state(state["signature"])
+        lm_state = state.get("lm")
+        if lm_state:
+            from dspex_compat._lm import LM
+
+            self.lm = LM.load_state(lm_state)
+        else:
+            self.lm = None
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise ValueError(self._positional_error(args))
+        return super().__call__(**kwargs)
+
+    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise ValueError(self._positional_error(args))
+        return await super().acall(**kwargs)
+
+    def _positional_error(self, args: tuple) -> str:
+        fields = list(self.signature.input_fields)
+        return ("Positional arguments are not allowed when calling `dspy.Predict`, must use keyword arguments that "
+                f"match your signature input fields: '{', '.join(fields)}'. For example: "
+                f"`predict({fields[0] if fields else 'input'}=input_value, ...)`.")
+
+    def _prepare(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        signature = ensure_signature(kwargs.pop("signature", self.signature))
+        demos = kwargs.pop("demos", self.demos)
+        config = {**self.config, **kwargs.pop("config", {})}
+        lm = kwargs.pop("lm", self.lm) or settings.lm
+        if lm is None:
+            raise ValueError(_NO_LM)
+        if isinstance(lm, str):
+            raise ValueError(f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of using a string like "
+                             f"'dspy.configure(lm=\"{lm}\")', please configure the LM like "
+                             f"'dspy.configure(lm=dspy.LM(\"{lm}\"))'")
+        missing = [k for k in signature.input_fields if k not in kwargs]
+        if missing:
+            logger.warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
+                           [k for k in signature.input_fields if k in kwargs], missing)
+        adapter = settings.adapter
+        key = (id(signature), signature.__dict__.get("__doc__"), id(demos), len(demos), id(lm), id(adapter),
+               tuple(sorted((k, repr(v)) for k, v in config.items())))
+        refs = self.__dict__.get("_dspex_refs")
+        if refs is None:
+            refs = self.__dict__["_dspex_refs"] = {}
+        ref = refs.get(key)
+        if ref is None:
+            options: dict[str, Any] = {"config": dict(config)} if config else {}
+            name = adapter_name(adapter)
+            if name is not None:
+                options["adapter"] = name
+            ref = dspex_core.create("predict", signature._dspex(), demos=list(demos),
+                                    lm=dspex_lm(lm), **options)
+            if len(refs) >= _REFS_KEPT:
+                refs.clear()
+            refs[key] = (ref, demos, signature, lm, adapter)  # keeps what the ids name alive
+        else:
+            ref = ref[0]
+        inputs = {k: kwargs[k] for k in signature.input_fields if k in kwargs}
+        return ref, inputs
+
+    def forward(self, **kwargs: Any) -> Any:
+        ref, inputs = self._prepare(kwargs)
+        prediction = ref(**inputs)
+        self._trace(inputs, prediction)
+        return prediction
+
+    async def aforward(self, **kwargs: Any) -> Any:
+        ref, inputs = self._prepare(kwargs)
+        prediction = await ref.acall(**inputs)
+        self._trace(inputs, prediction)
+        return prediction
+
+    def _trace(self, inputs: dict[str, Any], prediction: Any) -> None:
+        trace = settings.trace
+        if trace is not None and settings.max_trace_size > 0:
+            if len(trace) >= settings.max_trace_size:
+                trace.pop(0)
+            trace.append((self, {**inputs}, prediction))
+
+    def update_config(self, **kwargs: Any) -> None:
+        self.config = {**self.config, **kwargs}
+
+    def get_config(self) -> dict[str, Any]:
+        return self.config
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.signature})"
+
+

@@ -1,0 +1,6 @@
+from dspex_compat._adapters import Adapter, ChatAdapter, JSONAdapter, XMLAdapter
+from dspex_compat._not_built import not_built
+
+
+def __getattr__(name):
+    raise not_built(__name__, name)

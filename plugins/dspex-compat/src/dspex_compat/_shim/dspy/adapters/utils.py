@@ -1,0 +1,1 @@
+from dspex_compat._adapters import format_field_value, serialize_for_json

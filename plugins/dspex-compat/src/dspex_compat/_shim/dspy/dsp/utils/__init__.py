@@ -1,0 +1,2 @@
+from dspex_compat._dotdict import dotdict
+from dspex_compat._settings import settings

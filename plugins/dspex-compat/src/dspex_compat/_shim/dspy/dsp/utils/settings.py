@@ -1,0 +1,1 @@
+from dspex_compat._settings import DEFAULT_CONFIG, Settings, settings

@@ -1,0 +1,1 @@
+from dspex_compat._chain_of_thought import ChainOfThought

@@ -1,0 +1,1 @@
+from dspex_compat._module import Module, ProgramMeta

@@ -1,0 +1,2 @@
+from dspex_compat._fields import InputField, OutputField
+from dspex_compat._signature import Signature, SignatureMeta, ensure_signature, infer_prefix, make_signature

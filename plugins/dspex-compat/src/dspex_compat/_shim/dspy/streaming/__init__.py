@@ -1,0 +1,5 @@
+from dspex_compat._not_built import not_built
+
+
+def __getattr__(name):
+    raise not_built(__name__, name)

@@ -1,0 +1,39 @@
+"""Unmodified DSPy programs (tests/compat/programs) run on the layer, served by native.
+
+The same programs are compared with real dspy, request by request, in
+tests/parity/test_compat_programs.py; here the layer runs them alone, without dspy installed.
+"""
+
+import json
+
+
+def test_a_multi_predictor_module_with_class_signatures(run, tmp_path):
+    done = run("pipeline", str(tmp_path / "program.json"))
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["result"] == {"answer": "42", "confidence": 0.9, "tags": ["math", "trivia"]}
+    assert out["predictors"] == ["draft.predict", "final", "tags"]
+    assert len(out["messages"]) == 3
+    assert "Answer the question briefly, using the draft." in out["messages"][1][0]["content"]
+    state = json.loads((tmp_path / "program.json").read_text())
+    assert list(state) == ["draft.predict", "final", "tags", "metadata"]
+    assert state["metadata"]["dependency_versions"]["dspy"] == "3.4.1"
+
+
+def test_demos_json_adapter_and_loaded_state(run):
+    done = run("demos_and_state")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["first"] == {"reasoning": "Upbeat words.", "explanation": "The text praises it."}
+    assert out["follow"] == {"label": "negative"}  # DummyLM(follow_examples=True) answered from the loaded demo
+    assert out["loaded_demos"] == [{"text": "great movie", "label": "positive"},
+                                   {"text": "awful plot", "label": "negative"}]
+    assert out["reset_demos"] == [0, 0]
+
+
+def test_async_calls_and_per_call_lm(run):
+    done = run("async_calls")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["results"] == ["short", "shorter", "other lm"]
+    assert out["kwargs"] == [{"temperature": 0.5}]
