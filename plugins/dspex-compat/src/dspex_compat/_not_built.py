@@ -24,7 +24,7 @@ NOT_BUILT = {
     "track_usage": "dspy.utils", "asyncify": "dspy.utils", "syncify": "dspy.utils",
     "BaseCallback": "dspy.utils.callback",
     "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
-    "TwoStepAdapter": "dspy.adapters", "configure_cache": "dspy", "cache": "dspy", "Embedder": "dspy",
+    "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
 }
 
 
