@@ -35,7 +35,7 @@ def test_example_access_and_inputs():
     ex["other"] = 3
     del ex["extra"]
     assert dict(ex.items()) == {"question": "q", "answer": "a", "new": 2, "other": 3}
-    assert "input_keys=['question']" in repr(marked)
+    assert repr(marked) == "Example({'question': 'q', 'answer': 'a', 'extra': 1}) (input_keys={'question'})"
 
 
 def test_prediction():

@@ -66,7 +66,8 @@ class Example:
         return key in self._store
 
     def __len__(self) -> int:
-        return len(self._store)
+        """The fields, without DSPy's internal ``dspy_`` ones (``dspy_uuid``, ``dspy_split``), as DSPy counts."""
+        return sum(1 for k in self._store if not k.startswith("dspy_"))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._store)
@@ -78,8 +79,12 @@ class Example:
         return hash(tuple(sorted((k, repr(v)) for k, v in self._store.items())))
 
     def __repr__(self) -> str:
-        inputs = f", input_keys={sorted(self._input_keys)}" if self._input_keys is not None else ""
-        return f"{type(self).__name__}({self._store!r}{inputs})"
+        """DSPy's text: ``Example({...}) (input_keys={...})``, internal ``dspy_`` fields left out."""
+        shown = {k: v for k, v in self._store.items() if not k.startswith("dspy_")}
+        keys = set(self._input_keys) if self._input_keys is not None else None
+        return f"Example({shown}) (input_keys={keys})"
+
+    __str__ = __repr__
 
     # -- copy and pickle ---------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -100,14 +105,15 @@ class Example:
     def get(self, key: str, default: Any = None) -> Any:
         return self._store.get(key, default)
 
-    def keys(self) -> Iterable[str]:
-        return self._store.keys()
+    def keys(self, include_dspy: bool = False) -> list[str]:
+        """The field names (DSPy's internal ``dspy_`` ones only with ``include_dspy=True``)."""
+        return [k for k in self._store if include_dspy or not k.startswith("dspy_")]
 
-    def values(self) -> Iterable[Any]:
-        return self._store.values()
+    def values(self, include_dspy: bool = False) -> list[Any]:
+        return [v for k, v in self._store.items() if include_dspy or not k.startswith("dspy_")]
 
-    def items(self) -> Iterable[tuple[str, Any]]:
-        return self._store.items()
+    def items(self, include_dspy: bool = False) -> list[tuple[str, Any]]:
+        return [(k, v) for k, v in self._store.items() if include_dspy or not k.startswith("dspy_")]
 
     def toDict(self) -> dict[str, Any]:  # noqa: N802 - DSPy's name
         return dict(self._store)
@@ -193,6 +199,55 @@ class Prediction(Example):
     def __getstate__(self) -> dict[str, Any]:
         self.get_lm_usage()  # a pending record becomes its dict: copies and pickles hold plain data
         return super().__getstate__()
+
+    def __repr__(self) -> str:
+        """DSPy's text: one ``name=value`` per line (and how many other completions there are)."""
+        store_repr = ",\n    ".join(f"{k}={v!r}" for k, v in self._store.items())
+        if self._completions is None or len(self._completions) == 1:
+            return f"Prediction(\n    {store_repr}\n)"
+        return (f"Prediction(\n    {store_repr},\n    completions=Completions(...)\n) "
+                f"({len(self._completions) - 1} completions omitted)")
+
+    __str__ = __repr__
+
+    # -- a metric's result as a number: DSPy compares and adds Predictions by their `score` ------
+    def __float__(self) -> float:
+        if "score" not in self._store:
+            raise ValueError("Prediction object does not have a 'score' field to convert to float.")
+        return float(self._store["score"])
+
+    def _number(self, other: Any, what: str) -> float:
+        if isinstance(other, (float, int)):
+            return other
+        if isinstance(other, Prediction):
+            return float(other)
+        raise TypeError(f"Unsupported type for {what}: {type(other)}")
+
+    def __add__(self, other: Any) -> float:
+        return float(self) + self._number(other, "addition")
+
+    def __radd__(self, other: Any) -> float:
+        return self._number(other, "addition") + float(self)
+
+    def __truediv__(self, other: Any) -> float:
+        return float(self) / self._number(other, "division")
+
+    def __rtruediv__(self, other: Any) -> float:
+        return self._number(other, "division") / float(self)
+
+    def __lt__(self, other: Any) -> bool:
+        return float(self) < self._number(other, "comparison")
+
+    def __le__(self, other: Any) -> bool:
+        return float(self) <= self._number(other, "comparison")
+
+    def __gt__(self, other: Any) -> bool:
+        return float(self) > self._number(other, "comparison")
+
+    def __ge__(self, other: Any) -> bool:
+        return float(self) >= self._number(other, "comparison")
+
+    __hash__ = Example.__hash__
 
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from dspex_compat._parameter import Parameter, Predictor
 from dspex_compat._settings import settings
 
-__all__ = ["BaseModule", "Module", "ProgramMeta", "get_dependency_versions"]
+__all__ = ["BaseModule", "Module", "ProgramMeta", "get_dependency_versions", "set_attribute_by_name"]
 
 logger = logging.getLogger("dspy.primitives.module")
 
@@ -129,8 +129,15 @@ class BaseModule:
         return {name: param.dump_state(json_mode=json_mode) for name, param in self.named_parameters()}
 
     def load_state(self, state: dict[str, Any], *, allow_unsafe_lm_state: bool = False) -> Any:
-        for name, param in self.named_parameters():
-            param.load_state(state[name])
+        """Load every predictor's state; a state that fails on one leaves the module untouched
+        (tried on a copy first, as DSPy does)."""
+
+        def apply(module: Any) -> None:
+            for name, param in module.named_parameters():
+                param.load_state(state[name])
+
+        apply(self.deepcopy())
+        apply(self)
         return self
 
     def save(self, path: Any, save_program: bool = False, modules_to_serialize: list | None = None) -> None:
@@ -258,7 +265,7 @@ class Module(BaseModule, metaclass=ProgramMeta):
 
     def map_named_predictors(self, func: Any) -> "Module":
         for name, predictor in self.named_predictors():
-            _set_attribute_by_name(self, name, func(predictor))
+            set_attribute_by_name(self, name, func(predictor))
         return self
 
     def inspect_history(self, n: int = 1) -> None:
@@ -298,7 +305,7 @@ class Module(BaseModule, metaclass=ProgramMeta):
         return results
 
 
-def _set_attribute_by_name(obj: Any, name: str, value: Any) -> None:
+def set_attribute_by_name(obj: Any, name: str, value: Any) -> None:
     import re
 
     target = obj

@@ -1,1 +1,1 @@
-from dspex_compat._module import Module, ProgramMeta
+from dspex_compat._module import Module, ProgramMeta, set_attribute_by_name
