@@ -37,3 +37,13 @@ def test_async_calls_and_per_call_lm(run):
     out = json.loads(done.stdout)
     assert out["results"] == ["short", "shorter", "other lm"]
     assert out["kwargs"] == [{"temperature": 0.5}]
+
+
+def test_retrieve_chain_of_thought_and_predict_on_an_in_process_lm(run):
+    done = run("rag")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["result"] == {"context": ["Paris is the capital of France.", "Berlin is the capital of Germany."],
+                             "answer": "Paris", "verdict": True}
+    assert out["predictors"] == ["answer.predict", "check"]
+    assert out["parameters"] == ["retrieve", "answer.predict", "check"]  # Retrieve is a parameter, not a predictor

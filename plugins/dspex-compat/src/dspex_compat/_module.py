@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from dspex_compat._parameter import Parameter, Predictor
-from dspex_compat._settings import settings
+from dspex_compat._settings import caller_modules, settings
 
 __all__ = ["BaseModule", "Module", "ProgramMeta", "get_dependency_versions", "set_attribute_by_name"]
 
@@ -230,16 +230,18 @@ class Module(BaseModule, metaclass=ProgramMeta):
         self.__dict__.update(state)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        caller_modules = list(settings.caller_modules or [])
-        caller_modules.append(self)
-        with settings.context(caller_modules=caller_modules):
+        token = caller_modules.set((*caller_modules.get(), self))  # their history gets this call's LM calls
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            caller_modules.reset(token)
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
-        caller_modules = list(settings.caller_modules or [])
-        caller_modules.append(self)
-        with settings.context(caller_modules=caller_modules):
+        token = caller_modules.set((*caller_modules.get(), self))
+        try:
             return await self.aforward(*args, **kwargs)
+        finally:
+            caller_modules.reset(token)
 
     async def aforward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no aforward(); define it to call the module with acall()")

@@ -19,7 +19,7 @@ NOT_BUILT = {
     "BootstrapFewShot": "dspy.teleprompt", "BootstrapFewShotWithRandomSearch": "dspy.teleprompt",
     "LabeledFewShot": "dspy.teleprompt", "MIPROv2": "dspy.teleprompt", "COPRO": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "KNNFewShot": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
-    "ColBERTv2": "dspy.retrievers", "Retrieve": "dspy.retrievers", "Embeddings": "dspy.retrievers",
+    "Embeddings": "dspy.retrievers",
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
     "track_usage": "dspy.utils", "asyncify": "dspy.utils", "syncify": "dspy.utils",
     "BaseCallback": "dspy.utils.callback",

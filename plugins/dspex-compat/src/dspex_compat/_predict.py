@@ -19,7 +19,7 @@ from dspex_compat._adapters import adapter_name
 from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
 from dspex_compat._parameter import Predictor
-from dspex_compat._settings import settings
+from dspex_compat._settings import setting
 from dspex_compat._signature import ensure_signature
 
 __all__ = ["Predict"]
@@ -124,40 +124,42 @@ class Predict(Module, Predictor):
                 f"`predict({fields[0] if fields else 'input'}=input_value, ...)`.")
 
     def _prepare(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        signature = ensure_signature(kwargs.pop("signature", self.signature))
+        signature = kwargs.pop("signature", self.signature)
+        if isinstance(signature, str):
+            signature = ensure_signature(signature)
         demos = kwargs.pop("demos", self.demos)
-        config = {**self.config, **kwargs.pop("config", {})}
-        lm = kwargs.pop("lm", self.lm) or settings.lm
+        config = self.config
+        if "config" in kwargs:
+            config = {**config, **kwargs.pop("config")}
+        lm = kwargs.pop("lm", None) or self.lm or setting("lm")
         if lm is None:
             raise ValueError(_NO_LM)
         if isinstance(lm, str):
             raise ValueError(f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of using a string like "
                              f"'dspy.configure(lm=\"{lm}\")', please configure the LM like "
                              f"'dspy.configure(lm=dspy.LM(\"{lm}\"))'")
-        missing = [k for k in signature.input_fields if k not in kwargs]
-        if missing:
-            logger.warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
-                           [k for k in signature.input_fields if k in kwargs], missing)
-        adapter = settings.adapter
-        key = (id(signature), signature.__dict__.get("__doc__"), id(demos), len(demos), id(lm), id(adapter),
-               tuple(sorted((k, repr(v)) for k, v in config.items())))
+        adapter = setting("adapter")
+        key = (id(signature), signature.__doc__, id(demos), len(demos), id(lm), id(adapter),
+               tuple(sorted((k, repr(v)) for k, v in config.items())) if config else ())
         refs = self.__dict__.get("_dspex_refs")
         if refs is None:
             refs = self.__dict__["_dspex_refs"] = {}
-        ref = refs.get(key)
-        if ref is None:
+        entry = refs.get(key)
+        if entry is None:
             options: dict[str, Any] = {"config": dict(config)} if config else {}
             name = adapter_name(adapter)
             if name is not None:
                 options["adapter"] = name
-            ref = dspex_core.create("predict", signature._dspex(), demos=list(demos),
-                                    lm=dspex_lm(lm), **options)
+            ref = dspex_core.create("predict", signature._dspex(), demos=list(demos), lm=dspex_lm(lm), **options)
             if len(refs) >= _REFS_KEPT:
                 refs.clear()
-            refs[key] = (ref, demos, signature, lm, adapter)  # keeps what the ids name alive
-        else:
-            ref = ref[0]
-        inputs = {k: kwargs[k] for k in signature.input_fields if k in kwargs}
+            # what the ids in the key name is kept alive with the reference
+            entry = refs[key] = (ref, tuple(signature.input_fields), demos, signature, lm, adapter)
+        ref, names = entry[0], entry[1]
+        inputs = {k: kwargs[k] for k in names if k in kwargs}
+        if len(inputs) < len(names):
+            logger.warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
+                           list(inputs), [k for k in names if k not in inputs])
         return ref, inputs
 
     def forward(self, **kwargs: Any) -> Any:
@@ -173,9 +175,12 @@ class Predict(Module, Predictor):
         return prediction
 
     def _trace(self, inputs: dict[str, Any], prediction: Any) -> None:
-        trace = settings.trace
-        if trace is not None and settings.max_trace_size > 0:
-            if len(trace) >= settings.max_trace_size:
+        trace = setting("trace")
+        if trace is not None:
+            limit = setting("max_trace_size")
+            if limit <= 0:
+                return
+            if len(trace) >= limit:
                 trace.pop(0)
             trace.append((self, {**inputs}, prediction))
 

@@ -19,7 +19,7 @@ import dspex_core
 
 from dspex_compat._dotdict import dotdict
 
-__all__ = ["DEFAULT_CONFIG", "Settings", "settings", "configure", "context"]
+__all__ = ["DEFAULT_CONFIG", "Settings", "settings", "configure", "context", "setting", "caller_modules"]
 
 DEFAULT_CONFIG = dotdict(
     lm=None,
@@ -51,6 +51,10 @@ _owner = {"thread": None, "task": None}
 global_lock = threading.Lock()
 thread_local_overrides: contextvars.ContextVar[dotdict] = contextvars.ContextVar("context_overrides",
                                                                                    default=dotdict())
+#: The modules whose calls are under way here, outermost first (``settings.caller_modules``): kept
+#: apart from the overrides because every module call changes it, and copying every setting per
+#: call (what ``context`` does) would cost more than the call.
+caller_modules: contextvars.ContextVar[tuple] = contextvars.ContextVar("caller_modules", default=())
 #: The keys dspex itself reads (callbacks fire inside native modules).
 _SHARED = ("callbacks",)
 
@@ -70,6 +74,10 @@ class Settings:
         return global_lock
 
     def __getattr__(self, name: str) -> Any:
+        if name == "caller_modules":
+            callers = caller_modules.get()
+            if callers:
+                return list(callers)
         overrides = thread_local_overrides.get()
         if name in overrides:
             return overrides[name]
@@ -158,6 +166,15 @@ def _for_dspex(key: str, value: Any) -> Any:
     if key == "callbacks":
         return list(value or ())
     return value
+
+
+def setting(name: str) -> Any:
+    """One setting, read the way ``settings.<name>`` reads it, for the layer's per-call paths (a
+    third of the attribute lookup's cost)."""
+    overrides = thread_local_overrides.get()
+    if name in overrides:
+        return overrides[name]
+    return main_thread_config.get(name)
 
 
 settings = Settings()

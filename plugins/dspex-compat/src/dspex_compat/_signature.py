@@ -317,7 +317,13 @@ def _parse(text: str, custom_types: dict[str, Any] | None) -> dict[str, tuple[An
     try:
         parsed = dspex_core.Signature(text, custom_types=custom_types) if custom_types else dspex_core.Signature(text)
     except dspex_core.SignatureError as exc:
-        raise ValueError(str(exc)) from exc
+        message = str(exc)
+        if "is both an input and an output" in message:
+            left, right = text.split("->")
+            names = [set(_FIELD_NAME.findall(side)) for side in (left, right)]
+            duplicates = ", ".join(sorted(names[0] & names[1]))
+            message = f"Input and output fields must have distinct names, but found duplicates: '{duplicates}'."
+        raise ValueError(message) from exc
     fields: dict[str, tuple[Any, FieldInfo]] = {}
     for name, field in parsed.input_fields.items():
         fields[name] = (field.annotation, InputField(**{IS_TYPE_UNDEFINED: not field.type_given}))
@@ -326,6 +332,7 @@ def _parse(text: str, custom_types: dict[str, Any] | None) -> dict[str, tuple[An
     return fields
 
 
+_FIELD_NAME = re.compile(r"(?:^|,)\s*([A-Za-z_]\w*)")
 _TYPE_NAME = re.compile(r":\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
 
 

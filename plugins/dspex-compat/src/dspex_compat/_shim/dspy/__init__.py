@@ -11,6 +11,7 @@ from dspex_compat._module import BaseModule, Module
 from dspex_compat._parameter import Parameter
 from dspex_compat._not_built import not_built
 from dspex_compat._predict import Predict
+from dspex_compat._retrieve import ColBERTv2, Retrieve
 from dspex_compat._settings import configure, context, settings
 from dspex_compat._signature import Signature, ensure_signature, infer_prefix, make_signature
 from dspex_compat._version import DSPY_VERSION as __version__

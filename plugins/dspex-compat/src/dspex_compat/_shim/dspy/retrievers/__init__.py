@@ -1,4 +1,5 @@
 from dspex_compat._not_built import not_built
+from dspex_compat._retrieve import Retrieve
 
 
 def __getattr__(name):
