@@ -7,13 +7,25 @@ byte as DSPy does. The field formatting DSPy's ``DummyLM`` uses to write its rep
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, NamedTuple
 
 __all__ = ["Adapter", "ChatAdapter", "JSONAdapter", "XMLAdapter", "FieldInfoWithName", "field_header_pattern",
-           "format_field_value", "serialize_for_json", "adapter_name"]
+           "format_field_value", "serialize_for_json", "adapter_name", "header_pattern"]
 
-field_header_pattern = re.compile(r"\[\[ ## (\w+) ## \]\]")
+
+
+def header_pattern() -> "re.Pattern[str]":
+    """DSPy's ``field_header_pattern`` (``[[ ## name ## ]]``), compiled on first use: ``re`` is not
+    imported by ``import dspy``."""
+    import re
+
+    return re.compile(r"\[\[ ## (\w+) ## \]\]")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "field_header_pattern":
+        return header_pattern()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class FieldInfoWithName(NamedTuple):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from dspex_compat._adapters import ChatAdapter, FieldInfoWithName, field_header_pattern
+from dspex_compat._adapters import ChatAdapter, FieldInfoWithName, header_pattern
 from dspex_compat._dotdict import dotdict
 from dspex_compat._fields import OutputField
 from dspex_compat._lm import BaseLM
@@ -33,6 +33,7 @@ class DummyLM(BaseLM):
 
     def _use_example(self, messages: list[dict[str, Any]]) -> Any:
         fields: dict[str, int] = defaultdict(int)
+        field_header_pattern = header_pattern()
         for message in messages:
             if "content" in message:
                 if match := field_header_pattern.match(message["content"]):

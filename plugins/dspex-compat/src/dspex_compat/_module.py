@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import sys
 from collections import deque
 from pathlib import Path
@@ -21,7 +20,12 @@ from dspex_compat._settings import caller_modules, settings
 
 __all__ = ["BaseModule", "Module", "ProgramMeta", "get_dependency_versions", "set_attribute_by_name"]
 
-logger = logging.getLogger("dspy.primitives.module")
+
+
+def _logger() -> Any:
+    import logging  # on first warning: ``import dspy`` does not import logging
+
+    return logging.getLogger("dspy.primitives.module")
 
 
 def get_dependency_versions() -> dict[str, Any]:
@@ -111,7 +115,7 @@ class BaseModule:
             try:
                 setattr(new, attr, copy.deepcopy(value))
             except Exception:
-                logging.warning(f"Failed to deep copy attribute '{attr}' of {self.__class__.__name__}, "
+                _logger().warning(f"Failed to deep copy attribute '{attr}' of {self.__class__.__name__}, "
                                 "falling back to shallow copy or reference copy.")
                 try:
                     setattr(new, attr, copy.copy(value))
@@ -186,7 +190,7 @@ class BaseModule:
         current = get_dependency_versions()
         for key, saved in (state.get("metadata", {}).get("dependency_versions") or {}).items():
             if current.get(key) != saved:
-                logger.warning(
+                _logger().warning(
                     f"There is a mismatch of {key} version between saved model and current environment. "
                     f"You saved with `{key}=={saved}`, but now you have `{key}=={current.get(key)}`. This might "
                     "cause errors or performance downgrade on the loaded model, please consider loading the model "

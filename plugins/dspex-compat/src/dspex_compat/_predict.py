@@ -9,7 +9,6 @@ optimizers and ``save``/``load`` work on it as on dspy.
 
 from __future__ import annotations
 
-import logging
 import random
 from typing import Any
 
@@ -24,7 +23,12 @@ from dspex_compat._signature import ensure_signature
 
 __all__ = ["Predict"]
 
-logger = logging.getLogger("dspy.predict.predict")
+
+
+def _logger() -> Any:
+    import logging  # on first warning: ``import dspy`` does not import logging
+
+    return logging.getLogger("dspy.predict.predict")
 _NO_LM = ("No LM is loaded. Please configure the LM using `dspy.configure(lm=dspy.LM(...))`. e.g, "
           "`dspy.configure(lm=dspy.LM('openai/gpt-4o-mini'))`")
 _REFS_KEPT = 8
@@ -158,7 +162,7 @@ class Predict(Module, Predictor):
         ref, names = entry[0], entry[1]
         inputs = {k: kwargs[k] for k in names if k in kwargs}
         if len(inputs) < len(names):
-            logger.warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
+            _logger().warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
                            list(inputs), [k for k in names if k not in inputs])
         return ref, inputs
 

@@ -8,9 +8,9 @@ fires DSPy's callback methods on them as dspy does.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import copy
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -119,8 +119,9 @@ class Settings:
             _owner["thread"] = current
         if _owner["thread"] != current:
             raise RuntimeError("dspy.settings can only be changed by the thread that initially configured it.")
+        asyncio = sys.modules.get("asyncio")  # not imported: no task is running (and no import at start-up)
         try:
-            task = asyncio.current_task()
+            task = asyncio.current_task() if asyncio is not None else None
         except RuntimeError:
             task = None
         if task is None:
