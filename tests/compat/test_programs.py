@@ -47,3 +47,15 @@ def test_retrieve_chain_of_thought_and_predict_on_an_in_process_lm(run):
                              "answer": "Paris", "verdict": True}
     assert out["predictors"] == ["answer.predict", "check"]
     assert out["parameters"] == ["retrieve", "answer.predict", "check"]  # Retrieve is a parameter, not a predictor
+
+
+def test_labeled_and_bootstrap_few_shot(run):
+    done = run("optimize")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Bootstrapped 2 full traces after 3 examples" in done.stdout
+    assert [len(demos) for demos in out["labeled"]] == [3]
+    bootstrapped = [d for d in out["demos"][0] if d.get("augmented")]
+    assert [d["answer"] for d in bootstrapped] == ["2", "4"]  # the metric refused example 0's "wrong"
+    assert out["compiled"] is True
+    assert out["result"] == {"reasoning": "Add 3 to itself.", "answer": "wrong"}  # the next scripted reply

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_native.optimizers.demos import labeled
+from dspex_core.demo_rules import labeled
 from dspex_native.optimizers.implementation import OptimizerImplementation, check_count
 from dspex_native.optimizers.program import Program
 

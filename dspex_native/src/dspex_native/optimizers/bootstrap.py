@@ -9,7 +9,7 @@
    ``rollout_id=r, temperature=1.0``. With a metric, ``metric(example, prediction, trace)``
    decides (``>= metric_threshold`` when one is set, else its truth). A success adds each traced
    predictor call as an augmented demo of that predictor (one per predictor and example, see
-   :func:`~dspex_native.optimizers.demos.pick_one`).
+   :func:`~dspex_core.demo_rules.pick_one`).
 3. The examples that did not succeed, shuffled with ``random.Random(0)``, top each predictor's
    augmented demos (at most ``max_bootstrapped_demos``) up to ``max_labeled_demos`` with a
    sample drawn by one ``random.Random(0)`` for all predictors in order.
@@ -32,7 +32,7 @@ from dspex_core.config import context as settings_context
 from dspex_core.errors import CapabilityError, EvaluationError, InputError
 
 from dspex_native.lm.defaults import cached_copy
-from dspex_native.optimizers.demos import augmented, labeled, pick_one
+from dspex_core.demo_rules import augmented, labeled, pick_one
 from dspex_native.optimizers.implementation import check_count
 from dspex_native.optimizers.program import Program, is_compiled
 from dspex_native.optimizers.progress import Progress

@@ -39,7 +39,7 @@ from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native import _not_implemented
 from dspex_native.optimizers.bootstrap import LOGGER, BootstrapConfig, bootstrap_few_shot
-from dspex_native.optimizers.demos import labeled
+from dspex_core.demo_rules import labeled
 from dspex_native.optimizers.program import Program
 from dspex_native.optimizers.proposer import DEMOS_IN_CONTEXT, Proposer
 

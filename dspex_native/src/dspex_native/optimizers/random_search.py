@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 from dspex_core.errors import InputError
 
 from dspex_native.optimizers.bootstrap import LOGGER, BootstrapConfig, DEFAULT_MAX_ERRORS, bootstrap_few_shot
-from dspex_native.optimizers.demos import labeled
+from dspex_core.demo_rules import labeled
 from dspex_native.optimizers.program import Program
 
 

@@ -1,5 +1,9 @@
 """DSPy's demo rules: labeled sampling, augmented demos and the pick among several traces.
 
+Public, for every backend and layer that reproduces DSPy's few-shot optimizers (native's
+``bootstrap_few_shot``, ``labeled_few_shot``, MIPRO; dspex-compat's ``dspy.BootstrapFewShot``):
+the same rules give the same demos.
+
 * ``LabeledFewShot``: every predictor gets ``random.Random(0).sample(trainset, min(k, n))``, one
   generator for all predictors in order (so each predictor gets a different sample), or the
   first ``k`` examples with ``sample=False``.
@@ -22,6 +26,8 @@ import io
 import pickle
 import random
 from typing import Any, Mapping, Sequence
+
+__all__ = ["labeled", "augmented", "pick_one", "demos_digest"]
 
 
 def labeled(names: Sequence[str], trainset: Sequence[Any], k: int, sample: bool = True) -> dict[str, list[Any]]:

@@ -1,0 +1,1 @@
+from dspex_compat._bootstrap_few_shot import BootstrapFewShot

@@ -1,0 +1,1 @@
+from dspex_compat._labeled_few_shot import LabeledFewShot
