@@ -84,7 +84,7 @@ class BaseLM:
         return self.forward(prompt=prompt, messages=messages, **kwargs)
 
     def _record(self, response: Any, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
-        outputs = self._process_completion(response, {**self.kwargs, **kwargs})
+        outputs = self._process_completion(response, kwargs)
         usage = _value(response, "usage", None)
         usage = dict(usage) if usage else {}
         tracker = setting("usage_tracker")
@@ -92,14 +92,15 @@ class BaseLM:
             tracker.add_usage(self.model, usage)
         if setting("disable_history"):
             return outputs
+        hidden = _value(response, "_hidden_params", None)
         entry = {
             "prompt": prompt,
             "messages": messages,
-            "kwargs": {k: v for k, v in kwargs.items() if not k.startswith("api_")},
+            "kwargs": {k: v for k, v in kwargs.items() if not k.startswith("api_")} if kwargs else {},
             "response": response,
             "outputs": outputs,
             "usage": usage,
-            "cost": (_value(response, "_hidden_params", {}) or {}).get("response_cost"),
+            "cost": hidden.get("response_cost") if hidden else None,
             "timestamp": datetime.datetime.now().isoformat(),
             "uuid": _uuid4(),
             "model": self.model,
@@ -109,25 +110,42 @@ class BaseLM:
         self.update_history(entry)
         return outputs
 
-    def _process_completion(self, response: Any, merged_kwargs: dict[str, Any]) -> list[Any]:
-        outputs = []
-        for choice in _value(response, "choices", []) or []:
+    def _process_completion(self, response: Any, kwargs: dict[str, Any]) -> list[Any]:
+        """The outputs of an OpenAI-shaped chat response: texts, or dicts when a choice carries more
+        (reasoning, logprobs when asked for, tool calls)."""
+        logprobs = kwargs.get("logprobs", self.kwargs.get("logprobs"))
+        outputs: list[Any] = []
+        plain = True
+        for choice in _value(response, "choices", None) or ():
             message = _value(choice, "message")
-            output = {"text": _value(message, "content") if message is not None else _value(choice, "text")}
-            if reasoning := _value(message, "reasoning_content"):
+            if message is None:
+                outputs.append(_value(choice, "text"))
+                continue
+            text = _value(message, "content")
+            reasoning = _value(message, "reasoning_content")
+            calls = _value(message, "tool_calls")
+            if not (reasoning or logprobs or calls):
+                outputs.append(text)
+                continue
+            output = {"text": text}
+            if reasoning:
                 output["reasoning_content"] = reasoning
-            if merged_kwargs.get("logprobs"):
+            if logprobs:
                 output["logprobs"] = _value(choice, "logprobs")
-            if calls := _value(message, "tool_calls"):
+            if calls:
                 output["tool_calls"] = calls
             outputs.append(output)
-        if all(len(output) == 1 for output in outputs):
-            outputs = [output["text"] for output in outputs]
-        return outputs
+            plain = False
+        if plain:
+            return outputs
+        return [o if isinstance(o, dict) else {"text": o} for o in outputs]
 
     def update_history(self, entry: dict[str, Any]) -> None:
         if setting("disable_history"):
             return
+        self._append_history(entry)
+
+    def _append_history(self, entry: dict[str, Any]) -> None:
         if len(GLOBAL_HISTORY) >= MAX_HISTORY_SIZE:
             GLOBAL_HISTORY.pop(0)
         GLOBAL_HISTORY.append(entry)
