@@ -21,7 +21,7 @@ from typing import Any
 
 from dspex_core import config, errors, registry, telemetry
 from dspex_core._api import acreate, aexecute, compile, create, execute, load
-from dspex_core._example import Example, Prediction
+from dspex_core._example import Completions, Example, Prediction
 from dspex_core._foreign import dspy_call, wrap
 from dspex_core._lm import LM, LanguageModel
 from dspex_core._module_ref import ModuleRef
@@ -99,7 +99,7 @@ __all__ = [
     # configuration and context
     "configure", "context", "settings", "config",
     # data model
-    "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "LM", "LanguageModel", "OfflineLM",
+    "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "Completions", "LM", "LanguageModel", "OfflineLM",
     "History", "Image", "ToolCalls", "StreamChunk",
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history", "history",

@@ -170,16 +170,20 @@ class Prediction(Example):
         _set_lm_usage(self, None)
 
     @classmethod
-    def from_completions(cls, completions: list[Mapping[str, Any]]) -> "Prediction":
-        """The first completion's fields, with every completion kept in ``completions``."""
-        pred = cls(completions[0] if completions else {})
-        object.__setattr__(pred, "_completions", [dict(c) for c in completions])
+    def from_completions(cls, completions: list[Mapping[str, Any]] | Mapping[str, list[Any]],
+                         signature: Any = None) -> "Prediction":
+        """The first completion's fields, with every completion kept in ``completions`` (a list of
+        field dicts, or DSPy's dict of value lists)."""
+        rows = completions if isinstance(completions, list) else Completions(completions).rows()
+        pred = cls(rows[0] if rows else {})
+        object.__setattr__(pred, "_completions", [dict(c) for c in rows])
         return pred
 
     @property
-    def completions(self) -> list[dict[str, Any]]:
-        """Every completion when the module ran with ``n > 1`` (else just this one)."""
-        return self._completions if self._completions is not None else [dict(self._store)]
+    def completions(self) -> "Completions":
+        """Every completion when the module ran with ``n > 1`` (else just this one), as DSPy's
+        ``Completions``: ``completions[i]`` is a Prediction, ``completions.answer`` every answer."""
+        return Completions(self._completions if self._completions is not None else [dict(self._store)])
 
     def get_lm_usage(self) -> dict[str, Any] | None:
         """The LM usage of the calls that made this prediction, DSPy's shape: ``{model: {"prompt_tokens",
@@ -249,6 +253,76 @@ class Prediction(Example):
 
     __hash__ = Example.__hash__
 
+
+
+class Completions:
+    """DSPy's ``Completions``: the completions of one call, by index (a :class:`Prediction`) or by
+    field (the list of that field's values: ``completions.answer``, ``completions["answer"]``).
+    Iterating yields each completion as a Prediction; it equals another ``Completions`` with the
+    same values, and a list of the completions' field dicts."""
+
+    __slots__ = ("_completions", "signature")
+
+    def __init__(self, list_or_dict: list[Mapping[str, Any]] | Mapping[str, list[Any]], signature: Any = None):
+        if isinstance(list_or_dict, list):
+            columns: dict[str, list[Any]] = {}
+            for row in list_or_dict:
+                for key, value in row.items():
+                    columns.setdefault(key, []).append(value)
+        else:
+            columns = dict(list_or_dict)
+        if not all(isinstance(v, list) for v in columns.values()):
+            raise ValueError("All values must be lists")
+        if columns and len({len(v) for v in columns.values()}) > 1:
+            raise ValueError("All lists must have the same length")
+        object.__setattr__(self, "_completions", columns)
+        object.__setattr__(self, "signature", signature)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The completions as field dicts, in order."""
+        return [{k: v[i] for k, v in self._completions.items()} for i in range(len(self))]
+
+    def items(self) -> Iterable[tuple[str, list[Any]]]:
+        return self._completions.items()
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, int):
+            if key < 0 or key >= len(self):
+                raise IndexError("Index out of range")
+            return Prediction(**{k: v[key] for k, v in self._completions.items()})
+        return self._completions[key]
+
+    def __getattr__(self, name: str) -> list[Any]:
+        if name.startswith("__") or name in ("_completions", "signature"):
+            raise AttributeError(name)
+        try:
+            return self._completions[name]
+        except KeyError:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'") from None
+
+    def __len__(self) -> int:
+        return len(next(iter(self._completions.values()))) if self._completions else 0
+
+    def __iter__(self) -> Iterator["Prediction"]:
+        return (self[i] for i in range(len(self)))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._completions
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Completions):
+            return self._completions == other._completions
+        if isinstance(other, list):
+            return self.rows() == [dict(row) for row in other]
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        items_repr = ",\n    ".join(f"{k}={v!r}" for k, v in self._completions.items())
+        return f"Completions(\n    {items_repr}\n)"
+
+    __str__ = __repr__
 
 
 # The slots' own setters: what __init__ writes past the classes' __setattr__ (which writes fields),

@@ -275,7 +275,7 @@ def to_dspy_prediction(pred: Any) -> Any:
         return pred
     if isinstance(pred, Prediction):
         if pred._completions is not None and len(pred._completions) > 1:
-            out = dspy.Prediction.from_completions(pred.completions)
+            out = dspy.Prediction.from_completions([dict(c) for c in pred.completions])
             for key, value in pred.items():
                 out[key] = value
         else:
