@@ -13,7 +13,7 @@ import dspex_core as dspex
 from dspex_core import registry
 from dspex_core._prices import clear_registered, cost_usd
 from dspex_core.errors import BudgetExceededError, ConfigError, allows_fallback
-from dspex_core.usage import check_budget, record
+from dspex_core.usage import check_budget, close_record, open_record, record
 
 from core_test_plugins import BackendPlugin, Impl
 
@@ -144,6 +144,47 @@ def test_trackers_are_per_thread_and_per_task():
 
     asyncio.run(main())
     assert seen == {"t0": 110, "t1": 220, "t2": 330, "a": 110, "b": 220}
+
+
+def test_a_record_holds_what_was_written_while_open_and_it_still_counts_everywhere(spending):
+    """``open_record``/``close_record`` (a listener's view of one LM call's usage) see the entries
+    written in between, and take nothing from the module call around them or an open tracker."""
+    seen = []
+
+    class Listened(Impl):
+        def execute(self, state, inputs, **options):
+            record("m", ENTRY)  # before: not in the record
+            opened = open_record()
+            record("m", ENTRY)
+            record("n", ENTRY)
+            seen.append(close_record(opened))
+            return dspex.Prediction(answer="a")
+
+    registry._extra_plugins["listened"] = BackendPlugin("listened", ["chain_of_thought"], native=True,
+                                                        impl=Listened("listened"))
+    registry.refresh()
+    with dspex.track_usage() as tracker:
+        pred = dspex.ChainOfThought.create("q -> answer")(q="x")
+    assert seen == [[("m", ENTRY), ("n", ENTRY)]]
+    assert pred.get_lm_usage()["m"]["total_tokens"] == 220 and pred.get_lm_usage()["n"]["total_tokens"] == 110
+    assert tracker.total_tokens == 330
+
+
+def test_records_are_per_task_and_see_their_worker_threads(spending):
+    async def call(times):
+        opened = open_record()
+        for _ in range(times):
+            record("m", ENTRY)
+            await asyncio.sleep(0)  # the other task writes meanwhile
+        return close_record(opened)
+
+    async def main():
+        return await asyncio.gather(call(1), call(2))
+
+    assert [len(found) for found in asyncio.run(main())] == [1, 2]
+    opened = open_record()
+    dspex.map(dspex.Predict.create("q -> answer"), [{"q": "1"}, {"q": "2"}, {"q": "3"}])  # one call each
+    assert len(close_record(opened)) == 3
 
 
 class Recorder:
