@@ -244,6 +244,21 @@ def test_callbacks_are_context_local_and_async(spending):
     assert [e[0] for e in recorder.events] == ["on_module_start", "on_module_end"]
 
 
+
+def test_hears_tells_which_kinds_a_set_of_callbacks_handles():
+    from dspex_core.callbacks import hears
+
+    class ParseEnd:
+        def on_adapter_parse_end(self, call_id, outputs, exception=None):
+            pass
+
+    recorder, parse_end = Recorder(), ParseEnd()
+    found = (recorder,)
+    assert hears(found, "module") and not hears(found, "adapter_parse") and not hears(found, "lm")
+    assert hears(found, "module")  # asked again: the kept answer
+    assert hears((recorder, parse_end), "adapter_parse") and not hears((parse_end,), "module")
+    assert not hears((), "module") and not hears(found, "adapter_parse")
+
 @pytest.mark.parametrize("bad", ["cb", [None], [1], {"a": 1}])
 def test_bad_callbacks_are_refused(bad):
     with pytest.raises(ConfigError, match="callbacks"):
