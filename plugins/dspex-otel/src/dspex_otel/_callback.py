@@ -18,7 +18,10 @@ Spans (semantic conventions for GenAI, see README.md):
 * a tool: ``execute_tool {name}`` (``INTERNAL``);
 * ``dspex.evaluate`` and ``dspex.pipeline`` around evaluations and pipeline runs.
 
-Adapter events are not listened to (they are steps of the module span, not requests).
+Adapter events are not listened to (they are steps of the module span, not requests). The
+plugin is on every call's path: what does not change between requests to one LM (span name,
+attribute sets of the span and the metrics: :class:`~dspex_otel._lm_attributes.LMIdentity`) is made
+once, and a request's usage is read through ``dspex_core.usage.open_record``, not a tracker block.
 """
 
 from __future__ import annotations
