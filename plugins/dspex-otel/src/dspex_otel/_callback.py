@@ -53,7 +53,7 @@ def _snake(cls: type) -> str:
     return found
 
 
-#: (module type, backend) -> the span's name and attributes (shared: the SDK copies what it keeps)
+#: (module type, backend) -> the span's name and attributes (copied for each span)
 _module_spans: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
 
 
@@ -141,7 +141,7 @@ class OTelCallback:
         found = _module_spans.get((module_type, backend))
         if found is None:
             found = _module_spans[(module_type, backend)] = _module_span(module_type, backend)
-        self._start(call_id, found[0], self._internal, found[1], instance)
+        self._start(call_id, found[0], self._internal, dict(found[1]), instance)  # a copy: samplers get it
 
     def on_module_end(self, call_id: str, outputs: Any, exception: BaseException | None = None) -> None:
         self._end(call_id, exception)
@@ -151,13 +151,11 @@ class OTelCallback:
         own = _lm_attributes.own_settings(instance)
         identity = _lm_attributes.identity(instance, own)
         call_settings = inputs.get("kwargs")
-        if own or call_settings or self.capture_content:
-            attributes = dict(identity.attributes)
+        attributes = dict(identity.attributes)  # a copy: the tracer's sampler gets it
+        if own or call_settings:
             _lm_attributes.request_attributes(own, call_settings or {}, attributes)
-            if self.capture_content:
-                attributes.update(_content.input_attributes(inputs.get("messages")))
-        else:  # read only by the SDK, which copies what it keeps
-            attributes = identity.attributes
+        if self.capture_content:
+            attributes.update(_content.input_attributes(inputs.get("messages")))
         span = self._tracer.start_span(identity.span_name, kind=self._client, attributes=attributes)
         context = self._in_context(span)
         found = self._open[call_id] = _Open(span, self._attach(context), instance)

@@ -34,7 +34,8 @@ class LMIdentity:
     with what its span and metrics carry made once, not per request: the span's name, the
     attributes common to the span and the metrics (``attributes``), and the attribute sets of the
     three histogram records (``input_tokens``/``output_tokens`` add ``gen_ai.token.type``).
-    The dicts are shared by every request of that kind: read them, never change them."""
+    The dicts are shared by every request of that kind: a span gets a copy (a sampler may be
+    handed it); the metrics SDK copies what it keeps."""
 
     __slots__ = ("operation", "provider", "model", "host", "port", "span_name", "attributes", "input_tokens",
                  "output_tokens")
