@@ -13,7 +13,7 @@ import dspex_core as dspex
 from dspex_core import registry
 from dspex_core._prices import clear_registered, cost_usd
 from dspex_core.errors import BudgetExceededError, ConfigError, allows_fallback
-from dspex_core.usage import check_budget, record
+from dspex_core.usage import check_budget, close_record, open_record, record
 
 from core_test_plugins import BackendPlugin, Impl
 
@@ -146,6 +146,47 @@ def test_trackers_are_per_thread_and_per_task():
     assert seen == {"t0": 110, "t1": 220, "t2": 330, "a": 110, "b": 220}
 
 
+def test_a_record_holds_what_was_written_while_open_and_it_still_counts_everywhere(spending):
+    """``open_record``/``close_record`` (a listener's view of one LM call's usage) see the entries
+    written in between, and take nothing from the module call around them or an open tracker."""
+    seen = []
+
+    class Listened(Impl):
+        def execute(self, state, inputs, **options):
+            record("m", ENTRY)  # before: not in the record
+            opened = open_record()
+            record("m", ENTRY)
+            record("n", ENTRY)
+            seen.append(close_record(opened))
+            return dspex.Prediction(answer="a")
+
+    registry._extra_plugins["listened"] = BackendPlugin("listened", ["chain_of_thought"], native=True,
+                                                        impl=Listened("listened"))
+    registry.refresh()
+    with dspex.track_usage() as tracker:
+        pred = dspex.ChainOfThought.create("q -> answer")(q="x")
+    assert seen == [[("m", ENTRY), ("n", ENTRY)]]
+    assert pred.get_lm_usage()["m"]["total_tokens"] == 220 and pred.get_lm_usage()["n"]["total_tokens"] == 110
+    assert tracker.total_tokens == 330
+
+
+def test_records_are_per_task_and_see_their_worker_threads(spending):
+    async def call(times):
+        opened = open_record()
+        for _ in range(times):
+            record("m", ENTRY)
+            await asyncio.sleep(0)  # the other task writes meanwhile
+        return close_record(opened)
+
+    async def main():
+        return await asyncio.gather(call(1), call(2))
+
+    assert [len(found) for found in asyncio.run(main())] == [1, 2]
+    opened = open_record()
+    dspex.map(dspex.Predict.create("q -> answer"), [{"q": "1"}, {"q": "2"}, {"q": "3"}])  # one call each
+    assert len(close_record(opened)) == 3
+
+
 class Recorder:
     def __init__(self):
         self.events = []
@@ -202,6 +243,21 @@ def test_callbacks_are_context_local_and_async(spending):
     asyncio.run(main())
     assert [e[0] for e in recorder.events] == ["on_module_start", "on_module_end"]
 
+
+
+def test_hears_tells_which_kinds_a_set_of_callbacks_handles():
+    from dspex_core.callbacks import hears
+
+    class ParseEnd:
+        def on_adapter_parse_end(self, call_id, outputs, exception=None):
+            pass
+
+    recorder, parse_end = Recorder(), ParseEnd()
+    found = (recorder,)
+    assert hears(found, "module") and not hears(found, "adapter_parse") and not hears(found, "lm")
+    assert hears(found, "module")  # asked again: the kept answer
+    assert hears((recorder, parse_end), "adapter_parse") and not hears((parse_end,), "module")
+    assert not hears((), "module") and not hears(found, "adapter_parse")
 
 @pytest.mark.parametrize("bad", ["cb", [None], [1], {"a": 1}])
 def test_bad_callbacks_are_refused(bad):

@@ -134,3 +134,30 @@ def test_no_callbacks_no_events_outside_the_block(server):
         pass
     ref(question="2+2?")
     assert recorder.names == []
+
+
+def test_adapter_events_go_to_whoever_handles_either_end(server):
+    """The predictor skips an adapter event pair only when no callback has either of its handlers:
+    one with only ``on_adapter_parse_end`` still gets it, with its id; one without adapter
+    handlers at all gets its module and LM events unchanged."""
+    seen = []
+
+    class ParseEnds:
+        def on_adapter_parse_end(self, call_id, outputs, exception=None):
+            seen.append((call_id, dict(outputs)))
+
+    class ModulesOnly:
+        def on_module_start(self, call_id, instance, inputs):
+            seen.append("start")
+
+        def on_module_end(self, call_id, outputs, exception=None):
+            seen.append("end")
+
+    ref = dspex.Predict.create("question -> answer", lm=_lm(server, cache=False))
+    with dspex.context(callbacks=[ModulesOnly()]):
+        ref(question="2+2?")
+    with dspex.context(callbacks=[ParseEnds()]):
+        ref(question="3+1?")
+    assert seen[:2] == ["start", "end"] and len(seen) == 3
+    call_id, outputs = seen[2]
+    assert len(call_id) == 32 and int(call_id, 16) >= 0 and outputs == {"answer": "4"}

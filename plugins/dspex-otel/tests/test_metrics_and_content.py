@@ -25,6 +25,34 @@ def test_token_usage_and_duration_histograms(otel, lm, server):
     assert list(point.explicit_bounds)[:3] == [0.01, 0.02, 0.04]
 
 
+
+def test_measurements_are_made_in_the_request_spans_context(otel, lm):
+    """The SDK keeps exemplars (by default, for measurements made in a sampled trace): each
+    histogram's points to the request's span, not to the module call around it."""
+    dspex.Predict.create("question -> answer", lm=lm)(question="q")
+    chat, = otel.named("chat local")
+    data = otel.reader.get_metrics_data()  # read once: a collection hands each exemplar over once
+    points = [p for r in data.resource_metrics for s in r.scope_metrics for m in s.metrics for p in m.data.data_points
+              if m.name in ("gen_ai.client.operation.duration", "gen_ai.client.token.usage")]
+    assert len(points) == 3
+    for point in points:
+        assert [(e.trace_id, e.span_id) for e in point.exemplars] == [(chat.context.trace_id, chat.context.span_id)]
+
+
+def test_a_requests_settings_stay_its_own(otel, lm):
+    """The attribute sets made once per model are shared by its requests: one request's settings
+    and response never reach another's span, nor any metric's attributes."""
+    dspex.Predict.create("question -> answer", lm=lm, config={"temperature": 0.3})(question="q")
+    dspex.Predict.create("question -> answer", lm=lm)(question="q")
+    first, second = otel.named("chat local")
+    assert first.attributes["gen_ai.request.temperature"] == 0.3
+    assert "gen_ai.request.temperature" not in second.attributes
+    assert dict(first.attributes).keys() - {"gen_ai.request.temperature"} == dict(second.attributes).keys()
+    (_, duration), = otel.points("gen_ai.client.operation.duration")
+    assert duration.count == 2 and not any(k.startswith("gen_ai.usage.") or k == "gen_ai.request.temperature"
+                                           for k in duration.attributes)
+    assert {p.attributes["gen_ai.token.type"] for _, p in otel.points("gen_ai.client.token.usage")} == {"input", "output"}
+
 def test_content_is_off_by_default(otel, lm):
     dspex.Predict.create("question -> answer", lm=lm)(question="Capital of France?")
     chat, = otel.named("chat local")

@@ -93,15 +93,18 @@ def test_concurrent_async_calls_each_nest_their_own_request(otel, lm):
     ref = dspex.Predict.create("question -> answer", lm=lm)
 
     async def main():
-        await asyncio.gather(*(ref.acall(question=f"q{i}") for i in range(3)))
+        return await asyncio.gather(*(ref.acall(question="q" + " word" * 40 * i) for i in range(3)))
 
-    asyncio.run(main())
+    preds = asyncio.run(main())
     spans = otel.spans()
     modules = otel.named("dspex.module predict")
     chats = otel.named("chat local")
     assert len(modules) == len(chats) == 3
     assert sorted(parent_of(c, spans).context.span_id for c in chats) == sorted(m.context.span_id for m in modules)
     assert all(m.parent is None for m in modules)
+    # each request's span has its own usage, not a concurrent one's
+    prompts = sorted(p.get_lm_usage()["openai/local"]["prompt_tokens"] for p in preds)
+    assert len(set(prompts)) == 3 and sorted(c.attributes["gen_ai.usage.input_tokens"] for c in chats) == prompts
 
 
 def test_react_is_an_agent_span_with_tool_spans(otel, lm, replies):
@@ -158,9 +161,9 @@ def test_a_request_whose_start_failed_half_way_still_ends_its_span(otel, lm, mon
     from dspex_otel import _callback
 
     def broken():
-        raise RuntimeError("usage block unavailable")
+        raise RuntimeError("usage record unavailable")
 
-    monkeypatch.setattr(_callback, "track_usage", broken)
+    monkeypatch.setattr(_callback, "open_record", broken)
     before = trace.get_current_span()
     assert dspex.Predict.create("question -> answer", lm=lm)(question="q").answer == "Paris"
     assert [s.name for s in otel.spans()] == ["chat local", "dspex.module predict"]

@@ -23,7 +23,7 @@ import contextlib
 from typing import Any, Iterator, Mapping
 
 from dspex_core.backend import Prediction
-from dspex_core.callbacks import ACTIVE_MODULE, Events, ModuleEvents, lm_inputs
+from dspex_core.callbacks import ACTIVE_MODULE, Events, ModuleEvents, hears, lm_inputs
 from dspex_core.errors import AdapterParseError
 
 from dspex_native.predictor.request import fallback_request, prepare
@@ -68,6 +68,25 @@ class _OwnEvents:
         return pred
 
 
+class _Unheard:
+    """Stands for an adapter event pair no callback handles (``hears``): nothing is built or fired."""
+
+    __slots__ = ("outputs",)
+
+    def __enter__(self) -> "_Unheard":
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        return None
+
+
+def _formatting(found: tuple, state: PredictState, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+    """The ``adapter_format`` event pair of a request (its ``inputs`` built only when heard)."""
+    if hears(found, "adapter_format"):
+        return Events("adapter_format", found, state, _format_inputs(state, inputs, options))
+    return _Unheard()
+
+
 def _format_inputs(state: PredictState, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     demos = options.get("demos")
     return {"signature": state.signature, "demos": list(state.demos if demos is None else demos),
@@ -78,10 +97,12 @@ def _parsed(found: tuple, fmt: Any, signature: Any, outputs: list) -> Prediction
     """:func:`.call._predicted` with a parse event pair per completion."""
     values = []
     whole = getattr(fmt, "reads_tool_calls", False)  # native function calling reads the reply's tool_calls
+    heard = hears(found, "adapter_parse")
     for output in outputs:
         if isinstance(output, dict) and not whole:
             output = output.get("text")
-        with Events("adapter_parse", found, fmt, {"signature": signature, "completion": output}) as events:
+        with (Events("adapter_parse", found, fmt, {"signature": signature, "completion": output}) if heard
+              else _Unheard()) as events:
             if not output:
                 raise fmt.error(str(output), "The LM returned an empty or null response.")
             events.outputs = fmt.parse(output)
@@ -106,7 +127,7 @@ def execute(state: PredictState, inputs: Mapping[str, Any], options: dict[str, A
             get_client: Any, failed: Any) -> Prediction:
     """The predictor's call (sync), its callbacks fired; ``get_client``/``failed`` are :mod:`.call`'s."""
     with _OwnEvents(state, found, inputs) as own:
-        with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
+        with _formatting(found, state, inputs, options) as events:
             lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
             events.outputs = messages
         client = get_client(lm, state)
@@ -132,7 +153,7 @@ async def aexecute(state: PredictState, inputs: Mapping[str, Any], options: dict
                    get_client: Any, failed: Any) -> Prediction:
     """The async twin of :func:`execute` (the client's ``acall``)."""
     with _OwnEvents(state, found, inputs) as own:
-        with Events("adapter_format", found, state, _format_inputs(state, inputs, options)) as events:
+        with _formatting(found, state, inputs, options) as events:
             lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
             events.outputs = messages
         client = get_client(lm, state)

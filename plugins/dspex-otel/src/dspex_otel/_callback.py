@@ -18,17 +18,21 @@ Spans (semantic conventions for GenAI, see README.md):
 * a tool: ``execute_tool {name}`` (``INTERNAL``);
 * ``dspex.evaluate`` and ``dspex.pipeline`` around evaluations and pipeline runs.
 
-Adapter events are not listened to (they are steps of the module span, not requests).
+Adapter events are not listened to (they are steps of the module span, not requests). The
+plugin is on every call's path: what does not change between requests to one LM (span name,
+attribute sets of the span and the metrics: :class:`~dspex_otel._lm_attributes.LMIdentity`) is made
+once, and a request's usage is read through ``dspex_core.usage.open_record``, not a tracker block.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping  # (typing.Mapping makes every isinstance slow)
+from typing import Any
 
 from dspex_core import ModuleRef
 from dspex_core.callbacks import ACTIVE_CALL_ID
-from dspex_core.usage import track_usage
+from dspex_core.usage import close_record, open_record
 
 from dspex_otel import _content, _lm_attributes
 
@@ -49,16 +53,27 @@ def _snake(cls: type) -> str:
     return found
 
 
+#: (module type, backend) -> the span's name and attributes (copied for each span)
+_module_spans: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+
+
+def _module_span(module_type: str, backend: str) -> tuple[str, dict[str, Any]]:
+    attributes = {"dspex.module.type": module_type, "dspex.backend": backend}
+    if module_type in AGENT_TYPES:  # the conventions' agent span
+        attributes["gen_ai.operation.name"] = "invoke_agent"
+        attributes["gen_ai.agent.name"] = module_type
+        return f"invoke_agent {module_type}", attributes
+    return f"dspex.module {module_type}", attributes
+
+
 class _Open:
     """One span between its start and end event (an LM request keeps more)."""
 
-    __slots__ = ("span", "token", "instance", "started", "attributes", "usage", "tracker", "history", "messages")
+    __slots__ = ("span", "token", "instance", "started", "context", "identity", "usage", "history")
 
     def __init__(self, span: Any, token: Any, instance: Any):
         self.span, self.token, self.instance = span, token, instance
-        self.usage = self.tracker = self.history = None
-        self.attributes: dict[str, Any] = {}
-        self.started = _perf()
+        self.usage = self.history = None
 
 
 class OTelCallback:
@@ -98,13 +113,16 @@ class OTelCallback:
         found = self._open.pop(call_id, None)
         if found is None:
             return None
+        self._close(found, exception)
+        return found
+
+    def _close(self, found: _Open, exception: BaseException | None) -> None:
         span = found.span
         if exception is not None:
             span.set_attribute("error.type", type(exception).__qualname__)
             span.set_status(self._error, f"{type(exception).__name__}: {exception}")
         span.end()
         self._detach(found.token)
-        return found
 
     # -- modules -----------------------------------------------------------------------------
     def on_module_start(self, call_id: str, instance: Any, inputs: Mapping[str, Any]) -> None:
@@ -120,69 +138,69 @@ class OTelCallback:
                 owner = parent.instance if parent is not None else None
                 if module_type != "chain_of_thought" or owner is instance or getattr(owner, "state", None) is instance:
                     module_type = "predict"
-        attributes = {"dspex.module.type": module_type, "dspex.backend": backend}
-        if module_type in AGENT_TYPES:
-            attributes["gen_ai.operation.name"] = "invoke_agent"
-            attributes["gen_ai.agent.name"] = module_type
-            self._start(call_id, f"invoke_agent {module_type}", self._internal, attributes, instance)
-        else:
-            self._start(call_id, f"dspex.module {module_type}", self._internal, attributes, instance)
+        found = _module_spans.get((module_type, backend))
+        if found is None:
+            found = _module_spans[(module_type, backend)] = _module_span(module_type, backend)
+        self._start(call_id, found[0], self._internal, dict(found[1]), instance)  # a copy: samplers get it
 
     def on_module_end(self, call_id: str, outputs: Any, exception: BaseException | None = None) -> None:
         self._end(call_id, exception)
 
     # -- LM requests -------------------------------------------------------------------------
     def on_lm_start(self, call_id: str, instance: Any, inputs: Mapping[str, Any]) -> None:
-        operation, provider, model, host, port = _lm_attributes.identity(instance)
-        common = {"gen_ai.operation.name": operation, "gen_ai.provider.name": provider, "gen_ai.request.model": model}
-        if host is not None:
-            common["server.address"] = host
-            if port is not None:
-                common["server.port"] = port
-        attributes = dict(common)
-        _lm_attributes.request_attributes(instance, inputs.get("kwargs") or {}, attributes)
+        own = _lm_attributes.own_settings(instance)
+        identity = _lm_attributes.identity(instance, own)
+        call_settings = inputs.get("kwargs")
+        attributes = dict(identity.attributes)  # a copy: the tracer's sampler gets it
+        if own or call_settings:
+            _lm_attributes.request_attributes(own, call_settings or {}, attributes)
         if self.capture_content:
             attributes.update(_content.input_attributes(inputs.get("messages")))
-        found = self._start(call_id, f"{operation} {model}", self._client, attributes, instance)
-        found.attributes = common
-        usage = track_usage()  # the usage the call records, whatever the backend
-        found.tracker = usage.__enter__()
-        found.usage = usage  # entered: on_lm_end closes it
-        history = getattr(instance, "history", None)  # a dspy.LM keeps its responses there
-        found.history = len(history) if isinstance(history, list) else None
-        found.started = _perf()
+        span = self._tracer.start_span(identity.span_name, kind=self._client, attributes=attributes)
+        context = self._in_context(span)
+        found = self._open[call_id] = _Open(span, self._attach(context), instance)
+        found.context, found.identity = context, identity
+        try:
+            found.usage = open_record()  # what the call records, whatever the backend
+            history = getattr(instance, "history", None)  # a dspy.LM keeps its responses there
+            found.history = len(history) if isinstance(history, list) else None
+        finally:
+            found.started = _perf()
 
     def on_lm_end(self, call_id: str, outputs: Any, exception: BaseException | None = None) -> None:
-        found = self._open.get(call_id)
+        found = self._open.pop(call_id, None)
         if found is None:
             return
         duration = _perf() - found.started
         try:
-            common, input_tokens, output_tokens = self._lm_results(found, outputs, exception)
+            entries = None
+            if found.usage is not None:
+                entries = close_record(found.usage)
+            response_model, input_tokens, output_tokens = self._lm_results(found, outputs, exception, entries)
         finally:  # the span ends and the context is restored, whatever went wrong above
-            self._end(call_id, exception)
-        self._metrics.record(common, duration, input_tokens, output_tokens, exception)
+            self._close(found, exception)
+        self._metrics.record(found.identity, response_model, duration, input_tokens, output_tokens, exception,
+                             found.context)
 
-    def _lm_results(self, found: _Open, outputs: Any, exception: BaseException | None) -> tuple[dict, int, int]:
-        """Close the request's usage block and set what it returned on its span: the metric
-        attributes (with the response model when known) and the input and output tokens."""
-        input_tokens = output_tokens = 0
-        if found.usage is not None:
-            found.usage.__exit__(None, None, None)
-            input_tokens, output_tokens = _lm_attributes.usage_tokens(found.tracker.get_total_tokens())
-        common = found.attributes
+    def _lm_results(self, found: _Open, outputs: Any, exception: BaseException | None,
+                    entries: list | None) -> tuple[Any, int, int]:
+        """Set what the request returned on its span (``entries``: the usage it recorded); returns
+        the response model (``None`` when unknown) and the input and output tokens, for the metrics."""
+        input_tokens, output_tokens = _lm_attributes.usage_tokens(entries) if entries else (0, 0)
         reasons = response_model = None
         found_attributes: dict[str, Any] = {}
-        history = getattr(found.instance, "history", None)
-        if found.history is not None and isinstance(history, list) and len(history) > found.history:
-            response_model, response_id, reasons, usage = _lm_attributes.dspy_response(history[-1])
-            if response_id:
-                found_attributes["gen_ai.response.id"] = str(response_id)
-            if not (input_tokens or output_tokens) and isinstance(usage, Mapping):
-                input_tokens, output_tokens = _lm_attributes.usage_tokens({"": usage})
+        if found.history is not None:
+            history = getattr(found.instance, "history", None)
+            if isinstance(history, list) and len(history) > found.history:
+                response_model, response_id, reasons, usage = _lm_attributes.dspy_response(history[-1])
+                if response_id:
+                    found_attributes["gen_ai.response.id"] = str(response_id)
+                if not (input_tokens or output_tokens) and isinstance(usage, Mapping):
+                    input_tokens, output_tokens = _lm_attributes.usage_tokens([("", usage)])
         if response_model:
-            common = {**common, "gen_ai.response.model": str(response_model)}
-            found_attributes["gen_ai.response.model"] = str(response_model)
+            response_model = found_attributes["gen_ai.response.model"] = str(response_model)
+        else:
+            response_model = None
         if reasons:
             found_attributes["gen_ai.response.finish_reasons"] = reasons
         if input_tokens or output_tokens:
@@ -192,7 +210,7 @@ class OTelCallback:
             found_attributes["gen_ai.output.messages"] = _content.output_attribute(outputs, reasons)
         if found_attributes:
             found.span.set_attributes(found_attributes)
-        return common, input_tokens, output_tokens
+        return response_model, input_tokens, output_tokens
 
     # -- tools -------------------------------------------------------------------------------
     def on_tool_start(self, call_id: str, instance: Any, inputs: Mapping[str, Any]) -> None:

@@ -8,7 +8,8 @@ them ever reaches an attribute. A base URL is reduced to its host and port.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping  # (typing.Mapping makes every isinstance slow)
+from typing import Any
 
 from dspex_core import LM
 
@@ -25,22 +26,50 @@ REQUEST_SETTINGS: dict[str, str] = {
     "frequency_penalty": "gen_ai.request.frequency_penalty",
     "presence_penalty": "gen_ai.request.presence_penalty",
 }
+_EMPTY: Mapping[str, Any] = {}
 
-_identities: dict[tuple[type, str, Any], tuple[str, str, str, Any, Any]] = {}
+
+class LMIdentity:
+    """Who one kind of request asks (``operation``, ``provider``, ``model``, ``host``, ``port``),
+    with what its span and metrics carry made once, not per request: the span's name, the
+    attributes common to the span and the metrics (``attributes``), and the attribute sets of the
+    three histogram records (``input_tokens``/``output_tokens`` add ``gen_ai.token.type``).
+    The dicts are shared by every request of that kind: a span gets a copy (a sampler may be
+    handed it); the metrics SDK copies what it keeps."""
+
+    __slots__ = ("operation", "provider", "model", "host", "port", "span_name", "attributes", "input_tokens",
+                 "output_tokens")
+
+    def __init__(self, operation: str, provider: str, model: str, host: Any, port: Any):
+        self.operation, self.provider, self.model, self.host, self.port = operation, provider, model, host, port
+        self.span_name = f"{operation} {model}"
+        common: dict[str, Any] = {"gen_ai.operation.name": operation, "gen_ai.provider.name": provider,
+                                  "gen_ai.request.model": model}
+        if host is not None:
+            common["server.address"] = host
+            if port is not None:
+                common["server.port"] = port
+        self.attributes = common
+        self.input_tokens = {**common, "gen_ai.token.type": "input"}
+        self.output_tokens = {**common, "gen_ai.token.type": "output"}
 
 
-def identity(instance: Any) -> tuple[str, str, str, Any, Any]:
-    """``(operation, provider, request model, server address, server port)`` of the LM called:
-    a ``dspex.LM``, a ``dspy.LM`` or a custom LM object (its ``model``, when it has one)."""
+_identities: dict[tuple[type, str, Any], LMIdentity] = {}
+
+
+def identity(instance: Any, settings: Mapping[str, Any] | None = None) -> LMIdentity:
+    """The :class:`LMIdentity` of the LM called: a ``dspex.LM``, a ``dspy.LM`` or a custom LM
+    object (its ``model``, when it has one); ``settings``: its :func:`own_settings`, when read already."""
     model = getattr(instance, "model", None)
     if not isinstance(model, str):
         model = type(instance).__name__
-    settings = _own_settings(instance)
-    base = settings.get("api_base") or settings.get("base_url")
+    if settings is None:
+        settings = own_settings(instance)
+    base = (settings.get("api_base") or settings.get("base_url")) if settings else None
     key = (type(instance), model, base if isinstance(base, str) else None)
     found = _identities.get(key)
     if found is None:
-        found = _identities[key] = _identity(instance, model, key[2], settings)
+        found = _identities[key] = LMIdentity(*_identity(instance, model, key[2], settings))
         if len(_identities) > 1024:  # a long-running process with many distinct models: start again
             _identities.clear()
     return found
@@ -72,17 +101,18 @@ def _is_dspy_lm(cls: type) -> bool:
     return any(c.__name__ == "LM" and c.__module__.split(".", 1)[0] == "dspy" for c in cls.__mro__)
 
 
-def _own_settings(instance: Any) -> Mapping[str, Any]:
+def own_settings(instance: Any) -> Mapping[str, Any]:
     """The LM object's own settings (``dspex.LM.settings``, ``dspy.LM.kwargs``), read, never kept."""
     found = getattr(instance, "settings", None)
-    if not isinstance(found, Mapping):
-        found = getattr(instance, "kwargs", None)
-    return found if isinstance(found, Mapping) else {}
+    if type(found) is dict or isinstance(found, Mapping):
+        return found
+    found = getattr(instance, "kwargs", None)
+    return found if type(found) is dict or isinstance(found, Mapping) else _EMPTY
 
 
-def request_attributes(instance: Any, call_settings: Mapping[str, Any], into: dict[str, Any]) -> None:
-    """Add the request settings (the LM's own, then the call's, which win) to ``into``."""
-    for source in (_own_settings(instance), call_settings):
+def request_attributes(own: Mapping[str, Any], call_settings: Mapping[str, Any], into: dict[str, Any]) -> None:
+    """Add the request settings (the LM's ``own``, then the call's, which win) to ``into``."""
+    for source in (own, call_settings):
         for key, value in source.items():
             name = REQUEST_SETTINGS.get(key)
             if name is not None:
@@ -96,10 +126,10 @@ def request_attributes(instance: Any, call_settings: Mapping[str, Any], into: di
                 into["gen_ai.request.choice.count"] = value
 
 
-def usage_tokens(totals: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
-    """``(input tokens, output tokens)`` summed over the usage entries a call recorded."""
+def usage_tokens(entries: list[tuple[str, Mapping[str, Any]]]) -> tuple[int, int]:
+    """``(input tokens, output tokens)`` summed over the ``(model, usage)`` entries a call recorded."""
     prompt = completion = 0
-    for entry in totals.values():
+    for _, entry in entries:
         prompt += entry.get("prompt_tokens") or 0
         completion += entry.get("completion_tokens") or 0
     return prompt, completion
