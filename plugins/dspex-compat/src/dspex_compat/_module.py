@@ -15,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Iterator
 
+from dspex_compat._callback import with_callbacks
 from dspex_compat._parameter import Parameter, Predictor
 from dspex_compat._settings import caller_modules, settings
 
@@ -233,6 +234,7 @@ class Module(BaseModule, metaclass=ProgramMeta):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
+    @with_callbacks
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         token = caller_modules.set((*caller_modules.get(), self))  # their history gets this call's LM calls
         try:
@@ -240,6 +242,7 @@ class Module(BaseModule, metaclass=ProgramMeta):
         finally:
             caller_modules.reset(token)
 
+    @with_callbacks
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         token = caller_modules.set((*caller_modules.get(), self))
         try:

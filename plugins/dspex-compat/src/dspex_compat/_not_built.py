@@ -22,7 +22,6 @@ NOT_BUILT = {
     "Embeddings": "dspy.retrievers",
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
     "track_usage": "dspy.utils", "asyncify": "dspy.utils", "syncify": "dspy.utils",
-    "BaseCallback": "dspy.utils.callback",
     "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
     "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
 }
