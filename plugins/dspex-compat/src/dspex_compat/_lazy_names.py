@@ -13,7 +13,7 @@ __all__ = ["LAZY", "lazy_attribute"]
 _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Parallel", "_parallel"), \
     ("majority", "_aggregation"), ("BestOfN", "_best_of_n"), ("Refine", "_refine"), \
     ("MultiChainComparison", "_multi_chain_comparison"), ("asyncify", "_asyncify"), ("syncify", "_syncify"), \
-    ("track_usage", "_usage_tracker"), ("AdapterParseError", "_exceptions"), ("BaseCallback", "_callback"), \
+    ("track_usage", "_usage_tracker"), ("BaseCallback", "_callback"), \
     ("with_callbacks", "_callback"), ("answer_exact_match", "_metrics"), ("answer_passage_match", "_metrics"), \
     ("normalize_text", "_metrics"), ("EM", "_metrics")
 _WHERE = dict(_MODULES)
@@ -22,7 +22,7 @@ _SUBPACKAGES = frozenset({"evaluate"})
 #: shim package -> the names it serves lazily
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
-                       "syncify", "track_usage", "AdapterParseError"}),
+                       "syncify", "track_usage"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
                                 "normalize_text", "EM"}),
