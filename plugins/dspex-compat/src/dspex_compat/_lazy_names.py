@@ -15,7 +15,8 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("MultiChainComparison", "_multi_chain_comparison"), ("asyncify", "_asyncify"), ("syncify", "_syncify"), \
     ("track_usage", "_usage_tracker"), ("BaseCallback", "_callback"), \
     ("with_callbacks", "_callback"), ("answer_exact_match", "_metrics"), ("answer_passage_match", "_metrics"), \
-    ("normalize_text", "_metrics"), ("EM", "_metrics")
+    ("normalize_text", "_metrics"), ("EM", "_metrics"), \
+    ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate"})
@@ -25,7 +26,7 @@ LAZY: dict[str, frozenset[str]] = {
                        "syncify", "track_usage"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
-                                "normalize_text", "EM"}),
+                                "normalize_text", "EM", "SemanticF1", "CompleteAndGrounded"}),
     "dspy.utils": frozenset({"BaseCallback", "with_callbacks", "syncify"}),
 }
 
