@@ -189,3 +189,47 @@ def test_asyncify_and_syncify():
             return await predict.acall(question=question)
 
     assert dspy.syncify(Async(), in_place=False)(question="q").answer == "b"
+
+
+def test_react_ends_on_a_context_window_error_and_a_failed_tool_is_an_observation():
+    from dspy.utils.exceptions import ContextWindowExceededError
+
+    def broken():
+        raise ValueError("tool blew up")
+
+    agent = dspy.ReAct("question -> answer", tools=[broken])
+    dspy.configure(lm=DummyLM([{"next_thought": "t", "next_tool_name": "broken", "next_tool_args": {}},
+                               {"reasoning": "r", "answer": "n/a"}]))
+    out = agent(question="q", max_iters=1)
+    assert out.trajectory["observation_0"].startswith("Execution error in broken: \nTraceback (most recent call last):")
+    assert out.trajectory["observation_0"].endswith("ValueError: tool blew up")
+
+    def too_long(**kwargs):
+        raise ContextWindowExceededError("too long", model="m")
+
+    agent.react = too_long
+    agent.extract = lambda **kwargs: dspy.Prediction(answer="fallback")
+    assert agent(question="q").answer == "fallback"
+
+
+def test_a_tool_checks_and_converts_its_arguments_and_fires_tool_events():
+    recorder = []
+
+    class ToolEvents(BaseCallback):
+        def on_tool_start(self, call_id, instance, inputs):
+            recorder.append((instance.name, inputs))
+
+    def add(a: int, b: int = 1) -> int:
+        """Add."""
+        return a + b
+
+    tool = dspy.Tool(add)
+    assert tool.args == {"a": {"type": "integer"}, "b": {"type": "integer", "default": 1}}
+    assert str(tool) == "add, whose description is <desc>Add.</desc>. It takes arguments " + str(tool.args) + "."
+    with dspy.context(callbacks=[ToolEvents()]):
+        assert tool(a=2) == 3
+    assert recorder == [("add", {"kwargs": {"a": 2}})]
+    with pytest.raises(ValueError, match="Arg a is invalid: 'x' is not of type 'integer'"):
+        tool(a="x")
+    with pytest.raises(ValueError, match="Arg c is not in the tool's args"):
+        tool(c=1)

@@ -80,3 +80,16 @@ def test_best_of_n_refine_and_multi_chain_comparison(run):
     assert (out["best"], out["refined"], out["compared"]) == ("Brussels", "Brussels", ["compared them", "blue"])
     assert out["rollout_ids"] == [0, 1, 0, None, 1, None]  # BestOfN, Refine, its advice, MultiChainComparison
     assert "Answer with one word." in out["messages"][4][-1]["content"]
+
+
+def test_react_with_tools(run):
+    done = run("react_tools")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["answer"] == 68000000
+    assert out["tools"] == [["lookup", {"kwargs": {"city": "Paris"}}], ["population", {"kwargs": {"country": "France"}}],
+                            ["finish", {"kwargs": {}}]]
+    assert out["trajectory"]["observation_1"] == 68000000
+    assert out["predictors"] == ["react", "extract.predict"]
+    assert "(2) population, whose description is <desc>The population of a country in a year.</desc>." in \
+        out["messages"][0][0]["content"]

@@ -16,15 +16,18 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("track_usage", "_usage_tracker"), ("BaseCallback", "_callback"), \
     ("with_callbacks", "_callback"), ("answer_exact_match", "_metrics"), ("answer_passage_match", "_metrics"), \
     ("normalize_text", "_metrics"), ("EM", "_metrics"), \
-    ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation")
+    ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
+    ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
+    ("ContextWindowExceededError", "_exceptions")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate"})
 #: shim package -> the names it serves lazily
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
-                       "syncify", "track_usage"}),
-    "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison"}),
+                       "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
+                       "ContextWindowExceededError"}),
+    "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
                                 "normalize_text", "EM", "SemanticF1", "CompleteAndGrounded"}),
     "dspy.utils": frozenset({"BaseCallback", "with_callbacks", "syncify"}),
