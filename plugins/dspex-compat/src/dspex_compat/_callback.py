@@ -14,9 +14,8 @@ module call name that call as their parent, as DSPy's do.
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
-import uuid
+import os
 from typing import Any, Callable
 
 import dspex_core.callbacks as _context  # read through the module: wrapped methods pickle (cloudpickle)
@@ -98,7 +97,20 @@ def _active(instance: Any) -> list[Any]:
     return list(settings.get("callbacks", None) or []) + list(getattr(instance, "callbacks", None) or [])
 
 
+def _new_call_id() -> str:
+    """32 random hex digits, as DSPy's ``uuid.uuid4().hex`` (without importing uuid at ``import dspy``)."""
+    return os.urandom(16).hex()
+
+
+def _is_async(fn: Callable) -> bool:
+    """``inspect.iscoroutinefunction`` without importing inspect at ``import dspy`` (0x80: CO_COROUTINE)."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and bool(code.co_flags & 0x80)
+
+
 def _start(instance: Any, fn: Callable, call_id: str, callbacks: list[Any], args: tuple, kwargs: dict) -> None:
+    import inspect
+
     inputs = inspect.getcallargs(fn, instance, *args, **kwargs)
     if "self" in inputs:
         inputs.pop("self")
@@ -124,13 +136,13 @@ def _end(instance: Any, fn: Callable, call_id: str, outputs: Any, exception: Bas
 
 def with_callbacks(fn: Callable) -> Callable:
     """Fire the instance's start and end handlers around a method (sync or async), as DSPy's decorator does."""
-    if inspect.iscoroutinefunction(fn):
+    if _is_async(fn):
         @functools.wraps(fn)
         async def async_wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
             callbacks = _active(instance)
             if not callbacks:
                 return await fn(instance, *args, **kwargs)
-            call_id = uuid.uuid4().hex
+            call_id = _new_call_id()
             _start(instance, fn, call_id, callbacks, args, kwargs)
             token = _context.ACTIVE_CALL_ID.set(call_id)
             results = exception = None
@@ -151,7 +163,7 @@ def with_callbacks(fn: Callable) -> Callable:
         callbacks = _active(instance)
         if not callbacks:
             return fn(instance, *args, **kwargs)
-        call_id = uuid.uuid4().hex
+        call_id = _new_call_id()
         _start(instance, fn, call_id, callbacks, args, kwargs)
         token = _context.ACTIVE_CALL_ID.set(call_id)
         results = exception = None
