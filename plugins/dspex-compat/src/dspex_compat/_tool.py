@@ -2,10 +2,11 @@
 
 The name is ``__name__`` (else the class name), the description the docstring, each argument's
 schema pydantic's JSON schema of its annotation (``$ref``s expanded) plus its default and
-description. A call checks each argument's JSON type against its schema (DSPy runs jsonschema
-there; the layer checks the ``type`` keyword, with jsonschema's message), converts it to the
-annotated type with pydantic, and fires DSPy's ``on_tool_*`` callbacks. pydantic is imported only
-for a callable that has typed arguments.
+description; a plain type's schema is written without pydantic (:mod:`dspex_compat._json_schema`).
+A call checks each argument's JSON type against its schema (DSPy runs jsonschema there; the layer
+checks the ``type`` keyword, with jsonschema's message), converts it to the annotated type with
+pydantic (without pydantic installed, a plain type's value is passed as it is), and fires DSPy's
+``on_tool_*`` callbacks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import inspect
 from typing import Any, Callable, get_origin, get_type_hints
 
 from dspex_compat._callback import with_callbacks
+from dspex_compat._json_schema import plain_schema
 from dspex_compat._settings import settings
 
 __all__ = ["Tool"]
@@ -75,7 +77,7 @@ class Tool:
         parsed: dict[str, Any] = {}
         for key, value in kwargs.items():
             annotation = self.arg_types.get(key, Any)
-            if key in self.arg_types and annotation is not Any:
+            if key in self.arg_types and annotation is not Any and not _taken_as_is(annotation):
                 from pydantic import create_model
 
                 wrapper = create_model("Wrapper", value=(annotation, ...))
@@ -121,6 +123,16 @@ class Tool:
         return f"{self.name}{desc} It takes arguments {self.args}."
 
 
+def _taken_as_is(annotation: Any) -> bool:
+    """Without pydantic installed, a plain type's value (its JSON type checked) is passed as it is;
+    with pydantic, every typed argument is converted by it, as DSPy does."""
+    try:
+        import pydantic  # noqa: F401
+    except ImportError:
+        return plain_schema(annotation) is not None
+    return False
+
+
 def _run_async_in_sync(coroutine: Any) -> Any:
     try:
         asyncio.get_running_loop()
@@ -151,9 +163,11 @@ def _type_list(wanted: str | list[str]) -> str:
 
 
 def _json_schema(annotation: Any) -> dict[str, Any]:
-    """pydantic's JSON schema of an argument's annotation, its ``$ref``s expanded."""
-    if annotation is Any:
-        return {}
+    """pydantic's JSON schema of an argument's annotation, its ``$ref``s expanded (a plain type's
+    written without pydantic: :mod:`dspex_compat._json_schema`)."""
+    plain = plain_schema(annotation)
+    if plain is not None:
+        return plain
     from pydantic import BaseModel, TypeAdapter
 
     origin = get_origin(annotation) or annotation
