@@ -78,17 +78,18 @@ class BaseCallback:
 
 
 def _kind(instance: Any, fn: Callable) -> str:
-    """Which handlers an instance's wrapped method fires (DSPy's rule: LM, evaluate, adapter, tool, else module)."""
+    """Which handlers an instance's wrapped method fires (DSPy's rule: LM, evaluate, adapter, tool, else
+    module); ``Evaluate`` and ``Tool`` say theirs with a ``_callback_kind`` class attribute."""
+    from dspex_compat._adapters import Adapter
     from dspex_compat._lm import BaseLM
 
     if isinstance(instance, BaseLM):
         return "lm"
-    kind = getattr(type(instance), "_callback_kind", None)
-    if kind == "adapter":
+    if isinstance(instance, Adapter):
         if fn.__name__ not in ("format", "parse"):
             raise ValueError(f"Unsupported adapter method for using callback: {fn.__name__}.")
         return f"adapter_{fn.__name__}"
-    return kind or "module"
+    return getattr(type(instance), "_callback_kind", None) or "module"
 
 
 def _active(instance: Any) -> list[Any]:
