@@ -14,7 +14,6 @@ module call name that call as their parent, as DSPy's do.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from typing import Any, Callable
 
@@ -23,7 +22,12 @@ from dspex_core.callbacks import ACTIVE_CALL_ID
 
 __all__ = ["ACTIVE_CALL_ID", "BaseCallback", "with_callbacks", "bind_active_call_id", "for_dspex"]
 
-logger = logging.getLogger("dspy.utils.callback")
+
+
+def _logger() -> Any:
+    import logging  # on first use: import dspy loads no logging
+
+    return logging.getLogger("dspy.utils.callback")
 
 
 class BaseCallback:
@@ -122,7 +126,7 @@ def _start(instance: Any, fn: Callable, call_id: str, callbacks: list[Any], args
         try:
             getattr(callback, name)(call_id=call_id, instance=instance, inputs=inputs)
         except Exception as exc:  # a listener's bug never breaks the call
-            logger.warning(f"Error when calling callback {callback}: {exc}")
+            _logger().warning(f"Error when calling callback {callback}: {exc}")
 
 
 def _end(instance: Any, fn: Callable, call_id: str, outputs: Any, exception: BaseException | None,
@@ -132,7 +136,8 @@ def _end(instance: Any, fn: Callable, call_id: str, outputs: Any, exception: Bas
         try:
             getattr(callback, name)(call_id=call_id, outputs=outputs, exception=exception)
         except Exception as exc:
-            logger.warning(f"Error when applying callback {callback}'s end handler on function {fn.__name__}: {exc}.")
+            _logger().warning(
+                f"Error when applying callback {callback}'s end handler on function {fn.__name__}: {exc}.")
 
 
 def with_callbacks(fn: Callable) -> Callable:

@@ -27,7 +27,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,),
 
 
 class Tool:
-    """A callable an agent may call, with DSPy's metadata (``Tool(func, name=, desc=, args=, arg_types=, arg_desc=)``)."""
+    """A callable an agent may call, with DSPy's metadata (``Tool(func, name=, desc=, args=, ...)``)."""
 
     _callback_kind = "tool"
 
