@@ -59,3 +59,37 @@ def test_labeled_and_bootstrap_few_shot(run):
     assert [d["answer"] for d in bootstrapped] == ["2", "4"]  # the metric refused example 0's "wrong"
     assert out["compiled"] is True
     assert out["result"] == {"reasoning": "Add 3 to itself.", "answer": "wrong"}  # the next scripted reply
+
+
+def test_evaluate_parallel_batch_and_callback_events(run):
+    done = run("evaluate_and_parallel")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])  # tqdm's bars come first where tqdm is installed
+    assert out["score"] == 66.67
+    assert out["parallel"] == out["batch"] == ["2", "4", "7"]
+    assert out["majority"] == {"answer": "Paris"}
+    assert [e[0] for e in out["events"]] == ["evaluate_start", "module_start", "module_start", "lm_start", "parse_end",
+                                             "module_end", "module_end", "evaluate_end"]
+    assert out["events"][-1] == ["evaluate_end", 100.0]
+
+
+def test_best_of_n_refine_and_multi_chain_comparison(run):
+    done = run("refine_and_best_of_n")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["best"], out["refined"], out["compared"]) == ("Brussels", "Brussels", ["compared them", "blue"])
+    assert out["rollout_ids"] == [0, 1, 0, None, 1, None]  # BestOfN, Refine, its advice, MultiChainComparison
+    assert "Answer with one word." in out["messages"][4][-1]["content"]
+
+
+def test_react_with_tools(run):
+    done = run("react_tools")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["answer"] == 68000000
+    assert out["tools"] == [["lookup", {"kwargs": {"city": "Paris"}}], ["population", {"kwargs": {"country": "France"}}],
+                            ["finish", {"kwargs": {}}]]
+    assert out["trajectory"]["observation_1"] == 68000000
+    assert out["predictors"] == ["react", "extract.predict"]
+    assert "(2) population, whose description is <desc>The population of a country in a year.</desc>." in \
+        out["messages"][0][0]["content"]

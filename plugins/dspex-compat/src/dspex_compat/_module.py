@@ -15,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Iterator
 
+from dspex_compat._callback import with_callbacks
 from dspex_compat._parameter import Parameter, Predictor
 from dspex_compat._settings import caller_modules, settings
 
@@ -233,6 +234,7 @@ class Module(BaseModule, metaclass=ProgramMeta):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
+    @with_callbacks
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         token = caller_modules.set((*caller_modules.get(), self))  # their history gets this call's LM calls
         try:
@@ -240,6 +242,7 @@ class Module(BaseModule, metaclass=ProgramMeta):
         finally:
             caller_modules.reset(token)
 
+    @with_callbacks
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         token = caller_modules.set((*caller_modules.get(), self))
         try:
@@ -281,34 +284,15 @@ class Module(BaseModule, metaclass=ProgramMeta):
 
     def batch(self, examples: list[Any], num_threads: int | None = None, max_errors: int | None = None,
               return_failed_examples: bool = False, provide_traceback: bool | None = None,
-              disable_progress_bar: bool = False, timeout: int | None = None,
-              straggler_limit: int | None = None) -> Any:
-        """Run the module on each example's inputs on ``num_threads`` threads (results in order)."""
-        from concurrent.futures import ThreadPoolExecutor
+              disable_progress_bar: bool = False, timeout: int = 120, straggler_limit: int = 3) -> Any:
+        """Run the module on each example's inputs with ``dspy.Parallel`` (results in order)."""
+        from dspex_compat._parallel import Parallel
 
-        threads = num_threads or settings.num_threads
-        limit = settings.max_errors if max_errors is None else max_errors
-        overrides = settings.copy()
-        results: list[Any] = [None] * len(examples)
-        failed: list[Any] = []
-        exceptions: list[Any] = []
-
-        def run(index: int) -> None:
-            with settings.context(**{k: overrides[k] for k in ("lm", "adapter", "trace", "callbacks")}):
-                try:
-                    results[index] = self(**examples[index].inputs())
-                except Exception as exc:  # noqa: BLE001 - DSPy collects failures up to max_errors
-                    failed.append(examples[index])
-                    exceptions.append(exc)
-                    if len(exceptions) >= limit:
-                        raise
-
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(run, i) for i in range(len(examples))]:
-                future.result()
-        if return_failed_examples:
-            return results, failed, exceptions
-        return results
+        parallel = Parallel(num_threads=num_threads, max_errors=max_errors,
+                            return_failed_examples=return_failed_examples, provide_traceback=provide_traceback,
+                            disable_progress_bar=disable_progress_bar, timeout=timeout,
+                            straggler_limit=straggler_limit)
+        return parallel.forward([(self, example.inputs()) for example in examples])
 
 
 def set_attribute_by_name(obj: Any, name: str, value: Any) -> None:

@@ -12,17 +12,12 @@ __all__ = ["NOT_BUILT", "not_built"]
 
 #: name -> where DSPy defines it
 NOT_BUILT = {
-    "ReAct": "dspy.predict", "ProgramOfThought": "dspy.predict", "MultiChainComparison": "dspy.predict",
-    "BestOfN": "dspy.predict", "Refine": "dspy.predict", "Parallel": "dspy.predict", "CodeAct": "dspy.predict",
-    "Evaluate": "dspy.evaluate", "SemanticF1": "dspy.evaluate", "answer_exact_match": "dspy.evaluate",
-    "answer_passage_match": "dspy.evaluate",
+    "ProgramOfThought": "dspy.predict", "CodeAct": "dspy.predict",
     "BootstrapFewShotWithRandomSearch": "dspy.teleprompt",
     "MIPROv2": "dspy.teleprompt", "COPRO": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "KNNFewShot": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
-    "track_usage": "dspy.utils", "asyncify": "dspy.utils", "syncify": "dspy.utils",
-    "BaseCallback": "dspy.utils.callback",
     "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
     "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
 }

@@ -164,8 +164,10 @@ class Settings:
 
 
 def _for_dspex(key: str, value: Any) -> Any:
-    if key == "callbacks":
-        return list(value or ())
+    if key == "callbacks":  # the layer's modules fire their own module events
+        from dspex_compat._callback import for_dspex
+
+        return for_dspex(value)
     return value
 
 

@@ -9,8 +9,8 @@ from dspex_compat._chain_of_thought import ChainOfThought
 from dspex_compat._fields import InputField, OutputField
 from dspex_compat._labeled_few_shot import LabeledFewShot
 from dspex_compat._lm import LM, BaseLM, inspect_history
+from dspex_compat._lazy_names import lazy_attribute
 from dspex_compat._module import BaseModule, Module
-from dspex_compat._not_built import not_built
 from dspex_compat._parameter import Parameter
 from dspex_compat._predict import Predict
 from dspex_compat._retrieve import ColBERTv2, Retrieve
@@ -22,4 +22,4 @@ from dspy import adapters, clients, dsp, predict, primitives, signatures, telepr
 
 
 def __getattr__(name):
-    raise not_built(__name__, name)
+    return lazy_attribute(__name__, name)

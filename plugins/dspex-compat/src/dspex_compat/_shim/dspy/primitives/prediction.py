@@ -1,1 +1,3 @@
 from dspex_core import Prediction
+
+from dspex_compat._completions import Completions

@@ -1,7 +1,7 @@
 from dspex_compat._dotdict import dotdict
 from dspex_compat._dummy_lm import DummyLM
-from dspex_compat._not_built import not_built
+from dspex_compat._lazy_names import lazy_attribute
 
 
 def __getattr__(name):
-    raise not_built(__name__, name)
+    return lazy_attribute(__name__, name)

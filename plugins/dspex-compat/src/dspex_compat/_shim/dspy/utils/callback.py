@@ -1,5 +1,1 @@
-from dspex_compat._not_built import not_built
-
-
-def __getattr__(name):
-    raise not_built(__name__, name)
+from dspex_compat._callback import ACTIVE_CALL_ID, BaseCallback, with_callbacks

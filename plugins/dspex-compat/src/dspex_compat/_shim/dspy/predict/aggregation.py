@@ -1,0 +1,1 @@
+from dspex_compat._aggregation import default_normalize, majority

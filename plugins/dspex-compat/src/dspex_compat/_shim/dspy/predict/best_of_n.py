@@ -1,0 +1,1 @@
+from dspex_compat._best_of_n import BestOfN

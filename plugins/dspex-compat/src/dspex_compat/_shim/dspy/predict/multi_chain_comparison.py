@@ -1,0 +1,1 @@
+from dspex_compat._multi_chain_comparison import MultiChainComparison

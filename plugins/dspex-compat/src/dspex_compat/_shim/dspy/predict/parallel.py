@@ -1,0 +1,1 @@
+from dspex_compat._parallel import Parallel

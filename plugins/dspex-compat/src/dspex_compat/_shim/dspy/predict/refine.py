@@ -1,0 +1,1 @@
+from dspex_compat._refine import OfferFeedback, Refine, inspect_modules, recursive_mask

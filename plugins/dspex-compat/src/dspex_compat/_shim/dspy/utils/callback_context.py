@@ -1,0 +1,2 @@
+from dspex_compat._callback import ACTIVE_CALL_ID
+from dspex_compat._callback import bind_active_call_id as _bind_active_call_id

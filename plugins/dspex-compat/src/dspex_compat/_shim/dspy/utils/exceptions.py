@@ -1,0 +1,1 @@
+from dspex_compat._exceptions import AdapterParseError, ContextWindowExceededError, format_error_for_lm

@@ -1,0 +1,1 @@
+from dspex_compat._syncify import run_async, syncify

@@ -1,0 +1,1 @@
+from dspex_compat._usage_tracker import UsageTracker, track_usage
