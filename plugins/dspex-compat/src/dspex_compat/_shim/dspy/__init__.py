@@ -1,6 +1,6 @@
 """DSPy's public API on dspex (dspex-compat): each predictor is a dspex reference."""
 
-from dspex_core import Example, Prediction
+from dspex_core import Completions, Example, Prediction
 
 from dspex_compat._adapters import Adapter, ChatAdapter, JSONAdapter, XMLAdapter
 from dspex_compat._bootstrap_few_shot import BootstrapFewShot

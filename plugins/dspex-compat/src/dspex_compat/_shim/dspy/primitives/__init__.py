@@ -1,3 +1,3 @@
-from dspex_core import Example, Prediction
+from dspex_core import Completions, Example, Prediction
 
 from dspex_compat._module import BaseModule, Module

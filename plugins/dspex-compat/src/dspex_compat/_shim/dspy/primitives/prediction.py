@@ -1,3 +1,1 @@
-from dspex_core import Prediction
-
-from dspex_compat._completions import Completions
+from dspex_core import Completions, Prediction
