@@ -64,17 +64,19 @@ class BaseLM:
 
     def __call__(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
                  **kwargs: Any) -> list[Any]:
+        given = messages  # the history keeps what the caller gave (None for a prompt), as DSPy's does
         if messages is None and prompt is not None:
             messages = [{"role": "user", "content": prompt}]
         response = self.forward(prompt=prompt, messages=messages, **kwargs)
-        return self._record(response, prompt, messages, kwargs)
+        return self._record(response, prompt, given, kwargs)
 
     async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
                     **kwargs: Any) -> list[Any]:
+        given = messages
         if messages is None and prompt is not None:
             messages = [{"role": "user", "content": prompt}]
         response = await self.aforward(prompt=prompt, messages=messages, **kwargs)
-        return self._record(response, prompt, messages, kwargs)
+        return self._record(response, prompt, given, kwargs)
 
     def forward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
         raise NotImplementedError("Subclasses must implement this method.")

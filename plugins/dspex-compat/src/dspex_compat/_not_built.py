@@ -23,7 +23,7 @@ NOT_BUILT = {
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
     "track_usage": "dspy.utils", "asyncify": "dspy.utils", "syncify": "dspy.utils",
     "BaseCallback": "dspy.utils.callback",
-    "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
+    "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
     "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
 }
 

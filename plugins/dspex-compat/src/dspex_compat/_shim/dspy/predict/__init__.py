@@ -4,4 +4,8 @@ from dspex_compat._predict import Predict
 
 
 def __getattr__(name):
+    if name == "RLM":  # imports pydantic (RLM's REPL records), so only when used
+        from dspex_compat._rlm import RLM
+
+        return RLM
     raise not_built(__name__, name)

@@ -1,3 +1,12 @@
 from dspex_core import Example, Prediction
 
+from dspex_compat._interpreter import (
+    CodeExecutionError,
+    CodeInterpreter,
+    CodeInterpreterError,
+    FinalOutput,
+    resolve_interpreter_factory,
+)
 from dspex_compat._module import BaseModule, Module
+from dspex_compat._python_interpreter import PythonInterpreter
+from dspex_compat._sandbox_serializable import SandboxSerializable
