@@ -149,3 +149,23 @@ def test_import_dspy_loads_no_pydantic_until_rlm_is_used():
             "dspy.RLM; print(before, 'pydantic' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "True"], done.stderr
+
+
+def test_tools_reach_the_interpreter_with_dspys_argument_conversion(dspy):
+    from pydantic import BaseModel
+
+    class Payload(BaseModel):
+        value: int
+
+    def score(payload: Payload, factor: int = 2) -> int:
+        """Score a payload."""
+        return payload.value * factor
+
+    rlm = dspy.RLM("q -> a", tools=[score], interpreter_factory=Interpreter)
+    assert "- `score(payload: object, factor: integer)` - Score a payload." in rlm.generate_action.signature.instructions
+    tool = rlm._prepare_execution_tools()["score"]
+    assert tool(payload={"value": 3}) == 6
+    with pytest.raises(ValueError, match="Arg other is not in the tool's args"):
+        tool(payload={"value": 3}, other=1)
+    with pytest.raises(NotImplementedError, match="dspy.primitives.LocalInterpreter is not built"):
+        dspy.primitives.LocalInterpreter

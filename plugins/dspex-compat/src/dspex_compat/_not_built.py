@@ -25,6 +25,7 @@ NOT_BUILT = {
     "BaseCallback": "dspy.utils.callback",
     "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
     "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
+    "LocalInterpreter": "dspy.primitives",
 }
 
 

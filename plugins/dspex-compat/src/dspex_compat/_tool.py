@@ -62,8 +62,23 @@ class Tool:
         self.arg_types = self.arg_types if self.arg_types is not None else arg_types
         self.has_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
 
+    def _parse_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        parsed: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            if key not in (self.args or {}) and not self.has_kwargs:
+                raise ValueError(f"Arg {key} is not in the tool's args.")
+            annotation = (self.arg_types or {}).get(key, Any)
+            if annotation is Any:
+                parsed[key] = value
+                continue
+            from pydantic import create_model
+
+            wrapper = create_model("Wrapper", value=(annotation, ...))
+            parsed[key] = wrapper.model_validate({"value": value}).value
+        return parsed
+
     def __call__(self, **kwargs: Any) -> Any:
-        result = self.func(**kwargs)
+        result = self.func(**self._parse_args(kwargs))
         if asyncio.iscoroutine(result):
             if settings.allow_tool_async_sync_conversion:
                 try:
@@ -83,7 +98,7 @@ class Tool:
         return result
 
     async def acall(self, **kwargs: Any) -> Any:
-        result = self.func(**kwargs)
+        result = self.func(**self._parse_args(kwargs))
         if asyncio.iscoroutine(result):
             return await result
         return result

@@ -8,5 +8,10 @@ from dspex_compat._interpreter import (
     resolve_interpreter_factory,
 )
 from dspex_compat._module import BaseModule, Module
+from dspex_compat._not_built import not_built
 from dspex_compat._python_interpreter import PythonInterpreter
 from dspex_compat._sandbox_serializable import SandboxSerializable
+
+
+def __getattr__(name):
+    raise not_built(__name__, name)
