@@ -25,7 +25,6 @@ NOT_BUILT = {
     "BaseCallback": "dspy.utils.callback",
     "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
     "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
-    "LocalInterpreter": "dspy.primitives",
 }
 
 

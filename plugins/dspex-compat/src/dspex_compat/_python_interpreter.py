@@ -4,8 +4,8 @@ dspex runs LM-written code in its own sandbox (Pyodide in Deno, with time and me
 but only inside its backends' modules: no public dspex API hands out an interpreter session
 that host code drives ``execute`` by ``execute``. Until one exists, making a
 ``PythonInterpreter`` raises a ``CapabilityError`` (a ``NotImplementedError``) that says so and
-names the way out: give RLM an ``interpreter_factory`` of your own (or
-``dspy.configure(interpreter_factory=...)``). The class itself exists, with DSPy's
+names the ways out: ``interpreter_factory=dspy.LocalInterpreter`` (a local CPython worker, not a
+sandbox) or a factory of your own, on the module or with ``dspy.configure(interpreter_factory=...)``. The class itself exists, with DSPy's
 ``execution_instructions``, because RLM's prompt and its default factory name it.
 """
 
@@ -31,5 +31,6 @@ class PythonInterpreter:
     def __init__(self, *args: Any, **kwargs: Any):
         raise dspex_core.CapabilityError(
             "dspy.PythonInterpreter (DSPy's Deno/Pyodide sandbox) is not built in dspex-compat yet: dspex's "
-            "sandbox has no public interpreter API. Pass interpreter_factory=<a zero-argument callable that "
-            "returns a CodeInterpreter> to the module, or dspy.configure(interpreter_factory=...)")
+            "sandbox has no public interpreter API. Pass interpreter_factory=dspy.LocalInterpreter (a local "
+            "CPython worker, not a sandbox) or another zero-argument callable that returns a CodeInterpreter to the "
+            "module, or set it with dspy.configure(interpreter_factory=...)")

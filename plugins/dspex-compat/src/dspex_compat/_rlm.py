@@ -9,8 +9,8 @@ from the history. Both predictors are DSPy's, with DSPy's signatures and instruc
 ``named_predictors``, ``save``/``load`` and optimizers see ``generate_action`` and ``extract``.
 
 The interpreter comes from a zero-argument factory (the module's, else
-``dspy.settings.interpreter_factory``, else ``PythonInterpreter``), one per call, shut down at
-the end. Not built: the sandbox ``dspy`` facade DSPy installs in the interpreter (sub-agents
+``dspy.settings.interpreter_factory``, else ``PythonInterpreter``, which the layer does not serve:
+``dspy.LocalInterpreter`` or one's own), one per call, shut down at the end. Not built: the sandbox ``dspy`` facade DSPy installs in the interpreter (sub-agents
 made with ``import dspy`` inside the REPL), so every call's action prompt is the one DSPy sends
 when a runtime cannot host that facade (without the sub-agent rules).
 """

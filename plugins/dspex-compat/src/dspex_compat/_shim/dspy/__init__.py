@@ -21,6 +21,7 @@ from dspex_compat._interpreter import (
     FinalOutput,
     resolve_interpreter_factory,
 )
+from dspex_compat._interpreter_local import LocalInterpreter
 from dspex_compat._labeled_few_shot import LabeledFewShot
 from dspex_compat._lm import LM, BaseLM, inspect_history
 from dspex_compat._module import BaseModule, Module

@@ -7,6 +7,7 @@ from dspex_compat._interpreter import (
     FinalOutput,
     resolve_interpreter_factory,
 )
+from dspex_compat._interpreter_local import LocalInterpreter
 from dspex_compat._module import BaseModule, Module
 from dspex_compat._not_built import not_built
 from dspex_compat._python_interpreter import PythonInterpreter
