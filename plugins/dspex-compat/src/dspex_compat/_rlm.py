@@ -10,9 +10,12 @@ from the history. Both predictors are DSPy's, with DSPy's signatures and instruc
 
 The interpreter comes from a zero-argument factory (the module's, else
 ``dspy.settings.interpreter_factory``, else ``PythonInterpreter``, which the layer does not serve:
-``dspy.LocalInterpreter`` or one's own), one per call, shut down at the end. Not built: the sandbox ``dspy`` facade DSPy installs in the interpreter (sub-agents
-made with ``import dspy`` inside the REPL), so every call's action prompt is the one DSPy sends
-when a runtime cannot host that facade (without the sub-agent rules).
+use ``dspy.LocalInterpreter`` or one's own), one per call, shut down at the end.
+
+Not built: the sandbox ``dspy`` facade DSPy installs in the interpreter (sub-agents made with
+``import dspy`` inside the REPL). Every call's action prompt is therefore the one DSPy sends when
+a runtime cannot host that facade: without the sub-agent rules. (On a runtime that hosts it,
+such as ``LocalInterpreter``, DSPy's prompt has those rules and the layer's does not.)
 """
 
 from __future__ import annotations
