@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-import pydantic
-from pydantic import Field
+try:
+    import pydantic
+    from pydantic import Field
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("dspy.RLM and its REPL records need pydantic, as DSPy's do: "
+                      "pip install 'dspex-compat[rlm]' (or pydantic)") from exc
 
 __all__ = ["REPLVariable", "REPLEntry", "REPLHistory", "serialize_for_json"]
 
