@@ -64,3 +64,20 @@ def test_rlm_runs_on_it_with_its_runtime_rules(dspy):
     assert (result.n, result.word) == (5, "[[ ## x ## ]]\nok")
     assert [step["output"] for step in result.trajectory] == ["5", "FINAL: {'n': 5, 'word': '[[ ## x ## ]]\\nok'}"]
     assert "Code runs as Python in a persistent local subprocess." in lm.history[0]["messages"][0]["content"]
+
+
+def test_sub_agents_charge_the_llm_budget_and_unbuilt_kinds_say_so(dspy):
+    from dspy.utils import DummyLM
+
+    lm = DummyLM([
+        {"reasoning": "", "code": "import dspy\nqa = dspy.Predict('q -> a')\nprint(qa(q='1').a)\nprint(qa(q='2').a)"},
+        {"reasoning": "", "code": "import dspy\ndspy.ReActV2('q -> a', tools=[])(q='x')"},
+        {"reasoning": "", "code": "SUBMIT('done')"},
+    ])
+    rlm = dspy.RLM("text -> word", interpreter_factory=dspy.LocalInterpreter, sub_lm=DummyLM([{"a": "one"}]),
+                   max_llm_calls=1)
+    with dspy.context(lm=lm):
+        result = rlm(text="t")
+    first, second, _ = [step["output"] for step in result.trajectory]
+    assert first.startswith("[Error] RuntimeError: RuntimeError: LLM call limit exceeded: 1 + 1 > 1.")
+    assert "dspy.ReActV2 is not built in dspex-compat yet" in second

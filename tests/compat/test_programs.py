@@ -80,3 +80,14 @@ def test_rlm_steps_sub_lm_tool_submit_and_extract(run, tmp_path):
     assert "- `lookup(key: string)` - Look up a colour by fruit name." in action
     state = json.loads((tmp_path / "rlm.json").read_text())
     assert list(state) == ["generate_action", "extract", "metadata"]
+
+
+def test_rlm_sub_agents_built_in_the_repl_run_on_the_host(run):
+    done = run("rlm_subagents")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    word, trajectory = out["result"]
+    assert word == "4"
+    assert [step["output"] for step in trajectory] == ["4", "6", "FINAL: {'word': '4'}"]
+    assert "Sub-agents (dspy):" in out["messages"][0][0]["content"]
+    assert len(out["sub_messages"]) == 2  # the Predict's and the ChainOfThought's calls, on the sub-LM

@@ -35,7 +35,8 @@ class Scripted:
 
 
 class Interpreter:
-    """A CodeInterpreter returning scripted results, recording code and shutdown."""
+    """A CodeInterpreter returning scripted results, recording code and shutdown. Like a restricted
+    runtime, it cannot host the sandbox dspy facade (RLM goes on without sub-agents)."""
 
     def __init__(self, *results):
         self.tools = {}
@@ -47,6 +48,10 @@ class Interpreter:
         pass
 
     def execute(self, code, variables=None):
+        if "__dspy_construct__" in code:
+            from dspex_compat._interpreter import CodeExecutionError
+
+            raise CodeExecutionError("this runtime cannot host the dspy facade")
         self.code.append((code, variables))
         result = self.results.pop(0)
         if isinstance(result, BaseException):

@@ -25,7 +25,8 @@ def _run(name: str, out: Path, layer: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", ["pipeline", "demos_and_state", "async_calls", "rag", "optimize", "rlm_loop"])
+@pytest.mark.parametrize("name", ["pipeline", "demos_and_state", "async_calls", "rag", "optimize", "rlm_loop",
+                                  "rlm_subagents"])
 def test_the_layer_sends_and_returns_what_dspy_does(name, tmp_path):
     on_dspy = _run(name, tmp_path / "dspy.json", layer=False)
     on_layer = _run(name, tmp_path / "layer.json", layer=True)

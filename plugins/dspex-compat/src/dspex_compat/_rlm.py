@@ -12,10 +12,10 @@ The interpreter comes from a zero-argument factory (the module's, else
 ``dspy.settings.interpreter_factory``, else ``PythonInterpreter``, which the layer does not serve:
 use ``dspy.LocalInterpreter`` or one's own), one per call, shut down at the end.
 
-Not built: the sandbox ``dspy`` facade DSPy installs in the interpreter (sub-agents made with
-``import dspy`` inside the REPL). Every call's action prompt is therefore the one DSPy sends when
-a runtime cannot host that facade: without the sub-agent rules. (On a runtime that hosts it,
-such as ``LocalInterpreter``, DSPy's prompt has those rules and the layer's does not.)
+Code in the REPL may also ``import dspy`` and build sub-agents (``Predict``, ``ChainOfThought``,
+``RLM``) that run on the host (:mod:`._facade`), when the interpreter can host that stand-in
+module; where it cannot, the call goes on without sub-agents and its prompt drops their rules,
+as DSPy's does.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from typing import Any, Callable, Iterator
 
 from dspex_core import Prediction
 
+from dspex_compat._chain_of_thought import ChainOfThought
 from dspex_compat._dspy_errors import format_error_for_lm
+from dspex_compat._facade import CALL_TOOL, CONSTRUCT_TOOL, FacadeInvocation, is_reserved_sandbox_name
 from dspex_compat._fields import InputField, OutputField
 from dspex_compat._interpreter import (
     SIMPLE_TYPES,
@@ -62,11 +64,6 @@ from dspex_compat._tool import Tool
 __all__ = ["RLM"]
 
 logger = logging.getLogger("dspy.predict.rlm")
-
-#: The sandbox dspy facade's names (DSPy reserves them even where the facade is not installed).
-_FACADE_NAME = "dspy"
-_FACADE_PREFIXES = ("_dspy", "__dspy")
-
 
 class RLM(Module):
     """Recursive Language Model module (DSPy's ``dspy.RLM``, experimental there).
@@ -120,7 +117,7 @@ class RLM(Module):
         return normalized
 
     def _is_reserved(self, name: str) -> bool:
-        return name in self._RESERVED_SANDBOX_NAMES or name == _FACADE_NAME or name.startswith(_FACADE_PREFIXES)
+        return name in self._RESERVED_SANDBOX_NAMES or is_reserved_sandbox_name(name)
 
     def _validate_namespace(self, tools: dict[str, Tool]) -> None:
         for name in tools:
@@ -331,9 +328,20 @@ class RLM(Module):
             interpreter.shutdown()
 
     def _setup_facade(self, repl: Any, budget: LLMCallBudget, interpreter_factory: Callable[[], Any]) -> str:
-        """DSPy installs its sandbox ``dspy`` facade here; the layer does not build it, so this call
-        has no sub-agents and its prompt drops their rules, as DSPy's does where a runtime cannot host it."""
-        return ""
+        """Install the sandbox dspy facade in this call's interpreter; return its sub-agent rules
+        (empty, and no sub-agents, when the interpreter cannot host it). Sub-agents use ``sub_lm``
+        (else ``dspy.settings.lm``) and charge ``max_llm_calls``; nested RLMs run on this factory."""
+        invocation = FacadeInvocation(self._user_tools, interpreter_factory,
+                                      {"Predict": Predict, "ChainOfThought": ChainOfThought, "RLM": RLM},
+                                      lm=self.sub_lm, reserve=budget.reserve)
+        try:
+            invocation.install(repl)
+        except (CodeExecutionError, SyntaxError) as e:
+            for name in (CONSTRUCT_TOOL, CALL_TOOL):
+                repl.tools.pop(name, None)
+            logger.warning("RLM sub-agents are unavailable on %s: %s", type(repl).__name__, e)
+            return ""
+        return SUB_AGENT_INSTRUCTIONS
 
     # -- the loop -----------------------------------------------------------------------------
     def _process_execution_result(self, pred: Any, code: str, result: Any, history: REPLHistory,
