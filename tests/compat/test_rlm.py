@@ -149,11 +149,12 @@ def test_llm_query_budget_and_batched_errors(dspy):
         tools["llm_query"]("more")
 
 
-def test_import_dspy_loads_no_pydantic_until_rlm_is_used():
-    code = ("import sys, dspex_compat; dspex_compat.install(); import dspy; before = 'pydantic' in sys.modules; "
-            "dspy.RLM; print(before, 'pydantic' in sys.modules)")
+def test_import_dspy_loads_neither_rlm_nor_the_local_interpreter_until_used():
+    code = ("import sys, dspex_compat; dspex_compat.install(); import dspy\n"
+            "loaded = lambda: [m in sys.modules for m in ('pydantic', 'dspex_compat._rlm', 'dspex_compat._interpreter_local')]\n"
+            "before = loaded(); dspy.RLM; dspy.LocalInterpreter; print(before, loaded())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.split() == ["False", "True"], done.stderr
+    assert done.stdout.strip() == "[False, False, False] [True, True, True]", done.stderr
 
 
 def test_tools_reach_the_interpreter_with_dspys_argument_conversion(dspy):

@@ -8,8 +8,6 @@ formatter every module uses when it tells the LM about a failure.
 
 from __future__ import annotations
 
-import traceback
-
 __all__ = ["DSPyError", "LMError", "LMTransportError", "LMConfigurationError", "LMNotConfiguredError",
            "format_error_for_lm"]
 
@@ -63,5 +61,7 @@ def format_error_for_lm(error: BaseException, *, traceback_frames: int = 0) -> s
     ``traceback_frames`` frames."""
     if traceback_frames <= 0:
         return str(error)
+    import traceback
+
     return "\n" + "".join(
         traceback.format_exception(type(error), error, error.__traceback__, limit=traceback_frames)).strip()

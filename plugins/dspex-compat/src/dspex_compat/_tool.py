@@ -11,8 +11,6 @@ awaits it in ``acall``.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from typing import Any, Callable, get_type_hints
 
 from dspex_compat._settings import settings
@@ -37,6 +35,8 @@ class Tool:
             self._infer(func, arg_desc)
 
     def _infer(self, func: Callable[..., Any], arg_desc: dict[str, str] | None) -> None:
+        import inspect  # here, not at import: ``import dspy`` stays light
+
         target = func if inspect.isfunction(func) or inspect.ismethod(func) else func.__call__
         name = getattr(func, "__name__", type(func).__name__)
         desc = getattr(func, "__doc__", None) or getattr(target, "__doc__", "")
@@ -78,6 +78,8 @@ class Tool:
         return parsed
 
     def __call__(self, **kwargs: Any) -> Any:
+        import asyncio
+
         result = self.func(**self._parse_args(kwargs))
         if asyncio.iscoroutine(result):
             if settings.allow_tool_async_sync_conversion:
@@ -98,6 +100,8 @@ class Tool:
         return result
 
     async def acall(self, **kwargs: Any) -> Any:
+        import asyncio
+
         result = self.func(**self._parse_args(kwargs))
         if asyncio.iscoroutine(result):
             return await result

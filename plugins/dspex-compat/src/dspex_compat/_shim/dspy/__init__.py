@@ -21,7 +21,6 @@ from dspex_compat._interpreter import (
     FinalOutput,
     resolve_interpreter_factory,
 )
-from dspex_compat._interpreter_local import LocalInterpreter
 from dspex_compat._labeled_few_shot import LabeledFewShot
 from dspex_compat._lm import LM, BaseLM, inspect_history
 from dspex_compat._module import BaseModule, Module
@@ -44,4 +43,8 @@ def __getattr__(name):
         from dspex_compat._rlm import RLM
 
         return RLM
+    if name == "LocalInterpreter":  # subprocess, threads and asyncio: imported when used
+        from dspex_compat._interpreter_local import LocalInterpreter
+
+        return LocalInterpreter
     raise not_built(__name__, name)
