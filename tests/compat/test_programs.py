@@ -93,3 +93,35 @@ def test_react_with_tools(run):
     assert out["predictors"] == ["react", "extract.predict"]
     assert "(2) population, whose description is <desc>The population of a country in a year.</desc>." in \
         out["messages"][0][0]["content"]
+
+
+def test_rlm_steps_sub_lm_tool_submit_and_extract(run, tmp_path):
+    done = run("rlm_loop", str(tmp_path / "rlm.json"))
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    answer, count, final_reasoning, trajectory = out["first"]
+    assert (answer, count, final_reasoning) == ("red", 3, "Done.")
+    outputs = [step["output"] for step in trajectory]
+    assert outputs[:3] == ["3\n", "[Error] Expected Python code but got ```bash fence. Write Python code, not bash.",
+                           "[[ ## response ## ]]\nfox red\n"]
+    assert outputs[3].startswith("[Type Error] count: expected int, got str: ")
+    assert outputs[4] == "FINAL: {'answer': 'red', 'count': 3}"
+    assert out["second"][:3] == ["extracted", 7, "Extract forced final output"]
+    assert out["predictors"] == ["generate_action", "extract"]
+    assert out["sub_messages"] == [None]  # llm_query sends the prompt as it is: lm(prompt)
+    action = out["messages"][0][0]["content"]
+    assert "Sub-agents (dspy)" not in action  # the sandbox dspy facade is not built
+    assert "- `lookup(key: string)` - Look up a colour by fruit name." in action
+    state = json.loads((tmp_path / "rlm.json").read_text())
+    assert list(state) == ["generate_action", "extract", "metadata"]
+
+
+def test_rlm_sub_agents_built_in_the_repl_run_on_the_host(run):
+    done = run("rlm_subagents")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    word, trajectory = out["result"]
+    assert word == "4"
+    assert [step["output"] for step in trajectory] == ["4", "6", "FINAL: {'word': '4'}"]
+    assert "Sub-agents (dspy):" in out["messages"][0][0]["content"]
+    assert len(out["sub_messages"]) == 2  # the Predict's and the ChainOfThought's calls, on the sub-LM

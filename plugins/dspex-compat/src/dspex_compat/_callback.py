@@ -83,12 +83,9 @@ class BaseCallback:
 
 def _kind(instance: Any, fn: Callable) -> str:
     """Which handlers an instance's wrapped method fires (DSPy's rule: LM, evaluate, adapter, tool, else
-    module); ``Evaluate`` and ``Tool`` say theirs with a ``_callback_kind`` class attribute."""
+    module); ``BaseLM``, ``Evaluate`` and ``Tool`` say theirs with a ``_callback_kind`` class attribute."""
     from dspex_compat._adapters import Adapter
-    from dspex_compat._lm import BaseLM
 
-    if isinstance(instance, BaseLM):
-        return "lm"
     if isinstance(instance, Adapter):
         if fn.__name__ not in ("format", "parse"):
             raise ValueError(f"Unsupported adapter method for using callback: {fn.__name__}.")
@@ -199,38 +196,3 @@ def bind_active_call_id(fn: Callable) -> Callable:
             _context.ACTIVE_CALL_ID.reset(token)
 
     return wrapper
-
-
-class _WithoutModuleEvents:
-    """A user's callback as dspex is given it: every handler but the module ones (the layer fires
-    those itself); an LM event's ``instance`` is the layer's custom LM rather than dspex's bridge to it."""
-
-    __slots__ = ("callback",)
-    _HIDDEN = frozenset({"on_module_start", "on_module_end"})
-
-    def __init__(self, callback: Any):
-        self.callback = callback
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._HIDDEN:
-            raise AttributeError(name)
-        handler = getattr(self.callback, name)
-        if name == "on_lm_start":
-            return functools.partial(_lm_start, handler)
-        return handler
-
-    def __repr__(self) -> str:
-        return repr(self.callback)
-
-
-def _lm_start(handler: Callable, call_id: str, instance: Any, inputs: Any) -> Any:
-    from dspex_compat._lm import CustomLMBridge
-
-    if isinstance(instance, CustomLMBridge):
-        instance = instance.lm
-    return handler(call_id=call_id, instance=instance, inputs=inputs)
-
-
-def for_dspex(callbacks: Any) -> list[Any]:
-    """The callbacks to hand dspex for the layer's settings' ``callbacks``."""
-    return [_WithoutModuleEvents(cb) for cb in (callbacks or ())]

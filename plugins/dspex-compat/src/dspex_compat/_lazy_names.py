@@ -18,7 +18,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("normalize_text", "_metrics"), ("EM", "_metrics"), \
     ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
     ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
-    ("ContextWindowExceededError", "_exceptions")
+    ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate"})
@@ -26,8 +26,9 @@ _SUBPACKAGES = frozenset({"evaluate"})
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
-                       "ContextWindowExceededError"}),
-    "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool"}),
+                       "ContextWindowExceededError", "RLM", "LocalInterpreter"}),
+    "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
+                               "RLM"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
                                 "normalize_text", "EM", "SemanticF1", "CompleteAndGrounded"}),
     "dspy.utils": frozenset({"BaseCallback", "with_callbacks", "syncify"}),

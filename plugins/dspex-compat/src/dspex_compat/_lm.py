@@ -54,6 +54,8 @@ class BaseLM:
         self.kwargs = dict(temperature=temperature, max_tokens=max_tokens, **kwargs)
         self.history: list[dict[str, Any]] = []
 
+    #: which callback handlers its wrapped methods fire (dspy.utils.callback's rule)
+    _callback_kind = "lm"
     supports_function_calling = False
     supports_reasoning = False
     supports_response_schema = False
@@ -64,17 +66,19 @@ class BaseLM:
 
     def __call__(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
                  **kwargs: Any) -> list[Any]:
+        given = messages  # the history keeps what the caller gave (None for a prompt), as DSPy's does
         if messages is None and prompt is not None:
             messages = [{"role": "user", "content": prompt}]
         response = self.forward(prompt=prompt, messages=messages, **kwargs)
-        return self._record(response, prompt, messages, kwargs)
+        return self._record(response, prompt, given, kwargs)
 
     async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
                     **kwargs: Any) -> list[Any]:
+        given = messages
         if messages is None and prompt is not None:
             messages = [{"role": "user", "content": prompt}]
         response = await self.aforward(prompt=prompt, messages=messages, **kwargs)
-        return self._record(response, prompt, messages, kwargs)
+        return self._record(response, prompt, given, kwargs)
 
     def forward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
         raise NotImplementedError("Subclasses must implement this method.")
@@ -251,6 +255,8 @@ class CustomLMBridge:
     """A layer custom LM as dspex's custom-LM protocol: ``(messages, **settings) -> [text, ...]``."""
 
     __slots__ = ("lm", "model", "__weakref__")
+    #: read by the callbacks handed to dspex, which report the layer's LM instead of this bridge
+    bridges_layer_lm = True
 
     def __init__(self, lm: BaseLM):
         self.lm = lm

@@ -165,7 +165,7 @@ class Settings:
 
 def _for_dspex(key: str, value: Any) -> Any:
     if key == "callbacks":  # the layer's modules fire their own module events
-        from dspex_compat._callback import for_dspex
+        from dspex_compat._dspex_callbacks import for_dspex
 
         return for_dspex(value)
     return value

@@ -6,14 +6,30 @@ from dspex_compat._adapters import Adapter, ChatAdapter, JSONAdapter, XMLAdapter
 from dspex_compat._bootstrap_few_shot import BootstrapFewShot
 from dspex_compat._cache import cache, configure_cache
 from dspex_compat._chain_of_thought import ChainOfThought
+from dspex_compat._dspy_errors import (
+    DSPyError,
+    LMConfigurationError,
+    LMError,
+    LMNotConfiguredError,
+    LMTransportError,
+)
 from dspex_compat._fields import InputField, OutputField
+from dspex_compat._interpreter import (
+    CodeExecutionError,
+    CodeInterpreter,
+    CodeInterpreterError,
+    FinalOutput,
+    resolve_interpreter_factory,
+)
 from dspex_compat._labeled_few_shot import LabeledFewShot
 from dspex_compat._lm import LM, BaseLM, inspect_history
 from dspex_compat._lazy_names import lazy_attribute
 from dspex_compat._module import BaseModule, Module
 from dspex_compat._parameter import Parameter
 from dspex_compat._predict import Predict
+from dspex_compat._python_interpreter import PythonInterpreter
 from dspex_compat._retrieve import ColBERTv2, Retrieve
+from dspex_compat._sandbox_serializable import SandboxSerializable
 from dspex_compat._settings import configure, context, settings
 from dspex_compat._signature import Signature, ensure_signature, infer_prefix, make_signature
 from dspex_compat._version import DSPY_VERSION as __version__

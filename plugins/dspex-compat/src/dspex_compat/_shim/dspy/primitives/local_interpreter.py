@@ -1,0 +1,3 @@
+from dspex_compat._interpreter_local import LocalInterpreter
+
+__all__ = ["LocalInterpreter"]

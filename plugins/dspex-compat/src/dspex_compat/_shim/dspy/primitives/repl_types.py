@@ -1,0 +1,3 @@
+from dspex_compat._repl_types import REPLEntry, REPLHistory, REPLVariable
+
+__all__ = ["REPLVariable", "REPLEntry", "REPLHistory"]

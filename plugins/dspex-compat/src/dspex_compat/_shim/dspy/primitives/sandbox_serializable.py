@@ -1,0 +1,3 @@
+from dspex_compat._sandbox_serializable import SandboxSerializable, build_repl_variable
+
+__all__ = ["SandboxSerializable", "build_repl_variable"]
