@@ -12,7 +12,6 @@ import copy
 import json
 import sys
 from collections import deque
-from pathlib import Path
 from typing import Any, Iterator
 
 from dspex_compat._callback import with_callbacks
@@ -148,6 +147,8 @@ class BaseModule:
     def save(self, path: Any, save_program: bool = False, modules_to_serialize: list | None = None) -> None:
         """State as DSPy's JSON (``.json``); ``.pkl`` and ``save_program=True`` need cloudpickle."""
         metadata = {"dependency_versions": get_dependency_versions()}
+        from pathlib import Path
+
         path = Path(path)
         if save_program:
             raise NotImplementedError("save_program=True (cloudpickle of the whole program) is not built in "
@@ -174,6 +175,8 @@ class BaseModule:
             raise ValueError(f"`path` must end with `.json` or `.pkl` when `save_program=False`, but received: {path}")
 
     def load(self, path: Any, allow_pickle: bool = False, allow_unsafe_lm_state: bool = False) -> Any:
+        from pathlib import Path
+
         path = Path(path)
         if path.suffix == ".json":
             state = json.loads(path.read_text(encoding="utf-8"))

@@ -11,8 +11,7 @@ pydantic (without pydantic installed, a plain type's value is passed as it is), 
 
 from __future__ import annotations
 
-import asyncio
-import inspect
+from collections.abc import Coroutine
 from typing import Any, Callable, get_origin, get_type_hints
 
 from dspex_compat._callback import with_callbacks
@@ -44,6 +43,8 @@ class Tool:
         self._parse_function(func, arg_desc)
 
     def _parse_function(self, func: Callable[..., Any], arg_desc: dict[str, str] | None) -> None:
+        import inspect  # when a tool is made: ``import dspy`` does not load it
+
         target = func if inspect.isfunction(func) or inspect.ismethod(func) else func.__call__
         sig = inspect.signature(target)
         hints = get_type_hints(target)
@@ -98,7 +99,7 @@ class Tool:
     @with_callbacks
     def __call__(self, **kwargs: Any) -> Any:
         result = self.func(**self._validate_and_parse_args(**kwargs))
-        if asyncio.iscoroutine(result):
+        if isinstance(result, Coroutine):
             if settings.allow_tool_async_sync_conversion:
                 return _run_async_in_sync(result)
             result.close()
@@ -111,7 +112,7 @@ class Tool:
     @with_callbacks
     async def acall(self, **kwargs: Any) -> Any:
         result = self.func(**self._validate_and_parse_args(**kwargs))
-        if asyncio.iscoroutine(result):
+        if isinstance(result, Coroutine):
             return await result
         return result
 
@@ -134,6 +135,8 @@ def _taken_as_is(annotation: Any) -> bool:
 
 
 def _run_async_in_sync(coroutine: Any) -> Any:
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
