@@ -20,6 +20,8 @@ from typing import Any, Callable
 import dspex_core.callbacks as _context  # read through the module: wrapped methods pickle (cloudpickle)
 from dspex_core.callbacks import ACTIVE_CALL_ID
 
+from dspex_compat._settings import setting
+
 __all__ = ["ACTIVE_CALL_ID", "BaseCallback", "with_callbacks", "bind_active_call_id", "for_dspex"]
 
 
@@ -93,10 +95,14 @@ def _kind(instance: Any, fn: Callable) -> str:
     return getattr(type(instance), "_callback_kind", None) or "module"
 
 
-def _active(instance: Any) -> list[Any]:
-    from dspex_compat._settings import settings
-
-    return list(settings.get("callbacks", None) or []) + list(getattr(instance, "callbacks", None) or [])
+def _active(instance: Any) -> Any:
+    """The configured callbacks, then the instance's own (empty, without building a list, on the
+    usual path where neither has any: every module call asks)."""
+    configured = setting("callbacks")
+    own = getattr(instance, "callbacks", None)
+    if not configured:
+        return own or ()
+    return [*configured, *(own or ())]
 
 
 def _new_call_id() -> str:
