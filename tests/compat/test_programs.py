@@ -125,3 +125,13 @@ def test_rlm_sub_agents_built_in_the_repl_run_on_the_host(run):
     assert [step["output"] for step in trajectory] == ["4", "6", "FINAL: {'word': '4'}"]
     assert "Sub-agents (dspy):" in out["messages"][0][0]["content"]
     assert len(out["sub_messages"]) == 2  # the Predict's and the ChainOfThought's calls, on the sub-LM
+
+
+def test_bootstrap_few_shot_with_random_search(run):
+    done = run("random_search")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Will attempt to bootstrap 2 candidate sets." in done.stdout
+    assert [seed for seed, _, _ in out["candidates"]] == [-3, -2, -1, 0, 1]  # all 80%: sorted stably, seed order
+    assert all(score == 80.0 for _, score, _ in out["candidates"])
+    assert out["demos"] == [[]]  # the first best (the student itself, seed -3) is kept on ties

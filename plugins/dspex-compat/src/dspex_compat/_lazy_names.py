@@ -18,7 +18,8 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("normalize_text", "_metrics"), ("EM", "_metrics"), \
     ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
     ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
-    ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local")
+    ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
+    ("BootstrapFewShotWithRandomSearch", "_random_search")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate"})
@@ -26,7 +27,8 @@ _SUBPACKAGES = frozenset({"evaluate"})
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
-                       "ContextWindowExceededError", "RLM", "LocalInterpreter"}),
+                       "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch"}),
+    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
                                "RLM"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",

@@ -13,7 +13,6 @@ __all__ = ["NOT_BUILT", "not_built"]
 #: name -> where DSPy defines it
 NOT_BUILT = {
     "ProgramOfThought": "dspy.predict", "CodeAct": "dspy.predict",
-    "BootstrapFewShotWithRandomSearch": "dspy.teleprompt",
     "MIPROv2": "dspy.teleprompt", "COPRO": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "KNNFewShot": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",

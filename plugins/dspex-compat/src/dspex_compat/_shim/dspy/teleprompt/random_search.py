@@ -1,0 +1,1 @@
+from dspex_compat._random_search import BootstrapFewShotWithRandomSearch
