@@ -3,6 +3,7 @@
 import json
 
 import dspy
+import dspy.utils.callback
 from dspy.teleprompt import BootstrapFewShot, LabeledFewShot
 from dspy.utils import DummyLM
 
@@ -27,6 +28,21 @@ replies = [{"reasoning": f"Add {i} to itself.", "answer": str(2 * i) if i % 3 el
 lm = DummyLM(replies + [{"reasoning": "Add.", "answer": "14"}])
 dspy.configure(lm=lm)
 
+
+
+class CompileEvents(dspy.utils.callback.BaseCallback):
+    def __init__(self):
+        self.events = []
+
+    def on_compile_start(self, call_id, instance, inputs):
+        self.events.append(["start", type(instance).__name__, sorted(inputs)])
+
+    def on_compile_end(self, call_id, outputs, exception):
+        self.events.append(["end", type(outputs).__name__, repr(exception)])
+
+
+events = CompileEvents()
+dspy.configure(callbacks=[events])
 labeled = LabeledFewShot(k=3).compile(Answer(), trainset=trainset)
 optimized = BootstrapFewShot(metric=exact, max_bootstrapped_demos=2, max_labeled_demos=3).compile(
     Answer(), trainset=trainset)
@@ -37,4 +53,5 @@ print(json.dumps({
     "compiled": optimized._compiled,
     "result": dict(result.items()),
     "messages": [entry["messages"] for entry in lm.history],
+    "compile_events": events.events,
 }))
