@@ -135,3 +135,15 @@ def test_bootstrap_few_shot_with_random_search(run):
     assert [seed for seed, _, _ in out["candidates"]] == [-3, -2, -1, 0, 1]  # all 80%: sorted stably, seed order
     assert all(score == 80.0 for _, score, _ in out["candidates"])
     assert out["demos"] == [[]]  # the first best (the student itself, seed -3) is kept on ties
+
+
+def test_copro_proposes_scores_and_keeps_the_best_instruction(run):
+    done = run("copro")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    # breadth 3: two proposals plus the current instruction, then three more from the attempts
+    assert out["total_calls"] == 6
+    assert len(out["prompt_messages"]) == 2
+    assert out["prompt_kwargs"][0] == {"n": 2, "temperature": 1.4}
+    assert all(score == 66.67 for _, _, score, _ in out["candidates"])
+    assert out["results_best"][0]["depth"] == [0, 1]

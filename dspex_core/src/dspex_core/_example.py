@@ -183,7 +183,13 @@ class Prediction(Example):
     def completions(self) -> "Completions":
         """Every completion when the module ran with ``n > 1`` (else just this one), as DSPy's
         ``Completions``: ``completions[i]`` is a Prediction, ``completions.answer`` every answer."""
-        return Completions(self._completions if self._completions is not None else [dict(self._store)])
+        held = self._completions
+        if held is None:
+            return Completions([dict(self._store)])
+        if type(held) is not Completions:  # made once: DSPy's callers append to its value lists
+            held = Completions(held)
+            object.__setattr__(self, "_completions", held)
+        return held
 
     def get_lm_usage(self) -> dict[str, Any] | None:
         """The LM usage of the calls that made this prediction, DSPy's shape: ``{model: {"prompt_tokens",

@@ -19,7 +19,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
     ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
     ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
-    ("BootstrapFewShotWithRandomSearch", "_random_search")
+    ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate"})
@@ -27,8 +27,9 @@ _SUBPACKAGES = frozenset({"evaluate"})
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
-                       "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch"}),
-    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch"}),
+                       "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
+                       "COPRO"}),
+    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
                                "RLM"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",

@@ -13,7 +13,7 @@ __all__ = ["NOT_BUILT", "not_built"]
 #: name -> where DSPy defines it
 NOT_BUILT = {
     "ProgramOfThought": "dspy.predict", "CodeAct": "dspy.predict",
-    "MIPROv2": "dspy.teleprompt", "COPRO": "dspy.teleprompt",
+    "MIPROv2": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "KNNFewShot": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
