@@ -147,3 +147,24 @@ def test_copro_proposes_scores_and_keeps_the_best_instruction(run):
     assert out["prompt_kwargs"][0] == {"n": 2, "temperature": 1.4}
     assert all(score == 66.67 for _, _, score, _ in out["candidates"])
     assert out["results_best"][0]["depth"] == [0, 1]
+
+
+def test_knn_few_shot_with_an_embedder_made_from_a_function(run):
+    done = run("knn")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [e["answer"] for e in out["nearest"]] == ["Paris", "Madrid"]
+    assert out["result"] == {"answer": "Rome"}
+    assert out["is_ndarray"] is True
+    # max_bootstrapped_demos=1: one teacher call on the nearest example, then the answer with the demos
+    assert len(out["messages"]) == 2 and "capital of France" in out["messages"][-1][1]["content"]
+
+
+def test_a_hosted_embedding_model_is_not_built():
+    import pytest
+
+    import dspex_core
+    import dspy
+
+    with pytest.raises(dspex_core.CapabilityError, match="hosted embedding models are not built"):
+        dspy.Embedder("openai/text-embedding-3-small")

@@ -19,7 +19,8 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
     ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
     ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
-    ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro")
+    ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro"), \
+    ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate"})
@@ -28,10 +29,11 @@ LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "COPRO"}),
-    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO"}),
+                       "COPRO", "KNNFewShot", "KNN", "Embedder"}),
+    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot"}),
+    "dspy.clients": frozenset({"Embedder"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
-                               "RLM"}),
+                               "RLM", "KNN"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
                                 "normalize_text", "EM", "SemanticF1", "CompleteAndGrounded"}),
     "dspy.utils": frozenset({"BaseCallback", "with_callbacks", "syncify"}),

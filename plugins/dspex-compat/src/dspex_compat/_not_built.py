@@ -14,11 +14,11 @@ __all__ = ["NOT_BUILT", "not_built"]
 NOT_BUILT = {
     "ProgramOfThought": "dspy.predict", "CodeAct": "dspy.predict",
     "MIPROv2": "dspy.teleprompt",
-    "GEPA": "dspy.teleprompt", "KNNFewShot": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
+    "GEPA": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
     "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
-    "TwoStepAdapter": "dspy.adapters", "Embedder": "dspy",
+    "TwoStepAdapter": "dspy.adapters",
 }
 
 

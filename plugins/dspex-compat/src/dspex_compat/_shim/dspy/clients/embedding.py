@@ -1,0 +1,1 @@
+from dspex_compat._embedder import Embedder

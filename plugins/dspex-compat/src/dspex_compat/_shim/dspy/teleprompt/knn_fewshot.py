@@ -1,0 +1,1 @@
+from dspex_compat._knn_few_shot import KNNFewShot
