@@ -168,3 +168,14 @@ def test_a_hosted_embedding_model_is_not_built():
 
     with pytest.raises(dspex_core.CapabilityError, match="hosted embedding models are not built"):
         dspy.Embedder("openai/text-embedding-3-small")
+
+
+def test_streamify_yields_each_listened_field_then_the_prediction(run):
+    done = run("streaming")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["fields"] == ["reasoning", "answer"]
+    assert out["joined"] == out["final"]  # a field's chunks, joined, are the text the prediction parsed
+    assert out["predict_names"] == ["explain.predict"]
+    assert out["last_chunks"] == ["reasoning", "answer"]
+    assert out["sync_kinds"] == ["Prediction", "StreamResponse"] and out["sync_last"] == "Prediction"

@@ -20,18 +20,23 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
     ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
     ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro"), \
-    ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder")
+    ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
+    ("streamify", "_streaming"), ("StreamListener", "_streaming"), ("apply_sync_streaming", "_streaming"), \
+    ("StreamResponse", "_stream_sink"), ("StatusMessage", "_stream_sink"), \
+    ("StatusMessageProvider", "_status_messages")
 _WHERE = dict(_MODULES)
 
-_SUBPACKAGES = frozenset({"evaluate"})
+_SUBPACKAGES = frozenset({"evaluate", "streaming"})
 #: shim package -> the names it serves lazily
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "COPRO", "KNNFewShot", "KNN", "Embedder"}),
+                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify"}),
     "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot"}),
     "dspy.clients": frozenset({"Embedder"}),
+    "dspy.streaming": frozenset({"streamify", "StreamListener", "apply_sync_streaming", "StreamResponse",
+                                 "StatusMessage", "StatusMessageProvider"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
                                "RLM", "KNN"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",

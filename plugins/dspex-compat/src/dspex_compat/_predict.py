@@ -19,6 +19,7 @@ from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
 from dspex_compat._parameter import Predictor
 from dspex_compat._settings import setting
+from dspex_compat._stream_sink import stream_sink
 from dspex_compat._signature import ensure_signature
 
 __all__ = ["Predict"]
@@ -168,13 +169,21 @@ class Predict(Module, Predictor):
 
     def forward(self, **kwargs: Any) -> Any:
         ref, inputs = self._prepare(kwargs)
-        prediction = ref(**inputs)
+        sink = stream_sink.get()
+        if sink is not None and id(self) in sink.listeners:  # dspy.streamify listens to this predictor
+            prediction = sink.run(self, ref, inputs)
+        else:
+            prediction = ref(**inputs)
         self._trace(inputs, prediction)
         return prediction
 
     async def aforward(self, **kwargs: Any) -> Any:
         ref, inputs = self._prepare(kwargs)
-        prediction = await ref.acall(**inputs)
+        sink = stream_sink.get()
+        if sink is not None and id(self) in sink.listeners:
+            prediction = await sink.arun(self, ref, inputs)
+        else:
+            prediction = await ref.acall(**inputs)
         self._trace(inputs, prediction)
         return prediction
 

@@ -1,5 +1,5 @@
-from dspex_compat._not_built import not_built
+from dspex_compat._lazy_names import lazy_attribute
 
 
 def __getattr__(name):
-    raise not_built(__name__, name)
+    return lazy_attribute(__name__, name)

@@ -1,0 +1,2 @@
+from dspex_compat._status_messages import StatusMessageProvider, StatusStreamingCallback, sync_send_to_stream
+from dspex_compat._stream_sink import StatusMessage, StreamResponse

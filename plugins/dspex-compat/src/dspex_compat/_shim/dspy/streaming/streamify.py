@@ -1,0 +1,1 @@
+from dspex_compat._streaming import apply_sync_streaming, streamify

@@ -1,0 +1,1 @@
+from dspex_compat._streaming import StreamListener, find_predictor_for_stream_listeners
