@@ -17,8 +17,6 @@ NOT_BUILT = {
     "GEPA": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",
     "streamify": "dspy.streaming", "StreamListener": "dspy.streaming", "StreamResponse": "dspy.streaming",
-    "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
-    "TwoStepAdapter": "dspy.adapters",
 }
 
 
