@@ -96,7 +96,7 @@ class Predict(Module, Predictor):
         state["lm"] = self.lm.dump_state() if self.lm else None
         return state
 
-    def load_state(self, state: dict[str, Any]) -> "Predict":
+    def load_state(self, state: dict[str, Any], *, allow_unsafe_lm_state: bool = False) -> "Predict":
         for name, value in state.items():
             if name not in ("signature", "extended_signature", "lm"):
                 setattr(self, name, value)
@@ -106,7 +106,7 @@ class Predict(Module, Predictor):
         if lm_state:
             from dspex_compat._lm import LM
 
-            self.lm = LM.load_state(lm_state)
+            self.lm = LM.load_state(lm_state, allow_custom_lm_class=allow_unsafe_lm_state)
         else:
             self.lm = None
         return self
