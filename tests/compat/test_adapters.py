@@ -28,6 +28,12 @@ def test_the_adapter_api_program_runs_on_the_layer(run):
     parts = out["image"]["messages"][1]["content"]
     assert {"type": "image_url", "image_url": {"url": "https://example.com/dog.jpg"}} in parts
     assert out["types"]["extract"] == ["Image"]
+    files, no_file, audio, json_file = out["media"]
+    assert [p["type"] for p in files[1]["content"] if p["type"] != "text"] == ["file", "file"]
+    assert {"type": "file", "file": {"file_id": "file-123"}} in files[1]["content"]
+    assert isinstance(no_file[1]["content"], str)
+    assert {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}} in audio[1]["content"]
+    assert json_file[1]["content"][1]["type"] == "file"
     assert out["tool"]["call"] == "Paris: sunny, 2 days in C"
     assert out["tool"]["refused"] == "Arg days is invalid"
     assert str(out["tool"]["str"]) in out["tool"]["messages"][1]["content"]

@@ -3,7 +3,7 @@ pieces of a prompt, a TwoStepAdapter predictor, an image input and DSPy's types.
 
 import json
 import sys
-from typing import Literal
+from typing import Literal, Optional  # noqa: F401 - Optional is named in a string signature
 
 import pydantic
 
@@ -103,6 +103,19 @@ with dspy.context(lm=lm):
 report["image"] = {"caption": caption.caption, "messages": lm.history[-1]["messages"],
                    "format": dspy.ChatAdapter().format(dspy.Signature("image: dspy.Image -> caption"), [],
                                                        {"image": dspy.Image("data:image/png;base64,AAAA")})}
+
+# files and audio are sent as content parts too (also inside a list, and left out when None)
+media = [dspy.File.from_bytes(b"%PDF-1.4", filename="a.pdf", mime_type="application/pdf"),
+         dspy.File.from_file_id("file-123")]
+lm = DummyLM([{"summary": "two files"}, {"summary": "no file"}, {"text": "hello"}])
+json_lm = DummyLM([{"summary": "json"}], adapter=dspy.JSONAdapter())
+with dspy.context(lm=lm):
+    dspy.Predict("documents: list[dspy.File] -> summary")(documents=media)
+    dspy.Predict("document: Optional[dspy.File], note: str -> summary")(document=None, note="n")
+    dspy.Predict("clip: dspy.Audio -> text")(clip=dspy.Audio(b"RIFF", audio_format="wav"))
+with dspy.context(lm=json_lm, adapter=dspy.JSONAdapter()):
+    dspy.Predict("document: dspy.File -> summary")(document=media[0])
+report["media"] = [entry["messages"] for entry in lm.history + json_lm.history]
 
 report["types"] = {
     "code": [dspy.Code(code="```python\nprint(1)\n```").code, dspy.Code["java"].description()],
