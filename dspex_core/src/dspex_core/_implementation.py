@@ -22,7 +22,7 @@ from dspex_core.errors import CapabilityError
 REQUIRED_METHODS = ("create", "execute")
 #: The methods an implementation may have, in the order the contract lists them.
 OPTIONAL_METHODS = ("acreate", "aexecute", "describe", "save", "dump_state", "load_state", "compile",
-                    "unwrap", "render", "stream", "astream")
+                    "unwrap", "render", "parse", "stream", "astream")
 ASYNC_METHODS = frozenset({"acreate", "aexecute"})
 
 #: Per method: the positional arguments the core passes (after ``self``), the keyword arguments
@@ -39,6 +39,7 @@ _CALLS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
     "compile": (("state", "program"), ("trainset", "valset"), True),
     "unwrap": (("state",), (), False),
     "render": (("state", "inputs"), (), True),
+    "parse": (("state", "completion"), (), True),
     "stream": (("state", "inputs"), (), True),
     "astream": (("state", "inputs"), (), True),
 }
@@ -147,6 +148,14 @@ class Implementation:
         ``dspex_core.backend.rendered``). ``ref.render(**inputs)`` uses it; without it, that is a
         :class:`~dspex_core.errors.CapabilityError` naming the backend."""
         raise CapabilityError(f"{self._name()} cannot render prompts")
+
+    @_default
+    def parse(self, state: Any, completion: Any, **options: Any) -> dict[str, Any]:
+        """The output values one LM completion (its text) is read into by the module's adapter,
+        without calling the LM: ``{field: value}``, as ``execute`` reads a reply (a completion it
+        cannot read is an :class:`~dspex_core.errors.AdapterParseError`). ``ref.parse(completion)``
+        uses it; without it, that is a :class:`~dspex_core.errors.CapabilityError` naming the backend."""
+        raise CapabilityError(f"{self._name()} cannot parse completions")
 
     @_default
     def stream(self, state: Any, inputs: Mapping[str, Any], **options: Any) -> Iterator[Any]:

@@ -140,6 +140,13 @@ class ModuleRef:
         kwargs.pop(TIMEOUT, None)  # a call option of the core's, which sends nothing
         return render(self, check_inputs(kwargs), options)
 
+    def parse(self, completion: Any, **options: Any) -> dict[str, Any]:
+        """The output values the module's adapter reads from one LM completion (its text), without
+        calling the LM: ``{field: value}`` (see :mod:`dspex_core._parse`)."""
+        from dspex_core._parse import parse
+
+        return parse(self, completion, options)
+
     def describe(self) -> dict[str, Any]:
         """What the backend can say about this module (signature, demos, instructions, ...)."""
         base = {"backend": self.backend, "module_type": self.module_type, "session_id": self.session_id}

@@ -17,7 +17,7 @@ A backend plugin registers one implementation per module type it serves::
 
 ``register`` checks every implementation against :class:`Implementation` (required ``create``
 and ``execute``; optional ``acreate``, ``aexecute``, ``describe``, ``save``, ``dump_state``,
-``load_state``, ``compile``, ``unwrap``, ``render``, ``stream``, ``astream``, ``not_implemented``) and rejects a
+``load_state``, ``compile``, ``unwrap``, ``render``, ``parse``, ``stream``, ``astream``, ``not_implemented``) and rejects a
 wrong one with an error naming the plugin and the method. ``stream(state, inputs, **options)`` yields
 :class:`StreamChunk` items as output text arrives, then the final Prediction (``astream``: an async
 generator doing the same); an implementation without them is streamed as its final Prediction

@@ -10,8 +10,8 @@ and checks that it raises.
 from __future__ import annotations
 
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
-                 "Literal[...], pydantic models and unions of those, History, Image and Tool inputs and ToolCalls "
-                 "outputs (set, Enum, datetime, dspy.Audio, dspy.File, ToolCalls as an input or inside "
+                 "Literal[...], pydantic models and unions of those, History, Image, dspy.File, dspy.Audio and Tool "
+                 "inputs and ToolCalls outputs (set, Enum, datetime, ToolCalls as an input or inside "
                  "list/Optional, tool calls in History messages with tool results or the JSONAdapter's native "
                  "function calling, Image and Tool outputs, ...)")
 NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's tool_calls, DSPy's JSONAdapter "

@@ -23,16 +23,29 @@ _MARKER = re.compile(r"<<CUSTOM-TYPE-START-IDENTIFIER>>(.*?)<<CUSTOM-TYPE-END-ID
 _UNION_ORIGINS = (typing.Union, types.UnionType)
 
 
-def takes_images(annotation: Any) -> bool:
-    """Whether an input field of this type holds images natively: ``Image``, ``Optional[Image]``,
-    ``list[Image]`` (dspex's or dspy's class)."""
+def _is_media_type(annotation: Any) -> bool:
+    """An image (dspex's or dspy's), or dspy's ``File`` or ``Audio``: each is written into the
+    prompt as a custom-type marker of its content parts (``file``, ``input_audio``)."""
     if is_image_type(annotation):
+        return True
+    return (isinstance(annotation, type) and annotation.__name__ in _DSPY_MEDIA
+            and getattr(annotation, "__module__", "").startswith("dspy."))
+
+
+_DSPY_MEDIA = frozenset({"File", "Audio"})
+
+
+def takes_images(annotation: Any) -> bool:
+    """Whether an input field of this type holds content parts natively: ``Image``,
+    ``Optional[Image]``, ``list[Image]`` (dspex's or dspy's class), and the same of dspy's ``File``
+    and ``Audio``."""
+    if _is_media_type(annotation):
         return True
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in _UNION_ORIGINS:
         members = [a for a in args if a is not type(None)]
         return len(members) == 1 and len(args) == 2 and takes_images(members[0])
-    return origin is list and len(args) == 1 and is_image_type(args[0])
+    return origin is list and len(args) == 1 and _is_media_type(args[0])
 
 
 def split_message(message: dict[str, Any]) -> dict[str, Any]:

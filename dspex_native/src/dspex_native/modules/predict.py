@@ -42,6 +42,8 @@ class PredictImplementation(Implementation):
     execute = staticmethod(call.execute)
     aexecute = staticmethod(call.aexecute)
     render = staticmethod(call.render)
+    #: one completion read by the adapter, without a call (ref.parse)
+    parse = staticmethod(call.parse)
     #: the call streamed: StreamChunk items as the reply arrives, then the Prediction (predictor.streaming)
     stream = staticmethod(streaming.stream)
 

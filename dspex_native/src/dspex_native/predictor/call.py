@@ -147,3 +147,24 @@ async def _aexecute(state: PredictState, inputs: Mapping[str, Any], options: dic
         return _predicted(fmt, outputs)
     except AdapterParseError as error:
         raise _failed(error, 2) from None
+
+
+def parse(state: PredictState, completion: str, **options: Any) -> dict[str, Any]:
+    """The output values this module's adapter reads from one completion (``ref.parse``): the
+    parser a call reads the reply with (the adapter chosen as a call chooses it), no LM called and
+    no retry in JSON format (DSPy's ``Adapter.parse``). ``AdapterParseError`` when it cannot read it."""
+    if options:
+        raise InputError(f"{state.module_type}: parse() takes no options, got {sorted(options)}")
+    from dspex_native.adapters import ADAPTERS, get_format
+    from dspex_native.predictor.options import adapter_not_built
+
+    fmt = state.format
+    if state.adapter == "auto":
+        from dspex_core.config import settings as current_settings
+
+        adapter = current_settings().adapter or "chat"
+        if adapter not in ADAPTERS:
+            raise adapter_not_built(state.module_type, adapter, f" (dspex.settings().adapter is {adapter!r})")
+        if adapter != "chat":
+            fmt = get_format(state.signature, adapter)
+    return dict(fmt.parse(completion))

@@ -23,20 +23,28 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
     ("streamify", "_streaming"), ("StreamListener", "_streaming"), ("apply_sync_streaming", "_streaming"), \
     ("StreamResponse", "_stream_sink"), ("StatusMessage", "_stream_sink"), \
-    ("StatusMessageProvider", "_status_messages")
+    ("StatusMessageProvider", "_status_messages"), \
+    ("TwoStepAdapter", "_adapter_two_step"), ("Type", "_types_base"), ("Image", "_types_image"), \
+    ("Audio", "_types_audio"), ("File", "_types_file"), ("Code", "_types_code"), ("Reasoning", "_types_reasoning"), \
+    ("Document", "_types_document"), ("Citations", "_types_citation"), ("History", "dspex_core"), \
+    ("ToolCalls", "dspex_core")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate", "streaming"})
+#: DSPy's types (pydantic models, but History and ToolCalls, which are dspex's), served where DSPy exports them
+_TYPES = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "ToolCalls")
 #: shim package -> the names it serves lazily
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify"}),
+                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter"}),
     "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot"}),
     "dspy.clients": frozenset({"Embedder"}),
     "dspy.streaming": frozenset({"streamify", "StreamListener", "apply_sync_streaming", "StreamResponse",
                                  "StatusMessage", "StatusMessageProvider"}),
+    "dspy.adapters": frozenset({*_TYPES, "TwoStepAdapter"}),
+    "dspy.experimental": frozenset({"Citations", "Document"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
                                "RLM", "KNN"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
@@ -48,7 +56,15 @@ LAZY: dict[str, frozenset[str]] = {
 def lazy_attribute(module: str, name: str) -> Any:
     """``module.name`` when the layer serves it (imported now), else DSPy's not-built error."""
     if name in LAZY.get(module, ()):
-        return getattr(importlib.import_module(f"dspex_compat.{_WHERE[name]}"), name)
+        where = _WHERE[name]
+        try:
+            found = importlib.import_module(where if where.startswith("dspex_core") else f"dspex_compat.{where}")
+        except ModuleNotFoundError as exc:
+            if exc.name != "pydantic":
+                raise
+            raise ImportError(f"dspy.{name} is a pydantic model, as in DSPy: install pydantic "
+                              "(pip install 'dspex-compat[types]') to use DSPy's types") from exc
+        return getattr(found, name)
     if module == "dspy" and name in _SUBPACKAGES:
         return importlib.import_module(f"dspy.{name}")
     raise not_built(module, name)

@@ -114,6 +114,18 @@ class BaseLM:
         self.update_history(entry)
         return outputs
 
+    def _extract_citations_from_response(self, choice: Any) -> list[dict[str, Any]] | None:
+        """The citations a provider returned with one choice (Anthropic's, in LiteLLM's
+        ``provider_specific_fields``), flattened into one list; ``None`` when there are none."""
+        try:
+            fields = _value(_value(choice, "message"), "provider_specific_fields", {}) or {}
+            groups = fields.get("citations")
+        except Exception:  # noqa: BLE001 - a response of another shape has no citations
+            return None
+        if not isinstance(groups, list):
+            return None
+        return [c for group in groups for c in (group if isinstance(group, list) else [group])]
+
     def _process_completion(self, response: Any, kwargs: dict[str, Any]) -> list[Any]:
         """The outputs of an OpenAI-shaped chat response: texts, or dicts when a choice carries more
         (reasoning, logprobs when asked for, tool calls)."""

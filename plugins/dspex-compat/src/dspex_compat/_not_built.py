@@ -16,8 +16,6 @@ NOT_BUILT = {
     "MIPROv2": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",
-    "Tool": "dspy.adapters", "ToolCalls": "dspy.adapters", "History": "dspy.adapters", "Image": "dspy.adapters",
-    "TwoStepAdapter": "dspy.adapters",
 }
 
 

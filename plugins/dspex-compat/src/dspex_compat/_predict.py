@@ -14,7 +14,7 @@ from typing import Any
 
 import dspex_core
 
-from dspex_compat._adapters import adapter_name
+from dspex_compat._adapters import adapter_name, runs_on_dspex
 from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
 from dspex_compat._parameter import Predictor
@@ -97,7 +97,7 @@ class Predict(Module, Predictor):
         state["lm"] = self.lm.dump_state() if self.lm else None
         return state
 
-    def load_state(self, state: dict[str, Any]) -> "Predict":
+    def load_state(self, state: dict[str, Any], *, allow_unsafe_lm_state: bool = False) -> "Predict":
         for name, value in state.items():
             if name not in ("signature", "extended_signature", "lm"):
                 setattr(self, name, value)
@@ -107,7 +107,7 @@ class Predict(Module, Predictor):
         if lm_state:
             from dspex_compat._lm import LM
 
-            self.lm = LM.load_state(lm_state)
+            self.lm = LM.load_state(lm_state, allow_custom_lm_class=allow_unsafe_lm_state)
         else:
             self.lm = None
         return self
@@ -167,7 +167,36 @@ class Predict(Module, Predictor):
                            list(inputs), [k for k in names if k not in inputs])
         return ref, inputs
 
+    def _adapter_request(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any], Any, list[Any], dict[str, Any]]:
+        """``(lm, lm_kwargs, signature, demos, inputs)`` for an adapter's own call loop (DSPy's
+        ``Predict._forward_preprocess``, the n/temperature rule included)."""
+        signature = ensure_signature(kwargs.pop("signature", self.signature))
+        demos = kwargs.pop("demos", self.demos)
+        config = {**self.config, **kwargs.pop("config", {})}
+        lm = kwargs.pop("lm", None) or self.lm or setting("lm")
+        if lm is None:
+            raise ValueError(_NO_LM)
+        if isinstance(lm, str):
+            raise ValueError(f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of using a string like "
+                             f"'dspy.configure(lm=\"{lm}\")', please configure the LM like "
+                             f"'dspy.configure(lm=dspy.LM(\"{lm}\"))'")
+        lm_settings = getattr(lm, "kwargs", None) or {}
+        temperature = config.get("temperature") or lm_settings.get("temperature")
+        n = config.get("n") or lm_settings.get("n") or lm_settings.get("num_generations") or 1
+        if (temperature is None or temperature <= 0.15) and n > 1:
+            config["temperature"] = 0.7
+        missing = [k for k in signature.input_fields if k not in kwargs]
+        if missing:
+            _logger().warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
+                           [k for k in signature.input_fields if k in kwargs], missing)
+        return lm, config, signature, demos, kwargs
+
     def forward(self, **kwargs: Any) -> Any:
+        adapter = setting("adapter")
+        if adapter is not None and not runs_on_dspex(adapter):  # the adapter's own call loop
+            lm, lm_kwargs, signature, demos, inputs = self._adapter_request(kwargs)
+            completions = adapter(lm, lm_kwargs=lm_kwargs, signature=signature, demos=demos, inputs=inputs)
+            return self._predicted(inputs, completions)
         ref, inputs = self._prepare(kwargs)
         sink = stream_sink.get()
         if sink is not None and id(self) in sink.listeners:  # dspy.streamify listens to this predictor
@@ -178,12 +207,23 @@ class Predict(Module, Predictor):
         return prediction
 
     async def aforward(self, **kwargs: Any) -> Any:
+        adapter = setting("adapter")
+        if adapter is not None and not runs_on_dspex(adapter):
+            lm, lm_kwargs, signature, demos, inputs = self._adapter_request(kwargs)
+            completions = await adapter.acall(lm, lm_kwargs=lm_kwargs, signature=signature, demos=demos,
+                                              inputs=inputs)
+            return self._predicted(inputs, completions)
         ref, inputs = self._prepare(kwargs)
         sink = stream_sink.get()
         if sink is not None and id(self) in sink.listeners:
             prediction = await sink.arun(self, ref, inputs)
         else:
             prediction = await ref.acall(**inputs)
+        self._trace(inputs, prediction)
+        return prediction
+
+    def _predicted(self, inputs: dict[str, Any], completions: list[dict[str, Any]]) -> Any:
+        prediction = dspex_core.Prediction.from_completions(completions)
         self._trace(inputs, prediction)
         return prediction
 

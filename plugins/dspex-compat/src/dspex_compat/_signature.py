@@ -348,7 +348,8 @@ def _parse(text: str, custom_types: dict[str, Any] | None) -> dict[str, tuple[An
 
 
 _FIELD_NAME = r"(?:^|,)\s*([A-Za-z_]\w*)"
-_TYPE_NAME = r":\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+# a name where a type may be written: after the colon, inside brackets (``list[dspy.Tool]``), in a union
+_TYPE_NAME = r"[:\[|,]\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
 
 
 def _caller_types(text: str) -> dict[str, Any] | None:
@@ -368,11 +369,14 @@ def _caller_types(text: str) -> dict[str, Any] | None:
     while frame is not None and needed and depth < 100:
         depth += 1
         for name in list(needed):
-            if name in frame.f_locals:
-                found[name] = frame.f_locals[name]
-                needed.discard(name)
-            elif name in frame.f_globals:
-                found[name] = frame.f_globals[name]
+            scope = frame.f_locals if name in frame.f_locals else frame.f_globals if name in frame.f_globals else None
+            if scope is not None:
+                if _type_like(scope[name]):  # a field name that is also a variable is not a type
+                    found[name] = scope[name]
                 needed.discard(name)
         frame = frame.f_back
     return found or None
+
+
+def _type_like(value: Any) -> bool:
+    return isinstance(value, (type, types.ModuleType)) or typing.get_origin(value) is not None

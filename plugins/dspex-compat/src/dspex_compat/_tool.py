@@ -28,6 +28,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,),
 class Tool:
     """A callable an agent may call, with DSPy's metadata (``Tool(func, name=, desc=, args=, ...)``)."""
 
+    __module__ = "dspy.adapters.types.tool"  # where DSPy defines it: adapters recognise dspy.Tool by it
     _callback_kind = "tool"
 
     def __init__(self, func: Callable[..., Any], name: str | None = None, desc: str | None = None,

@@ -34,7 +34,9 @@ from dspex_compat._settings import configure, context, settings
 from dspex_compat._signature import Signature, ensure_signature, infer_prefix, make_signature
 from dspex_compat._version import DSPY_VERSION as __version__
 
-from dspy import adapters, clients, dsp, predict, primitives, signatures, teleprompt, utils  # noqa: E402
+from dspy import adapters, clients, dsp, experimental, predict, primitives, signatures, teleprompt, utils  # noqa: E402
+
+_TOP_LEVEL = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "ToolCalls", "Tool")
 
 
 def __getattr__(name):

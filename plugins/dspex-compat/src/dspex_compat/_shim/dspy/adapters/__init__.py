@@ -1,7 +1,7 @@
 from dspex_compat._adapters import Adapter, ChatAdapter, JSONAdapter, XMLAdapter
-from dspex_compat._not_built import not_built
+from dspex_compat._lazy_names import lazy_attribute
 from dspex_compat._tool import Tool
 
 
 def __getattr__(name):
-    raise not_built(__name__, name)
+    return lazy_attribute(__name__, name)

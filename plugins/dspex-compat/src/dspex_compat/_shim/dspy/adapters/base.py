@@ -1,1 +1,1 @@
-from dspex_compat._adapters import Adapter
+from dspex_compat._adapter_base import Adapter

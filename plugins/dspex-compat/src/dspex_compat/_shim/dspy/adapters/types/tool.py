@@ -1,3 +1,5 @@
+from dspex_core import ToolCalls
+
 from dspex_compat._not_built import not_built
 from dspex_compat._tool import Tool
 

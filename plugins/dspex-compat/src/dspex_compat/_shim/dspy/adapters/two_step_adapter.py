@@ -1,0 +1,1 @@
+from dspex_compat._adapter_two_step import TwoStepAdapter

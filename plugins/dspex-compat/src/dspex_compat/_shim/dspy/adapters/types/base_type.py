@@ -1,0 +1,1 @@
+from dspex_compat._types_base import CUSTOM_TYPE_END_IDENTIFIER, CUSTOM_TYPE_START_IDENTIFIER, Type

@@ -1,0 +1,1 @@
+from dspex_core import History

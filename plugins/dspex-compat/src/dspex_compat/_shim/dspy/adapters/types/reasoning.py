@@ -1,0 +1,1 @@
+from dspex_compat._types_reasoning import Reasoning
