@@ -10,7 +10,9 @@ tests/dspy/test_signature_vs_dspy.py checks that this accepts exactly what dspy 
 
 from __future__ import annotations
 
+import functools
 import keyword
+import re
 import types
 import typing
 from typing import Any
@@ -25,7 +27,113 @@ _iskeyword = keyword.iskeyword
 
 
 def parse_fields(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]]:
-    """The input and output fields of a signature string, in order."""
+    """The input and output fields of a signature string, in order.
+
+    Most signatures are read by :func:`_parse_plain` (a regular expression finds every field of a
+    side in one pass); whatever it does not vouch for (an error, a non-ASCII name, parentheses in a
+    type, ...) is read by :func:`_parse_checked`, the reference, which also words every error."""
+    fields = _parse_plain(spec, custom_types)
+    return fields if fields is not None else _parse_checked(spec, custom_types)
+
+
+def _parse_plain(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]] | None:
+    """The fields of a signature that is plainly well formed, or ``None`` for the reference reading.
+
+    It returns what :func:`_parse_checked` returns or nothing at all: every item it accepts is one
+    the reference accepts and splits alike (tests/core/test_signature_grammar_paths.py draws specs
+    to compare the two), and it raises nothing of its own, so every error keeps its position and
+    rule. One regular expression finds all the items and the arrow in one pass."""
+    if spec.count("->") != 1:
+        return None
+    inputs: dict[str, Field] = {}
+    outputs: dict[str, Field] | None = None
+    fields, kind = inputs, "input"
+    for name, type_text, end, rest in _find_items(spec):
+        if name:
+            if name in _NOT_FIELD_NAMES or name in fields:
+                return None
+            if type_text:
+                annotation = _plain_type(type_text) if custom_types is None else \
+                    _plain_type_with(type_text, custom_types)
+                if annotation is _NOT_PLAIN:
+                    return None
+                fields[name] = Field(name, kind, annotation, None, None, True)
+            else:
+                fields[name] = Field(name, kind, str, None, None, False)
+        elif rest or end == ",":
+            return None  # something that is not a plain item, or an empty one between commas
+        # (no name before the arrow or the end: a blank side, or the blanks after a trailing comma)
+        if end == "->":
+            outputs = fields = {}
+            kind = "output"
+    if outputs is None:  # the one arrow was inside quotes
+        return None
+    for name in outputs:
+        if name in inputs:
+            return None
+    return inputs, outputs
+
+
+_NOT_PLAIN = object()
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_type(text: str) -> Any:
+    """The annotation a field's type text stands for, or :data:`_NOT_PLAIN` when the reference
+    reading has something to say about it (cached with the verdict, so a known type is one look-up)."""
+    try:
+        return _as_field_type(parse_type(text))
+    except TypeParseError:
+        return _NOT_PLAIN
+
+
+def _plain_type_with(text: str, custom_types: dict[str, Any]) -> Any:
+    try:
+        return _as_field_type(parse_type_with(text, custom_types))
+    except TypeParseError:
+        return _NOT_PLAIN
+
+
+def _as_field_type(annotation: Any) -> Any:
+    if annotation is None:
+        return _NONE_TYPE
+    if type(annotation) is not type and not isinstance(annotation, _TYPE_KINDS):
+        return _NOT_PLAIN  # a value, not a type
+    return annotation
+
+
+#: How deeply square brackets may nest in a type that :func:`_parse_plain` reads (deeper ones are
+#: the reference's).
+_PLAIN_NESTING = 4
+_BLANKS = "[ \t\n]*"
+_QUOTED = r"'[^'\\]*'" + "|" + r'"[^"\\]*"'
+#: Runs of characters that are not brackets, quotes or backslashes (nor, at the top of a type,
+#: commas or '-', which begins the arrow) alternate with quoted strings and bracketed parts: each
+#: run is as long as it can be, so a failed match backtracks linearly ("unrolling the loop").
+_INNER_RUN = r"""[^\[\](){}'"\\]*"""
+_TOP_RUN = r"""[^,\-\[\](){}'"\\]*"""
+
+
+def _bracketed(depth: int) -> str:
+    part = _QUOTED + ("|" + _bracketed(depth - 1) if depth > 1 else "")
+    return r"\[" + _INNER_RUN + "(?:(?:" + part + ")" + _INNER_RUN + r")*\]"
+
+
+#: One item and what ends it: blanks, optionally an ASCII name that does not start with '_',
+#: blanks and ':' with a type (no top-level comma, parenthesis, brace, backslash or '-'; not
+#: empty), then ',', the arrow or the end. Anything else takes the rest of the signature (so
+#: ``findall`` stops there) and sends it to the reference reading.
+_find_items = re.compile(
+    _BLANKS + "(?:([A-Za-z][A-Za-z0-9_]*)" + _BLANKS
+    + "(?::((?=[^,-])" + _TOP_RUN + "(?:(?:" + _QUOTED + "|" + _bracketed(_PLAIN_NESTING) + ")" + _TOP_RUN + ")*))?)?"
+    + r"(,|->|\Z)|([\s\S]+)"
+).findall
+_NOT_FIELD_NAMES = frozenset(keyword.kwlist) | RESERVED_NAMES
+_NONE_TYPE = type(None)
+
+
+def _parse_checked(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]]:
+    """The grammar a step at a time: the reference reading, and where errors are raised."""
     arrow = spec.find("->")
     if arrow < 0:
         raise SignatureError("a signature needs exactly one '->' between inputs and outputs, found none",
