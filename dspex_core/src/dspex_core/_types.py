@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import collections.abc
 import functools
+import re
 import types
 import typing
 from typing import Any, Mapping
+
+from dspex_core._plain_types import NOT_PLAIN, read_plain
 
 _BUILTIN_TYPES: dict[str, Any] = {
     t.__name__: t
@@ -23,6 +26,7 @@ _NAMES.update(_BUILTIN_TYPES)
 _NAMES["NoneType"] = type(None)
 _NAMES["None"] = None
 _NAMES["typing"] = typing  # ``typing.List[int]``, as DSPy accepts
+_LITERAL = type(typing.Literal["a"])
 
 
 class TypeParseError(ValueError):
@@ -36,8 +40,24 @@ class TypeParseError(ValueError):
 @functools.lru_cache(maxsize=4096)
 def parse_type(text: str) -> Any:
     """Return the Python type an annotation string names (cached; no custom names)."""
+    found = _plain(text, None)
+    if found is not NOT_PLAIN:
+        return found
     node, lead, _ = _compiled(text)
     return _checked(node, _NAMES, lead)
+
+
+def _plain(text: str, custom: Mapping[str, Any] | None) -> Any:
+    """The short reading of a common type text (:mod:`dspex_core._plain_types`), checked as the
+    ast reading checks its result; :data:`NOT_PLAIN` leaves the text (and any error) to the ast
+    reading."""
+    found = read_plain(text, _NAMES, custom)
+    if found is not NOT_PLAIN and type(found) is not _LITERAL:  # a Literal holds values, nothing to check
+        try:
+            check_annotation(found)
+        except TypeParseError:
+            return NOT_PLAIN
+    return found
 
 
 def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
@@ -49,23 +69,41 @@ def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
     their module) parses nothing twice; ``custom_types`` itself is only read."""
     if not custom_types:
         return parse_type(text)
-    node, lead, names = _compiled(text)
-    used = tuple((name, custom_types[name]) for name in names if name in custom_types)
+    used = tuple((name, custom_types[name]) for name in _names_in(text) if name in custom_types)
     if not used:
         return parse_type(text)
     key = (text, used)
     try:
         found = _WITH_CUSTOM.get(key, _MISSING)
     except TypeError:  # a custom name stands for an unhashable object: evaluate without the cache
-        return _checked(node, {**_NAMES, **dict(used)}, lead)
+        return _with_custom(text, dict(used))
     if found is _MISSING:
-        found = _checked(node, {**_NAMES, **dict(used)}, lead)
+        found = _with_custom(text, dict(used))
         if len(_WITH_CUSTOM) >= 4096:
             _WITH_CUSTOM.clear()
         _WITH_CUSTOM[key] = found
     return found
 
 
+def _with_custom(text: str, used: dict[str, Any]) -> Any:
+    found = _plain(text, used)
+    if found is NOT_PLAIN:
+        node, lead, _ = _compiled(text)
+        found = _checked(node, {**_NAMES, **used}, lead)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_in(text: str) -> tuple[str, ...]:
+    """Every name a type text may use (each once, in order): its identifiers, read by a regular
+    expression; those inside quotes or after a dot too, which only makes a cache key more exact.
+    A non-ASCII text is read by :mod:`ast`, which normalizes identifiers (NFKC) as Python does."""
+    if not text.isascii():
+        return _compiled(text)[2]
+    return tuple(dict.fromkeys(_identifiers(text)))
+
+
+_identifiers = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").findall
 _MISSING = object()
 _WITH_CUSTOM: dict[tuple, Any] = {}
 
@@ -109,6 +147,8 @@ def check_annotation(annotation: Any, offset: int = 0, depth: int = 0) -> None:
     :data:`MAX_TYPE_DEPTH`."""
     if depth > MAX_TYPE_DEPTH:
         raise TypeParseError(f"the type nests more than {MAX_TYPE_DEPTH} levels deep", offset)
+    if type(annotation) is type:  # a plain class (int, str, a user's class): nothing inside to check
+        return
     if annotation is Ellipsis:
         raise TypeParseError("'...' is only allowed as tuple[X, ...] or Callable[..., R]", offset)
     origin = typing.get_origin(annotation)
