@@ -19,7 +19,6 @@ the alias is a copy of one ``typing`` made, with the new values. The copy is che
 from __future__ import annotations
 
 import keyword
-import re
 import typing
 from typing import Any, Mapping
 
@@ -29,10 +28,19 @@ NOT_PLAIN: Any = object()
 #: Tokens of a type text, each a tuple (name, quoted string, number or '...', any other character),
 #: blanks (spaces and tabs) between them skipped. Strings hold no backslash or newline; numbers are
 #: decimal integers without leading zeros, not run into a name or a dot.
-_tokens = re.compile(
-    r"""[ \t]*(?:([A-Za-z_][A-Za-z0-9_]*)|('[^'\\\n]*'|"[^"\\\n]*")|((?:0|[1-9][0-9]*)(?![A-Za-z0-9_.])|\.\.\.)"""
-    r"""|([^ \t]))"""
-).findall
+_TOKEN = (r"""[ \t]*(?:([A-Za-z_][A-Za-z0-9_]*)|('[^'\\\n]*'|"[^"\\\n]*")|((?:0|[1-9][0-9]*)(?![A-Za-z0-9_.])|\.\.\.)"""
+          r"""|([^ \t]))""")
+
+
+def _tokens(text: str) -> list[tuple[str, str, str, str]]:
+    """The tokens of ``text`` (the expression is compiled on first use: ``import dspex_core`` stays light)."""
+    global _tokens
+    import re
+
+    _tokens = re.compile(_TOKEN).findall
+    return _tokens(text)
+
+
 _CONSTANTS: dict[str, Any] = {"None": None, "True": True, "False": False}
 _iskeyword = keyword.iskeyword
 _NONE_TYPE = type(None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import keyword
-import re
 import types
 import typing
 from typing import Any
@@ -123,11 +122,21 @@ def _bracketed(depth: int) -> str:
 #: blanks and ':' with a type (no top-level comma, parenthesis, brace, backslash or '-'; not
 #: empty), then ',', the arrow or the end. Anything else takes the rest of the signature (so
 #: ``findall`` stops there) and sends it to the reference reading.
-_find_items = re.compile(
-    _BLANKS + "(?:([A-Za-z][A-Za-z0-9_]*)" + _BLANKS
-    + "(?::((?=[^,-])" + _TOP_RUN + "(?:(?:" + _QUOTED + "|" + _bracketed(_PLAIN_NESTING) + ")" + _TOP_RUN + ")*))?)?"
-    + r"(,|->|\Z)|([\s\S]+)"
-).findall
+_ITEM = (_BLANKS + "(?:([A-Za-z][A-Za-z0-9_]*)" + _BLANKS
+         + "(?::((?=[^,-])" + _TOP_RUN + "(?:(?:" + _QUOTED + "|" + _bracketed(_PLAIN_NESTING) + ")" + _TOP_RUN + ")*))?)?"
+         + r"(,|->|\Z)|([\s\S]+)")
+
+
+def _find_items(spec: str) -> list[tuple[str, str, str, str]]:
+    """``(name, type text, what ends the item, the rest)`` of each item (the expression is compiled
+    on first use, which keeps ``import dspex_core`` light)."""
+    global _find_items
+    import re
+
+    _find_items = re.compile(_ITEM).findall
+    return _find_items(spec)
+
+
 _NOT_FIELD_NAMES = frozenset(keyword.kwlist) | RESERVED_NAMES
 _NONE_TYPE = type(None)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections.abc
 import functools
-import re
 import types
 import typing
 from typing import Any, Mapping
@@ -103,7 +102,14 @@ def _names_in(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_identifiers(text)))
 
 
-_identifiers = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").findall
+def _identifiers(text: str) -> list[str]:
+    global _identifiers
+    import re  # compiled on first use: `import dspex_core` stays light
+
+    _identifiers = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").findall
+    return _identifiers(text)
+
+
 _MISSING = object()
 _WITH_CUSTOM: dict[tuple, Any] = {}
 
