@@ -58,12 +58,11 @@ class Signature:
     plain data.
     """
 
-    __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "_eq_key",
+    __slots__ = ("input_fields", "output_fields", "_instructions", "_custom_instructions", "_hash", "_eq_key",
                  "__weakref__")
 
     input_fields: Mapping[str, Field]
     output_fields: Mapping[str, Field]
-    instructions: str
 
     def __new__(cls, spec: Any = None, instructions: str | None = None, custom_types: dict[str, Any] | None = None):
         if cls is not Signature:
@@ -80,16 +79,19 @@ class Signature:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def _make(cls, inputs: dict[str, Field], outputs: dict[str, Field], instructions: str | None) -> "Signature":
-        self = object.__new__(Signature)
-        custom = instructions is not None and instructions != ""
-        init = object.__setattr__
-        init(self, "input_fields", MappingProxyType(inputs))
-        init(self, "output_fields", MappingProxyType(outputs))
-        init(self, "_custom_instructions", custom)
-        init(self, "instructions", instructions if custom else default_instructions(inputs, outputs))
-        init(self, "_hash", None)
-        init(self, "_eq_key", None)
-        return self
+        """A signature holding ``inputs`` and ``outputs`` themselves (not copies): what every
+        constructor ends in. ``instructions=None`` (or ``""``) is DSPy's default sentence."""
+        return _signature_of(inputs, outputs, instructions)
+
+    @property
+    def instructions(self) -> str:
+        """The instructions: the ones written, or DSPy's default sentence made from the field names
+        (made when first read, not for every signature parsed)."""
+        text = self._instructions
+        if text is None:
+            text = default_instructions(self.input_fields, self.output_fields)
+            object.__setattr__(self, "_instructions", text)
+        return text
 
     @classmethod
     def from_fields(cls, inputs: Mapping[str, Field], outputs: Mapping[str, Field],
@@ -278,6 +280,25 @@ class Signature:
         return f"Signature({self.signature!r}, instructions={self.instructions!r})"
 
 
+_new = object.__new__
+# The slots' own setters (Signature.__setattr__ refuses): a third of the time object.__setattr__ takes.
+_set_inputs, _set_outputs, _set_custom, _set_instructions, _set_hash, _set_eq_key = (
+    Signature.__dict__[slot].__set__
+    for slot in ("input_fields", "output_fields", "_custom_instructions", "_instructions", "_hash", "_eq_key"))
+
+
+def _signature_of(inputs: dict[str, Field], outputs: dict[str, Field], instructions: str | None) -> Signature:
+    self = _new(Signature)
+    custom = instructions is not None and instructions != ""
+    _set_inputs(self, MappingProxyType(inputs))
+    _set_outputs(self, MappingProxyType(outputs))
+    _set_custom(self, custom)
+    _set_instructions(self, instructions if custom else None)
+    _set_hash(self, None)
+    _set_eq_key(self, None)
+    return self
+
+
 # The string grammar lives in _signature_grammar; these keep the parsed signatures cached.
 
 @functools.lru_cache(maxsize=8192)
@@ -298,4 +319,4 @@ def _module_names(cls: type) -> Mapping[str, Any] | None:
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
     inputs, outputs = parse_fields(spec, custom_types)
-    return Signature._make(inputs, outputs, instructions)
+    return _signature_of(inputs, outputs, instructions)

@@ -12,6 +12,7 @@ import collections.abc
 import functools
 import types
 import typing
+from itertools import repeat
 from typing import Any, Mapping
 
 from dspex_core._plain_types import NOT_PLAIN, read_plain
@@ -68,20 +69,26 @@ def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
     their module) parses nothing twice; ``custom_types`` itself is only read."""
     if not custom_types:
         return parse_type(text)
-    used = tuple((name, custom_types[name]) for name in _names_in(text) if name in custom_types)
-    if not used:
+    names = _names_in(text)
+    # what each name stands for among the custom types (_MISSING: not one of them), in C
+    values = tuple(map(custom_types.get, names, repeat(_MISSING, len(names))))
+    if values.count(_MISSING) == len(values):
         return parse_type(text)
-    key = (text, used)
+    key = (text, values)
     try:
         found = _WITH_CUSTOM.get(key, _MISSING)
     except TypeError:  # a custom name stands for an unhashable object: evaluate without the cache
-        return _with_custom(text, dict(used))
+        return _with_custom(text, _used(names, values))
     if found is _MISSING:
-        found = _with_custom(text, dict(used))
+        found = _with_custom(text, _used(names, values))
         if len(_WITH_CUSTOM) >= 4096:
             _WITH_CUSTOM.clear()
         _WITH_CUSTOM[key] = found
     return found
+
+
+def _used(names: tuple[str, ...], values: tuple) -> dict[str, Any]:
+    return {name: value for name, value in zip(names, values) if value is not _MISSING}
 
 
 def _with_custom(text: str, used: dict[str, Any]) -> Any:
