@@ -142,14 +142,15 @@ class Signature:
         super().__init_subclass__(**kwargs)
         inputs: dict[str, Field] = {}
         outputs: dict[str, Field] = {}
-        # Fields of a base class-based signature come first, as in DSPy.
-        for base in reversed(cls.__mro__[1:]):
-            parent = base.__dict__.get("__signature__")
-            if parent is not None:
-                inputs.update(parent.input_fields)
-                outputs.update(parent.output_fields)
+        # Fields of a base class-based signature come first, as in DSPy (a direct subclass of
+        # Signature alone has none: neither Signature nor object holds a __signature__).
+        parents = () if cls.__bases__ == _SIGNATURE_ONLY else \
+            [sig for sig in (base.__dict__.get("__signature__") for base in cls.__mro__[1:]) if sig is not None]
+        for parent in reversed(parents):
+            inputs.update(parent.input_fields)
+            outputs.update(parent.output_fields)
         namespace = cls.__dict__  # one mapping proxy, read throughout
-        annotations = namespace.get("__annotations__", {})
+        annotations = namespace.get("__annotations__", _NO_ANNOTATIONS)
         for name in annotations:
             if not isinstance(namespace.get(name), FieldSpec) and not name.startswith("_"):
                 raise SignatureError(
@@ -159,41 +160,40 @@ class Signature:
                 )
         # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
         module_names: Any = _UNREAD
-        for name, spec in list(namespace.items()):
-            if not isinstance(spec, FieldSpec):
-                continue
-            type_given = name in annotations
-            annotation = annotations.get(name, str)
+        fields = [(name, spec) for name, spec in namespace.items() if isinstance(spec, FieldSpec)]
+        for name, spec in fields:
+            annotation = annotations.get(name, _NOT_GIVEN)
+            type_given = annotation is not _NOT_GIVEN
             try:
-                if isinstance(annotation, str) and type_given:
+                if not type_given:
+                    annotation = str
+                elif isinstance(annotation, str):
                     # ``from __future__ import annotations`` leaves every annotation a string: its
                     # names are the defining module's (a type alias, a pydantic model), as for
                     # typing.get_type_hints and DSPy
                     if module_names is _UNREAD:
                         module_names = _module_names(cls)
                     annotation = parse_type_with(annotation, module_names)
-                elif type_given:
+                else:
                     check_annotation(annotation)  # what a string type is checked for (list[int, str], ...)
             except TypeParseError as exc:
                 raise SignatureError(f"{cls.__name__}.{name}: {exc}", rule="type") from None
             if name in RESERVED_NAMES:
                 raise SignatureError(f"{cls.__name__}.{name}: {name!r} is the name of a Signature attribute and "
                                      f"cannot be a field name", rule="reserved")
-            field = Field(name, spec.kind, annotation, spec.desc, spec.prefix, type_given, spec.extra)
-            (inputs if spec.kind == "input" else outputs)[name] = field
+            (inputs if spec.kind == "input" else outputs)[name] = \
+                Field(name, spec.kind, annotation, spec.desc, spec.prefix, type_given, spec.extra)
             delattr(cls, name)
-        both = inputs.keys() & outputs.keys()
-        if both:
-            raise SignatureError(f"{cls.__name__}: {sorted(both)} cannot be both an input and an output",
-                                 rule="distinct-names")
+        if not inputs.keys().isdisjoint(outputs):
+            raise SignatureError(f"{cls.__name__}: {sorted(inputs.keys() & outputs.keys())} cannot be both an "
+                                 f"input and an output", rule="distinct-names")
         doc = namespace.get("__doc__")
         if doc is None:  # DSPy: a class without a docstring keeps its base signature's instructions
-            for base in cls.__mro__[1:]:
-                parent = base.__dict__.get("__signature__")
-                if parent is not None and parent.has_custom_instructions:
+            for parent in parents:
+                if parent.has_custom_instructions:
                     doc = parent.instructions
                     break
-        sig = Signature._make(inputs, outputs, cleandoc(doc) if doc else None)
+        sig = _signature_of(inputs, outputs, cleandoc(doc) if doc else None)
         cls.__signature__ = sig
         cls.input_fields = sig.input_fields
         cls.output_fields = sig.output_fields
@@ -307,6 +307,9 @@ def _parse_cached(spec: str, instructions: str | None) -> Signature:
 
 
 _UNREAD = object()
+_NOT_GIVEN = object()
+_NO_ANNOTATIONS: Mapping[str, Any] = MappingProxyType({})
+_SIGNATURE_ONLY = (Signature,)
 
 
 def _module_names(cls: type) -> Mapping[str, Any] | None:

@@ -12,7 +12,6 @@ import collections.abc
 import functools
 import types
 import typing
-from itertools import repeat
 from typing import Any, Mapping
 
 from dspex_core._plain_types import NOT_PLAIN, read_plain
@@ -70,10 +69,17 @@ def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
     if not custom_types:
         return parse_type(text)
     names = _names_in(text)
-    # what each name stands for among the custom types (_MISSING: not one of them), in C
-    values = tuple(map(custom_types.get, names, repeat(_MISSING, len(names))))
-    if values.count(_MISSING) == len(values):
-        return parse_type(text)
+    get = custom_types.get
+    # what each name stands for among the custom types (_MISSING: not one of them)
+    if len(names) == 1:
+        value = get(names[0], _MISSING)
+        if value is _MISSING:
+            return parse_type(text)
+        values: tuple = (value,)
+    else:
+        values = tuple([get(name, _MISSING) for name in names])
+        if values.count(_MISSING) == len(values):
+            return parse_type(text)
     key = (text, values)
     try:
         found = _WITH_CUSTOM.get(key, _MISSING)
