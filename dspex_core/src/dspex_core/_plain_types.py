@@ -41,6 +41,30 @@ def _tokens(text: str) -> list[tuple[str, str, str, str]]:
     return _tokens(text)
 
 
+def _labels(text: str) -> tuple[str, ...] | None:
+    """The strings of ``Literal['a', 'b', ...]`` (a label set: two or more, distinct, plain quoted
+    strings), or ``None``; the commonest new type text, read without the token-by-token reading."""
+    items = _label_items(text[8:])
+    if len(items) < 2 or items[-1][1] != "]" or not _literal_shortcut():
+        return None
+    labels = []
+    for quoted, end, rest in items:
+        if rest or (end != "," and end != "]"):
+            return None
+        labels.append(quoted[1:-1])
+    labels_ = tuple(labels)
+    return labels_ if len(set(labels_)) == len(labels_) else None
+
+
+def _label_items(text: str) -> list[tuple[str, str, str]]:
+    """``(quoted string, ',' or ']' (then the end), the rest)`` of each item of a label set."""
+    global _label_items
+    import re
+
+    _label_items = re.compile(r"""[ \t]*('[^'\\\n]*'|"[^"\\\n]*")[ \t]*(,|\]\Z)|([\s\S]+)""").findall
+    return _label_items(text)
+
+
 _CONSTANTS: dict[str, Any] = {"None": None, "True": True, "False": False}
 _iskeyword = keyword.iskeyword
 _NONE_TYPE = type(None)
@@ -58,7 +82,12 @@ class _Decline(Exception):
 def read_plain(text: str, names: Mapping[str, Any], custom: Mapping[str, Any] | None = None) -> Any:
     """The type ``text`` stands for, evaluated against ``custom`` (which wins) and ``names``, or
     :data:`NOT_PLAIN`. ``text`` may have blanks around it, as a field's type text has."""
-    tokens = _tokens(text.strip())
+    text = text.strip()
+    if text[:8] == "Literal[" and (custom is None or "Literal" not in custom) and names.get("Literal") is _Literal:
+        labels = _labels(text)
+        if labels is not None:
+            return _literal_of(labels)
+    tokens = _tokens(text)
     if not tokens or len(tokens) > _MAX_TOKENS:
         return NOT_PLAIN
     tokens.append(("", "", "", ""))  # the end, so that looking one ahead never fails

@@ -74,6 +74,7 @@ def _parse_plain(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[s
 
 
 _NOT_PLAIN = object()
+_parse_type_uncached = parse_type.__wrapped__
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,7 +82,7 @@ def _plain_type(text: str) -> Any:
     """The annotation a field's type text stands for, or :data:`_NOT_PLAIN` when the reference
     reading has something to say about it (cached with the verdict, so a known type is one look-up)."""
     try:
-        return _as_field_type(parse_type(text))
+        return _as_field_type(_parse_type_uncached(text))  # this cache is the one: not two entries per text
     except TypeParseError:
         return _NOT_PLAIN
 
