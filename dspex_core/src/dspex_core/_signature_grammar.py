@@ -17,7 +17,7 @@ import typing
 from typing import Any
 
 from dspex_core._fields import RESERVED_NAMES, Field
-from dspex_core._types import TypeParseError, parse_type, parse_type_with
+from dspex_core._types import TypeParseError, custom_key, parse_type, parse_type_with
 from dspex_core.errors import SignatureError
 
 _isidentifier = str.isidentifier
@@ -88,6 +88,26 @@ def _plain_type(text: str) -> Any:
 
 
 def _plain_type_with(text: str, custom_types: dict[str, Any]) -> Any:
+    """:func:`_plain_type` with custom names, cached per text and what its names stand for."""
+    key = custom_key(text, custom_types)
+    if key is None:  # no custom name in it
+        return _plain_type(text)
+    try:
+        found = _WITH_CUSTOM.get(key, _NOT_PLAIN)
+    except TypeError:  # an unhashable custom type: no cache
+        return _custom_field_type(text, custom_types)
+    if found is _NOT_PLAIN:
+        found = _custom_field_type(text, custom_types)
+        if len(_WITH_CUSTOM) >= 4096:
+            _WITH_CUSTOM.clear()
+        _WITH_CUSTOM[key] = found
+    return found
+
+
+_WITH_CUSTOM: dict[tuple, Any] = {}
+
+
+def _custom_field_type(text: str, custom_types: dict[str, Any]) -> Any:
     try:
         return _as_field_type(parse_type_with(text, custom_types))
     except TypeParseError:

@@ -68,29 +68,30 @@ def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
     their module) parses nothing twice; ``custom_types`` itself is only read."""
     if not custom_types:
         return parse_type(text)
-    names = _names_in(text)
-    get = custom_types.get
-    # what each name stands for among the custom types (_MISSING: not one of them)
-    if len(names) == 1:
-        value = get(names[0], _MISSING)
-        if value is _MISSING:
-            return parse_type(text)
-        values: tuple = (value,)
-    else:
-        values = tuple([get(name, _MISSING) for name in names])
-        if values.count(_MISSING) == len(values):
-            return parse_type(text)
-    key = (text, values)
+    key = custom_key(text, custom_types)
+    if key is None:
+        return parse_type(text)
     try:
         found = _WITH_CUSTOM.get(key, _MISSING)
     except TypeError:  # a custom name stands for an unhashable object: evaluate without the cache
-        return _with_custom(text, _used(names, values))
+        return _with_custom(text, _used(_names_in(text), key[1]))
     if found is _MISSING:
-        found = _with_custom(text, _used(names, values))
+        found = _with_custom(text, _used(_names_in(text), key[1]))
         if len(_WITH_CUSTOM) >= 4096:
             _WITH_CUSTOM.clear()
         _WITH_CUSTOM[key] = found
     return found
+
+
+def custom_key(text: str, custom_types: Mapping[str, Any]) -> tuple | None:
+    """What the type ``text`` means with ``custom_types`` depends on: ``(text, what each of its
+    names stands for among them)``, or ``None`` when none of its names is a custom one (then it
+    means what :func:`parse_type` says). A key for caches of results derived from the type."""
+    names = _names_in(text)
+    if custom_types.keys().isdisjoint(names):  # ``tuple[int, str]`` among {"Person": ...}
+        return None
+    get = custom_types.get
+    return (text, (get(names[0], _MISSING),) if len(names) == 1 else tuple([get(name, _MISSING) for name in names]))
 
 
 def _used(names: tuple[str, ...], values: tuple) -> dict[str, Any]:
