@@ -88,3 +88,26 @@ def test_what_the_plain_reading_declines_is_the_references_to_refuse_or_read(spe
         _parse_checked(spec, None)
     except SignatureError as exc:
         assert exc.rule and exc.position is not None
+
+
+def test_custom_types_are_looked_up_on_every_parse():
+    from typing import Annotated
+
+    from dspex_core import Signature
+
+    class A:
+        pass
+
+    class B:
+        pass
+
+    types = {"M": A}
+    assert Signature("x: M -> y", custom_types=types).input_fields["x"].annotation is A
+    types["M"] = B  # the same dict, changed: what the cache answers follows it
+    assert Signature("x: M -> y", custom_types=types).input_fields["x"].annotation is B
+    assert Signature("x: list[M] -> y", custom_types={"M": A}).input_fields["x"].annotation == list[A]
+    assert Signature("x: list[M] -> y", custom_types={"M": B}).input_fields["x"].annotation == list[B]
+    with pytest.raises(SignatureError, match="unknown type 'M'"):
+        Signature("x: list[M] -> y")
+    unhashable = Annotated[int, {"note": "a dict makes it unhashable"}]
+    assert Signature("x: M -> y", custom_types={"M": unhashable}).input_fields["x"].annotation is unhashable
