@@ -26,7 +26,7 @@ from typing import Any, Collection, Mapping
 
 from dspex_core._dspy_signatures import from_dspy_signature, is_dspy_signature
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
-from dspex_core._signature_grammar import parse_fields
+from dspex_core._signature_grammar import _parse_checked, _parse_plain
 from dspex_core._text import cleandoc
 from dspex_core._types import TypeParseError, check_annotation, parse_type_with
 from dspex_core.errors import SignatureError
@@ -321,5 +321,5 @@ def _module_names(cls: type) -> Mapping[str, Any] | None:
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
-    inputs, outputs = parse_fields(spec, custom_types)
+    inputs, outputs = _parse_plain(spec, custom_types) or _parse_checked(spec, custom_types)  # (_signature_grammar's docstring)
     return _signature_of(inputs, outputs, instructions)

@@ -6,6 +6,11 @@ absent); no name twice, none on both sides, no keyword, no leading underscore, n
 signature's own attribute names. Every mistake raises
 :class:`~dspex_core.errors.SignatureError` pointing at the character and naming the rule.
 tests/dspy/test_signature_vs_dspy.py checks that this accepts exactly what dspy accepts.
+
+A signature's fields are ``_parse_plain(spec, custom_types) or _parse_checked(spec, custom_types)``:
+most signatures are read by :func:`_parse_plain` (one regular expression finds every item and the
+arrow in one pass); whatever it does not vouch for (an error, a non-ASCII name, parentheses in a
+type, ...) is read by :func:`_parse_checked`, the reference, which also words every error.
 """
 
 from __future__ import annotations
@@ -23,16 +28,6 @@ from dspex_core.errors import SignatureError
 _isidentifier = str.isidentifier
 _iskeyword = keyword.iskeyword
 
-
-
-def parse_fields(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]]:
-    """The input and output fields of a signature string, in order.
-
-    Most signatures are read by :func:`_parse_plain` (a regular expression finds every field of a
-    side in one pass); whatever it does not vouch for (an error, a non-ASCII name, parentheses in a
-    type, ...) is read by :func:`_parse_checked`, the reference, which also words every error."""
-    fields = _parse_plain(spec, custom_types)
-    return fields if fields is not None else _parse_checked(spec, custom_types)
 
 
 def _parse_plain(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]] | None:

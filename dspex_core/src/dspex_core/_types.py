@@ -88,10 +88,13 @@ def custom_key(text: str, custom_types: Mapping[str, Any]) -> tuple | None:
     names stands for among them)``, or ``None`` when none of its names is a custom one (then it
     means what :func:`parse_type` says). A key for caches of results derived from the type."""
     names = _names_in(text)
+    if len(names) == 1:  # ``Person``
+        value = custom_types.get(names[0], _MISSING)
+        return None if value is _MISSING else (text, (value,))
     if custom_types.keys().isdisjoint(names):  # ``tuple[int, str]`` among {"Person": ...}
         return None
     get = custom_types.get
-    return (text, (get(names[0], _MISSING),) if len(names) == 1 else tuple([get(name, _MISSING) for name in names]))
+    return (text, tuple([get(name, _MISSING) for name in names]))
 
 
 def _used(names: tuple[str, ...], values: tuple) -> dict[str, Any]:
