@@ -12,6 +12,7 @@ import collections.abc
 import functools
 import types
 import typing
+from itertools import repeat
 from typing import Any, Mapping
 
 from dspex_core._plain_types import NOT_PLAIN, read_plain
@@ -93,8 +94,7 @@ def custom_key(text: str, custom_types: Mapping[str, Any]) -> tuple | None:
         return None if value is _MISSING else (text, (value,))
     if custom_types.keys().isdisjoint(names):  # ``tuple[int, str]`` among {"Person": ...}
         return None
-    get = custom_types.get
-    return (text, tuple([get(name, _MISSING) for name in names]))
+    return (text, tuple(map(custom_types.get, names, _ALWAYS_MISSING)))  # get(name, _MISSING) each, in C
 
 
 def _used(names: tuple[str, ...], values: tuple) -> dict[str, Any]:
@@ -128,6 +128,7 @@ def _identifiers(text: str) -> list[str]:
 
 
 _MISSING = object()
+_ALWAYS_MISSING = repeat(_MISSING)  # endless; map() stops with the names
 _WITH_CUSTOM: dict[tuple, Any] = {}
 
 
