@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dspex_core._signature_grammar import _parse_checked, _parse_plain
+from dspex_core._signature_grammar import _parse_checked
+from dspex_core._signature_plain import _parse_plain
 from dspex_core.errors import SignatureError
 
 

@@ -26,7 +26,8 @@ from typing import Any, Collection, Mapping
 
 from dspex_core._dspy_signatures import from_dspy_signature, is_dspy_signature
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
-from dspex_core._signature_grammar import _parse_checked, _parse_plain
+from dspex_core._signature_grammar import _parse_checked
+from dspex_core._signature_plain import _parse_plain
 from dspex_core._text import cleandoc
 from dspex_core._types import TypeParseError, check_annotation, parse_type_with
 from dspex_core.errors import SignatureError
@@ -299,7 +300,8 @@ def _signature_of(inputs: dict[str, Field], outputs: dict[str, Field], instructi
     return self
 
 
-# The string grammar lives in _signature_grammar; these keep the parsed signatures cached.
+# The string grammar lives in _signature_grammar (and its short reading in _signature_plain); these
+# keep the parsed signatures cached.
 
 @functools.lru_cache(maxsize=8192)
 def _parse_cached(spec: str, instructions: str | None) -> Signature:
@@ -321,5 +323,5 @@ def _module_names(cls: type) -> Mapping[str, Any] | None:
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
-    inputs, outputs = _parse_plain(spec, custom_types) or _parse_checked(spec, custom_types)  # (_signature_grammar's docstring)
+    inputs, outputs = _parse_plain(spec, custom_types) or _parse_checked(spec, custom_types)  # (see _signature_plain)
     return _signature_of(inputs, outputs, instructions)
