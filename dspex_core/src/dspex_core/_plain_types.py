@@ -178,18 +178,21 @@ def _subscript(base: Any, args: tuple) -> Any:
     return base[args if len(args) > 1 else args[0]]
 
 
-_TEMPLATE: list = []  # [the Literal alias to copy, or None where copying does not give typing's own]
+#: ``[(alias type, its attributes)]`` of a Literal alias made by ``typing`` (of values nobody else
+#: uses, read once, so that no later change to an alias ``typing`` caches reaches the copies), or
+#: ``[None]`` where a copy would not be what ``typing`` makes.
+_TEMPLATE: list = []
 
 
 def _literal_shortcut() -> bool:
     if not _TEMPLATE:
-        template = _Literal["a", "b"]
-        _TEMPLATE.append(template)
+        template = _Literal["dspex template a", "dspex template b"]
+        _TEMPLATE.append((type(template), dict(vars(template))))
         try:
             made = _literal_of(("c", "d"))
-            ok = (type(made) is type(template) and vars(made) == vars(_Literal["c", "d"])
-                  and made == _Literal["d", "c"] and hash(made) == hash(_Literal["c", "d"])
-                  and repr(made) == repr(_Literal["c", "d"]))
+            own = _Literal["c", "d"]
+            ok = (type(made) is type(own) and vars(made) == vars(own) and made == _Literal["d", "c"]
+                  and hash(made) == hash(own) and repr(made) == repr(own))
         except Exception:
             ok = False
         if not ok:
@@ -199,9 +202,9 @@ def _literal_shortcut() -> bool:
 
 def _literal_of(values: tuple) -> Any:
     """``Literal[*values]`` for distinct strings: the template alias with other values."""
-    template = _TEMPLATE[0]
-    alias = object.__new__(type(template))
+    cls, attributes = _TEMPLATE[0]
+    alias = object.__new__(cls)
     state = alias.__dict__
-    state.update(template.__dict__)
+    state.update(attributes)
     state["__args__"] = values
     return alias
