@@ -152,17 +152,18 @@ class Signature:
             outputs.update(parent.output_fields)
         namespace = cls.__dict__  # one mapping proxy, read throughout
         annotations = namespace.get("__annotations__", _NO_ANNOTATIONS)
-        for name in annotations:
-            if not isinstance(namespace.get(name), FieldSpec) and not name.startswith("_"):
+        # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
+        fields = {name: spec for name, spec in namespace.items() if isinstance(spec, FieldSpec)}
+        undeclared = annotations.keys() - fields.keys()
+        for name in annotations if undeclared else ():  # the first in the class body is named
+            if name in undeclared and not name.startswith("_"):
                 raise SignatureError(
                     f"{cls.__name__}.{name}: every annotated attribute of a class-based signature must be "
                     f"declared with InputField() or OutputField()",
                     rule="field-declaration",
                 )
-        # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
         module_names: Any = _UNREAD
-        fields = [(name, spec) for name, spec in namespace.items() if isinstance(spec, FieldSpec)]
-        for name, spec in fields:
+        for name, spec in fields.items():
             annotation = annotations.get(name, _NOT_GIVEN)
             type_given = annotation is not _NOT_GIVEN
             try:
