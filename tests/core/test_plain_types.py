@@ -32,29 +32,30 @@ def _agree(text: str, custom: dict | None) -> None:
     assert mine == theirs and repr(mine) == repr(theirs) and type(mine) is type(theirs)
 
 
-ATOMS = ["int", "str", "None", "Person", "Label", "typing.List", "typing.Any", "'x'", '"y"', "'x,y'", "1", "0",
-         "True", "...", "list", "dict", "tuple", "Optional", "Union", "Literal", "Any", "unknown", "if", "_x",
-         "typing._x", "01", "1.5", "b'x'", "'a\\'b'", "(int)", "-1", "é"]
+VALID = ["int", "str", "None", "Person", "Label", "typing.List", "typing.Any", "'x'", '"y"', "'x,y'", "1", "0",
+         "True", "...", "list", "dict", "tuple", "Optional", "Union", "Literal", "Any"]
+INVALID = ["unknown", "if", "_x", "typing._x", "01", "1.5", "b'x'", "'a\\'b'", "(int)", "-1", "é"]
+ATOMS = VALID * 3 + INVALID  # mostly texts the short reading takes
 
 
 @st.composite
 def type_texts(draw, depth: int = 0) -> str:
     atom = draw(st.sampled_from(ATOMS))
-    if depth < 3 and draw(st.booleans()):
+    if depth < 2 and draw(st.booleans()):
         args = draw(st.lists(type_texts(depth + 1), min_size=0, max_size=3))
         atom += "[" + draw(st.sampled_from([",", ", ", " ,"])).join(args) + draw(st.sampled_from(["]", ",]", ""]))
-    if depth < 3 and draw(st.integers(0, 4)) == 0:
+    if depth < 2 and draw(st.integers(0, 4)) == 0:
         atom += draw(st.sampled_from([" | ", "|"])) + draw(type_texts(depth + 1))
     return draw(st.sampled_from(["", " ", "\t"])) + atom + draw(st.sampled_from(["", " ", "\n"]))
 
 
-@settings(max_examples=400)
+@settings(max_examples=100)
 @given(type_texts(), st.booleans())
 def test_the_short_reading_gives_what_the_ast_reading_gives(text, with_custom):
     _agree(text, CUSTOM if with_custom else None)
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.text(alphabet="aint[]',.| \"Lo1()", max_size=20))
 def test_the_short_reading_agrees_on_any_text(text):
     _agree(text, None)

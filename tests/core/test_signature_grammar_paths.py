@@ -55,13 +55,13 @@ def specs(draw) -> str:
     return side() + draw(st.sampled_from(["->", " -> ", "\n->\n", "-->", "- >", "->->"])) + side()
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(specs(), st.booleans())
 def test_the_plain_reading_returns_what_the_reference_returns(spec, with_custom_types):
     _agree(spec, CUSTOM if with_custom_types else None)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.text(alphabet="ab_1:, []'\"-> \n()|{}\\.", max_size=30))
 def test_the_plain_reading_agrees_on_any_text(spec):
     _agree(spec, None)
