@@ -26,7 +26,8 @@ from typing import Any, Collection, Mapping
 
 from dspex_core._dspy_signatures import from_dspy_signature, is_dspy_signature
 from dspex_core._fields import RESERVED_NAMES, Field, FieldSpec, InputField, OutputField, infer_prefix
-from dspex_core._signature_grammar import parse_fields
+from dspex_core._signature_grammar import _parse_checked
+from dspex_core._signature_plain import _parse_plain
 from dspex_core._text import cleandoc
 from dspex_core._types import TypeParseError, check_annotation, parse_type_with
 from dspex_core.errors import SignatureError
@@ -58,12 +59,11 @@ class Signature:
     plain data.
     """
 
-    __slots__ = ("input_fields", "output_fields", "instructions", "_custom_instructions", "_hash", "_eq_key",
+    __slots__ = ("input_fields", "output_fields", "_instructions", "_custom_instructions", "_hash", "_eq_key",
                  "__weakref__")
 
     input_fields: Mapping[str, Field]
     output_fields: Mapping[str, Field]
-    instructions: str
 
     def __new__(cls, spec: Any = None, instructions: str | None = None, custom_types: dict[str, Any] | None = None):
         if cls is not Signature:
@@ -80,16 +80,19 @@ class Signature:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def _make(cls, inputs: dict[str, Field], outputs: dict[str, Field], instructions: str | None) -> "Signature":
-        self = object.__new__(Signature)
-        custom = instructions is not None and instructions != ""
-        init = object.__setattr__
-        init(self, "input_fields", MappingProxyType(inputs))
-        init(self, "output_fields", MappingProxyType(outputs))
-        init(self, "_custom_instructions", custom)
-        init(self, "instructions", instructions if custom else default_instructions(inputs, outputs))
-        init(self, "_hash", None)
-        init(self, "_eq_key", None)
-        return self
+        """A signature holding ``inputs`` and ``outputs`` themselves (not copies): what every
+        constructor ends in. ``instructions=None`` (or ``""``) is DSPy's default sentence."""
+        return _signature_of(inputs, outputs, instructions)
+
+    @property
+    def instructions(self) -> str:
+        """The instructions: the ones written, or DSPy's default sentence made from the field names
+        (made when first read, not for every signature parsed)."""
+        text = self._instructions
+        if text is None:
+            text = default_instructions(self.input_fields, self.output_fields)
+            object.__setattr__(self, "_instructions", text)
+        return text
 
     @classmethod
     def from_fields(cls, inputs: Mapping[str, Field], outputs: Mapping[str, Field],
@@ -140,58 +143,59 @@ class Signature:
         super().__init_subclass__(**kwargs)
         inputs: dict[str, Field] = {}
         outputs: dict[str, Field] = {}
-        # Fields of a base class-based signature come first, as in DSPy.
-        for base in reversed(cls.__mro__[1:]):
-            parent = base.__dict__.get("__signature__")
-            if parent is not None:
-                inputs.update(parent.input_fields)
-                outputs.update(parent.output_fields)
+        # Fields of a base class-based signature come first, as in DSPy (a direct subclass of
+        # Signature alone has none: neither Signature nor object holds a __signature__).
+        parents = () if cls.__bases__ == _SIGNATURE_ONLY else \
+            [sig for sig in (base.__dict__.get("__signature__") for base in cls.__mro__[1:]) if sig is not None]
+        for parent in reversed(parents):
+            inputs.update(parent.input_fields)
+            outputs.update(parent.output_fields)
         namespace = cls.__dict__  # one mapping proxy, read throughout
-        annotations = namespace.get("__annotations__", {})
-        for name in annotations:
-            if not isinstance(namespace.get(name), FieldSpec) and not name.startswith("_"):
+        annotations = namespace.get("__annotations__", _NO_ANNOTATIONS)
+        # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
+        fields = {name: spec for name, spec in namespace.items() if isinstance(spec, FieldSpec)}
+        undeclared = annotations.keys() - fields.keys()
+        for name in annotations if undeclared else ():  # the first in the class body is named
+            if name in undeclared and not name.startswith("_"):
                 raise SignatureError(
                     f"{cls.__name__}.{name}: every annotated attribute of a class-based signature must be "
                     f"declared with InputField() or OutputField()",
                     rule="field-declaration",
                 )
-        # Class-body order; a field without an annotation is a ``str`` whose type was not given, as in DSPy.
         module_names: Any = _UNREAD
-        for name, spec in list(namespace.items()):
-            if not isinstance(spec, FieldSpec):
-                continue
-            type_given = name in annotations
-            annotation = annotations.get(name, str)
+        for name, spec in fields.items():
+            annotation = annotations.get(name, _NOT_GIVEN)
+            type_given = annotation is not _NOT_GIVEN
             try:
-                if isinstance(annotation, str) and type_given:
+                if not type_given:
+                    annotation = str
+                elif isinstance(annotation, str):
                     # ``from __future__ import annotations`` leaves every annotation a string: its
                     # names are the defining module's (a type alias, a pydantic model), as for
                     # typing.get_type_hints and DSPy
                     if module_names is _UNREAD:
                         module_names = _module_names(cls)
                     annotation = parse_type_with(annotation, module_names)
-                elif type_given:
+                else:
                     check_annotation(annotation)  # what a string type is checked for (list[int, str], ...)
             except TypeParseError as exc:
                 raise SignatureError(f"{cls.__name__}.{name}: {exc}", rule="type") from None
             if name in RESERVED_NAMES:
                 raise SignatureError(f"{cls.__name__}.{name}: {name!r} is the name of a Signature attribute and "
                                      f"cannot be a field name", rule="reserved")
-            field = Field(name, spec.kind, annotation, spec.desc, spec.prefix, type_given, spec.extra)
-            (inputs if spec.kind == "input" else outputs)[name] = field
+            (inputs if spec.kind == "input" else outputs)[name] = \
+                Field(name, spec.kind, annotation, spec.desc, spec.prefix, type_given, spec.extra)
             delattr(cls, name)
-        both = inputs.keys() & outputs.keys()
-        if both:
-            raise SignatureError(f"{cls.__name__}: {sorted(both)} cannot be both an input and an output",
-                                 rule="distinct-names")
+        if not inputs.keys().isdisjoint(outputs):
+            raise SignatureError(f"{cls.__name__}: {sorted(inputs.keys() & outputs.keys())} cannot be both an "
+                                 f"input and an output", rule="distinct-names")
         doc = namespace.get("__doc__")
         if doc is None:  # DSPy: a class without a docstring keeps its base signature's instructions
-            for base in cls.__mro__[1:]:
-                parent = base.__dict__.get("__signature__")
-                if parent is not None and parent.has_custom_instructions:
+            for parent in parents:
+                if parent.has_custom_instructions:
                     doc = parent.instructions
                     break
-        sig = Signature._make(inputs, outputs, cleandoc(doc) if doc else None)
+        sig = _signature_of(inputs, outputs, cleandoc(doc) if doc else None)
         cls.__signature__ = sig
         cls.input_fields = sig.input_fields
         cls.output_fields = sig.output_fields
@@ -278,7 +282,27 @@ class Signature:
         return f"Signature({self.signature!r}, instructions={self.instructions!r})"
 
 
-# The string grammar lives in _signature_grammar; these keep the parsed signatures cached.
+_new = object.__new__
+# The slots' own setters (Signature.__setattr__ refuses): a third of the time object.__setattr__ takes.
+_set_inputs, _set_outputs, _set_custom, _set_instructions, _set_hash, _set_eq_key = (
+    Signature.__dict__[slot].__set__
+    for slot in ("input_fields", "output_fields", "_custom_instructions", "_instructions", "_hash", "_eq_key"))
+
+
+def _signature_of(inputs: dict[str, Field], outputs: dict[str, Field], instructions: str | None) -> Signature:
+    self = _new(Signature)
+    custom = instructions is not None and instructions != ""
+    _set_inputs(self, MappingProxyType(inputs))
+    _set_outputs(self, MappingProxyType(outputs))
+    _set_custom(self, custom)
+    _set_instructions(self, instructions if custom else None)
+    _set_hash(self, None)
+    _set_eq_key(self, None)
+    return self
+
+
+# The string grammar lives in _signature_grammar (and its short reading in _signature_plain); these
+# keep the parsed signatures cached.
 
 @functools.lru_cache(maxsize=8192)
 def _parse_cached(spec: str, instructions: str | None) -> Signature:
@@ -286,6 +310,9 @@ def _parse_cached(spec: str, instructions: str | None) -> Signature:
 
 
 _UNREAD = object()
+_NOT_GIVEN = object()
+_NO_ANNOTATIONS: Mapping[str, Any] = MappingProxyType({})
+_SIGNATURE_ONLY = (Signature,)
 
 
 def _module_names(cls: type) -> Mapping[str, Any] | None:
@@ -297,5 +324,5 @@ def _module_names(cls: type) -> Mapping[str, Any] | None:
 
 
 def _parse(spec: str, instructions: str | None, custom_types: dict[str, Any] | None) -> Signature:
-    inputs, outputs = parse_fields(spec, custom_types)
-    return Signature._make(inputs, outputs, instructions)
+    inputs, outputs = _parse_plain(spec, custom_types) or _parse_checked(spec, custom_types)  # (see _signature_plain)
+    return _signature_of(inputs, outputs, instructions)

@@ -6,6 +6,10 @@ absent); no name twice, none on both sides, no keyword, no leading underscore, n
 signature's own attribute names. Every mistake raises
 :class:`~dspex_core.errors.SignatureError` pointing at the character and naming the rule.
 tests/dspy/test_signature_vs_dspy.py checks that this accepts exactly what dspy accepts.
+
+This is the reference reading, a step at a time, and where every error is raised; most
+signatures are read by :mod:`dspex_core._signature_plain` first, which returns the same fields or
+leaves the signature to this one.
 """
 
 from __future__ import annotations
@@ -23,9 +27,8 @@ _isidentifier = str.isidentifier
 _iskeyword = keyword.iskeyword
 
 
-
-def parse_fields(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]]:
-    """The input and output fields of a signature string, in order."""
+def _parse_checked(spec: str, custom_types: dict[str, Any] | None) -> tuple[dict[str, Field], dict[str, Field]]:
+    """The grammar a step at a time: the reference reading, and where errors are raised."""
     arrow = spec.find("->")
     if arrow < 0:
         raise SignatureError("a signature needs exactly one '->' between inputs and outputs, found none",

@@ -16,6 +16,8 @@ def cleandoc(doc: str) -> str:
     their common indentation, and blank lines at both ends go. DSPy reads a signature's
     instructions this way, so prompts built from them must too.
     """
+    if "\n" not in doc:  # one line (most docstrings): only its leading indentation goes
+        return doc.expandtabs().lstrip(_INDENT)
     lines = doc.expandtabs().split("\n")
     margin = None
     for line in lines[1:]:

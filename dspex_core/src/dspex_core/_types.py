@@ -12,7 +12,10 @@ import collections.abc
 import functools
 import types
 import typing
+from itertools import repeat
 from typing import Any, Mapping
+
+from dspex_core._plain_types import NOT_PLAIN, read_plain
 
 _BUILTIN_TYPES: dict[str, Any] = {
     t.__name__: t
@@ -23,6 +26,7 @@ _NAMES.update(_BUILTIN_TYPES)
 _NAMES["NoneType"] = type(None)
 _NAMES["None"] = None
 _NAMES["typing"] = typing  # ``typing.List[int]``, as DSPy accepts
+_LITERAL = type(typing.Literal["a"])
 
 
 class TypeParseError(ValueError):
@@ -36,8 +40,24 @@ class TypeParseError(ValueError):
 @functools.lru_cache(maxsize=4096)
 def parse_type(text: str) -> Any:
     """Return the Python type an annotation string names (cached; no custom names)."""
+    found = _plain(text, None)
+    if found is not NOT_PLAIN:
+        return found
     node, lead, _ = _compiled(text)
     return _checked(node, _NAMES, lead)
+
+
+def _plain(text: str, custom: Mapping[str, Any] | None) -> Any:
+    """The short reading of a common type text (:mod:`dspex_core._plain_types`), checked as the
+    ast reading checks its result; :data:`NOT_PLAIN` leaves the text (and any error) to the ast
+    reading."""
+    found = read_plain(text, _NAMES, custom)
+    if found is not NOT_PLAIN and type(found) is not _LITERAL:  # a Literal holds values, nothing to check
+        try:
+            check_annotation(found)
+        except TypeParseError:
+            return NOT_PLAIN
+    return found
 
 
 def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
@@ -49,24 +69,66 @@ def parse_type_with(text: str, custom_types: Mapping[str, Any] | None) -> Any:
     their module) parses nothing twice; ``custom_types`` itself is only read."""
     if not custom_types:
         return parse_type(text)
-    node, lead, names = _compiled(text)
-    used = tuple((name, custom_types[name]) for name in names if name in custom_types)
-    if not used:
+    key = custom_key(text, custom_types)
+    if key is None:
         return parse_type(text)
-    key = (text, used)
     try:
         found = _WITH_CUSTOM.get(key, _MISSING)
     except TypeError:  # a custom name stands for an unhashable object: evaluate without the cache
-        return _checked(node, {**_NAMES, **dict(used)}, lead)
+        return _with_custom(text, _used(_names_in(text), key[1]))
     if found is _MISSING:
-        found = _checked(node, {**_NAMES, **dict(used)}, lead)
+        found = _with_custom(text, _used(_names_in(text), key[1]))
         if len(_WITH_CUSTOM) >= 4096:
             _WITH_CUSTOM.clear()
         _WITH_CUSTOM[key] = found
     return found
 
 
+def custom_key(text: str, custom_types: Mapping[str, Any]) -> tuple | None:
+    """What the type ``text`` means with ``custom_types`` depends on: ``(text, what each of its
+    names stands for among them)``, or ``None`` when none of its names is a custom one (then it
+    means what :func:`parse_type` says). A key for caches of results derived from the type."""
+    names = _names_in(text)
+    if len(names) == 1:  # ``Person``
+        value = custom_types.get(names[0], _MISSING)
+        return None if value is _MISSING else (text, (value,))
+    if custom_types.keys().isdisjoint(names):  # ``tuple[int, str]`` among {"Person": ...}
+        return None
+    return (text, tuple(map(custom_types.get, names, _ALWAYS_MISSING)))  # get(name, _MISSING) each, in C
+
+
+def _used(names: tuple[str, ...], values: tuple) -> dict[str, Any]:
+    return {name: value for name, value in zip(names, values) if value is not _MISSING}
+
+
+def _with_custom(text: str, used: dict[str, Any]) -> Any:
+    found = _plain(text, used)
+    if found is NOT_PLAIN:
+        node, lead, _ = _compiled(text)
+        found = _checked(node, {**_NAMES, **used}, lead)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_in(text: str) -> tuple[str, ...]:
+    """Every name a type text may use (each once, in order): its identifiers, read by a regular
+    expression; those inside quotes or after a dot too, which only makes a cache key more exact.
+    A non-ASCII text is read by :mod:`ast`, which normalizes identifiers (NFKC) as Python does."""
+    if not text.isascii():
+        return _compiled(text)[2]
+    return tuple(dict.fromkeys(_identifiers(text)))
+
+
+def _identifiers(text: str) -> list[str]:
+    global _identifiers
+    import re  # compiled on first use: `import dspex_core` stays light
+
+    _identifiers = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").findall
+    return _identifiers(text)
+
+
 _MISSING = object()
+_ALWAYS_MISSING = repeat(_MISSING)  # endless; map() stops with the names
 _WITH_CUSTOM: dict[tuple, Any] = {}
 
 
@@ -109,6 +171,8 @@ def check_annotation(annotation: Any, offset: int = 0, depth: int = 0) -> None:
     :data:`MAX_TYPE_DEPTH`."""
     if depth > MAX_TYPE_DEPTH:
         raise TypeParseError(f"the type nests more than {MAX_TYPE_DEPTH} levels deep", offset)
+    if type(annotation) is type:  # a plain class (int, str, a user's class): nothing inside to check
+        return
     if annotation is Ellipsis:
         raise TypeParseError("'...' is only allowed as tuple[X, ...] or Callable[..., R]", offset)
     origin = typing.get_origin(annotation)
