@@ -146,3 +146,13 @@ def test_copy_deepcopy_and_pickle():
         assert type(again) is Prediction and again.answer == "1"
         assert [c["answer"] for c in again.completions] == ["1", "2"]
         assert again.get_lm_usage() == {"total_tokens": 3}
+
+
+def test_to_dict_turns_nested_records_into_plain_data_as_dspy():
+    from dspex_core import History
+
+    inner = Example(a=1)
+    history = History(messages=[{"question": "q", "answer": "a"}])
+    ex = Example(history=history, items=[inner, {"k": inner}], n=3)
+    assert ex.toDict() == {"history": {"messages": [{"question": "q", "answer": "a"}]},
+                           "items": [{"a": 1}, {"k": {"a": 1}}], "n": 3}

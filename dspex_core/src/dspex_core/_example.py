@@ -116,7 +116,9 @@ class Example:
         return [(k, v) for k, v in self._store.items() if include_dspy or not k.startswith("dspy_")]
 
     def toDict(self) -> dict[str, Any]:  # noqa: N802 - DSPy's name
-        return dict(self._store)
+        """The fields as plain data, as DSPy's: nested Examples and pydantic models (``dspy.History``,
+        ``dspex.History``) become dicts, inside lists and dicts too."""
+        return {k: _plain(v) for k, v in self._store.items()}
 
     to_dict = toDict
 
@@ -153,6 +155,20 @@ class Example:
         for key in keys:
             copy._store.pop(key, None)
         return copy
+
+
+def _plain(value: Any) -> Any:
+    """DSPy's ``toDict`` conversion of one value (read by duck typing: no pydantic import)."""
+    if hasattr(value, "toDict"):
+        return value.toDict()
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 class Prediction(Example):
