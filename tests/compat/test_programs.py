@@ -179,3 +179,22 @@ def test_streamify_yields_each_listened_field_then_the_prediction(run):
     assert out["predict_names"] == ["explain.predict"]
     assert out["last_chunks"] == ["reasoning", "answer"]
     assert out["sync_kinds"] == ["Prediction", "StreamResponse"] and out["sync_last"] == "Prediction"
+
+
+def test_a_whole_program_saved_with_cloudpickle_loads_and_runs(run):
+    done = run("save_program")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["files"] == ["metadata.json", "program.pkl"]
+    assert out["result"] == {"summary": "Cats nap.", "title": "Napping Cats"}
+    assert out["predictors"] == ["draft.predict", "title"]
+    assert out["demos"] == [{"text": "a long story", "reasoning": "short", "summary": "a story"}]
+
+
+def test_loading_a_program_needs_allow_pickle(tmp_path):
+    import pytest
+
+    import dspy
+
+    with pytest.raises(ValueError, match="Loading with pickle is not allowed"):
+        dspy.load(str(tmp_path))

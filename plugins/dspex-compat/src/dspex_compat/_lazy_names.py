@@ -23,7 +23,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
     ("streamify", "_streaming"), ("StreamListener", "_streaming"), ("apply_sync_streaming", "_streaming"), \
     ("StreamResponse", "_stream_sink"), ("StatusMessage", "_stream_sink"), \
-    ("StatusMessageProvider", "_status_messages"), \
+    ("StatusMessageProvider", "_status_messages"), ("load", "_saving"), \
     ("TwoStepAdapter", "_adapter_two_step"), ("Type", "_types_base"), ("Image", "_types_image"), \
     ("Audio", "_types_audio"), ("File", "_types_file"), ("Code", "_types_code"), ("Reasoning", "_types_reasoning"), \
     ("Document", "_types_document"), ("Citations", "_types_citation"), ("History", "dspex_core"), \
@@ -38,7 +38,7 @@ LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter"}),
+                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter", "load"}),
     "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot"}),
     "dspy.clients": frozenset({"Embedder"}),
     "dspy.streaming": frozenset({"streamify", "StreamListener", "apply_sync_streaming", "StreamResponse",

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from dspex_compat._callback import with_callbacks
 from dspex_compat._parameter import Parameter, Predictor
+from dspex_compat._saving import get_dependency_versions, warn_on_version_mismatch
 from dspex_compat._settings import caller_modules, settings
 
 __all__ = ["BaseModule", "Module", "ProgramMeta", "get_dependency_versions", "set_attribute_by_name"]
@@ -26,20 +27,6 @@ def _logger() -> Any:
     import logging  # on first warning: ``import dspy`` does not import logging
 
     return logging.getLogger("dspy.primitives.module")
-
-
-def get_dependency_versions() -> dict[str, Any]:
-    """DSPy's ``metadata.dependency_versions`` of a saved state (the layer serves DSPy 3.4.1's API)."""
-    try:
-        from importlib.metadata import version
-
-        cloudpickle = ".".join(version("cloudpickle").split(".")[:2])
-    except Exception:
-        cloudpickle = None
-    from dspex_compat import _version
-
-    return {"python": f"{sys.version_info.major}.{sys.version_info.minor}", "dspy": _version.DSPY_VERSION,
-            "cloudpickle": cloudpickle}
 
 
 class BaseModule:
@@ -145,14 +132,17 @@ class BaseModule:
         return self
 
     def save(self, path: Any, save_program: bool = False, modules_to_serialize: list | None = None) -> None:
-        """State as DSPy's JSON (``.json``); ``.pkl`` and ``save_program=True`` need cloudpickle."""
+        """State as DSPy's JSON (``.json``) or a pickle (``.pkl``); ``save_program=True`` writes the whole
+        program to a folder with cloudpickle, for ``dspy.load``."""
         metadata = {"dependency_versions": get_dependency_versions()}
         from pathlib import Path
 
         path = Path(path)
         if save_program:
-            raise NotImplementedError("save_program=True (cloudpickle of the whole program) is not built in "
-                                      "dspex-compat; save the state with module.save('program.json')")
+            from dspex_compat._saving import save_program as write_program
+
+            write_program(self, path, modules_to_serialize)
+            return
         if path.suffix == ".json":
             state = self.dump_state()
             state["metadata"] = metadata
@@ -165,12 +155,13 @@ class BaseModule:
                     "with `.pkl`, or saving the whole program by setting `save_program=True`.") from exc
             path.write_text(text, encoding="utf-8")
         elif path.suffix == ".pkl":
-            import pickle
+            from dspex_compat._saving import cloudpickle, warn_untrusted
 
+            warn_untrusted()
             state = self.dump_state(json_mode=False)
             state["metadata"] = metadata
             with open(path, "wb") as f:
-                pickle.dump(state, f)
+                cloudpickle().dump(state, f)
         else:
             raise ValueError(f"`path` must end with `.json` or `.pkl` when `save_program=False`, but received: {path}")
 
@@ -185,20 +176,13 @@ class BaseModule:
                 raise ValueError("Loading .pkl files can run arbitrary code, which may be dangerous. Prefer "
                                  "saving with .json files if possible. Set `allow_pickle=True` "
                                  "if you are sure about the source of the file and in a trusted environment.")
-            import pickle
+            from dspex_compat._saving import cloudpickle
 
             with open(path, "rb") as f:
-                state = pickle.load(f)  # noqa: S301 - the caller allowed it
+                state = cloudpickle().load(f)  # the caller allowed it
         else:
             raise ValueError(f"`path` must end with `.json` or `.pkl`, but received: {path}")
-        current = get_dependency_versions()
-        for key, saved in (state.get("metadata", {}).get("dependency_versions") or {}).items():
-            if current.get(key) != saved:
-                _logger().warning(
-                    f"There is a mismatch of {key} version between saved model and current environment. "
-                    f"You saved with `{key}=={saved}`, but now you have `{key}=={current.get(key)}`. This might "
-                    "cause errors or performance downgrade on the loaded model, please consider loading the model "
-                    "in the same environment as the saving environment.")
+        warn_on_version_mismatch(state.get("metadata", {}).get("dependency_versions"))
         self.load_state(state, allow_unsafe_lm_state=allow_unsafe_lm_state)
         return self
 

@@ -1,0 +1,1 @@
+from dspex_compat._saving import get_dependency_versions, load
