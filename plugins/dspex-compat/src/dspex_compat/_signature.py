@@ -34,28 +34,17 @@ def _default_instructions(inputs: Any, outputs: Any) -> str:
 
 
 def _cleandoc(doc: str) -> str:
-    """``inspect.cleandoc`` (without importing inspect, a third of the layer's import time)."""
-    lines = doc.expandtabs().split("\n")
-    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.lstrip()), default=0)
-    lines[0] = lines[0].lstrip()
-    lines[1:] = [line[margin:] for line in lines[1:]]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return "\n".join(lines)
+    """``inspect.cleandoc``, as DSPy reads instructions (dspex's, without importing inspect)."""
+    from dspex_core.backend import cleandoc
+
+    return cleandoc(doc)
 
 
 def infer_prefix(attribute_name: str) -> str:
-    """DSPy's prefix of a field name: ``snake_case`` / ``camelCase`` to ``Title Case``."""
-    import re
+    """DSPy's prefix of a field name: ``snake_case`` / ``camelCase`` to ``Title Case`` (dspex's rule)."""
+    from dspex_core.backend import infer_prefix as prefix_of
 
-    s1 = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", attribute_name)
-    s2 = re.sub("([a-z0-9])([A-Z])", r"\1_\2", s1)
-    s3 = re.sub(r"([a-zA-Z])(\d)", r"\1_\2", s2)
-    s3 = re.sub(r"(\d)([a-zA-Z])", r"\1_\2", s3)
-    words = s3.split("_")
-    return " ".join(w.upper() if w.isupper() else w.capitalize() for w in words)
+    return prefix_of(attribute_name)
 
 
 class SignatureMeta(type):
