@@ -52,7 +52,7 @@ def test_install_and_uninstall_in_one_process():
     assert again.__file__.startswith(dspex_compat.SHIM_DIR)
 
 
-@pytest.mark.parametrize("name", ["GEPA", "MIPROv2", "BootstrapFinetune", "CodeAct"])
+@pytest.mark.parametrize("name", ["GEPA", "MIPROv2", "BootstrapFinetune"])
 def test_a_name_not_built_yet_says_so(name):
     import dspy
 
