@@ -12,6 +12,7 @@ in a caller-owned interpreter passed as the first positional argument (left runn
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from dspex_compat._chain_of_thought import ChainOfThought
@@ -130,23 +131,18 @@ class ProgramOfThought(Module):
         except (CodeExecutionError, SyntaxError) as exc:
             return None, format_error_for_lm(exc)
 
-    def _interpreter_context(self, interpreter: Any) -> Any:
+    @contextmanager
+    def _interpreter_context(self, interpreter: Any) -> Iterator[Any]:
         """The caller's interpreter as is, or a fresh one from the factory, shut down afterwards."""
-        from contextlib import contextmanager
-
-        @contextmanager
-        def managed() -> Iterator[Any]:
-            if interpreter is not None:
-                validate_interpreter(interpreter)
-                yield interpreter
-                return
-            created = create_interpreter(self._interpreter_factory)
-            try:
-                yield created
-            finally:
-                created.shutdown()
-
-        return managed()
+        if interpreter is not None:
+            validate_interpreter(interpreter)
+            yield interpreter
+            return
+        created = create_interpreter(self._interpreter_factory)
+        try:
+            yield created
+        finally:
+            created.shutdown()
 
     def forward(self, interpreter: Any = None, /, **kwargs: Any) -> Any:
         """Generate, run (repairing failed code up to ``max_iters`` attempts) and answer.
