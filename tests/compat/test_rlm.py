@@ -124,13 +124,13 @@ def test_the_configured_factory_is_used_and_its_rules_reach_the_prompt(dspy):
         dspy.RLM("q -> a", interpreter_factory=Interpreter())
 
 
-def test_python_interpreter_is_not_built_and_says_what_to_do(dspy):
+def test_python_interpreter_cannot_run_code_and_says_what_to_do(dspy):
     rlm = dspy.RLM("q -> a")
     rlm.generate_action = Scripted(dspy, {"reasoning": "", "code": "print(1)"})
     with pytest.raises(dspex_core.CapabilityError, match="PythonInterpreter .*interpreter_factory"):
         rlm(q="x")
-    with pytest.raises(NotImplementedError):
-        dspy.PythonInterpreter()
+    with pytest.raises(NotImplementedError), dspy.PythonInterpreter() as interpreter:
+        interpreter.execute("print(1)")
 
 
 def test_llm_query_budget_and_batched_errors(dspy):

@@ -28,7 +28,8 @@ def _run(name: str, out: Path, layer: bool) -> dict:
 @pytest.mark.parametrize("name", ["pipeline", "demos_and_state", "async_calls", "rag", "optimize",
                                   "evaluate_and_parallel", "refine_and_best_of_n", "react_tools", "rlm_loop",
                                   "random_search", "copro", "knn", "streaming", "save_program",
-                                  "rlm_subagents", "adapters_api"])
+                                  "rlm_subagents", "adapters_api", "program_of_thought",
+                                  "code_act"])
 def test_the_layer_sends_and_returns_what_dspy_does(name, tmp_path):
     on_dspy = _run(name, tmp_path / "dspy.json", layer=False)
     on_layer = _run(name, tmp_path / "layer.json", layer=True)

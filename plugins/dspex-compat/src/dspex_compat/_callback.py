@@ -5,7 +5,9 @@ by :func:`with_callbacks`, as DSPy's are), with the layer's ``instance`` (the us
 ``dspy.Predict``, ``dspy.ChainOfThought``...). The adapter and LM events come from dspex, which
 fires DSPy's callback methods inside each predictor call; the callbacks are handed to dspex
 through :func:`for_dspex`, which hides their module handlers, so a ``Predict`` call is reported
-once (by the layer) and not again by dspex for the reference it calls.
+once (by the layer) and not again by dspex for the reference it calls. A code interpreter's
+``start``/``execute``/``invoke_tool``/``shutdown``, wrapped the same way, fire the
+``on_interpreter_*`` handlers.
 
 :data:`ACTIVE_CALL_ID` is dspex's own context variable, so the events dspex fires inside a
 module call name that call as their parent, as DSPy's do.
@@ -76,6 +78,34 @@ class BaseCallback:
     def on_evaluate_end(self, call_id: str, outputs: Any | None, exception: BaseException | None = None) -> None:
         pass
 
+    def on_interpreter_execute_start(self, call_id: str, instance: Any, inputs: dict[str, Any]) -> None:
+        pass
+
+    def on_interpreter_execute_end(self, call_id: str, outputs: Any | None,
+                                   exception: BaseException | None = None) -> None:
+        pass
+
+    def on_interpreter_tool_call_start(self, call_id: str, instance: Any, inputs: dict[str, Any]) -> None:
+        pass
+
+    def on_interpreter_tool_call_end(self, call_id: str, outputs: Any | None,
+                                     exception: BaseException | None = None) -> None:
+        pass
+
+    def on_interpreter_startup_start(self, call_id: str, instance: Any, inputs: dict[str, Any]) -> None:
+        pass
+
+    def on_interpreter_startup_end(self, call_id: str, outputs: Any | None,
+                                   exception: BaseException | None = None) -> None:
+        pass
+
+    def on_interpreter_shutdown_start(self, call_id: str, instance: Any, inputs: dict[str, Any]) -> None:
+        pass
+
+    def on_interpreter_shutdown_end(self, call_id: str, outputs: Any | None,
+                                    exception: BaseException | None = None) -> None:
+        pass
+
     def on_compile_start(self, call_id: str, instance: Any, inputs: dict[str, Any]) -> None:
         pass
 
@@ -83,16 +113,31 @@ class BaseCallback:
         pass
 
 
+#: A code interpreter's wrapped method -> the ``on_interpreter_<operation>_*`` handlers it fires (DSPy's names).
+_INTERPRETER_OPERATIONS = {"execute": "execute", "invoke_tool": "tool_call", "start": "startup",
+                           "shutdown": "shutdown"}
+#: What makes an instance a ``CodeInterpreter`` (the protocol's members, checked as ``isinstance`` does).
+_INTERPRETER_MEMBERS = ("tools", "start", "execute", "shutdown")
+
+
 def _kind(instance: Any, fn: Callable) -> str:
-    """Which handlers an instance's wrapped method fires (DSPy's rule: LM, evaluate, adapter, tool, else
-    module); ``BaseLM``, ``Evaluate`` and ``Tool`` say theirs with a ``_callback_kind`` class attribute."""
+    """Which handlers an instance's wrapped method fires (DSPy's rule: LM, evaluate, code interpreter,
+    adapter, tool, else module); ``BaseLM``, ``Evaluate`` and ``Tool`` say theirs with a
+    ``_callback_kind`` class attribute. A method a kind has no handler for raises (the caller logs it)."""
     from dspex_compat._adapters import Adapter
 
+    kind = getattr(type(instance), "_callback_kind", None)
+    if kind is not None:
+        return kind
+    if all(hasattr(instance, member) for member in _INTERPRETER_MEMBERS):
+        if fn.__name__ not in _INTERPRETER_OPERATIONS:
+            raise ValueError(f"Unsupported code interpreter method for using callback: {fn.__name__}.")
+        return f"interpreter_{_INTERPRETER_OPERATIONS[fn.__name__]}"
     if isinstance(instance, Adapter):
         if fn.__name__ not in ("format", "parse"):
             raise ValueError(f"Unsupported adapter method for using callback: {fn.__name__}.")
         return f"adapter_{fn.__name__}"
-    return getattr(type(instance), "_callback_kind", None) or "module"
+    return "module"
 
 
 def _active(instance: Any) -> Any:
@@ -124,20 +169,20 @@ def _start(instance: Any, fn: Callable, call_id: str, callbacks: list[Any], args
         inputs.pop("self")
     elif "instance" in inputs:
         inputs.pop("instance")
-    name = f"on_{_kind(instance, fn)}_start"
     for callback in callbacks:
         try:
-            getattr(callback, name)(call_id=call_id, instance=instance, inputs=inputs)
+            handler = getattr(callback, f"on_{_kind(instance, fn)}_start")
+            handler(call_id=call_id, instance=instance, inputs=inputs)
         except Exception as exc:  # a listener's bug never breaks the call
             _logger().warning(f"Error when calling callback {callback}: {exc}")
 
 
 def _end(instance: Any, fn: Callable, call_id: str, outputs: Any, exception: BaseException | None,
          callbacks: list[Any]) -> None:
-    name = f"on_{_kind(instance, fn)}_end"
     for callback in callbacks:
         try:
-            getattr(callback, name)(call_id=call_id, outputs=outputs, exception=exception)
+            handler = getattr(callback, f"on_{_kind(instance, fn)}_end")
+            handler(call_id=call_id, outputs=outputs, exception=exception)
         except Exception as exc:
             _logger().warning(
                 f"Error when applying callback {callback}'s end handler on function {fn.__name__}: {exc}.")

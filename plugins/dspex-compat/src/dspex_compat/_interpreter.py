@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from dspex_compat._dspy_errors import DSPyError
+from dspex_compat._interpreter_errors import CodeExecutionError, CodeInterpreterError
 from dspex_compat._settings import settings
 
 __all__ = ["SIMPLE_TYPES", "CodeInterpreterError", "CodeExecutionError", "FinalOutput", "CodeInterpreter",
@@ -20,17 +20,6 @@ __all__ = ["SIMPLE_TYPES", "CodeInterpreterError", "CodeExecutionError", "FinalO
 
 #: Types SUBMIT()'s generated signature may name (others are left unannotated).
 SIMPLE_TYPES = (str, int, float, bool, list, dict, type(None))
-
-
-class CodeInterpreterError(DSPyError, RuntimeError):
-    """A failure submitted code cannot repair: host-side setup, or the interpreter process or protocol.
-
-    Recoverable failures of the submitted code are :class:`CodeExecutionError`.
-    """
-
-
-class CodeExecutionError(CodeInterpreterError):
-    """Recoverable error raised by code running in a healthy interpreter."""
 
 
 class FinalOutput:

@@ -10,8 +10,8 @@ user's files, environment, network and processes.
 ``execution_timeout`` (seconds, ``None`` for none) bounds one execution, tool calls included; a
 timeout kills the worker and ends the session, as do protocol failures (``CodeInterpreterError``).
 The code's own failures are ``CodeExecutionError``/``SyntaxError`` and the session goes on.
-DSPy also fires its interpreter callbacks (``on_interpreter_*``) around ``start``, ``execute``,
-``invoke_tool`` and ``shutdown``: the layer keeps ``callbacks`` but does not fire those yet.
+``start``, ``execute``, ``invoke_tool`` and ``shutdown`` fire DSPy's interpreter callbacks
+(``on_interpreter_*``: the configured ones and the instance's ``callbacks``), as DSPy's do.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
+from dspex_compat._callback import with_callbacks
 from dspex_compat._interpreter import CodeExecutionError, CodeInterpreterError, FinalOutput
 
 __all__ = ["LocalInterpreter"]
@@ -118,6 +119,7 @@ class LocalInterpreter:
             raise ValueError(f"output fields must be JSON-compatible: {exc}") from exc
 
     # -- the worker process -------------------------------------------------------------------
+    @with_callbacks
     def start(self) -> None:
         """Start the worker (nothing to do when it runs already)."""
         if self._ended:
@@ -196,6 +198,7 @@ class LocalInterpreter:
                     stream.close()
 
     # -- tools ----------------------------------------------------------------------------------
+    @with_callbacks
     def invoke_tool(self, tool_name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call one of the registered host tools (awaiting it when it is async)."""
         if tool_name not in self.tools:
@@ -216,6 +219,7 @@ class LocalInterpreter:
         self._send(response, process)
 
     # -- execution ------------------------------------------------------------------------------
+    @with_callbacks
     def execute(self, code: str, variables: dict[str, Any] | None = None) -> Any:
         """Run ``code`` in the worker's namespace with ``variables`` (JSON values) set first."""
         if not self._lock.acquire(blocking=False):
@@ -273,6 +277,7 @@ class LocalInterpreter:
             return value if value is not None else (stdout or None)
         self._fail(f"Python worker returned an unknown message: {message!r}")
 
+    @with_callbacks
     def shutdown(self) -> None:
         """End the worker and its session state (safe to call more than once)."""
         if self._ended:

@@ -27,7 +27,8 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("TwoStepAdapter", "_adapter_two_step"), ("Type", "_types_base"), ("Image", "_types_image"), \
     ("Audio", "_types_audio"), ("File", "_types_file"), ("Code", "_types_code"), ("Reasoning", "_types_reasoning"), \
     ("Document", "_types_document"), ("Citations", "_types_citation"), ("History", "dspex_core"), \
-    ("ToolCalls", "dspex_core")
+    ("ToolCalls", "dspex_core"), ("ProgramOfThought", "_program_of_thought"), \
+    ("CodeAct", "_code_act")
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate", "streaming"})
@@ -38,7 +39,8 @@ LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter", "load"}),
+                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter", "load",
+                       "ProgramOfThought", "CodeAct"}),
     "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot"}),
     "dspy.clients": frozenset({"Embedder"}),
     "dspy.streaming": frozenset({"streamify", "StreamListener", "apply_sync_streaming", "StreamResponse",
@@ -46,7 +48,7 @@ LAZY: dict[str, frozenset[str]] = {
     "dspy.adapters": frozenset({*_TYPES, "TwoStepAdapter"}),
     "dspy.experimental": frozenset({"Citations", "Document"}),
     "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
-                               "RLM", "KNN"}),
+                               "RLM", "KNN", "ProgramOfThought", "CodeAct"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
                                 "normalize_text", "EM", "SemanticF1", "CompleteAndGrounded"}),
     "dspy.utils": frozenset({"BaseCallback", "with_callbacks", "syncify"}),

@@ -12,7 +12,6 @@ __all__ = ["NOT_BUILT", "not_built"]
 
 #: name -> where DSPy defines it
 NOT_BUILT = {
-    "ProgramOfThought": "dspy.predict", "CodeAct": "dspy.predict",
     "MIPROv2": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
     "Embeddings": "dspy.retrievers",

@@ -1,0 +1,3 @@
+from dspex_compat._code_act import CodeAct
+
+__all__ = ["CodeAct"]
