@@ -100,6 +100,9 @@ _ROWS = (
     ModuleType("metrics", "Metrics", METRIC, METRIC_NAME, "Score predictions: exact match, F1, passage match."),
     ModuleType("evaluate", "Evaluate", EVALUATION, NO_SPEC, "Score a program on a devset with a metric."),
     # modules
+    ModuleType("lm", None, MODULE, NO_SPEC,
+               "Call the LM with messages, as dspy.LM.__call__: execute(messages=[...]) or execute(prompt=...), "
+               "LM settings as config=; outputs is the list of completions."),
     ModuleType("predict", "Predict", MODULE, SIGNATURE, "Ask the LM for a signature's outputs (DSPy's Predict).",
                saved_predictor=""),
     ModuleType("chain_of_thought", "ChainOfThought", MODULE, SIGNATURE, "Predict with a reasoning field first.",
