@@ -44,31 +44,35 @@ class LMCallImpl(DspyImplementation):
         config = dict(settings_rules.check_settings("lm", options.get("config") or {}))
         return store.put(self.module_type, {"config": config}, meta={"lm": lm, "inputs": None})
 
-    def _call(self, state: str, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[Any, list, dict]:
+    def _call(self, state: str, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[Any, tuple, dict]:
+        """``(dspy LM, positional arguments, keyword arguments)`` of the call: a prompt is passed
+        as DSPy's ``lm(prompt)`` (dspy sends it as one user message; no warning about messages=)."""
         stored, meta = store.entry(state)
         if options:
             lm_call_rules.check_options("lm (call)", options)
-        messages = lm_call_rules.messages_of(inputs)
+        lm_call_rules.messages_of(inputs)  # the core's checks
         request = dict(stored["config"])
         if options.get("config"):
             request.update(settings_rules.check_settings("lm (call)", options["config"]))
-        return resolve_lm(options.get("lm"), meta["lm"]), messages, request
+        if "prompt" in inputs:
+            return resolve_lm(options.get("lm"), meta["lm"]), (inputs["prompt"],), request
+        return resolve_lm(options.get("lm"), meta["lm"]), (), {"messages": inputs["messages"], **request}
 
     def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Prediction:
-        lm, messages, request = self._call(state, inputs, options)
+        lm, args, kwargs = self._call(state, inputs, options)
         try:
             with dspy.context(**context_settings()), track_usage() as tracker:
-                outputs = lm(messages=messages, **request)
+                outputs = lm(*args, **kwargs)
         except DSPyError as exc:
             raise_translated(exc, lm)
             raise
         return _recorded(outputs, tracker)
 
     async def aexecute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Prediction:
-        lm, messages, request = self._call(state, inputs, options)
+        lm, args, kwargs = self._call(state, inputs, options)
         try:
             with dspy.context(**context_settings()), track_usage() as tracker:
-                outputs = await lm.acall(messages=messages, **request)
+                outputs = await lm.acall(*args, **kwargs)
         except DSPyError as exc:
             raise_translated(exc, lm)
             raise
