@@ -120,7 +120,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@settings(max_examples=40)
+@settings(max_examples=20, deadline=None)
 @given(lm_cases())
 def test_a_direct_lm_call_sends_and_returns_what_dspy_lm_does(served, case):
     (mine, my_bodies, my_entry), (theirs, their_bodies, their_entry) = (

@@ -100,9 +100,6 @@ _ROWS = (
     ModuleType("metrics", "Metrics", METRIC, METRIC_NAME, "Score predictions: exact match, F1, passage match."),
     ModuleType("evaluate", "Evaluate", EVALUATION, NO_SPEC, "Score a program on a devset with a metric."),
     # modules
-    ModuleType("lm", None, MODULE, NO_SPEC,
-               "Call the LM with messages, as dspy.LM.__call__: execute(messages=[...]) or execute(prompt=...), "
-               "LM settings as config=; outputs is the list of completions."),
     ModuleType("predict", "Predict", MODULE, SIGNATURE, "Ask the LM for a signature's outputs (DSPy's Predict).",
                saved_predictor=""),
     ModuleType("chain_of_thought", "ChainOfThought", MODULE, SIGNATURE, "Predict with a reasoning field first.",
@@ -133,6 +130,9 @@ _ROWS = (
     ModuleType("parallel", "Parallel", MODULE, WRAPPED,
                "Run one module over many inputs at once (DSPy's Parallel): create(ref, num_threads=...), "
                "execute with examples=[...].", extra_inputs=("examples",)),
+    ModuleType("lm", None, MODULE, NO_SPEC,
+               "Call the LM with messages, as dspy.LM.__call__: execute(messages=[...]) or execute(prompt=...), "
+               "LM settings as config=; outputs is the list of completions."),
     # optimizers
     ModuleType("labeled_few_shot", "LabeledFewShot", OPTIMIZER, NO_SPEC, "Optimizer: use labeled examples as demos."),
     ModuleType("bootstrap_few_shot", "BootstrapFewShot", OPTIMIZER, NO_SPEC,
