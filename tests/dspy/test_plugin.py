@@ -28,7 +28,9 @@ SERVED = {"predict", "chain_of_thought", "react", "program_of_thought", "multi_c
           "bootstrap_few_shot", "bootstrap_few_shot_with_random_search", "copro", "mipro_v2", "mipro", "parallel",
           # the rest of DSPy 3.4, served through dspy only, and the escape hatch's dspy_module
           "code_act", "rlm", "flex", "dspy_module", "gepa", "simba", "infer_rules", "knn_few_shot", "ensemble",
-          "better_together"}
+          "better_together",
+          # a direct LM call (dspy.LM.__call__)
+          "lm"}
 
 
 def get_weather(city: str) -> str:

@@ -184,6 +184,8 @@ TRIGGERS = {
     "copro": _copro(),
     "mipro": _mipro("mipro"),
     "mipro_v2": _mipro("mipro_v2"),
+    "lm": {declared.LM_CALL[0]: lambda: dspex.create("lm", lm=dspex.LM("openai/gpt-4o-mini"), implementation="native")(
+        prompt="hi", config={"logprobs": True})},
 }
 
 EXPECTED_WORDS = {
@@ -199,6 +201,7 @@ EXPECTED_WORDS = {
     declared.FOREIGN_PROGRAM: "runs on backend 'other'",
     declared.EVAL_FILES: "save_as_csv",
     declared.WITHOUT_OPTUNA: "optuna is not installed",
+    declared.LM_CALL[0]: "logprobs in a direct LM call",
 }
 
 

@@ -20,7 +20,7 @@ def test_the_modules_package_holds_the_module_types_native_serves():
                             "evaluate", "parallel", "program_of_thought", "multi_chain_comparison", "retry",
                             "best_of_n", "refine", "react", "labeled_few_shot", "bootstrap_few_shot",
                             "bootstrap_few_shot_with_random_search", "copro", "mipro", "mipro_v2", "colbert_v2",
-                            "retrieve"])
+                            "retrieve", "lm"])
 
 
 def test_every_file_is_a_module_type_of_the_table():
@@ -35,7 +35,8 @@ def test_every_file_is_registered_by_the_plugin_as_its_implementation():
     # the order `dspex backends` lists them in: LM modules, steps, metrics, evaluation, then the other kinds
     # (optimizers, retrievers) in the table's order
     assert served == ["predict", "chain_of_thought", "react", "program_of_thought", "multi_chain_comparison", "retry",
-                      "best_of_n", "refine", "parallel", "signature", "template", "validator", "metrics", "evaluate",
+                      "best_of_n", "refine", "parallel", "lm", "signature", "template", "validator", "metrics",
+                      "evaluate",
                       "labeled_few_shot", "bootstrap_few_shot", "bootstrap_few_shot_with_random_search", "copro",
                       "mipro", "mipro_v2", "colbert_v2", "retrieve"]
     for name in FILES:

@@ -130,6 +130,9 @@ _ROWS = (
     ModuleType("parallel", "Parallel", MODULE, WRAPPED,
                "Run one module over many inputs at once (DSPy's Parallel): create(ref, num_threads=...), "
                "execute with examples=[...].", extra_inputs=("examples",)),
+    ModuleType("lm", None, MODULE, NO_SPEC,
+               "Call the LM with messages, as dspy.LM.__call__: execute(messages=[...]) or execute(prompt=...), "
+               "LM settings as config=; outputs is the list of completions."),
     # optimizers
     ModuleType("labeled_few_shot", "LabeledFewShot", OPTIMIZER, NO_SPEC, "Optimizer: use labeled examples as demos."),
     ModuleType("bootstrap_few_shot", "BootstrapFewShot", OPTIMIZER, NO_SPEC,

@@ -45,6 +45,10 @@ EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_cs
 STREAMING = ("streaming replies in XMLAdapter's format, with native function calling, n > 1 completions, or from Anthropic's and Gemini's own "
              "wires (module types other than predict, chain_of_thought and react yield their final Prediction only)")
 
+#: lm: a direct LM call
+LM_CALL = ("logprobs in a direct LM call's outputs (the lm module type with logprobs=True: dspy's "
+           "{'text', 'logprobs'} dicts)",)
+
 #: the modules that run one predictor on a user's signature, and those that run predictors
 PREDICT = (ADAPTER_TYPES, LM_PROVIDERS)
 #: predict, chain_of_thought and the signature step (a typed Predict): a ToolCalls output in the user's signature

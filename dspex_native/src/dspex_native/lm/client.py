@@ -98,8 +98,12 @@ def _object(value: Any) -> dict[str, Any]:
 
 def _recorded(body: dict[str, Any], completions: list[str], model: str) -> list[str]:
     """``completions``, the call recorded for ``dspex.inspect_history`` (as DSPy records every call,
-    a cache hit included): the messages, the body's settings, never a header."""
-    record_history(body["messages"], completions, model=model,
+    a cache hit included): the messages, the body's settings, never a header; the outputs as dspy's
+    ``LM`` records them (strings, or a dict for each when one completion is a dict)."""
+    outputs = completions
+    if not all(type(c) is str for c in completions):  # dspy's outputs: a dict for each when one is
+        outputs = [c if isinstance(c, dict) else {"text": c} for c in completions]
+    record_history(body["messages"], outputs, model=model,
                    settings={k: v for k, v in body.items() if k != "model" and k != "messages"})
     return completions
 
@@ -275,7 +279,7 @@ class HTTPLMClient:
             request, count = self.wire.shape(request)
             shaped = None
         else:
-            shaped = self.route.shape(request) if self.route.own else None
+            shaped = self.route.shape(request, messages) if self.route.own else None
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)

@@ -97,10 +97,14 @@ class Route:
             return messages
         return [{**m, "reasoning_content": ""} if m.get("role") == "assistant" else m for m in messages]
 
-    def shape(self, body: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
+    def shape(self, body: dict[str, Any], messages: Any = None) -> tuple[dict[str, Any], int] | None:
         """``(the body of each request, how many requests)`` as lm15 sends the call, or ``None``
-        when lm15 would not take it (LiteLLM's route serves the call; an error under ``"lm15"``)."""
+        when lm15 would not take it, the settings in ``body`` or the ``messages`` (LiteLLM's route
+        serves the call; an error under ``"lm15"``)."""
         n = body.get("n", 1)  # (dropped below with the keys lm15 never sends; ``body`` stays as it is)
+        why = _messages_refused(messages)
+        if why is not None:
+            return self._refused(why)
         table = tables()
         out: dict[str, Any] = {}
         tokens = None
@@ -153,6 +157,26 @@ class Route:
     def __repr__(self) -> str:
         where = f"lm15 {self.provider}" if self.own else f"litellm ({self.why_not_own})"
         return f"Route({self.engine!r}: {where})"
+
+
+def _messages_refused(messages: Any) -> str | None:
+    """Why lm15 would not read these chat messages (so dspy sends the call LiteLLM's way), or
+    ``None``: a leading system message with empty text (its request's ``system`` cannot be empty),
+    nothing but that system message (a request needs a message), a per-message ``name`` outside
+    tool messages. Predictors always send a system and a user message; a direct LM call
+    (the ``lm`` module type) sends what it is given."""
+    if not isinstance(messages, list) or not messages:
+        return None
+    first = messages[0]
+    if isinstance(first, dict) and first.get("role") in ("system", "developer"):
+        if first.get("content") == "":
+            return "an empty system message"
+        if len(messages) == 1:
+            return "no message besides the system message"
+    for message in messages:
+        if isinstance(message, dict) and message.get("name") is not None and message.get("role") != "tool":
+            return "a per-message name"
+    return None
 
 
 def _tools(tools: Any) -> list[dict[str, Any]]:

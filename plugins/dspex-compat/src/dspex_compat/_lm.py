@@ -6,6 +6,10 @@ arguments, so native's client sends what plain dspy sends. A ``BaseLM`` subclass
 (:class:`CustomLMBridge`), so native calls it through ``__call__`` as dspy does, with the
 history kept on the LM as dspy keeps it. Every call is also in dspex's process-wide history,
 which ``dspy.inspect_history`` prints.
+
+Calling a ``dspy.LM`` directly (``lm("Say hi")``, ``lm(messages=[...], temperature=0.3)``, RLM's
+``llm_query``) is dspex's ``lm`` module type made for it: the same client, requests, cache, usage
+and history as its predictors' calls, and DSPy's outputs and history entries.
 """
 
 from __future__ import annotations
@@ -184,6 +188,8 @@ class BaseLM:
         new.kwargs = dict(getattr(self, "kwargs", {}) or {})
         new.__dict__.pop("_dspex_bridge", None)
         new.__dict__.pop("_dspex_lm", None)
+        new.__dict__.pop("_dspex_module", None)
+        new.__dict__.pop("_direct_entries", None)
         for key, value in kwargs.items():
             if hasattr(new, key):
                 setattr(new, key, value)
@@ -238,17 +244,100 @@ class LM(BaseLM):
 
     @property
     def history(self) -> list[dict[str, Any]]:  # type: ignore[override]
-        """This model's calls, read from dspex's process-wide history (where native records them)."""
-        return [entry for entry in dspex_core.history() if entry.get("model") == self.model]
+        """This model's calls, read from dspex's process-wide history (where native records them);
+        a direct call of this object (``lm(...)``) is shown as DSPy records it (:meth:`_record_direct`)."""
+        direct = self.__dict__.get("_direct_entries") or {}
+        return [direct.get(entry["timestamp"], entry) if direct else entry
+                for entry in dspex_core.history() if entry.get("model") == self.model]
 
     @history.setter
     def history(self, value: list[dict[str, Any]]) -> None:
         pass  # the calls are recorded by dspex; BaseLM.__init__ and copy() set an empty list
 
+    # -- calling the model directly: dspex's ``lm`` module type -----------------------------------
+    def __call__(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
+                 **kwargs: Any) -> list[Any]:
+        """DSPy's ``lm(prompt)`` / ``lm(messages=[...], **settings)``: the list of completions (strings,
+        or dicts when one carries tool calls), sent by dspex's ``lm`` module type."""
+        if type(self).forward is not LM.forward:  # a subclass with its own forward: BaseLM's path
+            return super().__call__(prompt, messages=messages, **kwargs)
+        inputs, options = self._direct_call(prompt, messages, kwargs)
+        return self._record_direct(self._lm_module()(**inputs, **options), prompt, messages, kwargs)
+
+    async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
+                    **kwargs: Any) -> list[Any]:
+        if type(self).aforward is not LM.aforward or type(self).forward is not LM.forward:
+            return await super().acall(prompt, messages=messages, **kwargs)  # a subclass's own (a)forward
+        inputs, options = self._direct_call(prompt, messages, kwargs)
+        return self._record_direct(await self._lm_module().acall(**inputs, **options), prompt, messages, kwargs)
+
     def forward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
-        raise dspex_core.CapabilityError(
-            "calling a dspy.LM directly (lm(prompt) / lm(messages=...)) is not built in dspex-compat yet; "
-            "its predictors call the model through dspex (see docs/compat.md)")
+        """DSPy's ``forward``: the call's OpenAI-shaped chat completion (what ``__call__`` reads)."""
+        inputs, options = self._direct_call(prompt, messages, kwargs)
+        prediction = self._lm_module()(**inputs, **options)
+        return _completion_response(prediction.outputs, self.model, _usage_of(prediction, self.model))
+
+    async def aforward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None,
+                       **kwargs: Any) -> Any:
+        if type(self).forward is not LM.forward:  # BaseLM's rule: a subclass's forward serves it
+            return self.forward(prompt=prompt, messages=messages, **kwargs)
+        inputs, options = self._direct_call(prompt, messages, kwargs)
+        prediction = await self._lm_module().acall(**inputs, **options)
+        return _completion_response(prediction.outputs, self.model, _usage_of(prediction, self.model))
+
+    def _lm_module(self) -> Any:
+        """dspex's ``lm`` module for this model (made once per LM object)."""
+        module = self.__dict__.get("_dspex_module")
+        if module is None:
+            module = self.__dict__["_dspex_module"] = dspex_core.create("lm", lm=self._dspex_lm)
+        return module
+
+    @staticmethod
+    def _direct_call(prompt: Any, messages: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``lm`` module's inputs and call options for DSPy's arguments: the messages (DSPy sends
+        them when given, else the prompt as one user message) and the settings as ``config``."""
+        if messages is None and prompt is None:
+            raise ValueError("Either prompt or messages must be provided")  # DSPy's words
+        inputs = {"messages": messages} if messages else {"prompt": prompt}
+        return inputs, ({"config": dict(kwargs)} if kwargs else {})
+
+    def _record_direct(self, prediction: Any, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
+        """The outputs; DSPy's history entry of the call (prompt, messages as given, kwargs, outputs,
+        usage, ...) shown by ``lm.history`` in place of dspex's plainer record of it."""
+        outputs = list(prediction.outputs)
+        if setting("disable_history"):
+            return outputs
+        sent = messages or [{"role": "user", "content": prompt}]
+        usage = _usage_of(prediction, self.model)
+        entry = {
+            "prompt": prompt,
+            "messages": messages,
+            "kwargs": {k: v for k, v in kwargs.items() if not k.startswith("api_")},
+            "response": _completion_response(outputs, self.model, usage),
+            "outputs": outputs,
+            "usage": usage,
+            "cost": None,
+            "timestamp": datetime.datetime.now().isoformat(),
+            "uuid": _uuid4(),
+            "model": self.model,
+            "response_model": None,
+            "model_type": self.model_type,
+        }
+        for recorded in reversed(dspex_core.history(16)):  # dspex's record of this very call
+            if recorded["model"] == self.model and recorded["messages"] == sent and recorded["outputs"] == outputs:
+                entry["timestamp"] = recorded["timestamp"]
+                direct = self.__dict__.setdefault("_direct_entries", {})
+                if len(direct) >= MAX_HISTORY_SIZE:
+                    direct.pop(next(iter(direct)))
+                direct[recorded["timestamp"]] = entry
+                break
+        limit = setting("max_history_size")
+        if limit:
+            for owner in caller_modules.get():
+                if len(owner.history) >= limit:
+                    owner.history.pop(0)
+                owner.history.append(entry)
+        return outputs
 
     def copy(self, **kwargs: Any) -> "LM":
         given = {**self._given, **{k: v for k, v in kwargs.items() if k != "model"}}
@@ -279,6 +368,25 @@ class CustomLMBridge:
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
         return [_text(o) for o in await self.lm.acall(messages=messages, **settings)]
+
+
+def _usage_of(prediction: Any, model: str) -> dict[str, Any]:
+    """The call's token usage for ``model`` (dspex's record of it on the prediction), or ``{}``."""
+    getter = getattr(prediction, "get_lm_usage", None)
+    usage = getter() if getter is not None else None
+    return dict((usage or {}).get(model) or {})
+
+
+def _completion_response(outputs: list[Any], model: str, usage: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI-shaped chat completion of the outputs (DSPy's ``forward`` returns the provider's)."""
+    choices = []
+    for index, output in enumerate(outputs):
+        message = {"role": "assistant", "content": output.get("text") if isinstance(output, dict) else output}
+        if isinstance(output, dict) and output.get("tool_calls"):
+            message["tool_calls"] = output["tool_calls"]
+        choices.append({"index": index, "message": message,
+                        "finish_reason": "tool_calls" if "tool_calls" in message else "stop"})
+    return {"object": "chat.completion", "model": model, "choices": choices, "usage": usage}
 
 
 def _text(output: Any) -> Any:

@@ -1,0 +1,54 @@
+"""A dspy.LM called directly on a local OpenAI-compatible server: lm(prompt), lm(messages=...,
+**settings), n completions, acall, a reply with tool calls, the LM's history entries, and RLM's
+llm_query on that provider LM as its sub-LM."""
+
+import asyncio
+import json
+
+import dspy
+from dspy.utils import DummyLM
+
+from dspex_core.testing.server import LocalLMServer
+
+CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{\"q\": \"x\"}"}}
+
+
+def reply(messages, settings):
+    text = str(messages[-1]["content"])
+    if text == "use a tool":
+        return {"content": None, "tool_calls": [CALL]}
+    return f"echo: {text[:40]}"
+
+
+with LocalLMServer(reply) as server:
+    lm = dspy.LM("openai/local-model", api_base=server.url, api_key="sk-local", cache=False, num_retries=0,
+                 temperature=0.2)
+    outputs = [
+        lm("Say hi"),
+        lm(messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}],
+           temperature=0.3, max_tokens=50),
+        lm("Twice", n=2),
+        asyncio.run(lm.acall(messages=[{"role": "user", "content": "async"}])),
+        lm("use a tool"),
+    ]
+    history = [{key: entry[key] for key in ("prompt", "messages", "kwargs", "outputs", "model", "model_type")}
+               for entry in lm.history]
+    usage_keys = [sorted(k for k in ("prompt_tokens", "completion_tokens", "total_tokens") if k in entry["usage"])
+                  for entry in lm.history]
+
+    main = DummyLM([
+        {"reasoning": "Ask the sub-LM.", "code": "answer = llm_query('What is 2+2?')\nprint(answer)"},
+        {"reasoning": "Done.", "code": "SUBMIT(answer)"},
+    ])
+    dspy.configure(lm=main)
+    rlm = dspy.RLM("text -> word", interpreter_factory=dspy.LocalInterpreter, sub_lm=lm, max_llm_calls=3)
+    result = rlm(text="hello")
+    bodies = [request["body"] for request in server.chat_requests]
+
+print(json.dumps({
+    "outputs": outputs,
+    "history": history,
+    "usage_keys": usage_keys,
+    "rlm": [result.word, [step["output"] for step in result.trajectory]],
+    "bodies": bodies,
+}))
