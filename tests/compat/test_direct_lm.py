@@ -37,3 +37,18 @@ def test_a_direct_call_in_process(tmp_path):
         assert copy("again") == ["hi there"] and server.chat_requests[-1]["body"]["temperature"] == 0.9
         with pytest.raises(ValueError, match="Either prompt or messages"):
             lm()
+
+
+def test_a_pickled_lm_leaves_its_key_out_and_copies_keep_it():
+    import copy
+    import pickle
+
+    import dspy
+
+    lm = dspy.LM("openai/gpt-4o-mini", api_key="sk-test-not-stored", temperature=0.3)
+    data = pickle.dumps(lm)
+    assert b"sk-test-not-stored" not in data
+    loaded = pickle.loads(data)
+    assert loaded._given == {"temperature": 0.3} and loaded.model == "openai/gpt-4o-mini"
+    assert copy.deepcopy(lm)._given["api_key"] == "sk-test-not-stored"
+    assert copy.copy(lm)._given["api_key"] == "sk-test-not-stored"

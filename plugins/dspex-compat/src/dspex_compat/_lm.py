@@ -242,6 +242,35 @@ class LM(BaseLM):
         self.train_kwargs = train_kwargs or {}
         self.use_developer_role = use_developer_role
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (``save_program=True``, copies) without credentials: a key given to the LM is left out,
+        and the loaded LM reads it from the provider's environment variable, as dspex's LM does."""
+        from dspex_core.backend import SECRET_SETTINGS
+
+        state = dict(self.__dict__)
+        state.pop("_dspex_lm", None)
+        state.pop("_dspex_bridge", None)
+        state["_given"] = {k: v for k, v in self._given.items() if k not in SECRET_SETTINGS}
+        state["kwargs"] = {k: v for k, v in self.kwargs.items() if k not in SECRET_SETTINGS}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._dspex_lm = dspex_core.LM(self.model, **self._given)
+
+    def __copy__(self) -> "LM":
+        """A copy in this process keeps the key (only pickles leave it out)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self, memo: dict) -> "LM":
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():  # the dspex LM and its bridge are shared descriptions
+            new.__dict__[key] = value if key in ("_dspex_lm", "_dspex_bridge") else copy_module.deepcopy(value, memo)
+        return new
+
     @property
     def history(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """This model's calls, read from dspex's process-wide history (where native records them);
