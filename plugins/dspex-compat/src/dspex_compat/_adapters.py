@@ -71,8 +71,8 @@ class ChatAdapter(Adapter):
     def runs_on_dspex(self) -> bool:
         """Whether a predictor with this adapter can run as a dspex reference (its adapter is
         dspex's own, with nothing redefined or added)."""
-        base = self._builtin()
-        if base is not type(self):
+        if type(self) not in _BUILT_IN:  # a subclass: nothing of the call may be its own
+            base = self._builtin()
             redefined = ("format", "parse", "__call__", "acall", "_call_preprocess", "_call_postprocess", *_PIECES)
             if any(getattr(type(self), p) is not getattr(base, p) for p in redefined):
                 return False
@@ -205,11 +205,7 @@ _BUILT_IN = (ChatAdapter, JSONAdapter, XMLAdapter)
 def runs_on_dspex(adapter: Any) -> bool:
     """Whether a predictor with ``adapter`` configured runs as a dspex reference (``None``, dspex's
     default, is DSPy's ChatAdapter); otherwise it runs the adapter's own call loop."""
-    if adapter is None:
-        return True
-    if type(adapter) in _BUILT_IN:  # the common case, checked without walking the class
-        return not adapter.callbacks and adapter._native_response_types is None and adapter.use_json_adapter_fallback
-    return isinstance(adapter, ChatAdapter) and adapter.runs_on_dspex()
+    return adapter is None or (isinstance(adapter, ChatAdapter) and adapter.runs_on_dspex())
 
 
 def adapter_name(adapter: Any) -> str | None:

@@ -128,7 +128,7 @@ class Predict(Module, Predictor):
                 f"match your signature input fields: '{', '.join(fields)}'. For example: "
                 f"`predict({fields[0] if fields else 'input'}=input_value, ...)`.")
 
-    def _prepare(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    def _prepare(self, kwargs: dict[str, Any], adapter: Any) -> tuple[Any, dict[str, Any]]:
         signature = kwargs.pop("signature", self.signature)
         if isinstance(signature, str):
             signature = ensure_signature(signature)
@@ -143,7 +143,6 @@ class Predict(Module, Predictor):
             raise ValueError(f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of using a string like "
                              f"'dspy.configure(lm=\"{lm}\")', please configure the LM like "
                              f"'dspy.configure(lm=dspy.LM(\"{lm}\"))'")
-        adapter = setting("adapter")
         key = (id(signature), signature.__doc__, id(demos), len(demos), id(lm), id(adapter),
                tuple(sorted((k, repr(v)) for k, v in config.items())) if config else ())
         refs = self.__dict__.get("_dspex_refs")
@@ -197,7 +196,7 @@ class Predict(Module, Predictor):
             lm, lm_kwargs, signature, demos, inputs = self._adapter_request(kwargs)
             completions = adapter(lm, lm_kwargs=lm_kwargs, signature=signature, demos=demos, inputs=inputs)
             return self._predicted(inputs, completions)
-        ref, inputs = self._prepare(kwargs)
+        ref, inputs = self._prepare(kwargs, adapter)
         sink = stream_sink.get()
         if sink is not None and id(self) in sink.listeners:  # dspy.streamify listens to this predictor
             prediction = sink.run(self, ref, inputs)
@@ -213,7 +212,7 @@ class Predict(Module, Predictor):
             completions = await adapter.acall(lm, lm_kwargs=lm_kwargs, signature=signature, demos=demos,
                                               inputs=inputs)
             return self._predicted(inputs, completions)
-        ref, inputs = self._prepare(kwargs)
+        ref, inputs = self._prepare(kwargs, adapter)
         sink = stream_sink.get()
         if sink is not None and id(self) in sink.listeners:
             prediction = await sink.arun(self, ref, inputs)
