@@ -1,5 +1,6 @@
 """A dspy.LM called directly on a local OpenAI-compatible server: lm(prompt), lm(messages=...,
-**settings), n completions, acall, a reply with tool calls, the LM's history entries, and RLM's
+**settings), n completions, acall, a reply with tool calls, the LM's history entries, the callback
+events of those calls (configured and the LM's own), a custom LM called directly, and RLM's
 llm_query on that provider LM as its sub-LM."""
 
 import asyncio
@@ -7,10 +8,26 @@ import json
 
 import dspy
 from dspy.utils import DummyLM
+from dspy.utils.callback import BaseCallback
 
 from dspex_core.testing.server import LocalLMServer
 
 CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{\"q\": \"x\"}"}}
+
+
+class Events(BaseCallback):
+    """The LM events each call fires: who fired them, their inputs, the outputs or the error class."""
+
+    def __init__(self, name):
+        self.name = name
+        self.seen = []
+
+    def on_lm_start(self, call_id, instance, inputs):
+        self.seen.append([self.name, "lm_start", type(instance).__name__, sorted(inputs), inputs.get("prompt"),
+                          inputs.get("kwargs")])
+
+    def on_lm_end(self, call_id, outputs, exception):
+        self.seen.append([self.name, "lm_end", outputs, type(exception).__name__ if exception else None])
 
 
 def reply(messages, settings):
@@ -21,8 +38,10 @@ def reply(messages, settings):
 
 
 with LocalLMServer(reply) as server:
+    configured, own = Events("configured"), Events("own")
+    dspy.configure(callbacks=[configured])
     lm = dspy.LM("openai/local-model", api_base=server.url, api_key="sk-local", cache=False, num_retries=0,
-                 temperature=0.2)
+                 temperature=0.2, callbacks=[own])
     outputs = [
         lm("Say hi"),
         lm(messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}],
@@ -35,6 +54,12 @@ with LocalLMServer(reply) as server:
                for entry in lm.history]
     usage_keys = [sorted(k for k in ("prompt_tokens", "completion_tokens", "total_tokens") if k in entry["usage"])
                   for entry in lm.history]
+
+    custom = DummyLM([{"answer": "direct"}])
+    custom.callbacks = [own]
+    outputs.append(custom(messages=[{"role": "user", "content": "custom"}]))
+    events = configured.seen + own.seen
+    dspy.configure(callbacks=[])
 
     main = DummyLM([
         {"reasoning": "Ask the sub-LM.", "code": "answer = llm_query('What is 2+2?')\nprint(answer)"},
@@ -49,6 +74,7 @@ print(json.dumps({
     "outputs": outputs,
     "history": history,
     "usage_keys": usage_keys,
+    "events": events,
     "rlm": [result.word, [step["output"] for step in result.trajectory]],
     "bodies": bodies,
 }))

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 import dspex_core
 
+from dspex_compat._callback import with_callbacks
 from dspex_compat._settings import caller_modules, setting
 
 __all__ = ["BaseLM", "LM", "GLOBAL_HISTORY", "inspect_history", "dspex_lm", "MAX_HISTORY_SIZE"]
@@ -68,16 +69,27 @@ class BaseLM:
     def supported_params(self) -> set[str]:
         return set()
 
+    @with_callbacks
     def __call__(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
                  **kwargs: Any) -> list[Any]:
+        """The list of completions; a direct call fires the ``on_lm_start``/``on_lm_end`` handlers as
+        DSPy's does (a predictor's calls go through :class:`CustomLMBridge`, and dspex fires theirs)."""
+        return self._call(prompt, messages, kwargs)
+
+    @with_callbacks
+    async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
+                    **kwargs: Any) -> list[Any]:
+        return await self._acall(prompt, messages, kwargs)
+
+    def _call(self, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
+        """One call, the callback events aside: ``forward``, then the outputs and history entry."""
         given = messages  # the history keeps what the caller gave (None for a prompt), as DSPy's does
         if messages is None and prompt is not None:
             messages = [{"role": "user", "content": prompt}]
         response = self.forward(prompt=prompt, messages=messages, **kwargs)
         return self._record(response, prompt, given, kwargs)
 
-    async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
-                    **kwargs: Any) -> list[Any]:
+    async def _acall(self, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
         given = messages
         if messages is None and prompt is not None:
             messages = [{"role": "user", "content": prompt}]
@@ -284,19 +296,17 @@ class LM(BaseLM):
         pass  # the calls are recorded by dspex; BaseLM.__init__ and copy() set an empty list
 
     # -- calling the model directly: dspex's ``lm`` module type -----------------------------------
-    def __call__(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
-                 **kwargs: Any) -> list[Any]:
+    def _call(self, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
         """DSPy's ``lm(prompt)`` / ``lm(messages=[...], **settings)``: the list of completions (strings,
         or dicts when one carries tool calls), sent by dspex's ``lm`` module type."""
         if type(self).forward is not LM.forward:  # a subclass with its own forward: BaseLM's path
-            return super().__call__(prompt, messages=messages, **kwargs)
+            return super()._call(prompt, messages, kwargs)
         inputs, options = self._direct_call(prompt, messages, kwargs)
         return self._record_direct(self._lm_module()(**inputs, **options), prompt, messages, kwargs)
 
-    async def acall(self, prompt: str | None = None, *, messages: list[dict[str, Any]] | None = None,
-                    **kwargs: Any) -> list[Any]:
+    async def _acall(self, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
         if type(self).aforward is not LM.aforward or type(self).forward is not LM.forward:
-            return await super().acall(prompt, messages=messages, **kwargs)  # a subclass's own (a)forward
+            return await super()._acall(prompt, messages, kwargs)  # a subclass's own (a)forward
         inputs, options = self._direct_call(prompt, messages, kwargs)
         return self._record_direct(await self._lm_module().acall(**inputs, **options), prompt, messages, kwargs)
 
@@ -393,10 +403,16 @@ class CustomLMBridge:
         self.model = getattr(lm, "model", type(lm).__name__)
 
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
-        return [_text(o) for o in self.lm(messages=messages, **settings)]
+        lm = self.lm
+        if type(lm).__call__ is BaseLM.__call__:  # dspex fires this call's LM events: the call without them
+            return [_text(o) for o in lm._call(None, messages, settings)]
+        return [_text(o) for o in lm(messages=messages, **settings)]  # a subclass's own __call__
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
-        return [_text(o) for o in await self.lm.acall(messages=messages, **settings)]
+        lm = self.lm
+        if type(lm).acall is BaseLM.acall:
+            return [_text(o) for o in await lm._acall(None, messages, settings)]
+        return [_text(o) for o in await lm.acall(messages=messages, **settings)]
 
 
 def _usage_of(prediction: Any, model: str) -> dict[str, Any]:
