@@ -233,3 +233,18 @@ def test_a_tool_checks_and_converts_its_arguments_and_fires_tool_events():
         tool(a="x")
     with pytest.raises(ValueError, match="Arg c is not in the tool's args"):
         tool(c=1)
+
+
+def test_demos_changed_in_place_reach_the_next_prompt():
+    lm = DummyLM([{"answer": "a"}] * 4)
+    dspy.configure(lm=lm)
+    predict = dspy.Predict("question -> answer")
+    predict.demos = [dspy.Example(question="q1", answer="first")]
+    predict(question="hi")
+    predict.demos[0].answer = "changed"  # the same Example, mutated
+    predict(question="hi")
+    predict.demos[0] = dspy.Example(question="q2", answer="replaced")  # the same list, a new element
+    predict(question="hi")
+    sent = [str(entry["messages"]) for entry in lm.history]
+    assert "first" in sent[0] and "changed" in sent[1] and "first" not in sent[1]
+    assert "replaced" in sent[2] and "changed" not in sent[2]

@@ -25,14 +25,22 @@ from dspex_compat._signature import ensure_signature
 __all__ = ["Predict"]
 
 
-
 def _logger() -> Any:
     import logging  # on first warning: ``import dspy`` does not import logging
 
     return logging.getLogger("dspy.predict.predict")
+
+
 _NO_LM = ("No LM is loaded. Please configure the LM using `dspy.configure(lm=dspy.LM(...))`. e.g, "
           "`dspy.configure(lm=dspy.LM('openai/gpt-4o-mini'))`")
 _REFS_KEPT = 8
+
+
+def _demo_contents(demos: Any) -> list[Any]:
+    """What each demo holds now, to tell a cached reference's demos from demos changed in place
+    (``predict.demos[0] = ...``, ``predict.demos[0].answer = ...``): DSPy reads them at every call."""
+    return [dict(d.items()) if isinstance(d, dspex_core.Example) else dict(d) if isinstance(d, dict) else d
+            for d in demos]
 
 
 def _serialize(value: Any) -> Any:
@@ -149,6 +157,8 @@ class Predict(Module, Predictor):
         if refs is None:
             refs = self.__dict__["_dspex_refs"] = {}
         entry = refs.get(key)
+        if entry is not None and demos and entry[6] != _demo_contents(demos):  # a demo changed in place
+            entry = None
         if entry is None:
             options: dict[str, Any] = {"config": dict(config)} if config else {}
             name = adapter_name(adapter)
@@ -158,7 +168,8 @@ class Predict(Module, Predictor):
             if len(refs) >= _REFS_KEPT:
                 refs.clear()
             # what the ids in the key name is kept alive with the reference
-            entry = refs[key] = (ref, tuple(signature.input_fields), demos, signature, lm, adapter)
+            entry = refs[key] = (ref, tuple(signature.input_fields), demos, signature, lm, adapter,
+                                 _demo_contents(demos))
         ref, names = entry[0], entry[1]
         inputs = {k: kwargs[k] for k in names if k in kwargs}
         if len(inputs) < len(names):
