@@ -1,7 +1,8 @@
 """A dspy.LM called directly on a local OpenAI-compatible server: lm(prompt), lm(messages=...,
 **settings), n completions, acall, a reply with tool calls, the LM's history entries, the callback
-events of those calls (configured and the LM's own), a custom LM called directly, and RLM's
-llm_query on that provider LM as its sub-LM."""
+events of those calls (configured and the LM's own), a custom LM called directly, the LM events of
+predictors' calls on LMs with callbacks of their own, and RLM's llm_query on that provider LM as
+its sub-LM."""
 
 import asyncio
 import json
@@ -34,6 +35,8 @@ def reply(messages, settings):
     text = str(messages[-1]["content"])
     if text == "use a tool":
         return {"content": None, "tool_calls": [CALL]}
+    if "[[ ## question ## ]]" in text:  # a Predict's request
+        return "[[ ## answer ## ]]\nfrom the server\n\n[[ ## completed ## ]]"
     return f"echo: {text[:40]}"
 
 
@@ -55,9 +58,11 @@ with LocalLMServer(reply) as server:
     usage_keys = [sorted(k for k in ("prompt_tokens", "completion_tokens", "total_tokens") if k in entry["usage"])
                   for entry in lm.history]
 
-    custom = DummyLM([{"answer": "direct"}])
+    custom = DummyLM([{"answer": "direct"}, {"answer": "predicted"}])
     custom.callbacks = [own]
     outputs.append(custom(messages=[{"role": "user", "content": "custom"}]))
+    predict = dspy.Predict("question -> answer")
+    predicted = [predict(question="q1", lm=custom).answer, predict(question="q2", lm=lm).answer]
     events = configured.seen + own.seen
     dspy.configure(callbacks=[])
 
@@ -75,6 +80,7 @@ print(json.dumps({
     "history": history,
     "usage_keys": usage_keys,
     "events": events,
+    "predicted": predicted,
     "rlm": [result.word, [step["output"] for step in result.trajectory]],
     "bodies": bodies,
 }))

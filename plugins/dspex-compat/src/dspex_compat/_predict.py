@@ -15,6 +15,7 @@ from typing import Any
 import dspex_core
 
 from dspex_compat._adapters import adapter_name, runs_on_dspex
+from dspex_compat._dspex_callbacks import lm_callbacks_heard
 from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
 from dspex_compat._parameter import Predictor
@@ -136,7 +137,8 @@ class Predict(Module, Predictor):
                 f"match your signature input fields: '{', '.join(fields)}'. For example: "
                 f"`predict({fields[0] if fields else 'input'}=input_value, ...)`.")
 
-    def _prepare(self, kwargs: dict[str, Any], adapter: Any) -> tuple[Any, dict[str, Any]]:
+    def _prepare(self, kwargs: dict[str, Any], adapter: Any) -> tuple[Any, dict[str, Any], Any]:
+        """``(the cached dspex reference, its inputs, the LM)`` of one call."""
         signature = kwargs.pop("signature", self.signature)
         if isinstance(signature, str):
             signature = ensure_signature(signature)
@@ -175,7 +177,7 @@ class Predict(Module, Predictor):
         if len(inputs) < len(names):
             _logger().warning("Not all input fields were provided to module. Present: %s. Missing: %s.",
                            list(inputs), [k for k in names if k not in inputs])
-        return ref, inputs
+        return ref, inputs, entry[4]
 
     def _adapter_request(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any], Any, list[Any], dict[str, Any]]:
         """``(lm, lm_kwargs, signature, demos, inputs)`` for an adapter's own call loop (DSPy's
@@ -207,7 +209,14 @@ class Predict(Module, Predictor):
             lm, lm_kwargs, signature, demos, inputs = self._adapter_request(kwargs)
             completions = adapter(lm, lm_kwargs=lm_kwargs, signature=signature, demos=demos, inputs=inputs)
             return self._predicted(inputs, completions)
-        ref, inputs = self._prepare(kwargs, adapter)
+        ref, inputs, lm = self._prepare(kwargs, adapter)
+        own = getattr(lm, "callbacks", None)
+        if own:  # the LM's own callbacks hear its calls too (dspex fires them)
+            with lm_callbacks_heard(setting("callbacks"), own):
+                return self._run(ref, inputs)
+        return self._run(ref, inputs)
+
+    def _run(self, ref: Any, inputs: dict[str, Any]) -> Any:
         sink = stream_sink.get()
         if sink is not None and id(self) in sink.listeners:  # dspy.streamify listens to this predictor
             prediction = sink.run(self, ref, inputs)
@@ -223,7 +232,14 @@ class Predict(Module, Predictor):
             completions = await adapter.acall(lm, lm_kwargs=lm_kwargs, signature=signature, demos=demos,
                                               inputs=inputs)
             return self._predicted(inputs, completions)
-        ref, inputs = self._prepare(kwargs, adapter)
+        ref, inputs, lm = self._prepare(kwargs, adapter)
+        own = getattr(lm, "callbacks", None)
+        if own:
+            with lm_callbacks_heard(setting("callbacks"), own):
+                return await self._arun(ref, inputs)
+        return await self._arun(ref, inputs)
+
+    async def _arun(self, ref: Any, inputs: dict[str, Any]) -> Any:
         sink = stream_sink.get()
         if sink is not None and id(self) in sink.listeners:
             prediction = await sink.arun(self, ref, inputs)
