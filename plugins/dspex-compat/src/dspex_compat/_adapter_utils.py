@@ -40,10 +40,16 @@ def _plain(value: Any) -> bool:
     return False
 
 
+#: dspex's classes that stand for DSPy's pydantic models (dumped as their ``toDict()``)
+_CORE_MODELS = frozenset({"ToolCalls", "ToolCallResults", "History"})
+
+
 def serialize_for_json(value: Any) -> Any:
     """``value`` as JSON data, as pydantic dumps it in JSON mode (what it cannot dump as ``str``)."""
     if _plain(value):
         return json.loads(json.dumps(value)) if isinstance(value, (list, tuple, dict)) else value
+    if type(value).__name__ in _CORE_MODELS and type(value).__module__.startswith("dspex_core."):
+        return serialize_for_json(value.toDict())  # dspex's ToolCalls, ToolCallResults, History: DSPy's models
     try:
         from pydantic import TypeAdapter
 
