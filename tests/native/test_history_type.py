@@ -70,11 +70,13 @@ def test_tool_calls_in_a_history_message_are_written_as_json_without_native_func
         _messages(question="q", history=dspex.History([{"question": "q", "answer": {"tool_calls": 3}}]))
 
 
-def test_tool_results_in_a_history_message_are_not_native():
+def test_tool_results_in_a_history_message_follow_the_calls_as_a_user_message():
     calls = {"tool_calls": [{"name": "f", "args": {}}], "tool_call_results": [{"name": "f", "value": 1}]}
     history = dspex.History([{"question": "q", "answer": calls}])
-    with pytest.raises(CapabilityError, match="tool calls in a History message"):
-        _messages(question="q", history=history)
+    messages = _messages(question="q", history=history)
+    assert messages[2]["content"].startswith('[[ ## answer ## ]]\n{"tool_calls": [{"name": "f", "args": {}}]}\n')
+    assert messages[3] == {"role": "user", "content": '[[ ## tool_call_results ## ]]\n{"tool_call_results": '
+                                                      '[{"call_id": null, "name": "f", "value": 1, "is_error": false}]}'}
 
 
 def test_history_as_an_output_is_not_native():

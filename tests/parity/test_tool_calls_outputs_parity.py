@@ -254,13 +254,3 @@ def test_tool_calls_in_history_messages_are_written_as_dspy_writes_them(adapter,
     native = run_native(sig, inputs=inputs, replies=replies, adapter=mode)
     assert_same_run(native, run_dspy(sig, inputs=inputs, replies=replies, adapter=mode))
     assert native[0][0] == "ok"
-
-
-def test_tool_calls_in_history_with_native_function_calling_are_refused():
-    sig = Signature._make({"question": Field("question", "input", str, None),
-                           "history": Field("history", "input", dspex.History, None)},
-                          {"answer": Field("answer", "output", str, None)}, None)
-    history = dspex.History([{"question": "q", "answer": {"tool_calls": [{"name": "f", "args": {}}]}}])
-    state = predict.create(sig, adapter="json")
-    with pytest.raises(dspex.CapabilityError, match="tool calls in a History message"):
-        predict.execute(state, {"question": "Q?", "history": history}, lm=dspex.LM("openai/local-model"))

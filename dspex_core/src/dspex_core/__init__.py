@@ -60,6 +60,7 @@ _LAZY = {
     "History": ("dspex_core._conversation", "History"),
     "Image": ("dspex_core._image", "Image"),
     "ToolCalls": ("dspex_core._tool_calls", "ToolCalls"),
+    "ToolCallResults": ("dspex_core._tool_calls", "ToolCallResults"),
     "map": ("dspex_core._map", "map"),
     "Program": ("dspex_core._program", "Program"),
     "inspect_history": ("dspex_core._history", "inspect_history"),
@@ -100,7 +101,7 @@ __all__ = [
     "configure", "context", "settings", "config",
     # data model
     "Signature", "Field", "InputField", "OutputField", "Example", "Prediction", "Completions", "LM", "LanguageModel", "OfflineLM",
-    "History", "Image", "ToolCalls", "StreamChunk",
+    "History", "Image", "ToolCalls", "ToolCallResults", "StreamChunk",
     # user API
     "create", "acreate", "execute", "aexecute", "compile", "load", "map", "ModuleRef", "Program", "inspect_history", "history",
     "session", "Session",

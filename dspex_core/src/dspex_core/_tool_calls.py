@@ -63,6 +63,104 @@ class ToolCall:
         return f"ToolCall(id={self.id!r}, name={self.name!r}, args={self.args!r})"
 
 
+class ToolCallResult:
+    """What one call returned: the call's ``call_id`` and ``name``, the ``value`` (or the error
+    text) and whether it is an error."""
+
+    __slots__ = ("call_id", "name", "value", "is_error")
+
+    def __init__(self, name: str, value: Any, call_id: str | None = None, is_error: bool = False) -> None:
+        if not isinstance(name, str):
+            raise InputError(f"a tool call result's name must be a str, got {type(name).__name__}: {name!r}")
+        if call_id is not None and not isinstance(call_id, str):
+            raise InputError(f"the call_id of the tool call result {name!r} must be a str or None, got {call_id!r}")
+        if not isinstance(is_error, bool):
+            raise InputError(f"the is_error of the tool call result {name!r} must be a bool, got {is_error!r}")
+        self.call_id, self.name, self.value, self.is_error = call_id, name, value, is_error
+
+    def toDict(self) -> dict[str, Any]:  # noqa: N802 - the name Example and Prediction use
+        """``{"call_id", "name", "value", "is_error"}``, DSPy's field order."""
+        return {"call_id": self.call_id, "name": self.name, "value": self.value, "is_error": self.is_error}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ToolCallResult) and other.toDict() == self.toDict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"ToolCallResult(call_id={self.call_id!r}, name={self.name!r}, value={self.value!r}, "
+                f"is_error={self.is_error!r})")
+
+
+class ToolCallResults:
+    """The results of one reply's calls (DSPy's ``dspy.ToolCallResults``), which a conversation
+    history carries on its ``ToolCalls`` (``tool_call_results``) so the next prompt shows them."""
+
+    ToolCallResult = ToolCallResult
+    __slots__ = ("tool_call_results",)
+
+    def __init__(self, tool_call_results: list[Any]) -> None:
+        if not isinstance(tool_call_results, list):
+            raise InputError(f"ToolCallResults(tool_call_results=...) takes a list of results, "
+                             f"got {type(tool_call_results).__name__}")
+        self.tool_call_results = [_result(item) for item in tool_call_results]
+
+    @classmethod
+    def from_tool_calls_and_values(cls, tool_calls: Any, values: list[Any],
+                                   is_errors: list[bool] | None = None) -> ToolCallResults:
+        """One result per call, in order: the call's id and name with its value."""
+        calls = tool_calls.tool_calls if isinstance(tool_calls, ToolCalls) else list(tool_calls)
+        if len(calls) != len(values):
+            raise ValueError("`tool_calls` and `values` must have the same length.")
+        if is_errors is None:
+            is_errors = [False] * len(calls)
+        elif len(is_errors) != len(calls):
+            raise ValueError("`is_errors` must have the same length as `tool_calls` when provided.")
+        return cls([ToolCallResult(call.name, value, call.id, is_error)
+                    for call, value, is_error in zip(calls, values, is_errors)])
+
+    @classmethod
+    def of(cls, data: Any) -> ToolCallResults:
+        """``data`` read as DSPy's validator reads it: a ToolCallResults (dspy's too), a list of
+        results, a dict with ``tool_call_results``, or one result ``{"name", "value", ...}``."""
+        if isinstance(data, cls):
+            return data
+        if type(data).__name__ == "ToolCallResults" and hasattr(data, "tool_call_results"):  # dspy's
+            return cls([ToolCallResult(r.name, r.value, r.call_id, r.is_error) for r in data.tool_call_results])
+        if isinstance(data, list):
+            return cls(data)
+        if isinstance(data, dict):
+            if "tool_call_results" in data:
+                return cls(data["tool_call_results"])
+            if {"name", "value"}.issubset(data):
+                return cls([data])
+        raise InputError(f"Received invalid value for `dspy.ToolCallResults`: {data}")
+
+    def toDict(self) -> dict[str, Any]:  # noqa: N802
+        """``{"tool_call_results": [...]}``, as DSPy writes the value into a prompt."""
+        return {"tool_call_results": [result.toDict() for result in self.tool_call_results]}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ToolCallResults) and other.tool_call_results == self.tool_call_results
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ToolCallResults(tool_call_results={self.tool_call_results!r})"
+
+
+def _result(item: Any) -> ToolCallResult:
+    if isinstance(item, ToolCallResult):
+        return item
+    if type(item).__name__ == "ToolCallResult" and hasattr(item, "value"):  # dspy's
+        return ToolCallResult(item.name, item.value, item.call_id, item.is_error)
+    if isinstance(item, dict) and "name" in item and "value" in item:
+        unknown = set(item) - {"call_id", "name", "value", "is_error"}
+        if not unknown:
+            return ToolCallResult(**item)
+    raise InputError(f"Received invalid tool call result for `dspy.ToolCallResults`: {item}")
+
+
 class ToolCalls:
     """The calls of one reply: ``ToolCalls(tool_calls=[ToolCall(...), ...])``."""
 
@@ -115,8 +213,13 @@ class ToolCalls:
         """:meth:`format`, plus ``tool_call_results`` when set (DSPy's serializer)."""
         data = self.format()
         if self.tool_call_results is not None:
-            data["tool_call_results"] = self.tool_call_results
+            results = self.tool_call_results
+            data["tool_call_results"] = results.toDict() if isinstance(results, ToolCallResults) else results
         return data
+
+    def without_results(self) -> ToolCalls:
+        """The same calls, ``tool_call_results`` left out (as a history's assistant turn shows them)."""
+        return ToolCalls(list(self.tool_calls))
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, ToolCalls) and other.tool_calls == self.tool_calls
@@ -125,7 +228,7 @@ class ToolCalls:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ToolCalls(tool_calls={self.tool_calls!r})"
+        return f"ToolCalls(tool_calls={self.tool_calls!r}, tool_call_results={self.tool_call_results!r})"
 
 
 def _is_call(data: dict[str, Any]) -> bool:

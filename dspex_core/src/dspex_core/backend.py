@@ -64,7 +64,7 @@ from dspex_core._redact import redact, strip_credentials, url_credentials, url_s
 from dspex_core._secret_registry import hold as hold_secrets
 from dspex_core._session import current_session_id
 from dspex_core._stream_chunk import StreamChunk
-from dspex_core._tool_calls import ToolCalls, is_tool_calls_type
+from dspex_core._tool_calls import ToolCallResults, ToolCalls, is_tool_calls_type
 from dspex_core._signature import Field, InputField, OutputField, Signature, default_instructions, infer_prefix
 from dspex_core._text import cleandoc
 from dspex_core._types import allows_none, type_name
@@ -78,7 +78,7 @@ __all__ = [
     # data types
     "Signature", "Field", "FieldSpec", "InputField", "OutputField", "infer_prefix", "default_instructions",
     "Example", "Prediction", "StreamChunk", "LM", "LanguageModel", "is_custom_lm", "ModuleRef", "History",
-    "is_history_type", "Image", "is_image_type", "ToolCalls", "is_tool_calls_type",
+    "is_history_type", "Image", "is_image_type", "ToolCalls", "ToolCallResults", "is_tool_calls_type",
     "SECRET_SETTINGS", "PROVIDER_KEY_ENV", "PROVIDER_BASE_ENV",
     # helpers
     "module_ref", "current_session_id", "redact", "strip_credentials", "url_credentials", "url_secrets", "type_name",

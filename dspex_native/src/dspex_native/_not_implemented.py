@@ -11,9 +11,9 @@ from __future__ import annotations
 
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], "
                  "Literal[...], pydantic models and unions of those, History, Image, dspy.File, dspy.Audio and Tool "
-                 "inputs and ToolCalls outputs (set, Enum, datetime, ToolCalls as an input or inside "
-                 "list/Optional, tool calls in History messages with tool results or the JSONAdapter's native "
-                 "function calling, Image and Tool outputs, ...)")
+                 "inputs and ToolCalls and dspy.Reasoning outputs (set, Enum, datetime, ToolCalls as an input or "
+                 "inside list/Optional, tool call results in History messages with the XMLAdapter, dspy.Reasoning "
+                 "outputs on a provider LM unless reasoning_effort=None, Image and Tool outputs, ...)")
 NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's tool_calls, DSPy's JSONAdapter "
                 "with a tool input) on LiteLLM's route (engine='litellm' and the models dspy sends through "
                 "LiteLLM) and on Anthropic's and Gemini's own wires")

@@ -19,7 +19,7 @@ from typing import Any
 from dspex_core.backend import ToolCalls, is_tool_calls_type
 
 from dspex_native.adapters._lenient_json import loads_lenient, reads_as_container
-from dspex_native.adapters._types import holds_model, is_model, type_adapter
+from dspex_native.adapters._types import holds_model, is_model, is_reasoning_type, type_adapter
 
 _NoneType = type(None)
 _UNION_ORIGINS = (typing.Union, types.UnionType)
@@ -66,6 +66,11 @@ def parse_value(value: Any, annotation: Any) -> Any:
             candidate = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             candidate = value
+    if is_reasoning_type(annotation) and candidate is not value:
+        try:
+            return validate(annotation, candidate)
+        except ValueError:  # DSPy's second try for a dspy.Type: the text itself
+            return validate(annotation, value)
     return validate(annotation, candidate)
 
 
@@ -77,7 +82,7 @@ def validate(annotation: Any, value: Any) -> Any:
     """Validate and convert ``value`` as ``pydantic.TypeAdapter(annotation).validate_python`` would."""
     if annotation is Any:
         return value
-    if holds_model(annotation):
+    if holds_model(annotation) or is_reasoning_type(annotation):
         return type_adapter(annotation).validate_python(value)
     if type(value) is bytes and annotation in _FROM_BYTES:  # b'...' read by ast.literal_eval, as pydantic reads it
         try:

@@ -1,21 +1,23 @@
 """DSPy's native function calling: a ToolCalls output answered by the LM's own ``tool_calls``.
 
-With the JSONAdapter (``use_native_function_calling`` on), a signature with a tool input
+With native function calling on (the JSONAdapter's default, the ChatAdapter's and XMLAdapter's
+``use_native_function_calling=True``), a signature with a tool input
 (``Tool`` or ``list[Tool]``) and a ``ToolCalls`` output, and a model that can call functions,
 DSPy 3.4 (``Adapter._call_preprocess`` / ``_call_postprocess``) sends the tools in the request
 (``tools=[tool.format_as_litellm_function_call(), ...]``), renders the prompt from the signature
 without those two fields, and reads the reply's ``tool_calls`` into the ToolCalls value (the
 reply's text, when there is one, is read for the other outputs; they are ``None`` when the reply
-holds only calls). :func:`plan` decides whether a call does so and :class:`NativeCallsFormat`
-reads its replies. Built on the OpenAI-style chat-completions wire of dspy's own engine; LiteLLM's
-route and Anthropic's and Gemini's wires stay a :class:`~dspex_core.CapabilityError`.
+holds only calls). :func:`native_tools` decides whether a call does so (:mod:`._call_plan` applies
+it) and :class:`NativeFormat` reads its replies. Built on the OpenAI-style chat-completions wire
+of dspy's own engine; LiteLLM's route and Anthropic's and Gemini's wires stay a
+:class:`~dspex_core.CapabilityError`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dspex_core.backend import LM, Signature
+from dspex_core.backend import LM
 from dspex_core.errors import AdapterParseError, CapabilityError, InputError
 
 from dspex_native._not_implemented import NATIVE_CALLS
@@ -53,27 +55,33 @@ def _value(item: Any, key: str, default: Any = None) -> Any:
     return item.get(key, default) if isinstance(item, Mapping) else getattr(item, key, default)
 
 
-class NativeCallsFormat:
-    """The JSON format of the signature without its tool input and ToolCalls output (``inner``),
-    reading a reply as DSPy's ``_call_postprocess`` does; everything else is ``inner``'s."""
+class NativeFormat:
+    """The format of the signature without the fields native features answer (``inner``),
+    reading a reply as DSPy's ``_call_postprocess`` does: the text for the other outputs, the
+    reply's ``tool_calls`` into the ToolCalls output ``field`` (when the tools went in the
+    request), its ``reasoning_content`` into the ``reasoning`` outputs; everything else is
+    ``inner``'s."""
 
-    reads_tool_calls = True
+    reads_tool_calls = True  # the predictor hands over whole completions (dicts), not their text
 
-    def __init__(self, inner: Any, field: str, calls_type: Any, outputs: tuple[str, ...],
-                 defaults: Mapping[str, Any]):
+    def __init__(self, inner: Any, field: str | None, calls_type: Any, outputs: tuple[str, ...],
+                 defaults: Mapping[str, Any], reasoning: Mapping[str, Any] | None = None):
         self.inner, self.field, self.output_names, self.defaults = inner, field, outputs, defaults
         #: the field's type: ``dspex.ToolCalls``, or ``dspy.ToolCalls`` (its own values, as DSPy gives them)
         self.calls_type = calls_type
+        #: output name -> its dspy.Reasoning type, for the outputs the LM reasons natively
+        self.reasoning = dict(reasoning or {})
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     def parse(self, output: Any) -> dict[str, Any]:
-        """The outputs of one completion: a string, or ``{"text", "tool_calls"}``."""
+        """The outputs of one completion: a string, or ``{"text", "tool_calls", "reasoning_content"}``."""
         text, calls = (output.get("text"), output.get("tool_calls")) if isinstance(output, dict) else (output, None)
-        if text and not calls:
+        native_calls = bool(calls) and self.field is not None
+        if text and not native_calls:
             value = self.inner.parse(text)
-        elif calls:
+        elif native_calls:
             try:
                 value = self.inner.parse(text) if text and self.inner.outputs else {}
             except AdapterParseError:
@@ -83,8 +91,11 @@ class NativeCallsFormat:
         for name in self.output_names:
             if name not in value:
                 value[name] = _default(self.defaults[name]) if name in self.defaults else None
-        if calls:
+        if native_calls:
             value[self.field] = self.calls_type.from_dict_list([call_dict(call) for call in calls])
+        if self.reasoning and isinstance(output, dict) and "reasoning_content" in output:
+            for name, kind in self.reasoning.items():
+                value[name] = kind(content=output["reasoning_content"])
         return value
 
 
@@ -94,12 +105,13 @@ def _default(extra: Any) -> Any:
     return _default_of(extra)
 
 
-def plan(fmt: Any, lm: Any, inputs: Mapping[str, Any]) -> tuple[Any, list[dict[str, Any]]] | None:
-    """``(format, tools)`` of a JSONAdapter call that calls functions natively, or ``None``: the
-    ``ValueError`` DSPy raises for a ToolCalls output without a tool input is an
-    :class:`InputError`; routes whose requests native does not write with tools are a
-    :class:`CapabilityError`."""
-    from dspex_native.adapters._json import json_format
+def native_tools(fmt: Any, lm: Any, inputs: Mapping[str, Any]) -> tuple[str, str, list | None] | None:
+    """With native function calling on: ``None`` when the signature has no ToolCalls output, else
+    ``(its name, the tool input's name, the tools' function descriptions)``, the descriptions
+    ``None`` when the LM cannot call functions. The ``ValueError`` DSPy raises for a ToolCalls
+    output without a tool input is an :class:`InputError`; routes whose requests native does not
+    write with tools are a :class:`CapabilityError`."""
+    from dspex_native.adapters._call_plan import check_tool_input
     from dspex_native.adapters._tool_calls import function_calling, tool_calls_outputs
     from dspex_native.adapters._tool_inputs import takes_tools
 
@@ -107,22 +119,13 @@ def plan(fmt: Any, lm: Any, inputs: Mapping[str, Any]) -> tuple[Any, list[dict[s
     if not outputs:
         return None
     tool_input = next((n for n, a in fmt.inputs if takes_tools(a)), None)
-    if tool_input is None:
-        raise InputError(f"You provided an output field {outputs[0]} to receive the tool calls information, but did "
-                         "not provide any tools as the input. Please provide a list of tools as the input by adding "
-                         "an input field with type `list[dspy.Tool]`.")
+    check_tool_input(fmt, outputs[0], tool_input)
     if not function_calling(lm):
-        return None
+        return outputs[0], tool_input, None
     _check_route(lm)
     tools = inputs[tool_input]
     tools = tools if isinstance(tools, list) else [tools]
-    signature = fmt.signature
-    inner = json_format(Signature._make({n: f for n, f in signature.input_fields.items() if n != tool_input},
-                                        {n: f for n, f in signature.output_fields.items() if n != outputs[0]},
-                                        signature.instructions))
-    formatted = NativeCallsFormat(inner, outputs[0], dict(fmt.outputs)[outputs[0]], tuple(signature.output_fields),
-                                  fmt.output_defaults)
-    return formatted, [tool_function(tool) for tool in tools]
+    return outputs[0], tool_input, [tool_function(tool) for tool in tools]
 
 
 def _check_route(lm: Any) -> None:

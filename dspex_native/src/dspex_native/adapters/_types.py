@@ -31,8 +31,8 @@ def check_supported(annotation: Any, where: str) -> None:
     """Raise :class:`CapabilityError` when the native adapters cannot mirror DSPy for this type."""
     if _supported(annotation):
         return
-    if where.startswith("output") and is_tool_calls_type(annotation):
-        return  # an output field typed exactly ToolCalls (see _tool_calls.py)
+    if where.startswith("output") and (is_tool_calls_type(annotation) or is_reasoning_type(annotation)):
+        return  # an output field typed exactly ToolCalls (see _tool_calls.py) or dspy.Reasoning (_reasoning.py)
     from dspex_core.backend import type_name
 
     raise CapabilityError(
@@ -41,6 +41,14 @@ def check_supported(annotation: Any, where: str) -> None:
         f"pydantic models, Optional/Union; "
         f"use implementation='dspy' for other types"
     )
+
+
+def is_reasoning_type(annotation: Any) -> bool:
+    """Whether ``annotation`` is DSPy's ``dspy.Reasoning`` (recognised by its module and name, as
+    DSPy's adapters recognise it by identity): text in the prompt, the LM's own reasoning where it
+    reasons natively (:mod:`._reasoning`)."""
+    return (isinstance(annotation, type) and annotation.__name__ == "Reasoning"
+            and getattr(annotation, "__module__", "").startswith("dspy."))
 
 
 def is_model(annotation: Any) -> bool:
@@ -115,6 +123,8 @@ def annotation_name(annotation: Any) -> str:
     if origin is types.UnionType:
         origin = typing.Union
     if origin is None:
+        if is_reasoning_type(annotation):
+            return "str"  # DSPy keeps ChainOfThought's old name for its reasoning type
         name = getattr(annotation, "__name__", None)
         return name if name is not None else str(annotation)
     if origin is typing.Literal:
@@ -208,7 +218,7 @@ def _builtin_schema(annotation: Any) -> Any:
 
 def type_note(name: str, annotation: Any, is_input: bool) -> str:
     """DSPy's ``translate_field_type``: ``{name}`` plus the note on what the value must be."""
-    if is_input or annotation is str:
+    if is_input or annotation is str or is_reasoning_type(annotation):
         desc = ""
     elif annotation is bool:
         desc = "must be True or False"

@@ -18,6 +18,10 @@ from dspex_native.predictor.options import resolve_signature, split_options
 from dspex_native.predictor.state import PredictState, build_state, describe as describe_state, with_demo_list
 
 
+#: predict's and chain_of_thought's own create options besides every predictor's
+_PREDICT_OPTIONS = frozenset({"adapter_options"})
+
+
 class PredictImplementation(Implementation):
     """``predict``: ``create(signature, **options) -> PredictState``, ``execute(state, inputs, **options)``.
 
@@ -30,7 +34,7 @@ class PredictImplementation(Implementation):
         return resolve_signature(spec, instructions, self.module_type)
 
     def create(self, spec: Any = None, **options: Any) -> PredictState:
-        module_opts, config = split_options(self.module_type, options)
+        module_opts, config = split_options(self.module_type, options, _PREDICT_OPTIONS)
         signature = self._signature(spec, module_opts.get("instructions"))
         return build_state(self.module_type, signature, module_opts, config)
 

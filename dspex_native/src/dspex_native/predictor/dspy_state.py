@@ -95,7 +95,8 @@ def load_state(implementation: Any, spec: Any, state_dict: Mapping[str, Any], **
     base = implementation.create(spec, **{k: v for k, v in options.items() if k != "demos"})
     signature = apply_signature_state(base.signature, state_dict["signature"])
     demos = state_dict.get("demos") or []
-    module_opts = {"lm": base.lm, "adapter": None if base.adapter == "auto" else base.adapter, "demos": demos}
+    module_opts = {"lm": base.lm, "adapter": None if base.adapter == "auto" else base.adapter, "demos": demos,
+                   "adapter_options": base.adapter_options}
     return build_state(base.module_type, signature, module_opts, dict(base.config))
 
 

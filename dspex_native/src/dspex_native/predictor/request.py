@@ -18,13 +18,12 @@ from dspex_core.errors import InputError
 
 from dspex_native.adapters import ADAPTERS, get_format, json_format, response_format
 from dspex_native.adapters._content_parts import START, split_message
-from dspex_native.adapters._native_calls import plan as native_calls_plan
+from dspex_native.adapters._call_plan import plan as call_plan
 from dspex_native.adapters._conversation import turn_messages, without_field
 from dspex_native.lm.defaults import LMWithDefaults
 from dspex_native.predictor.options import EXECUTE_OPTIONS, adapter_not_built, checked_inputs, demo_list
 from dspex_native.predictor.state import PredictState
 
-_NOT_SENT = ("tools", "tool_choice", "parallel_tool_calls")  # dropped by DSPy's ChatAdapter without native tools
 _CONFIGURE_HINT = ("configure an LM: dspex.configure(lm=dspex.LM('openai/gpt-4o-mini')), pass lm= to create(), "
                    "or pass lm= to this call")
 
@@ -49,8 +48,6 @@ def request_settings(state: PredictState, lm: Any, config: Any) -> dict[str, Any
     n = settings.get("n") or defaults.get("n") or defaults.get("num_generations") or 1
     if (temperature is None or temperature <= 0.15) and n > 1:
         settings["temperature"] = 0.7
-    for key in _NOT_SENT:
-        settings.pop(key, None)
     return settings
 
 
@@ -99,14 +96,16 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
     else:
         demos = demo_list(demos, state.module_type)
         demo_messages = list(map(split_message, fmt.demo_messages(demos)))
+    native_calls = state.native_calls(adapter)
     if adapter == "json":
-        calls = native_calls_plan(fmt, lm, inputs)  # DSPy's JSONAdapter calls functions natively where it can
-        extra = response_format(lm, fmt)  # DSPy's JSONAdapter asks for JSON when the model can
+        extra = response_format(lm, fmt, native_calls)  # DSPy's JSONAdapter asks for JSON when the model can
         if extra is not None:
             settings["response_format"] = extra
-        if calls is not None:  # the prompt leaves the tools and the calls out; the tools go in the request
-            fmt, settings["tools"] = calls
-            demo_messages = list(map(split_message, fmt.demo_messages(state.demos if demos is None else demos)))
+    planned = call_plan(fmt, lm, inputs, settings, native_calls, state.parallel_tool_calls,
+                        lambda signature: get_format(signature, adapter))
+    if planned is not fmt:  # native tools or reasoning: the prompt leaves their fields out
+        fmt = planned
+        demo_messages = list(map(split_message, fmt.demo_messages(state.demos if demos is None else demos)))
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
         messages.extend(map(fresh_message, demo_messages))  # the LM may keep or change them
@@ -115,7 +114,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        _add_request(messages, fmt, adapter, inputs, native_calls=adapter == "json")
+        _add_request(messages, fmt, adapter, inputs, native_calls=native_calls)
     return lm, settings, messages, demos, fmt, inputs
 
 
@@ -131,13 +130,14 @@ def _add_request(messages: list[dict[str, Any]], fmt: Any, adapter: str, inputs:
                  native_calls: bool = False) -> None:
     """Append this call's user message (or the history's turns and it), images split into content
     parts as DSPy splits them (the demos were split when they were rendered). ``native_calls``:
-    the adapter's native function calling (DSPy's JSONAdapter; not its retry after the ChatAdapter)."""
+    the adapter's native function calling (the JSONAdapter's default; not its retry after the ChatAdapter)."""
     if fmt.history is None:
         content = fmt.user_message(inputs)
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs, native_calls)))
+        messages.extend(map(split_message, turn_messages(fmt, _inner_format(fmt, adapter), inputs, native_calls,
+                                                         lambda signature: get_format(signature, adapter))))
 
 
 def _inner_format(fmt: Any, adapter: str) -> Any:

@@ -14,18 +14,20 @@ from dspex_core.backend import Signature
 
 from dspex_native.adapters import ChatFormat, get_format
 from dspex_native.adapters._content_parts import split_message
-from dspex_native.predictor.options import check_adapter, demo_list, lm_problem
+from dspex_native.predictor.options import check_adapter, check_adapter_options, demo_list, lm_problem
 
 
 class PredictState:
     """The state of a native predict module: its signature, demos, config and precomputed prompt parts."""
 
     __slots__ = ("module_type", "signature", "demos", "config", "lm", "adapter", "format", "_demo_messages",
-                 "_other_demo_messages")
+                 "_other_demo_messages", "adapter_options")
 
     def __init__(self, module_type: str, signature: Signature, demos: list, config: dict, lm: Any, adapter: str,
-                 fmt: ChatFormat | None = None):
+                 fmt: ChatFormat | None = None, adapter_options: dict[str, Any] | None = None):
         self.module_type = module_type
+        #: DSPy's adapter constructor settings (``use_native_function_calling``, ``parallel_tool_calls``)
+        self.adapter_options = adapter_options or {}
         self.signature = signature
         self.demos = demos
         self.config = config
@@ -69,6 +71,17 @@ class PredictState:
             messages = others[adapter] = _rendered(get_format(self.signature, adapter), self.demos)
         return messages
 
+    def native_calls(self, adapter: str) -> bool:
+        """Whether the adapter calls functions natively (DSPy's ``use_native_function_calling``: the
+        JSONAdapter's default, off for the ChatAdapter and XMLAdapter unless asked for)."""
+        wanted = self.adapter_options.get("use_native_function_calling")
+        return adapter == "json" if wanted is None else wanted
+
+    @property
+    def parallel_tool_calls(self) -> bool | None:
+        """DSPy's adapter ``parallel_tool_calls``: sent with native tools when set."""
+        return self.adapter_options.get("parallel_tool_calls")
+
     def __repr__(self) -> str:
         return (f"PredictState({self.module_type}, {self.signature.signature!r}, demos={len(self.demos)}, "
                 f"adapter={self.adapter!r}, config={self.config!r})")
@@ -88,12 +101,13 @@ def _plain(demos: list, fields: tuple[str, ...]) -> bool:
 def build_state(module_type: str, signature: Signature, options: dict[str, Any], config: dict[str, Any]) -> PredictState:
     """The state of a ``module_type`` module for ``signature``, from checked module options and config."""
     adapter = check_adapter(module_type, options.get("adapter"))
+    adapter_options = check_adapter_options(module_type, options.get("adapter_options"))
     demos = demo_list(options.get("demos"), module_type)
     lm = options.get("lm")
     problem = lm_problem(lm, module_type)
     if problem is not None:
         raise problem
-    return PredictState(module_type, signature, demos, config, lm, adapter)
+    return PredictState(module_type, signature, demos, config, lm, adapter, adapter_options=adapter_options)
 
 
 def with_demo_list(state: PredictState, demos: Any) -> PredictState:
@@ -101,7 +115,7 @@ def with_demo_list(state: PredictState, demos: Any) -> PredictState:
     checked when ``state`` was made and is kept, its format too: optimizers make such a copy per
     candidate or trainset example, and looking the format up again compares whole signatures."""
     return PredictState(state.module_type, state.signature, demo_list(demos, state.module_type), dict(state.config),
-                        state.lm, state.adapter, state.format)
+                        state.lm, state.adapter, state.format, state.adapter_options)
 
 
 def describe(state: PredictState) -> dict[str, Any]:
@@ -116,6 +130,7 @@ def describe(state: PredictState) -> dict[str, Any]:
         "demos": [dict(d) for d in state.demos],
         "config": dict(state.config),
         "adapter": state.adapter,
+        **({"adapter_options": dict(state.adapter_options)} if state.adapter_options else {}),
         "lm": repr(state.lm) if state.lm is not None else None,
     }
 

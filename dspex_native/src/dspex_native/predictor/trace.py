@@ -135,7 +135,8 @@ def hinted_state(state: PredictState) -> PredictState:
         signature = signature.with_instructions(cleaned)
     else:  # DSPy passes the (cleaned, empty) instructions on: its default for the new fields
         signature = Signature.from_fields(signature.input_fields, signature.output_fields, None)
-    hinted = PredictState(state.module_type, signature, state.demos, state.config, state.lm, state.adapter)
+    hinted = PredictState(state.module_type, signature, state.demos, state.config, state.lm, state.adapter,
+                          adapter_options=state.adapter_options)
     return _hinted.put(id(state), (state, hinted))[1]
 
 

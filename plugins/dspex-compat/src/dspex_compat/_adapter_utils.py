@@ -40,10 +40,26 @@ def _plain(value: Any) -> bool:
     return False
 
 
+#: dspex's classes that stand for DSPy's pydantic models (dumped as their ``toDict()``)
+_CORE_MODELS = frozenset({"ToolCalls", "ToolCallResults", "History"})
+
+
+def _core_models_as_dicts(value: Any) -> Any:
+    """``value`` with dspex's stand-ins for DSPy's models (anywhere in dicts and lists) as their dicts."""
+    if type(value).__name__ in _CORE_MODELS and type(value).__module__.startswith("dspex_core."):
+        return _core_models_as_dicts(value.toDict())
+    if isinstance(value, dict):
+        return {k: _core_models_as_dicts(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_core_models_as_dicts(v) for v in value)
+    return value
+
+
 def serialize_for_json(value: Any) -> Any:
     """``value`` as JSON data, as pydantic dumps it in JSON mode (what it cannot dump as ``str``)."""
     if _plain(value):
         return json.loads(json.dumps(value)) if isinstance(value, (list, tuple, dict)) else value
+    value = _core_models_as_dicts(value)  # dspex's ToolCalls, ToolCallResults, History: DSPy's models
     try:
         from pydantic import TypeAdapter
 

@@ -20,7 +20,8 @@ from dspex_compat._adapter_base import Adapter
 from dspex_compat._adapter_utils import format_field_value, serialize_for_json
 
 __all__ = ["Adapter", "ChatAdapter", "JSONAdapter", "XMLAdapter", "FieldInfoWithName", "field_header_pattern",
-           "format_field_value", "serialize_for_json", "adapter_name", "runs_on_dspex", "header_pattern"]
+           "format_field_value", "serialize_for_json", "adapter_name", "adapter_options", "runs_on_dspex",
+           "header_pattern"]
 
 
 
@@ -211,3 +212,18 @@ def runs_on_dspex(adapter: Any) -> bool:
 def adapter_name(adapter: Any) -> str | None:
     """The dspex adapter of an adapter that :func:`runs_on_dspex` (``None``: dspex's default)."""
     return None if adapter is None else adapter.name
+
+
+def adapter_options(adapter: Any) -> dict[str, Any]:
+    """The dspex ``adapter_options`` of an adapter that :func:`runs_on_dspex`: its native function
+    calling where it is not the class's default (on for JSONAdapter, off otherwise) and its
+    ``parallel_tool_calls`` when set."""
+    if adapter is None:
+        return {}
+    options: dict[str, Any] = {}
+    native = bool(adapter.use_native_function_calling)
+    if native != isinstance(adapter, JSONAdapter):
+        options["use_native_function_calling"] = native
+    if adapter.parallel_tool_calls is not None:
+        options["parallel_tool_calls"] = adapter.parallel_tool_calls
+    return options

@@ -17,7 +17,8 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("with_callbacks", "_callback"), ("answer_exact_match", "_metrics"), ("answer_passage_match", "_metrics"), \
     ("normalize_text", "_metrics"), ("EM", "_metrics"), \
     ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
-    ("ReAct", "_react"), ("Tool", "_tool"), ("AdapterParseError", "_exceptions"), \
+    ("ReAct", "_react"), ("ReActV2", "_react_v2"), ("Tool", "_tool"), ("ToolCallResults", "dspex_core"), \
+    ("AdapterParseError", "_exceptions"), \
     ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
     ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro"), \
     ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
@@ -32,12 +33,13 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
 _WHERE = dict(_MODULES)
 
 _SUBPACKAGES = frozenset({"evaluate", "streaming"})
-#: DSPy's types (pydantic models, but History and ToolCalls, which are dspex's), served where DSPy exports them
-_TYPES = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "ToolCalls")
+#: DSPy's types (pydantic models, but History, ToolCalls and ToolCallResults, which are dspex's), served where DSPy
+#: exports them
+_TYPES = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "ToolCalls", "ToolCallResults")
 #: shim package -> the names it serves lazily
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
-                       "syncify", "track_usage", "ReAct", "Tool", "AdapterParseError",
+                       "syncify", "track_usage", "ReAct", "ReActV2", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
                        "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter", "load",
                        "ProgramOfThought", "CodeAct"}),
@@ -47,8 +49,8 @@ LAZY: dict[str, frozenset[str]] = {
                                  "StatusMessage", "StatusMessageProvider"}),
     "dspy.adapters": frozenset({*_TYPES, "TwoStepAdapter"}),
     "dspy.experimental": frozenset({"Citations", "Document"}),
-    "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "Tool",
-                               "RLM", "KNN", "ProgramOfThought", "CodeAct"}),
+    "dspy.predict": frozenset({"Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "ReAct", "ReActV2",
+                               "Tool", "RLM", "KNN", "ProgramOfThought", "CodeAct"}),
     "dspy.evaluate": frozenset({"Evaluate", "EvaluationResult", "answer_exact_match", "answer_passage_match",
                                 "normalize_text", "EM", "SemanticF1", "CompleteAndGrounded"}),
     "dspy.utils": frozenset({"BaseCallback", "with_callbacks", "syncify"}),

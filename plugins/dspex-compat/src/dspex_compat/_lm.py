@@ -402,17 +402,42 @@ class CustomLMBridge:
         self.lm = lm
         self.model = getattr(lm, "model", type(lm).__name__)
 
-    def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+    def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
         lm = self.lm
         if type(lm).__call__ is BaseLM.__call__:  # dspex fires this call's LM events: the call without them
             return [_text(o) for o in lm._call(None, messages, settings)]
         return [_text(o) for o in lm(messages=messages, **settings)]  # a subclass's own __call__
 
-    async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
+    async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
         lm = self.lm
         if type(lm).acall is BaseLM.acall:
             return [_text(o) for o in await lm._acall(None, messages, settings)]
         return [_text(o) for o in await lm.acall(messages=messages, **settings)]
+
+    # what native's adapters ask an LM (DSPy's adapters ask the LM object the same)
+    @property
+    def supports_function_calling(self) -> bool:
+        return bool(getattr(self.lm, "supports_function_calling", False))
+
+    @property
+    def supports_reasoning(self) -> bool:
+        return bool(getattr(self.lm, "supports_reasoning", False))
+
+    @property
+    def supports_response_schema(self) -> bool:
+        return bool(getattr(self.lm, "supports_response_schema", False))
+
+    @property
+    def supported_params(self) -> Any:
+        return getattr(self.lm, "supported_params", set())
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return getattr(self.lm, "kwargs", {})
+
+    @property
+    def model_type(self) -> str:
+        return getattr(self.lm, "model_type", "chat")
 
 
 def _usage_of(prediction: Any, model: str) -> dict[str, Any]:
@@ -435,7 +460,11 @@ def _completion_response(outputs: list[Any], model: str, usage: dict[str, Any]) 
 
 
 def _text(output: Any) -> Any:
+    """A completion as dspex reads it: its text, or the whole dict when it carries what native
+    reads besides the text (the LM's ``tool_calls``, its ``reasoning_content``)."""
     if isinstance(output, dict):
+        if output.get("tool_calls") or "reasoning_content" in output:
+            return output
         return output.get("text") or ""
     return output
 

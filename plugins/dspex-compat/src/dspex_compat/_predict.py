@@ -14,7 +14,7 @@ from typing import Any
 
 import dspex_core
 
-from dspex_compat._adapters import adapter_name, runs_on_dspex
+from dspex_compat._adapters import adapter_name, adapter_options, runs_on_dspex
 from dspex_compat._dspex_callbacks import lm_callbacks_heard
 from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
@@ -153,7 +153,8 @@ class Predict(Module, Predictor):
             raise ValueError(f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of using a string like "
                              f"'dspy.configure(lm=\"{lm}\")', please configure the LM like "
                              f"'dspy.configure(lm=dspy.LM(\"{lm}\"))'")
-        key = (id(signature), signature.__doc__, id(demos), len(demos), id(lm), id(adapter),
+        extra = adapter_options(adapter)
+        key = (id(signature), signature.__doc__, id(demos), len(demos), id(lm), id(adapter), tuple(extra.items()),
                tuple(sorted((k, repr(v)) for k, v in config.items())) if config else ())
         refs = self.__dict__.get("_dspex_refs")
         if refs is None:
@@ -166,6 +167,8 @@ class Predict(Module, Predictor):
             name = adapter_name(adapter)
             if name is not None:
                 options["adapter"] = name
+            if extra:
+                options["adapter_options"] = extra
             ref = dspex_core.create("predict", signature._dspex(), demos=list(demos), lm=dspex_lm(lm), **options)
             if len(refs) >= _REFS_KEPT:
                 refs.clear()

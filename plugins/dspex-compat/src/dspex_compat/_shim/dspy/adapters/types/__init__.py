@@ -1,4 +1,4 @@
-from dspex_core import History, ToolCalls
+from dspex_core import History, ToolCallResults, ToolCalls
 
 from dspex_compat._not_built import not_built
 from dspex_compat._tool import Tool

@@ -1,4 +1,4 @@
-from dspex_core import ToolCalls
+from dspex_core import ToolCallResults, ToolCalls
 
 from dspex_compat._not_built import not_built
 from dspex_compat._tool import Tool

@@ -1,0 +1,1 @@
+from dspex_compat._react_v2 import ReActV2
