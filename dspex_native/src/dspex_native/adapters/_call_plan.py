@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from dspex_core.backend import LM, Signature
-from dspex_core.errors import CapabilityError, InputError
+from dspex_core.errors import CapabilityError
 
 from dspex_native.adapters._types import is_reasoning_type
 
@@ -100,11 +100,3 @@ def _defaults(lm: Any) -> Mapping[str, Any]:
         return default_settings(lm)
     own = getattr(lm, "kwargs", None)
     return own if isinstance(own, Mapping) else {}
-
-
-def check_tool_input(fmt: Any, calls_field: str, tool_input: str | None) -> None:
-    """DSPy's ``ValueError`` for a ToolCalls output without a tool input, as an :class:`InputError`."""
-    if tool_input is None:
-        raise InputError(f"You provided an output field {calls_field} to receive the tool calls information, but did "
-                         "not provide any tools as the input. Please provide a list of tools as the input by adding "
-                         "an input field with type `list[dspy.Tool]`.")

@@ -111,7 +111,6 @@ def native_tools(fmt: Any, lm: Any, inputs: Mapping[str, Any]) -> tuple[str, str
     ``None`` when the LM cannot call functions. The ``ValueError`` DSPy raises for a ToolCalls
     output without a tool input is an :class:`InputError`; routes whose requests native does not
     write with tools are a :class:`CapabilityError`."""
-    from dspex_native.adapters._call_plan import check_tool_input
     from dspex_native.adapters._tool_calls import function_calling, tool_calls_outputs
     from dspex_native.adapters._tool_inputs import takes_tools
 
@@ -126,6 +125,14 @@ def native_tools(fmt: Any, lm: Any, inputs: Mapping[str, Any]) -> tuple[str, str
     tools = inputs[tool_input]
     tools = tools if isinstance(tools, list) else [tools]
     return outputs[0], tool_input, [tool_function(tool) for tool in tools]
+
+
+def check_tool_input(fmt: Any, calls_field: str, tool_input: str | None) -> None:
+    """DSPy's ``ValueError`` for a ToolCalls output without a tool input, as an :class:`InputError`."""
+    if tool_input is None:
+        raise InputError(f"You provided an output field {calls_field} to receive the tool calls information, but did "
+                         "not provide any tools as the input. Please provide a list of tools as the input by adding "
+                         "an input field with type `list[dspy.Tool]`.")
 
 
 def _check_route(lm: Any) -> None:
