@@ -170,3 +170,41 @@ def test_demos_and_history_are_rendered_without_the_tool_fields(server, history)
     expected = _run(server, replies, reference)
     assert got[1] == expected[1]
     assert got[0] == expected[0] and got[0][0] == "ok"
+
+
+#: a well-formed reply text per adapter: with the calls (no native calling) or the answer alone
+TEXT = {("chat", True): '[[ ## calls ## ]]\n{"tool_calls": []}\n\n[[ ## answer ## ]]\ndone\n\n[[ ## completed ## ]]',
+        ("chat", False): "[[ ## answer ## ]]\ndone\n\n[[ ## completed ## ]]",
+        ("json", True): '{"calls": {"tool_calls": []}, "answer": "done"}',
+        ("json", False): '{"answer": "done"}'}
+
+
+@settings(max_examples=8, deadline=None)
+@given(drawn=tools_and_calls(), adapter=st.sampled_from(["chat", "json", None]),
+       native_calls=st.sampled_from([True, False, None]))
+def test_adapter_options_send_on_both_backends_what_dspy_does(server, drawn, adapter, native_calls):
+    """``adapter_options`` (DSPy's adapter constructor settings) on the native and the dspy backend,
+    created through the public API, against plain dspy with that adapter built with those settings."""
+    specs, calls = drawn
+    sig = _sig(True)
+    options = {} if native_calls is None else {"use_native_function_calling": native_calls}
+    sends_tools = options.get("use_native_function_calling", adapter == "json")
+    kind = "json" if adapter == "json" else "chat"
+    replies = ([{"content": TEXT[kind, False], "tool_calls": calls}] if sends_tools else [TEXT[kind, True]])
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    tools = [dspy.Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+
+    def on(backend):
+        ref = dspex.create("predict", sig, adapter=adapter, adapter_options=options, lm=lm, implementation=backend)
+        return ref(question="Q?", tools=tools)
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        made = {"chat": dspy.ChatAdapter, "json": dspy.JSONAdapter, None: dspy.ChatAdapter}[adapter]
+        with dspy.context(lm=ref_lm, adapter=made(**options) if options or adapter else None):
+            return dspy.Predict(to_dspy_signature(sig))(question="Q?", tools=tools)
+
+    expected = _run(server, replies, reference)
+    assert expected[0][0] == "ok" and ("tools" in expected[1][0]) == sends_tools
+    for backend in ("native", "dspy"):
+        assert _run(server, replies, lambda: on(backend)) == expected, backend

@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from dspex_core import _colbert_rules as colbert_rules, _input_rules as input_rules, _mipro_rules as mipro_rules
+from dspex_core import _adapter_rules as adapter_rules
 from dspex_core import _lm_call_rules as lm_call_rules
 from dspex_core import _score_rules as score_rules, _settings_rules as settings_rules
 from dspex_core import registry
@@ -90,7 +91,8 @@ __all__ = [
     # credentials: where they come from, what to hide (the redactor knows what holders hold)
     "credentials", "hold_secrets", "redacted_prints",
     # the rules of module types every backend applies alike
-    "parallel_rules", "colbert_rules", "mipro_rules", "lm_call_rules", "input_rules", "settings_rules", "score_rules",
+    "parallel_rules", "colbert_rules", "mipro_rules", "lm_call_rules", "adapter_rules", "input_rules", "settings_rules",
+    "score_rules",
     # the rules every backend's LM calls and code sandbox follow
     "lm_deadline", "sandbox_limits",
 ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import dspy
-from dspex_core.backend import Implementation, StreamChunk, allows_none, input_rules, settings_rules
+from dspex_core.backend import Implementation, StreamChunk, adapter_rules, allows_none, input_rules, settings_rules
 from dspex_core.errors import CapabilityError, InputError
 from dspy.utils.exceptions import DSPyError
 
@@ -93,14 +93,18 @@ class DspyImplementation(Implementation):
     def create(self, spec: Any, **options: Any) -> str:
         lm = options.pop("lm", None)
         adapter = resolve_adapter(options.pop("adapter", None)) if "adapter" in options else None
+        adapter_options = None
+        if self.module_type in adapter_rules.MODULE_TYPES and "adapter_options" in options:
+            adapter_options = adapter_rules.check(self.module_type, options.pop("adapter_options"))
         check_options(self.module_type, options, self.create_options)
         module = self.build(spec, **options)
-        return self.store(module, lm=lm, adapter=adapter)
+        return self.store(module, lm=lm, adapter=adapter, adapter_options=adapter_options)
 
     async def acreate(self, spec: Any, **options: Any) -> str:
         return self.create(spec, **options)
 
-    def store(self, module: Any, *, lm: Any = None, adapter: Any = None, session_id: str | None = None) -> str:
+    def store(self, module: Any, *, lm: Any = None, adapter: Any = None, session_id: str | None = None,
+              adapter_options: Mapping[str, Any] | None = None) -> str:
         """Put a built dspy module in the store and return its id (the module's state).
 
         Optimizers store the programs they compile through the program type's implementation,
@@ -108,7 +112,7 @@ class DspyImplementation(Implementation):
         """
         if lm is not None and self.needs_lm:
             to_dspy_lm(lm)  # a bad lm= fails at create time, not at the first call
-        meta = {"lm": lm, "adapter": adapter, "inputs": self.input_names(module)}
+        meta = {"lm": lm, "adapter": adapter, "inputs": self.input_names(module), "adapter_options": adapter_options}
         return store.put(self.module_type, module, session_id=session_id, meta=meta)
 
     def _prepare(self, state: str, inputs: Mapping[str, Any], options: dict[str, Any]) -> tuple[Any, dict, Any]:
@@ -129,7 +133,7 @@ class DspyImplementation(Implementation):
             kwargs.update(options)
         if not self.needs_lm:
             return module, kwargs, (None, None)
-        return module, kwargs, call_context(call_lm, meta["lm"], meta["adapter"])
+        return module, kwargs, call_context(call_lm, meta["lm"], meta["adapter"], meta.get("adapter_options"))
 
     def execute(self, state: str, inputs: Mapping[str, Any], **options: Any) -> Any:
         module, kwargs, (lm, adapter) = self._prepare(state, inputs, options)

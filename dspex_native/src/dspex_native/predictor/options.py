@@ -19,9 +19,6 @@ from dspex_native.adapters import ADAPTERS
 #: LM settings accepted as create options (stored as the module's config, as DSPy's ``**config``).
 LM_SETTINGS = settings_rules.PREDICTOR_SETTINGS
 CREATE_OPTIONS = frozenset({"lm", "demos", "instructions", "adapter", "config"})
-#: DSPy's adapter constructor settings a predict or chain_of_thought module may be created with
-#: (``adapter_options={...}``)
-ADAPTER_OPTIONS = frozenset({"use_native_function_calling", "parallel_tool_calls"})
 EXECUTE_OPTIONS = frozenset({"lm", "config", "demos"})
 
 #: DSPy adapters that only the dspy backend serves (name -> DSPy class): none at present
@@ -123,25 +120,6 @@ def check_adapter(module_type: str, adapter: Any) -> str:
     if adapter not in ADAPTERS:
         raise InputError(f"{module_type}: adapter must be one of {', '.join(ADAPTERS)}, got {adapter!r}")
     return adapter
-
-
-def check_adapter_options(module_type: str, options: Any) -> dict[str, Any]:
-    """``adapter_options``: DSPy's adapter settings (``use_native_function_calling``: bool,
-    ``parallel_tool_calls``: bool or ``None``), checked."""
-    if options is None:
-        return {}
-    if not isinstance(options, Mapping):
-        raise InputError(f"{module_type}: adapter_options must be a dict, got {type(options).__name__}")
-    unknown = sorted(set(options) - ADAPTER_OPTIONS)
-    if unknown:
-        raise InputError(f"{module_type}: unknown adapter option(s) {unknown}; accepted: {', '.join(sorted(ADAPTER_OPTIONS))}")
-    native = options.get("use_native_function_calling")
-    if native is not None and not isinstance(native, bool):
-        raise InputError(f"{module_type}: adapter_options use_native_function_calling must be a bool, got {native!r}")
-    parallel = options.get("parallel_tool_calls")
-    if parallel is not None and not isinstance(parallel, bool):
-        raise InputError(f"{module_type}: adapter_options parallel_tool_calls must be a bool or None, got {parallel!r}")
-    return {k: v for k, v in options.items() if v is not None}
 
 
 def adapter_not_built(module_type: str, adapter: str, asked: str = "") -> Exception:

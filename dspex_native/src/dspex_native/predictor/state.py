@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dspex_core.backend import Signature
+from dspex_core.backend import Signature, adapter_rules
 
 from dspex_native.adapters import ChatFormat, get_format
 from dspex_native.adapters._content_parts import split_message
-from dspex_native.predictor.options import check_adapter, check_adapter_options, demo_list, lm_problem
+from dspex_native.predictor.options import check_adapter, demo_list, lm_problem
 
 
 class PredictState:
@@ -101,7 +101,7 @@ def _plain(demos: list, fields: tuple[str, ...]) -> bool:
 def build_state(module_type: str, signature: Signature, options: dict[str, Any], config: dict[str, Any]) -> PredictState:
     """The state of a ``module_type`` module for ``signature``, from checked module options and config."""
     adapter = check_adapter(module_type, options.get("adapter"))
-    adapter_options = check_adapter_options(module_type, options.get("adapter_options"))
+    adapter_options = adapter_rules.check(module_type, options.get("adapter_options"))
     demos = demo_list(options.get("demos"), module_type)
     lm = options.get("lm")
     problem = lm_problem(lm, module_type)
