@@ -26,7 +26,7 @@ class Registers:
         register("predict", ForgetfulRender(), backend="forgetful", native=True, priority=-50)
 
 
-@pytest.mark.parametrize("module_type", ["predict", "chain_of_thought"])
+@pytest.mark.parametrize("module_type", ["predict", "chain_of_thought", "lm"])
 def test_native_render_is_the_next_request(module_type):
     report = check_contract("native", module_type, "module_ref", reference=None, examples=25, seed=7)
     assert report.status == "passed", report

@@ -7,7 +7,8 @@ backends serve (``predict``, ``chain_of_thought``, ``metrics``, ``evaluate``, th
 wrappers: ``multi_chain_comparison``, ``react``, ``program_of_thought`` (a few examples: code
 runs in both sandboxes), ``best_of_n``, ``refine``, ``retry``, ``parallel``, the optimizers
 ``labeled_few_shot``, ``bootstrap_few_shot``, ``bootstrap_few_shot_with_random_search``,
-``copro``, ``mipro``, ``mipro_v2`` (whole compiles, a few each) and the retrievers
+``copro``, ``mipro``, ``mipro_v2`` (whole compiles, a few each), the direct LM call ``lm``
+and the retrievers
 ``colbert_v2`` and ``retrieve`` (against the kit's local ColBERTv2 server)); the types
 dspy does not serve (``signature``, ``template``, ``validator``) get the contract checks
 alone (their parity properties are skipped as NOT SERVED), and the run's summary lists

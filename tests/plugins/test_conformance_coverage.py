@@ -16,6 +16,7 @@ from dspex_core.testing.conformance._coverage import (
     AGENT_MODULE_TYPES,
     EVALUATION_MODULE_TYPES,
     LM_BACKED_MODULE_TYPES,
+    LM_CALL_MODULE_TYPES,
     LM_MODULE_TYPES,
     OPTIMIZER_MODULE_TYPES,
     OUTPUT_MODULE_TYPES,
@@ -30,15 +31,16 @@ from dspex_core.testing.conformance._properties import properties_for
 def test_the_kits_module_types_are_all_in_the_table():
     table = module_types()
     assert [t for t in KIT_MODULE_TYPES if t not in table] == []
-    groups = (LM_MODULE_TYPES, AGENT_MODULE_TYPES, WRAPPER_MODULE_TYPES, OUTPUT_MODULE_TYPES, EVALUATION_MODULE_TYPES,
-              OPTIMIZER_MODULE_TYPES, RETRIEVER_MODULE_TYPES)
+    groups = (LM_MODULE_TYPES, AGENT_MODULE_TYPES, WRAPPER_MODULE_TYPES, LM_CALL_MODULE_TYPES, OUTPUT_MODULE_TYPES,
+              EVALUATION_MODULE_TYPES, OPTIMIZER_MODULE_TYPES, RETRIEVER_MODULE_TYPES)
     assert sorted(t for group in groups for t in group) == sorted(KIT_MODULE_TYPES)
     assert len(set(KIT_MODULE_TYPES)) == len(KIT_MODULE_TYPES)
-    assert LM_BACKED_MODULE_TYPES == LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES
+    assert LM_BACKED_MODULE_TYPES == LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES + LM_CALL_MODULE_TYPES
     # each group is what the table says the type is
     assert {table[t].kind for t in LM_BACKED_MODULE_TYPES} == {"module"}
     assert {table[t].spec for t in AGENT_MODULE_TYPES} == {"signature"}
     assert {table[t].spec for t in WRAPPER_MODULE_TYPES} == {"module"}
+    assert {table[t].spec for t in LM_CALL_MODULE_TYPES} == {"none"}
     assert {table[t].kind for t in OUTPUT_MODULE_TYPES} <= {"step", "metric"}
     assert {table[t].kind for t in EVALUATION_MODULE_TYPES} == {"evaluation"}
     assert {table[t].kind for t in OPTIMIZER_MODULE_TYPES} == {"optimizer"}
@@ -70,6 +72,22 @@ def test_the_native_types_of_issue_12_are_covered():
     assert set(AGENT_MODULE_TYPES) | set(WRAPPER_MODULE_TYPES) == {
         "react", "multi_chain_comparison", "best_of_n", "refine", "retry", "program_of_thought", "parallel"}
     assert not set(AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES) & set(TABLE_TYPES_NOT_COVERED)
+
+
+def test_the_direct_lm_call_is_covered_in_its_own_group():
+    assert LM_CALL_MODULE_TYPES == ("lm",) and "lm" in KIT_MODULE_TYPES and "lm" not in TABLE_TYPES_NOT_COVERED
+    assert properties_for("lm") == PROPERTIES
+
+
+def test_the_contract_gives_a_type_without_a_spec_no_signature():
+    """The checks that build a signature's spec or inputs follow the table's rule (spec ``none``)."""
+    from dspex_core.testing.conformance._contract import INPUT_FIELD_MODULE_TYPES, takes_no_spec, valid_spec
+
+    table = module_types()
+    assert [t for t in KIT_MODULE_TYPES if takes_no_spec(t)] == [t for t in KIT_MODULE_TYPES if table[t].spec == "none"]
+    assert "lm" not in INPUT_FIELD_MODULE_TYPES and valid_spec("lm", "unused") is None
+    assert INPUT_FIELD_MODULE_TYPES == ("predict", "chain_of_thought", "multi_chain_comparison", "react",
+                                        "program_of_thought", "best_of_n", "refine", "retry")
 
 
 def test_every_other_row_of_the_table_is_not_covered():

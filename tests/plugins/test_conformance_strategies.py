@@ -161,10 +161,10 @@ def test_output_cases_exist_for_every_module_type_without_an_lm(module_type):
 
 
 @pytest.mark.parametrize("module_type", ["multi_chain_comparison", "react", "program_of_thought", "best_of_n",
-                                         "refine", "retry", "parallel", "labeled_few_shot", "bootstrap_few_shot",
+                                         "refine", "retry", "parallel", "lm", "labeled_few_shot", "bootstrap_few_shot",
                                          "bootstrap_few_shot_with_random_search", "copro", "mipro", "mipro_v2",
                                          "colbert_v2", "retrieve"])
-def test_module_cases_exist_for_the_agents_wrappers_optimizers_and_retrievers_and_replay_alike(module_type):
+def test_module_cases_exist_for_the_agents_wrappers_lm_optimizers_and_retrievers_and_replay_alike(module_type):
     """Every run of a case starts from the same script: two fresh scripts answer one request alike."""
     from dspex_core.testing.conformance._module_case import ModuleCase
 

@@ -11,7 +11,8 @@ The package is layered so that data flows one way: ``_coverage`` (which module t
 kit has properties for) -> ``_cases`` and ``_evaluate_cases`` (what one run needs, drawn by
 hypothesis; the agents', wrappers', optimizers' and retrievers' cases are ``_module_case``
 values drawn by ``_mcc_cases``, ``_react_cases`` (with the tools of ``_react_tools``),
-``_pot_cases``, ``_loop_cases``, ``_parallel_cases``, ``_optimizer_cases`` (with the LM of
+``_pot_cases``, ``_loop_cases``, ``_parallel_cases``, ``_lm_call_cases`` (the direct LM call),
+``_optimizer_cases`` (with the LM of
 ``_optimizer_script``) and ``_retriever_cases`` (with the server of ``_colbert_server``),
 gathered by ``_module_cases``) -> ``_outcome`` (one case run on one backend) -> ``_masks`` (the
 documented differences a comparison leaves out) -> ``_properties`` (two outcomes compared; a

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from dspex_core._module_types import NO_SPEC
 from dspex_core.testing._recording_lm import RecordingLM
 from dspex_core.testing._strategies_lm import reply_fields
 from dspex_core.testing.conformance._cases import LMCase
 from dspex_core.testing.conformance._coverage import (
     AGENT_MODULE_TYPES,
     EVALUATION_MODULE_TYPES,
-    LM_MODULE_TYPES,
+    LM_BACKED_MODULE_TYPES,
     OPTIMIZER_MODULE_TYPES,
+    OWN_LM_MODULE_TYPES,
     WRAPPER_MODULE_TYPES,
 )
 from dspex_core.testing.conformance._masks import comparable
@@ -67,7 +69,8 @@ def _rendered(case: Any, ref: Any, call_options: dict[str, Any], lm: RecordingLM
     from dspex_core._render import render
     from dspex_core.errors import CapabilityError
 
-    if not isinstance(case, LMCase) or getattr(case, "perform", None) is not None or not ref.has("render"):
+    renders = isinstance(case, LMCase) or getattr(case, "rendered", False)
+    if not renders or getattr(case, "perform", None) is not None or not ref.has("render"):
         return None
     try:
         shown = render(ref, dict(case.inputs), call_options)
@@ -137,7 +140,7 @@ def check_bad_spec(backend: str, reference: str | None, module_type: str) -> Non
     for who in (backend, reference) if reference else (backend,):
         try:
             with dspex_core.session():
-                options = {"lm": RecordingLM()} if module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES else {}
+                options = {"lm": RecordingLM()} if module_type in OWN_LM_MODULE_TYPES else {}
                 ref = dspex_core.create(module_type, 42, implementation=who, **options)
                 dspex_core.execute(ref, {})
             classes[who] = "no error"
@@ -154,20 +157,28 @@ def check_bad_spec(backend: str, reference: str | None, module_type: str) -> Non
                             f"reference {reference!r} gives {classes[reference]}")
 
 
+def takes_no_spec(module_type: str) -> bool:
+    """Whether the module-type table says ``create`` takes no spec (``NO_SPEC``: ``lm``,
+    ``evaluate``, the optimizers, the retrievers). The checks that build a signature's spec or
+    inputs follow this rule, so a type without a spec is never given a signature's."""
+    from dspex_core.backend import module_type as table_row
+
+    row = table_row(module_type)
+    return row is not None and row.spec == NO_SPEC
+
+
 #: A valid spec per module type, for the checks that need one that surely parses (a wrapper's
 #: spec is a ``predict`` module on this signature, made on the backend under test); a type the
-#: module-type table says takes no spec (``evaluate``, the optimizers, the retrievers) has ``None``.
+#: module-type table says takes no spec (:func:`takes_no_spec`) has ``None``.
 VALID_SPECS = {"predict": "question -> answer", "chain_of_thought": "question -> answer", "metrics": "f1",
                "signature": "question -> answer", "validator": "question -> answer", "template": "Hello {name}",
                **{t: "question -> answer" for t in AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES}}
 
 
 def valid_spec(module_type: str, backend: str) -> Any:
-    """``VALID_SPECS[module_type]``; for a wrapper, a ``predict`` module of that signature on ``backend``."""
-    from dspex_core.backend import module_type as table_row
-
-    row = table_row(module_type)
-    if row is not None and row.spec == "none":
+    """``VALID_SPECS[module_type]``; for a wrapper, a ``predict`` module of that signature on
+    ``backend``; ``None`` for a type that takes no spec."""
+    if takes_no_spec(module_type):
         return None
     spec = VALID_SPECS[module_type]
     if module_type in WRAPPER_MODULE_TYPES:
@@ -183,7 +194,7 @@ def _reward(args: Any, prediction: Any) -> float:
 
 def valid_options(module_type: str) -> dict[str, Any]:
     """Create options that ``valid_spec(module_type, ...)`` surely works with."""
-    if module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES:
+    if module_type in OWN_LM_MODULE_TYPES:
         options: dict[str, Any] = {"lm": RecordingLM()}
         if module_type == "react":
             from dspex_core.testing.conformance._react_tools import TOOLS
@@ -240,9 +251,10 @@ def check_unknown_option(backend: str, reference: str | None, module_type: str) 
 
 
 #: Module types whose calls take a signature's input fields (``question`` for ``VALID_SPECS``), and
-#: so follow the core's input rule (``dspex_core.backend.input_rules``); ``parallel`` takes examples.
-INPUT_FIELD_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + tuple(t for t in WRAPPER_MODULE_TYPES
-                                                                        if t != "parallel")
+#: so follow the core's input rule (``dspex_core.backend.input_rules``): the LM-backed types that
+#: take a spec (a type without one, ``lm``, takes the inputs its own rules name), but ``parallel``,
+#: which takes examples.
+INPUT_FIELD_MODULE_TYPES = tuple(t for t in LM_BACKED_MODULE_TYPES if not takes_no_spec(t) and t != "parallel")
 #: An extra name no input resembles (the input rule ignores it, with a warning).
 EXTRA_INPUT = "zzz_not_an_input"
 

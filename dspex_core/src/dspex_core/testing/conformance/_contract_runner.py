@@ -13,9 +13,9 @@ from typing import Any, Callable
 from dspex_core.testing.conformance import _contract as contract
 from dspex_core.testing.conformance._cases import LMCase, cases
 from dspex_core.testing.conformance._coverage import (
-    AGENT_MODULE_TYPES,
     LM_MODULE_TYPES,
     OPTIMIZER_MODULE_TYPES,
+    OWN_LM_MODULE_TYPES,
     serves,
 )
 from dspex_core.testing.conformance._module_cases import MODULE_CASE_TYPES, module_cases
@@ -64,7 +64,7 @@ def needs_lm(module_type: str) -> bool:
     telling the user to configure one (the modules around a module take their module's LM)."""
     if module_type in OPTIMIZER_MODULE_TYPES:
         return module_type not in NO_LM
-    return module_type in LM_MODULE_TYPES + AGENT_MODULE_TYPES
+    return module_type in OWN_LM_MODULE_TYPES
 
 
 def reference_for(reference: str | None, module_type: str) -> str | None:

@@ -12,6 +12,9 @@ apply to it:
 * modules around a module (:data:`WRAPPER_MODULE_TYPES`: ``best_of_n``, ``refine``, ``retry``,
   ``parallel``): the wrapped module is created on the backend under test inside the case, and
   the same four properties apply to every request of the whole run;
+* direct LM calls (:data:`LM_CALL_MODULE_TYPES`: ``lm``, DSPy's ``lm(messages=[...], **settings)``):
+  no spec, messages or a prompt, settings at create and per call, the LM given at create, per
+  call or configured, and scripted completions; the same four properties on its one request;
 * modules without an LM (:data:`OUTPUT_MODULE_TYPES`): a spec, options and inputs; the
   property ``outputs``;
 * evaluation (:data:`EVALUATION_MODULE_TYPES`): a devset, a program and a metric; the
@@ -23,8 +26,9 @@ apply to it:
   callable ``rm``) started by the case, options and a query; the property ``retrieval`` (the
   same requests to the server, the same passages, or the same error class).
 
-The optimizers and retrievers are named here, but their kind and their order come from the
-table (:func:`_of_kind`): a name that is not a row of that kind stops the kit at import.
+The direct LM calls, optimizers and retrievers are named here, but their kind and their order
+come from the table (:func:`_of_kind`): a name that is not a row of that kind stops the kit at
+import.
 
 Every other module type, a row of the module-type table (:func:`dspex_core.backend.module_types`:
 ``code_act``, ``gepa``, ``knn_few_shot``, ...) or a type of a backend's own, is *not covered*: when a backend
@@ -40,19 +44,6 @@ from __future__ import annotations
 from dspex_core import registry
 from dspex_core.backend import module_types
 
-#: Module types whose cases call an LM.
-LM_MODULE_TYPES = ("predict", "chain_of_thought")
-#: LM modules with machinery of their own around their predictors (each has its own case).
-AGENT_MODULE_TYPES = ("multi_chain_comparison", "react", "program_of_thought")
-#: Module types whose spec is another module, which the case creates on the backend under test.
-WRAPPER_MODULE_TYPES = ("best_of_n", "refine", "retry", "parallel")
-#: Every module type checked on its LM requests: the four parity properties apply.
-LM_BACKED_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES
-#: Module types whose cases need no LM: compared on their outputs.
-OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
-#: Module types that score a program on a devset.
-EVALUATION_MODULE_TYPES = ("evaluate",)
-
 
 def _of_kind(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` in the module-type table's order, each checked to be a row of ``kind``.
@@ -66,6 +57,23 @@ def _of_kind(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
                          f"{kind!r} row for")
     return tuple(name for name in table if name in names)
 
+
+#: Module types whose cases call an LM.
+LM_MODULE_TYPES = ("predict", "chain_of_thought")
+#: LM modules with machinery of their own around their predictors (each has its own case).
+AGENT_MODULE_TYPES = ("multi_chain_comparison", "react", "program_of_thought")
+#: Module types whose spec is another module, which the case creates on the backend under test.
+WRAPPER_MODULE_TYPES = ("best_of_n", "refine", "retry", "parallel")
+#: Module types that are a direct LM call, without a spec (the table's row says ``none``).
+LM_CALL_MODULE_TYPES = _of_kind("module", ("lm",))
+#: Every module type checked on its LM requests: the four parity properties apply.
+LM_BACKED_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + WRAPPER_MODULE_TYPES + LM_CALL_MODULE_TYPES
+#: Module types created with an LM of their own (``lm=``; the modules around a module use their module's).
+OWN_LM_MODULE_TYPES = LM_MODULE_TYPES + AGENT_MODULE_TYPES + LM_CALL_MODULE_TYPES
+#: Module types whose cases need no LM: compared on their outputs.
+OUTPUT_MODULE_TYPES = ("metrics", "signature", "template", "validator")
+#: Module types that score a program on a devset.
+EVALUATION_MODULE_TYPES = ("evaluate",)
 
 #: Optimizers the kit compiles a program with (each one's options are drawn by ``_optimizer_cases``);
 #: the table's other optimizers are not covered.

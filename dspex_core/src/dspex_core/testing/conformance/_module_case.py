@@ -42,6 +42,9 @@ class ModuleCase:
     masks: tuple[Any, ...] = ()
     #: the public call a run makes after ``create`` (its telemetry route's ``operation``)
     operation = "execute"
+    #: whether ``ref.render`` shows the request a run sends (one request, nothing around it), so the
+    #: contract's ``module_ref`` check compares them where the backend renders
+    rendered = False
 
     def __init__(self, module_type: str, inputs: dict[str, Any], create_options: dict[str, Any] | None = None,
                  call_options: dict[str, Any] | None = None):

@@ -45,12 +45,12 @@ _LM_CASE_OPTIONS: dict[str, dict[str, Any]] = {
 #: sandbox that DSPy starts afresh for every call (about ten seconds a case), so it runs one case
 #: per property under the default profile (ten under the thorough one). An optimizer's case is a
 #: whole compile (COPRO and MIPROv2 score every candidate on the trainset), so they run a few
-#: each; a retriever's case is one request to a local server.
+#: each; a retriever's case is one request to a local server, an ``lm`` case one LM request.
 #: ``DSPEX_CONFORMANCE_EXAMPLES`` and an explicit ``examples=`` still decide when given.
 EXAMPLE_SHARE = {"multi_chain_comparison": 0.2, "react": 0.25, "best_of_n": 0.1, "refine": 0.15, "retry": 0.1,
                  "parallel": 0.1, "program_of_thought": 0.005,
                  "labeled_few_shot": 0.1, "bootstrap_few_shot": 0.15, "bootstrap_few_shot_with_random_search": 0.1,
-                 "copro": 0.05, "mipro": 0.03, "mipro_v2": 0.05, "colbert_v2": 0.25, "retrieve": 0.25}
+                 "copro": 0.05, "mipro": 0.03, "mipro_v2": 0.05, "colbert_v2": 0.25, "retrieve": 0.25, "lm": 0.25}
 
 #: What each known difference a case masks says in a report.
 MASKED_NOTE = "known difference masked: {why}"

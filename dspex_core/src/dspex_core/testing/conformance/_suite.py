@@ -11,11 +11,11 @@
 
 Run it with ``pytest``. For every module type the kit covers (``predict``,
 ``chain_of_thought``, the agents ``multi_chain_comparison``, ``react``, ``program_of_thought``,
-the modules around a module ``best_of_n``, ``refine``, ``retry``, ``parallel``, ``metrics``,
-``signature``, ``template``, ``validator``, ``evaluate``, the optimizers ``labeled_few_shot``,
-``bootstrap_few_shot``, ``bootstrap_few_shot_with_random_search``, ``copro``, ``mipro``,
-``mipro_v2``, and the retrievers ``colbert_v2`` and ``retrieve``) that your backend serves it
-checks:
+the modules around a module ``best_of_n``, ``refine``, ``retry``, ``parallel``, the direct LM
+call ``lm``, ``metrics``, ``signature``, ``template``, ``validator``, ``evaluate``, the
+optimizers ``labeled_few_shot``, ``bootstrap_few_shot``, ``bootstrap_few_shot_with_random_search``,
+``copro``, ``mipro``, ``mipro_v2``, and the retrievers ``colbert_v2`` and ``retrieve``) that
+your backend serves it checks:
 
 * when the reference serves it too, parity on hypothesis-generated cases, both backends
   calling one shared :class:`~dspex_core.testing.RecordingLM`. For LM-backed module types
@@ -23,7 +23,10 @@ checks:
   including the JSON fallback after an unparseable reply; (2) ``settings``, the same
   request settings (every key passed to the LM, equal values of the same type; the cases sit
   on DSPy's n>1 temperature rule at 0.15 and either side of it); (3) ``prediction``, equal
-  fields, values and value types; (4) ``failures``, the same error after the same number of LM calls. For modules without an LM,
+  fields, values and value types; (4) ``failures``, the same error after the same number of LM calls.
+  ``lm`` (no spec) is held to the same four on its one request: drawn messages or a prompt,
+  settings at create and per call, the LM given at create, per call or configured, scripted
+  completions, and mistakes both must refuse with the same error class. For modules without an LM,
   ``outputs``: equal outputs or the same error class. For ``evaluate``, ``evaluation``: the
   same score and per-example results, or the same ``EvaluationError`` on the same examples,
   for generated devsets, programs and metrics. For an optimizer, ``compile``: a program
@@ -167,7 +170,7 @@ class BackendConformance:
     @pytest.mark.parametrize("module_type", LM_BACKED_MODULE_TYPES)
     def test_parity(self, module_type: str, prop: str) -> None:
         """The four parity properties for LM-backed module types (messages, settings, prediction, failures):
-        ``predict`` and ``chain_of_thought``, the agents and the modules around a module."""
+        ``predict`` and ``chain_of_thought``, the agents, the modules around a module and ``lm``."""
         self._require(module_type)
         self._run_property(module_type, prop)
 
