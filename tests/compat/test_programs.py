@@ -137,6 +137,17 @@ def test_bootstrap_few_shot_with_random_search(run):
     assert out["demos"] == [[]]  # the first best (the student itself, seed -3) is kept on ties
 
 
+def test_bettertogether_runs_prompt_steps_and_keeps_the_best_program(run):
+    done = run("bettertogether")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    # the demos taught two of the four valset capitals; on ties the earlier program wins
+    assert out["candidates"] == [["p", 50.0], ["p -> p", 50.0], ["", 0.0]]
+    assert out["best_is_first"] is True and out["failed"] is False
+    assert out["demos"] == [[{"country": "Peru", "capital": "Lima"}, {"country": "Italy", "capital": "Rome"}]]
+    assert out["events"] == ["launch dummy", "kill dummy"]
+
+
 def test_copro_proposes_scores_and_keeps_the_best_instruction(run):
     done = run("copro")
     assert done.returncode == 0, done.stderr

@@ -21,6 +21,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("AdapterParseError", "_exceptions"), \
     ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
     ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro"), \
+    ("BetterTogether", "_bettertogether"), \
     ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
     ("streamify", "_streaming"), ("StreamListener", "_streaming"), ("apply_sync_streaming", "_streaming"), \
     ("StreamResponse", "_stream_sink"), ("StatusMessage", "_stream_sink"), \
@@ -41,9 +42,9 @@ LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "ReActV2", "Tool", "AdapterParseError",
                        "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES, "TwoStepAdapter", "load",
-                       "ProgramOfThought", "CodeAct"}),
-    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot"}),
+                       "BetterTogether", "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES,
+                       "TwoStepAdapter", "load", "ProgramOfThought", "CodeAct"}),
+    "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot", "BetterTogether"}),
     "dspy.clients": frozenset({"Embedder"}),
     "dspy.streaming": frozenset({"streamify", "StreamListener", "apply_sync_streaming", "StreamResponse",
                                  "StatusMessage", "StatusMessageProvider"}),

@@ -31,32 +31,44 @@ def _invocation(instance: Any) -> tuple:
     return id(instance), threading.get_ident(), id(task) if task is not None else None
 
 
+def _enter(instance: Any) -> contextvars.Token | None:
+    """Mark this optimizer's compile as under way here; ``None`` when it already is (a nested call of
+    the same one, not reported again). Module-level, as is :func:`_leave`, so the wrappers reach the
+    context variable by name and pickle (cloudpickle copies a wrapped method by value)."""
+    active, key = _ACTIVE_COMPILES.get(), _invocation(instance)
+    if key in active:
+        return None
+    return _ACTIVE_COMPILES.set((*active, key))
+
+
+def _leave(token: contextvars.Token) -> None:
+    _ACTIVE_COMPILES.reset(token)
+
+
 def _with_compile_callbacks(fn: Callable) -> Callable:
     reported = with_callbacks(fn)
     if fn.__code__.co_flags & 0x80:  # async def
         @functools.wraps(fn)
         async def async_wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
-            active, key = _ACTIVE_COMPILES.get(), _invocation(instance)
-            if key in active:
+            token = _enter(instance)
+            if token is None:
                 return await fn(instance, *args, **kwargs)
-            token = _ACTIVE_COMPILES.set((*active, key))
             try:
                 return await reported(instance, *args, **kwargs)
             finally:
-                _ACTIVE_COMPILES.reset(token)
+                _leave(token)
 
         return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
-        active, key = _ACTIVE_COMPILES.get(), _invocation(instance)
-        if key in active:
+        token = _enter(instance)
+        if token is None:
             return fn(instance, *args, **kwargs)
-        token = _ACTIVE_COMPILES.set((*active, key))
         try:
             return reported(instance, *args, **kwargs)
         finally:
-            _ACTIVE_COMPILES.reset(token)
+            _leave(token)
 
     return wrapper
 

@@ -1,0 +1,6 @@
+from dspex_compat._bettertogether import BetterTogether, eval_candidate_program, kill_lms, launch_lms
+from dspex_compat._evaluate import Evaluate
+from dspex_compat._program_lms import all_predictors_have_lms, assert_all_predictors_have_lms
+from dspex_compat._random_search import BootstrapFewShotWithRandomSearch
+from dspex_compat._student_teacher import prepare_student, prepare_teacher
+from dspex_compat._teleprompter import Teleprompter

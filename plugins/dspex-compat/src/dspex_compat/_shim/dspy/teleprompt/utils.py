@@ -1,0 +1,1 @@
+from dspex_compat._candidate_evaluation import create_minibatch, eval_candidate_program
