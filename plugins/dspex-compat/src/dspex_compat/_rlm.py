@@ -331,9 +331,15 @@ class RLM(Module):
         """Install the sandbox dspy facade in this call's interpreter; return its sub-agent rules
         (empty, and no sub-agents, when the interpreter cannot host it). Sub-agents use ``sub_lm``
         (else ``dspy.settings.lm``) and charge ``max_llm_calls``; nested RLMs run on this factory."""
-        invocation = FacadeInvocation(self._user_tools, interpreter_factory,
-                                      {"Predict": Predict, "ChainOfThought": ChainOfThought, "RLM": RLM},
-                                      lm=self.sub_lm, reserve=budget.reserve)
+        from dspex_compat._code_act import CodeAct
+        from dspex_compat._program_of_thought import ProgramOfThought
+        from dspex_compat._react import ReAct
+        from dspex_compat._react_v2 import ReActV2
+
+        kinds = {"Predict": Predict, "ChainOfThought": ChainOfThought, "RLM": RLM, "CodeAct": CodeAct,
+                 "ProgramOfThought": ProgramOfThought, "ReAct": ReAct, "ReActV2": ReActV2}
+        invocation = FacadeInvocation(self._user_tools, interpreter_factory, kinds, lm=self.sub_lm,
+                                      reserve=budget.reserve)
         try:
             invocation.install(repl)
         except (CodeExecutionError, SyntaxError) as e:
