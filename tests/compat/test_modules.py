@@ -205,7 +205,7 @@ def test_react_ends_on_a_context_window_error_and_a_failed_tool_is_an_observatio
     assert out.trajectory["observation_0"].endswith("ValueError: tool blew up")
 
     def too_long(**kwargs):
-        raise ContextWindowExceededError("too long", model="m")
+        raise ContextWindowExceededError(model="m", message="too long")  # DSPy 3.4: keyword arguments
 
     agent.react = too_long
     agent.extract = lambda **kwargs: dspy.Prediction(answer="fallback")

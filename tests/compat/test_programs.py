@@ -209,3 +209,23 @@ def test_loading_a_program_needs_allow_pickle(tmp_path):
 
     with pytest.raises(ValueError, match="Loading with pickle is not allowed"):
         dspy.load(str(tmp_path))
+
+
+def test_lm_failures_are_caught_by_dspys_classes(run):
+    done = run("lm_errors")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = {401: "LMAuthError", 402: "LMBillingError", 403: "LMAuthError", 404: "LMInvalidRequestError",
+                408: "LMTimeoutError", 429: "LMRateLimitError", 500: "LMServerError", 503: "LMServerError",
+                504: "LMTimeoutError"}
+    for status, name in expected.items():
+        for how in ("predict", "direct"):
+            got = out[f"{status} {how}"]
+            assert (got["class"], got["status"], got["requests"]) == (name, status, 1), (status, how, got)
+            assert {"DSPyError", "LMError"} <= set(got["is"])
+    assert out["429 direct"]["retryable"] is True and out["400 direct"]["retryable"] is False
+    assert out["context window, code context_length_exceeded"]["class"] == "ContextWindowExceededError"
+    assert out["context window, code None"]["class"] == "LMInvalidRequestError"
+    assert out["unreachable direct"]["class"] == out["unreachable predict"]["class"] == "LMTransportError"
+    assert out["unparseable"] == {"class": "AdapterParseError", "code": "adapter_parse_error",
+                                  "is": ["DSPyError", "AdapterParseError"]}

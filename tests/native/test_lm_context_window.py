@@ -1,5 +1,6 @@
-"""The HTTP client's ``ContextWindowExceededError``: recognised as DSPy (LiteLLM, and OpenAI's
-error code) recognise it, never retried, and what a native ReAct agent truncates on."""
+"""The HTTP client's ``ContextWindowExceededError``: recognised as dspy recognises it on each route
+(lm15's provider rules on dspy's own engine, LiteLLM's on its route), never retried, and what a
+native ReAct agent truncates on."""
 
 from __future__ import annotations
 
@@ -48,16 +49,38 @@ def _lm(server, **settings) -> LM:
     return LM("openai/test-model", api_base=server.url, **{**FAST, **settings})
 
 
-def test_the_client_raises_it_at_once_without_retrying(local_lm_server_factory):  # noqa: F811
+@pytest.mark.parametrize("engine, code", [("auto", "context_length_exceeded"), ("litellm", None)])
+def test_the_client_raises_it_at_once_without_retrying(local_lm_server_factory, engine, code):  # noqa: F811
     server = local_lm_server_factory("unused")
-    server.inject(status=400, message="This model's maximum context length is 16 tokens.", times=5)
+    server.inject(status=400, message="This model's maximum context length is 16 tokens.", times=5, code=code)
     with pytest.raises(ContextWindowExceededError) as info:
-        HTTPLMClient(_lm(server, num_retries=3))(MESSAGES)
+        HTTPLMClient(_lm(server, num_retries=3, engine=engine))(MESSAGES)
     assert isinstance(info.value, LMError) and info.value.attempts == 1 and info.value.status == 400
     assert len(server.requests) == 1
     with pytest.raises(ContextWindowExceededError):
-        asyncio.run(HTTPLMClient(_lm(server, num_retries=3)).acall(MESSAGES))
+        asyncio.run(HTTPLMClient(_lm(server, num_retries=3, engine=engine)).acall(MESSAGES))
     assert len(server.requests) == 2
+
+
+def test_on_dspys_own_engine_an_openai_style_answer_needs_the_code(local_lm_server_factory):  # noqa: F811
+    """lm15 reads OpenAI's ``code`` only: the same words without it are an invalid request there."""
+    server = local_lm_server_factory("unused")
+    server.inject(status=400, message="This model's maximum context length is 16 tokens.")
+    with pytest.raises(LMError) as info:
+        HTTPLMClient(_lm(server, num_retries=3))(MESSAGES)
+    assert not isinstance(info.value, ContextWindowExceededError) and info.value.status == 400
+
+
+@pytest.mark.parametrize("engine, message, expected", [
+    ("anthropic", "prompt is too long: 210000 tokens > 200000 maximum", True),
+    ("anthropic", "Number of request tokens has exceeded your per-minute rate limit", True),  # lm15's words rule
+    ("anthropic", "max_tokens: must be at most 8192", False),
+    ("gemini", "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).", True),
+    ("gemini", "Request contains an invalid argument.", False),
+    ("openai", "This model's maximum context length is 8192 tokens.", False),
+])
+def test_lm15s_rules_by_the_wire_it_speaks(engine, message, expected):
+    assert in_response(400, json.dumps({"error": {"message": message}}).encode(), engine=engine) is expected
 
 
 def test_other_client_errors_stay_lm_errors(local_lm_server_factory):  # noqa: F811
@@ -81,7 +104,8 @@ def test_a_react_agent_over_http_ends_its_trajectory_when_a_prompt_does_not_fit(
                                                   chat(reasoning="r", answer="done")]))
     # The first request passes; the second (one step in its trajectory) does not fit: a single
     # step cannot be dropped, so the loop ends there and the outputs are extracted.
-    server.inject(delay=0.001).inject(status=400, message="This model's maximum context length is 64 tokens.")
+    server.inject(delay=0.001).inject(status=400, message="This model's maximum context length is 64 tokens.",
+                                      code="context_length_exceeded")
     pred = react.execute(react.create("question -> answer", tools=[add]), {"question": "q"},
                          lm=_lm(server, num_retries=2))
     assert len(server.requests) == 3

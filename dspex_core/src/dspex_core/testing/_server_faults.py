@@ -22,7 +22,9 @@ class Fault:
     ``delay`` sleeps before answering (and combines with ``status`` or ``drop``); ``status``
     answers with that HTTP error instead of a completion; ``drop`` closes the connection
     without any response; ``retry_after`` adds a ``Retry-After`` header to an error status;
-    ``message`` is the error message in the OpenAI-style error body. For a streamed answer,
+    ``message`` is the error message in the OpenAI-style error body and ``code`` its ``code`` (the
+    status when not given; ``"context_length_exceeded"`` is OpenAI's for a prompt that does not
+    fit). For a streamed answer,
     ``after_chunks=N`` cuts the stream after ``N`` text events: the connection is closed with the
     body unfinished, or, with ``stream_error="..."``, an OpenAI-style ``error`` event ends it
     (``stream_error`` alone: before the first text event).
@@ -36,6 +38,7 @@ class Fault:
     message: str | None = None
     after_chunks: int | None = None
     stream_error: str | None = None
+    code: str | None = None
 
     @property
     def kind(self) -> str:

@@ -169,7 +169,8 @@ class LMRequestHandler(BaseHTTPRequestHandler):
             extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
             message = fault.message or f"injected error {fault.status}"
             kind = "rate_limit_error" if fault.status == 429 else "server_error" if fault.status >= 500 else "invalid_request_error"
-            self._send_json(fault.status, error_body(message, kind, fault.status), extra)
+            self._send_json(fault.status, error_body(message, kind, fault.status if fault.code is None else fault.code),
+                            extra)
             return
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._send_json(400, error_body("'messages' (a list) is required", "invalid_request_error"))

@@ -173,7 +173,7 @@ class LocalLMServer:
     # -- scripting -------------------------------------------------------------------------
     def inject(self, *, status: int | None = None, delay: float = 0.0, drop: bool = False, times: int = 1,
                retry_after: float | None = None, message: str | None = None, after_chunks: int | None = None,
-               stream_error: str | None = None) -> "LocalLMServer":
+               stream_error: str | None = None, code: str | None = None) -> "LocalLMServer":
         """Make the next ``times`` chat requests misbehave (queued after earlier injections).
 
         ``status=429|500|503|...`` answers with that error (``retry_after`` adds the header);
@@ -181,11 +181,12 @@ class LocalLMServer:
         ``drop=True`` closes the connection without a response;
         ``after_chunks=N`` closes a streamed answer's connection after ``N`` text events, and
         ``stream_error="message"`` sends an OpenAI-style error event there instead (a request
-        that does not stream gets its answer whole).
+        that does not stream gets its answer whole); ``code`` is the error body's ``code`` (the
+        status when not given).
         """
         self._faults.add(Fault(status=status, delay=float(delay), drop=drop, times=times,
                                retry_after=retry_after, message=message, after_chunks=after_chunks,
-                               stream_error=stream_error))
+                               stream_error=stream_error, code=code))
         return self
 
     def clear_faults(self) -> None:

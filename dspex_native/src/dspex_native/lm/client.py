@@ -158,6 +158,10 @@ class HTTPLMClient:
             self.wire = LITELLM_WIRES[self.endpoint.provider]
             self.endpoint = replace(self.endpoint, base_url=self.wire.base_url(self.endpoint.base_url,
                                                                                self.endpoint.model_name))
+        #: whose rules say that an error answer is a context-window error (.context_window): LiteLLM's, or
+        #: lm15's for the wire its provider speaks
+        self._error_rules = "litellm" if not self.route.own else \
+            self.endpoint.provider if self.endpoint.provider in WIRES else "openai"
         #: where requests go (after LiteLLM's base, above), for messages, cache keys and pools
         self._public_base = strip_credentials(self.endpoint.base_url)
         if self.wire is not None:
@@ -367,7 +371,7 @@ class HTTPLMClient:
     def _interpret(self, status: int, headers: Any, content: bytes) -> tuple[list[str], Any] | _Failure:
         """The completions and the response's ``usage`` object, or why the call failed."""
         if status >= 400:
-            if in_response(status, content):
+            if in_response(status, content, engine=self._error_rules):
                 return _Failure(status, self._error_reason(status, content), False, context_window=True)
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))

@@ -1,12 +1,21 @@
 """Recognising a provider's "the prompt does not fit the context window" answer.
 
-DSPy (through LiteLLM) turns such an answer into ``ContextWindowExceededError``, which agents
-catch to shorten their trajectory and try again; the native client raises dspex's
+DSPy turns such an answer into ``ContextWindowExceededError``, which agents catch to shorten their
+trajectory and try again; the native client raises dspex's
 :class:`~dspex_core.errors.ContextWindowExceededError` for the same answers, and never retries
-them (the same request would not fit the next time either). Recognised: OpenAI's error code
-``context_length_exceeded`` (in the error object or anywhere in the body) and the messages
-LiteLLM's exception mapping (``ExceptionCheckers.is_error_str_context_window_exceeded`` and its
-provider-specific checks) treats as a context-window error; a rate-limit answer (429) never is.
+them (the same request would not fit the next time either). Which answers those are depends on
+dspy's route, as the other rules of a request do:
+
+* on dspy's own engine (lm15), its providers' ``normalize_error`` rules: for OpenAI-style
+  endpoints an error object whose ``code`` is ``context_length_exceeded`` (any other 400 is an
+  invalid request, whatever its message says); for Anthropic's and Gemini's wires the error
+  message's words (``prompt is too long``, ``context length``, a token limit exceeded, ...), at any
+  status, as lm15 reads them;
+* on LiteLLM's route, that code (in the error object or anywhere in the body) and the messages
+  LiteLLM's exception mapping (``ExceptionCheckers.is_error_str_context_window_exceeded`` and its
+  provider-specific checks) treats as a context-window error.
+
+On LiteLLM's route a rate-limit answer (429) never is.
 """
 
 from __future__ import annotations
@@ -60,8 +69,26 @@ def is_context_window_exceeded(status: int | None, body: str, error: Any = None)
     return any(s in text for s in _SUBSTRINGS) or any(a in text and b in text for a, b in _PAIRS)
 
 
-def in_response(status: int, content: bytes) -> bool:
-    """:func:`is_context_window_exceeded` for an HTTP error answer's raw body."""
+def _lm15_anthropic(message: str) -> bool:
+    lowered = message.lower()
+    return ("prompt is too long" in lowered or "too many tokens" in lowered or "context window" in lowered
+            or "context length" in lowered or ("token" in lowered and ("limit" in lowered or "exceed" in lowered)))
+
+
+def _lm15_gemini(message: str) -> bool:
+    lowered = message.lower()
+    return (("token" in lowered and ("limit" in lowered or "exceed" in lowered)) or "too long" in lowered
+            or "context length" in lowered)
+
+
+#: lm15's message rules, by the provider whose wire it speaks
+_LM15_MESSAGE_RULES = {"anthropic": _lm15_anthropic, "gemini": _lm15_gemini}
+
+
+def in_response(status: int, content: bytes, *, engine: str = "litellm") -> bool:
+    """Whether an HTTP error answer's raw body says the prompt does not fit, by the rules of
+    ``engine``: ``"litellm"`` (:func:`is_context_window_exceeded`), or lm15's for the wire it
+    speaks, ``"openai"`` (the error object's ``code``), ``"anthropic"`` or ``"gemini"`` (its message)."""
     text = content.decode("utf-8", "replace")
     error = None
     if CODE in text or "{" in text:
@@ -73,4 +100,12 @@ def in_response(status: int, content: bytes) -> bool:
             data = None
         if isinstance(data, dict):
             error = data.get("error", data)
-    return is_context_window_exceeded(status, text, error)
+    if engine == "litellm":
+        return is_context_window_exceeded(status, text, error)
+    if engine == "openai":
+        return isinstance(error, dict) and error.get("code") == CODE
+    if isinstance(error, dict):
+        message = error.get("message", "")
+    else:
+        message = str(error) if error is not None else ""
+    return _LM15_MESSAGE_RULES[engine](message if isinstance(message, str) else str(message))

@@ -81,7 +81,7 @@ class Adapter:
             if isinstance(output, dict):
                 text, logprobs = output.get("text"), output.get("logprobs")
             if not text:
-                from dspex_compat._exceptions import AdapterParseError
+                from dspex_compat._dspy_errors import AdapterParseError
 
                 raise AdapterParseError(adapter_name=type(self).__name__, signature=original_signature,
                                         lm_response=str(output), message="The LM returned an empty or null response.")

@@ -12,7 +12,7 @@ from typing import Any
 
 from dspex_compat._adapter_base import Adapter
 from dspex_compat._adapter_utils import get_field_description_string
-from dspex_compat._exceptions import AdapterParseError
+from dspex_compat._dspy_errors import AdapterParseError
 from dspex_compat._fields import InputField
 from dspex_compat._lm import BaseLM
 from dspex_compat._signature import make_signature

@@ -115,7 +115,7 @@ class ChatAdapter(Adapter):
         try:
             return rendered.parse_completion(self.name, signature, completion)
         except dspex_core.AdapterParseError as exc:
-            from dspex_compat._exceptions import AdapterParseError
+            from dspex_compat._dspy_errors import AdapterParseError
 
             raise AdapterParseError(adapter_name=type(self).__name__, signature=signature, lm_response=completion,
                                     message=str(exc).split("\n\nLM reply:\n")[0]) from exc

@@ -18,8 +18,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("normalize_text", "_metrics"), ("EM", "_metrics"), \
     ("SemanticF1", "_auto_evaluation"), ("CompleteAndGrounded", "_auto_evaluation"), \
     ("ReAct", "_react"), ("ReActV2", "_react_v2"), ("Tool", "_tool"), ("ToolCallResults", "dspex_core"), \
-    ("AdapterParseError", "_exceptions"), \
-    ("ContextWindowExceededError", "_exceptions"), ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
+    ("RLM", "_rlm"), ("LocalInterpreter", "_interpreter_local"), \
     ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro"), \
     ("BetterTogether", "_bettertogether"), \
     ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
@@ -40,8 +39,7 @@ _TYPES = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "Too
 #: shim package -> the names it serves lazily
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
-                       "syncify", "track_usage", "ReAct", "ReActV2", "Tool", "AdapterParseError",
-                       "ContextWindowExceededError", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
+                       "syncify", "track_usage", "ReAct", "ReActV2", "Tool", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
                        "BetterTogether", "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES,
                        "TwoStepAdapter", "load", "ProgramOfThought", "CodeAct"}),
     "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot", "BetterTogether"}),

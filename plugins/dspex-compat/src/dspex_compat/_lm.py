@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import dspex_core
 
 from dspex_compat._callback import with_callbacks
+from dspex_compat._error_boundary import dspy_error
 from dspex_compat._settings import caller_modules, setting
 
 __all__ = ["BaseLM", "LM", "GLOBAL_HISTORY", "inspect_history", "dspex_lm", "MAX_HISTORY_SIZE"]
@@ -302,18 +303,18 @@ class LM(BaseLM):
         if type(self).forward is not LM.forward:  # a subclass with its own forward: BaseLM's path
             return super()._call(prompt, messages, kwargs)
         inputs, options = self._direct_call(prompt, messages, kwargs)
-        return self._record_direct(self._lm_module()(**inputs, **options), prompt, messages, kwargs)
+        return self._record_direct(self._sent(inputs, options), prompt, messages, kwargs)
 
     async def _acall(self, prompt: Any, messages: Any, kwargs: dict[str, Any]) -> list[Any]:
         if type(self).aforward is not LM.aforward or type(self).forward is not LM.forward:
             return await super()._acall(prompt, messages, kwargs)  # a subclass's own (a)forward
         inputs, options = self._direct_call(prompt, messages, kwargs)
-        return self._record_direct(await self._lm_module().acall(**inputs, **options), prompt, messages, kwargs)
+        return self._record_direct(await self._asent(inputs, options), prompt, messages, kwargs)
 
     def forward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None, **kwargs: Any) -> Any:
         """DSPy's ``forward``: the call's OpenAI-shaped chat completion (what ``__call__`` reads)."""
         inputs, options = self._direct_call(prompt, messages, kwargs)
-        prediction = self._lm_module()(**inputs, **options)
+        prediction = self._sent(inputs, options)
         return _completion_response(prediction.outputs, self.model, _usage_of(prediction, self.model))
 
     async def aforward(self, prompt: str | None = None, messages: list[dict[str, Any]] | None = None,
@@ -321,8 +322,28 @@ class LM(BaseLM):
         if type(self).forward is not LM.forward:  # BaseLM's rule: a subclass's forward serves it
             return self.forward(prompt=prompt, messages=messages, **kwargs)
         inputs, options = self._direct_call(prompt, messages, kwargs)
-        prediction = await self._lm_module().acall(**inputs, **options)
+        prediction = await self._asent(inputs, options)
         return _completion_response(prediction.outputs, self.model, _usage_of(prediction, self.model))
+
+    def _sent(self, inputs: dict[str, Any], options: dict[str, Any]) -> Any:
+        """The ``lm`` module's prediction for one call; its failure as the DSPy error (an HTTP 429 is an
+        ``LMRateLimitError``, ...)."""
+        try:
+            return self._lm_module()(**inputs, **options)
+        except dspex_core.DspexError as exc:
+            error = dspy_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def _asent(self, inputs: dict[str, Any], options: dict[str, Any]) -> Any:
+        try:
+            return await self._lm_module().acall(**inputs, **options)
+        except dspex_core.DspexError as exc:
+            error = dspy_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def _lm_module(self) -> Any:
         """dspex's ``lm`` module for this model (made once per LM object)."""

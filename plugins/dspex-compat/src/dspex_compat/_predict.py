@@ -16,6 +16,7 @@ import dspex_core
 
 from dspex_compat._adapters import adapter_name, adapter_options, runs_on_dspex
 from dspex_compat._dspex_callbacks import lm_callbacks_heard
+from dspex_compat._error_boundary import dspy_error
 from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
 from dspex_compat._parameter import Predictor
@@ -221,10 +222,16 @@ class Predict(Module, Predictor):
 
     def _run(self, ref: Any, inputs: dict[str, Any]) -> Any:
         sink = stream_sink.get()
-        if sink is not None and id(self) in sink.listeners:  # dspy.streamify listens to this predictor
-            prediction = sink.run(self, ref, inputs)
-        else:
-            prediction = ref(**inputs)
+        try:
+            if sink is not None and id(self) in sink.listeners:  # dspy.streamify listens to this predictor
+                prediction = sink.run(self, ref, inputs)
+            else:
+                prediction = ref(**inputs)
+        except dspex_core.DspexError as exc:
+            error = dspy_error(exc, signature=self.signature, adapter=setting("adapter"))
+            if error is exc:
+                raise
+            raise error from exc
         self._trace(inputs, prediction)
         return prediction
 
@@ -244,10 +251,16 @@ class Predict(Module, Predictor):
 
     async def _arun(self, ref: Any, inputs: dict[str, Any]) -> Any:
         sink = stream_sink.get()
-        if sink is not None and id(self) in sink.listeners:
-            prediction = await sink.arun(self, ref, inputs)
-        else:
-            prediction = await ref.acall(**inputs)
+        try:
+            if sink is not None and id(self) in sink.listeners:
+                prediction = await sink.arun(self, ref, inputs)
+            else:
+                prediction = await ref.acall(**inputs)
+        except dspex_core.DspexError as exc:
+            error = dspy_error(exc, signature=self.signature, adapter=setting("adapter"))
+            if error is exc:
+                raise
+            raise error from exc
         self._trace(inputs, prediction)
         return prediction
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from dspex_compat._chain_of_thought import ChainOfThought
-from dspex_compat._exceptions import format_error_for_lm
+from dspex_compat._dspy_errors import format_error_for_lm
 from dspex_compat._fields import InputField, OutputField
 from dspex_compat._interpreter import (
     CodeExecutionError,

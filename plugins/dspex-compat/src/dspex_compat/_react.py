@@ -16,7 +16,7 @@ from dspex_core import Prediction
 
 from dspex_compat._adapters import ChatAdapter, FieldInfoWithName
 from dspex_compat._chain_of_thought import ChainOfThought
-from dspex_compat._exceptions import ContextWindowExceededError, format_error_for_lm
+from dspex_compat._dspy_errors import ContextWindowExceededError, format_error_for_lm
 from dspex_compat._fields import InputField, OutputField
 from dspex_compat._module import Module
 from dspex_compat._predict import Predict

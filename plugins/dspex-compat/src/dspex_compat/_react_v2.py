@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from dspex_core import History, Prediction, ToolCallResults, ToolCalls
 
-from dspex_compat._exceptions import AdapterParseError, ContextWindowExceededError, format_error_for_lm
+from dspex_compat._dspy_errors import AdapterParseError, ContextWindowExceededError, format_error_for_lm
 from dspex_compat._fields import InputField, OutputField
 from dspex_compat._module import Module
 from dspex_compat._predict import Predict

@@ -7,11 +7,26 @@ from dspex_compat._bootstrap_few_shot import BootstrapFewShot
 from dspex_compat._cache import cache, configure_cache
 from dspex_compat._chain_of_thought import ChainOfThought
 from dspex_compat._dspy_errors import (
+    AdapterParseError,
+    ContextWindowExceededError,
     DSPyError,
+    LMAuthError,
+    LMBillingError,
+    LMCollectionLimitError,
     LMConfigurationError,
     LMError,
+    LMInvalidRequestError,
+    LMLockTimeoutError,
     LMNotConfiguredError,
+    LMProviderError,
+    LMRateLimitError,
+    LMServerError,
+    LMStreamAssemblyError,
+    LMTimeoutError,
     LMTransportError,
+    LMUnexpectedError,
+    LMUnsupportedFeatureError,
+    LMUnsupportedModelError,
 )
 from dspex_compat._fields import InputField, OutputField
 from dspex_compat._interpreter import (
