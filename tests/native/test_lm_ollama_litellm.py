@@ -84,6 +84,23 @@ def test_response_format_is_format_on_api_chat(server):
     assert [r["body"].get("format") for r in server.requests] == ["json", schema, None]
 
 
+@pytest.mark.parametrize("reply, text", [
+    ('```json\n{"a": "é",\n "b": [1,2]}\n```', '{"a": "\\u00e9", "b": [1, 2]}'),  # fence off, json.dumps'd
+    ('{"a":1}', '{"a": 1}'), ("  ", ""), ("<think>t</think>not json", "not json"), ("[1,2]", "[1, 2]")])
+def test_a_json_reply_of_api_generate_is_rewritten_as_litellm_rewrites_it(server, reply, text):
+    server.load([reply, reply])
+    client = _client(server, model="ollama/llama3.2")
+    assert client(MESSAGES, response_format={"type": "json_object"}) == [text]
+    assert server.requests[-1]["body"]["format"] == "json"
+    assert client(MESSAGES) == [reply if not reply.startswith("<think>") else "not json"]  # no format: as is
+
+
+def test_a_json_reply_litellm_reads_as_a_tool_call_is_an_error(server):
+    server.load(['{"name": "f", "arguments": {}}'])
+    with pytest.raises(LMError, match="tool call"):
+        _client(server, model="ollama/llama3.2")(MESSAGES, format="json")
+
+
 def test_the_base_url_and_the_key(server, monkeypatch):
     server.load(["a", "b", "c"])
     monkeypatch.setenv("OLLAMA_API_KEY", "ollama-key-0123456789")
@@ -141,8 +158,6 @@ def test_a_reply_that_is_not_ollamas_or_calls_tools_is_an_error_not_retried(serv
 @pytest.mark.parametrize("model, settings, match", [
     ("ollama_chat/x", {"frobnicate": 1}, "'frobnicate'"),
     ("ollama_chat/x", {"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
-    ("ollama/x", {"format": "json"}, "format"),
-    ("ollama/x", {"response_format": {"type": "json_object"}}, "format"),
     ("ollama_chat/x", {"response_format": object()}, "response_format"),
 ])
 def test_what_is_not_built_is_a_capability_error_before_sending(server, model, settings, match):

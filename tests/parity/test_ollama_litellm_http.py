@@ -139,20 +139,49 @@ def test_ollama_api_base_sends_both_litellms_way_to_it(server, monkeypatch, mode
     assert len(native_requests) == 1
 
 
-def test_json_adapter_sends_format_json_on_api_chat(server):
-    """dspy's JSONAdapter asks for a JSON object: ``format: "json"`` on ``/api/chat``."""
+@pytest.mark.parametrize("model", ["ollama_chat/llama3.2", "ollama/llama3.2"])
+@pytest.mark.parametrize("reply", ['{"answer": "a"}', '```json\n{"answer":"é"}\n```', "[[ ## answer ## ]]\na"])
+def test_json_adapter_sends_format_json(server, model, reply):
+    """dspy's JSONAdapter asks for a JSON object: ``format: "json"``; on ``/api/generate`` LiteLLM
+    writes a JSON reply again (``json.dumps``, a code fence taken off), which the history shows."""
     runs = []
     for native in (True, False):
-        server.load(['{"answer": "a"}'])
+        server.load([reply])
         make = dspex.LM if native else dspy.LM
-        lm = make("ollama_chat/llama3.2", engine="litellm", api_base=server.url, cache=False, num_retries=0)
-        if native:
-            pred = predict.execute(predict.create(SIG, adapter="json"), {"question": "q"}, lm=lm, config={})
-        else:
-            with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
-                pred = dspy.Predict(to_dspy_signature(SIG))(question="q")
-        runs.append((pred.answer, server.requests))
+        lm = make(model, engine="litellm", api_base=server.url, cache=False, num_retries=0)
+        try:
+            if native:
+                pred = predict.execute(predict.create(SIG, adapter="json"), {"question": "q"}, lm=lm, config={})
+                outputs = dspex.history(1)[0]["outputs"]
+            else:
+                with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
+                    pred = dspy.Predict(to_dspy_signature(SIG))(question="q")
+                outputs = lm.history[-1]["outputs"]
+            runs.append(((pred.answer, outputs), server.requests))
+        except Exception as exc:  # noqa: BLE001 - a reply neither side parses: the same error
+            runs.append((type(exc).__name__, server.requests))
     (mine, native_requests), (theirs, reference_requests) = runs
-    assert mine == theirs == "a"
-    assert [r["body"] for r in native_requests] == [r["body"] for r in reference_requests]
+    assert mine == theirs
+    assert [json.dumps(r["body"]) for r in native_requests] == [json.dumps(r["body"]) for r in reference_requests]
     assert native_requests[0]["body"]["format"] == "json"
+
+
+ROLES = st.sampled_from(["system", "user", "assistant", "tool"])
+CONTENT = st.one_of(TEXT, st.just(""), st.lists(st.fixed_dictionaries({"type": st.just("text"), "text": TEXT | st.just("")}),
+                                                max_size=3))
+MESSAGES = st.lists(st.fixed_dictionaries({"role": ROLES, "content": CONTENT}), min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(MESSAGES)
+def test_messages_as_litellms_ollama_clients_write_them(messages):
+    """``/api/generate``'s prompt (LiteLLM's ``ollama_pt``) and ``/api/chat``'s messages (its
+    ``OllamaChatConfig.transform_request``), for runs of every role and content as a string or text parts."""
+    from litellm.litellm_core_utils.prompt_templates.factory import ollama_pt
+    from litellm.llms.ollama.chat.transformation import OllamaChatConfig
+
+    from dspex_native.lm import wire_ollama_litellm as wire
+
+    assert wire.GENERATE.body({"model": "m", "messages": messages})["prompt"] == ollama_pt("m", messages)["prompt"]
+    theirs = OllamaChatConfig().transform_request("m", messages, {}, {}, {})["messages"]
+    assert json.dumps(wire.CHAT.body({"model": "m", "messages": messages})["messages"]) == json.dumps(theirs)

@@ -26,20 +26,24 @@ its OpenAI parameters: ``temperature``, ``top_p``, ``stop`` (as given), ``num_pr
 
 The reply is one completion: ``message.content`` (``/api/chat``) or ``response``
 (``/api/generate``), a leading ``<think>...</think>`` taken off as LiteLLM takes it into
-``reasoning_content`` (unless the reply has a ``thinking`` field); usage from
+``reasoning_content`` (unless the reply has a ``thinking`` field); on ``/api/generate`` with
+``format: "json"`` (dspy's JSON adapter) a reply that is JSON (in a code fence or not) is that
+JSON written again by ``json.dumps``, as LiteLLM rewrites it (a ``{"name", "arguments"}`` object,
+which LiteLLM reads as a tool call, is an error here); usage from
 ``prompt_eval_count`` and ``eval_count`` (a reply without ``prompt_eval_count``, which LiteLLM
 counts with its tokenizer, is not counted).
 
 Not built (a :class:`~dspex_core.CapabilityError`): tools and function calls (sent or in the
-messages), images, ``format`` or a JSON ``response_format`` on ``/api/generate`` (LiteLLM
-re-serializes a JSON reply there), other keys; streaming (:mod:`.streaming`). LiteLLM's model-info
+messages), images, other keys; streaming (:mod:`.streaming`). LiteLLM's model-info
 lookup (``POST /api/show``, made in the background for its cost bookkeeping) is not made.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from dspex_core.errors import CapabilityError
@@ -64,6 +68,11 @@ OLLAMA_OPTIONS = frozenset({
 #: request keys of the call that are never sent (the client's own)
 _NOT_SENT = frozenset({"num_generations", "rollout_id", "n"})
 _THINK_ON = frozenset({"low", "medium", "high"})
+_JSON_CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*(?:```)?$", re.DOTALL)
+#: whether the ``/api/generate`` request last written in this context asked for ``format: "json"``,
+#: which changes how LiteLLM reads its reply: :meth:`OllamaWire.body` sets it, and :meth:`OllamaWire.parse`
+#: of the same call (same thread, or same asyncio task) reads it
+_JSON_REPLY: ContextVar[bool] = ContextVar("ollama_generate_json_reply", default=False)
 _THINK_TAGS = re.compile(r"<(?:think|thinking|budget:thinking)>(.*?)</(?:think|thinking|budget:thinking)>(.*)",
                          re.DOTALL)
 
@@ -133,9 +142,6 @@ class OllamaWire:
             if key not in mapped and key not in OLLAMA_OPTIONS and key not in top and key not in _NOT_SENT \
                     and not (key == "keep_alive" and not self.chat):
                 raise _not_built(repr(key))
-        if not self.chat and ("format" in request or "response_format" in request):
-            raise _not_built("format or response_format on ollama/ models (LiteLLM re-serializes the JSON reply "
-                             "of /api/generate); use ollama_chat/")
         return {k: v for k, v in request.items() if k not in _NOT_SENT}, 1
 
     def _options(self, request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -174,6 +180,7 @@ class OllamaWire:
             out["images"] = []
             if "think" in top:
                 out["think"] = top["think"]
+            _JSON_REPLY.set(top.get("format") == "json")
             return out
         out = {"model": request["model"], "messages": [_chat_message(m) for m in request["messages"]],
                "options": options, "stream": False}
@@ -191,6 +198,10 @@ class OllamaWire:
             response = data.get("response", "")
             if response is not None and not isinstance(response, str):
                 raise TypeError("response is not a string")
+            if _JSON_REPLY.get():  # LiteLLM's reading of a reply to format "json"
+                rewritten = _json_rewritten(response) if response and response.strip() else ""
+                if rewritten is not None:
+                    return [rewritten], _usage(data, 0)
             text = response if data.get("thinking") else split_thinking(response)[1]
             return [text or ""], _usage(data, 0)
         message = data["message"]
@@ -203,6 +214,20 @@ class OllamaWire:
         if "thinking" not in message and content is not None:
             content = split_thinking(content)[1]
         return [content or ""], _usage(data, None)
+
+
+def _json_rewritten(text: str) -> str | None:
+    """A JSON reply of ``/api/generate`` as LiteLLM rewrites it (``json.dumps`` of the value, a code
+    fence taken off), or ``None`` when it is not JSON (read as text)."""
+    fenced = _JSON_CODE_FENCE.match(text.strip())
+    try:
+        value = json.loads(fenced.group(1) if fenced else text)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and "name" in value and "arguments" in value:
+        raise Refused("the JSON reply is a {'name', 'arguments'} object, which LiteLLM reads as a tool call "
+                      "(not read natively on LiteLLM's route for Ollama)")
+    return json.dumps(value)
 
 
 def _format(value: Any) -> Any:
