@@ -167,16 +167,34 @@ def test_what_is_not_built_is_a_capability_error_before_sending(server, model, s
     assert server.requests == []
 
 
-@pytest.mark.parametrize("model", ["ollama_chat/x", "ollama/x"])
-def test_images_and_tool_messages_are_a_capability_error(server, model):
-    image = [{"role": "user", "content": [{"type": "text", "text": "see"},
-                                          {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}]
-    tool_call = [{"role": "user", "content": "q"},
-                 {"role": "assistant", "content": "", "tool_calls": [
-                     {"id": "1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]
-    for messages in (image, tool_call):
-        with pytest.raises(CapabilityError):
-            _client(server, model=model)(messages)
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"  # a PNG's first bytes, base64
+
+
+def test_images_as_litellm_sends_them(server):
+    parts = [{"type": "text", "text": "see"}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+             {"type": "text", "text": "this"}, {"type": "image_url", "image_url": "https://example.com/cat.png"}]
+    server.load(["a", "b"])
+    _client(server)([{"role": "user", "content": parts}])
+    (message,) = server.requests[-1]["body"]["messages"]
+    assert message == {"role": "user", "content": "seethis", "images": [PNG, "https://example.com/cat.png"]}
+    _client(server, model="ollama/x")([{"role": "user", "content": parts[:3]}])
+    body = server.requests[-1]["body"]
+    assert (body["prompt"], body["images"]) == ("### User:\nsee\nthis\n\n", [PNG])
+
+
+@pytest.mark.parametrize("model, messages", [
+    ("ollama/x", [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}]}]),
+    ("ollama/x", [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/gif;base64,"
+                                                                                          "R0lGODlhAQABAAAAACw="}}]}]),
+    ("ollama_chat/x", [{"role": "user", "content": "q"}, {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]),
+    ("ollama/x", [{"role": "user", "content": "q"}, {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]),
+])
+def test_what_litellm_downloads_or_converts_and_tool_messages_are_a_capability_error(server, model, messages):
+    server.load(["never"])
+    with pytest.raises(CapabilityError):
+        _client(server, model=model)(messages)
     assert server.requests == []
 
 
@@ -193,6 +211,6 @@ def test_litellms_prompt_template():
                    {"role": "system", "content": "s1"}, {"role": "system", "content": [{"type": "text", "text": "s2"}]},
                    {"role": "assistant", "content": "x"}, {"role": "assistant", "content": "y"},
                    {"role": "user", "content": ""}, {"role": "assistant", "content": None}]) == \
-        "### User:\na\nb\nc\n\n### System:\ns1s2\n\n### Assistant:\nxy\n\n"
+        ("### User:\na\nb\nc\n\n### System:\ns1s2\n\n### Assistant:\nxy\n\n", [])
     with pytest.raises(InputError, match="'developer'"):
         prompt([{"role": "developer", "content": "d"}])

@@ -167,21 +167,54 @@ def test_json_adapter_sends_format_json(server, model, reply):
 
 
 ROLES = st.sampled_from(["system", "user", "assistant", "tool"])
-CONTENT = st.one_of(TEXT, st.just(""), st.lists(st.fixed_dictionaries({"type": st.just("text"), "text": TEXT | st.just("")}),
-                                                max_size=3))
+PARTS = st.one_of(st.fixed_dictionaries({"type": st.just("text"), "text": TEXT | st.just("")}),
+                  st.fixed_dictionaries({"type": st.just("image_url"), "image_url": st.sampled_from(
+                      [{"url": "data:image/png;base64,iVBORw0KGgo="}, "https://example.com/a.png"])}))
+CONTENT = st.one_of(TEXT, st.just(""), st.lists(PARTS, max_size=3))
 MESSAGES = st.lists(st.fixed_dictionaries({"role": ROLES, "content": CONTENT}), min_size=1, max_size=6)
 
 
 @settings(max_examples=60, deadline=None)
 @given(MESSAGES)
 def test_messages_as_litellms_ollama_clients_write_them(messages):
-    """``/api/generate``'s prompt (LiteLLM's ``ollama_pt``) and ``/api/chat``'s messages (its
-    ``OllamaChatConfig.transform_request``), for runs of every role and content as a string or text parts."""
+    """``/api/generate``'s prompt and image URLs (LiteLLM's ``ollama_pt``) and ``/api/chat``'s messages
+    (its ``OllamaChatConfig.transform_request``), for runs of every role and content as a string or
+    text and image parts."""
     from litellm.litellm_core_utils.prompt_templates.factory import ollama_pt
     from litellm.llms.ollama.chat.transformation import OllamaChatConfig
 
-    from dspex_native.lm import wire_ollama_litellm as wire
+    from dspex_native.lm import ollama_prompt, wire_ollama_litellm as wire
 
-    assert wire.GENERATE.body({"model": "m", "messages": messages})["prompt"] == ollama_pt("m", messages)["prompt"]
+    theirs = ollama_pt("m", messages)
+    assert ollama_prompt.prompt(messages) == (theirs["prompt"], theirs["images"])
     theirs = OllamaChatConfig().transform_request("m", messages, {}, {}, {})["messages"]
     assert json.dumps(wire.CHAT.body({"model": "m", "messages": messages})["messages"]) == json.dumps(theirs)
+
+
+class Picture(dspex.Signature):
+    """Describe the picture."""
+
+    picture: dspex.Image = dspex.InputField()
+    answer: str = dspex.OutputField()
+
+
+@pytest.mark.parametrize("model, url", [("ollama_chat/llava", "https://example.com/cat.png"),
+                                        ("ollama_chat/llava", "data:image/png;base64,iVBORw0KGgo="),
+                                        ("ollama/llava", "data:image/png;base64,iVBORw0KGgo=")])
+def test_image_inputs_as_litellm_sends_them(server, model, url):
+    """An Image input: its URL (a data URL's base64 data alone) in the message's ``images`` on
+    ``/api/chat``, beside the prompt on ``/api/generate`` (where LiteLLM would download an http URL)."""
+    sig = Picture
+    sides = []
+    for native in (True, False):
+        server.load([_answer("a cat")])
+        make = dspex.LM if native else dspy.LM
+        lm = make(model, engine="litellm", api_base=server.url, cache=False, num_retries=0)
+        if native:
+            pred = predict.execute(predict.create(sig), {"picture": dspex.Image(url)}, lm=lm, config={})
+        else:
+            with dspy.context(lm=lm):
+                pred = dspy.Predict(to_dspy_signature(sig))(picture=dspy.Image(url=url))
+        sides.append((pred.answer, [json.dumps(r["body"]) for r in server.requests]))
+    assert sides[0] == sides[1]
+    assert ("iVBORw0KGgo=" if url.startswith("data:") else url) in sides[0][1][0]

@@ -21,8 +21,9 @@ LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native 
                 "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
                 "sends through LiteLLM's own client for anthropic/ and gemini/ with settings LiteLLM rewrites "
                 "(response_format, user, tools, reasoning, ...), and for ollama/ and ollama_chat/ (Ollama's own "
-                "API) with tools, images or settings outside LiteLLM's and Ollama's options, "
-                "or for one call dspy sends LiteLLM's way from an LM on its own engine; on Anthropic's and Gemini's "
+                "API) with tools, images by URL or other than PNG/JPEG on ollama/, settings outside LiteLLM's and "
+                "Ollama's options, or for one call dspy sends LiteLLM's way from an LM on its own engine; on "
+                "Anthropic's and Gemini's "
                 "wires, tools, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
                 "fields (and json_object on anthropic/) and message parts other than text; Azure through "
                 "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")

@@ -8,11 +8,12 @@ dspy sends ``ollama/<model>`` on LiteLLM's route to Ollama's completion endpoint
 * ``### System:\\n{text}\\n\\n`` for each run of ``system`` messages, their texts run together;
 * ``### Assistant:\\n{text}\\n\\n`` for each run of ``assistant`` messages, their texts run together.
 
-A turn with no text writes nothing. A message of another role (``developer``, ...) stops LiteLLM
-(a ``BadRequestError`` in dspy), an :class:`~dspex_core.errors.InputError` here; image parts and
-an assistant's tool calls (which LiteLLM writes as JSON lines) are a
-:class:`~dspex_core.CapabilityError`, as is a model with a custom prompt template registered in
-LiteLLM (``litellm.register_prompt_template``, process state native cannot see; it is not read).
+A turn with no text writes nothing. The user messages' image parts are sent beside the prompt
+(:func:`prompt` returns their URLs, in order). A message of another role (``developer``, ...) stops
+LiteLLM (a ``BadRequestError`` in dspy), an :class:`~dspex_core.errors.InputError` here; an
+assistant's tool calls (which LiteLLM writes as JSON lines) are a
+:class:`~dspex_core.CapabilityError`. (A custom prompt template registered in LiteLLM,
+``litellm.register_prompt_template``, is process state of LiteLLM's, not read here.)
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ def _not_built(what: str) -> CapabilityError:
                            f"ollama/ models (Ollama's /api/generate); use the dspy backend, or ollama_chat/")
 
 
-def _user_texts(message: dict[str, Any], index: int) -> list[str]:
-    """A user-side message's non-empty texts (LiteLLM's ``_ollama_user_message_parts``)."""
+def _user_parts(message: dict[str, Any], index: int) -> tuple[list[str], list[str]]:
+    """A user-side message's non-empty texts and image URLs (LiteLLM's ``_ollama_user_message_parts``)."""
     content = message.get("content")
     if content is None:
-        return []
+        return [], []
     if isinstance(content, str):
-        return [content] if content else []
+        return ([content] if content else []), []
     if not isinstance(content, list):
         raise InputError(f"the {message.get('role')} message at index {index} has {type(content).__name__} "
                          f"content; content must be a string or a list of content parts")
-    texts = []
+    texts, images = [], []
     for part in content:
         if not isinstance(part, dict):
             raise InputError(f"the {message.get('role')} message at index {index} has a {type(part).__name__} "
@@ -52,9 +53,15 @@ def _user_texts(message: dict[str, Any], index: int) -> list[str]:
             if text:
                 texts.append(text)
         elif part.get("type") == "image_url":
-            raise _not_built("images")
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else image
+            if not isinstance(url, str):
+                raise InputError(f"the {message.get('role')} message at index {index} has an image_url part "
+                                 f"without a URL string")
+            if url:
+                images.append(url)
         # (LiteLLM skips parts of any other type)
-    return texts
+    return texts, images
 
 
 def _joined(message: dict[str, Any]) -> str:
@@ -68,15 +75,18 @@ def _joined(message: dict[str, Any]) -> str:
     return ""
 
 
-def prompt(messages: list[dict[str, Any]]) -> str:
-    """The ``prompt`` LiteLLM sends for ``messages`` (see the module docstring)."""
-    out = []
+def prompt(messages: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """``(the prompt, the user messages' image URLs)`` LiteLLM sends for ``messages`` (see the
+    module docstring)."""
+    out: list[str] = []
+    images: list[str] = []
     i = 0
     while i < len(messages):
         start = i
         users = []
         while i < len(messages) and messages[i].get("role") in _USER_ROLES:
-            texts = _user_texts(messages[i], i)
+            texts, urls = _user_parts(messages[i], i)
+            images.extend(urls)
             if texts:
                 users.append("\n".join(texts))
             i += 1
@@ -99,4 +109,4 @@ def prompt(messages: list[dict[str, Any]]) -> str:
         if i == start:
             raise InputError(f"LiteLLM writes no prompt for Ollama from a {messages[i].get('role')!r} message "
                              f"(index {i}): the roles are system, user, assistant and tool")
-    return "".join(out)
+    return "".join(out), images

@@ -6,11 +6,12 @@ LiteLLM's Ollama clients speak its native API instead, one client per prefix:
 
 * ``ollama_chat/<model>`` (:data:`CHAT`): ``POST {base}/api/chat`` with ``model``, ``messages``
   (``role``, ``content`` as one string, a ``thinking`` copy of a ``<think>...</think>`` lead,
-  ``images``, empty without images), ``options``, ``stream: false``, then ``format``,
-  ``keep_alive`` and ``think`` when set;
+  ``images``: each image part's URL, a data URL's base64 data alone), ``options``,
+  ``stream: false``, then ``format``, ``keep_alive`` and ``think`` when set;
 * ``ollama/<model>`` (:data:`GENERATE`): ``POST {base}/api/generate`` with ``model``, ``prompt``
   (the messages folded by LiteLLM's template, :mod:`.ollama_prompt`), ``options``,
-  ``stream: false``, ``format`` when set, ``images: []``, ``think`` when set.
+  ``stream: false``, ``format`` when set, ``images`` (the user messages' images: a data URL's
+  PNG or JPEG data), ``think`` when set.
 
 ``{base}`` is ``api_base=`` (``/api/chat`` not added twice), else ``OLLAMA_API_BASE``, else
 ``http://localhost:11434``. ``options`` holds the settings as LiteLLM maps them, in the order of
@@ -34,19 +35,21 @@ which LiteLLM reads as a tool call, is an error here); usage from
 counts with its tokenizer, is not counted).
 
 Not built (a :class:`~dspex_core.CapabilityError`): tools and function calls (sent or in the
-messages), images, other keys; streaming (:mod:`.streaming`). LiteLLM's model-info
+messages), images on ``/api/generate`` by http(s) URL (LiteLLM downloads them) or in formats
+other than PNG and JPEG (it re-encodes them), other keys; streaming (:mod:`.streaming`). LiteLLM's model-info
 lookup (``POST /api/show``, made in the background for its cost bookkeeping) is not made.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 from contextvars import ContextVar
 from typing import Any
 
-from dspex_core.errors import CapabilityError
+from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native.lm import ollama_prompt
 from dspex_native.lm._wire_input import Refused
@@ -173,11 +176,11 @@ class OllamaWire:
         """The ``/api/chat`` or ``/api/generate`` request LiteLLM writes for an OpenAI-style one."""
         options, top = self._options(request)
         if not self.chat:
-            out = {"model": request["model"], "prompt": ollama_prompt.prompt(request["messages"]),
-                   "options": options, "stream": False}
+            text, images = ollama_prompt.prompt(request["messages"])
+            out = {"model": request["model"], "prompt": text, "options": options, "stream": False}
             if "format" in top:
                 out["format"] = top["format"]
-            out["images"] = []
+            out["images"] = [_generate_image(url) for url in images]
             if "think" in top:
                 out["think"] = top["think"]
             _JSON_REPLY.set(top.get("format") == "json")
@@ -241,26 +244,59 @@ def _format(value: Any) -> Any:
     return None
 
 
+def _generate_image(url: str) -> str:
+    """An image of ``/api/generate`` as LiteLLM sends it: a data URL's base64 payload (a PNG or JPEG;
+    other formats it re-encodes as JPEG with Pillow, not done here), anything else as given; an
+    http(s) URL, which LiteLLM downloads, is not fetched natively."""
+    if url.startswith("http"):
+        raise _not_built("an image by URL on ollama/ models (LiteLLM downloads it; pass the image's data, or "
+                         "use ollama_chat/, which sends the URL)")
+    if url.startswith("data:image/"):
+        try:
+            url = url.split("data:image/")[1].split(";base64,")[1]
+        except IndexError:
+            raise InputError("an image data URL must be data:image/<format>;base64,<data>") from None
+    payload = url.split(",")[-1] if url.startswith("data:") else url
+    try:
+        raw = base64.b64decode(payload)
+    except ValueError:
+        return url
+    if raw.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+        return payload
+    raise _not_built("an image other than PNG or JPEG on ollama/ models (LiteLLM re-encodes it as JPEG)")
+
+
+def _base64_of(url: str) -> str:
+    """LiteLLM's ``_extract_base64_data``: a data URL's base64 part, any other URL as it is."""
+    return url.split(";base64,", 1)[1] if url.startswith("data:") and ";base64," in url else url
+
+
 def _chat_message(message: dict[str, Any]) -> dict[str, Any]:
     """One message as LiteLLM writes it for ``/api/chat``: ``role``, ``thinking`` (a leading think
-    block of string content), ``content`` (text parts run together), ``images`` (none here)."""
+    block of string content), ``content`` (text parts run together), ``images`` (each image part's
+    URL, a data URL's base64 part alone)."""
     extra = set(message) - {"role", "content"}
     if extra:
         raise _not_built(f"message keys {sorted(extra)} (tool calls, tool results, reasoning)")
     content = message.get("content")
     out: dict[str, Any] = {"role": message.get("role")}
+    images = []
     if isinstance(content, str):
         thinking = split_thinking(content)[0]
         if thinking is not None:
             out["thinking"] = thinking
         out["content"] = content
     elif isinstance(content, list):
-        if any(isinstance(p, dict) and p.get("image_url") for p in content):
-            raise _not_built("images")
         out["content"] = "".join(str(p["text"]) for p in content if isinstance(p, dict) and p.get("text"))
+        for part in content:
+            image = part.get("image_url") if isinstance(part, dict) else None
+            if isinstance(image, str) and image:
+                images.append(_base64_of(image))
+            elif isinstance(image, dict) and image and "url" in image:
+                images.append(_base64_of(image["url"]))
     else:
         out["content"] = ""
-    out["images"] = []
+    out["images"] = images
     return out
 
 
