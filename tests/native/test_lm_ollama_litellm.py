@@ -95,6 +95,15 @@ def test_a_json_reply_of_api_generate_is_rewritten_as_litellm_rewrites_it(server
     assert client(MESSAGES) == [reply if not reply.startswith("<think>") else "not json"]  # no format: as is
 
 
+def test_the_async_call_reads_a_json_reply_as_the_sync_call_does(server):
+    import asyncio
+
+    server.load(['```json\n{"a":1}\n```', '```json\n{"a":1}\n```'])
+    client = _client(server, model="ollama/llama3.2")
+    assert asyncio.run(client.acall(MESSAGES, format="json")) == ['{"a": 1}']
+    assert asyncio.run(client.acall(MESSAGES)) == ['```json\n{"a":1}\n```']
+
+
 def test_a_json_reply_litellm_reads_as_a_tool_call_is_an_error(server):
     server.load(['{"name": "f", "arguments": {}}'])
     with pytest.raises(LMError, match="tool call"):
