@@ -53,11 +53,12 @@ from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native.lm import ollama_prompt
 from dspex_native.lm._wire_input import Refused
+from dspex_native.lm.providers import DEFAULT_BASES
 
 #: LiteLLM's Ollama base when neither ``api_base`` nor ``OLLAMA_API_BASE`` is set
 DEFAULT_BASE = "http://localhost:11434"
-#: the base providers.py resolves for Ollama (dspy's own engine's ``/v1``): no ``api_base`` was given
-_OWN_DEFAULT_BASE = "http://localhost:11434/v1"
+#: the base :mod:`.providers` resolves for Ollama (dspy's own engine's ``/v1``): no ``api_base`` was given
+_OWN_DEFAULT_BASE = DEFAULT_BASES["ollama"]
 
 #: LiteLLM's OpenAI parameters for Ollama, in the order it maps them, and their option names
 _MAPPED = (("temperature", "temperature"), ("top_p", "top_p"), ("stop", "stop"), ("max_tokens", "num_predict"),
