@@ -355,10 +355,9 @@ def test_provider_resolution(monkeypatch):
     assert resolve(LM("ollama_chat/llama3.2")).base_url == "http://localhost:11434/v1"
     ollama = resolve(LM("ollama/llama3.2", api_base="http://gpu:11434"))  # as written, as dspy's own engine posts
     assert (ollama.chat_url, ollama.model_name) == ("http://gpu:11434/chat/completions", "llama3.2")
-    monkeypatch.setenv("OLLAMA_API_BASE", "http://gpu:11434")  # read by LiteLLM only, for ollama/ (not built)
+    monkeypatch.setenv("OLLAMA_API_BASE", "http://gpu:11434")  # read by LiteLLM, whose route it sends ollama/ on
     assert resolve(LM("ollama_chat/llama3.2")).base_url == "http://localhost:11434/v1"
-    with pytest.raises(CapabilityError, match="OLLAMA_API_BASE"):
-        get_client(LM("ollama/llama3.2"))
+    assert get_client(LM("ollama/llama3.2"))._post().url == "http://gpu:11434/api/generate"  # Ollama's own API
     with pytest.raises(ConfigError, match="HOSTED_VLLM_API_BASE"):
         resolve(LM("hosted_vllm/meta/llama"))
     monkeypatch.setenv("HOSTED_VLLM_API_BASE", "http://vllm:8000/v1")

@@ -1,4 +1,5 @@
-"""The native client's providers with a wire format of their own (Anthropic, Gemini, Azure) on
+"""The native client's providers with a wire format of their own (Anthropic, Gemini, Azure, and
+Ollama's own API on LiteLLM's route) on
 local fakes of their APIs: keys from the provider's variables (a missing one refused before any
 request), error statuses retried as dspy retries them, errors naming the status and never the
 key, and what is not built refused with a CapabilityError the router falls back on.
@@ -13,11 +14,12 @@ from dspex_core.testing.provider_server import ProviderServer
 from dspex_native.lm import clear_clients, get_client
 
 KEY = "sk-native-provider-key-0123456789"
-MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "gemini": "gemini/gemini-2.5-flash", "azure": "azure/dep"}
+MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "gemini": "gemini/gemini-2.5-flash", "azure": "azure/dep",
+          "ollama": "ollama_chat/llama3.2"}
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
 ENV = ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "AZURE_API_KEY", "AZURE_OPENAI_API_KEY",
        "AZURE_API_BASE", "AZURE_API_VERSION", "AZURE_OPENAI_ENDPOINT", "ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL",
-       "GEMINI_API_BASE")
+       "GEMINI_API_BASE", "OLLAMA_API_BASE", "OLLAMA_API_KEY")
 
 
 @pytest.fixture(autouse=True)
@@ -29,13 +31,15 @@ def clean(monkeypatch):
     clear_clients()
 
 
-@pytest.fixture(params=["anthropic", "gemini", "azure"])
+@pytest.fixture(params=["anthropic", "gemini", "azure", "ollama"])
 def server(request):
     with ProviderServer(request.param) as fake:
         yield fake
 
 
 def _client(server: ProviderServer, **settings):
+    if server.shape == "ollama":  # Ollama's own API is LiteLLM's route (dspy's own engine speaks its /v1)
+        settings.setdefault("engine", "litellm")
     return get_client(LM(MODELS[server.shape], api_base=server.url, api_key=KEY, cache=False,
                          retry_base_delay=0, retry_max_delay=0, **settings))
 
@@ -70,7 +74,8 @@ def test_client_errors_fail_at_once_naming_the_status_not_the_key(server, status
 def test_a_prompt_too_long_is_a_context_window_error(server):
     message = {"anthropic": "prompt is too long: 300000 tokens > 200000 maximum",
                "gemini": "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).",
-               "azure": "This model's maximum context length is 128000 tokens."}[server.shape]
+               "azure": "This model's maximum context length is 128000 tokens.",
+               "ollama": "This model's maximum context length is 8192 tokens."}[server.shape]
     server.fail(400, message=message)
     with pytest.raises(ContextWindowExceededError):
         _client(server)(MESSAGES)
@@ -217,7 +222,7 @@ def test_the_async_call_speaks_each_wire(server):
     import asyncio
 
     server.load(["one", "two"])
-    if server.shape == "azure":  # LiteLLM's route: one request with n (the fake answers one choice)
+    if server.shape in ("azure", "ollama"):  # LiteLLM's route: one request (Ollama's takes no n)
         assert asyncio.run(_client(server).acall(MESSAGES)) == ["one"]
         assert len(server.requests) == 1
     else:  # dspy's own engine: a request per completion
@@ -225,9 +230,10 @@ def test_the_async_call_speaks_each_wire(server):
         assert len(server.requests) == 2
 
 
-def test_ollama_requests_dspy_sends_to_litellms_ollama_client_are_a_capability_error():
-    """Ollama's own API (LiteLLM's route: engine='litellm', or a call with a key lm15 has no
-    verdict for) is not written natively; lm15's OpenAI-compatible /v1 route is."""
+def test_one_ollama_call_dspy_would_send_litellms_way_is_a_capability_error():
+    """A call of an LM on dspy's own engine (Ollama's /v1) with a key lm15 has no verdict for goes
+    to LiteLLM's Ollama client in dspy, for that call only: not switched natively (the LM on
+    LiteLLM's route, engine='litellm', is written natively: tests/native/test_lm_ollama_litellm.py)."""
     with ProviderServer("openai", ["ok"]) as fake:
         lm = LM("ollama_chat/llama3.2", api_base=fake.url, cache=False)
         with pytest.raises(CapabilityError, match="Ollama's own API"):
@@ -235,8 +241,6 @@ def test_ollama_requests_dspy_sends_to_litellms_ollama_client_are_a_capability_e
         assert fake.requests == []
         assert get_client(lm)(MESSAGES) == ["ok"]
         assert fake.requests[0]["path"] == "/chat/completions"  # the base as written, as dspy posts
-        with pytest.raises(CapabilityError, match="engine='litellm'"):
-            get_client(LM("ollama/llama3.2", api_base=fake.url, engine="litellm"))
 
 
 @pytest.mark.parametrize("deployment", ["o3-mini", "my-o1", "o_series/dep"])

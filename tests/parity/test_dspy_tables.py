@@ -28,7 +28,7 @@ from dspy.clients.model_metadata import _snapshot
 
 from dspex_core import LM
 from dspex_native.adapters._json_support import capabilities
-from dspex_native.lm.engine import NO_NATIVE_LITELLM_ROUTE, route
+from dspex_native.lm.engine import route
 
 ROOT = Path(os.environ.get("DSPEX_TEST_ROOT", Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(ROOT / "tools"))
@@ -89,8 +89,6 @@ def test_native_decides_json_support_and_route_as_dspy_for_every_snapshot_model(
     assert len(MODELS) > 1000
     wrong = []
     for model in MODELS:
-        if engine == "litellm" and model.partition("/")[0] in NO_NATIVE_LITELLM_ROUTE:
-            continue  # LiteLLM's requests for these are not written natively (a CapabilityError)
         try:
             theirs = _dspy_decision(model, engine)
         except Exception as exc:  # noqa: BLE001 - a name dspy refuses to describe

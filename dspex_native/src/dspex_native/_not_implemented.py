@@ -19,9 +19,11 @@ NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's 
                 "LiteLLM) and on Anthropic's and Gemini's own wires")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
                 "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
-                "sends through LiteLLM's own client for ollama/ (engine='litellm', client settings "
-                "or <PROVIDER>_API_BASE that send dspy that way) and for anthropic/ and gemini/ with settings "
-                "LiteLLM rewrites (response_format, user, tools, reasoning, ...); on Anthropic's and Gemini's "
+                "sends through LiteLLM's own client for anthropic/ and gemini/ with settings LiteLLM rewrites "
+                "(response_format, user, tools, reasoning, ...), and for ollama/ and ollama_chat/ (Ollama's own "
+                "API) with tools, images by URL or other than PNG/JPEG on ollama/, settings outside LiteLLM's and "
+                "Ollama's options, or for one call dspy sends LiteLLM's way from an LM on its own engine; on "
+                "Anthropic's and Gemini's "
                 "wires, tools, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
                 "fields (and json_object on anthropic/) and message parts other than text; Azure through "
                 "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")
@@ -43,7 +45,7 @@ EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_cs
               "callback_metadata)")
 
 STREAMING = ("streaming replies in XMLAdapter's format, with native function calling, n > 1 completions, or from Anthropic's and Gemini's own "
-             "wires (module types other than predict, chain_of_thought and react yield their final Prediction only)")
+             "wires and Ollama's own API (module types other than predict, chain_of_thought and react yield their final Prediction only)")
 
 #: lm: a direct LM call
 LM_CALL = ("logprobs in a direct LM call's outputs (the lm module type with logprobs=True: dspy's "

@@ -1,6 +1,7 @@
-"""A local fake of each LM API shape: Anthropic's Messages, Gemini's GenerateContent, and OpenAI's
-chat completions on any path (Azure OpenAI's deployment route, a gateway's or Ollama's base URL
-as written), for testing LM clients.
+"""A local fake of each LM API shape: Anthropic's Messages, Gemini's GenerateContent, Ollama's own
+API (``/api/chat`` and ``/api/generate``, as LiteLLM speaks to it), and OpenAI's chat completions
+on any path (Azure OpenAI's deployment route, a gateway's or Ollama's ``/v1`` base URL as
+written), for testing LM clients.
 
 :class:`~dspex_core.testing.server.LocalLMServer` speaks OpenAI's shape; this server answers in
 each provider's own shape, so a client that writes those requests (the native backend, or
@@ -11,7 +12,9 @@ each provider's own shape, so a client that writes those requests (the native ba
         ...  # point a client at server.url ("http://127.0.0.1:PORT")
         assert server.requests[-1]["path"] == "/messages"
 
-Every request is recorded (method, path, query string, headers, JSON body); each answer is the
+Every request is recorded (method, path, query string, headers, JSON body), but Ollama's
+``/api/show`` (the model-information lookup LiteLLM makes in the background for its cost
+bookkeeping, which is no part of a call), answered with an empty model description; each answer is the
 next scripted reply (one per request): a text, sent in the shape's reply with usage counts, or a
 dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a
 scripted fault (a status, with the provider's error body and an optional ``Retry-After``) comes
@@ -30,12 +33,20 @@ from urllib.parse import urlsplit
 __all__ = ["ProviderServer", "SHAPES"]
 
 #: The API shapes served ("openai" and "azure" both answer chat completions, on any path).
-SHAPES = ("anthropic", "gemini", "azure", "openai")
+SHAPES = ("anthropic", "gemini", "ollama", "azure", "openai")
 
 
-def reply_body(shape: str, text: str, usage: tuple[int, int] = (11, 7)) -> dict[str, Any]:
-    """A successful answer carrying ``text`` in the shape's own format."""
+def reply_body(shape: str, text: str, usage: tuple[int, int] = (11, 7), path: str = "") -> dict[str, Any]:
+    """A successful answer carrying ``text`` in the shape's own format (for ``"ollama"``, the
+    ``/api/generate`` reply when ``path`` ends so, else ``/api/chat``'s)."""
     prompt, completion = usage
+    if shape == "ollama":
+        common = {"model": "local", "created_at": "2025-01-01T00:00:00Z", "done": True, "done_reason": "stop",
+                  "prompt_eval_count": prompt, "eval_count": completion}
+        if path.endswith("/api/generate"):
+            return {"model": "local", "created_at": common["created_at"], "response": text, **common}
+        return {"model": "local", "created_at": common["created_at"],
+                "message": {"role": "assistant", "content": text}, **common}
     if shape == "anthropic":
         return {"id": "msg_local", "type": "message", "role": "assistant", "model": "local",
                 "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
@@ -59,6 +70,8 @@ def error_body(shape: str, status: int, message: str) -> dict[str, Any]:
     if shape == "gemini":
         kind = "UNAVAILABLE" if status >= 500 else "INVALID_ARGUMENT"
         return {"error": {"code": status, "message": message, "status": kind}}
+    if shape == "ollama":
+        return {"error": message}
     return {"error": {"message": message, "type": "invalid_request_error", "code": str(status)}}
 
 
@@ -124,6 +137,9 @@ class ProviderServer:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 parts = urlsplit(self.path)
+                if owner.shape == "ollama" and parts.path.endswith("/api/show"):
+                    self._model_info()  # LiteLLM's background model-info lookup: answered, not recorded
+                    return
                 status, payload, extra = owner._answer({"method": "POST", "path": parts.path, "query": parts.query,
                                                         "headers": {k.lower(): v for k, v in self.headers.items()},
                                                         "body": body})
@@ -133,6 +149,15 @@ class ProviderServer:
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in extra.items():
                     self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _model_info(self) -> None:
+                data = json.dumps({"modelfile": "", "parameters": "", "template": "", "details": {},
+                                   "model_info": {}, "capabilities": ["completion"]}).encode("utf-8")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -151,7 +176,11 @@ class ProviderServer:
             if not self._replies:
                 return 500, error_body(self.shape, 500, "the fake server's script is exhausted"), {}
             reply = self._replies.popleft()
-            return 200, reply if isinstance(reply, dict) else reply_body(self.shape, reply), {}
+            if isinstance(reply, dict):
+                return 200, reply, {}
+            if self.shape == "ollama":  # the reply of the endpoint asked (/api/chat or /api/generate)
+                return 200, reply_body(self.shape, reply, path=entry["path"]), {}
+            return 200, reply_body(self.shape, reply), {}
 
     def stop(self) -> None:
         if self._server is not None:

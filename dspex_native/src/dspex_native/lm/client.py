@@ -31,7 +31,8 @@ from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, recor
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import _pool, engine, litellm_rules, wire_anthropic_litellm, wire_gemini_litellm
+from dspex_native.lm import (_pool, engine, litellm_rules, wire_anthropic_litellm, wire_gemini_litellm,
+                             wire_ollama_litellm)
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
@@ -40,9 +41,11 @@ from dspex_native.lm.providers import WIRES, Endpoint, check_reasoning_settings,
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
 
-#: The modules writing LiteLLM's requests for the providers with a wire format of their own
-#: (used off dspy's own engine's route: ``engine="litellm"``, or a setting that sends dspy that way).
-LITELLM_WIRES = {"anthropic": wire_anthropic_litellm, "gemini": wire_gemini_litellm}
+#: The modules writing LiteLLM's requests for the providers with a wire format of their own on its
+#: route (used off dspy's own engine's route: ``engine="litellm"``, or a setting that sends dspy that
+#: way): Anthropic's and Gemini's, and Ollama's own API (whose own-engine route is OpenAI-compatible).
+LITELLM_WIRES = {"anthropic": wire_anthropic_litellm, "gemini": wire_gemini_litellm,
+                 "ollama": wire_ollama_litellm.GENERATE, "ollama_chat": wire_ollama_litellm.CHAT}
 
 logger = logging.getLogger("dspex_native.lm")
 #: The request body's encoder, made once (``json.dumps`` with these options builds one per call).
@@ -154,7 +157,7 @@ class HTTPLMClient:
         self._prepared: tuple | None = None
         #: the module writing and reading a provider's own wire format, or None for OpenAI's
         self.wire = WIRES.get(self.endpoint.provider)
-        if self.wire is not None and not self.route.own:  # LiteLLM's client for the provider, not lm15's
+        if not self.route.own and self.endpoint.provider in LITELLM_WIRES:  # LiteLLM's client, not lm15's
             self.wire = LITELLM_WIRES[self.endpoint.provider]
             self.endpoint = replace(self.endpoint, base_url=self.wire.base_url(self.endpoint.base_url,
                                                                                self.endpoint.model_name))
@@ -323,7 +326,9 @@ class HTTPLMClient:
             from dspex_native import __version__
             from dspex_native.lm._http_wire import Post
 
-            post = self._prepared = Post(self.endpoint.chat_url, self._headers, f"dspex-native/{__version__}")
+            url = self.endpoint.chat_url if self.wire is None else \
+                self.wire.url(self.endpoint.base_url, self.endpoint.model_name)
+            post = self._prepared = Post(url, self._headers, f"dspex-native/{__version__}")
         return post
 
     def _exchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:

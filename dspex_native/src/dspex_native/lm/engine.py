@@ -47,21 +47,9 @@ _tables: dict[str, Any] | None = None
 #: lm15's doors that speak a wire format of their own (the Messages API, GenerateContent): the
 #: native client writes their requests with :mod:`.wire_anthropic` / :mod:`.wire_gemini` on dspy's
 #: own engine's route, and as LiteLLM's clients write them with :mod:`.wire_anthropic_litellm` /
-#: :mod:`.wire_gemini_litellm` on LiteLLM's.
+#: :mod:`.wire_gemini_litellm` on LiteLLM's. (Ollama's requests on LiteLLM's route, to its own API
+#: where lm15 speaks its OpenAI-compatible ``/v1``, are :mod:`.wire_ollama_litellm`'s.)
 OWN_WIRES = frozenset({"anthropic", "gemini"})
-
-#: Providers whose requests on LiteLLM's route are in a format not built natively: Ollama's
-#: (LiteLLM speaks Ollama's own API, ``/api/chat`` and ``/api/generate``, where lm15 speaks its
-#: OpenAI-compatible ``/v1``).
-NO_NATIVE_LITELLM_ROUTE = frozenset({"ollama", "ollama_chat"})
-
-
-def _litellm_route_not_built(model: str, why: str) -> CapabilityError:
-    return CapabilityError(
-        f"LM {model!r} takes LiteLLM's route in dspy ({why}), whose requests for "
-        f"{model.partition('/')[0]} the native client does not write (it writes them as dspy's own engine, "
-        f"lm15, does); use the dspy backend")
-
 
 def tables() -> dict[str, Any]:
     """``engine_routes.json``, read once."""
@@ -149,9 +137,10 @@ class Route:
     def _refused(self, why: str) -> None:
         if self.engine == "lm15":
             raise ConfigError(f"engine='lm15' cannot send this request: {why}; use engine='auto' or 'litellm'")
-        if self.provider == "ollama":  # dspy sends the call to LiteLLM's Ollama client: not built natively
-            raise CapabilityError(f"this request goes LiteLLM's way in dspy ({why}), to Ollama's own API, whose "
-                                  f"requests the native client does not write; use the dspy backend")
+        if self.provider == "ollama":  # dspy sends this one call to LiteLLM's Ollama client: not switched natively
+            raise CapabilityError(f"this request goes LiteLLM's way in dspy ({why}), to Ollama's own API, which the "
+                                  f"native client writes for an LM on LiteLLM's route, not for one call of an LM on "
+                                  f"dspy's own engine; set engine='litellm' on the LM, or use the dspy backend")
         return None
 
     def __repr__(self) -> str:
@@ -216,8 +205,6 @@ def route(lm: LM) -> Route:
     engine = lm.settings.get("engine") or "auto"
     head, slash, rest = lm.model.partition("/")
     if engine == "litellm":
-        if slash and rest and head in NO_NATIVE_LITELLM_ROUTE:
-            raise _litellm_route_not_built(lm.model, "engine='litellm'")
         return Route(engine, False, why_not_own="engine='litellm'")
     why = None
     found = door(lm.model)
@@ -240,7 +227,5 @@ def route(lm: LM) -> Route:
     if why is not None:
         if engine == "lm15":
             raise ConfigError(f"LM {lm.model!r}: engine='lm15' cannot serve it ({why}); use engine='auto' or 'litellm'")
-        if slash and rest and head in NO_NATIVE_LITELLM_ROUTE:
-            raise _litellm_route_not_built(lm.model, why)
         return Route(engine, False, why_not_own=why)
     return Route(engine, True, found["provider"], found["max_tokens_field"], found["reasoning_content"])
