@@ -37,6 +37,7 @@ from dspex_native.lm._request import ClientOptions, cache_settings, split_settin
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
 from dspex_native.lm.context_window import in_response
+from dspex_native.lm.encodable import check_encodable
 from dspex_native.lm.providers import WIRES, Endpoint, check_reasoning_settings, is_openai_reasoning_model, resolve
 from dspex_native.lm.retry import is_retryable_status, parse_retry_after
 from dspex_native.lm.usage import UsageTracker
@@ -265,6 +266,7 @@ class HTTPLMClient:
             from dspex_core.errors import InputError
 
             raise InputError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
+        check_encodable(messages, "messages")
         request, options = self._request_settings(settings)
         if options.rollout_id is not None and request.get("temperature") == 0 and not self._warned_rollout:
             self._warned_rollout = True
