@@ -36,7 +36,7 @@ def _name(value: Any, where: str) -> str:
     return value
 
 
-def _read(raw: Any, parallel: Any) -> tuple[str, tuple[str, ...], Any] | None:
+def read(raw: Any, parallel: Any) -> tuple[str, tuple[str, ...], Any] | None:
     """lm15's ``ToolChoice`` of the two keys: ``(mode, allowed names, parallel)``, or ``None``."""
     mode, allowed = None, ()
     if raw is not None:
@@ -80,7 +80,7 @@ def written(raw: Any, parallel: Any, tools: list[dict[str, Any]] | None) -> dict
     """The ``tool_choice`` / ``parallel_tool_calls`` keys lm15 writes for ``raw`` and ``parallel``
     (the body's values, ``None`` when absent) beside the function ``tools`` it sends;
     :class:`NotTaken` when it would not take them."""
-    choice = _read(raw, parallel)
+    choice = read(raw, parallel)
     if choice is None:
         return {}
     mode, allowed, parallel = choice
