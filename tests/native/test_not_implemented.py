@@ -42,7 +42,8 @@ def _size(text: str) -> int:
 def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
     """predict, chain_of_thought and signature: a ToolCalls output with DSPy's JSONAdapter, which
     sends the tools in the request for a model that can call functions: built on OpenAI-style
-    requests (dspy's own engine's and LiteLLM's) and Anthropic's wire, not on Gemini's."""
+    requests (dspy's own engine's and LiteLLM's) and Anthropic's and Gemini's own wires, not on
+    LiteLLM's Anthropic client."""
     from dspex_native.tools import Tool
 
     class Calls(Signature):
@@ -51,7 +52,7 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
 
     features = _predict_like(module_type)
     features[declared.NATIVE_CALLS] = lambda: dspex.create(module_type, Calls, implementation="native", adapter="json")(
-        tools=[Tool(_size)], lm=dspex.LM("gemini/gemini-2.5-flash", api_key="sk-unused"))
+        tools=[Tool(_size)], lm=dspex.LM("anthropic/claude-sonnet-4-5", api_key="sk-unused", engine="litellm"))
     return features
 
 

@@ -140,7 +140,7 @@ def test_a_reply_without_tool_calls_reads_as_dspy(server, text):
         assert got[0][1] == "AdapterParseError"
 
 
-@pytest.mark.parametrize("model, engine", [("gemini/gemini-2.5-flash", "auto"),
+@pytest.mark.parametrize("model, engine", [("gemini/gemini-2.5-flash", "litellm"),
                                            ("anthropic/claude-sonnet-4-5", "litellm"),
                                            ("mistral/codestral-latest", "auto")])
 def test_routes_not_built_stay_refused(server, model, engine):

@@ -8,9 +8,10 @@ DSPy 3.4 (``Adapter._call_preprocess`` / ``_call_postprocess``) sends the tools 
 without those two fields, and reads the reply's ``tool_calls`` into the ToolCalls value (the
 reply's text, when there is one, is read for the other outputs; they are ``None`` when the reply
 holds only calls). :func:`native_tools` decides whether a call does so (:mod:`._call_plan` applies
-it) and :class:`NativeFormat` reads its replies. Built on the OpenAI-style chat-completions requests of dspy's own engine and of
-LiteLLM's route, and on dspy's own engine's Anthropic wire; Gemini's wire and both providers'
-LiteLLM routes stay a :class:`~dspex_core.CapabilityError`.
+it) and :class:`NativeFormat` reads its replies. Built on the OpenAI-style chat-completions requests
+of dspy's own engine and of LiteLLM's route (its providers :mod:`dspex_native.lm.litellm_tools`
+builds), and on dspy's own engine's Anthropic and Gemini wires; both providers' LiteLLM routes
+stay a :class:`~dspex_core.CapabilityError`.
 """
 
 from __future__ import annotations
@@ -138,8 +139,8 @@ def check_tool_input(fmt: Any, calls_field: str, tool_input: str | None) -> None
 def _check_route(lm: Any) -> None:
     """Native writes tools on OpenAI-style chat-completions requests (dspy's own engine's, and
     LiteLLM's for the providers :mod:`dspex_native.lm.litellm_tools` builds) and on dspy's own
-    engine's Anthropic wire; Gemini's wire, Anthropic's and Gemini's LiteLLM routes and LiteLLM's
-    other providers are a :class:`CapabilityError`."""
+    engine's Anthropic and Gemini wires; their LiteLLM routes and LiteLLM's other providers are a
+    :class:`CapabilityError`."""
     if not isinstance(lm, LM):
         return  # a custom LM object is handed ``tools=`` as dspy hands it
     from dspex_native.lm._wire_input import TOOL_WIRES

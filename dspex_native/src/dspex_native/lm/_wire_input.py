@@ -8,7 +8,7 @@ from ``max_tokens`` or ``max_completion_tokens``, a ``stop`` string as a one-ite
 temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). The wire modules
 (:mod:`.wire_anthropic`, :mod:`.wire_gemini`) write that into their body. What is read here is
 what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
-booleans and enumerations, is not; function tools and the tool choice on Anthropic's wire only);
+booleans and enumerations, is not; function tools and the tool choice are);
 any other key lm15 carries (reasoning, logprobs, ...)
 or a message part other than text is a :class:`~dspex_core.CapabilityError` naming
 it, so the router can send the call to the dspy backend.
@@ -22,8 +22,8 @@ from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native.lm.engine import tables
 
-#: The wires whose tools native writes (Anthropic's; Gemini's are not built)
-TOOL_WIRES = frozenset({"anthropic"})
+#: The wires whose tools native writes
+TOOL_WIRES = frozenset({"anthropic", "gemini"})
 _TOOL_KEYS = ("tools", "tool_choice", "parallel_tool_calls")
 #: Settings the wires write, under lm15's canonical names.
 _FLOATS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
