@@ -305,7 +305,8 @@ def json_support() -> dict:
 
 def _litellm_decisions() -> dict[str, dict]:
     """Per provider, LiteLLM's answer (through ``dspy.LM(model, engine="litellm")``) for a model
-    its map does not know (``default``: ``[response_format offered, schema supported]``), and
+    its map does not know (``default``: ``[response_format offered, schema supported, function
+    calling supported]``), and
     the model strings of its map and of dspy's snapshot answered otherwise (``models``; LiteLLM's
     own family rules answer for names its map lacks)."""
     import dspy
@@ -314,7 +315,8 @@ def _litellm_decisions() -> dict[str, dict]:
     def decide(model: str) -> list[bool]:
         lm = dspy.LM(model, engine="litellm", api_base="http://127.0.0.1:9/v1", api_key="k",
                      **({"temperature": 1.0} if _reasoning(model) else {}))
-        return ["response_format" in lm.supported_params, bool(lm.supports_response_schema)]
+        return ["response_format" in lm.supported_params, bool(lm.supports_response_schema),
+                bool(lm.supports_function_calling)]
 
     out: dict[str, dict] = {}
     for provider in LITELLM_PROVIDERS:

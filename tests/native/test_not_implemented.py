@@ -41,8 +41,9 @@ def _size(text: str) -> int:
 
 def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
     """predict, chain_of_thought and signature: a ToolCalls output with DSPy's JSONAdapter, which
-    sends the tools in the request for a model that can call functions: built on dspy's own engine,
-    not on LiteLLM's route."""
+    sends the tools in the request for a model that can call functions: built on OpenAI-style
+    requests (dspy's own engine's and LiteLLM's) and Anthropic's and Gemini's own wires, not on
+    LiteLLM's Anthropic client."""
     from dspex_native.tools import Tool
 
     class Calls(Signature):
@@ -51,7 +52,7 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
 
     features = _predict_like(module_type)
     features[declared.NATIVE_CALLS] = lambda: dspex.create(module_type, Calls, implementation="native", adapter="json")(
-        tools=[Tool(_size)], lm=dspex.LM("openai/gpt-4o-mini", engine="litellm"))
+        tools=[Tool(_size)], lm=dspex.LM("anthropic/claude-sonnet-4-5", api_key="sk-unused", engine="litellm"))
     return features
 
 

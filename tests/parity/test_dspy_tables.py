@@ -28,6 +28,7 @@ from dspy.clients.model_metadata import _snapshot
 
 from dspex_core import LM
 from dspex_native.adapters._json_support import capabilities
+from dspex_native.adapters._tool_calls import function_calling
 from dspex_native.lm.engine import route
 
 ROOT = Path(os.environ.get("DSPEX_TEST_ROOT", Path(__file__).resolve().parents[2]))
@@ -70,12 +71,13 @@ MODELS = _models()
 
 def _dspy_decision(model: str, engine: str) -> tuple:
     lm = dspy.LM(model, api_base=BASE, api_key="sk-table-test", engine=engine, **_reasoning(model))
-    return select_backend(lm).native, "response_format" in lm.supported_params, lm.supports_response_schema
+    return (select_backend(lm).native, "response_format" in lm.supported_params, lm.supports_response_schema,
+            lm.supports_function_calling)
 
 
 def _native_decision(model: str, engine: str) -> tuple:
     lm = LM(model, api_base=BASE, api_key="sk-table-test", engine=engine, **_reasoning(model))
-    return route(lm).own, *capabilities(lm)
+    return route(lm).own, *capabilities(lm), function_calling(lm)
 
 
 def _reasoning(model: str) -> dict:

@@ -79,16 +79,21 @@ def _run(server, replies, fn):
     return outcome, [r["body"] for r in server.chat_requests]
 
 
-@settings(max_examples=15, deadline=None)
+#: dspy's own engine (lm15), and LiteLLM's route (engine="litellm")
+ENGINES = ["auto", "litellm"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=12, deadline=None)
 @given(drawn=tools_and_calls(), answer=st.booleans(),
        text=st.sampled_from([None, "", '{"answer": "done"}', "not json"]), asynchronous=st.booleans())
-def test_native_function_calling_sends_and_reads_what_dspy_does(server, drawn, answer, text, asynchronous):
+def test_native_function_calling_sends_and_reads_what_dspy_does(server, engine, drawn, answer, text, asynchronous):
     specs, calls = drawn
     sig = _sig(answer)
     native_tools = [Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
     dspy_tools = [dspy.Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
     replies = [{"content": text, "tool_calls": calls}]
-    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine=engine)
     state = predict.create(sig, adapter="json")
     inputs = {"question": "Q?", "tools": native_tools}
 
@@ -100,7 +105,7 @@ def test_native_function_calling_sends_and_reads_what_dspy_does(server, drawn, a
         return predict.execute(state, inputs, lm=lm)
 
     def reference():
-        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine=engine)
         with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
             return dspy.Predict(to_dspy_signature(sig))(question="Q?", tools=dspy_tools)
 
@@ -135,8 +140,11 @@ def test_a_reply_without_tool_calls_reads_as_dspy(server, text):
         assert got[0][1] == "AdapterParseError"
 
 
-def test_engine_litellm_stays_refused(server):
-    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine="litellm")
+@pytest.mark.parametrize("model, engine", [("gemini/gemini-2.5-flash", "litellm"),
+                                           ("anthropic/claude-sonnet-4-5", "litellm"),
+                                           ("mistral/codestral-latest", "auto")])
+def test_routes_not_built_stay_refused(server, model, engine):
+    lm = dspex.LM(model, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine=engine)
     state = predict.create(_sig(True), adapter="json")
     with pytest.raises(dspex.CapabilityError, match="native function calling"):
         predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)]}, lm=lm)

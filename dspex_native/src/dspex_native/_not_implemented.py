@@ -15,16 +15,17 @@ ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], 
                  "inside list/Optional, tool call results in History messages with the XMLAdapter, dspy.Reasoning "
                  "outputs on a provider LM unless reasoning_effort=None, Image and Tool outputs, ...)")
 NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's tool_calls, DSPy's JSONAdapter "
-                "with a tool input) on LiteLLM's route (engine='litellm' and the models dspy sends through "
-                "LiteLLM) and on Anthropic's and Gemini's own wires")
+                "with a tool input) on Anthropic's and Gemini's LiteLLM routes, and on LiteLLM's route for "
+                "providers other than openai, xai, together_ai, deepseek and hosted_vllm")
 LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native wire (bedrock/, vertex_ai/, "
                 "cohere/, azure_ai/, ...) unless api_base= points at an OpenAI-compatible one; requests dspy "
                 "sends through LiteLLM's own client for anthropic/ and gemini/ with settings LiteLLM rewrites "
                 "(response_format, user, tools, reasoning, ...), and for ollama/ and ollama_chat/ (Ollama's own "
                 "API) with tools, images by URL or other than PNG/JPEG on ollama/, settings outside LiteLLM's and "
-                "Ollama's options, or for one call dspy sends LiteLLM's way from an LM on its own engine; on "
-                "Anthropic's and Gemini's "
-                "wires, tools, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
+                "Ollama's options, or for one call dspy sends LiteLLM's way from an LM on its own engine; tools, "
+                "tool_choice and parallel_tool_calls on LiteLLM's route for providers other than openai, xai, "
+                "together_ai, deepseek and hosted_vllm; on Anthropic's and Gemini's wires, a tool_choice lm15 "
+                "cannot take, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
                 "fields (and json_object on anthropic/) and message parts other than text; Azure through "
                 "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "

@@ -11,7 +11,8 @@ from where the LM's requests go (:mod:`dspex_native.lm.engine`):
   Anthropic's door offers it (a schema) only when the model supports a response schema,
   Gemini's always (a schema when the model supports one);
 * LiteLLM's route asks LiteLLM (its supported parameters and its model map), whose answers per
-  provider and model are recorded.
+  provider and model are recorded (with ``supports_function_calling``, which decides the
+  JSONAdapter's native function calling there: :func:`litellm_function_calling`).
 
 The data is ``json_support.json``, extracted from dspy 3.4.1 by ``tools/dspy_tables.py``; a
 parity test checks native's answer against dspy's for every model of the snapshot native reaches.
@@ -105,3 +106,12 @@ def litellm_decision(provider: str, model: str) -> tuple[bool, bool]:
         return True, False
     found = table["models"].get(model, table["default"])
     return bool(found[0]), bool(found[1])
+
+
+def litellm_function_calling(provider: str, model: str) -> bool:
+    """``litellm.supports_function_calling(model)`` as dspy's LM asks it on LiteLLM's route
+    (unknown providers and models: ``False``, LiteLLM's answer for a model its map lacks)."""
+    table = _data()["litellm"].get(provider)
+    if table is None:
+        return False
+    return bool(table["models"].get(model, table["default"])[2])

@@ -8,9 +8,10 @@ DSPy 3.4 (``Adapter._call_preprocess`` / ``_call_postprocess``) sends the tools 
 without those two fields, and reads the reply's ``tool_calls`` into the ToolCalls value (the
 reply's text, when there is one, is read for the other outputs; they are ``None`` when the reply
 holds only calls). :func:`native_tools` decides whether a call does so (:mod:`._call_plan` applies
-it) and :class:`NativeFormat` reads its replies. Built on the OpenAI-style chat-completions wire
-of dspy's own engine; LiteLLM's route and Anthropic's and Gemini's wires stay a
-:class:`~dspex_core.CapabilityError`.
+it) and :class:`NativeFormat` reads its replies. Built on the OpenAI-style chat-completions requests
+of dspy's own engine and of LiteLLM's route (its providers :mod:`dspex_native.lm.litellm_tools`
+builds), and on dspy's own engine's Anthropic and Gemini wires; both providers' LiteLLM routes
+stay a :class:`~dspex_core.CapabilityError`.
 """
 
 from __future__ import annotations
@@ -136,12 +137,19 @@ def check_tool_input(fmt: Any, calls_field: str, tool_input: str | None) -> None
 
 
 def _check_route(lm: Any) -> None:
-    """Native writes tools on dspy's own engine's OpenAI-style chat-completions requests only."""
+    """Native writes tools on OpenAI-style chat-completions requests (dspy's own engine's, and
+    LiteLLM's for the providers :mod:`dspex_native.lm.litellm_tools` builds) and on dspy's own
+    engine's Anthropic and Gemini wires; their LiteLLM routes and LiteLLM's other providers are a
+    :class:`CapabilityError`."""
     if not isinstance(lm, LM):
         return  # a custom LM object is handed ``tools=`` as dspy hands it
+    from dspex_native.lm._wire_input import TOOL_WIRES
     from dspex_native.lm.engine import OWN_WIRES, route
+    from dspex_native.lm.litellm_tools import BUILT
 
     where = route(lm)
-    if not where.own or where.provider in OWN_WIRES:
+    wire = lm.provider if lm.provider in OWN_WIRES else where.provider if where.provider in OWN_WIRES else None
+    built = (where.own and wire in TOOL_WIRES) if wire is not None else (where.own or lm.provider in BUILT)
+    if not built:
         raise CapabilityError(f"native does not build {NATIVE_CALLS} for {lm.model!r} on this route; use "
                               f"adapter='chat' or 'xml', or implementation='dspy'")

@@ -40,16 +40,16 @@ def tool_calls_outputs(fmt: Any) -> tuple[str, ...]:
 
 
 def function_calling(lm: Any) -> bool:
-    """``lm.supports_function_calling`` as dspy's LM answers it for the same model and settings;
-    ``True`` (unknown, so not served natively) on LiteLLM's route, whose answer is not recorded."""
+    """``lm.supports_function_calling`` as dspy's LM answers it for the same model and settings:
+    lm15's model metadata on dspy's own engine, LiteLLM's model map on LiteLLM's route."""
     if not isinstance(lm, LM):
         return bool(getattr(lm, "supports_function_calling", False))
-    from dspex_native.adapters._json_support import lm15_supports
+    from dspex_native.adapters._json_support import litellm_function_calling, lm15_supports
     from dspex_native.lm.engine import door, route
 
     where = route(lm)
     if not where.own:
-        return True
+        return litellm_function_calling(lm.provider, lm.model)
     found = door(lm.model)
     model = lm.model.partition("/")[2] if "/" in lm.model else lm.model
     return lm15_supports(found["provider"] if found is not None else where.provider, model)[1]

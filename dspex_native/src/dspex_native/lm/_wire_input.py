@@ -8,7 +8,8 @@ from ``max_tokens`` or ``max_completion_tokens``, a ``stop`` string as a one-ite
 temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). The wire modules
 (:mod:`.wire_anthropic`, :mod:`.wire_gemini`) write that into their body. What is read here is
 what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
-booleans and enumerations, is not); any other key lm15 carries (tools, reasoning, logprobs, ...)
+booleans and enumerations, is not; function tools and the tool choice are);
+any other key lm15 carries (reasoning, logprobs, ...)
 or a message part other than text is a :class:`~dspex_core.CapabilityError` naming
 it, so the router can send the call to the dspy backend.
 """
@@ -21,6 +22,9 @@ from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native.lm.engine import tables
 
+#: The wires whose tools native writes
+TOOL_WIRES = frozenset({"anthropic", "gemini"})
+_TOOL_KEYS = ("tools", "tool_choice", "parallel_tool_calls")
 #: Settings the wires write, under lm15's canonical names.
 _FLOATS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
 _INTS = ("top_k", "seed")
@@ -81,6 +85,14 @@ def shape(provider: str, request: dict[str, Any]) -> tuple[dict[str, Any], int]:
             fmt = response_format(provider, value)
             if fmt is not None:
                 out[key] = fmt
+        elif key in _TOOL_KEYS and provider in TOOL_WIRES:
+            if key == "tools":
+                from dspex_native.lm.engine import _tools
+
+                if value:
+                    out[key] = _tools(value)
+            elif value is not None:
+                out[key] = value
         elif key in dropped:
             continue
         else:
@@ -94,7 +106,27 @@ def shape(provider: str, request: dict[str, Any]) -> tuple[dict[str, Any], int]:
         raise InputError(f"top_k must be positive, got {out['top_k']!r}")
     if tokens is not None:
         out["max_tokens"] = tokens
+    if "tool_choice" in out or "parallel_tool_calls" in out:
+        tool_choice(provider, out)  # checked now: refused before anything is sent
     return out, n
+
+
+def tool_choice(provider: str, settings: dict[str, Any]) -> tuple[str, tuple[str, ...], Any] | None:
+    """lm15's ``ToolChoice`` of the settings' ``tool_choice`` / ``parallel_tool_calls``:
+    ``(mode, allowed names, parallel)`` or ``None``; one lm15 would not take (dspy sends the call
+    LiteLLM's way, whose tool requests for the provider are not built) is a CapabilityError."""
+    from dspex_native.lm.engine_tool_choice import NotTaken, read
+
+    try:
+        choice = read(settings.get("tool_choice"), settings.get("parallel_tool_calls"))
+    except NotTaken as exc:
+        raise _not_built(provider, f"this tool_choice ({exc}; dspy sends it through LiteLLM)") from None
+    if choice is not None and choice[1]:
+        known = {t["function"]["name"] for t in settings.get("tools") or ()}
+        missing = [name for name in choice[1] if name not in known]
+        if missing:
+            raise _not_built(provider, f"a tool_choice naming {missing[0]!r}, which is not among the request's tools")
+    return choice
 
 
 def _judgment_like(prop: Any) -> bool:

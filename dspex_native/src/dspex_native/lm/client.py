@@ -31,8 +31,8 @@ from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, recor
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import (_pool, engine, litellm_rules, wire_anthropic_litellm, wire_gemini_litellm,
-                             wire_ollama_litellm)
+from dspex_native.lm import (_pool, engine, litellm_rules, litellm_tools, wire_anthropic_litellm,
+                             wire_gemini_litellm, wire_ollama_litellm)
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.cache import LMCache, cache_key
@@ -295,6 +295,7 @@ class HTTPLMClient:
         else:
             if self.wire is None:  # LiteLLM's route: its refusals and message rewrites for the model
                 messages = litellm_rules.apply(self._rules_model, request, messages)
+                litellm_tools.apply(self._rules_model, request, self._public_base)
             if self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
                 request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count

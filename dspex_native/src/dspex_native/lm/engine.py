@@ -16,7 +16,8 @@ The native client follows the same rule (the LM setting ``engine``, default ``"a
 serves, no client setting only LiteLLM carries, no ``<PREFIX>_API_BASE`` in the environment
 under ``"auto"``), and :meth:`Route.shape` writes each call's body as lm15 would, or says that
 lm15 would not take it (a body key it has no verdict for), which under ``"auto"`` sends that
-call LiteLLM's way, as in dspy. Keys lm15 rewrites in ways not built here (tools, reasoning and
+call LiteLLM's way, as in dspy (``tools``, ``tool_choice`` and ``parallel_tool_calls`` are written as
+lm15 writes them: :mod:`.engine_tool_choice`). Keys lm15 rewrites in ways not built here (reasoning and
 prompt-cache settings, the end-user field) are a :class:`~dspex_core.CapabilityError` naming
 the key: the dspy backend, or ``engine="litellm"``, serves them.
 
@@ -122,6 +123,8 @@ class Route:
             elif key == "tools":
                 if value:
                     out["tools"] = _tools(value)
+            elif key == "tool_choice" or key == "parallel_tool_calls":
+                continue  # written below, beside the tools
             elif key in table["_dropped"]:
                 continue
             elif key in table["_known"]:
@@ -132,6 +135,13 @@ class Route:
                 return self._refused(f"lm15 has no verdict for the request key {key!r}")
         if tokens is not None:
             out[self.max_tokens_field] = tokens
+        if "tool_choice" in body or "parallel_tool_calls" in body:
+            from dspex_native.lm.engine_tool_choice import NotTaken, written
+
+            try:
+                out.update(written(body.get("tool_choice"), body.get("parallel_tool_calls"), out.get("tools")))
+            except NotTaken as exc:
+                return self._refused(str(exc))
         return out, n
 
     def _refused(self, why: str) -> None:

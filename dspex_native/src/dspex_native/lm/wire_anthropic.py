@@ -10,7 +10,10 @@ Claude 3.5, 16384 otherwise), ``system`` (the first message, when a system messa
 ``temperature`` (clamped to 1.0, the API's ceiling), ``top_p``, ``top_k`` and ``stop_sequences``.
 ``seed``, ``frequency_penalty`` and ``presence_penalty`` have no field here and are dropped. A
 ``json_schema`` response format is ``output_config: {"format": {"type": "json_schema", "schema": ...}}``
-(``json_object`` has no equivalent: dspy sends it LiteLLM's way, not built natively).
+(``json_object`` has no equivalent: dspy sends it LiteLLM's way, not built natively). Function
+tools are ``tools: [{"name", "description", "input_schema"}]`` and the tool choice ``tool_choice:
+{"type": "auto" | "any" | "tool" | "none", "name"?, "disable_parallel_tool_use"?}`` (a choice of
+some of the tools sends only those); a reply's ``tool_use`` blocks are its tool calls.
 
 A reply's text is its text blocks, concatenated as dspy reads them (thinking blocks left out);
 its usage counts cached input in the prompt tokens, as dspy reports it.
@@ -18,6 +21,7 @@ its usage counts cached input in the prompt tokens, as dspy reports it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dspex_core.errors import CapabilityError
@@ -83,6 +87,16 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
             out[key] = settings[key]
     if "stop" in settings:
         out["stop_sequences"] = settings["stop"]
+    choice = _wire_input.tool_choice(NAME, settings) if "tool_choice" in settings or \
+        "parallel_tool_calls" in settings else None
+    tools = settings.get("tools")
+    if tools:
+        subset = _allowed_subset(choice, tools)
+        out["tools"] = [{"name": t["function"]["name"], "description": t["function"]["description"],
+                         "input_schema": t["function"]["parameters"]}
+                        for t in tools if subset is None or t["function"]["name"] in subset]
+    if choice is not None:
+        out["tool_choice"] = _tool_choice(choice)
     fmt = settings.get("response_format")
     if fmt is not None:
         if fmt["type"] == "json_object":  # no any-JSON mode: lm15 refuses it, and dspy goes LiteLLM's way
@@ -92,13 +106,60 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
-    """``([the reply's text], usage in the client's shape)``; ``KeyError``/``TypeError`` when
-    ``data`` is not a Messages response."""
+def _allowed_subset(choice: Any, tools: list[dict[str, Any]]) -> tuple[str, ...] | None:
+    """lm15's ``_allowed_subset``: the Messages API cannot restrict the model to some of the tools,
+    so a choice naming a proper subset (other than one tool, required) sends only those."""
+    if choice is None or choice[0] == "none" or not choice[1]:
+        return None
+    mode, allowed, _ = choice
+    if len(allowed) == 1 and mode == "required":
+        return None
+    if set(allowed) == {t["function"]["name"] for t in tools}:
+        return None
+    return allowed
+
+
+def _tool_choice(choice: tuple[str, tuple[str, ...], Any]) -> dict[str, Any]:
+    """lm15's ``_tool_choice_payload`` for Anthropic (``disable_parallel_tool_use`` when parallel
+    calls are off)."""
+    mode, allowed, parallel = choice
+    if mode == "none":
+        return {"type": "none"}
+    if allowed and len(allowed) == 1 and mode == "required":
+        payload: dict[str, Any] = {"type": "tool", "name": allowed[0]}
+    else:
+        payload = {"type": "any" if mode == "required" else "auto"}
+    if parallel is False:
+        payload["disable_parallel_tool_use"] = True
+    return payload
+
+
+def parse(data: Any) -> tuple[list[Any], dict[str, int] | None]:
+    """``([the reply's completion], usage in the client's shape)``: its text, or ``{"text",
+    "tool_calls"}`` when it holds ``tool_use`` blocks, read as lm15 reads them and dspy hands them
+    on (``{"id", "type": "function", "function": {"name", "arguments": JSON text}}``, a missing id
+    ``tool_<its place among the reply's parts>``; the text ``None`` when there is no text block);
+    ``KeyError``/``TypeError`` when ``data`` is not a Messages response."""
     blocks = data["content"]
     if not isinstance(blocks, list):
         raise TypeError("content is not a list")
-    texts = [str(b.get("text") or "") for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
+    texts, calls, parts = [], [], 0
+    for block in blocks:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "text":
+            texts.append(str(block.get("text") or ""))
+            parts += 1 + len([c for c in block.get("citations") or () if isinstance(c, dict)])
+        elif kind == "tool_use":
+            if not block.get("name"):
+                raise ValueError("a tool_use block without a name")
+            arguments = block.get("input") if isinstance(block.get("input"), dict) else {}
+            calls.append({"id": str(block.get("id") or f"tool_{parts}"), "type": "function",
+                          "function": {"name": str(block["name"]), "arguments": json.dumps(arguments)}})
+            parts += 1
+        elif kind in ("thinking", "redacted_thinking"):
+            parts += 1
+    if calls:
+        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usage"))
     return ["".join(texts)], _usage(data.get("usage"))
 
 

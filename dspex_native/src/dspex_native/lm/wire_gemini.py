@@ -11,14 +11,19 @@ written as integers (Gemini's proto3 JSON form), then a response format's ``resp
 (``application/json``) and schema (``responseJsonSchema`` when it uses ``additionalProperties``,
 else ``responseSchema``).
 
+Function tools are ``tools: [{"functionDeclarations": [{"name", "description", "parameters"}]}]``
+and the tool choice ``toolConfig: {"functionCallingConfig": {"mode", "allowedFunctionNames"?}}``
+(``parallel_tool_calls`` has no field and is dropped, as lm15 drops it).
+
 A reply's text is the first candidate's text parts (thoughts left out), concatenated as dspy
-reads them; a
+reads them, and its ``functionCall`` parts its tool calls; a
 blocked prompt or candidate (``promptFeedback.blockReason``, a safety ``finishReason``) is an
 error, as in lm15. Usage: prompt tokens, candidates' plus thoughts' tokens, the total as reported.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dspex_native.lm import _wire_input
@@ -80,7 +85,28 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
             config[field] = fmt["schema"]
     if config:
         out["generationConfig"] = config
+    tools = settings.get("tools")
+    if tools:
+        out["tools"] = [{"functionDeclarations": [
+            {"name": t["function"]["name"], "description": t["function"]["description"],
+             "parameters": t["function"]["parameters"]} for t in tools]}]
+    if "tool_choice" in settings or "parallel_tool_calls" in settings:
+        choice = _wire_input.tool_choice(NAME, settings)
+        if choice is not None:
+            out["toolConfig"] = _tool_config(choice)
     return out
+
+
+def _tool_config(choice: tuple[str, tuple[str, ...], Any]) -> dict[str, Any]:
+    """lm15's ``_tool_config_payload``: the mode (``VALIDATED`` for auto restricted to some tools)
+    and the allowed names; ``parallel_tool_calls`` has no field here and is dropped."""
+    mode, allowed, _ = choice
+    config: dict[str, Any] = {"mode": {"none": "NONE", "required": "ANY", "auto": "AUTO"}[mode]}
+    if allowed:
+        config["allowedFunctionNames"] = list(allowed)
+        if mode == "auto":
+            config["mode"] = "VALIDATED"
+    return {"functionCallingConfig": config}
 
 
 def _mentions(value: Any, key: str) -> bool:
@@ -107,7 +133,31 @@ def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
     content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
     parts = content.get("parts") or []
     texts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and not p.get("thought")]
+    calls = _calls(parts)
+    if calls:
+        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usageMetadata"))
     return ["".join(texts)], _usage(data.get("usageMetadata"))
+
+
+def _calls(parts: list[Any]) -> list[dict[str, Any]]:
+    """The parts' ``functionCall`` entries as lm15 reads them and dspy hands them on: ``{"id",
+    "type": "function", "function": {"name", "arguments": JSON text}}``, a missing id
+    ``tool_call_<its place among the parts read>``."""
+    calls, read = [], 0
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        if "text" in part:
+            read += 1
+        elif isinstance(part.get("functionCall"), dict):
+            call = part["functionCall"]
+            if not call.get("name"):
+                raise ValueError("a functionCall part without a name")
+            arguments = call.get("args") if isinstance(call.get("args"), dict) else {}
+            calls.append({"id": str(call.get("id") or f"tool_call_{read}"), "type": "function",
+                          "function": {"name": str(call["name"]), "arguments": json.dumps(arguments)}})
+            read += 1
+    return calls
 
 
 def _usage(usage: Any) -> dict[str, int] | None:
