@@ -189,13 +189,14 @@ TEXT = {("chat", True): '[[ ## calls ## ]]\n{"tool_calls": []}\n\n[[ ## answer #
 
 @settings(max_examples=8, deadline=None)
 @given(drawn=tools_and_calls(), adapter=st.sampled_from(["chat", "json", None]),
-       native_calls=st.sampled_from([True, False, None]))
-def test_adapter_options_send_on_both_backends_what_dspy_does(server, drawn, adapter, native_calls):
+       native_calls=st.sampled_from([True, False, None]), parallel=st.sampled_from([True, False, None]))
+def test_adapter_options_send_on_both_backends_what_dspy_does(server, drawn, adapter, native_calls, parallel):
     """``adapter_options`` (DSPy's adapter constructor settings) on the native and the dspy backend,
     created through the public API, against plain dspy with that adapter built with those settings."""
     specs, calls = drawn
     sig = _sig(True)
-    options = {} if native_calls is None else {"use_native_function_calling": native_calls}
+    options = {k: v for k, v in (("use_native_function_calling", native_calls), ("parallel_tool_calls", parallel))
+               if v is not None}
     sends_tools = options.get("use_native_function_calling", adapter == "json")
     kind = "json" if adapter == "json" else "chat"
     replies = ([{"content": TEXT[kind, False], "tool_calls": calls}] if sends_tools else [TEXT[kind, True]])
