@@ -1,24 +1,3 @@
-from dspex_compat._dspy_errors import (
-    AdapterParseError,
-    ContextWindowExceededError,
-    DSPyError,
-    LMAuthError,
-    LMBillingError,
-    LMCollectionLimitError,
-    LMConfigurationError,
-    LMError,
-    LMInvalidRequestError,
-    LMLockTimeoutError,
-    LMNotConfiguredError,
-    LMProviderError,
-    LMRateLimitError,
-    LMServerError,
-    LMStreamAssemblyError,
-    LMTimeoutError,
-    LMTransportError,
-    LMUnexpectedError,
-    LMUnsupportedFeatureError,
-    LMUnsupportedModelError,
-    format_error_for_lm,
-    is_retryable_lm_error,
-)
+"""DSPy's ``dspy.utils.exceptions``: its error classes and helpers (the list is ``_dspy_errors.__all__``)."""
+
+from dspex_compat._dspy_errors import *  # noqa: F403 - the module re-exports them all
