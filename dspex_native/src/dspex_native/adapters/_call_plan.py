@@ -35,6 +35,13 @@ def plan(fmt: Any, lm: Any, inputs: Mapping[str, Any], settings: dict[str, Any],
     """The format of this call (``fmt``, or one of its signature without the fields native
     features answer); ``settings`` gain or lose what DSPy's adapter adds or drops.
     ``make_format`` makes the adapter's format of a signature."""
+    if not fmt.natively_answered:  # no output a native feature answers: only the tool settings' rule applies
+        if not native_calls:
+            for key in TOOL_SETTINGS:
+                settings.pop(key, None)
+        if settings.get("parallel_tool_calls") is not None:
+            settings.setdefault("tool_choice", "auto")
+        return fmt
     from dspex_native.adapters._native_calls import native_tools
 
     drop: list[str] = []

@@ -20,7 +20,7 @@ from dspex_native.adapters._content_parts import takes_images
 from dspex_native.adapters._conversation import history_field
 from dspex_native.adapters._tool_calls import DESCRIPTION as TOOL_CALLS_DESCRIPTION, REMINDER as TOOL_CALLS_REMINDER
 from dspex_native.adapters._tool_inputs import takes_tools
-from dspex_native.adapters._types import annotation_name, check_supported, type_note
+from dspex_native.adapters._types import annotation_name, check_supported, is_reasoning_type, type_note
 from dspex_native.adapters._values import format_value
 
 _HEADER = re.compile(r"\[\[ ## (\w+) ## \]\]")
@@ -108,6 +108,9 @@ class ChatFormat:
         self.input_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.inputs)
         self.output_headers = tuple((n, f"[[ ## {n} ## ]]\n", a) for n, a in self.outputs)
         self.nullable = frozenset(n for n, a in self.outputs if allows_none(a))
+        #: whether a native LM feature may answer an output (a ToolCalls or a dspy.Reasoning output):
+        #: only then does a call plan for it (adapters/_call_plan.py)
+        self.natively_answered = any(is_tool_calls_type(a) or is_reasoning_type(a) for _, a in self.outputs)
         self.all_fields = tuple(signature.input_fields) + tuple(signature.output_fields)
         self.system = self._system_message()
         self.requirements = self._output_requirements()

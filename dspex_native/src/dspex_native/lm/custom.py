@@ -20,7 +20,6 @@ from dspex_core.backend import record_history
 from dspex_core.errors import LMError
 from dspex_core.usage import check_budget
 
-from dspex_native.lm.encodable import check_encodable
 from dspex_native.lm.usage import UsageTracker
 
 
@@ -37,7 +36,6 @@ class CustomLMClient:
         self._acall = getattr(lm, "acall", None)
 
     def __call__(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
-        check_encodable(messages, "messages")
         check_budget()  # its calls report no tokens, but a dspex.track_usage() budget spent elsewhere stops them too
         reply = self.lm(messages, **settings)
         self.usage.add_call()
@@ -47,7 +45,6 @@ class CustomLMClient:
         return reply
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[Any]:
-        check_encodable(messages, "messages")
         check_budget()
         if self._acall is not None:
             reply = await self._acall(messages, **settings)

@@ -3,8 +3,11 @@
 Python strings may hold lone surrogates (from ``json.loads`` of ``"\\ud800"``, or bytes decoded with
 ``surrogateescape``); UTF-8 cannot encode them, so no provider can read them. dspy 3.4 refuses such
 a call before any request, whatever the LM (``dspy.clients.execution._check_encodable``), with a
-``ValueError`` that says how to repair the text; the native clients refuse it the same way, as an
-:class:`~dspex_core.errors.InputError` (a ``ValueError``) with dspy's words.
+``ValueError`` that says how to repair the text; the native HTTP client refuses it the same way, as
+an :class:`~dspex_core.errors.InputError` (a ``ValueError``) with dspy's words. A custom LM object
+is handed the messages as they are (a known difference, pinned by
+tests/parity/test_lone_surrogates.py): it is no provider, and the check would be a tenth of a
+native call's own cost on that path.
 """
 
 from __future__ import annotations
@@ -14,9 +17,21 @@ from typing import Any
 from dspex_core.errors import InputError
 
 
-def check_encodable(value: Any, where: str) -> None:
-    """Raise dspy's error if ``value`` (a message list, nested dicts, lists and strings) holds text
-    that is not valid Unicode; ASCII text, the usual case, is passed at C speed."""
+def check_encodable(messages: Any, where: str) -> None:
+    """Raise dspy's error if ``messages`` (a message list, nested dicts, lists and strings) hold
+    text that is not valid Unicode. Messages of ASCII strings, the usual case, are passed in one
+    loop (``str.isascii`` reads a flag); anything else (a non-ASCII string, a list of content
+    parts, ...) is walked by :func:`_check`."""
+    try:
+        for message in messages:
+            for key, value in message.items():
+                if not (value.isascii() and key.isascii()):
+                    raise LookupError
+    except (AttributeError, TypeError, LookupError):
+        _check(messages, where)
+
+
+def _check(value: Any, where: str) -> None:
     if isinstance(value, str):
         if value.isascii():
             return
@@ -30,8 +45,8 @@ def check_encodable(value: Any, where: str) -> None:
             ) from None
     elif isinstance(value, dict):
         for key, item in value.items():
-            check_encodable(key, where)
-            check_encodable(item, where)
+            _check(key, where)
+            _check(item, where)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
-            check_encodable(item, where)
+            _check(item, where)

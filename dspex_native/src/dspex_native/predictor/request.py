@@ -96,16 +96,18 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
     else:
         demos = demo_list(demos, state.module_type)
         demo_messages = list(map(split_message, fmt.demo_messages(demos)))
-    native_calls = state.native_calls(adapter)
     if adapter == "json":
-        extra = response_format(lm, fmt, native_calls)  # DSPy's JSONAdapter asks for JSON when the model can
+        # DSPy's JSONAdapter asks for JSON when the model can
+        extra = response_format(lm, fmt, state.native_calls(adapter))
         if extra is not None:
             settings["response_format"] = extra
-    planned = call_plan(fmt, lm, inputs, settings, native_calls, state.parallel_tool_calls,
-                        lambda signature: get_format(signature, adapter))
-    if planned is not fmt:  # native tools or reasoning: the prompt leaves their fields out
-        fmt = planned
-        demo_messages = list(map(split_message, fmt.demo_messages(state.demos if demos is None else demos)))
+    if (fmt.natively_answered or "tools" in settings or "tool_choice" in settings
+            or "parallel_tool_calls" in settings):  # what a native feature changes (adapters/_call_plan.py)
+        planned = call_plan(fmt, lm, inputs, settings, state.native_calls(adapter), state.parallel_tool_calls,
+                            lambda signature: get_format(signature, adapter))
+        if planned is not fmt:  # native tools or reasoning: the prompt leaves their fields out
+            fmt = planned
+            demo_messages = list(map(split_message, fmt.demo_messages(state.demos if demos is None else demos)))
     messages = [{"role": "system", "content": fmt.system}]
     if demo_messages:
         messages.extend(map(fresh_message, demo_messages))  # the LM may keep or change them
@@ -114,7 +116,7 @@ def prepare(state: PredictState, inputs: Any, options: dict[str, Any]) -> tuple:
         message = {"role": "user", "content": content}
         messages.append(split_message(message) if START in content else message)
     else:
-        _add_request(messages, fmt, adapter, inputs, native_calls=native_calls)
+        _add_request(messages, fmt, adapter, inputs, native_calls=state.native_calls(adapter))
     return lm, settings, messages, demos, fmt, inputs
 
 
