@@ -45,6 +45,16 @@ with LocalLMServer("[[ ## answer ## ]]\nok\n\n[[ ## completed ## ]]") as server:
             return predict(question="q", lm=lm).answer
         outcomes[f"context window, code {code}"] = outcome(context, server)
 
+    def add(a: int) -> int:
+        """Add one."""
+        return a + 1
+
+    def agent():  # an invalid request is not a context window ReAct would shorten its trajectory for
+        server.inject(status=400, message="Invalid value for 'temperature'", times=3)
+        with dspy.context(lm=lm):
+            return dspy.ReAct("question -> answer", tools=[add])(question="q").answer
+    outcomes["react 400"] = outcome(agent, server)
+
     unreachable = dspy.LM("openai/local-model", api_base="http://127.0.0.1:9/v1", api_key="sk-local", cache=False,
                           num_retries=0)
     outcomes["unreachable direct"] = outcome(lambda: unreachable("hi"), server)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Literal
 
+import dspex_core
 from dspex_core import Prediction
 
 from dspex_compat._adapters import ChatAdapter, FieldInfoWithName
@@ -28,7 +29,7 @@ __all__ = ["ReAct"]
 
 logger = logging.getLogger("dspy.predict.react")
 #: What a too-long prompt raises: dspex's class (native's LM client) and DSPy's (a subclass of it).
-_TOO_LONG = ContextWindowExceededError.__mro__[1]
+_TOO_LONG = dspex_core.ContextWindowExceededError  # DSPy's class is a subclass of it
 
 
 def _instructions(signature: Any, tools: dict[str, Tool]) -> str:

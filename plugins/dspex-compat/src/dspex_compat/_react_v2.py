@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+import dspex_core
 from dspex_core import History, Prediction, ToolCallResults, ToolCalls
 
 from dspex_compat._dspy_errors import AdapterParseError, ContextWindowExceededError, format_error_for_lm
@@ -33,8 +34,8 @@ _RESERVED_PREDICTION_KEYS = frozenset({"history", "termination_reason"})
 _RESERVED_INPUT_KEYS = frozenset({"history", "tools"})
 _FORCE_SUBMIT = {"tool_choice": {"type": "function", "function": {"name": "submit"}}, "reasoning_effort": None}
 #: what a too-long prompt raises: dspex's class (native's LM client) and DSPy's (a subclass of it)
-_TOO_LONG = ContextWindowExceededError.__mro__[1]
-_PARSE_FAILURES = (AdapterParseError.__mro__[1], ValueError)
+_TOO_LONG = dspex_core.ContextWindowExceededError  # DSPy's class is a subclass of it
+_PARSE_FAILURES = (AdapterParseError, ValueError)  # as DSPy catches them (dspex's parse error is a ValueError)
 
 
 def _reserved(names: frozenset, fields: Any) -> str:
