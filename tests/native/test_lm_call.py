@@ -15,7 +15,7 @@ import dspex_core as dspex
 from dspex_core.errors import CapabilityError, InputError
 from dspex_core.testing.server import LocalLMServer
 from dspex_native.lm.engine import _messages_refused
-from dspex_native.modules.lm import dspy_outputs
+from dspex_native.lm.client import dspy_outputs
 
 
 class Echo:

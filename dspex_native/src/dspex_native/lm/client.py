@@ -100,14 +100,19 @@ def _object(value: Any) -> dict[str, Any]:
     return {}
 
 
+def dspy_outputs(completions: list[Any]) -> list[Any]:
+    """The completions as dspy's ``LM.__call__`` returns (and records) them: strings when every one is
+    text, else a dict for each (``{"text": ...}`` for a plain one)."""
+    if all(type(c) is str for c in completions):
+        return completions
+    return [c if isinstance(c, dict) else {"text": c} for c in completions]
+
+
 def _recorded(body: dict[str, Any], completions: list[str], model: str) -> list[str]:
     """``completions``, the call recorded for ``dspex.inspect_history`` (as DSPy records every call,
     a cache hit included): the messages, the body's settings, never a header; the outputs as dspy's
-    ``LM`` records them (strings, or a dict for each when one completion is a dict)."""
-    outputs = completions
-    if not all(type(c) is str for c in completions):  # dspy's outputs: a dict for each when one is
-        outputs = [c if isinstance(c, dict) else {"text": c} for c in completions]
-    record_history(body["messages"], outputs, model=model,
+    ``LM`` records them (:func:`dspy_outputs`)."""
+    record_history(body["messages"], dspy_outputs(completions), model=model,
                    settings={k: v for k, v in body.items() if k != "model" and k != "messages"})
     return completions
 

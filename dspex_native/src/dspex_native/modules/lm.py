@@ -20,18 +20,11 @@ from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native import _not_implemented
 from dspex_native.lm import get_client
+from dspex_native.lm.client import dspy_outputs
 from dspex_native.predictor.options import lm_problem
 
 NO_LM = ("no LM for this lm call; configure one: dspex.configure(lm=dspex.LM('openai/gpt-4o-mini')), "
          "pass lm= to create(), or pass lm= to this call")
-
-
-def dspy_outputs(completions: list[Any]) -> list[Any]:
-    """The completions as dspy's ``LM.__call__`` returns them: strings when every one is text, else
-    a dict for each (``{"text": ...}`` for a plain one)."""
-    if all(type(c) is str for c in completions):
-        return list(completions)
-    return [c if isinstance(c, dict) else {"text": c} for c in completions]
 
 
 class LMCallState(NamedTuple):
@@ -63,11 +56,11 @@ class LMCallImplementation(Implementation):
 
     def execute(self, state: LMCallState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         client, messages, request = self._prepare(state, inputs, options)
-        return Prediction(outputs=dspy_outputs(client(messages, **request)))
+        return Prediction(outputs=list(dspy_outputs(client(messages, **request))))
 
     async def aexecute(self, state: LMCallState, inputs: Mapping[str, Any], **options: Any) -> Prediction:
         client, messages, request = self._prepare(state, inputs, options)
-        return Prediction(outputs=dspy_outputs(await client.acall(messages, **request)))
+        return Prediction(outputs=list(dspy_outputs(await client.acall(messages, **request))))
 
     def render(self, state: LMCallState, inputs: Mapping[str, Any], **options: Any) -> dict[str, Any]:
         """The request a call would send, without sending it (``ref.render``)."""

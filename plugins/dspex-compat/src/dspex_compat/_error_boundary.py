@@ -13,13 +13,13 @@ custom LM raised.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import dspex_core
 
 import dspex_compat._dspy_errors as errors
 
-__all__ = ["dspy_error"]
+__all__ = ["dspy_error", "raise_as_dspy"]
 
 
 def _by_status(status: int | None) -> type:
@@ -69,3 +69,12 @@ def dspy_error(exc: BaseException, *, signature: Any = None, adapter: Any = None
         made = cls(str(exc), model=model, provider=provider, status=exc.status)
     made.attempts = exc.attempts
     return made
+
+
+def raise_as_dspy(exc: BaseException, *, signature: Any = None, adapter: Any = None) -> NoReturn:
+    """Raise :func:`dspy_error` of ``exc`` from it (``exc`` itself when it stays), in an ``except``
+    block where a call leaves dspex."""
+    error = dspy_error(exc, signature=signature, adapter=adapter)
+    if error is exc:
+        raise exc
+    raise error from exc

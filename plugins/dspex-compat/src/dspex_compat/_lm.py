@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import dspex_core
 
 from dspex_compat._callback import with_callbacks
-from dspex_compat._error_boundary import dspy_error
+from dspex_compat._error_boundary import raise_as_dspy
 from dspex_compat._settings import caller_modules, setting
 
 __all__ = ["BaseLM", "LM", "GLOBAL_HISTORY", "inspect_history", "dspex_lm", "MAX_HISTORY_SIZE"]
@@ -331,19 +331,13 @@ class LM(BaseLM):
         try:
             return self._lm_module()(**inputs, **options)
         except dspex_core.DspexError as exc:
-            error = dspy_error(exc)
-            if error is exc:
-                raise
-            raise error from exc
+            raise_as_dspy(exc)
 
     async def _asent(self, inputs: dict[str, Any], options: dict[str, Any]) -> Any:
         try:
             return await self._lm_module().acall(**inputs, **options)
         except dspex_core.DspexError as exc:
-            error = dspy_error(exc)
-            if error is exc:
-                raise
-            raise error from exc
+            raise_as_dspy(exc)
 
     def _lm_module(self) -> Any:
         """dspex's ``lm`` module for this model (made once per LM object)."""

@@ -16,7 +16,7 @@ import dspex_core
 
 from dspex_compat._adapters import adapter_name, adapter_options, runs_on_dspex
 from dspex_compat._dspex_callbacks import lm_callbacks_heard
-from dspex_compat._error_boundary import dspy_error
+from dspex_compat._error_boundary import raise_as_dspy
 from dspex_compat._lm import dspex_lm
 from dspex_compat._module import Module
 from dspex_compat._parameter import Predictor
@@ -38,11 +38,11 @@ _NO_LM = ("No LM is loaded. Please configure the LM using `dspy.configure(lm=dsp
 _REFS_KEPT = 8
 
 
-def _demo_contents(demos: Any) -> list[Any]:
-    """What each demo holds now, to tell a cached reference's demos from demos changed in place
-    (``predict.demos[0] = ...``, ``predict.demos[0].answer = ...``): DSPy reads them at every call."""
-    return [dict(d.items()) if isinstance(d, dspex_core.Example) else dict(d) if isinstance(d, dict) else d
-            for d in demos]
+def _demo_snapshot(demos: Any) -> list[Any]:
+    """Copies of the demos as a cached reference was made with them: the demos compare unequal to
+    it once changed in place (``predict.demos[0] = ...``, ``predict.demos[0].answer = ...``), as DSPy
+    reads them at every call (a list compare, C-level for dict-backed Examples)."""
+    return [d.copy() if isinstance(d, dspex_core.Example) else dict(d) if isinstance(d, dict) else d for d in demos]
 
 
 def _serialize(value: Any) -> Any:
@@ -161,8 +161,8 @@ class Predict(Module, Predictor):
         if refs is None:
             refs = self.__dict__["_dspex_refs"] = {}
         entry = refs.get(key)
-        if entry is not None and demos and entry[6] != _demo_contents(demos):  # a demo changed in place
-            entry = None
+        if entry is not None and demos and (demos if type(demos) is list else list(demos)) != entry[6]:
+            entry = None  # a demo changed in place
         if entry is None:
             options: dict[str, Any] = {"config": dict(config)} if config else {}
             name = adapter_name(adapter)
@@ -175,7 +175,7 @@ class Predict(Module, Predictor):
                 refs.clear()
             # what the ids in the key name is kept alive with the reference
             entry = refs[key] = (ref, tuple(signature.input_fields), demos, signature, lm, adapter,
-                                 _demo_contents(demos))
+                                 _demo_snapshot(demos))
         ref, names = entry[0], entry[1]
         inputs = {k: kwargs[k] for k in names if k in kwargs}
         if len(inputs) < len(names):
@@ -228,10 +228,7 @@ class Predict(Module, Predictor):
             else:
                 prediction = ref(**inputs)
         except dspex_core.DspexError as exc:
-            error = dspy_error(exc, signature=self.signature, adapter=setting("adapter"))
-            if error is exc:
-                raise
-            raise error from exc
+            raise_as_dspy(exc, signature=self.signature, adapter=setting("adapter"))
         self._trace(inputs, prediction)
         return prediction
 
@@ -257,10 +254,7 @@ class Predict(Module, Predictor):
             else:
                 prediction = await ref.acall(**inputs)
         except dspex_core.DspexError as exc:
-            error = dspy_error(exc, signature=self.signature, adapter=setting("adapter"))
-            if error is exc:
-                raise
-            raise error from exc
+            raise_as_dspy(exc, signature=self.signature, adapter=setting("adapter"))
         self._trace(inputs, prediction)
         return prediction
 
