@@ -73,7 +73,10 @@ def _plain_type(text: str) -> Any:
 
 def _plain_type_with(text: str, custom_types: dict[str, Any]) -> Any:
     """:func:`_plain_type` with custom names, cached per text and what its names stand for."""
-    key = custom_key(text, custom_types)
+    try:
+        key = custom_key(text, custom_types)  # reads the text's names: a text that is no type is the reference's
+    except TypeParseError:
+        return _NOT_PLAIN
     if key is None:  # no custom name in it
         return _plain_type(text)
     try:
