@@ -55,6 +55,15 @@ def test_chat_body_options_in_litellms_order_and_the_reply_with_usage(server):
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (11, 7, 18)
 
 
+def test_two_lms_whose_settings_differ_only_in_order_send_each_its_own_order(server):
+    """Ollama's options follow the order the settings were given in (LiteLLM's); a client shared by
+    LMs equal but for that order would send the first one's order for both."""
+    for settings in ({"num_ctx": 4096, "top_k": 1}, {"top_k": 1, "num_ctx": 4096}):
+        server.load(["hello"])
+        assert _client(server, **settings)(MESSAGES) == ["hello"]
+        assert list(server.requests[0]["body"]["options"]) == list(settings)
+
+
 def test_generate_body_the_prompt_template_and_keep_alive_as_an_option(server):
     server.load(["hello"])
     client = _client(server, model="ollama/llama3.2", frequency_penalty=0.5, keep_alive=0, reasoning_effort="low")

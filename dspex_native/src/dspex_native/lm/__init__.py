@@ -38,13 +38,15 @@ _recent: LRUCache[int, tuple[Any, dict | None, Any]] = LRUCache(1024)
 def _config_key(lm: LM) -> tuple:
     """What tells clients apart: model, settings and a digest of the credentials, the key the
     provider's environment variable holds now included (a key rotated there gets a new client,
-    with its own memory cache, rather than one still sending the old key)."""
+    with its own memory cache, rather than one still sending the old key). The settings are kept
+    in their given order: requests carry them in that order, as dspy's do (LiteLLM's Ollama
+    ``options``), so two LMs that differ only in that order do not share a client."""
     import os
 
     secrets = [(name, repr(lm.secret(name))) for name in sorted(SECRET_SETTINGS)]
     if lm.secret("api_key") is None:
         secrets += [(name, os.environ.get(name)) for name in credentials.key_env_names(lm.provider)]
-    return (lm.model, tuple(sorted((k, repr(v)) for k, v in lm.settings.items())), credentials.digest(secrets))
+    return (lm.model, tuple((k, repr(v)) for k, v in lm.settings.items()), credentials.digest(secrets))
 
 
 def get_client(lm: Any) -> Any:
