@@ -1,7 +1,8 @@
 """Fallback: a feature the native backend lacks is served by dspy, and the router says so.
 
-Shows ``allow_fallback`` (on by default): native adapters do not describe ``set[...]`` fields yet, so
-``ChainOfThought.create("question -> answer, keywords: set[str]")`` raises a ``CapabilityError`` there and the router
+Shows ``allow_fallback`` (on by default): native adapters do not read ``Literal`` options other than
+strings, ints and bools yet, so ``ChainOfThought.create("question -> answer, score: Literal[0.5, 1.5]")``
+raises a ``CapabilityError`` there and the router
 creates the module on the dspy backend instead, emitting a ``("dspex", "router", "fallback")``
 telemetry event. The same request forced onto native, or made with ``allow_fallback=False``,
 fails with that ``CapabilityError``. Input errors and LM errors never fall back. Needs
@@ -15,8 +16,9 @@ from typing import Any
 import dspex_core as dspex
 from _common import require_dspy, setup, short
 
-#: A set-typed output: DSPy describes it with pydantic's JSON schema, which native does not build.
-SIGNATURE = "question -> answer, keywords: set[str]"
+#: An output whose options are floats: DSPy reads it with pydantic, native's Literal reader takes
+#: strings, ints and bools only.
+SIGNATURE = "question -> answer, score: Literal[0.5, 1.5]"
 
 
 def main() -> None:

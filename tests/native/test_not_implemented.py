@@ -18,6 +18,13 @@ from dspex_core.testing import RecordingLM
 from dspex_native import _not_implemented as declared
 
 
+class Opaque:
+    """A class pydantic cannot read (nor DSPy, whose signatures are pydantic models)."""
+
+
+OPAQUE_OUTPUT = Signature("q -> a: Opaque", custom_types={"Opaque": Opaque})
+
+
 class TakesCallable(Signature):
     fn: Callable[[int], str] = InputField()
     ok: bool = OutputField()
@@ -29,7 +36,7 @@ def _predict_like(module_type: str) -> dict[str, Callable[[], object]]:
         return dspex.create(module_type, spec, implementation="native", **options)
 
     return {
-        declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
+        declared.ADAPTER_TYPES: lambda: create(OPAQUE_OUTPUT),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
     }
 
@@ -109,7 +116,7 @@ def _react() -> dict[str, Callable[[], object]]:
         return str(day)
 
     return {
-        declared.ADAPTER_TYPES: lambda: create("q -> a: set[int]"),
+        declared.ADAPTER_TYPES: lambda: create(OPAQUE_OUTPUT),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
         declared.STREAMING: lambda: list(create("q -> a", adapter="xml").stream(
             q="x", lm=dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused"))),
@@ -190,7 +197,7 @@ TRIGGERS = {
 }
 
 EXPECTED_WORDS = {
-    declared.ADAPTER_TYPES: "set",
+    declared.ADAPTER_TYPES: "type Opaque",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.NATIVE_CALLS: "native function calling",
     declared.STREAMING: "streaming replies in XMLAdapter's format",

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 import dspex_core as dspex
-from dspex_core import CapabilityError, InputError
+from dspex_core import CapabilityError, InputError, Signature
 from dspex_core.testing import RecordingLM
 from dspex_native.modules.react import implementation as react
 from dspex_native.tools import Tool
@@ -75,7 +75,8 @@ def test_unresolvable_annotations_are_input_errors():
     ("question -> reasoning, answer", {"tools": []}, InputError, "adds the field 'reasoning'"),
     ("question -> next_thought", {"tools": []}, InputError, "adds the field 'next_thought'"),
     ("question, max_iters -> answer", {"tools": []}, InputError, "'max_iters' as a call option"),
-    ("question -> answer: set[int]", {"tools": []}, CapabilityError, "set"),
+    (Signature("question -> answer: Opaque", custom_types={"Opaque": type("Opaque", (), {})}), {"tools": []},
+     CapabilityError, "type Opaque"),
 ])
 def test_bad_create_options_are_errors(spec, options, error, needle):
     with pytest.raises(error, match=None) as info:

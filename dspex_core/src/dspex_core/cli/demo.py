@@ -26,8 +26,9 @@ PIPELINE_STEPS = [
     ("native", "template", {"template": "Analysis: {analysis}"}),
 ]
 PREDICT_SIGNATURE = "question -> answer"
-#: A signature native refuses (it does not describe set[...] fields), so the dspy backend serves it.
-FALLBACK_SIGNATURE = "question -> answer, keywords: set[str]"
+#: A signature native refuses (its Literal reader takes strings, ints and bools only), so the dspy
+#: backend serves it.
+FALLBACK_SIGNATURE = "question -> answer, score: Literal[0.5, 1.5]"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             failures += _section(f"One Predict per backend: {PREDICT_SIGNATURE}",
                                  lambda: _predict_per_backend(dspex, registry, args), log, args.explain)
             if registry.has_native("chain_of_thought") and "dspy" in registry.list_by_implementation():
-                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a set[str] output",
+                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a Literal of floats output",
                                      lambda: _fallback(dspex, args), log, args.explain)
     finally:
         for event in events:

@@ -19,7 +19,7 @@ from typing import Any
 from dspex_core.backend import ToolCalls, is_tool_calls_type
 
 from dspex_native.adapters._lenient_json import loads_lenient, reads_as_container
-from dspex_native.adapters._types import holds_model, is_model, is_reasoning_type, type_adapter
+from dspex_native.adapters._types import is_enum, is_model, is_reasoning_type, type_adapter, via_pydantic
 
 _NoneType = type(None)
 _UNION_ORIGINS = (typing.Union, types.UnionType)
@@ -34,6 +34,8 @@ def parse_value(value: Any, annotation: Any) -> Any:
     """DSPy's ``parse_value``: ``value`` is the field's text (or a JSON value in the JSON adapter)."""
     if annotation is str:
         return str(value)
+    if is_enum(annotation):
+        return find_enum_member(annotation, value)
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         allowed = typing.get_args(annotation)
@@ -74,6 +76,17 @@ def parse_value(value: Any, annotation: Any) -> Any:
     return validate(annotation, candidate)
 
 
+def find_enum_member(kind: Any, identifier: Any) -> Any:
+    """DSPy's ``find_enum_member``: the member whose value is ``identifier``, else the one so named
+    (an auto-valued enum's LM answers with names)."""
+    for member in kind:
+        if member.value == identifier:
+            return member
+    if isinstance(identifier, str) and identifier in kind.__members__:
+        return kind[identifier]
+    raise ValueError(f"{identifier} is not a valid name or value for the enum {kind.__name__}")
+
+
 # ---------------------------------------------------------------------------------------
 # pydantic's lax validation, for the supported annotations.
 # ---------------------------------------------------------------------------------------
@@ -82,7 +95,7 @@ def validate(annotation: Any, value: Any) -> Any:
     """Validate and convert ``value`` as ``pydantic.TypeAdapter(annotation).validate_python`` would."""
     if annotation is Any:
         return value
-    if holds_model(annotation) or is_reasoning_type(annotation):
+    if via_pydantic(annotation) or is_reasoning_type(annotation):
         return type_adapter(annotation).validate_python(value)
     if type(value) is bytes and annotation in _FROM_BYTES:  # b'...' read by ast.literal_eval, as pydantic reads it
         try:

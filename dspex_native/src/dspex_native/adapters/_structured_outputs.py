@@ -4,7 +4,8 @@ DSPy builds a pydantic model ``DSPyProgramOutputs`` of the output fields (each w
 ``default=``), closes every object and requires all its properties (``enforce_required``), and
 dspy's LM then shapes the model's schema for strict mode (``_strict_json_schema``, the OpenAI
 SDK's rules) before sending it. We build the same dict: by hand for builtin types, with pydantic
-itself when an output holds a pydantic model (its ``$defs`` and titles are pydantic's).
+itself when an output is read through pydantic (a model, an Enum, a datetime, ...: its ``$defs``
+and titles are pydantic's).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from dspex_core.backend import is_tool_calls_type
 
-from dspex_native.adapters._types import holds_model, json_schema
+from dspex_native.adapters._types import json_schema, via_pydantic
 from dspex_native.adapters._values import jsonable
 
 
@@ -22,13 +23,13 @@ def structured_output_schema(fmt: Any, native_function_calling: bool = True) -> 
     model ``DSPyProgramOutputs`` (each output with its ``default=``, extra properties forbidden),
     every object closed and all its properties required (``enforce_required``), then shaped for
     strict mode as dspy's LM sends it (``_strict_json_schema``). Built by hand for builtin types,
-    by pydantic (``create_model``, as DSPy) when an output holds a pydantic model. With
+    by pydantic (``create_model``, as DSPy) when an output is read through pydantic. With
     ``native_function_calling`` (the JSONAdapter's default) a ToolCalls output is left out."""
     fields = fmt.signature.output_fields
     outputs = fmt.outputs
     if native_function_calling:  # DSPy leaves a ToolCalls output out: the calls come as tool_calls
         outputs = tuple((n, a) for n, a in outputs if not is_tool_calls_type(a))
-    if any(holds_model(a) for _, a in outputs):
+    if any(via_pydantic(a) for _, a in outputs):
         import pydantic
 
         model = pydantic.create_model(

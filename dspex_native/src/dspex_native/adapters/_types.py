@@ -4,15 +4,20 @@ DSPy renders a type three ways: ``get_annotation_name`` (``list[str]``, ``Union[
 ``Literal['a', 'b']``) in the field list and the reply reminder, and ``translate_field_type``'s
 ``# note: the value you produce ...`` in the structure block, whose JSON schema comes from
 pydantic. We rebuild both without pydantic for the builtin types (``tuple[...]`` included), and
-ask pydantic itself for any type that holds a pydantic model (``Person``, ``list[Person]``,
-``Person | None``): the user imported pydantic to write it, and pydantic's schema (with its
-``$defs``) is the one DSPy shows. Other types are refused with
+ask pydantic itself for any other type: one that holds a pydantic model (``Person``,
+``list[Person]``, ``Person | None``), whose schema (with its ``$defs``) is the one DSPy shows, or
+one of the types DSPy reads only through pydantic (``Enum``, ``datetime``, ``date``, ``Decimal``,
+``UUID``, ``Path``, ``set[...]``, ``dict[int, ...]``, ...). pydantic is imported only when such a
+field is used, and must then be installed (as DSPy needs it). What cannot be mirrored (a type
+pydantic cannot read, an output type it has no JSON schema for, dspy's own types where native
+does not render them) is refused with
 :class:`~dspex_core.CapabilityError` when the module is created, so the router can hand such
 signatures to the dspy backend instead of producing a different prompt.
 """
 
 from __future__ import annotations
 
+import enum
 import sys
 import types
 import typing
@@ -31,16 +36,56 @@ def check_supported(annotation: Any, where: str) -> None:
     """Raise :class:`CapabilityError` when the native adapters cannot mirror DSPy for this type."""
     if _supported(annotation):
         return
-    if where.startswith("output") and (is_tool_calls_type(annotation) or is_reasoning_type(annotation)):
+    is_output = where.startswith("output")
+    if is_output and (is_tool_calls_type(annotation) or is_reasoning_type(annotation)):
         return  # an output field typed exactly ToolCalls (see _tool_calls.py) or dspy.Reasoning (_reasoning.py)
     from dspex_core.backend import type_name
 
+    reason = _why_not_pydantic(annotation, is_output)
+    if reason is None:
+        return
     raise CapabilityError(
-        f"native adapters do not support the type {type_name(annotation)} ({where}); "
-        f"supported: str, int, float, bool, Any, list[...], dict[str, ...], tuple[...], Literal[...], "
-        f"pydantic models, Optional/Union; "
+        f"native adapters do not support the type {type_name(annotation)} ({where}){reason}; "
+        f"supported: str, int, float, bool, Any, list[...], dict[...], tuple[...], set[...], "
+        f"Literal[...] of strings, ints and bools, "
+        f"Enum, datetime and the other types pydantic reads, pydantic models, Optional/Union; "
         f"use implementation='dspy' for other types"
     )
+
+
+def _why_not_pydantic(annotation: Any, is_output: bool) -> str | None:
+    """``None`` when pydantic reads ``annotation`` for native as it does for DSPy (pydantic
+    installed and able to validate the type, as DSPy's signature needs; for an output also its JSON
+    schema, which the prompt shows), else the reason, worded for the error."""
+    if not via_pydantic(annotation) or _holds_special(annotation):
+        return ""
+    try:
+        adapter = type_adapter(annotation)
+        if is_output:
+            adapter.json_schema()
+    except ImportError:
+        return ": pydantic is not installed (pip install pydantic), and DSPy reads this type with it"
+    except Exception as exc:  # DSPy fails on it too: its signature (or its prompt) cannot be built
+        return f": pydantic cannot read it ({type(exc).__name__})"
+    return None
+
+
+def _holds_special(annotation: Any) -> bool:
+    """Whether dspy's own types (``dspy.Image``, ...), ToolCalls or dspy.Reasoning appear inside
+    ``annotation``: those have DSPy's own rendering and parsing, which native mirrors only where
+    it takes them (see _chat.py's inputs)."""
+    if is_tool_calls_type(annotation) or is_reasoning_type(annotation):
+        return True
+    if is_model(annotation):
+        return annotation.__module__.startswith("dspy.")
+    if typing.get_origin(annotation) is typing.Literal:
+        return False
+    return any(_holds_special(a) for a in typing.get_args(annotation) if a is not Ellipsis)
+
+
+def is_enum(annotation: Any) -> bool:
+    """Whether ``annotation`` is an Enum class (DSPy's ``_annotation_is_subclass(t, enum.Enum)``)."""
+    return isinstance(annotation, enum.EnumMeta)
 
 
 def is_reasoning_type(annotation: Any) -> bool:
@@ -63,33 +108,44 @@ def is_model(annotation: Any) -> bool:
         return False
 
 
-def holds_model(annotation: Any) -> bool:
-    """Whether a pydantic model appears anywhere in ``annotation`` (then pydantic validates and
-    describes the whole type, as it does in DSPy). Remembered per annotation: reply parsing asks
-    for every value it reads."""
+def via_pydantic(annotation: Any) -> bool:
+    """Whether native reads ``annotation`` through pydantic, as DSPy does every type: a pydantic
+    model, or a type the builtin rules here do not cover (``Enum``, ``datetime``, ``set[...]``,
+    ``dict[int, ...]``, ...), anywhere in it; then pydantic validates and describes the whole type.
+    Remembered per annotation: reply parsing asks for every value it reads."""
     try:
-        return _HOLDS[annotation]
+        return _VIA[annotation]
     except KeyError:
-        if len(_HOLDS) >= 4096:  # bounded: programs that make model classes on the fly
-            _HOLDS.clear()
-        found = _HOLDS[annotation] = _holds_model(annotation)
+        if len(_VIA) >= 4096:  # bounded: programs that make model classes on the fly
+            _VIA.clear()
+        found = _VIA[annotation] = _via_pydantic(annotation)
         return found
     except TypeError:  # an unhashable annotation (Literal of a list, ...)
-        return _holds_model(annotation)
+        return _via_pydantic(annotation)
 
 
-_HOLDS: dict[Any, bool] = {}
+_VIA: dict[Any, bool] = {}
+_BUILTIN_LEAVES = (*_SCALARS, list, dict, tuple)
 
 
-def _holds_model(annotation: Any) -> bool:
+def _via_pydantic(annotation: Any) -> bool:
+    if annotation is Any or annotation in _BUILTIN_LEAVES:
+        return False
     if is_model(annotation):
         # dspy's own types (dspy.Image, dspy.ToolCalls, dspy.Audio, ...) are models with DSPy's
         # custom rendering and parsing: native takes only those it renders (see _chat.py's inputs)
         return not annotation.__module__.startswith("dspy.")
-    origin = typing.get_origin(annotation)
-    if origin is None or origin is typing.Literal:
+    if is_tool_calls_type(annotation) or is_reasoning_type(annotation):
         return False
-    return any(_holds_model(a) for a in typing.get_args(annotation) if a is not Ellipsis)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return False
+    args = typing.get_args(annotation)
+    if origin is list or origin is tuple or origin in _UNION_ORIGINS:
+        return any(_via_pydantic(a) for a in args if a is not Ellipsis)
+    if origin is dict:
+        return (len(args) == 2 and args[0] is not str) or any(_via_pydantic(a) for a in args)
+    return True  # Enum, datetime, Decimal, UUID, Path, set[...], frozenset[...], ...: pydantic's
 
 
 def _supported(annotation: Any) -> bool:
@@ -148,7 +204,7 @@ def _quote_literal(s: str) -> str:
 def json_schema(annotation: Any) -> Any:
     """The JSON schema pydantic's ``TypeAdapter(annotation).json_schema()`` gives, keys ordered as DSPy
     orders them (``type`` first, then alphabetical)."""
-    if holds_model(annotation):
+    if via_pydantic(annotation):
         return type_first(type_adapter(annotation).json_schema())
     if is_tool_calls_type(annotation):
         from dspex_native.adapters._tool_calls import SCHEMA
@@ -224,6 +280,8 @@ def type_note(name: str, annotation: Any, is_input: bool) -> str:
         desc = "must be True or False"
     elif annotation is int or annotation is float:
         desc = f"must be a single {annotation.__name__} value"
+    elif is_enum(annotation):
+        desc = "must be one of: " + "; ".join(str(member.value) for member in annotation)
     elif typing.get_origin(annotation) is typing.Literal:
         desc = "must exactly match (no extra characters) one of: " + "; ".join(str(a) for a in typing.get_args(annotation))
     else:

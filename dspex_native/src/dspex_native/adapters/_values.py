@@ -3,12 +3,16 @@
 Strings go in as they are; a list given to a ``str`` field becomes DSPy's numbered list of
 ``«blobs»``; lists and dicts become JSON (``ensure_ascii=False``); other scalars use ``str()``
 of their JSON form. ``jsonable`` mirrors pydantic's ``dump_python(mode="json", fallback=str)``
-for the values programs actually pass (containers, scalars, bytes, Examples); a pydantic model
-instance is dumped by pydantic itself (it is already imported where such a value exists).
+for the values programs actually pass (containers, scalars, bytes, Enum members, Examples); a
+pydantic model instance is dumped by pydantic itself (it is already imported where such a value
+exists), and so is a value of any other type (``datetime``, ``Decimal``, ``UUID``, ``Path``, ...),
+when pydantic is installed: DSPy's ``serialize_for_json`` is pydantic's dump, and its string form
+when pydantic cannot dump the value. Without pydantic such a value is its string form.
 """
 
 from __future__ import annotations
 
+import enum
 import sys
 from typing import Any
 
@@ -30,6 +34,8 @@ def jsonable(value: Any, nested: bool = False) -> Any:
         return {_key(k): jsonable(v, True) for k, v in value.items()}
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value, nested)  # pydantic writes a member as its value
     if isinstance(value, (int, float, str)):
         return value
     pydantic = sys.modules.get("pydantic")
@@ -40,7 +46,31 @@ def jsonable(value: Any, nested: bool = False) -> Any:
     to_dict = getattr(value, "toDict", None)
     if to_dict is not None and callable(to_dict):
         return jsonable(to_dict(), nested)
-    return str(value)
+    return _dumped_by_pydantic(value)
+
+
+#: value types pydantic cannot dump (their string form is used): asked once each
+_NOT_DUMPED: set[type] = set()
+
+
+def _dumped_by_pydantic(value: Any) -> Any:
+    """DSPy's ``serialize_for_json`` of a value of another type: pydantic's JSON-mode dump (a
+    ``datetime`` as ISO text, a ``Decimal`` as text, ...), else its string form."""
+    kind = type(value)
+    if kind in _NOT_DUMPED:
+        return str(value)
+    from dspex_native.adapters._types import type_adapter
+
+    try:
+        adapter = type_adapter(kind)
+    except Exception:  # pydantic is not installed, or has no schema for this type
+        if len(_NOT_DUMPED) < 1024:
+            _NOT_DUMPED.add(kind)
+        return str(value)
+    try:
+        return adapter.dump_python(value, mode="json", fallback=str)
+    except Exception:
+        return str(value)
 
 
 def _key(key: Any) -> Any:

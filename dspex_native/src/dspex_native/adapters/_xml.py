@@ -19,7 +19,7 @@ from dspex_core.backend import LRUCache, is_tool_calls_type
 
 from dspex_native.adapters._chat import ChatFormat
 from dspex_native.adapters._coerce import parse_value, validate
-from dspex_native.adapters._types import holds_model, json_schema, type_adapter, type_note
+from dspex_native.adapters._types import json_schema, type_adapter, type_note, via_pydantic
 from dspex_native.adapters._values import format_value, jsonable
 
 _UNION_ORIGINS = (typing.Union, types.UnionType)
@@ -49,7 +49,7 @@ def uses_nested_xml(annotation: Any) -> bool:
 def xml_schema(annotation: Any) -> dict:
     """The JSON schema the XMLAdapter reads a type by: pydantic's own for a type holding a model
     (properties in their declared order, ``$defs``), else the native one (same content)."""
-    if holds_model(annotation):
+    if via_pydantic(annotation):
         return type_adapter(annotation).json_schema(by_alias=False)
     if is_tool_calls_type(annotation):
         from dspex_native.adapters._tool_calls import SCHEMA
