@@ -32,7 +32,9 @@ LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native 
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
 TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "
-              "Literal[...] and unions of those (pydantic models, tuple, Enum, datetime, ...)")
+              "Literal[...] and unions of those where pydantic is not installed, and argument schemas with other "
+              "keywords where jsonschema is not installed (dspy.Tool reads and checks the others with them: "
+              "pydantic models, tuple, Enum, datetime, ...)")
 FOREIGN_MODULE = ("wrapping a module of another backend (the dspy backend wraps its own modules; "
                   "native wraps native ones)")
 UNLISTED_PREDICTORS = ("refining a native module type whose implementation does not list its predictors "

@@ -6,8 +6,9 @@ backend's rules and words, so each mistake is an :class:`~dspex_core.errors.Inpu
 the tool before any LM call: not a list, a string instead of a function, something not
 callable, a name that is not an identifier, the reserved ``finish``, a name used twice, and
 (DSPy calls tools with keyword arguments only) a function taking ``*args``. A tool whose
-argument types the native backend cannot describe to the LM as pydantic would is a
-:class:`~dspex_core.errors.CapabilityError`, so the router can hand the agent to dspy.
+argument types need pydantic or jsonschema (a model, an ``Enum``, a ``datetime``, ...) where
+they are not installed is a :class:`~dspex_core.errors.CapabilityError`, so the router can hand
+the agent to dspy.
 """
 
 from __future__ import annotations
@@ -98,20 +99,25 @@ def _name(obj: Any) -> str:
 
 
 def _check_types(tool: Tool, module_type: str) -> None:
-    """Native tools mirror pydantic and jsonschema for the common argument types only."""
+    """Native tools mirror pydantic and jsonschema for the common argument types, and call them
+    for the others: those need pydantic (to convert) and jsonschema (to check) installed."""
+    import importlib.util
+
     from dspex_native.tools.schema import SUPPORTED, supported
     from dspex_native.tools.validation import unsupported_keywords
 
     for key, annotation in tool.arg_types.items():
-        if not supported(annotation):
+        if not supported(annotation) and importlib.util.find_spec("pydantic") is None:
             from dspex_core.backend import type_name
 
             raise CapabilityError(
-                f"{module_type}: tool {tool.name!r}, argument {key!r}: the native backend does not support the tool "
-                f"argument type {type_name(annotation)}; it supports {SUPPORTED}; use implementation='dspy'")
+                f"{module_type}: tool {tool.name!r}, argument {key!r}: the native backend reads the tool argument type "
+                f"{type_name(annotation)} with pydantic (as dspy.Tool does), which is not installed (pip install "
+                f"pydantic); it supports {SUPPORTED} without it; use implementation='dspy'")
     for key, schema in tool.args.items():
         unknown = unsupported_keywords(schema)
-        if unknown:
+        if unknown and importlib.util.find_spec("jsonschema") is None:
             raise CapabilityError(
-                f"{module_type}: the native backend cannot check the JSON schema keywords {unknown} of the tool "
-                f"argument {key!r} (tool {tool.name!r}); use implementation='dspy'")
+                f"{module_type}: the native backend checks the JSON schema keywords {unknown} of the tool argument "
+                f"{key!r} (tool {tool.name!r}) with jsonschema (as dspy.Tool does), which is not installed (pip "
+                f"install jsonschema); use implementation='dspy'")

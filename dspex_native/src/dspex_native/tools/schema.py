@@ -5,9 +5,12 @@ adds the default (``pydantic_core.to_jsonable_python``) when the parameter has o
 dict is shown to the LM as Python's ``repr`` of it, so the keys must come in pydantic's order
 (``items``/``additionalProperties``/``enum``/``const`` before ``type``, ``None`` last in a union),
 which is not the order the signature's own fields use (``type`` first, see
-:mod:`dspex_native.adapters._types`). We rebuild it without pydantic for the types a
-signature can name, and refuse the others with :class:`~dspex_core.errors.CapabilityError` at
-``create``, so the router can give such tools to the dspy backend instead.
+:mod:`dspex_native.adapters._types`). We rebuild it without pydantic for the common types
+(:data:`SUPPORTED`), and ask pydantic itself for any other (a model, ``Enum``, ``datetime``,
+``tuple``, ``set``, ...), with every ``$ref`` replaced by its definition as ``dspy.Tool`` does
+(:func:`pydantic_arg_schema`); without pydantic installed such an argument is a
+:class:`~dspex_core.errors.CapabilityError` at ``create``, so the router can give such tools to
+the dspy backend instead.
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ def supported(annotation: Any) -> bool:
 
 
 def arg_schema(annotation: Any) -> dict[str, Any]:
-    """pydantic's ``TypeAdapter(annotation).json_schema()``, keys in pydantic's order (a new dict)."""
+    """pydantic's ``TypeAdapter(annotation).json_schema()``, keys in pydantic's order (a new dict);
+    by pydantic itself for a type outside :data:`SUPPORTED` (:func:`pydantic_arg_schema`)."""
+    if not supported(annotation):
+        return pydantic_arg_schema(annotation)
     if annotation is Any:
         return {}
     if annotation is None:
@@ -79,11 +85,45 @@ def arg_schema(annotation: Any) -> dict[str, Any]:
         if len(kinds) == 1:
             body["type"] = kinds.pop()
         return body
-    from dspex_core.backend import type_name
-    from dspex_core.errors import CapabilityError
+    raise AssertionError(f"supported() accepted {annotation!r}")  # pragma: no cover - the two rules agree
 
-    raise CapabilityError(f"the native backend does not support the tool argument type {type_name(annotation)}; "
-                          f"it supports {SUPPORTED}; use implementation='dspy'")
+
+def pydantic_arg_schema(annotation: Any) -> dict[str, Any]:
+    """``dspy.Tool``'s schema of an argument of a type pydantic reads: a model's
+    ``model_json_schema()`` (else ``TypeAdapter(annotation).json_schema()``) with every ``$ref``
+    replaced by its definition and ``$defs`` dropped (``_resolve_json_schema_reference``). Raises
+    :class:`~dspex_core.errors.CapabilityError` without pydantic, and pydantic's own error for a
+    type it cannot read (as ``dspy.Tool`` does)."""
+    try:
+        import pydantic
+    except ImportError:
+        from dspex_core.backend import type_name
+        from dspex_core.errors import CapabilityError
+
+        raise CapabilityError(f"the native backend reads the tool argument type {type_name(annotation)} with pydantic "
+                              f"(as dspy.Tool does), which is not installed (pip install pydantic); it supports "
+                              f"{SUPPORTED} without it; use implementation='dspy'") from None
+    origin = typing.get_origin(annotation) or annotation
+    if isinstance(origin, type) and issubclass(origin, pydantic.BaseModel):
+        schema = annotation.model_json_schema()
+    else:
+        schema = pydantic.TypeAdapter(annotation).json_schema()
+    if "$defs" not in schema and "definitions" not in schema:
+        return schema
+    definitions = schema["$defs"] if "$defs" in schema else {}
+
+    def resolved(part: Any) -> Any:
+        if isinstance(part, dict):
+            if "$ref" in part:
+                return resolved(definitions[part["$ref"].split("/")[-1]])
+            return {k: resolved(v) for k, v in part.items()}
+        if isinstance(part, list):
+            return [resolved(item) for item in part]
+        return part
+
+    out = resolved(schema)
+    out.pop("$defs", None)
+    return out
 
 
 def _literal_kind(value: Any) -> str:

@@ -6,7 +6,8 @@ The agent's instructions list every tool as ``str(tool)`` renders it, so the inf
 docstring, each argument's schema pydantic's (:mod:`.schema`) plus its default. A call first
 validates every argument against its schema (:mod:`.validation`, with jsonschema's messages),
 then converts it to the annotated type with pydantic's lax rules (the adapters' validator,
-which mirrors pydantic for the same types), and only then calls the function; a coroutine it
+which mirrors pydantic for the common types; pydantic itself, as ``dspy.Tool`` calls it, for
+the others), and only then calls the function; a coroutine it
 returns is awaited by :meth:`Tool.acall` and refused by a sync call, as DSPy refuses it by
 default.
 """
@@ -17,6 +18,9 @@ from collections.abc import Coroutine
 from typing import Any, Callable
 
 from dspex_core import callbacks
+from dspex_core.backend import LRUCache
+
+from dspex_native.tools.schema import supported
 
 #: DSPy's words when a sync call meets an async tool (it is the observation the LM reads).
 ASYNC_IN_SYNC = ("You are calling `__call__` on an async tool, please use `acall` instead or enable "
@@ -74,7 +78,7 @@ class Tool:
     def parse_args(self, **kwargs: Any) -> dict[str, Any]:
         """DSPy's ``_validate_and_parse_args``: each argument checked against its schema, then
         converted to its annotated type; a problem is a ``ValueError`` the LM will read."""
-        from dspex_native.tools.validation import best_error
+        from dspex_native.tools.validation import schema_error
 
         for key, value in kwargs.items():
             if key not in self.args:
@@ -84,7 +88,7 @@ class Tool:
             instance = value.model_dump() if hasattr(value, "model_dump") else value
             kind = self.args[key].get("type")
             if kind is not None and kind != "Any":
-                problem = best_error(instance, self.args[key])
+                problem = schema_error(instance, self.args[key])
                 if problem is not None:
                     raise ValueError(f"Arg {key} is invalid: {problem}")
         parsed = {}
@@ -92,13 +96,15 @@ class Tool:
             annotation = self.arg_types.get(key, Any)
             if annotation is Any:
                 parsed[key] = value
-            else:
+            elif supported(annotation):
                 from dspex_native.adapters._coerce import validate
 
                 try:
                     parsed[key] = validate(annotation, value)
                 except ValueError as exc:
                     raise ValueError(f"Arg {key} is invalid: {exc}") from None
+            else:  # pydantic's own conversion, as dspy.Tool makes it (its ValidationError as it is)
+                parsed[key] = pydantic_wrapper(annotation).model_validate({"value": value}).value
         return parsed
 
     def __call__(self, **kwargs: Any) -> Any:
@@ -129,6 +135,22 @@ class Tool:
         if isinstance(result, Coroutine):
             return await result
         return result
+
+
+def pydantic_wrapper(annotation: Any) -> Any:
+    """``dspy.Tool``'s converter of an argument of a type pydantic reads: a model ``Wrapper`` with
+    one field ``value`` of that type (made once per type; pydantic is installed, as the type's
+    schema needed it)."""
+    key = (annotation, repr(annotation))
+    found = _WRAPPERS.get(key)
+    if found is None:
+        from pydantic import create_model
+
+        found = _WRAPPERS.put(key, create_model("Wrapper", value=(annotation, ...)))
+    return found
+
+
+_WRAPPERS: LRUCache[Any, Any] = LRUCache(256)
 
 
 def infer(func: Callable[..., Any], arg_desc: dict[str, str] | None = None) -> dict[str, Any]:

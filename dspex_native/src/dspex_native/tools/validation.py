@@ -6,7 +6,10 @@ Before it calls a tool, DSPy validates each argument the LM chose with
 heuristic picks among all the errors, so we follow jsonschema's keywords (``type``, ``items``,
 ``additionalProperties``, ``anyOf``, ``enum``, ``const``: all the schemas
 :mod:`dspex_native.tools.schema` produces) and its relevance rules, not just "is it valid":
-the LM reads the same sentence on both backends.
+the LM reads the same sentence on both backends. A schema with other keywords (pydantic's for a
+model, an ``Enum``, a ``datetime``, ...) is checked by the jsonschema library itself
+(:func:`schema_error`), as DSPy checks it; without jsonschema installed such a tool is refused
+at ``create``.
 """
 
 from __future__ import annotations
@@ -143,6 +146,22 @@ def best_error(instance: Any, schema: dict[str, Any]) -> str | None:
             return best.message
         best = smallest[0]
     return best.message
+
+
+def schema_error(instance: Any, schema: dict[str, Any]) -> str | None:
+    """The message ``jsonschema.validate(instance, schema)`` raises with, or ``None`` when valid:
+    :func:`best_error` for the schemas it understands, the jsonschema library itself for the others
+    (pydantic's schemas of models, ``Enum``, ``datetime``, ...: ``properties``, ``required``,
+    ``format``, ``minimum``, ...), which is what DSPy calls."""
+    if not unsupported_keywords(schema):
+        return best_error(instance, schema)
+    import jsonschema
+
+    try:
+        jsonschema.validate(instance=instance, schema=schema)
+    except jsonschema.ValidationError as exc:
+        return exc.message
+    return None
 
 
 def unsupported_keywords(schema: Any) -> list[str]:
