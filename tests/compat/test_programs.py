@@ -171,6 +171,21 @@ def test_knn_few_shot_with_an_embedder_made_from_a_function(run):
     assert len(out["messages"]) == 2 and "capital of France" in out["messages"][-1][1]["content"]
 
 
+def test_embeddings_retrieves_for_a_rag_module_saves_and_loads(run):
+    done = run("embeddings")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["first"] == {"reasoning": "It says so.", "response": "Paris"}
+    assert "Paris is the capital of France." in out["messages"][0][-1]["content"]
+    assert out["scored"]["passages"][0] == "The Nile is the longest river."
+    assert out["scored"]["keys"] == ["indices", "passages", "scores"] and out["scored"]["indices"][0] == 1
+    assert out["many"][:4] == [[0, 2], [1, 4], [2, 4], [3, 0]] and out["many"][4:8] == out["many"][:4]
+    assert out["reloaded"] == [["Everest is the tallest mountain.", "The Amazon river carries the most water."], [2, 4],
+                               ["indices", "passages"]]
+    assert out["saved"]["k"] == 2 and out["saved"]["has_faiss_index"] is False and len(out["saved"]["corpus"]) == 5
+    assert out["faiss"].startswith("Please `pip install faiss-cpu`")
+
+
 def test_a_hosted_embedding_model_is_not_built():
     import pytest
 

@@ -29,7 +29,7 @@ def _run(name: str, out: Path, layer: bool) -> dict:
                                   "evaluate_and_parallel", "refine_and_best_of_n", "react_tools", "rlm_loop",
                                   "random_search", "copro", "knn", "streaming", "save_program",
                                   "rlm_subagents", "adapters_api", "program_of_thought",
-                                  "code_act", "direct_lm", "react_v2", "bettertogether", "lm_errors"])
+                                  "code_act", "direct_lm", "react_v2", "bettertogether", "lm_errors", "embeddings"])
 def test_the_layer_sends_and_returns_what_dspy_does(name, tmp_path):
     on_dspy = _run(name, tmp_path / "dspy.json", layer=False)
     on_layer = _run(name, tmp_path / "layer.json", layer=True)

@@ -22,6 +22,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("BootstrapFewShotWithRandomSearch", "_random_search"), ("COPRO", "_copro"), \
     ("BetterTogether", "_bettertogether"), \
     ("KNNFewShot", "_knn_few_shot"), ("KNN", "_knn"), ("Embedder", "_embedder"), \
+    ("Embeddings", "_embeddings"), ("EmbeddingsWithScores", "_embeddings"), \
     ("streamify", "_streaming"), ("StreamListener", "_streaming"), ("apply_sync_streaming", "_streaming"), \
     ("StreamResponse", "_stream_sink"), ("StatusMessage", "_stream_sink"), \
     ("StatusMessageProvider", "_status_messages"), ("load", "_saving"), \
@@ -32,7 +33,7 @@ _MODULES = ("Evaluate", "_evaluate"), ("EvaluationResult", "_evaluate"), ("Paral
     ("CodeAct", "_code_act")
 _WHERE = dict(_MODULES)
 
-_SUBPACKAGES = frozenset({"evaluate", "streaming"})
+_SUBPACKAGES = frozenset({"evaluate", "streaming", "retrievers"})
 #: DSPy's types (pydantic models, but History, ToolCalls and ToolCallResults, which are dspex's), served where DSPy
 #: exports them
 _TYPES = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "ToolCalls", "ToolCallResults")
@@ -40,7 +41,8 @@ _TYPES = ("Type", "Image", "Audio", "File", "Code", "Reasoning", "History", "Too
 LAZY: dict[str, frozenset[str]] = {
     "dspy": frozenset({"Evaluate", "Parallel", "majority", "BestOfN", "Refine", "MultiChainComparison", "asyncify",
                        "syncify", "track_usage", "ReAct", "ReActV2", "Tool", "RLM", "LocalInterpreter", "BootstrapFewShotWithRandomSearch",
-                       "BetterTogether", "COPRO", "KNNFewShot", "KNN", "Embedder", "streamify", *_TYPES,
+                       "BetterTogether", "COPRO", "KNNFewShot", "KNN", "Embedder", "Embeddings", "EmbeddingsWithScores",
+                       "streamify", *_TYPES,
                        "TwoStepAdapter", "load", "ProgramOfThought", "CodeAct"}),
     "dspy.teleprompt": frozenset({"BootstrapFewShotWithRandomSearch", "COPRO", "KNNFewShot", "BetterTogether"}),
     "dspy.clients": frozenset({"Embedder"}),

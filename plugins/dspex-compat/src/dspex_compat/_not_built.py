@@ -14,7 +14,6 @@ __all__ = ["NOT_BUILT", "not_built"]
 NOT_BUILT = {
     "MIPROv2": "dspy.teleprompt",
     "GEPA": "dspy.teleprompt", "BootstrapFinetune": "dspy.teleprompt",
-    "Embeddings": "dspy.retrievers",
 }
 
 

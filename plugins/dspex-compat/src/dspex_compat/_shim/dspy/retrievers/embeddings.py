@@ -1,0 +1,1 @@
+from dspex_compat._embeddings import Embeddings, EmbeddingsWithScores
