@@ -242,5 +242,5 @@ def test_lm_failures_are_caught_by_dspys_classes(run):
     assert out["context window, code context_length_exceeded"]["class"] == "ContextWindowExceededError"
     assert out["context window, code None"]["class"] == "LMInvalidRequestError"
     assert out["unreachable direct"]["class"] == out["unreachable predict"]["class"] == "LMTransportError"
-    assert out["unparseable"] == {"class": "AdapterParseError", "code": "adapter_parse_error",
+    assert out["unparseable"] == {"class": "AdapterParseError", "code": "adapter_parse_error", "adapter": "JSONAdapter",
                                   "is": ["DSPyError", "AdapterParseError"]}

@@ -64,7 +64,7 @@ dspy.configure(lm=dspy.utils.DummyLM([{"nothing": "here"}] * 4))
 try:
     predict(question="q")
 except dspy.utils.exceptions.AdapterParseError as error:
-    outcomes["unparseable"] = {"class": type(error).__name__, "code": error.code,
+    outcomes["unparseable"] = {"class": type(error).__name__, "code": error.code, "adapter": error.adapter_name,
                                "is": [name for name in CLASSES if isinstance(error, getattr(dspy, name))]}
 
 print(json.dumps(outcomes))

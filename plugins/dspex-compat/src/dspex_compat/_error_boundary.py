@@ -50,7 +50,9 @@ def dspy_error(exc: BaseException, *, signature: Any = None, adapter: Any = None
         made = errors.AdapterParseError.__new__(errors.AdapterParseError)
         Exception.__init__(made, *exc.args)  # dspex's message, which quotes the reply as DSPy's does
         made.__dict__.update(vars(exc))
-        made.adapter_name = type(adapter).__name__ if adapter is not None else "ChatAdapter"
+        # the adapter whose parse failed: JSONAdapter after the ChatAdapter's JSON retry, as in DSPy
+        failed = exc.details.get("adapter") if isinstance(exc.details, dict) else None
+        made.adapter_name = failed or (type(adapter).__name__ if adapter is not None else "ChatAdapter")
         made.signature = signature
         made.lm_response = exc.raw
         made.parsed_result = None
