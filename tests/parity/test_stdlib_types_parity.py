@@ -124,7 +124,8 @@ def values_of(annotation: Any) -> st.SearchStrategy:
 def signatures(draw) -> Signature:
     inputs = {"question": Field("question", "input", str)}
     for name in draw(st.lists(st.sampled_from(["when", "items"]), max_size=2, unique=True)):
-        inputs[name] = Field(name, "input", draw(field_types()), draw(st.sampled_from([None, "the data"])), None, True, {})
+        desc = draw(st.sampled_from([None, "the data"]))
+        inputs[name] = Field(name, "input", draw(field_types()), desc, None, True, {})
     outputs = {}
     for name in draw(st.lists(st.sampled_from(["answer", "result"]), min_size=1, max_size=2, unique=True)):
         outputs[name] = Field(name, "output", draw(field_types()), draw(st.sampled_from([None, "the result"])),
