@@ -225,6 +225,22 @@ def test_an_enum_output_is_named_with_its_values_and_read_by_value_or_name():
         assert "must be one of: red; green; dark blue" in native.calls[0].messages[0]["content"]
 
 
+@pytest.mark.parametrize("reply, member", [("<answer>1</answer>", Size.S), ("<answer>M</answer>", Size.M)])
+def test_the_xml_adapter_reads_an_int_enum_as_dspy_does(reply, member):
+    """DSPy's XMLAdapter retries pydantic's validation only after pydantic's own error: the text
+    ``1`` is no IntEnum member by value or name there, so both fall back to the JSON adapter."""
+    sig = Signature.from_fields({"question": Field("question", "input", str)},
+                                {"answer": Field("answer", "output", Size)}, None)
+
+    def build(backend: str):
+        return dspex.create("predict", sig, implementation=backend, adapter="xml")
+
+    native, reference = run_both(build, [{"question": "q"}], [reply, '{"answer": 3}'])
+    assert_same(native, reference)
+    assert native.outcome[1] == ("dict", ((("str", "answer"), ("Size", Size.L if reply.endswith("1</answer>")
+                                                                  else member)),))
+
+
 @pytest.mark.parametrize("kind", ["input", "output"])
 def test_a_type_pydantic_cannot_read_is_refused_by_both(kind):
     fields = {"question": Field("question", "input", str), "thing": Field("thing", kind, Plain)}

@@ -76,6 +76,11 @@ def parse_value(value: Any, annotation: Any) -> Any:
     return validate(annotation, candidate)
 
 
+class EnumMemberError(ValueError):
+    """:func:`find_enum_member` found no member: a plain ``ValueError`` in DSPy, not pydantic's
+    ``ValidationError``, so DSPy's XMLAdapter does not retry the value with pydantic."""
+
+
 def find_enum_member(kind: Any, identifier: Any) -> Any:
     """DSPy's ``find_enum_member``: the member whose value is ``identifier``, else the one so named
     (an auto-valued enum's LM answers with names)."""
@@ -84,7 +89,7 @@ def find_enum_member(kind: Any, identifier: Any) -> Any:
             return member
     if isinstance(identifier, str) and identifier in kind.__members__:
         return kind[identifier]
-    raise ValueError(f"{identifier} is not a valid name or value for the enum {kind.__name__}")
+    raise EnumMemberError(f"{identifier} is not a valid name or value for the enum {kind.__name__}")
 
 
 # ---------------------------------------------------------------------------------------

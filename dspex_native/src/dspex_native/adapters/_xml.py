@@ -18,7 +18,7 @@ from typing import Any
 from dspex_core.backend import LRUCache, is_tool_calls_type
 
 from dspex_native.adapters._chat import ChatFormat
-from dspex_native.adapters._coerce import parse_value, validate
+from dspex_native.adapters._coerce import EnumMemberError, parse_value, validate
 from dspex_native.adapters._types import json_schema, type_adapter, type_note, via_pydantic
 from dspex_native.adapters._values import format_value, jsonable
 
@@ -242,6 +242,8 @@ class XMLFormat(ChatFormat):
                     value = elements_to_value(elements[name], candidate, schema.get("$defs", {}))
                     try:
                         fields[name] = parse_value(value, annotation)
+                    except EnumMemberError:
+                        raise  # a plain ValueError in DSPy: not retried
                     except ValueError:  # DSPy retries pydantic's own validation of the value
                         fields[name] = validate(annotation, value)
                     break
