@@ -74,7 +74,7 @@ def _valid(annotation: Any) -> st.SearchStrategy:
         return st.sampled_from(["1.50", 2, 0.25])
     if annotation is uuid.UUID:
         return st.uuids().map(str)
-    return st.deferred(lambda: _by_pydantic(annotation))
+    return _by_pydantic(annotation)
 
 
 def _by_pydantic(annotation: Any) -> st.SearchStrategy:

@@ -103,17 +103,13 @@ def _check_types(tool: Tool, module_type: str) -> None:
     for the others: those need pydantic (to convert) and jsonschema (to check) installed."""
     import importlib.util
 
-    from dspex_native.tools.schema import SUPPORTED, supported
+    from dspex_native.tools.schema import pydantic_missing, supported
     from dspex_native.tools.validation import unsupported_keywords
 
     for key, annotation in tool.arg_types.items():
         if not supported(annotation) and importlib.util.find_spec("pydantic") is None:
-            from dspex_core.backend import type_name
-
-            raise CapabilityError(
-                f"{module_type}: tool {tool.name!r}, argument {key!r}: the native backend reads the tool argument type "
-                f"{type_name(annotation)} with pydantic (as dspy.Tool does), which is not installed (pip install "
-                f"pydantic); it supports {SUPPORTED} without it; use implementation='dspy'")
+            raise CapabilityError(f"{module_type}: tool {tool.name!r}, argument {key!r}: "
+                                  f"{pydantic_missing(annotation)}")
     for key, schema in tool.args.items():
         unknown = unsupported_keywords(schema)
         if unknown and importlib.util.find_spec("jsonschema") is None:

@@ -97,20 +97,15 @@ def pydantic_arg_schema(annotation: Any) -> dict[str, Any]:
     try:
         import pydantic
     except ImportError:
-        from dspex_core.backend import type_name
-        from dspex_core.errors import CapabilityError
-
-        raise CapabilityError(f"the native backend reads the tool argument type {type_name(annotation)} with pydantic "
-                              f"(as dspy.Tool does), which is not installed (pip install pydantic); it supports "
-                              f"{SUPPORTED} without it; use implementation='dspy'") from None
+        raise pydantic_missing(annotation) from None
     origin = typing.get_origin(annotation) or annotation
     if isinstance(origin, type) and issubclass(origin, pydantic.BaseModel):
         schema = annotation.model_json_schema()
     else:
         schema = pydantic.TypeAdapter(annotation).json_schema()
-    if "$defs" not in schema and "definitions" not in schema:
+    definitions = schema.get("$defs")
+    if not definitions:
         return schema
-    definitions = schema["$defs"] if "$defs" in schema else {}
 
     def resolved(part: Any) -> Any:
         if isinstance(part, dict):
@@ -124,6 +119,17 @@ def pydantic_arg_schema(annotation: Any) -> dict[str, Any]:
     out = resolved(schema)
     out.pop("$defs", None)
     return out
+
+
+def pydantic_missing(annotation: Any) -> Exception:
+    """The :class:`~dspex_core.errors.CapabilityError` for an argument type outside :data:`SUPPORTED`
+    where pydantic is not installed."""
+    from dspex_core.backend import type_name
+    from dspex_core.errors import CapabilityError
+
+    return CapabilityError(f"the native backend reads the tool argument type {type_name(annotation)} with pydantic "
+                           f"(as dspy.Tool does), which is not installed (pip install pydantic); it supports "
+                           f"{SUPPORTED} without it; use implementation='dspy'")
 
 
 def _literal_kind(value: Any) -> str:
