@@ -1,7 +1,7 @@
 """Fallback: a feature the native backend lacks is served by dspy, and the router says so.
 
-Shows ``allow_fallback`` (on by default): native adapters do not read ``Literal`` options other than
-strings, ints and bools yet, so ``ChainOfThought.create("question -> answer, score: Literal[0.5, 1.5]")``
+Shows ``allow_fallback`` (on by default): native adapters do not render a ``ToolCalls`` input (the
+calls an agent made so far) yet, so ``ChainOfThought.create("question, calls: ToolCalls -> answer")``
 raises a ``CapabilityError`` there and the router
 creates the module on the dspy backend instead, emitting a ``("dspex", "router", "fallback")``
 telemetry event. The same request forced onto native, or made with ``allow_fallback=False``,
@@ -16,9 +16,10 @@ from typing import Any
 import dspex_core as dspex
 from _common import require_dspy, setup, short
 
-#: An output whose options are floats: DSPy reads it with pydantic, native's Literal reader takes
-#: strings, ints and bools only.
-SIGNATURE = "question -> answer, score: Literal[0.5, 1.5]"
+#: A ToolCalls input: DSPy renders it as the calls' JSON, native's adapters do not render it yet.
+SPEC = "question, calls: ToolCalls -> answer"
+SIGNATURE = dspex.Signature(SPEC, custom_types={"ToolCalls": dspex.ToolCalls})
+CALLS = dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"query": "XML"}}])
 
 
 def main() -> None:
@@ -29,10 +30,10 @@ def main() -> None:
     try:
         with dspex.context(telemetry_enabled=True):
             cot = dspex.ChainOfThought.create(SIGNATURE)
-            pred = cot(question="What does XML stand for?")
+            pred = cot(question="What does XML stand for?", calls=CALLS)
     finally:
         dspex.telemetry.detach(dspex.telemetry.FALLBACK, handler)
-    print(f"ChainOfThought({SIGNATURE!r}) served by {cot.backend}: {short(pred.answer, 60)}")
+    print(f"ChainOfThought({SPEC!r}) served by {cot.backend}: {short(pred.answer, 60)}")
     for meta in fallbacks:
         print(f"fallback event: {meta['operation']} {meta['module_type']} "
               f"{meta['from_implementation']} -> {meta['to_implementation']}: {short(meta['error'], 60)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from typing import Optional
 import sys
 
 import dspy
@@ -145,3 +146,26 @@ def test_a_dspex_tool_calls_output_is_dspys_tool_calls_on_the_dspy_backend():
     lm = RecordingLM(['[[ ## calls ## ]]\n{"tool_calls": [{"name": "f", "args": {"x": 1}}]}\n\n[[ ## completed ## ]]'])
     pred = dspex.create("predict", Plan, implementation="dspy", lm=lm)(question="q")
     assert pred.calls.format() == {"tool_calls": [{"name": "f", "args": {"x": 1}}]}
+
+
+def test_dspex_types_inside_optional_and_list_are_dspys_on_the_dspy_backend():
+    sig = dspex.Signature("question, shots: list[Image] -> answer, calls: Optional[ToolCalls]",
+                          custom_types={"Image": dspex.Image, "ToolCalls": dspex.ToolCalls})
+    fields = to_dspy_signature(sig).fields
+    assert fields["shots"].annotation == list[dspy.Image]
+    assert fields["calls"].annotation == Optional[dspy.ToolCalls]
+
+
+def test_a_dspex_tool_calls_input_reaches_dspy_as_dspys_tool_calls(recwarn):
+    """dspy's Predict warns of a type mismatch for a value of another class and renders its repr;
+    the backend hands it dspy's own ToolCalls, which dspy renders as its JSON."""
+    sig = dspex.Signature("question, calls: ToolCalls -> answer", custom_types={"ToolCalls": dspex.ToolCalls})
+    calls = dspex.ToolCalls.of([{"name": "search", "args": {"query": "dspy"}}])
+    lm = RecordingLM(["[[ ## answer ## ]]\nok\n\n[[ ## completed ## ]]"])
+    pred = dspex.create("predict", sig, implementation="dspy", lm=lm)(question="q", calls=calls)
+    assert pred.answer == "ok"
+    plain = dspy.Predict(dspy.Signature("question, calls: dspy.ToolCalls -> answer"))
+    theirs = dspy.ChatAdapter().format(plain.signature, [], {
+        "question": "q", "calls": dspy.ToolCalls.from_dict_list([{"name": "search", "args": {"query": "dspy"}}])})
+    assert lm.calls[0].messages == theirs
+    assert not [w for w in recwarn if "Type mismatch" in str(w.message)]

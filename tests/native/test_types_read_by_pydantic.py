@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import importlib.util
+from typing import Literal, Optional
 
 import pytest
 
@@ -29,7 +30,8 @@ class Size(int, enum.Enum):
     S = 1
 
 
-@pytest.mark.parametrize("annotation", [Color, dt.datetime, set[int], dict[int, str], list[Color]], ids=str)
+@pytest.mark.parametrize("annotation", [Color, dt.datetime, set[int], dict[int, str], list[Color],
+                                        Literal[0.5, 1.5], Literal["a", None], Optional[Literal[Color.RED]]], ids=str)
 @pytest.mark.parametrize("kind", ["input", "output"])
 def test_a_type_dspy_reads_with_pydantic_needs_pydantic(annotation, kind):
     fields = {"q": InputField(), "a": OutputField()}
@@ -38,6 +40,14 @@ def test_a_type_dspy_reads_with_pydantic_needs_pydantic(annotation, kind):
     with pytest.raises(CapabilityError, match=rf"\({kind} field 'x'\): pydantic is not installed \(pip install "
                                               r"pydantic\), and DSPy reads this type with it"):
         predict.create(sig)
+
+
+@pytest.mark.parametrize("annotation", [Literal["a", "b"], Literal[1, 2], Literal[True, "maybe"],
+                                        Optional[Literal["x"]]], ids=str)
+def test_literals_of_plain_strings_ints_and_bools_need_no_pydantic(annotation):
+    sig = type("Sig", (Signature,), {"__annotations__": {"q": str, "x": annotation},
+                                     "q": InputField(), "x": OutputField()})
+    predict.create(sig)
 
 
 def test_enum_members_in_a_str_field_render_as_their_values():

@@ -1,6 +1,7 @@
 """Parity for the field types DSPy reads only through pydantic: Enum (valued by strings, by ints,
 ``IntEnum``), ``datetime``, ``date``, ``time``, ``timedelta``, ``Decimal``, ``UUID``, ``Path``,
-``set[...]``, ``frozenset[...]``, ``dict[int, ...]``, and those inside ``list``, ``Optional``
+``set[...]``, ``frozenset[...]``, ``dict[int, ...]``, ``Literal``s of floats, ``None``, Enum members
+and bytes, and those inside ``list``, ``Optional``
 and ``tuple``; a class pydantic cannot read is refused by both (native before anything is sent).
 
 Hypothesis draws the signature (one or two such inputs and outputs, a str field now and then),
@@ -19,9 +20,10 @@ import decimal
 import enum
 import json
 import pathlib
+import typing
 import uuid
 import warnings
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import pydantic
 import pytest
@@ -80,9 +82,13 @@ LEAVES: dict[Any, st.SearchStrategy] = {
     uuid.UUID: st.uuids(),
     pathlib.Path: st.sampled_from(["/tmp/a.txt", "rel/b", "c"]).map(pathlib.Path),
 }
+#: Literals whose options are not plain strings, ints and bools: DSPy reads them with pydantic
+LITERALS = [Literal[0.5, 1.5], Literal["yes", None], Literal[Color.RED, Color.GREEN], Literal[Size.S, Size.L],
+            Literal[1, 2.5, "x"], Literal[b"ok", "no"]]
+LEAVES.update({kind: st.sampled_from(typing.get_args(kind)) for kind in LITERALS})
 #: what a reply writes that no type here reads (or reads wrongly): the errors must match
 JUNK = ["", "purple", "RED", "2", "[1, 2", "{}", "null", "yesterday", "2024-13-01", "12:61", "[\"a\", \"a\"]",
-        "not-a-uuid", "1.5.2"]
+        "not-a-uuid", "1.5.2", "None", "1.50", "Literal[1.5]", "'red'", "Literal['yes']", "b'ok'", "2.5 "]
 
 
 def _compound(leaf: Any, kind: str) -> Any:
@@ -90,7 +96,7 @@ def _compound(leaf: Any, kind: str) -> Any:
 
 
 @st.composite
-def field_types(draw) -> Any:
+def field_types(draw, leaves: tuple = tuple(LEAVES)) -> Any:
     kind = draw(st.sampled_from(["leaf", "leaf", "list", "optional", "tuple", "set", "frozenset", "dict"]))
     if kind == "set":
         return set[draw(st.sampled_from([int, str, Color]))]
@@ -98,7 +104,7 @@ def field_types(draw) -> Any:
         return frozenset[str]
     if kind == "dict":
         return dict[int, draw(st.sampled_from([str, Color, dt.date]))]
-    return _compound(draw(st.sampled_from(list(LEAVES))), kind)
+    return _compound(draw(st.sampled_from(leaves)), kind)
 
 
 def values_of(annotation: Any) -> st.SearchStrategy:
@@ -121,14 +127,14 @@ def values_of(annotation: Any) -> st.SearchStrategy:
 
 
 @st.composite
-def signatures(draw) -> Signature:
+def signatures(draw, leaves: tuple = tuple(LEAVES)) -> Signature:
     inputs = {"question": Field("question", "input", str)}
     for name in draw(st.lists(st.sampled_from(["when", "items"]), max_size=2, unique=True)):
         desc = draw(st.sampled_from([None, "the data"]))
-        inputs[name] = Field(name, "input", draw(field_types()), desc, None, True, {})
+        inputs[name] = Field(name, "input", draw(field_types(leaves)), desc, None, True, {})
     outputs = {}
     for name in draw(st.lists(st.sampled_from(["answer", "result"]), min_size=1, max_size=2, unique=True)):
-        outputs[name] = Field(name, "output", draw(field_types()), draw(st.sampled_from([None, "the result"])),
+        outputs[name] = Field(name, "output", draw(field_types(leaves)), draw(st.sampled_from([None, "the result"])),
                               None, True, {})
     if draw(st.booleans()):
         outputs["summary"] = Field("summary", "output", str)
@@ -183,8 +189,8 @@ REPLY = {"chat": chat_reply, "json": json_reply, "xml": xml_reply}
 
 
 @st.composite
-def cases(draw) -> dict[str, Any]:
-    sig = draw(signatures())
+def cases(draw, leaves: tuple = tuple(LEAVES)) -> dict[str, Any]:
+    sig = draw(signatures(leaves))
     module = draw(st.sampled_from(["predict", "chain_of_thought"]))
     adapter = draw(st.sampled_from(["chat", "json", "xml"]))
     outputs = dict(sig.output_fields)
@@ -202,6 +208,21 @@ def cases(draw) -> dict[str, Any]:
 @settings(max_examples=40, deadline=None)
 @given(cases())
 def test_stdlib_typed_fields_prompt_and_parse_as_on_dspy(case):
+    def build(backend: str):
+        return dspex.create(case["module"], case["sig"], implementation=backend, adapter=case["adapter"],
+                            demos=[dspex.Example(**d) for d in case["demos"]])
+
+    native, reference = run_both(build, [case["inputs"]], case["replies"])
+    assert_same(native, reference)
+    event(f"{case['adapter']}: {native.outcome[0]} after {len(native.calls)} request(s)")
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases(tuple(LITERALS)))
+def test_literals_of_floats_none_members_and_bytes_prompt_and_parse_as_on_dspy(case):
+    """Native reads these Literals with pydantic, as DSPy reads every Literal: the options' names in
+    the field list, the ``must exactly match`` note, the JSON schema of a list or tuple of them, and
+    a reply's value, quoted or wrapped as ``Literal[...]``, read to the option itself."""
     def build(backend: str):
         return dspex.create(case["module"], case["sig"], implementation=backend, adapter=case["adapter"],
                             demos=[dspex.Example(**d) for d in case["demos"]])

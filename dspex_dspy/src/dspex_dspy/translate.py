@@ -14,6 +14,7 @@ within a few microseconds of calling dspy.
 
 from __future__ import annotations
 
+import types
 from typing import Any, Iterable, Mapping
 
 import dspy
@@ -25,6 +26,7 @@ from dspex_core.backend import (
     LRUCache,
     Prediction,
     Signature,
+    ToolCallResults,
     ToolCalls,
     credentials,
     is_custom_lm,
@@ -76,8 +78,8 @@ def to_dspy_signature(sig: Any) -> type:
 
 def to_dspy_annotation(annotation: Any) -> Any:
     """dspex's field types as dspy's: ``dspex.History`` is ``dspy.History``, ``dspex.Image``
-    ``dspy.Image`` (also inside ``list[...]`` and ``Optional[...]``), ``dspex.ToolCalls``
-    ``dspy.ToolCalls``; others unchanged."""
+    ``dspy.Image``, ``dspex.ToolCalls`` ``dspy.ToolCalls``, also inside ``list[...]``,
+    ``Optional[...]`` and other generics; others unchanged."""
     if annotation is History:
         return dspy.History
     if annotation is Image:
@@ -87,12 +89,15 @@ def to_dspy_annotation(annotation: Any) -> Any:
     import typing
 
     args = typing.get_args(annotation)
-    if Image in args:
-        origin = typing.get_origin(annotation)
-        if origin is list:
-            return list[dspy.Image]
-        return typing.Union[tuple(dspy.Image if a is Image else a for a in args)]
-    return annotation
+    if not args or typing.get_origin(annotation) is typing.Literal:
+        return annotation
+    mapped = tuple(a if a is Ellipsis else to_dspy_annotation(a) for a in args)
+    if mapped == args:
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[mapped]
+    return origin[mapped] if isinstance(annotation, types.GenericAlias) else annotation.copy_with(mapped)
 
 
 def _to_dspy_value(value: Any) -> Any:
@@ -101,17 +106,29 @@ def _to_dspy_value(value: Any) -> Any:
         return dspy.History(messages=[{k: _to_dspy_value(v) for k, v in m.items()} for m in value.messages])
     if kind is Image:
         return dspy.Image(url=value.url)
-    if kind is list and any(type(v) is Image for v in value):
+    if kind is ToolCalls:
+        calls = [dspy.ToolCalls.ToolCall(id=c.id, name=c.name, args=c.args) for c in value.tool_calls]
+        results = value.tool_call_results
+        if results is None:
+            return dspy.ToolCalls(tool_calls=calls)
+        if isinstance(results, ToolCallResults):
+            results = dspy.ToolCallResults.model_validate(results.toDict())
+        return dspy.ToolCalls(tool_calls=calls, tool_call_results=results)
+    if kind is list and any(type(v) in _TRANSLATED for v in value):
         return [_to_dspy_value(v) for v in value]
     return value
 
 
+_TRANSLATED = (History, Image, ToolCalls)
+
+
 def to_dspy_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     """A call's inputs with dspex's typed values as dspy's (``dspex.History`` -> ``dspy.History``,
-    ``dspex.Image`` -> ``dspy.Image``, in lists too), changed in place; others are left as they are."""
+    ``dspex.Image`` -> ``dspy.Image``, ``dspex.ToolCalls`` -> ``dspy.ToolCalls``, in lists too),
+    changed in place; others are left as they are."""
     for name, value in inputs.items():
         kind = type(value)
-        if kind is History or kind is Image or kind is list:
+        if kind in _TRANSLATED or kind is list:
             inputs[name] = _to_dspy_value(value)
     return inputs
 

@@ -10,10 +10,10 @@ and checks that it raises.
 from __future__ import annotations
 
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[...], tuple[...], set[...], "
-                 "Literal[...] of strings, ints and bools, pydantic models, the other types pydantic reads (Enum, "
-                 "datetime, Decimal, UUID, Path, ...; with pydantic installed) and unions of those, History, Image, "
-                 "dspy.File, dspy.Audio and Tool inputs and ToolCalls and dspy.Reasoning outputs (Literal of other "
-                 "values, types pydantic cannot read, ToolCalls as an input or inside list/Optional, tool call "
+                 "Literal[...], pydantic models, the other types pydantic reads (Enum, datetime, Decimal, UUID, "
+                 "Path, Literals of floats, None or Enum members, ...; with pydantic installed) and unions of those, "
+                 "History, Image, dspy.File, dspy.Audio and Tool inputs and ToolCalls and dspy.Reasoning outputs "
+                 "(types pydantic cannot read, ToolCalls as an input or inside list/Optional, tool call "
                  "results in History messages with the XMLAdapter, dspy.Reasoning outputs on a provider LM unless "
                  "reasoning_effort=None, Image and Tool outputs, ...)")
 NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's tool_calls, DSPy's JSONAdapter "

@@ -26,9 +26,9 @@ PIPELINE_STEPS = [
     ("native", "template", {"template": "Analysis: {analysis}"}),
 ]
 PREDICT_SIGNATURE = "question -> answer"
-#: A signature native refuses (its Literal reader takes strings, ints and bools only), so the dspy
-#: backend serves it.
-FALLBACK_SIGNATURE = "question -> answer, score: Literal[0.5, 1.5]"
+#: A signature native refuses (its adapters do not render a ToolCalls input yet: the calls an agent
+#: made so far), so the dspy backend serves it.
+FALLBACK_SIGNATURE = "question, calls: ToolCalls -> answer"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             failures += _section(f"One Predict per backend: {PREDICT_SIGNATURE}",
                                  lambda: _predict_per_backend(dspex, registry, args), log, args.explain)
             if registry.has_native("chain_of_thought") and "dspy" in registry.list_by_implementation():
-                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a Literal of floats output",
+                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a ToolCalls input",
                                      lambda: _fallback(dspex, args), log, args.explain)
     finally:
         for event in events:
@@ -142,9 +142,11 @@ def _fallback(dspex: Any, args: argparse.Namespace) -> None:
     telemetry.attach(telemetry.FALLBACK, remember)
     try:
         with dspex.context(allow_fallback=True):
-            ref = dspex.ChainOfThought.create(FALLBACK_SIGNATURE)
+            sig = dspex.Signature(FALLBACK_SIGNATURE, custom_types={"ToolCalls": dspex.ToolCalls})
+            ref = dspex.ChainOfThought.create(sig)
+            calls = dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"query": args.question}}])
             start = time.perf_counter()
-            prediction = ref(question=args.question)
+            prediction = ref(question=args.question, calls=calls)
             took = time.perf_counter() - start
     finally:
         telemetry.detach(telemetry.FALLBACK, remember)

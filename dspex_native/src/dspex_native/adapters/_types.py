@@ -47,8 +47,7 @@ def check_supported(annotation: Any, where: str) -> None:
     raise CapabilityError(
         f"native adapters do not support the type {type_name(annotation)} ({where}){reason}; "
         f"supported: str, int, float, bool, Any, list[...], dict[...], tuple[...], set[...], "
-        f"Literal[...] of strings, ints and bools, "
-        f"Enum, datetime and the other types pydantic reads, pydantic models, Optional/Union; "
+        f"Literal[...], Enum, datetime and the other types pydantic reads, pydantic models, Optional/Union; "
         f"use implementation='dspy' for other types"
     )
 
@@ -138,8 +137,8 @@ def _via_pydantic(annotation: Any) -> bool:
     if is_tool_calls_type(annotation) or is_reasoning_type(annotation):
         return False
     origin = typing.get_origin(annotation)
-    if origin is typing.Literal:
-        return False
+    if origin is typing.Literal:  # options other than plain strings, ints and bools: pydantic's
+        return not is_plain_literal(annotation)
     args = typing.get_args(annotation)
     if origin is list or origin is tuple or origin in _UNION_ORIGINS:
         return any(_via_pydantic(a) for a in args if a is not Ellipsis)
@@ -166,10 +165,20 @@ def _supported(annotation: Any) -> bool:
     if origin is dict:
         return len(args) == 2 and args[0] is str and _supported(args[1])
     if origin is typing.Literal:
-        return all(isinstance(a, (str, int, bool)) for a in args)
+        return is_plain_literal(annotation)
     if origin in _UNION_ORIGINS:
         return all(_supported(a) for a in args)
     return False
+
+
+_PLAIN_OPTIONS = (str, int, bool)
+
+
+def is_plain_literal(annotation: Any) -> bool:
+    """Whether ``annotation`` is a ``Literal`` of plain strings, ints and bools, which the builtin
+    rules read as pydantic does. Other options (floats, ``None``, Enum members, bytes, ...) are read
+    through pydantic, as DSPy reads every Literal."""
+    return all(type(a) in _PLAIN_OPTIONS for a in typing.get_args(annotation))
 
 
 def annotation_name(annotation: Any) -> str:
