@@ -100,3 +100,33 @@ def test_free_text_in_a_union_with_str_reads_as_dspy_reads_it(annotation, text):
 def test_union_text_matches_dspy(annotation, text):
     assert value_outcome(lambda: parse_value(text, annotation)) == \
         value_outcome(lambda: dspy_parse_value(text, annotation))
+
+
+PROSE = st.text(st.sampled_from(list("abc xyz:.,!'\"-_0123456789\n")), max_size=12)
+BRACKETED = st.one_of(
+    st.lists(st.one_of(st.integers(-5, 5), st.text("ab'\" ]", max_size=3), st.booleans(), st.none()),
+             max_size=3).map(lambda items: __import__("json").dumps(items)),
+    st.lists(st.text("ab", min_size=1, max_size=2), max_size=3).map(repr),
+    st.dictionaries(st.text("ab", min_size=1, max_size=2), st.integers(0, 3), max_size=2).map(repr),
+    st.sampled_from(["[1, 2", "[a, b]", "{'a': [1, {'b': 'x]'}]}", "[1]]", "[]", "{}"]),
+)
+
+
+@given(PROSE, BRACKETED, PROSE)
+def test_a_list_or_object_amid_prose_reads_as_json_repair_reads_it(before, value, after):
+    """``Literal['yes']`` or ``The answer is ["red"].``: json_repair skips the prose around one
+    bracketed value. Where native answers, it answers as json_repair does; it gives up (``""``)
+    only on texts json_repair reads by other heuristics, and then DSPy's next steps follow."""
+    import json_repair
+
+    from dspex_native.adapters._lenient_json import loads_lenient
+
+    text = before + value + after
+    mine = loads_lenient(text)
+    if mine == "" and (any(c in before for c in "[]{}()#/") or any(c in after for c in "[]{}()#/")
+                       or value in ("[1, 2", "[1]]")):
+        return  # json_repair's other heuristics (more values, comments, repairs): native's documented limit
+    assert mine == json_repair.loads(text), text
+    for annotation in (list[str], list[int], dict[str, int], Union[list[int], str]):
+        assert value_outcome(lambda: parse_value(text, annotation)) == \
+            value_outcome(lambda: dspy_parse_value(text, annotation)), (text, annotation)

@@ -3,13 +3,15 @@ predictably.
 
 DSPy reads every typed field, and the JSON adapter's whole reply, with ``json_repair``. We
 reproduce it for valid JSON, Python-literal containers (``['a', 'b']``, ``{'k': 1}``,
-``(1, 2)``), bare lists (``[apple, banana split, 3]``), truncated JSON (``[1, 2``) and an
-object after prose or inside a code fence; anything else gives ``""``, json_repair's
-"nothing found", and DSPy's next step (``ast.literal_eval``) follows as in DSPy. Free text
-with an opening bracket is a list or an object to json_repair (:func:`reads_as_container`),
-which is all a union of scalars and ``str`` needs to know: it fails, as in DSPy. Texts that
+``(1, 2)``), bare lists (``[apple, banana split, 3]``), truncated JSON (``[1, 2``), one such
+list or object amid prose (``Literal['yes']``) and an object after prose or inside a code fence;
+anything else gives ``""``, json_repair's "nothing found", and DSPy's next step
+(``ast.literal_eval``) follows as in DSPy. Free text with an opening bracket is a list or an
+object to json_repair (:func:`reads_as_container`), which is all a union of scalars and ``str``
+needs to know: it fails, as in DSPy. Texts that
 json_repair mends by heuristics beyond these (the list it makes of free text for a ``list`` or
-``Any`` field, a comment sign or a ``(`` before a bracket, Python-only string escapes) are the
+``Any`` field, a comment sign or a ``(`` before a bracket, more values or brackets after the
+first, Python-only string escapes, adjacent string literals, which Python joins) are the
 documented limit of the native adapters.
 """
 
@@ -37,10 +39,61 @@ def loads_lenient(text: str) -> Any:
             value = None
         if isinstance(value, (list, tuple, dict, set, frozenset)):
             return _listify(value)
+        if stripped[0] != "(":
+            end = _value_end(stripped, 0)
+            if end is not None and end < len(stripped):  # ``[1] and more``: the value, then prose
+                return _amid_prose(stripped, 0, end)
         if stripped[0] == "[" and stripped[-1] == "]":
             return _bare_list(stripped[1:-1], json)
         return _close_truncated(stripped, json)
-    return ""
+    return _after_prose(text)
+
+
+def _after_prose(text: str) -> Any:
+    """json_repair's reading of prose around one list or object (``Literal['yes']``, ``The answer is
+    ["red", "blue"].``): it skips the text before the first bracket, reads the value from there,
+    and finds nothing more after it, so the value is what the bracketed text alone reads as. Only
+    where that is sure: no ``#``, ``/`` or ``(`` before the bracket (:func:`reads_as_container`),
+    a value whose brackets close (strings in either quote, escapes included), and after it no
+    other bracket, parenthesis or comment sign (json_repair would read on and gather more values
+    into a list). Otherwise ``""``, as before."""
+    if not reads_as_container(text):
+        return ""
+    start = min(i for i in (text.find("["), text.find("{")) if i >= 0)
+    return _amid_prose(text, start, _value_end(text, start))
+
+
+def _amid_prose(text: str, start: int, end: int | None) -> Any:
+    if end is None or any(c in text[end:] for c in "[]{}()#/"):
+        return ""
+    return loads_lenient(text[start:end])
+
+
+def _value_end(text: str, start: int) -> int | None:
+    """The index just past the list or object opening at ``start``, or ``None`` when its brackets
+    do not close as they opened, or a string in it does not end."""
+    stack: list[str] = []
+    quote = None
+    escaped = False
+    for index in range(start, len(text)):
+        char = text[index]
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}":
+            if stack.pop() != char:
+                return None
+            if not stack:
+                return index + 1
+    return None
 
 
 def reads_as_container(text: str) -> bool:
