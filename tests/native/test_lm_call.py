@@ -131,7 +131,52 @@ def test_messages_lm15_cannot_read_go_litellms_way_as_in_dspy():
             {"role": "system", "content": "only"}], "max_tokens": 5, "n": 2}]
 
 
-def test_logprobs_are_not_served_natively():
-    lm = dspex.LM("openai/gpt-4o-mini", logprobs=True)
-    with pytest.raises(CapabilityError, match="logprobs"):
-        _lm(lm=lm)(prompt="x")
+TOKENS = {"content": [
+    {"token": "ok", "logprob": -0.5, "bytes": [111, 107], "top_logprobs": [
+        {"token": "ok", "logprob": -0.5, "bytes": [111, 107]}, {"token": "no", "logprob": -2, "bytes": None},
+        {"token": "bad entry"}]},
+    {"token": "!", "logprob": -1, "top_logprobs": []},
+    {"logprob": -3}], "refusal": None}
+#: as dspy's own engine hands them on: malformed entries left out, bytes None where absent, floats
+READ = {"content": [
+    {"token": "ok", "logprob": -0.5, "bytes": [111, 107], "top_logprobs": [
+        {"token": "ok", "logprob": -0.5, "bytes": [111, 107]}, {"token": "no", "logprob": -2.0, "bytes": None}]},
+    {"token": "!", "logprob": -1.0, "bytes": None, "top_logprobs": []}]}
+
+
+def test_logprobs_come_with_each_completion_as_dspys_own_engine_hands_them_on():
+    with LocalLMServer(lambda messages, settings: [{"content": "ok!", "logprobs": TOKENS}]) as server:
+        lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", num_retries=0, logprobs=True)
+        outputs = _lm(lm=lm)(prompt="x", config={"top_logprobs": 2, "n": 2}).outputs
+        assert [r["body"]["logprobs"] for r in server.chat_requests] == [True, True]  # one request per completion
+        assert server.chat_requests[0]["body"]["top_logprobs"] == 2
+        assert outputs == [{"text": "ok!", "logprobs": READ}] * 2
+        assert outputs[0]["logprobs"].content[0].top_logprobs[1].token == "no"  # attributes, as dspy's
+        assert outputs[0]["logprobs"].model_dump() == READ and type(outputs[0]["logprobs"].model_dump()) is dict
+        cached = _lm(lm=lm)(prompt="x", config={"top_logprobs": 2, "n": 2}).outputs
+        assert len(server.chat_requests) == 2 and cached == outputs and cached[0]["logprobs"].content[1].token == "!"
+        plain = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", cache=False)
+        assert _lm(lm=plain)(prompt="x").outputs == ["ok!"]  # not asked for: the text only
+
+
+def test_a_reply_without_logprobs_has_an_empty_list_and_a_predictor_carries_them():
+    replies = iter(["[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]",
+                    {"content": "[[ ## answer ## ]]\n43\n\n[[ ## completed ## ]]", "logprobs": TOKENS}])
+    with LocalLMServer(lambda messages, settings: [next(replies)]) as server:
+        lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", cache=False, logprobs=True)
+        assert _lm(lm=lm)(prompt="x").outputs == [{"text": "[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]",
+                                                 "logprobs": {"content": []}}]
+        pred = dspex.Predict.create("question -> answer: int", implementation="native")(question="q", lm=lm)
+        assert dict(pred) == {"answer": 43, "logprobs": READ}
+        assert pred.logprobs.content[0].logprob == -0.5
+
+
+def test_logprobs_on_litellms_route_and_while_streaming_are_not_built():
+    with LocalLMServer("ok") as server:
+        lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", logprobs=True, engine="litellm")
+        with pytest.raises(CapabilityError, match="logprobs on LiteLLM's route"):
+            _lm(lm=lm)(prompt="x")
+        own = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", logprobs=True)
+        with pytest.raises(CapabilityError, match="streaming with logprobs"):
+            list(dspex.Predict.create("q -> a", implementation="native").stream(q="x", lm=own))
+        assert server.chat_requests == []

@@ -198,7 +198,8 @@ TRIGGERS = {
     "copro": _copro(),
     "mipro": _mipro("mipro"),
     "mipro_v2": _mipro("mipro_v2"),
-    "lm": {declared.LM_CALL[0]: lambda: dspex.create("lm", lm=dspex.LM("openai/gpt-4o-mini"), implementation="native")(
+    "lm": {declared.LM_CALL[0]: lambda: dspex.create(
+        "lm", lm=dspex.LM("openai/gpt-4o-mini", api_key="sk-x", engine="litellm"), implementation="native")(
         prompt="hi", config={"logprobs": True})},
 }
 
@@ -215,7 +216,7 @@ EXPECTED_WORDS = {
     declared.FOREIGN_PROGRAM: "runs on backend 'other'",
     declared.EVAL_FILES: "save_as_csv",
     declared.WITHOUT_OPTUNA: "optuna is not installed",
-    declared.LM_CALL[0]: "logprobs in a direct LM call",
+    declared.LM_CALL[0]: "logprobs on LiteLLM's route",
 }
 
 

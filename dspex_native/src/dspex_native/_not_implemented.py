@@ -9,6 +9,10 @@ and checks that it raises.
 
 from __future__ import annotations
 
+#: dspy hands on LiteLLM's own logprobs objects there (dspex_native/lm/logprobs.py)
+LITELLM_LOGPROBS = ("logprobs on LiteLLM's route (engine='litellm', or a model or call dspy sends LiteLLM's way: "
+                    "dspy hands on LiteLLM's ChoiceLogprobs objects there)")
+
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[...], tuple[...], set[...], "
                  "Literal[...], pydantic models, the other types pydantic reads (Enum, datetime, Decimal, UUID, "
                  "Path, Literals of floats, None or Enum members, ...; with pydantic installed) and unions of those, "
@@ -29,7 +33,7 @@ LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native 
                 "together_ai, deepseek and hosted_vllm; on Anthropic's and Gemini's wires, a tool_choice lm15 "
                 "cannot take, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
                 "fields (and json_object on anthropic/) and message parts other than text; Azure through "
-                "AZURE_OPENAI_ENDPOINT and Azure o-series deployments")
+                "AZURE_OPENAI_ENDPOINT and Azure o-series deployments; " + LITELLM_LOGPROBS)
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
 TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "
@@ -49,12 +53,12 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-STREAMING = ("streaming replies in XMLAdapter's format, with native function calling, n > 1 completions, or from Anthropic's and Gemini's own "
-             "wires and Ollama's own API (module types other than predict, chain_of_thought and react yield their final Prediction only)")
+STREAMING = ("streaming replies in XMLAdapter's format, with native function calling, n > 1 completions, logprobs, "
+             "or from Anthropic's and Gemini's own wires and Ollama's own API (module types other than predict, "
+             "chain_of_thought and react yield their final Prediction only)")
 
 #: lm: a direct LM call
-LM_CALL = ("logprobs in a direct LM call's outputs (the lm module type with logprobs=True: dspy's "
-           "{'text', 'logprobs'} dicts)",)
+LM_CALL = (LITELLM_LOGPROBS,)
 
 #: the modules that run one predictor on a user's signature, and those that run predictors
 PREDICT = (ADAPTER_TYPES, LM_PROVIDERS)

@@ -17,8 +17,8 @@ streams cut short or ended by an error event)::
 
 The responder is ``(messages, settings) -> str | list[str]``, or any custom-LM object called
 as ``(messages, **settings)`` (a :class:`~dspex_core.testing.RecordingLM`, the offline LM); a reply
-may also be a message dict, ``{"content": ..., "tool_calls": [...]}`` in OpenAI's shape, answering
-with function calls (unstreamed replies only). ``settings`` is the request body without ``model`` and ``messages``. Only the standard
+may also be a message dict, ``{"content": ..., "tool_calls": [...], "logprobs": {...}}`` in OpenAI's
+shape, answering with function calls or token logprobs (unstreamed replies only). ``settings`` is the request body without ``model`` and ``messages``. Only the standard
 library is used, so the server runs wherever ``dspex_core`` does.
 
 From a shell, ``python -m dspex_core.testing.server`` serves until Ctrl-C, answering with the
@@ -260,14 +260,18 @@ class LocalLMServer:
 
 def _choice(index: int, reply: Any) -> dict[str, Any]:
     """One choice of a completion: a text reply, or a message dict (``{"content": ..., "tool_calls":
-    [...]}``, the content ``None`` when left out) answering with function calls."""
+    [...], "logprobs": {...}}``, the content ``None`` when left out) answering with function calls
+    or with the choice's token logprobs (OpenAI's ``{"content": [{"token", "logprob", ...}]}``)."""
     if isinstance(reply, str):
         return {"index": index, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
     calls = reply.get("tool_calls")
     message = {"role": "assistant", "content": reply.get("content")}
     if calls:
         message["tool_calls"] = calls
-    return {"index": index, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+    choice = {"index": index, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+    if "logprobs" in reply:
+        choice["logprobs"] = reply["logprobs"]
+    return choice
 
 
 # -- python -m dspex_core.testing.server ------------------------------------------------------

@@ -5,7 +5,8 @@ OpenAI-style one and reads the reply; :mod:`.providers` picks it).
 It has the surface every native LM client has (a custom LM's is :mod:`.custom`):
 ``client(messages, **settings) -> list[str]``, ``await client.acall(messages, **settings)
 -> list[str]`` and ``client.usage`` (a completion whose message carries ``tool_calls`` is
-``{"text", "tool_calls"}`` instead, as dspy returns it). It retries transient failures (:mod:`.retry`), caches answers
+``{"text", "tool_calls"}`` instead, as dspy returns it, and with ``logprobs=True`` every completion
+carries its ``logprobs``: :mod:`.logprobs`). It retries transient failures (:mod:`.retry`), caches answers
 (:mod:`.cache`), accounts tokens (:mod:`.usage`), and sends through one pooled transport per
 configuration (:mod:`._pool`: kept-alive connections of :mod:`._http`, httpx behind a proxy).
 The LM's ``timeout`` bounds the whole call, every attempt, reply and wait included
@@ -31,7 +32,7 @@ from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, recor
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import (_pool, engine, litellm_rules, litellm_tools, wire_anthropic_litellm,
+from dspex_native.lm import (_pool, engine, litellm_rules, litellm_tools, logprobs, wire_anthropic_litellm,
                              wire_gemini_litellm, wire_ollama_litellm)
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
@@ -112,6 +113,8 @@ def _recorded(body: dict[str, Any], completions: list[str], model: str) -> list[
     """``completions``, the call recorded for ``dspex.inspect_history`` (as DSPy records every call,
     a cache hit included): the messages, the body's settings, never a header; the outputs as dspy's
     ``LM`` records them (:func:`dspy_outputs`)."""
+    if body.get("logprobs") is True:  # handed on with attribute access (a cached completion's are plain)
+        completions = logprobs.attach(completions)
     record_history(body["messages"], dspy_outputs(completions), model=model,
                    settings={k: v for k, v in body.items() if k != "model" and k != "messages"})
     return completions
@@ -212,11 +215,13 @@ class HTTPLMClient:
         http = _pool.sync_transport(self._pool_key(options), self._post())
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
+        read = body.get("logprobs") is True
         if count == 1:
-            return _recorded(body, self._succeeded(self._send(http, content, options, deadline), key), self.model)
+            return _recorded(body, self._succeeded(self._send(http, content, options, deadline, read), key),
+                             self.model)
         # dspy's own engine: one request per completion, each with its own retries, in order; each
         # is counted as it arrives (a later one failing leaves the earlier ones counted, as in dspy)
-        completions = [self._one(self._send(http, content, options, deadline)) for _ in range(count)]
+        completions = [self._one(self._send(http, content, options, deadline, read)) for _ in range(count)]
         return _recorded(body, self._cached(completions, key), self.model)
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
@@ -230,19 +235,20 @@ class HTTPLMClient:
         http = _pool.async_transport(self._pool_key(options), self._post())
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
+        read = body.get("logprobs") is True
         if count == 1:
-            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline), key),
+            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline, read), key),
                              self.model)
-        completions = [self._one(await self._asend(http, content, options, deadline)) for _ in range(count)]
+        completions = [self._one(await self._asend(http, content, options, deadline, read)) for _ in range(count)]
         return _recorded(body, self._cached(completions, key), self.model)
 
-    def _send(self, http: Any, content: bytes, options: ClientOptions,
-              deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
+    def _send(self, http: Any, content: bytes, options: ClientOptions, deadline: lm_deadline.Deadline,
+              read_logprobs: bool = False) -> tuple[list[str], Any]:
         """One request, retried as the policy and the deadline allow: ``(completions, usage)``."""
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*self._exchange(http, content, deadline))
+                outcome = self._interpret(*self._exchange(http, content, deadline), read_logprobs)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -250,12 +256,12 @@ class HTTPLMClient:
             time.sleep(self._next_delay(outcome, attempt, attempts, options, deadline))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _asend(self, http: Any, content: bytes, options: ClientOptions,
-                     deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
+    async def _asend(self, http: Any, content: bytes, options: ClientOptions, deadline: lm_deadline.Deadline,
+                     read_logprobs: bool = False) -> tuple[list[str], Any]:
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*await self._aexchange(http, content, deadline))
+                outcome = self._interpret(*await self._aexchange(http, content, deadline), read_logprobs)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -294,6 +300,8 @@ class HTTPLMClient:
             shaped = None
         else:
             shaped = self.route.shape(request, messages) if self.route.own else None
+        if request.get("logprobs") and (not self.route.own or (self.wire is None and shaped is None)):
+            raise logprobs.not_built(self.model)  # LiteLLM's route: its own ChoiceLogprobs objects
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)
@@ -381,8 +389,10 @@ class HTTPLMClient:
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
 
-    def _interpret(self, status: int, headers: Any, content: bytes) -> tuple[list[str], Any] | _Failure:
-        """The completions and the response's ``usage`` object, or why the call failed."""
+    def _interpret(self, status: int, headers: Any, content: bytes,
+                   read_logprobs: bool = False) -> tuple[list[str], Any] | _Failure:
+        """The completions and the response's ``usage`` object, or why the call failed; with
+        ``read_logprobs`` each completion is a dict carrying its choice's logprobs (:mod:`.logprobs`)."""
         if status >= 400:
             if in_response(status, content, engine=self._error_rules):
                 return _Failure(status, self._error_reason(status, content), False, context_window=True)
@@ -394,6 +404,8 @@ class HTTPLMClient:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
             completions = [_completion(c.get("message") or {}) for c in choices]
+            if read_logprobs:
+                completions = [logprobs.completion(done, c.get("logprobs")) for done, c in zip(completions, choices)]
         except (ValueError, KeyError, TypeError, AttributeError):
             return _Failure(status, "the response is not a chat completion", retryable=False)
         if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)

@@ -20,7 +20,7 @@ Failures: one before the first piece of text (an error status, a refused or drop
 ``error`` event first) is retried as a normal call's is; once text was handed on it cannot be taken
 back, so a failure then (the connection dropped, an ``error`` event, the deadline) raises
 :class:`~dspex_core.errors.LMError` at once, its ``partial`` attribute holding the text received.
-Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, and providers with a
+Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, ``logprobs=True``, and providers with a
 wire format of their own (Anthropic, Gemini).
 """
 
@@ -117,6 +117,9 @@ class LMStream:
         if count != 1 or (self.body.get("n") or 1) != 1:
             raise CapabilityError("streaming n > 1 completions is not built natively; stream one completion, or "
                                   "call the module without streaming")
+        if self.body.get("logprobs") is True:
+            raise CapabilityError("streaming with logprobs is not built natively (the streamed chunks' logprobs are "
+                                  "not collected); call the module without streaming, or use the dspy backend")
         merged = {**client._defaults, **settings}
         timeout = self.options.timeout if "timeout" in merged else lm_deadline.check_timeout(STREAMING_PROFILE)
         self.timeout = timeout

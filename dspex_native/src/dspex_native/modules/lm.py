@@ -6,15 +6,16 @@ the messages through the LM's native client (:func:`dspex_native.lm.get_client`)
 call has what every native call has: both engines' requests, retries, the cache, the timeout,
 usage (``pred.get_lm_usage()``, ``dspex.track_usage()``) and a history entry. It returns
 ``Prediction(outputs=[...])``: the completions as dspy's ``LM.__call__`` returns them, strings, or
-``{"text", "tool_calls"}`` dicts when the model called functions. ``logprobs`` is not served (the
-client keeps a choice's text only): asking for it is a :class:`~dspex_core.errors.CapabilityError`.
+``{"text", "tool_calls"}`` dicts when the model called functions, ``{"text", "logprobs"}`` with
+``logprobs=True`` (as dspy's own engine hands them on: :mod:`dspex_native.lm.logprobs`; on LiteLLM's
+route that is a :class:`~dspex_core.errors.CapabilityError`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple
 
-from dspex_core.backend import LM, Implementation, Prediction, lm_call_rules, settings_rules
+from dspex_core.backend import Implementation, Prediction, lm_call_rules, settings_rules
 from dspex_core.config import settings as current_settings
 from dspex_core.errors import CapabilityError, InputError
 
@@ -80,8 +81,6 @@ class LMCallImplementation(Implementation):
             lm = state.lm if state.lm is not None else current_settings().lm
         if lm is None:
             raise InputError(NO_LM)
-        if request.get("logprobs") or (isinstance(lm, LM) and lm.settings.get("logprobs")):
-            raise CapabilityError(f"the native backend does not build {_not_implemented.LM_CALL[0]}")
         try:
             client = get_client(lm)
         except InputError:

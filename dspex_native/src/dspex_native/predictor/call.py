@@ -29,11 +29,15 @@ def _predicted(fmt: Any, outputs: list) -> Prediction:
     values = []
     whole = getattr(fmt, "reads_tool_calls", False)  # native function calling reads the reply's tool_calls
     for output in outputs:
+        logprobs = output.get("logprobs") if isinstance(output, dict) else None
         if isinstance(output, dict) and not whole:
             output = output.get("text")
         if not output:
             raise fmt.error(str(output), "The LM returned an empty or null response.")
-        values.append(fmt.parse(output))
+        value = fmt.parse(output)
+        if logprobs:  # asked for (logprobs=True): the completion's, as DSPy's _call_postprocess adds them
+            value["logprobs"] = logprobs
+        values.append(value)
     return Prediction(values[0]) if len(values) == 1 else Prediction.from_completions(values)
 
 

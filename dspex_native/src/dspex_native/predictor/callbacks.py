@@ -99,6 +99,7 @@ def _parsed(found: tuple, fmt: Any, signature: Any, outputs: list) -> Prediction
     whole = getattr(fmt, "reads_tool_calls", False)  # native function calling reads the reply's tool_calls
     heard = hears(found, "adapter_parse")
     for output in outputs:
+        logprobs = output.get("logprobs") if isinstance(output, dict) else None
         if isinstance(output, dict) and not whole:
             output = output.get("text")
         with (Events("adapter_parse", found, fmt, {"signature": signature, "completion": output}) if heard
@@ -106,7 +107,10 @@ def _parsed(found: tuple, fmt: Any, signature: Any, outputs: list) -> Prediction
             if not output:
                 raise fmt.error(str(output), "The LM returned an empty or null response.")
             events.outputs = fmt.parse(output)
-        values.append(events.outputs)
+        value = events.outputs
+        if logprobs:  # added after the parse event, as DSPy's _call_postprocess adds them
+            value = {**value, "logprobs": logprobs}
+        values.append(value)
     return Prediction(values[0]) if len(values) == 1 else Prediction.from_completions(values)
 
 

@@ -46,8 +46,9 @@ MASKS = {"react": (TOOL_TRACEBACK,), "refine": (PROGRAM_CODE,), "retry": (PROGRA
 #: Known differences the cases of a module type do not draw (until they are resolved); a report
 #: of the type names them, as it names its masks.
 LEFT_OUT: dict[str, tuple[str, ...]] = {
-    "lm": ("logprobs=True in a call's settings, whose outputs dspy gives as {'text', 'logprobs'} dicts: native "
-           "does not build them (a CapabilityError, listed by `dspex backends`)",),
+    "lm": ("logprobs=True in a call's settings on the kit's scripted LM object: dspy's BaseLM wrapper of it gives "
+           "{'text', 'logprobs': None} dicts, native hands on the object's strings (over HTTP native gives dspy's "
+           "own engine's logprobs: tests/parity/test_logprobs_parity.py)",),
 }
 
 #: The replies each property draws from.
