@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 import dspex_core as dspex
 from dspex_native.modules.lm import implementation as lm_call
 
-from test_predict_http import KEY, Script
-from dspex_core.testing.server import LocalLMServer
+from test_lm_call_http import served  # noqa: F401 - the module's local server, as a fixture here too
+from test_predict_http import KEY
 
 warnings.filterwarnings("ignore", module="dspy")
 
@@ -62,13 +62,6 @@ CHOICE_LOGPROBS = st.one_of(
 
 def _completion(text: str, logprobs: Any) -> Any:
     return {"content": text} if logprobs == "absent" else {"content": text, "logprobs": logprobs}
-
-
-@pytest.fixture(scope="module")
-def served():
-    script = Script()
-    with LocalLMServer(script) as server:
-        yield server, script
 
 
 @st.composite

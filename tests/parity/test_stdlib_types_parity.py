@@ -205,9 +205,8 @@ def cases(draw, leaves: tuple = tuple(LEAVES)) -> dict[str, Any]:
     return dict(sig=sig, module=module, adapter=adapter, inputs=draw(inputs_for(sig)), replies=replies, demos=demos)
 
 
-@settings(max_examples=40, deadline=None)
-@given(cases())
-def test_stdlib_typed_fields_prompt_and_parse_as_on_dspy(case):
+def check_case(case: dict[str, Any]) -> None:
+    """The case on native and on real dspy through a recording LM: every message, the outcome."""
     def build(backend: str):
         return dspex.create(case["module"], case["sig"], implementation=backend, adapter=case["adapter"],
                             demos=[dspex.Example(**d) for d in case["demos"]])
@@ -215,6 +214,12 @@ def test_stdlib_typed_fields_prompt_and_parse_as_on_dspy(case):
     native, reference = run_both(build, [case["inputs"]], case["replies"])
     assert_same(native, reference)
     event(f"{case['adapter']}: {native.outcome[0]} after {len(native.calls)} request(s)")
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases())
+def test_stdlib_typed_fields_prompt_and_parse_as_on_dspy(case):
+    check_case(case)
 
 
 @settings(max_examples=40, deadline=None)
@@ -223,13 +228,7 @@ def test_literals_of_floats_none_members_and_bytes_prompt_and_parse_as_on_dspy(c
     """Native reads these Literals with pydantic, as DSPy reads every Literal: the options' names in
     the field list, the ``must exactly match`` note, the JSON schema of a list or tuple of them, and
     a reply's value, quoted or wrapped as ``Literal[...]``, read to the option itself."""
-    def build(backend: str):
-        return dspex.create(case["module"], case["sig"], implementation=backend, adapter=case["adapter"],
-                            demos=[dspex.Example(**d) for d in case["demos"]])
-
-    native, reference = run_both(build, [case["inputs"]], case["replies"])
-    assert_same(native, reference)
-    event(f"{case['adapter']}: {native.outcome[0]} after {len(native.calls)} request(s)")
+    check_case(case)
 
 
 def test_an_enum_output_is_named_with_its_values_and_read_by_value_or_name():
