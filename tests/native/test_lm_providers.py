@@ -142,12 +142,26 @@ def test_settings_not_written_natively_are_a_capability_error_before_any_request
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "gemini"])
-def test_messages_other_than_text_are_a_capability_error(provider):
-    image = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]}]
+def test_a_users_images_are_written_and_other_parts_are_a_capability_error(provider):
+    image = [{"role": "user", "content": [{"type": "text", "text": "see"},
+                                          {"type": "image_url", "image_url": {"url": "data:image/webp;base64,AA"}},
+                                          {"type": "image_url", "image_url": {"url": "https://e.com/p"}}]}]
+    audio = [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AA", "format": "wav"}}]}]
     with ProviderServer(provider, ["x"]) as fake:
-        with pytest.raises(CapabilityError, match="parts other than text"):
-            _client(fake)(image)
-        assert fake.requests == []
+        assert _client(fake)(image) == ["x"]
+        body = fake.requests[0]["body"]
+        if provider == "anthropic":
+            assert body["messages"][0]["content"] == [
+                {"type": "text", "text": "see"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/webp", "data": "AA"}},
+                {"type": "image", "source": {"type": "url", "url": "https://e.com/p"}}]
+        else:
+            assert body["contents"][0]["parts"] == [
+                {"text": "see"}, {"inlineData": {"mimeType": "image/webp", "data": "AA"}},
+                {"fileData": {"mimeType": "image/png", "fileUri": "https://e.com/p"}}]
+        with pytest.raises(CapabilityError, match="parts other than text and a user's images"):
+            _client(fake)(audio)
+        assert len(fake.requests) == 1
 
 
 def test_anthropic_on_litellms_route_is_litellms_messages_request():

@@ -10,13 +10,13 @@ temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). 
 what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
 booleans and enumerations, is not; function tools and the tool choice are);
 any other key lm15 carries (reasoning, logprobs, ...)
-or a message part other than text is a :class:`~dspex_core.CapabilityError` naming
-it, so the router can send the call to the dspy backend.
+or a message part other than text and a user's images is a :class:`~dspex_core.CapabilityError`
+naming it, so the router can send the call to the dspy backend.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from dspex_core.errors import CapabilityError, InputError
 
@@ -165,23 +165,68 @@ def response_format(provider: str, value: Any) -> dict[str, Any] | None:
     return out
 
 
-def _texts(provider: str, content: Any, where: str) -> list[str]:
-    """A message's text parts: a string, or a list of ``{"type": "text", "text": ...}`` blocks."""
+class Image(NamedTuple):
+    """An image part as lm15 reads an OpenAI ``image_url`` block (``_ingest_image_block``): a data
+    URI is inline base64 ``data`` with the URI's media type, any other URL stays a ``url`` (its
+    media type guessed from the path, else ``image/png``)."""
+
+    url: str | None
+    data: str | None
+    media_type: str
+
+
+def _image(provider: str, block: dict[str, Any], where: str) -> Image:
+    spec = block.get("image_url")
+    if set(block) - {"type", "image_url"} or not isinstance(spec, dict) or set(spec) - {"url", "detail"} \
+            or not isinstance(spec.get("url"), str):
+        raise _not_built(provider, f"{where} (an image_url block other than {{'url', 'detail'}})")
+    url = spec["url"]
+    if url.startswith("data:"):
+        head, sep, payload = url[5:].partition(",")
+        media_type = head[:-len(";base64")] if head.endswith(";base64") else ""
+        if not sep or not payload or not media_type:
+            raise _not_built(provider, f"{where} (an image data URI that is not data:<media-type>;base64,<data>)")
+        return Image(None, payload, media_type)
+    import mimetypes
+
+    guessed = mimetypes.guess_type(url)[0]
+    return Image(url, None, guessed if guessed and guessed.startswith("image/") else "image/png")
+
+
+def _parts(provider: str, content: Any, where: str, role: Any) -> list[str | Image]:
+    """A message's parts: its text (a string, or ``{"type": "text", "text": ...}`` blocks) and, in a
+    user message, its ``image_url`` blocks (:class:`Image`), in order."""
     if isinstance(content, str):
         return [content]
-    if isinstance(content, list) and content and all(
-            isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
-            and set(b) <= {"type", "text"}
-            for b in content):
-        return [b["text"] for b in content]
-    raise _not_built(provider, f"{where}'s content (parts other than text: images, files, cache marks, ...)")
+    parts: list[str | Image] = []
+    for index, block in enumerate(content if isinstance(content, list) else ()):
+        if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str) \
+                and set(block) <= {"type", "text"}:
+            parts.append(block["text"])
+        elif isinstance(block, dict) and block.get("type") == "image_url" and role == "user":
+            parts.append(_image(provider, block, f"{where}.content[{index}]"))
+        else:
+            parts = []
+            break
+    if parts:
+        return parts
+    raise _not_built(provider, f"{where}'s content (parts other than text and a user's images: files, audio, cache "
+                               f"marks, ...)")
 
 
-def split_messages(provider: str, messages: list[dict[str, Any]]) -> tuple[str | None, list[tuple[str, list[str]]]]:
-    """``(system prompt or None, [(role, texts), ...])`` with role ``user``, ``assistant`` or
-    ``developer`` (a system/developer message after the first), as lm15 reads OpenAI-style rows."""
+def _texts_only(provider: str, parts: list[str | Image], where: str) -> list[str]:
+    if any(isinstance(part, Image) for part in parts):
+        raise _not_built(provider, f"{where}'s images (a system or developer message's)")
+    return parts  # type: ignore[return-value]
+
+
+def split_messages(provider: str,
+                   messages: list[dict[str, Any]]) -> tuple[str | None, list[tuple[str, list[str | Image]]]]:
+    """``(system prompt or None, [(role, parts), ...])`` with role ``user``, ``assistant`` or
+    ``developer`` (a system/developer message after the first, its parts texts only), as lm15 reads
+    OpenAI-style rows; a part is a text or an :class:`Image`."""
     system = None
-    turns: list[tuple[str, list[str]]] = []
+    turns: list[tuple[str, list[str | Image]]] = []
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, dict):
@@ -189,12 +234,13 @@ def split_messages(provider: str, messages: list[dict[str, Any]]) -> tuple[str |
         role = message.get("role")
         if role not in ("system", "developer", "user", "assistant") or set(message) - {"role", "content"}:
             raise _not_built(provider, f"{where} (role {role!r}, keys {sorted(message)}; only role and content)")
-        texts = _texts(provider, message.get("content"), where)
+        parts = _parts(provider, message.get("content"), where, role)
         if role in ("system", "developer"):
+            texts = _texts_only(provider, parts, where)
             if index == 0:
                 system = "\n".join(texts)  # (one part is its text; several join as lm15's text rendering)
             else:
                 turns.append(("developer", texts))
         else:
-            turns.append((role, texts))
+            turns.append((role, parts))
     return system, turns

@@ -3,7 +3,8 @@
 ``dspy.LM("anthropic/claude-...")`` sends ``POST {base}/messages`` (base
 ``https://api.anthropic.com/v1`` or ``api_base=``) with ``x-api-key`` and
 ``anthropic-version: 2023-06-01``; the body is ``model``, ``messages`` (each turn's text as
-``{"type": "text", "text": ...}`` blocks, a system or developer message after the first as a user
+``{"type": "text", "text": ...}`` blocks, a user's images as ``{"type": "image", "source": {"type":
+"url", "url"}}`` or ``{"type": "base64", "media_type", "data"}`` for a data URI, a system or developer message after the first as a user
 turn starting ``"[developer]\\n"``), ``"stream": false``, ``max_tokens`` (required by the API: the
 call's, else lm15's default for the model class: 4096 for Claude 3 Haiku/Opus/Sonnet, 8192 for
 Claude 3.5, 16384 otherwise), ``system`` (the first message, when a system message), then
@@ -68,11 +69,11 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
     system, turns = _wire_input.split_messages(NAME, request["messages"])
     settings = request
     wire_messages = []
-    for role, texts in turns:
+    for role, parts in turns:
         if role == "developer":
-            blocks = [{"type": "text", "text": "[developer]\n" + "\n".join(texts)}]
+            blocks = [{"type": "text", "text": "[developer]\n" + "\n".join(parts)}]
         else:
-            blocks = [{"type": "text", "text": text} for text in texts]
+            blocks = [_block(part) for part in parts]
         wire_messages.append({"role": "assistant" if role == "assistant" else "user", "content": blocks})
     max_tokens = settings.get("max_tokens")
     model_name = request["model"]
@@ -104,6 +105,15 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
                                   "sends response_format json_object for Anthropic; use the dspy backend")
         out["output_config"] = {"format": {"type": "json_schema", "schema": fmt["schema"]}}
     return out
+
+
+def _block(part: Any) -> dict[str, Any]:
+    """A text block, or an image block with lm15's ``anthropic_source`` (a URL, or base64 data)."""
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    source = {"type": "url", "url": part.url} if part.url is not None else \
+        {"type": "base64", "media_type": part.media_type, "data": part.data}
+    return {"type": "image", "source": source}
 
 
 def _allowed_subset(choice: Any, tools: list[dict[str, Any]]) -> tuple[str, ...] | None:

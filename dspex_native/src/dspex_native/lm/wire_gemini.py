@@ -2,8 +2,10 @@
 
 ``dspy.LM("gemini/gemini-...")`` sends ``POST {base}/models/{model}:generateContent`` (base
 ``https://generativelanguage.googleapis.com/v1beta`` or ``api_base=``) with ``x-goog-api-key``;
-the body is ``contents`` (turns as ``{"role": "user"|"model", "parts": [{"text": ...}]}``, a
-system or developer message after the first as a user turn starting ``"[developer]\\n"``), then
+the body is ``contents`` (turns as ``{"role": "user"|"model", "parts": [{"text": ...}]}``, a user's
+images as ``{"fileData": {"mimeType", "fileUri"}}`` for a URL and ``{"inlineData": {"mimeType",
+"data"}}`` for a data URI, a system or developer message after the first as a user turn starting
+``"[developer]\\n"``), then
 ``systemInstruction`` (the first message, when a system message) and ``generationConfig`` when
 any setting is given: ``temperature``, ``maxOutputTokens``, ``topP``, ``topK``, ``seed``,
 ``frequencyPenalty``, ``presencePenalty``, ``stopSequences``, in that order, integral floats
@@ -66,12 +68,12 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
     system, turns = _wire_input.split_messages(NAME, request["messages"])
     settings = request
     contents = []
-    for role, texts in turns:
+    for role, parts in turns:
         if role == "developer":
-            contents.append({"role": "user", "parts": [{"text": "[developer]\n" + "\n".join(texts)}]})
+            contents.append({"role": "user", "parts": [{"text": "[developer]\n" + "\n".join(parts)}]})
         else:
             contents.append({"role": "model" if role == "assistant" else "user",
-                             "parts": [{"text": text} for text in texts]})
+                             "parts": [_part(part) for part in parts]})
     out: dict[str, Any] = {"contents": contents}
     if system:
         out["systemInstruction"] = {"parts": [{"text": system}]}
@@ -95,6 +97,15 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
         if choice is not None:
             out["toolConfig"] = _tool_config(choice)
     return out
+
+
+def _part(part: Any) -> dict[str, Any]:
+    """A text part, or an image as lm15 writes media: ``fileData`` for a URL, ``inlineData`` for data."""
+    if isinstance(part, str):
+        return {"text": part}
+    if part.url is not None:
+        return {"fileData": {"mimeType": part.media_type, "fileUri": part.url}}
+    return {"inlineData": {"mimeType": part.media_type, "data": part.data}}
 
 
 def _tool_config(choice: tuple[str, tuple[str, ...], Any]) -> dict[str, Any]:
