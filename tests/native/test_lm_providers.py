@@ -146,7 +146,7 @@ def test_a_users_images_are_written_and_other_parts_are_a_capability_error(provi
     image = [{"role": "user", "content": [{"type": "text", "text": "see"},
                                           {"type": "image_url", "image_url": {"url": "data:image/webp;base64,AA"}},
                                           {"type": "image_url", "image_url": {"url": "https://e.com/p"}}]}]
-    audio = [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AA", "format": "wav"}}]}]
+    marked = [{"role": "user", "content": [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]}]
     with ProviderServer(provider, ["x"]) as fake:
         assert _client(fake)(image) == ["x"]
         body = fake.requests[0]["body"]
@@ -159,8 +159,8 @@ def test_a_users_images_are_written_and_other_parts_are_a_capability_error(provi
             assert body["contents"][0]["parts"] == [
                 {"text": "see"}, {"inlineData": {"mimeType": "image/webp", "data": "AA"}},
                 {"fileData": {"mimeType": "image/png", "fileUri": "https://e.com/p"}}]
-        with pytest.raises(CapabilityError, match="parts other than text and a user's images"):
-            _client(fake)(audio)
+        with pytest.raises(CapabilityError, match="parts other than text and a user's images, files and audio"):
+            _client(fake)(marked)
         assert len(fake.requests) == 1
 
 

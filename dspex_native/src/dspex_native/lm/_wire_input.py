@@ -10,7 +10,7 @@ temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). 
 what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
 booleans and enumerations, is not; function tools and the tool choice are);
 any other key lm15 carries (reasoning, logprobs, ...)
-or a message part other than text and a user's images is a :class:`~dspex_core.CapabilityError`
+or a message part other than text and a user's media is a :class:`~dspex_core.CapabilityError`
 naming it, so the router can send the call to the dspy backend.
 """
 
@@ -165,68 +165,105 @@ def response_format(provider: str, value: Any) -> dict[str, Any] | None:
     return out
 
 
-class Image(NamedTuple):
-    """An image part as lm15 reads an OpenAI ``image_url`` block (``_ingest_image_block``): a data
-    URI is inline base64 ``data`` with the URI's media type, any other URL stays a ``url`` (its
-    media type guessed from the path, else ``image/png``)."""
+class Media(NamedTuple):
+    """A user's media part as lm15 reads an OpenAI-style block (``request_from_openai_chat``):
+    ``kind`` ``image`` (an ``image_url`` block: a data URI is inline base64 ``data`` with the URI's
+    media type, any other URL stays a ``url``, its media type guessed from the path, else
+    ``image/png``), ``document`` (a ``file`` block: a data URI's ``data``, or a ``file_id``, media
+    type ``application/pdf`` unless the URI names one) or ``audio`` (an ``input_audio`` block:
+    ``wav`` or ``mp3`` data)."""
 
-    url: str | None
-    data: str | None
-    media_type: str
-
-
-def _image(provider: str, block: dict[str, Any], where: str) -> Image:
-    spec = block.get("image_url")
-    if set(block) - {"type", "image_url"} or not isinstance(spec, dict) or set(spec) - {"url", "detail"} \
-            or not isinstance(spec.get("url"), str):
-        raise _not_built(provider, f"{where} (an image_url block other than {{'url', 'detail'}})")
-    url = spec["url"]
-    if url.startswith("data:"):
-        head, sep, payload = url[5:].partition(",")
-        media_type = head[:-len(";base64")] if head.endswith(";base64") else ""
-        if not sep or not payload or not media_type:
-            raise _not_built(provider, f"{where} (an image data URI that is not data:<media-type>;base64,<data>)")
-        return Image(None, payload, media_type)
-    import mimetypes
-
-    guessed = mimetypes.guess_type(url)[0]
-    return Image(url, None, guessed if guessed and guessed.startswith("image/") else "image/png")
+    kind: str
+    url: str | None = None
+    data: str | None = None
+    file_id: str | None = None
+    media_type: str = "image/png"
 
 
-def _parts(provider: str, content: Any, where: str, role: Any) -> list[str | Image]:
+#: lm15's media types of the audio formats it reads
+_AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+
+
+def _data_uri(provider: str, value: str, where: str) -> tuple[str, str]:
+    """``(media type, base64 payload)`` of ``data:<type>;base64,<payload>``."""
+    head, sep, payload = value[5:].partition(",") if value.startswith("data:") else ("", "", "")
+    media_type = head[:-len(";base64")] if head.endswith(";base64") else ""
+    if not sep or not payload or not media_type:
+        raise _not_built(provider, f"{where} (a data URI that is not data:<media-type>;base64,<data>)")
+    return media_type, payload
+
+
+def _spec(provider: str, block: dict[str, Any], key: str, keys: set[str], where: str) -> dict[str, Any]:
+    spec = block.get(key)
+    if set(block) - {"type", key} or not isinstance(spec, dict) or set(spec) - keys:
+        raise _not_built(provider, f"{where} (a {key} block other than {sorted(keys)})")
+    return spec
+
+
+def _media(provider: str, block: dict[str, Any], where: str) -> Media:
+    kind = block.get("type")
+    if kind == "image_url":
+        url = _spec(provider, block, "image_url", {"url", "detail"}, where).get("url")
+        if not isinstance(url, str):
+            raise _not_built(provider, f"{where} (an image_url without a url)")
+        if url.startswith("data:"):
+            media_type, payload = _data_uri(provider, url, where)
+            return Media("image", data=payload, media_type=media_type)
+        import mimetypes
+
+        guessed = mimetypes.guess_type(url)[0]
+        return Media("image", url=url, media_type=guessed if guessed and guessed.startswith("image/") else "image/png")
+    if kind == "file":  # a filename sends dspy's call LiteLLM's way (lm15 has no slot for it)
+        spec = _spec(provider, block, "file", {"file_data", "file_id"}, where)
+        if isinstance(spec.get("file_data"), str) and spec.get("file_id") is None:
+            media_type, payload = _data_uri(provider, spec["file_data"], where)
+            return Media("document", data=payload, media_type=media_type)
+        if isinstance(spec.get("file_id"), str) and spec.get("file_data") is None:
+            return Media("document", file_id=spec["file_id"], media_type="application/pdf")
+        raise _not_built(provider, f"{where} (a file block with other than one file_data or file_id)")
+    spec = _spec(provider, block, "input_audio", {"data", "format"}, where)
+    if spec.get("format") not in _AUDIO_TYPES or not isinstance(spec.get("data"), str):
+        raise _not_built(provider, f"{where} (audio other than wav or mp3 data)")
+    return Media("audio", data=spec["data"], media_type=_AUDIO_TYPES[spec["format"]])
+
+
+_MEDIA_BLOCKS = ("image_url", "file", "input_audio")
+
+
+def _parts(provider: str, content: Any, where: str, role: Any) -> list[str | Media]:
     """A message's parts: its text (a string, or ``{"type": "text", "text": ...}`` blocks) and, in a
-    user message, its ``image_url`` blocks (:class:`Image`), in order."""
+    user message, its media blocks (:class:`Media`), in order."""
     if isinstance(content, str):
         return [content]
-    parts: list[str | Image] = []
+    parts: list[str | Media] = []
     for index, block in enumerate(content if isinstance(content, list) else ()):
         if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str) \
                 and set(block) <= {"type", "text"}:
             parts.append(block["text"])
-        elif isinstance(block, dict) and block.get("type") == "image_url" and role == "user":
-            parts.append(_image(provider, block, f"{where}.content[{index}]"))
+        elif isinstance(block, dict) and block.get("type") in _MEDIA_BLOCKS and role == "user":
+            parts.append(_media(provider, block, f"{where}.content[{index}]"))
         else:
             parts = []
             break
     if parts:
         return parts
-    raise _not_built(provider, f"{where}'s content (parts other than text and a user's images: files, audio, cache "
-                               f"marks, ...)")
+    raise _not_built(provider, f"{where}'s content (parts other than text and a user's images, files and audio: "
+                               f"cache marks, a system message's media, ...)")
 
 
-def _texts_only(provider: str, parts: list[str | Image], where: str) -> list[str]:
-    if any(isinstance(part, Image) for part in parts):
-        raise _not_built(provider, f"{where}'s images (a system or developer message's)")
+def _texts_only(provider: str, parts: list[str | Media], where: str) -> list[str]:
+    if any(isinstance(part, Media) for part in parts):
+        raise _not_built(provider, f"{where}'s images, files or audio (a system or developer message's)")
     return parts  # type: ignore[return-value]
 
 
 def split_messages(provider: str,
-                   messages: list[dict[str, Any]]) -> tuple[str | None, list[tuple[str, list[str | Image]]]]:
+                   messages: list[dict[str, Any]]) -> tuple[str | None, list[tuple[str, list[str | Media]]]]:
     """``(system prompt or None, [(role, parts), ...])`` with role ``user``, ``assistant`` or
     ``developer`` (a system/developer message after the first, its parts texts only), as lm15 reads
-    OpenAI-style rows; a part is a text or an :class:`Image`."""
+    OpenAI-style rows; a part is a text or an :class:`Media`."""
     system = None
-    turns: list[tuple[str, list[str | Image]]] = []
+    turns: list[tuple[str, list[str | Media]]] = []
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, dict):

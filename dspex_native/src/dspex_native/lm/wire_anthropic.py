@@ -3,8 +3,9 @@
 ``dspy.LM("anthropic/claude-...")`` sends ``POST {base}/messages`` (base
 ``https://api.anthropic.com/v1`` or ``api_base=``) with ``x-api-key`` and
 ``anthropic-version: 2023-06-01``; the body is ``model``, ``messages`` (each turn's text as
-``{"type": "text", "text": ...}`` blocks, a user's images as ``{"type": "image", "source": {"type":
-"url", "url"}}`` or ``{"type": "base64", "media_type", "data"}`` for a data URI, a system or developer message after the first as a user
+``{"type": "text", "text": ...}`` blocks, a user's images and files as ``{"type": "image" |
+"document", "source": ...}`` with a ``url``, ``file`` (an id) or ``base64`` source, audio as an empty
+text block (lm15 has no Anthropic block for it), a system or developer message after the first as a user
 turn starting ``"[developer]\\n"``), ``"stream": false``, ``max_tokens`` (required by the API: the
 call's, else lm15's default for the model class: 4096 for Claude 3 Haiku/Opus/Sonnet, 8192 for
 Claude 3.5, 16384 otherwise), ``system`` (the first message, when a system message), then
@@ -108,12 +109,19 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _block(part: Any) -> dict[str, Any]:
-    """A text block, or an image block with lm15's ``anthropic_source`` (a URL, or base64 data)."""
+    """A text block, or an image or document block with lm15's ``anthropic_source`` (a URL, a file
+    id, or base64 data). lm15 has no Anthropic block for audio: it writes an empty text block."""
     if isinstance(part, str):
         return {"type": "text", "text": part}
-    source = {"type": "url", "url": part.url} if part.url is not None else \
-        {"type": "base64", "media_type": part.media_type, "data": part.data}
-    return {"type": "image", "source": source}
+    if part.kind == "audio":
+        return {"type": "text", "text": ""}
+    if part.url is not None:
+        source = {"type": "url", "url": part.url}
+    elif part.file_id is not None:
+        source = {"type": "file", "file_id": part.file_id}
+    else:
+        source = {"type": "base64", "media_type": part.media_type, "data": part.data}
+    return {"type": part.kind, "source": source}
 
 
 def _allowed_subset(choice: Any, tools: list[dict[str, Any]]) -> tuple[str, ...] | None:

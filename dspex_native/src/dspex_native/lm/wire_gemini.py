@@ -3,8 +3,8 @@
 ``dspy.LM("gemini/gemini-...")`` sends ``POST {base}/models/{model}:generateContent`` (base
 ``https://generativelanguage.googleapis.com/v1beta`` or ``api_base=``) with ``x-goog-api-key``;
 the body is ``contents`` (turns as ``{"role": "user"|"model", "parts": [{"text": ...}]}``, a user's
-images as ``{"fileData": {"mimeType", "fileUri"}}`` for a URL and ``{"inlineData": {"mimeType",
-"data"}}`` for a data URI, a system or developer message after the first as a user turn starting
+images, files and audio as ``{"fileData": {"mimeType", "fileUri"}}`` for a URL or a file id and
+``{"inlineData": {"mimeType", "data"}}`` for data, a system or developer message after the first as a user turn starting
 ``"[developer]\\n"``), then
 ``systemInstruction`` (the first message, when a system message) and ``generationConfig`` when
 any setting is given: ``temperature``, ``maxOutputTokens``, ``topP``, ``topK``, ``seed``,
@@ -100,11 +100,12 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _part(part: Any) -> dict[str, Any]:
-    """A text part, or an image as lm15 writes media: ``fileData`` for a URL, ``inlineData`` for data."""
+    """A text part, or media (an image, a file, audio) as lm15 writes it: ``fileData`` for a URL or a
+    file id, ``inlineData`` for data."""
     if isinstance(part, str):
         return {"text": part}
-    if part.url is not None:
-        return {"fileData": {"mimeType": part.media_type, "fileUri": part.url}}
+    if part.url is not None or part.file_id is not None:
+        return {"fileData": {"mimeType": part.media_type, "fileUri": part.url or part.file_id}}
     return {"inlineData": {"mimeType": part.media_type, "data": part.data}}
 
 

@@ -1,12 +1,14 @@
-"""Parity over HTTP for image inputs on the providers with a wire format of their own: native
-``predict`` through ``dspex.LM`` against plain ``dspy.Predict`` through ``dspy.LM`` with its
-default engine (lm15), on a local fake of Anthropic's Messages API and of Gemini's GenerateContent.
+"""Parity over HTTP for media inputs (images, files, audio) on the providers with a wire format of
+their own: native ``predict`` through ``dspex.LM`` against plain ``dspy.Predict`` through
+``dspy.LM`` with its default engine (lm15), on a local fake of Anthropic's Messages API and of
+Gemini's GenerateContent.
 
 Hypothesis draws the model, the adapter (chat, json), an image field or a list of images, the
 images (URLs with and without a known image extension, query strings, data URIs of several media
 types) and a demo with its own image now and then. Per case: the same request (path, whole JSON
 body: Anthropic's ``image`` blocks with a ``url`` or ``base64`` source, Gemini's ``fileData`` and
-``inlineData`` parts with lm15's media types) and equal predictions. An image in a system message
+``inlineData`` parts with lm15's media types) and equal predictions. ``dspy.File`` (a data URI or
+a file id) and ``dspy.Audio`` (wav, mp3) inputs are compared the same way. An image in a system message
 is not written natively (lm15 takes images in user messages only).
 """
 
@@ -131,4 +133,44 @@ def test_an_image_in_a_system_message_is_not_written_natively(servers, model):
     server.load(["x"])
     with pytest.raises(dspex.CapabilityError, match="images"):
         dspex.create("lm", lm=lm, implementation="native")(messages=messages)
+    assert server.requests == []
+
+
+FILES = [dspy.File(file_data="data:application/pdf;base64,JVBERi0x"), dspy.File(file_data="data:text/plain;base64,aGk="),
+         dspy.File(file_id="file-123")]
+AUDIO = [dspy.Audio(data="UklGRg==", audio_format="wav"), dspy.Audio(data="SUQz", audio_format="mp3")]
+
+
+@pytest.mark.parametrize("model", ["anthropic/claude-sonnet-4-5", "gemini/gemini-2.5-flash"])
+@pytest.mark.parametrize("kind, value", [("dspy.File", f) for f in FILES] + [("dspy.Audio", a) for a in AUDIO])
+def test_files_and_audio_are_written_to_each_wire_as_dspy_writes_them(servers, model, kind, value):
+    """A file as Anthropic's ``document`` block and Gemini's ``inlineData``/``fileData``; audio as
+    Gemini's ``inlineData`` and, on Anthropic's wire, as the empty text block lm15 writes for it."""
+    server = servers[model.split("/")[0]]
+    sig = dspy.Signature(f"question, doc: {kind} -> answer")
+    outcomes = []
+    for run in ("native", "dspy"):
+        server.load(["[[ ## answer ## ]]\nok\n\n[[ ## completed ## ]]"])
+        if run == "native":
+            lm = dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+            pred = dict(dspex.create("predict", sig, implementation="native")(question="q", doc=value, lm=lm))
+        else:
+            with dspy.context(lm=dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)):
+                pred = dict(dspy.Predict(sig)(question="q", doc=value))
+        outcomes.append((pred, server.requests))
+    (mine, (my_request,)), (theirs, (their_request,)) = outcomes
+    assert (my_request["path"], my_request["body"]) == (their_request["path"], their_request["body"])
+    assert mine == theirs == {"answer": "ok"}
+
+
+def test_a_file_with_a_filename_is_not_written_natively(servers):
+    """lm15 has no slot for a filename: dspy sends such a call LiteLLM's way, which native does not
+    write for these providers (a CapabilityError before anything is sent)."""
+    server = servers["anthropic"]
+    sig = dspy.Signature("question, doc: dspy.File -> answer")
+    lm = dspex.LM("anthropic/claude-sonnet-4-5", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    server.load(["x"])
+    with pytest.raises(dspex.CapabilityError, match="file block"):
+        dspex.create("predict", sig, implementation="native")(
+            question="q", doc=dspy.File(file_data="data:application/pdf;base64,JVBERi0x", filename="a.pdf"), lm=lm)
     assert server.requests == []
