@@ -127,8 +127,6 @@ def test_azure_without_a_base_url_is_refused_naming_what_to_set():
 
 
 @pytest.mark.parametrize("settings, word", [
-    ({"response_format": {"type": "json_schema", "json_schema": {"name": "o", "schema": {
-        "type": "object", "properties": {"ok": {"type": "boolean"}}}}}}, "boolean or enumerated"),
     ({"logprobs": True}, "logprobs"),
     ({"tools": [{"type": "web_search"}]}, "tools"),  # (function tools are written on Anthropic's wire)
     ({"frobnicate": 1}, "frobnicate"),

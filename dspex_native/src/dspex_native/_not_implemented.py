@@ -31,10 +31,9 @@ LM_PROVIDERS = ("LM providers without an OpenAI-compatible endpoint or a native 
                 "Ollama's options, or for one call dspy sends LiteLLM's way from an LM on its own engine; tools, "
                 "tool_choice and parallel_tool_calls on LiteLLM's route for providers other than openai, xai, "
                 "together_ai, deepseek and hosted_vllm; on Anthropic's and Gemini's wires, a tool_choice lm15 "
-                "cannot take, logprobs, other lm15 settings, response_format schemas with boolean or Literal "
-                "fields (and json_object on anthropic/) and message parts other than text and a user's images, "
-                "files (without a filename) and audio; Azure through AZURE_OPENAI_ENDPOINT and Azure o-series "
-                "deployments; " + LITELLM_LOGPROBS)
+                "cannot take, logprobs, other lm15 settings, a json_object response_format on anthropic/ and "
+                "message parts other than text and a user's images, files (without a filename) and audio; Azure "
+                "through AZURE_OPENAI_ENDPOINT and Azure o-series deployments; " + LITELLM_LOGPROBS)
 CHECKED_TYPES = ("field types the native checks cannot follow (typing constructs other than classes, "
                  "Literal, unions and list/tuple/set/dict of those, e.g. Callable[...])")
 TOOL_TYPES = ("tool argument types other than str, int, float, bool, None, Any, list[...], dict[str, ...], "

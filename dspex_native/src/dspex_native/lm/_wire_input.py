@@ -7,8 +7,8 @@ system prompt and any later one a developer turn; the settings become typed fiel
 from ``max_tokens`` or ``max_completion_tokens``, a ``stop`` string as a one-item list, floats for
 temperature/top_p/penalties, ints for the token limit, ``top_k`` and ``seed``). The wire modules
 (:mod:`.wire_anthropic`, :mod:`.wire_gemini`) write that into their body. What is read here is
-what the native wires write (a ``response_format`` schema with fields lm15 rewrites per wire,
-booleans and enumerations, is not; function tools and the tool choice are);
+what the native wires write (a ``response_format`` schema, its "judgments" written per wire as lm15
+writes them: :mod:`._judgments`; function tools and the tool choice);
 any other key lm15 carries (reasoning, logprobs, ...)
 or a message part other than text and a user's media is a :class:`~dspex_core.CapabilityError`
 naming it, so the router can send the call to the dspy backend.
@@ -129,16 +129,6 @@ def tool_choice(provider: str, settings: dict[str, Any]) -> tuple[str, tuple[str
     return choice
 
 
-def _judgment_like(prop: Any) -> bool:
-    """Whether a schema property has one of the shapes lm15 rewrites per wire as a "judgment"
-    (a boolean, an ``enum``, an ``anyOf`` of ``const``s): those schemas are not written natively."""
-    if not isinstance(prop, dict):
-        return False
-    branches = prop.get("anyOf")
-    return prop.get("type") == "boolean" or "enum" in prop or (
-        isinstance(branches, list) and any(isinstance(b, dict) and "const" in b for b in branches))
-
-
 def response_format(provider: str, value: Any) -> dict[str, Any] | None:
     """lm15's canonical response format from OpenAI's: ``None`` for ``text``, ``{"type":
     "json_object"}``, or ``{"type": "json_schema", "schema": ..., "name"?, "strict"?}``."""
@@ -154,9 +144,6 @@ def response_format(provider: str, value: Any) -> dict[str, Any] | None:
             set(inner) - {"name", "schema", "strict"} or not isinstance(inner.get("schema"), dict):
         raise _not_built(provider, "a response_format json_schema other than {name, schema, strict}")
     schema = inner["schema"]
-    properties = schema.get("properties") if schema.get("type") in (None, "object") else None
-    if isinstance(properties, dict) and any(_judgment_like(p) for p in properties.values()):
-        raise _not_built(provider, "a response_format schema with boolean or enumerated (Literal) fields")
     out: dict[str, Any] = {"type": "json_schema", "schema": schema}
     if inner.get("name") not in (None, "response"):
         out["name"] = inner["name"]

@@ -32,7 +32,7 @@ from dspex_core.backend import LM, credentials, hold_secrets, lm_deadline, recor
 from dspex_core.errors import ContextWindowExceededError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage
 
-from dspex_native.lm import (_pool, engine, litellm_rules, litellm_tools, logprobs, wire_anthropic_litellm,
+from dspex_native.lm import (_judgments, _pool, engine, litellm_rules, litellm_tools, logprobs, wire_anthropic_litellm,
                              wire_gemini_litellm, wire_ollama_litellm)
 from dspex_native.lm._request import ClientOptions, cache_settings, split_settings
 from dspex_native.lm._wire_input import Refused
@@ -215,13 +215,12 @@ class HTTPLMClient:
         http = _pool.sync_transport(self._pool_key(options), self._post())
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
-        read = body.get("logprobs") is True
         if count == 1:
-            return _recorded(body, self._succeeded(self._send(http, content, options, deadline, read), key),
+            return _recorded(body, self._succeeded(self._send(http, content, options, deadline, body), key),
                              self.model)
         # dspy's own engine: one request per completion, each with its own retries, in order; each
         # is counted as it arrives (a later one failing leaves the earlier ones counted, as in dspy)
-        completions = [self._one(self._send(http, content, options, deadline, read)) for _ in range(count)]
+        completions = [self._one(self._send(http, content, options, deadline, body)) for _ in range(count)]
         return _recorded(body, self._cached(completions, key), self.model)
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
@@ -235,20 +234,20 @@ class HTTPLMClient:
         http = _pool.async_transport(self._pool_key(options), self._post())
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
-        read = body.get("logprobs") is True
         if count == 1:
-            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline, read), key),
+            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline, body), key),
                              self.model)
-        completions = [self._one(await self._asend(http, content, options, deadline, read)) for _ in range(count)]
+        completions = [self._one(await self._asend(http, content, options, deadline, body)) for _ in range(count)]
         return _recorded(body, self._cached(completions, key), self.model)
 
     def _send(self, http: Any, content: bytes, options: ClientOptions, deadline: lm_deadline.Deadline,
-              read_logprobs: bool = False) -> tuple[list[str], Any]:
-        """One request, retried as the policy and the deadline allow: ``(completions, usage)``."""
+              body: dict[str, Any]) -> tuple[list[str], Any]:
+        """One request (``content``, the encoded ``body``), retried as the policy and the deadline
+        allow: ``(completions, usage)``."""
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*self._exchange(http, content, deadline), read_logprobs)
+                outcome = self._interpret(*self._exchange(http, content, deadline), body)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -257,11 +256,11 @@ class HTTPLMClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _asend(self, http: Any, content: bytes, options: ClientOptions, deadline: lm_deadline.Deadline,
-                     read_logprobs: bool = False) -> tuple[list[str], Any]:
+                     body: dict[str, Any]) -> tuple[list[str], Any]:
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*await self._aexchange(http, content, deadline), read_logprobs)
+                outcome = self._interpret(*await self._aexchange(http, content, deadline), body)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -390,21 +389,23 @@ class HTTPLMClient:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
 
     def _interpret(self, status: int, headers: Any, content: bytes,
-                   read_logprobs: bool = False) -> tuple[list[str], Any] | _Failure:
-        """The completions and the response's ``usage`` object, or why the call failed; with
-        ``read_logprobs`` each completion is a dict carrying its choice's logprobs (:mod:`.logprobs`)."""
+                   request: dict[str, Any] | None = None) -> tuple[list[str], Any] | _Failure:
+        """The completions and the response's ``usage`` object, or why the call failed; when the
+        request body asked for logprobs each completion is a dict carrying its choice's
+        (:mod:`.logprobs`)."""
+        body = request or {}
         if status >= 400:
             if in_response(status, content, engine=self._error_rules):
                 return _Failure(status, self._error_reason(status, content), False, context_window=True)
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))
         if self.wire is not None:
-            return self._interpret_wire(status, content)
+            return self._interpret_wire(status, content, body)
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
             completions = [_completion(c.get("message") or {}) for c in choices]
-            if read_logprobs:
+            if body.get("logprobs") is True:
                 completions = [logprobs.completion(done, c.get("logprobs")) for done, c in zip(completions, choices)]
         except (ValueError, KeyError, TypeError, AttributeError):
             return _Failure(status, "the response is not a chat completion", retryable=False)
@@ -412,10 +413,12 @@ class HTTPLMClient:
             completions = [""]
         return completions, data.get("usage")
 
-    def _interpret_wire(self, status: int, content: bytes) -> tuple[list[str], Any] | _Failure:
-        """A 2xx reply in the provider's own format: its text and usage (the client's shape)."""
+    def _interpret_wire(self, status: int, content: bytes, body: dict[str, Any]) -> tuple[list[str], Any] | _Failure:
+        """A 2xx reply in the provider's own format: its text and usage (the client's shape); on
+        dspy's own engine's wires, read with the judgments the request's response format declares."""
+        found = _judgments.judgments(body.get("response_format")) if self.route.own else None
         try:
-            return self.wire.parse(json.loads(content))
+            return self.wire.parse(json.loads(content), found) if found else self.wire.parse(json.loads(content))
         except Refused as exc:
             return _Failure(status, redact(str(exc), self.endpoint.api_key), retryable=False)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):

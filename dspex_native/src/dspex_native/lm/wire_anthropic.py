@@ -28,7 +28,7 @@ from typing import Any
 
 from dspex_core.errors import CapabilityError
 
-from dspex_native.lm import _wire_input
+from dspex_native.lm import _judgments, _wire_input
 
 NAME = "anthropic"
 DEFAULT_BASE = "https://api.anthropic.com/v1"
@@ -104,7 +104,8 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
         if fmt["type"] == "json_object":  # no any-JSON mode: lm15 refuses it, and dspy goes LiteLLM's way
             raise CapabilityError("the native LM client does not write LiteLLM's Anthropic requests, where dspy "
                                   "sends response_format json_object for Anthropic; use the dspy backend")
-        out["output_config"] = {"format": {"type": "json_schema", "schema": fmt["schema"]}}
+        schema = _judgments.anthropic_schema(fmt["schema"], _judgments.judgments(fmt))
+        out["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
     return out
 
 
@@ -152,12 +153,13 @@ def _tool_choice(choice: tuple[str, tuple[str, ...], Any]) -> dict[str, Any]:
     return payload
 
 
-def parse(data: Any) -> tuple[list[Any], dict[str, int] | None]:
+def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, int] | None]:
     """``([the reply's completion], usage in the client's shape)``: its text, or ``{"text",
     "tool_calls"}`` when it holds ``tool_use`` blocks, read as lm15 reads them and dspy hands them
     on (``{"id", "type": "function", "function": {"name", "arguments": JSON text}}``, a missing id
     ``tool_<its place among the reply's parts>``; the text ``None`` when there is no text block);
-    ``KeyError``/``TypeError`` when ``data`` is not a Messages response."""
+    ``KeyError``/``TypeError`` when ``data`` is not a Messages response. With the judgments the
+    request declared (``found``: :mod:`._judgments`) a JSON answer's text is lm15's."""
     blocks = data["content"]
     if not isinstance(blocks, list):
         raise TypeError("content is not a list")
@@ -176,6 +178,8 @@ def parse(data: Any) -> tuple[list[Any], dict[str, int] | None]:
             parts += 1
         elif kind in ("thinking", "redacted_thinking"):
             parts += 1
+    answer = _judgments.answer_text(texts, found or {})
+    texts = texts if answer is None else [answer]
     if calls:
         return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usage"))
     return ["".join(texts)], _usage(data.get("usage"))

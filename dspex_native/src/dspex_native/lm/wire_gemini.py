@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dspex_native.lm import _wire_input
+from dspex_native.lm import _judgments, _wire_input
 
 NAME = "gemini"
 DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
@@ -82,9 +82,10 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
     if fmt is not None:
         config["responseMimeType"] = "application/json"
         if fmt["type"] == "json_schema":
+            schema = _judgments.gemini_schema(fmt["schema"], _judgments.judgments(fmt))
             # responseSchema is Gemini's OpenAPI subset; a schema with additionalProperties needs the other
-            field = "responseJsonSchema" if _mentions(fmt["schema"], "additionalProperties") else "responseSchema"
-            config[field] = fmt["schema"]
+            field = "responseJsonSchema" if _mentions(schema, "additionalProperties") else "responseSchema"
+            config[field] = schema
     if config:
         out["generationConfig"] = config
     tools = settings.get("tools")
@@ -129,9 +130,10 @@ def _mentions(value: Any, key: str) -> bool:
     return False
 
 
-def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
+def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[str], dict[str, int] | None]:
     """``([the reply's text], usage in the client's shape)``; ``Refused`` for a blocked
-    answer, ``KeyError``/``TypeError`` when ``data`` is not a GenerateContent response."""
+    answer, ``KeyError``/``TypeError`` when ``data`` is not a GenerateContent response. With the
+    judgments the request declared (``found``: :mod:`._judgments`) a JSON answer's text is lm15's."""
     if not isinstance(data, dict):
         raise TypeError("not an object")
     feedback = data.get("promptFeedback")
@@ -145,6 +147,8 @@ def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
     content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
     parts = content.get("parts") or []
     texts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and not p.get("thought")]
+    answer = _judgments.answer_text(texts, found or {})
+    texts = texts if answer is None else [answer]
     calls = _calls(parts)
     if calls:
         return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usageMetadata"))
