@@ -141,3 +141,40 @@ def test_a_json_adapter_run_with_judgments_is_dspys(model, spec, reply):
                 outcome = ("lm_error",)
             outcomes.append((outcome, [(r["path"], r["body"]) for r in server.requests]))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("engine", [None, "litellm"])
+@pytest.mark.parametrize("spec", ["bool", "ordered", "plain"])
+@pytest.mark.parametrize("reply", ['{\n  "ok": true, "level": 1, "answer": "é"\n}', '{"ok": NaN}', '[true]',
+                                   '```json\n{"ok": true}\n```'])
+def test_the_openai_doors_hand_a_judgment_answer_on_as_dspy_does(engine, spec, reply):
+    """On dspy's own engine the chat-completions door folds a judgment answer too (LiteLLM's
+    route does not): the prediction, the history's text, the error class after as many requests."""
+    from dspex_core.testing.server import LocalLMServer
+
+    settings_ = {"engine": engine} if engine else {}
+    outcomes = []
+    with LocalLMServer(lambda messages, settings: [reply]) as server:
+        for run in ("native", "dspy"):
+            server.reset()
+            try:
+                if run == "native":
+                    clear_history()
+                    lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                                  **settings_)
+                    pred = dict(dspex.create("predict", SPECS[spec], implementation="native", adapter="json")(
+                        question="q", lm=lm))
+                    outputs = dspex.history()[-1]["outputs"]
+                else:
+                    lm = dspy.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                                 **settings_)
+                    with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
+                        pred = dict(dspy.Predict(SPECS[spec])(question="q"))
+                    outputs = lm.history[-1]["outputs"]
+                outcome: tuple = ("ok", pred, outputs)
+            except (dspex.AdapterParseError, dspy.utils.exceptions.AdapterParseError):
+                outcome = ("parse_error",)
+            except (dspex.LMError, dspy.utils.exceptions.LMError):
+                outcome = ("lm_error",)
+            outcomes.append((outcome, [r["body"] for r in server.chat_requests]))
+    assert outcomes[0] == outcomes[1]

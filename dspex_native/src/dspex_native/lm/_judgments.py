@@ -11,9 +11,10 @@ differently, and the native wires do the same:
 * Gemini: a non-boolean judgment given as ``anyOf`` goes as an ``enum`` (integers for the ordered
   kind), the branches' titles and descriptions folded into the property's description
   (:func:`gemini_schema`);
-* the answer: when the reply has exactly one text part and it is a JSON object, lm15 keeps the
-  object and dspy hands on ``json.dumps(object, ensure_ascii=False)`` as the completion's text
-  (:func:`answer_text`); an object holding ``NaN`` or ``Infinity`` fails the call, as lm15
+* the answer, on these wires and on the OpenAI-style chat-completions doors of the same engine:
+  when the reply has exactly one text part and it is a JSON object, lm15 keeps the object and dspy
+  hands on ``json.dumps(object, ensure_ascii=False)`` as the completion's text (:func:`answer_text`,
+  :func:`answer_completion`); an object holding ``NaN`` or ``Infinity`` fails the call, as lm15
   refuses it.
 """
 
@@ -70,11 +71,17 @@ def _judgment(prop: Any) -> Judgment | None:
     return None
 
 
+class Unholdable(ValueError):
+    """A judgment answer lm15 cannot hold (``NaN``, ``Infinity``): dspy's call fails, not retried."""
+
+
 def judgments(response_format: Any) -> dict[str, Judgment]:
-    """The judgments a request's response format declares, in property order."""
+    """The judgments a request's response format declares (lm15's canonical form, or OpenAI's
+    ``{"type": "json_schema", "json_schema": {"schema": ...}}``), in property order."""
     if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
         return {}
-    schema = response_format.get("schema")
+    inner = response_format.get("json_schema")
+    schema = inner.get("schema") if isinstance(inner, dict) else response_format.get("schema")
     if not isinstance(schema, dict) or schema.get("type") not in (None, "object"):
         return {}
     props = schema.get("properties")
@@ -144,7 +151,7 @@ def answer_text(texts: list[str], found: dict[str, Judgment]) -> str | None:
     if not isinstance(value, dict):
         return None
     if not _finite(value):  # lm15 cannot hold it: the call fails (dspy's LMError, not retried)
-        raise ValueError("DataPart.value must be a JSON-compatible value (the answer holds NaN or Infinity)")
+        raise Unholdable("DataPart.value must be a JSON-compatible value (the answer holds NaN or Infinity)")
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -156,3 +163,13 @@ def _finite(value: Any) -> bool:
     if isinstance(value, list):
         return all(_finite(v) for v in value)
     return True
+
+
+def answer_completion(completion: Any, found: dict[str, Judgment]) -> Any:
+    """A chat completion (its text, or a dict with ``text``) with its text as :func:`answer_text`
+    makes it: the message's content is its one text part."""
+    text = completion.get("text") if isinstance(completion, dict) else completion
+    answer = answer_text([text], found) if isinstance(text, str) else None
+    if answer is None:
+        return completion
+    return {**completion, "text": answer} if isinstance(completion, dict) else answer

@@ -411,6 +411,12 @@ class HTTPLMClient:
             return _Failure(status, "the response is not a chat completion", retryable=False)
         if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)
             completions = [""]
+        found = _judgments.judgments(body.get("response_format")) if self.route.own else None
+        if found:  # dspy's own engine hands a judgment answer on as its object written again
+            try:
+                completions = [_judgments.answer_completion(c, found) for c in completions]
+            except _judgments.Unholdable as exc:
+                return _Failure(status, str(exc), retryable=False)
         return completions, data.get("usage")
 
     def _interpret_wire(self, status: int, content: bytes, body: dict[str, Any]) -> tuple[list[str], Any] | _Failure:
@@ -418,8 +424,9 @@ class HTTPLMClient:
         dspy's own engine's wires, read with the judgments the request's response format declares."""
         found = _judgments.judgments(body.get("response_format")) if self.route.own else None
         try:
-            return self.wire.parse(json.loads(content), found) if found else self.wire.parse(json.loads(content))
-        except Refused as exc:
+            data = json.loads(content)
+            return self.wire.parse(data, found) if found else self.wire.parse(data)
+        except (Refused, _judgments.Unholdable) as exc:
             return _Failure(status, redact(str(exc), self.endpoint.api_key), retryable=False)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             return _Failure(status, f"the response is not a {self.wire.NAME} reply", retryable=False)
