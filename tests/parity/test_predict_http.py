@@ -68,9 +68,9 @@ def _snapshot_models() -> list[str]:
 
 #: Bare model names both sides read as OpenAI's (lm15's rules; LiteLLM knows these families too).
 BARE = ("gpt-", "o1", "o3", "o4", "chat-latest")
-#: Providers whose requests LiteLLM writes as it writes OpenAI's (it adds e.g. OpenRouter's
-#: ``usage: {"include": true}``, which native's LiteLLM route does not: docs/limits.md).
-LITELLM_AS_OPENAI = ("openai", "hosted_vllm", "together_ai")
+#: Providers whose requests LiteLLM writes as it writes OpenAI's (OpenRouter's with its
+#: ``usage: {"include": true}`` added).
+LITELLM_AS_OPENAI = ("openai", "hosted_vllm", "together_ai", "openrouter")
 
 #: Model names drawn: every OpenAI model of dspy's snapshot, with and without the prefix, names it
 #: does not know, and other providers' prefixes (each route and table row gets its turn).

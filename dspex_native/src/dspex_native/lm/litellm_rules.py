@@ -69,10 +69,13 @@ def resolved(model: str) -> tuple[str, str] | None:
 def apply(model: str, request: dict[str, Any], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``messages`` as LiteLLM sends them for ``model`` (``provider/name`` as written, or a bare
     OpenAI name); a :class:`ConfigError` for a setting of ``request`` LiteLLM refuses for it, and
-    the settings it leaves out (an unsupported ``user``, or ``n=1``) taken out of ``request``."""
+    the settings it leaves out (an unsupported ``user``, or ``n=1``) taken out of ``request``, the
+    ones it adds (OpenRouter's ``usage: {"include": true}``) put in."""
     rules = _load()
     head, slash, rest = model.partition("/")
     provider, name = (head, rest) if slash and rest else ("openai", model)
+    if provider == "openrouter":  # its config always asks for the cost in the usage (transform_request)
+        request.setdefault("usage", {"include": True})
     found = rules.get(provider)
     if found is None:
         return messages
