@@ -41,6 +41,10 @@ def check_supported(annotation: Any, where: str) -> None:
         return  # an output field typed exactly ToolCalls (see _tool_calls.py) or dspy.Reasoning (_reasoning.py)
     from dspex_core.backend import type_name
 
+    if is_tool_calls_type(annotation):
+        raise CapabilityError(f"native adapters do not render a ToolCalls input yet ({where}): DSPy writes the "
+                              f"calls' JSON there; use implementation='dspy' for it")
+
     reason = _why_not_pydantic(annotation, is_output)
     if reason is None:
         return
