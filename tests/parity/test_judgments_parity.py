@@ -143,16 +143,17 @@ def test_a_json_adapter_run_with_judgments_is_dspys(model, spec, reply):
     assert outcomes[0] == outcomes[1]
 
 
-@pytest.mark.parametrize("engine", [None, "litellm"])
+@pytest.mark.parametrize("engine", [None, "litellm", "one call LiteLLM's way"])
 @pytest.mark.parametrize("spec", ["bool", "ordered", "plain"])
 @pytest.mark.parametrize("reply", ['{\n  "ok": true, "level": 1, "answer": "é"\n}', '{"ok": NaN}', '[true]',
                                    '```json\n{"ok": true}\n```'])
 def test_the_openai_doors_hand_a_judgment_answer_on_as_dspy_does(engine, spec, reply):
     """On dspy's own engine the chat-completions door folds a judgment answer too (LiteLLM's
-    route does not): the prediction, the history's text, the error class after as many requests."""
+    route does not, nor a call dspy's own engine sends LiteLLM's way for a setting lm15 has no
+    verdict for): the prediction, the history's text, the error class after as many requests."""
     from dspex_core.testing.server import LocalLMServer
 
-    settings_ = {"engine": engine} if engine else {}
+    settings_ = {"engine": engine} if engine == "litellm" else {"frobnicate": 1} if engine else {}
     outcomes = []
     with LocalLMServer(lambda messages, settings: [reply]) as server:
         for run in ("native", "dspy"):

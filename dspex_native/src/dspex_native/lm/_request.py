@@ -34,6 +34,8 @@ class ClientOptions:
     rollout_id: Any
     policy: RetryPolicy
     timeout: float | None  # the whole call's, retries and waits included
+    #: the call goes by dspy's own engine (lm15), not LiteLLM's way: set when the request is shaped
+    lm15: bool = False
 
 
 def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tuple[dict[str, Any], ClientOptions]:

@@ -247,7 +247,7 @@ class HTTPLMClient:
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*self._exchange(http, content, deadline), body)
+                outcome = self._interpret(*self._exchange(http, content, deadline), body, options.lm15)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -260,7 +260,7 @@ class HTTPLMClient:
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*await self._aexchange(http, content, deadline), body)
+                outcome = self._interpret(*await self._aexchange(http, content, deadline), body, options.lm15)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -299,8 +299,11 @@ class HTTPLMClient:
             shaped = None
         else:
             shaped = self.route.shape(request, messages) if self.route.own else None
-        if request.get("logprobs") and (not self.route.own or (self.wire is None and shaped is None)):
+        lm15 = self.route.own and (self.wire is not None or shaped is not None)
+        if request.get("logprobs") and not lm15:
             raise logprobs.not_built(self.model)  # LiteLLM's route: its own ChoiceLogprobs objects
+        if lm15:
+            options = replace(options, lm15=True)
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)
@@ -388,11 +391,12 @@ class HTTPLMClient:
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
 
-    def _interpret(self, status: int, headers: Any, content: bytes,
-                   request: dict[str, Any] | None = None) -> tuple[list[str], Any] | _Failure:
+    def _interpret(self, status: int, headers: Any, content: bytes, request: dict[str, Any] | None = None,
+                   lm15: bool = False) -> tuple[list[str], Any] | _Failure:
         """The completions and the response's ``usage`` object, or why the call failed; when the
         request body asked for logprobs each completion is a dict carrying its choice's
-        (:mod:`.logprobs`)."""
+        (:mod:`.logprobs`), and a call by dspy's own engine (``lm15``) reads a judgment answer as it
+        does (:mod:`._judgments`)."""
         body = request or {}
         if status >= 400:
             if in_response(status, content, engine=self._error_rules):
@@ -400,7 +404,7 @@ class HTTPLMClient:
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))
         if self.wire is not None:
-            return self._interpret_wire(status, content, body)
+            return self._interpret_wire(status, content, body, lm15)
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -411,7 +415,7 @@ class HTTPLMClient:
             return _Failure(status, "the response is not a chat completion", retryable=False)
         if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)
             completions = [""]
-        found = _judgments.judgments(body.get("response_format")) if self.route.own else None
+        found = _judgments.judgments(body.get("response_format")) if lm15 else None
         if found:  # dspy's own engine hands a judgment answer on as its object written again
             try:
                 completions = [_judgments.answer_completion(c, found) for c in completions]
@@ -419,10 +423,11 @@ class HTTPLMClient:
                 return _Failure(status, str(exc), retryable=False)
         return completions, data.get("usage")
 
-    def _interpret_wire(self, status: int, content: bytes, body: dict[str, Any]) -> tuple[list[str], Any] | _Failure:
+    def _interpret_wire(self, status: int, content: bytes, body: dict[str, Any],
+                        lm15: bool) -> tuple[list[str], Any] | _Failure:
         """A 2xx reply in the provider's own format: its text and usage (the client's shape); on
         dspy's own engine's wires, read with the judgments the request's response format declares."""
-        found = _judgments.judgments(body.get("response_format")) if self.route.own else None
+        found = _judgments.judgments(body.get("response_format")) if lm15 else None
         try:
             data = json.loads(content)
             return self.wire.parse(data, found) if found else self.wire.parse(data)
