@@ -108,6 +108,28 @@ UNION_OF_LITERALS = dspex.Signature("question -> pick: Union[Literal['x'], Liter
                                     custom_types={"Union": Union, "Literal": Literal})
 
 
+def json_adapter_outcome(run: str, model: str, signature: Any, url: str, **lm_settings: Any) -> tuple:
+    """A JSON-adapter predict on ``run`` (native, or plain dspy): the prediction and the history's
+    completion text, or the error class."""
+    from _dspy_oracle import to_dspy_signature
+
+    try:
+        if run == "native":
+            clear_history()
+            lm = dspex.LM(model, api_base=url, api_key=KEY, cache=False, num_retries=0, **lm_settings)
+            pred = dict(dspex.create("predict", signature, implementation="native", adapter="json")(
+                question="q", lm=lm))
+            return ("ok", pred, dspex.history()[-1]["outputs"])
+        lm = dspy.LM(model, api_base=url, api_key=KEY, cache=False, num_retries=0, **lm_settings)
+        with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
+            pred = dict(dspy.Predict(to_dspy_signature(dspex.Signature.coerce(signature)))(question="q"))
+        return ("ok", pred, lm.history[-1]["outputs"])
+    except (dspex.AdapterParseError, dspy.utils.exceptions.AdapterParseError):
+        return ("parse_error",)
+    except (dspex.LMError, dspy.utils.exceptions.LMError):
+        return ("lm_error",)
+
+
 @pytest.mark.parametrize("model", ["anthropic/claude-sonnet-4-5", "gemini/gemini-2.5-flash"])
 @pytest.mark.parametrize("spec", [*SPECS, "union"])
 @pytest.mark.parametrize("reply", ['{\n  "ok": true,\n  "answer": "x", "label": "a", "n": 1, "level": 2, "pick": "y",'
@@ -115,30 +137,11 @@ UNION_OF_LITERALS = dspex.Signature("question -> pick: Union[Literal['x'], Liter
                                    '{"ok": NaN}'])
 def test_a_json_adapter_run_with_judgments_is_dspys(model, spec, reply):
     """The request (the schema per wire), the prediction and the history's completion text."""
-    shape = model.split("/")[0]
     signature = UNION_OF_LITERALS if spec == "union" else SPECS[spec]
     outcomes = []
     for run in ("native", "dspy"):
-        with ProviderServer(shape, [reply, reply]) as server:
-            try:
-                if run == "native":
-                    clear_history()
-                    lm = dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
-                    pred = dict(dspex.create("predict", signature, implementation="native", adapter="json")(
-                        question="q", lm=lm))
-                    outputs = dspex.history()[-1]["outputs"]
-                else:
-                    from _dspy_oracle import to_dspy_signature
-
-                    lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
-                    with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
-                        pred = dict(dspy.Predict(to_dspy_signature(dspex.Signature.coerce(signature)))(question="q"))
-                    outputs = lm.history[-1]["outputs"]
-                outcome: tuple = ("ok", pred, outputs)
-            except (dspex.AdapterParseError, dspy.utils.exceptions.AdapterParseError):
-                outcome = ("parse_error",)
-            except (dspex.LMError, dspy.utils.exceptions.LMError):
-                outcome = ("lm_error",)
+        with ProviderServer(model.split("/")[0], [reply, reply]) as server:
+            outcome = json_adapter_outcome(run, model, signature, server.url)
             outcomes.append((outcome, [(r["path"], r["body"]) for r in server.requests]))
     assert outcomes[0] == outcomes[1]
 
@@ -158,24 +161,6 @@ def test_the_openai_doors_hand_a_judgment_answer_on_as_dspy_does(engine, spec, r
     with LocalLMServer(lambda messages, settings: [reply]) as server:
         for run in ("native", "dspy"):
             server.reset()
-            try:
-                if run == "native":
-                    clear_history()
-                    lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
-                                  **settings_)
-                    pred = dict(dspex.create("predict", SPECS[spec], implementation="native", adapter="json")(
-                        question="q", lm=lm))
-                    outputs = dspex.history()[-1]["outputs"]
-                else:
-                    lm = dspy.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
-                                 **settings_)
-                    with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):
-                        pred = dict(dspy.Predict(SPECS[spec])(question="q"))
-                    outputs = lm.history[-1]["outputs"]
-                outcome: tuple = ("ok", pred, outputs)
-            except (dspex.AdapterParseError, dspy.utils.exceptions.AdapterParseError):
-                outcome = ("parse_error",)
-            except (dspex.LMError, dspy.utils.exceptions.LMError):
-                outcome = ("lm_error",)
+            outcome = json_adapter_outcome(run, "openai/gpt-4o-mini", SPECS[spec], server.url, **settings_)
             outcomes.append((outcome, [r["body"] for r in server.chat_requests]))
     assert outcomes[0] == outcomes[1]
