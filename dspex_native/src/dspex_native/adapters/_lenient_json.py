@@ -57,9 +57,9 @@ def _after_prose(text: str) -> Any:
     a value whose brackets close (strings in either quote, escapes included), and after it no
     other bracket, parenthesis or comment sign (json_repair would read on and gather more values
     into a list). Otherwise ``""``, as before."""
-    if not reads_as_container(text):
+    start = _container_start(text)
+    if start is None:
         return ""
-    start = min(i for i in (text.find("["), text.find("{")) if i >= 0)
     return _amid_prose(text, start, _value_end(text, start))
 
 
@@ -104,12 +104,18 @@ def reads_as_container(text: str) -> bool:
     comment, a ``(`` may start json_repair's tuple reader. (Checked against
     json_repair on a few hundred thousand random texts: no text answered ``True`` is read as
     anything but a list or an object.)"""
+    return _container_start(text) is not None
+
+
+def _container_start(text: str) -> int | None:
+    """Where json_repair starts reading the list or object it surely reads out of ``text`` (its
+    first ``[`` or ``{``, with no ``#``, ``/`` or ``(`` before it), else ``None``."""
     cut = len(text)
     for bracket in "[{":
         index = text.find(bracket)
         if 0 <= index < cut:
             cut = index
-    return cut < len(text) and not any(c in "#/(" for c in text[:cut])
+    return cut if cut < len(text) and not any(c in "#/(" for c in text[:cut]) else None
 
 
 def _close_truncated(text: str, json: Any) -> Any:

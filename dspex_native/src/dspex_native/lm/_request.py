@@ -34,8 +34,10 @@ class ClientOptions:
     rollout_id: Any
     policy: RetryPolicy
     timeout: float | None  # the whole call's, retries and waits included
-    #: the call goes by dspy's own engine (lm15), not LiteLLM's way: set when the request is shaped
-    lm15: bool = False
+    #: how the replies are read, set when the request is shaped: each completion with its choice's
+    #: logprobs (``logprobs=True``), and the judgments dspy's own engine reads the answer with
+    logprobs: bool = False
+    judgments: Any = None
 
 
 def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tuple[dict[str, Any], ClientOptions]:

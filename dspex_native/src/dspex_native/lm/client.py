@@ -216,11 +216,10 @@ class HTTPLMClient:
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         if count == 1:
-            return _recorded(body, self._succeeded(self._send(http, content, options, deadline, body), key),
-                             self.model)
+            return _recorded(body, self._succeeded(self._send(http, content, options, deadline), key), self.model)
         # dspy's own engine: one request per completion, each with its own retries, in order; each
         # is counted as it arrives (a later one failing leaves the earlier ones counted, as in dspy)
-        completions = [self._one(self._send(http, content, options, deadline, body)) for _ in range(count)]
+        completions = [self._one(self._send(http, content, options, deadline)) for _ in range(count)]
         return _recorded(body, self._cached(completions, key), self.model)
 
     async def acall(self, messages: list[dict[str, Any]], **settings: Any) -> list[str]:
@@ -235,19 +234,18 @@ class HTTPLMClient:
         content = self._encode(body)
         deadline = lm_deadline.Deadline(options.timeout, self.model, self._public_base)
         if count == 1:
-            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline, body), key),
+            return _recorded(body, self._succeeded(await self._asend(http, content, options, deadline), key),
                              self.model)
-        completions = [self._one(await self._asend(http, content, options, deadline, body)) for _ in range(count)]
+        completions = [self._one(await self._asend(http, content, options, deadline)) for _ in range(count)]
         return _recorded(body, self._cached(completions, key), self.model)
 
-    def _send(self, http: Any, content: bytes, options: ClientOptions, deadline: lm_deadline.Deadline,
-              body: dict[str, Any]) -> tuple[list[str], Any]:
-        """One request (``content``, the encoded ``body``), retried as the policy and the deadline
-        allow: ``(completions, usage)``."""
+    def _send(self, http: Any, content: bytes, options: ClientOptions,
+              deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
+        """One request, retried as the policy and the deadline allow: ``(completions, usage)``."""
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*self._exchange(http, content, deadline), body, options.lm15)
+                outcome = self._interpret(*self._exchange(http, content, deadline), options)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -255,12 +253,12 @@ class HTTPLMClient:
             time.sleep(self._next_delay(outcome, attempt, attempts, options, deadline))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _asend(self, http: Any, content: bytes, options: ClientOptions, deadline: lm_deadline.Deadline,
-                     body: dict[str, Any]) -> tuple[list[str], Any]:
+    async def _asend(self, http: Any, content: bytes, options: ClientOptions,
+                     deadline: lm_deadline.Deadline) -> tuple[list[str], Any]:
         attempts = options.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._interpret(*await self._aexchange(http, content, deadline), body, options.lm15)
+                outcome = self._interpret(*await self._aexchange(http, content, deadline), options)
             except Exception as exc:  # transport errors and timeouts, the deadline passing
                 outcome = self._transport_failure(exc)
             if not isinstance(outcome, _Failure):
@@ -299,11 +297,9 @@ class HTTPLMClient:
             shaped = None
         else:
             shaped = self.route.shape(request, messages) if self.route.own else None
-        lm15 = self.route.own and (self.wire is not None or shaped is not None)
+        lm15 = self.route.own and (self.wire is not None or shaped is not None)  # this call's route
         if request.get("logprobs") and not lm15:
             raise logprobs.not_built(self.model)  # LiteLLM's route: its own ChoiceLogprobs objects
-        if lm15:
-            options = replace(options, lm15=True)
         if shaped is not None:
             request, count = shaped
             messages = self.route.messages(messages)
@@ -313,6 +309,9 @@ class HTTPLMClient:
                 litellm_tools.apply(self._rules_model, request, self._public_base)
             if self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
                 request.setdefault("max_completion_tokens", request.pop("max_tokens"))
+        found = _judgments.judgments(request.get("response_format")) if lm15 else None
+        if found or request.get("logprobs") is True:  # how the replies are read (the common call: neither)
+            options = replace(options, logprobs=request.get("logprobs") is True, judgments=found or None)
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
 
     def _request_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions]:
@@ -391,31 +390,30 @@ class HTTPLMClient:
     def _pool_key(self, options: ClientOptions) -> tuple[str, str, Any]:
         return (self._public_base, self.endpoint.key_hash, options.timeout)
 
-    def _interpret(self, status: int, headers: Any, content: bytes, request: dict[str, Any] | None = None,
-                   lm15: bool = False) -> tuple[list[str], Any] | _Failure:
-        """The completions and the response's ``usage`` object, or why the call failed; when the
-        request body asked for logprobs each completion is a dict carrying its choice's
-        (:mod:`.logprobs`), and a call by dspy's own engine (``lm15``) reads a judgment answer as it
-        does (:mod:`._judgments`)."""
-        body = request or {}
+    def _interpret(self, status: int, headers: Any, content: bytes,
+                   options: ClientOptions | None = None) -> tuple[list[str], Any] | _Failure:
+        """The completions and the response's ``usage`` object, or why the call failed; read as the
+        call's ``options`` say: with its choice's logprobs on each completion (:mod:`.logprobs`), a
+        judgment answer as dspy's own engine hands it on (:mod:`._judgments`)."""
+        read_logprobs = options is not None and options.logprobs
+        found = options.judgments if options is not None else None
         if status >= 400:
             if in_response(status, content, engine=self._error_rules):
                 return _Failure(status, self._error_reason(status, content), False, context_window=True)
             return _Failure(status, self._error_reason(status, content), is_retryable_status(status),
                             parse_retry_after(headers.get("retry-after")))
         if self.wire is not None:
-            return self._interpret_wire(status, content, body, lm15)
+            return self._interpret_wire(status, content, found)
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
             completions = [_completion(c.get("message") or {}) for c in choices]
-            if body.get("logprobs") is True:
+            if read_logprobs:
                 completions = [logprobs.completion(done, c.get("logprobs")) for done, c in zip(completions, choices)]
         except (ValueError, KeyError, TypeError, AttributeError):
             return _Failure(status, "the response is not a chat completion", retryable=False)
         if not completions:  # no choice: one empty completion, as DSPy 3.4 reads it (the reply cannot be parsed)
             completions = [""]
-        found = _judgments.judgments(body.get("response_format")) if lm15 else None
         if found:  # dspy's own engine hands a judgment answer on as its object written again
             try:
                 completions = [_judgments.answer_completion(c, found) for c in completions]
@@ -423,11 +421,9 @@ class HTTPLMClient:
                 return _Failure(status, str(exc), retryable=False)
         return completions, data.get("usage")
 
-    def _interpret_wire(self, status: int, content: bytes, body: dict[str, Any],
-                        lm15: bool) -> tuple[list[str], Any] | _Failure:
-        """A 2xx reply in the provider's own format: its text and usage (the client's shape); on
-        dspy's own engine's wires, read with the judgments the request's response format declares."""
-        found = _judgments.judgments(body.get("response_format")) if lm15 else None
+    def _interpret_wire(self, status: int, content: bytes, found: Any) -> tuple[list[str], Any] | _Failure:
+        """A 2xx reply in the provider's own format: its text and usage (the client's shape), read
+        with the judgments the request's response format declares (``found``, on dspy's own engine)."""
         try:
             data = json.loads(content)
             return self.wire.parse(data, found) if found else self.wire.parse(data)
