@@ -299,3 +299,48 @@ def test_react_streams_each_step_then_the_extraction(server):
     plain_bodies = [r["body"] for r in server.chat_requests[3:]]
     assert streamed_bodies == [{**b, "stream": True, "stream_options": {"include_usage": True}} for b in plain_bodies]
     assert items[-1].trajectory["observation_0"] == 3
+
+
+# -- Anthropic's and Gemini's own wires ----------------------------------------------------------------
+
+WIRE_MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "gemini": "gemini/gemini-2.5-flash"}
+
+
+@pytest.mark.parametrize("shape", sorted(WIRE_MODELS))
+def test_a_providers_own_wire_streams_retries_before_the_first_piece_and_keeps_the_partial_after(shape):
+    from dspex_core.testing.provider_server import ProviderServer
+
+    with ProviderServer(shape, stream_chunk_size=5) as server:
+        lm = dspex.LM(WIRE_MODELS[shape], api_base=server.url, num_retries=2, **FAST)
+        predict = dspex.Predict.create("question -> reasoning, answer", implementation="native", lm=lm)
+        server.load([REPLY])
+        server.fail(529 if shape == "anthropic" else 503)
+        *chunks, final = list(predict.stream(question="q"))
+        assert final == Prediction(reasoning="think a bit", answer="hello world")
+        assert "".join(c.text for c in chunks) == "think a bithello world" and len(chunks) > 2
+        assert len(server.requests) == 2  # the error status was retried
+        if shape == "gemini":
+            assert [r["path"].rsplit(":", 1)[1] for r in server.requests] == ["streamGenerateContent"] * 2
+            assert {r["query"] for r in server.requests} == {"alt=sse"}
+        else:
+            assert all(r["body"]["stream"] is True for r in server.requests)
+
+        # an error event after text was handed on: raised at once with the text received, not retried
+        text = [{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": REPLY[:30]}},
+                {"type": "error", "error": {"type": "api_error", "message": "model crashed"}}] \
+            if shape == "anthropic" else [{"candidates": [{"content": {"parts": [{"text": REPLY[:30]}]}}]},
+                                          {"error": {"code": 500, "message": "model crashed"}}]
+        server.load([text])
+        with pytest.raises(LMError, match="mid-stream") as info:
+            list(predict.stream(question="q"))
+        assert info.value.partial == REPLY[:30] and "model crashed" in str(info.value)
+        assert len(server.requests) == 1
+    clear_clients()
+
+
+@pytest.mark.parametrize("model", ["anthropic/claude-sonnet-4-5", "gemini/gemini-2.5-flash", "ollama_chat/llama3"])
+def test_streaming_in_a_format_litellm_writes_is_a_capability_error(model):
+    lm = dspex.LM(model, engine="litellm", api_base="http://127.0.0.1:9", **FAST)
+    predict = dspex.Predict.create("question -> answer", implementation="native", lm=lm)
+    with pytest.raises(CapabilityError, match="LiteLLM's route"):
+        list(predict.stream(question="q"))

@@ -224,10 +224,12 @@ def anthropic_replies(draw) -> dict:
         st.builds(lambda t: {"type": "text", "text": t}, _TEXT),
         st.builds(lambda t: {"type": "thinking", "thinking": t, "signature": "sig"}, _TEXT)), min_size=1, max_size=4)
         .filter(lambda b: any(x["type"] == "text" for x in b)))
-    usage = {"input_tokens": draw(_COUNT), "output_tokens": draw(_COUNT)}
-    for key in ("cache_read_input_tokens", "cache_creation_input_tokens"):
-        if draw(st.booleans()):
+    usage = {}
+    for key in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+        if draw(st.booleans()) or (key == "output_tokens" and draw(st.booleans())):
             usage[key] = draw(_COUNT)
+    if draw(st.booleans()):
+        usage["output_tokens_details"] = {"thinking_tokens": draw(_COUNT)}
     return {"id": "msg", "type": "message", "role": "assistant", "model": "m", "content": blocks,
             "stop_reason": draw(st.sampled_from(["end_turn", "max_tokens", "stop_sequence"])), "usage": usage}
 
@@ -244,19 +246,23 @@ def gemini_replies(draw) -> dict:
     # Gemini's total: prompt, candidates and thoughts (a cached count is part of the prompt's)
     usage["totalTokenCount"] = sum(usage.get(k, 0) for k in ("promptTokenCount", "candidatesTokenCount",
                                                                "thoughtsTokenCount"))
+    for key in ("promptTokensDetails", "candidatesTokensDetails"):  # modality breakdowns, audio among them
+        if draw(st.booleans()):
+            usage[key] = draw(st.lists(st.fixed_dictionaries(
+                {"modality": st.sampled_from(["TEXT", "AUDIO", "IMAGE"]), "tokenCount": _COUNT}), max_size=3))
     return {"candidates": [{"content": {"role": "model", "parts": parts},
                             "finishReason": draw(st.sampled_from(["STOP", "MAX_TOKENS"])), "index": 0}],
             "usageMetadata": usage}
 
 
 REPLIES = {"anthropic": anthropic_replies(), "gemini": gemini_replies()}
-USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
 @pytest.mark.parametrize("shape", ["anthropic", "gemini"])
 def test_replies_are_read_into_the_same_text_and_usage(servers, shape):
-    """Several text blocks or parts, thoughts among them, cache and thinking counts: the same
-    completion text, and the usage dspy reports (its prompt/completion/total tokens)."""
+    """Several text blocks or parts, thoughts among them, cache, thinking and audio counts, some
+    counts missing: the same completion text, and the usage dspy records (its whole entry:
+    prompt/completion/total tokens and their details, as ``get_lm_usage()`` and ``track_usage`` sum them)."""
     from dspex_native.lm import get_client
 
     server = servers[shape]
@@ -268,13 +274,12 @@ def test_replies_are_read_into_the_same_text_and_usage(servers, shape):
     def check(reply):
         server.load([reply])
         client = get_client(dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0))
-        mine = client(messages)
+        with dspex.track_usage() as tracked:
+            mine = client(messages)
         server.load([reply])
         lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
         # (dspy gives a dict with the text and the thoughts when there are thoughts; native the text)
         assert [o["text"] if isinstance(o, dict) else o for o in lm(messages=messages)] == mine
-        theirs = lm.history[-1]["usage"]
-        last = client.usage.last
-        assert {k: getattr(last, k) for k in USAGE_KEYS} == {k: theirs.get(k, 0) for k in USAGE_KEYS}
+        assert tracked.get_total_tokens().get(model, {}) == lm.history[-1]["usage"]
 
     check()

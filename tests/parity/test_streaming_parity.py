@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 import dspex_core as dspex
 from dspex_core import Prediction, StreamChunk
+from dspex_core._history import clear_history
 from dspex_core.testing.server import LocalLMServer
 from dspex_native.lm import clear_clients
 
@@ -124,8 +125,10 @@ def _steps() -> list[str]:
             "[[ ## reasoning ## ]]\nfound\n\n[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]"]
 
 
-@pytest.mark.parametrize("module_type", ["react", "json predict"])
+@pytest.mark.parametrize("module_type", ["react", "json predict", "json judgment"])
 def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
+    """A ReAct's steps, a JSON reply, and a JSON reply to a ``bool`` output (a judgment: the
+    completion recorded is the answer dspy's own engine writes again, the streamed pieces the reply)."""
     server, replies = served
     replies.cuts = [3, 9, 30, 31]
     if module_type == "react":
@@ -133,9 +136,11 @@ def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
         dspy_module, adapter = dspy.ReAct("question -> answer", tools=[]), None
         ref = dspex.create("react", "question -> answer", tools=[], implementation="native")
     else:
-        script = ['{"reasoning": "r\\u00e9", "answer": "a \\"b\\""}']
-        dspy_module, adapter = dspy.Predict("question -> reasoning, answer"), dspy.JSONAdapter()
-        ref = dspex.create("predict", "question -> reasoning, answer", implementation="native", adapter="json")
+        signature = "question -> reasoning, answer" if module_type == "json predict" else "question -> why, ok: bool"
+        script = ['{"reasoning": "r\\u00e9", "answer": "a \\"b\\""}' if module_type == "json predict" else
+                  '{\n  "why": "r\\u00e9",\n  "ok":   false\n}']
+        dspy_module, adapter = dspy.Predict(signature), dspy.JSONAdapter()
+        ref = dspex.create("predict", signature, implementation="native", adapter="json")
     lm = dspy.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
     listeners = [dspy.streaming.StreamListener(signature_field_name=f, predict=p, predict_name=n, allow_reuse=True)
                  for n, p in dspy_module.named_predictors() for f in p.signature.output_fields]
@@ -150,11 +155,13 @@ def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
     server.reset()
     replies.script = list(script)
     native_lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    clear_history()
     native_items = list(ref.stream(question="q", lm=native_lm))
     native_bodies = [r["body"] for r in server.chat_requests]
 
     assert native_bodies == dspy_bodies and all(b["stream"] is True for b in native_bodies)
     assert dict(native_items[-1]) == dict(dspy_items[-1].items())
+    assert [e["outputs"] for e in dspex.history()] == [e["outputs"] for e in lm.history[-len(script):]]
     ours = [(c.predict_name, c.field) for c in native_items[:-1]]
     expected = [(n, f) for n, p in dspy_module.named_predictors() for f in p.signature.output_fields]
     assert sorted(set(ours), key=ours.index) == expected

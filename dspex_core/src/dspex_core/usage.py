@@ -66,8 +66,9 @@ def merge(first: Mapping[str, Any] | None, second: Mapping[str, Any] | None) -> 
 
 def dspy_entry(usage: Mapping[str, Any] | None) -> dict[str, Any]:
     """What dspy 3.4's own engine (lm15) records for an OpenAI-compatible response's ``usage``:
-    the three counts it has, then ``prompt_tokens_details`` (``cached_tokens``, ``audio_tokens``)
-    and ``completion_tokens_details`` (``reasoning_tokens``, ``audio_tokens``), each ``None``
+    the three counts it has, then ``prompt_tokens_details`` (``cached_tokens``, the
+    ``cache_write_tokens`` it reads as ``cache_creation_tokens``, ``audio_tokens``) and
+    ``completion_tokens_details`` (``reasoning_tokens``, ``audio_tokens``), each ``None``
     when the provider gave none of them; ``{}`` for no usage at all."""
     if not isinstance(usage, Mapping):
         return {}
@@ -77,7 +78,10 @@ def dspy_entry(usage: Mapping[str, Any] | None) -> dict[str, Any]:
     completion = usage.get("completion_tokens_details")
     prompt = prompt if isinstance(prompt, Mapping) else {}
     completion = completion if isinstance(completion, Mapping) else {}
-    prompt_details = {key: prompt[key] for key in ("cached_tokens", "audio_tokens") if _summable(prompt.get(key))}
+    prompt_details = {name: prompt[key] for name, key in (("cached_tokens", "cached_tokens"),
+                                                          ("cache_creation_tokens", "cache_write_tokens"),
+                                                          ("audio_tokens", "audio_tokens"))
+                      if _summable(prompt.get(key))}
     completion_details = {key: completion[key] for key in ("reasoning_tokens", "audio_tokens")
                           if _summable(completion.get(key))}
     if out or prompt_details or completion_details:

@@ -54,8 +54,8 @@ EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_cs
               "callback_metadata)")
 
 STREAMING = ("streaming replies in XMLAdapter's format, with native function calling, n > 1 completions, logprobs, "
-             "or from Anthropic's and Gemini's own wires and Ollama's own API (module types other than predict, "
-             "chain_of_thought and react yield their final Prediction only)")
+             "or in the formats LiteLLM writes for anthropic/, gemini/ and ollama/ (their LiteLLM routes: Ollama's own "
+             "API) (module types other than predict, chain_of_thought and react yield their final Prediction only)")
 
 #: lm: a direct LM call
 LM_CALL = (LITELLM_LOGPROBS,)

@@ -18,7 +18,10 @@ bookkeeping, which is no part of a call), answered with an empty model descripti
 next scripted reply (one per request): a text, sent in the shape's reply with usage counts, or a
 dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a
 scripted fault (a status, with the provider's error body and an optional ``Retry-After``) comes
-first. Only the standard library is used.
+first. A request that asks to stream (Anthropic's ``"stream": true``, Gemini's
+``:streamGenerateContent``) gets the reply as the provider's server-sent events
+(:mod:`._provider_stream`), cut every ``stream_chunk_size`` characters (or by a function); a
+scripted list is sent as those events' payloads. Only the standard library is used.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 from urllib.parse import urlsplit
+
+from dspex_core.testing import _provider_stream
+from dspex_core.testing._server_stream import DEFAULT_CHUNK_SIZE, ChunkSplitter, check_chunking
 
 __all__ = ["ProviderServer", "SHAPES"]
 
@@ -78,18 +84,21 @@ def error_body(shape: str, status: int, message: str) -> dict[str, Any]:
 class ProviderServer:
     """A fake provider API on ``127.0.0.1`` (a free port); see the module docstring."""
 
-    def __init__(self, shape: str, replies: Iterable[str | dict[str, Any]] = ()):
+    def __init__(self, shape: str, replies: Iterable[str | dict[str, Any] | list[Any]] = (), *,
+                 stream_chunk_size: int | ChunkSplitter = DEFAULT_CHUNK_SIZE):
         if shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
         self.shape = shape
+        #: how a streamed text reply is cut into events (characters per event, or a function)
+        self.stream_chunk_size = check_chunking(stream_chunk_size)
         self._lock = threading.Lock()
-        self._replies: deque[str | dict[str, Any]] = deque(replies)
+        self._replies: deque[str | dict[str, Any] | list[Any]] = deque(replies)
         self._faults: deque[tuple[int, str, str | None]] = deque()
         self._requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
 
     # -- scripting ------------------------------------------------------------------------------
-    def load(self, replies: Iterable[str | dict[str, Any]]) -> None:
+    def load(self, replies: Iterable[str | dict[str, Any] | list[Any]]) -> None:
         """Forget the recorded requests, pending replies and faults; answer with ``replies`` next."""
         with self._lock:
             self._replies = deque(replies)
@@ -143,6 +152,9 @@ class ProviderServer:
                 status, payload, extra = owner._answer({"method": "POST", "path": parts.path, "query": parts.query,
                                                         "headers": {k.lower(): v for k, v in self.headers.items()},
                                                         "body": body})
+                if status == 200 and _provider_stream.asks_to_stream(owner.shape, parts.path, body):
+                    _provider_stream.write(self, owner.shape, payload)
+                    return
                 data = json.dumps(payload).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -176,7 +188,11 @@ class ProviderServer:
             if not self._replies:
                 return 500, error_body(self.shape, 500, "the fake server's script is exhausted"), {}
             reply = self._replies.popleft()
-            if isinstance(reply, dict):
+            if _provider_stream.asks_to_stream(self.shape, entry["path"], entry["body"]):
+                if not isinstance(reply, str):  # the events' payloads (a dict: one event), as scripted
+                    return 200, reply if isinstance(reply, list) else [reply], {}
+                return 200, _provider_stream.events(self.shape, reply, self.stream_chunk_size, (11, 7)), {}
+            if isinstance(reply, (dict, list)):
                 return 200, reply, {}
             if self.shape == "ollama":  # the reply of the endpoint asked (/api/chat or /api/generate)
                 return 200, reply_body(self.shape, reply, path=entry["path"]), {}

@@ -163,7 +163,8 @@ class HTTPLMClient:
         self.cache = cache
         self.usage = UsageTracker()
         self._warned_rollout = False
-        self._prepared: tuple | None = None
+        self._prepared: Any = None
+        self._prepared_stream: Any = None
         #: the module writing and reading a provider's own wire format, or None for OpenAI's
         self.wire = WIRES.get(self.endpoint.provider)
         if not self.route.own and self.endpoint.provider in LITELLM_WIRES:  # LiteLLM's client, not lm15's
@@ -335,18 +336,28 @@ class HTTPLMClient:
 
             raise InputError(f"the request for {self.model!r} cannot be sent as JSON: {exc}") from None
 
-    def _post(self) -> Any:
+    def _post(self, stream: bool = False) -> Any:
         """The endpoint's request, its head written once per client (:class:`._http_wire.Post`):
-        a call adds only its body."""
+        a call adds only its body. A streamed call's goes where the wire streams (Gemini's
+        ``:streamGenerateContent?alt=sse``; elsewhere the same URL)."""
+        if stream and self.wire is not None and hasattr(self.wire, "stream_url"):
+            post = self._prepared_stream
+            if post is None:
+                post = self._prepared_stream = self._new_post(self.wire.stream_url(self.endpoint.base_url,
+                                                                                   self.endpoint.model_name))
+            return post
         post = self._prepared
         if post is None:
-            from dspex_native import __version__
-            from dspex_native.lm._http_wire import Post
-
             url = self.endpoint.chat_url if self.wire is None else \
                 self.wire.url(self.endpoint.base_url, self.endpoint.model_name)
-            post = self._prepared = Post(url, self._headers, f"dspex-native/{__version__}")
+            post = self._prepared = self._new_post(url)
         return post
+
+    def _new_post(self, url: str) -> Any:
+        from dspex_native import __version__
+        from dspex_native.lm._http_wire import Post
+
+        return Post(url, self._headers, f"dspex-native/{__version__}")
 
     def _exchange(self, http: Any, content: bytes, deadline: lm_deadline.Deadline) -> tuple[int, Any, bytes]:
         """One attempt: ``(status, headers, body)``; every network wait gets at most the time

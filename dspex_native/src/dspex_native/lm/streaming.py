@@ -9,7 +9,11 @@ is what plain ``dspy.LM(model)`` sends when ``dspy.streamify`` streams a predict
   ``"stream_options": {"include_usage": true}`` (every OpenAI-compatible server lm15 knows is
   asked for usage);
 * on LiteLLM's route: ``"stream": true``, and ``stream_options`` only inside a
-  ``dspex.track_usage()`` block (dspy adds it when ``track_usage`` is on).
+  ``dspex.track_usage()`` block (dspy adds it when ``track_usage`` is on);
+* on Anthropic's and Gemini's own wires (lm15's): the wire's body with ``"stream": true``
+  (Anthropic) or to the streaming method (Gemini's ``:streamGenerateContent?alt=sse``), each
+  wire's events read as lm15 reads them (the wire module's ``StreamReader``: text by part, the
+  usage of the event that ends the reply, a stream cut before that event is a failure).
 
 The rest is a normal call's (the same pooled, kept-alive transport, :mod:`._pool`): the cache is looked up first (a hit streams nothing: the completion
 comes whole, as in dspy, whose listeners then see no chunk), the budget checked, the usage of the
@@ -20,14 +24,16 @@ Failures: one before the first piece of text (an error status, a refused or drop
 ``error`` event first) is retried as a normal call's is; once text was handed on it cannot be taken
 back, so a failure then (the connection dropped, an ``error`` event, the deadline) raises
 :class:`~dspex_core.errors.LMError` at once, its ``partial`` attribute holding the text received.
-Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, ``logprobs=True``, and providers with a
-wire format of their own (Anthropic, Gemini).
+With the judgments of a JSON adapter's schema (:mod:`._judgments`) the completion is the answer
+dspy's own engine hands on, as for an unstreamed call; the pieces streamed are the reply's text.
+Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, ``logprobs=True``, and
+the formats LiteLLM writes for providers of their own (anthropic/, gemini/ and ollama/ on LiteLLM's
+route).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import time
 from typing import Any, Iterator
 
@@ -35,12 +41,11 @@ from dspex_core.backend import lm_deadline
 from dspex_core.errors import CapabilityError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage, tracking
 
+from dspex_native.lm import _judgments
+from dspex_native.lm._stream_reply import ChatStream, StreamedReply, StreamFailed
+
 #: The timeout profile of a streamed LM call whose LM sets no ``timeout``.
 STREAMING_PROFILE = "streaming"
-
-
-class StreamFailed(Exception):
-    """The server ended a stream with an ``error`` event, or sent something that is not one."""
 
 
 class SSEReader:
@@ -84,34 +89,14 @@ def streamed_body(body: dict[str, Any], own_route: bool) -> dict[str, Any]:
     return body
 
 
-def _text_of(data: str) -> tuple[str, Any]:
-    """``(the event's text, its usage or None)``; a :class:`StreamFailed` for an error event."""
-    try:
-        event = json.loads(data)
-    except ValueError:
-        raise StreamFailed(f"the stream sent an event that is not JSON: {data[:200]!r}") from None
-    if not isinstance(event, dict):
-        raise StreamFailed(f"the stream sent an event that is not an object: {data[:200]!r}")
-    error = event.get("error")
-    if error is not None:
-        message = error.get("message") if isinstance(error, dict) else error
-        raise StreamFailed(f"the server ended the stream with an error: {message}")
-    text = ""
-    for choice in event.get("choices") or ():
-        if isinstance(choice, dict) and choice.get("index", 0) == 0:
-            content = (choice.get("delta") or {}).get("content")
-            if isinstance(content, str):
-                text += content
-    return text, event.get("usage")
-
-
 class LMStream:
     """One streamed call (see the module doc): iterate for the text, then read ``completions``."""
 
     def __init__(self, client: Any, messages: list[dict[str, Any]], settings: dict[str, Any]):
-        if client.wire is not None:
-            raise CapabilityError(f"streaming from {client.model!r} ({client.wire.NAME}'s own wire format) is not "
-                                  f"built natively; use the dspy backend, or call the module without streaming")
+        if client.wire is not None and not hasattr(client.wire, "StreamReader"):
+            raise CapabilityError(f"streaming from {client.model!r} on LiteLLM's route ({client.wire.NAME}'s format "
+                                  f"as LiteLLM writes it) is not built natively; use the dspy backend, or call the "
+                                  f"module without streaming")
         self.client = client
         self.body, self.options, self.key, count = client._prepare(messages, settings)
         if count != 1 or (self.body.get("n") or 1) != 1:
@@ -139,31 +124,33 @@ class LMStream:
         check_budget()
         from dspex_native.lm import _pool
 
-        http = _pool.sync_transport((client._public_base, client.endpoint.key_hash, self.timeout), client._post())
+        post = client._post(stream=True)
+        http = _pool.sync_transport((client._public_base, client.endpoint.key_hash, self.timeout), post)
         content = client._encode(streamed_body(self.body, client.route.own))
         deadline = lm_deadline.Deadline(self.timeout, client.model, client._public_base)
         attempts = self.options.policy.attempts
         for attempt in range(1, attempts + 1):
             pieces: list[str] = []
             try:
-                usage = yield from self._attempt(http, content, deadline, pieces, attempt)
+                reply = yield from self._attempt(http, post, content, deadline, pieces, attempt)
             except _Failed as failed:
                 if pieces:
                     raise _mid_stream(client, attempt, failed.reason, "".join(pieces)) from None
                 time.sleep(client._next_delay(failed.failure, attempt, attempts, self.options, deadline))
                 continue
-            self._succeeded("".join(pieces), usage)
+            self._succeeded(reply, attempt, "".join(pieces))
             return
 
-    def _attempt(self, http: Any, content: bytes, deadline: Any, pieces: list[str], attempt: int) -> Iterator[str]:
-        """One request: yields its text; returns the usage of its last event (or ``None``)."""
+    def _attempt(self, http: Any, post: Any, content: bytes, deadline: Any, pieces: list[str],
+                 attempt: int) -> Iterator[str]:
+        """One request: yields its text; returns the reply read (a :class:`StreamedReply`)."""
         from dspex_native.lm.client import _CutOff
 
         client = self.client
         try:
             if deadline.expired():
                 raise _CutOff()
-            response = http.send(client._post(), content, deadline.remaining)
+            response = http.send(post, content, deadline.remaining)
         except Exception as exc:
             raise _Failed(client._transport_failure(exc)) from None
         try:
@@ -173,31 +160,24 @@ class LMStream:
                 except Exception as exc:
                     raise _Failed(client._transport_failure(exc)) from None
                 raise _Failed(client._interpret(response.status_code, response.headers, body))
-            reader = SSEReader()
-            usage = None
-            done = False
+            events = SSEReader()
+            reply = client.wire.StreamReader() if client.wire is not None else ChatStream()
             try:
                 for chunk in response.iter_bytes():
-                    for data in () if done else reader.feed(chunk):
-                        if data == "[DONE]":  # the body's end is read too: the connection is kept
-                            done = True
-                            break
-                        text, found = _text_of(data)
-                        usage = found if found is not None else usage
-                        if text:
+                    for data in () if reply.done else events.feed(chunk):
+                        for text in reply.read(data):
                             pieces.append(text)
                             yield text
+                        if reply.done:  # the body's end is read too: the connection is kept
+                            break
                     if deadline.expired():
                         raise _CutOff()
-                if done:
-                    return usage
-                for data in reader.close():
-                    if data != "[DONE]":
-                        text, found = _text_of(data)
-                        usage = found if found is not None else usage
-                        if text:
-                            pieces.append(text)
-                            yield text
+                for data in () if reply.done else events.close():
+                    for text in reply.read(data):
+                        pieces.append(text)
+                        yield text
+                if not reply.ended:
+                    raise StreamFailed("the stream ended before its last event")
             except StreamFailed as exc:
                 raise _Failed(_failure(None, str(exc), retryable=True)) from None
             except Exception as exc:  # transport errors and timeouts, the deadline passing
@@ -207,15 +187,18 @@ class LMStream:
                     error.partial = "".join(pieces)  # type: ignore[attr-defined]
                     raise error from None
                 raise _Failed(client._transport_failure(exc)) from None
-            return usage
+            return reply
         finally:
             response.close()
 
-    def _succeeded(self, text: str, usage: Any) -> None:
+    def _succeeded(self, reply: StreamedReply, attempt: int, streamed: str) -> None:
         client = self.client
-        completions = [text]
-        client.usage.add_response(usage)
-        record_usage(client.model, dspy_entry(usage))
+        try:
+            completions = [reply.completion(self.options.judgments)]
+        except _judgments.Unholdable as exc:  # dspy's own engine fails the call, the text already streamed
+            raise _mid_stream(client, attempt, str(exc), streamed) from None
+        client.usage.add_response(reply.usage)
+        record_usage(client.model, dspy_entry(reply.usage))
         if self.key is not None:
             client.cache.put(self.key, completions, model=client.model)
         self.completions = _recorded(client, self.body, completions)

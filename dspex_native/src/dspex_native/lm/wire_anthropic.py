@@ -18,7 +18,8 @@ tools are ``tools: [{"name", "description", "input_schema"}]`` and the tool choi
 some of the tools sends only those); a reply's ``tool_use`` blocks are its tool calls.
 
 A reply's text is its text blocks, concatenated as dspy reads them (thinking blocks left out);
-its usage counts cached input in the prompt tokens, as dspy reports it.
+its usage counts cached input in the prompt tokens, as dspy reports it. A streamed call sends
+``"stream": true`` and reads the reply's events (:class:`StreamReader`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 
 from dspex_core.errors import CapabilityError
 
-from dspex_native.lm import _judgments, _wire_input
+from dspex_native.lm import _judgments, _wire_input, _wire_usage
+from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object
 
 NAME = "anthropic"
 DEFAULT_BASE = "https://api.anthropic.com/v1"
@@ -78,7 +80,7 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
         wire_messages.append({"role": "assistant" if role == "assistant" else "user", "content": blocks})
     max_tokens = settings.get("max_tokens")
     model_name = request["model"]
-    out: dict[str, Any] = {"model": model_name, "messages": wire_messages, "stream": False,
+    out: dict[str, Any] = {"model": model_name, "messages": wire_messages, "stream": request.get("stream") is True,
                            "max_tokens": default_max_tokens(model_name) if max_tokens is None else max_tokens}
     if system:
         out["system"] = system
@@ -185,12 +187,47 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], di
     return ["".join(texts)], _usage(data.get("usage"))
 
 
-def _usage(usage: Any) -> dict[str, int] | None:
-    """dspy's usage for a Messages response: cache reads and writes count as prompt tokens."""
+def _usage(usage: Any) -> dict[str, Any] | None:
+    """dspy's usage for a Messages response's (or a stream's ``message_delta``) ``usage``: cache
+    reads and writes count as prompt tokens (:mod:`._wire_usage`)."""
     if not isinstance(usage, dict):
         return None
-    inputs, outputs = usage.get("input_tokens"), usage.get("output_tokens")
-    if not isinstance(inputs, int) or not isinstance(outputs, int):
-        return None
-    inputs += (usage.get("cache_read_input_tokens") or 0) + (usage.get("cache_creation_input_tokens") or 0)
-    return {"prompt_tokens": inputs, "completion_tokens": outputs, "total_tokens": inputs + outputs}
+    details = usage.get("output_tokens_details")
+    thinking = details.get("thinking_tokens") if isinstance(details, dict) else None
+    return _wire_usage.openai_usage(NAME, inputs=usage.get("input_tokens"), outputs=usage.get("output_tokens"),
+                                    cache_read=usage.get("cache_read_input_tokens"),
+                                    cache_write=usage.get("cache_creation_input_tokens"), reasoning=thinking)
+
+
+class StreamReader(StreamedReply):
+    """A streamed Messages reply (``"stream": true``), read as lm15 reads its events: the text of
+    ``text_delta``s by content block, the usage of ``message_delta`` (the output count only, as the
+    API sends it there; ``message_start``'s input count is not read), ``message_stop`` last;
+    thinking is left out; an ``error`` event fails the call. A ``tool_use`` block is not read
+    while streaming (streaming with tools is refused before the call)."""
+
+    def read(self, data: str) -> list[str]:
+        event = event_object(data)
+        kind = event.get("type")
+        if kind == "content_block_delta":
+            delta = event.get("delta") if isinstance(event.get("delta"), dict) else {}
+            if delta.get("type") == "text_delta":
+                return self.text(int(event.get("index", 0) or 0), str(delta.get("text") or ""))
+            if delta.get("type") == "input_json_delta":
+                raise StreamFailed("the streamed reply holds a tool call, which is not read natively while streaming")
+        elif kind == "content_block_start":
+            block = event.get("content_block") if isinstance(event.get("content_block"), dict) else {}
+            if block.get("type") == "tool_use":
+                raise StreamFailed("the streamed reply holds a tool call, which is not read natively while streaming")
+        elif kind == "message_delta":
+            delta = event.get("delta") if isinstance(event.get("delta"), dict) else {}
+            usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
+            if usage:
+                self.usage = _usage(usage)
+            self.ended = self.ended or bool(usage) or delta.get("stop_reason") is not None
+        elif kind == "message_stop":
+            self.ended = self.done = True
+        elif kind == "error":
+            error = event.get("error") if isinstance(event.get("error"), dict) else {}
+            raise StreamFailed(f"the server ended the stream with an error: {error.get('message') or error}")
+        return []

@@ -18,7 +18,8 @@ and the tool choice ``toolConfig: {"functionCallingConfig": {"mode", "allowedFun
 (``parallel_tool_calls`` has no field and is dropped, as lm15 drops it).
 
 A reply's text is the first candidate's text parts (thoughts left out), concatenated as dspy
-reads them, and its ``functionCall`` parts its tool calls; a
+reads them, and its ``functionCall`` parts its tool calls (a streamed call goes to
+``:streamGenerateContent?alt=sse`` and reads the events: :class:`StreamReader`); a
 blocked prompt or candidate (``promptFeedback.blockReason``, a safety ``finishReason``) is an
 error, as in lm15. Usage: prompt tokens, candidates' plus thoughts' tokens, the total as reported.
 """
@@ -28,7 +29,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dspex_native.lm import _judgments, _wire_input
+from dspex_native.lm import _judgments, _wire_input, _wire_usage
+from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object
 
 NAME = "gemini"
 DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
@@ -45,6 +47,11 @@ _CONFIG_FIELDS = (("temperature", "temperature"), ("max_tokens", "maxOutputToken
 
 def url(base_url: str, model_name: str) -> str:
     return f"{base_url}/models/{model_name}:generateContent"
+
+
+def stream_url(base_url: str, model_name: str) -> str:
+    """Where a streamed call goes: the streaming method, its events as server-sent events."""
+    return f"{base_url}/models/{model_name}:streamGenerateContent?alt=sse"
 
 
 def headers(api_key: str | None) -> dict[str, str]:
@@ -136,14 +143,11 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[str], di
     judgments the request declared (``found``: :mod:`._judgments`) a JSON answer's text is lm15's."""
     if not isinstance(data, dict):
         raise TypeError("not an object")
-    feedback = data.get("promptFeedback")
-    if isinstance(feedback, dict) and feedback.get("blockReason") not in (None, "", "BLOCK_REASON_UNSPECIFIED"):
-        raise _wire_input.Refused(f"Prompt blocked: {feedback['blockReason']}")
+    blocked = _blocked(data)
+    if blocked is not None:
+        raise _wire_input.Refused(blocked)
     candidate = (data.get("candidates") or [{}])[0]
     candidate = candidate if isinstance(candidate, dict) else {}
-    finish = str(candidate.get("finishReason") or "")
-    if finish in BLOCKED_FINISH:
-        raise _wire_input.Refused(str(candidate.get("finishMessage") or "") or f"Candidate blocked: {finish}")
     content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
     parts = content.get("parts") or []
     texts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and not p.get("thought")]
@@ -153,6 +157,19 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[str], di
     if calls:
         return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usageMetadata"))
     return ["".join(texts)], _usage(data.get("usageMetadata"))
+
+
+def _blocked(data: dict[str, Any]) -> str | None:
+    """lm15's message for a blocked prompt or first candidate, or ``None``."""
+    feedback = data.get("promptFeedback")
+    if isinstance(feedback, dict) and feedback.get("blockReason") not in (None, "", "BLOCK_REASON_UNSPECIFIED"):
+        return f"Prompt blocked: {feedback['blockReason']}"
+    candidate = (data.get("candidates") or [{}])[0]
+    candidate = candidate if isinstance(candidate, dict) else {}
+    finish = str(candidate.get("finishReason") or "")
+    if finish in BLOCKED_FINISH:
+        return str(candidate.get("finishMessage") or "") or f"Candidate blocked: {finish}"
+    return None
 
 
 def _calls(parts: list[Any]) -> list[dict[str, Any]]:
@@ -176,13 +193,58 @@ def _calls(parts: list[Any]) -> list[dict[str, Any]]:
     return calls
 
 
-def _usage(usage: Any) -> dict[str, int] | None:
-    """dspy's usage for a GenerateContent response: thoughts count as completion tokens; an
-    absent counter inside ``usageMetadata`` is 0 (proto3 JSON omits zeros)."""
+def _usage(usage: Any) -> dict[str, Any] | None:
+    """dspy's usage for a GenerateContent response's ``usageMetadata``: thoughts count as completion
+    tokens; an absent prompt or candidates count inside it is 0 (proto3 JSON omits zeros)."""
     if not isinstance(usage, dict) or not usage:
         return None
-    prompt = usage.get("promptTokenCount", 0) or 0
-    completion = (usage.get("candidatesTokenCount", 0) or 0) + (usage.get("thoughtsTokenCount") or 0)
-    total = usage.get("totalTokenCount")
-    return {"prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": total if isinstance(total, int) else prompt + completion}
+    return _wire_usage.openai_usage(
+        NAME, inputs=usage.get("promptTokenCount", 0), outputs=usage.get("candidatesTokenCount", 0),
+        total=usage.get("totalTokenCount"), cache_read=usage.get("cachedContentTokenCount"),
+        reasoning=usage.get("thoughtsTokenCount"), input_audio=_audio(usage.get("promptTokensDetails")),
+        output_audio=_audio(usage.get("candidatesTokensDetails")))
+
+
+def _audio(details: Any) -> int | None:
+    """The ``AUDIO`` entries' token counts of a modality breakdown, summed (unknown without one)."""
+    if not isinstance(details, list):
+        return None
+    counts = [e.get("tokenCount", 0) for e in details if isinstance(e, dict) and e.get("modality") == "AUDIO"]
+    return sum(counts) if counts else None
+
+
+class StreamReader(StreamedReply):
+    """A streamed GenerateContent reply (``alt=sse``), read as lm15 reads its events: each event's
+    first candidate's text parts (thoughts left out), the usage of the event that ends the reply
+    (the one with a ``finishReason``, or one with ``usageMetadata`` and no part); a blocked prompt
+    or candidate, or an ``error``, fails the call. ``functionCall`` parts are not read while
+    streaming (streaming with tools is refused before the call)."""
+
+    def read(self, data: str) -> list[str]:
+        event = event_object(data)
+        if "error" in event:
+            error = event["error"] if isinstance(event["error"], dict) else {}
+            raise StreamFailed(f"the server ended the stream with an error: {error.get('message') or event['error']}")
+        blocked = _blocked(event)
+        if blocked is not None:
+            raise StreamFailed(blocked)
+        candidates = event.get("candidates") or []
+        candidate = candidates[0] if candidates and isinstance(candidates[0], dict) else None
+        texts: list[str] = []
+        delta = False
+        if candidate is not None:
+            content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
+            for index, part in enumerate(content.get("parts") or []):
+                if not isinstance(part, dict):
+                    continue
+                if "text" in part:
+                    delta = True
+                    if not part.get("thought"):
+                        texts += self.text(index, str(part.get("text") or ""))
+                elif "functionCall" in part or "inlineData" in part:
+                    raise StreamFailed("the streamed reply holds a tool call or media, which is not read natively "
+                                       "while streaming")
+        if (candidate is not None and candidate.get("finishReason")) or (not delta and "usageMetadata" in event):
+            self.usage = _usage(event.get("usageMetadata"))
+            self.ended = True
+        return texts

@@ -13,7 +13,8 @@ Callbacks fire as for a call (:mod:`.callbacks`), the ``lm`` end event once the 
 A custom LM object has no streaming protocol: its call yields the final Prediction alone (as
 ``dspy.streamify`` gives only the Prediction when nothing streamed). Not streamed natively (a
 :class:`~dspex_core.errors.CapabilityError` before anything is sent, so the router may fall back):
-the XML adapter, ``n > 1``, providers with a wire format of their own.
+the XML adapter, ``n > 1``, and the formats LiteLLM writes for providers with a wire of their own
+(Anthropic's and Gemini's own wires, lm15's, do stream).
 """
 
 from __future__ import annotations

@@ -1,0 +1,83 @@
+"""Streamed answers of :class:`~dspex_core.testing.provider_server.ProviderServer`: each provider's
+own server-sent events.
+
+A request that asks to stream (Anthropic: ``"stream": true`` in the body; Gemini: the
+``:streamGenerateContent`` path, ``alt=sse``) is answered as the provider's API answers it, in
+HTTP/1.1 chunked transfer encoding, each event written and flushed on its own:
+
+* Anthropic: ``message_start`` (the message id and model, its input token count),
+  ``content_block_start``, a ``content_block_delta`` (``text_delta``) per piece of text,
+  ``content_block_stop``, ``message_delta`` (``stop_reason: end_turn`` and the output token count:
+  the API's final usage carries only that), ``message_stop``; each as ``event: NAME`` and
+  ``data: {...}``.
+* Gemini: one ``data: {...}`` event per piece of text (a candidate with one text part, and the
+  running ``usageMetadata``), the last one with ``finishReason: STOP`` and the whole usage.
+
+A scripted reply that is a list is sent as it is: each item an event's JSON payload (Anthropic's
+event name taken from its ``type``), for streams of other shapes (tool calls, thoughts, a usage-only
+last event, an error event).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dspex_core.testing._server_stream import ChunkSplitter, _write_chunk, split_text
+
+def asks_to_stream(shape: str, path: str, body: Any) -> bool:
+    """Whether a request asks the server to stream its answer, as the shape's API reads it."""
+    if shape == "anthropic":
+        return isinstance(body, dict) and body.get("stream") is True
+    if shape == "gemini":
+        return path.endswith(":streamGenerateContent")
+    return False
+
+
+def events(shape: str, text: str, chunking: int | ChunkSplitter, usage: tuple[int, int]) -> list[dict[str, Any]]:
+    """The event payloads of ``text`` streamed in ``shape``'s format (see the module doc)."""
+    prompt, completion = usage
+    pieces = split_text(text, chunking)
+    if shape == "anthropic":
+        return [
+            {"type": "message_start", "message": {"id": "msg_local", "type": "message", "role": "assistant",
+                                                  "model": "local", "content": [], "stop_reason": None,
+                                                  "stop_sequence": None,
+                                                  "usage": {"input_tokens": prompt, "output_tokens": 1}}},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            *({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
+              for piece in pieces),
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+             "usage": {"output_tokens": completion}},
+            {"type": "message_stop"},
+        ]
+    out = []
+    pieces = pieces or [""]
+    for number, piece in enumerate(pieces, start=1):
+        last = number == len(pieces)
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": piece}]}, "index": 0}
+        if last:
+            candidate["finishReason"] = "STOP"
+        written = completion if last else number
+        out.append({"candidates": [candidate],
+                    "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": written,
+                                      "totalTokenCount": prompt + written},
+                    "modelVersion": "local"})
+    return out
+
+
+def write(handler: Any, shape: str, payloads: list[Any]) -> None:
+    """Answer on ``handler`` (a ``BaseHTTPRequestHandler``) with ``payloads`` as the shape's event stream."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+    handler.send_header("Cache-Control", "no-cache")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    for payload in payloads:
+        data = b"data: " + json.dumps(payload, separators=(",", ":")).encode("utf-8") + b"\n\n"
+        if shape == "anthropic" and isinstance(payload, dict) and "type" in payload:
+            data = b"event: " + str(payload["type"]).encode("utf-8") + b"\n" + data
+        _write_chunk(handler.wfile, data)
+    handler.wfile.write(b"0\r\n\r\n")
+    handler.wfile.flush()
