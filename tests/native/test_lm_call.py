@@ -171,12 +171,18 @@ def test_a_reply_without_logprobs_has_an_empty_list_and_a_predictor_carries_them
         assert pred.logprobs.content[0].logprob == -0.5
 
 
-def test_logprobs_on_litellms_route_and_while_streaming_are_not_built():
+def test_logprobs_on_litellms_route_are_not_built_and_a_stream_collects_its_events_logprobs():
     with LocalLMServer("ok") as server:
         lm = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", logprobs=True, engine="litellm")
         with pytest.raises(CapabilityError, match="logprobs on LiteLLM's route"):
             _lm(lm=lm)(prompt="x")
-        own = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", logprobs=True)
-        with pytest.raises(CapabilityError, match="streaming with logprobs"):
-            list(dspex.Predict.create("q -> a", implementation="native").stream(q="x", lm=own))
+        with pytest.raises(CapabilityError, match="logprobs on LiteLLM's route"):
+            list(dspex.Predict.create("q -> a", implementation="native").stream(q="x", lm=lm))
         assert server.chat_requests == []
+    reply = {"content": "[[ ## a ## ]]\n43\n\n[[ ## completed ## ]]", "logprobs": TOKENS}
+    with LocalLMServer(lambda messages, settings: [reply], stream_chunk_size=9) as server:
+        own = dspex.LM("openai/gpt-4o-mini", api_base=server.url, api_key="sk-x", logprobs=True, cache=False)
+        *chunks, pred = list(dspex.Predict.create("q -> a: int", implementation="native").stream(q="x", lm=own))
+        assert server.chat_requests[0]["body"]["logprobs"] is True and server.chat_requests[0]["body"]["stream"]
+        assert "".join(c.text for c in chunks) == "43" and dict(pred) == {"a": 43, "logprobs": READ}
+        assert pred.logprobs.content[0].logprob == -0.5

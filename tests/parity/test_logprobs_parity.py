@@ -145,3 +145,55 @@ def test_logprobs_on_litellms_route_are_refused_before_anything_is_sent(served):
     with pytest.raises(dspex.CapabilityError, match="logprobs on LiteLLM's route"):
         dspex.create("predict", "question -> answer", implementation="native")(question="q", lm=lm)
     assert server.chat_requests == []
+
+
+@pytest.fixture(scope="module")
+def streamed():
+    """A server whose streamed replies are cut where the test says (the token entries one per event)."""
+    from dspex_core.testing.server import LocalLMServer
+
+    state = {"reply": None, "cuts": []}
+
+    def chunk(text: str) -> list[str]:
+        points = [0, *sorted({c for c in state["cuts"] if 0 < c < len(text)}), len(text)]
+        return [text[a:b] for a, b in zip(points, points[1:])]
+
+    with LocalLMServer(lambda messages, settings: [state["reply"]], stream_chunk_size=chunk) as server:
+        yield server, state
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from([m for m in MODELS]), st.sampled_from(["predict", "chain_of_thought"]), st.integers(0, 99),
+       CHOICE_LOGPROBS, st.lists(st.integers(0, 60), max_size=6), st.booleans())
+def test_a_streamed_prediction_carries_the_logprobs_dspy_streamify_gives_it(streamed, model, module, answer, logprobs,
+                                                                            cuts, on_lm):
+    """``logprobs=True`` while streaming (dspy's own engine): the token entries of the events that
+    carried text, in order, on the prediction and in the history, as ``dspy.streamify`` gives them."""
+    from dspex_core._history import clear_history
+
+    server, state = streamed
+    text = ("[[ ## reasoning ## ]]\nr\n\n" if module == "chain_of_thought" else "") + \
+        f"[[ ## answer ## ]]\n{answer}\n\n[[ ## completed ## ]]"
+    state["reply"], state["cuts"] = _completion(text, logprobs), cuts
+    signature = "question -> answer: int"
+    lm_settings = dict(api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                       **({"logprobs": True} if on_lm else {}))
+    config = {} if on_lm else {"logprobs": True}
+
+    server.reset()
+    program = dspy.Predict(signature) if module == "predict" else dspy.ChainOfThought(signature)
+    listeners = [dspy.streaming.StreamListener(signature_field_name="answer")]
+    lm = dspy.LM(model, **lm_settings)
+    with dspy.context(lm=lm):
+        theirs = list(dspy.streamify(program, stream_listeners=listeners, async_streaming=False)(
+            question="q", config=dict(config)))[-1]
+    their_bodies = _bodies(server)
+
+    server.reset()
+    clear_history()
+    *_, mine = list(dspex.create(module, signature, implementation="native").stream(
+        question="q", lm=dspex.LM(model, **lm_settings), config=dict(config)))
+    assert _bodies(server) == their_bodies and their_bodies[0]["stream"] is True
+    assert {k: mine[k] for k in mine.keys()} == {k: theirs[k] for k in theirs.keys()}
+    assert mine.logprobs == theirs.logprobs and "logprobs" in mine.keys()
+    assert dspex.history()[-1]["outputs"] == lm.history[-1]["outputs"]

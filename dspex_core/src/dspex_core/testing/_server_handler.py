@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 from dspex_core.testing._server_faults import FaultQueue
-from dspex_core.testing._server_stream import write_stream
+from dspex_core.testing._server_stream import streamable, write_stream
 
 #: Paths answering chat completions (with and without the ``/v1`` prefix, as clients differ).
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
@@ -190,8 +190,9 @@ class LMRequestHandler(BaseHTTPRequestHandler):
             return
         completion = owner._completion(body, texts)
         if body.get("stream") is True:
-            if not all(isinstance(t, str) for t in texts):
-                self._send_json(500, error_body("the test server streams text replies only", "server_error"))
+            if not all(streamable(t) for t in texts):
+                self._send_json(500, error_body("the test server streams text replies (with their logprobs) "
+                                                "only", "server_error"))
                 return
             try:
                 write_stream(self, completion, texts, body, owner.stream_chunk_size, fault)

@@ -50,18 +50,39 @@ def _event(payload: Any) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode("utf-8") + b"\n\n"
 
 
-def events(completion: dict[str, Any], texts: list[str], chunking: int | ChunkSplitter,
+def streamable(reply: Any) -> bool:
+    """Whether the server streams ``reply``: a text, or a message dict with text ``content``, no
+    tool calls, and perhaps ``logprobs``."""
+    return isinstance(reply, str) or (isinstance(reply, dict) and isinstance(reply.get("content"), str)
+                                      and not reply.get("tool_calls"))
+
+
+def _token_logprobs(reply: Any, pieces: int) -> list[Any]:
+    """Each text event's ``logprobs``: ``None`` for a reply without them; else the reply's token
+    entries one per event, in order (the last event takes those left; an event past them, none)."""
+    entries = reply.get("logprobs", {}).get("content") if isinstance(reply, dict) and reply.get("logprobs") else None
+    if entries is None:
+        return [None] * pieces
+    out = [{"content": entries[i:i + 1], "refusal": None} for i in range(pieces)]
+    if pieces:
+        out[-1] = {"content": entries[pieces - 1:], "refusal": None}
+    return out
+
+
+def events(completion: dict[str, Any], texts: list[Any], chunking: int | ChunkSplitter,
            include_usage: bool) -> Iterator[tuple[bool, bytes]]:
     """``(is a text event, bytes)`` of the whole stream of ``completion`` (the non-streamed answer
-    the server would give, whose id, model and usage the events carry), choice after choice."""
+    the server would give, whose id, model and usage the events carry), choice after choice; a
+    reply with token logprobs (:func:`streamable`) hands them out with its text events."""
     head = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
             "model": completion["model"]}
-    for index, text in enumerate(texts):
+    for index, reply in enumerate(texts):
         yield False, _event({**head, "choices": [
             {"index": index, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]})
-        for piece in split_text(text, chunking):
+        pieces = split_text(reply if isinstance(reply, str) else reply["content"], chunking)
+        for piece, logprobs in zip(pieces, _token_logprobs(reply, len(pieces))):
             yield True, _event({**head, "choices": [
-                {"index": index, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}]})
+                {"index": index, "delta": {"content": piece}, "logprobs": logprobs, "finish_reason": None}]})
         yield False, _event({**head, "choices": [{"index": index, "delta": {}, "logprobs": None,
                                                    "finish_reason": "stop"}]})
     if include_usage:
@@ -74,7 +95,7 @@ def error_event(message: str) -> bytes:
     return _event({"error": {"message": message, "type": "server_error", "param": None, "code": None}})
 
 
-def write_stream(handler: Any, completion: dict[str, Any], texts: list[str], body: dict[str, Any],
+def write_stream(handler: Any, completion: dict[str, Any], texts: list[Any], body: dict[str, Any],
                  chunking: int | ChunkSplitter, fault: Any) -> None:
     """Answer on ``handler`` (a ``BaseHTTPRequestHandler``) with the event stream; ``fault`` (or
     ``None``) may cut it short after ``fault.after_chunks`` text events. A chunker whose pieces do

@@ -42,6 +42,8 @@ class StreamedReply:
         #: whether an event that ends the reply was read (a stream that stops before one failed)
         self.ended = False
         self.done = False
+        #: the token logprobs entries of the text events, in order (OpenAI's chunks carry them)
+        self.token_logprobs: list[Any] = []
 
     def read(self, data: str) -> list[str]:
         """The pieces of text one event's ``data`` carries (a :class:`StreamFailed` for an error event)."""
@@ -60,8 +62,9 @@ class StreamedReply:
 
 
 class ChatStream(StreamedReply):
-    """OpenAI's chat-completion chunks: the first choice's ``delta.content``, ``usage`` where an
-    event carries it, ``[DONE]`` last (a body that ends without it is read as ended)."""
+    """OpenAI's chat-completion chunks: the first choice's ``delta.content`` (and the token
+    logprobs of the events with text), ``usage`` where an event carries it, ``[DONE]`` last (a body
+    that ends without it is read as ended)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,6 +85,10 @@ class ChatStream(StreamedReply):
                 content = (choice.get("delta") or {}).get("content")
                 if isinstance(content, str):
                     text += content
+                    tokens = choice.get("logprobs").get("content") if isinstance(choice.get("logprobs"), dict) \
+                        else None
+                    if content and isinstance(tokens, list):  # lm15 reads them with a piece of text only
+                        self.token_logprobs += tokens
         if event.get("usage") is not None:
             self.usage = event["usage"]
         return self.text(0, text)

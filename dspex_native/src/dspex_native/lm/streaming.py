@@ -26,7 +26,9 @@ back, so a failure then (the connection dropped, an ``error`` event, the deadlin
 :class:`~dspex_core.errors.LMError` at once, its ``partial`` attribute holding the text received.
 With the judgments of a JSON adapter's schema (:mod:`._judgments`) the completion is the answer
 dspy's own engine hands on, as for an unstreamed call; the pieces streamed are the reply's text.
-Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, ``logprobs=True``, and
+With ``logprobs=True`` (dspy's own engine's OpenAI-style doors) the completion is ``{"text",
+"logprobs"}``, the token entries of the events that carried text, in order (:mod:`.logprobs`).
+Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, and
 the formats LiteLLM writes for providers of their own (anthropic/, gemini/ and ollama/ on LiteLLM's
 route).
 """
@@ -41,7 +43,7 @@ from dspex_core.backend import lm_deadline
 from dspex_core.errors import CapabilityError, LMError
 from dspex_core.usage import check_budget, dspy_entry, record as record_usage, tracking
 
-from dspex_native.lm import _judgments
+from dspex_native.lm import _judgments, logprobs
 from dspex_native.lm._stream_reply import ChatStream, StreamedReply, StreamFailed
 
 #: The timeout profile of a streamed LM call whose LM sets no ``timeout``.
@@ -102,9 +104,6 @@ class LMStream:
         if count != 1 or (self.body.get("n") or 1) != 1:
             raise CapabilityError("streaming n > 1 completions is not built natively; stream one completion, or "
                                   "call the module without streaming")
-        if self.body.get("logprobs") is True:
-            raise CapabilityError("streaming with logprobs is not built natively (the streamed chunks' logprobs are "
-                                  "not collected); call the module without streaming, or use the dspy backend")
         merged = {**client._defaults, **settings}
         timeout = self.options.timeout if "timeout" in merged else lm_deadline.check_timeout(STREAMING_PROFILE)
         self.timeout = timeout
@@ -194,9 +193,12 @@ class LMStream:
     def _succeeded(self, reply: StreamedReply, attempt: int, streamed: str) -> None:
         client = self.client
         try:
-            completions = [reply.completion(self.options.judgments)]
+            completion: Any = reply.completion(self.options.judgments)
         except _judgments.Unholdable as exc:  # dspy's own engine fails the call, the text already streamed
             raise _mid_stream(client, attempt, str(exc), streamed) from None
+        if self.options.logprobs:  # asked for on dspy's own engine (LiteLLM's route refuses it)
+            completion = logprobs.completion(completion, {"content": reply.token_logprobs})
+        completions = [completion]
         client.usage.add_response(reply.usage)
         record_usage(client.model, dspy_entry(reply.usage))
         if self.key is not None:
