@@ -64,11 +64,11 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
 
 
 def _streamed(module_type: str) -> dict[str, Callable[[], object]]:
-    """predict and chain_of_thought stream; not in XMLAdapter's format (refused before anything is sent)."""
+    """predict and chain_of_thought stream; not n > 1 completions (refused before anything is sent)."""
     features = _predict_step(module_type)
     lm = dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused")
     features[declared.STREAMING] = lambda: list(
-        dspex.create(module_type, "q -> a", implementation="native", adapter="xml").stream(q="x", lm=lm))
+        dspex.create(module_type, "q -> a", implementation="native").stream(q="x", lm=lm, config={"n": 2}))
     return features
 
 
@@ -118,8 +118,8 @@ def _react() -> dict[str, Callable[[], object]]:
     return {
         declared.ADAPTER_TYPES: lambda: create(OPAQUE_OUTPUT),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
-        declared.STREAMING: lambda: list(create("q -> a", adapter="xml").stream(
-            q="x", lm=dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused"))),
+        declared.STREAMING: lambda: list(create("q -> a").stream(
+            q="x", lm=dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused", n=2))),
         declared.TOOL_TYPES: lambda: _without_pydantic(lambda: create("q -> a", tools=[when])),
     }
 
@@ -207,7 +207,7 @@ EXPECTED_WORDS = {
     declared.ADAPTER_TYPES: "type Opaque",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.NATIVE_CALLS: "native function calling",
-    declared.STREAMING: "streaming replies in XMLAdapter's format",
+    declared.STREAMING: "streaming n > 1 completions",
     declared.CHECKED_TYPES: "Callable",
     declared.TOOL_TYPES: "tool argument type date with pydantic",
     declared.FOREIGN_MODULE: "of backend 'other'",

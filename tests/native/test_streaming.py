@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dspex_core as dspex
-from dspex_core import CapabilityError, LMError, Prediction, StreamChunk
+from dspex_core import AdapterParseError, CapabilityError, LMError, Prediction, StreamChunk
 from dspex_core.testing import RecordingLM
 from dspex_core.testing.server import LocalLMServer
 from dspex_native.adapters import get_format
 from dspex_native.adapters._chat_stream import ChatFieldStream
 from dspex_native.adapters._json_stream import JSONFieldStream
+from dspex_native.adapters._xml_stream import XMLFieldStream
 from dspex_native.lm import clear_clients, get_client
 from dspex_native.lm.streaming import LMStream
 
@@ -110,6 +112,49 @@ def test_json_escapes_and_surrogate_pairs_are_never_given_out_half():
     assert got == [[StreamChunk("answer", "caf")], [StreamChunk("answer", "é ")], [StreamChunk("answer", '"q"')],
                    [StreamChunk("answer", " ")], [StreamChunk("answer", "😀!")], [StreamChunk("n", "[1, 2]")]]
     assert json.loads("".join(pieces)) == {"answer": 'café "q" 😀!', "n": [1, 2]}
+
+
+XML = get_format(SIG, "xml")
+XML_TEXT = st.lists(st.sampled_from([*"ab é\n\r\t.,>\"'", " &amp; ", "&lt;", "&#233;", "&#x41;", "&quot;", "\r\n"]),
+                    max_size=8).map("".join)
+XML_SEGMENT = st.one_of(
+    st.builds(lambda name, attrs, body: f"<{name}{attrs}>{body}</{name}>", st.sampled_from(["reasoning", "answer"]),
+              st.sampled_from(["", ' id="1"', " x='y'"]), XML_TEXT),
+    st.sampled_from(["<answer/>", "<other>x &amp; <b>y</b></other>", "<other/>", "\n\n", "  junk text ",
+                     "<?pi x > y?>", "<!-- <answer>no</answer> -->", "<!-- a > <answer>no</answer> -->",
+                     "<![CDATA[<answer>no</answer>]]>"]))
+
+
+@settings(max_examples=150)
+@given(st.lists(XML_SEGMENT, max_size=6), XML_TEXT, XML_TEXT, st.data())
+def test_xml_chunks_join_to_the_text_the_parse_reads(segments, reasoning, answer, data):
+    """Elements in any order among junk, other elements, comments, attributes, entities and
+    \r\n line ends, cut anywhere: a field's chunks are the text the parse reads for it."""
+    order = data.draw(st.permutations([f"<reasoning>{reasoning}</reasoning>", f"<answer>\n{answer}\n</answer>"]))
+    parts = [*segments, *order]
+    text = "".join(data.draw(st.permutations(parts)))
+    cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=12))
+    joined = fed(XMLFieldStream(XML.output_types), cut(text, cuts))
+    try:
+        parsed = XML.parse(text)
+    except AdapterParseError:  # not XML: the final parse says so (the chunks were the elements' text)
+        return
+    tags = [child.tag for child in ET.fromstring(f"<r>{text}</r>")]
+    if any(tags.count(name) > 1 for name in parsed):  # the parse reads several as a list; the first streams
+        assert set(joined) <= set(parsed)
+        return
+    assert joined == {k: v for k, v in parsed.items() if v}
+
+
+def test_xml_entities_and_line_ends_are_never_given_out_half_and_children_end_a_field():
+    reader = XMLFieldStream({"answer": str, "items": list[str]})
+    pieces = ["junk <answer>  caf&#2", "33; &am", "p; x\r", "\nyz  ", " </answer>",
+              "<items><item>a</item>", "<item>b</item></items>"]
+    got = [reader.feed(p) for p in pieces]
+    assert got == [[StreamChunk("answer", "caf")], [StreamChunk("answer", "é")], [StreamChunk("answer", " & x")],
+                   [StreamChunk("answer", "\nyz")], [], [], [StreamChunk("items", "<item>a</item><item>b</item>")]]
+    other = XMLFieldStream(["answer"])
+    assert other.feed("<answer>one <b>two</b> three</answer>") == [StreamChunk("answer", "one")]
 
 
 # -- streamed calls ---------------------------------------------------------------------------------

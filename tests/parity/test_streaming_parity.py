@@ -125,16 +125,27 @@ def _steps() -> list[str]:
             "[[ ## reasoning ## ]]\nfound\n\n[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]"]
 
 
-@pytest.mark.parametrize("module_type", ["react", "json predict", "json judgment"])
-def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
-    """A ReAct's steps, a JSON reply, and a JSON reply to a ``bool`` output (a judgment: the
-    completion recorded is the answer dspy's own engine writes again, the streamed pieces the reply)."""
+@pytest.mark.parametrize("module_type", ["react", "json predict", "json judgment", "xml predict", "xml cot"])
+def test_react_steps_and_json_and_xml_replies_stream_as_in_dspy(served, module_type):
+    """A ReAct's steps, a JSON reply, a JSON reply to a ``bool`` output (a judgment: the completion
+    recorded is the answer dspy's own engine writes again, the streamed pieces the reply), and
+    XMLAdapter replies (entities, attributes, a list output)."""
     server, replies = served
     replies.cuts = [3, 9, 30, 31]
     if module_type == "react":
         script = _steps()
         dspy_module, adapter = dspy.ReAct("question -> answer", tools=[]), None
         ref = dspex.create("react", "question -> answer", tools=[], implementation="native")
+    elif module_type.startswith("xml"):
+        signature = "question -> answer, tags: list[str]"
+        script = ['junk <answer id="1">\n caf&#233; &amp; &lt;b&gt;\r\n ok </answer>\n'
+                  '<tags><item>x</item><item>y &amp; z</item></tags>']
+        if module_type == "xml cot":
+            script = ["<reasoning>because &quot;so&quot;</reasoning>\n" + script[0]]
+        dspy_module = dspy.Predict(signature) if module_type == "xml predict" else dspy.ChainOfThought(signature)
+        adapter = dspy.XMLAdapter()
+        ref = dspex.create("predict" if module_type == "xml predict" else "chain_of_thought", signature,
+                           implementation="native", adapter="xml")
     else:
         signature = "question -> reasoning, answer" if module_type == "json predict" else "question -> why, ok: bool"
         script = ['{"reasoning": "r\\u00e9", "answer": "a \\"b\\""}' if module_type == "json predict" else
@@ -167,3 +178,7 @@ def test_react_steps_and_json_replies_stream_as_in_dspy(served, module_type):
     assert sorted(set(ours), key=ours.index) == expected
     # dspy's listeners name the same predictors and fields (they lose some fields' text for some cuts)
     assert {(c.predict_name, c.signature_field_name) for c in dspy_items[:-1] if c.chunk} <= set(ours)
+    if module_type.startswith("xml"):  # an element's text decoded as the parse reads it; a list's inner XML
+        joined = {f: "".join(c.text for c in native_items[:-1] if c.field == f) for f in ("answer", "tags")}
+        assert joined == {"answer": native_items[-1]["answer"], "tags": "<item>x</item><item>y &amp; z</item>"}
+        assert native_items[-1]["answer"] == "café & <b>\n ok"

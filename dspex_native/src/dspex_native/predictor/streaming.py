@@ -4,8 +4,8 @@
 here: the request is the call's (:func:`.request.prepare`), sent as dspy sends a streamed one
 (:class:`dspex_native.lm.streaming.LMStream`); each piece of the reply goes to the field reader of
 the call's adapter (ChatAdapter markers: :mod:`dspex_native.adapters._chat_stream`; JSON:
-:mod:`dspex_native.adapters._json_stream`), which hands out :class:`~dspex_core.StreamChunk` items;
-the last item is the Prediction :func:`.call.execute` would return for the same reply (the same
+:mod:`dspex_native.adapters._json_stream`; XML elements: :mod:`dspex_native.adapters._xml_stream`),
+which hands out :class:`~dspex_core.StreamChunk` items; the last item is the Prediction :func:`.call.execute` would return for the same reply (the same
 parse). A chat reply that cannot be parsed is asked again in JSON, as without streaming, and that
 reply streams too; the fields already given out from the first one stay given out.
 
@@ -13,7 +13,7 @@ Callbacks fire as for a call (:mod:`.callbacks`), the ``lm`` end event once the 
 A custom LM object has no streaming protocol: its call yields the final Prediction alone (as
 ``dspy.streamify`` gives only the Prediction when nothing streamed). Not streamed natively (a
 :class:`~dspex_core.errors.CapabilityError` before anything is sent, so the router may fall back):
-the XML adapter, ``n > 1``, and the formats LiteLLM writes for providers with a wire of their own
+``n > 1``, and the formats LiteLLM writes for providers with a wire of their own
 (Anthropic's and Gemini's own wires, lm15's, do stream).
 """
 
@@ -28,12 +28,13 @@ from dspex_core.errors import AdapterParseError, CapabilityError
 
 from dspex_native.adapters._chat_stream import ChatFieldStream
 from dspex_native.adapters._json_stream import JSONFieldStream
+from dspex_native.adapters._xml_stream import XMLFieldStream
 from dspex_native.predictor import call
 from dspex_native.predictor.callbacks import _format_inputs, _json_formatting, _OwnEvents, _parsed
 from dspex_native.predictor.request import fallback_request, prepare
 from dspex_native.predictor.state import PredictState
 
-_READERS = {"ChatAdapter": ChatFieldStream, "JSONAdapter": JSONFieldStream}
+_READERS = {"ChatAdapter": ChatFieldStream, "JSONAdapter": JSONFieldStream, "XMLAdapter": XMLFieldStream}
 
 
 def predict_name(state: PredictState) -> str:
@@ -46,7 +47,7 @@ def _reader(fmt: Any, state: PredictState, name: str) -> Any:
     reader = _READERS.get(fmt.adapter_name)
     if reader is None:
         raise CapabilityError(f"{state.module_type}: streaming replies in {fmt.adapter_name}'s format is not built "
-                              f"natively; use adapter='chat' or 'json', the dspy backend, or call without streaming")
+                              f"natively; use adapter='chat', 'json' or 'xml', the dspy backend, or call without streaming")
     return reader(fmt.output_types, name)
 
 
