@@ -64,11 +64,12 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
 
 
 def _streamed(module_type: str) -> dict[str, Callable[[], object]]:
-    """predict and chain_of_thought stream; not n > 1 completions (refused before anything is sent)."""
+    """predict and chain_of_thought stream; not in the format LiteLLM writes for Anthropic (refused
+    before anything is sent)."""
     features = _predict_step(module_type)
-    lm = dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused")
+    lm = dspex.LM("anthropic/claude-sonnet-4-5", api_base="http://127.0.0.1:9", api_key="sk-unused", engine="litellm")
     features[declared.STREAMING] = lambda: list(
-        dspex.create(module_type, "q -> a", implementation="native").stream(q="x", lm=lm, config={"n": 2}))
+        dspex.create(module_type, "q -> a", implementation="native").stream(q="x", lm=lm))
     return features
 
 
@@ -118,8 +119,8 @@ def _react() -> dict[str, Callable[[], object]]:
     return {
         declared.ADAPTER_TYPES: lambda: create(OPAQUE_OUTPUT),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
-        declared.STREAMING: lambda: list(create("q -> a").stream(
-            q="x", lm=dspex.LM("openai/local", api_base="http://127.0.0.1:9/v1", api_key="sk-unused", n=2))),
+        declared.STREAMING: lambda: list(create("q -> a").stream(q="x", lm=dspex.LM(
+            "gemini/gemini-2.5-flash", api_base="http://127.0.0.1:9", api_key="sk-unused", engine="litellm"))),
         declared.TOOL_TYPES: lambda: _without_pydantic(lambda: create("q -> a", tools=[when])),
     }
 
@@ -207,7 +208,7 @@ EXPECTED_WORDS = {
     declared.ADAPTER_TYPES: "type Opaque",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.NATIVE_CALLS: "native function calling",
-    declared.STREAMING: "streaming n > 1 completions",
+    declared.STREAMING: "on LiteLLM's route",
     declared.CHECKED_TYPES: "Callable",
     declared.TOOL_TYPES: "tool argument type date with pydantic",
     declared.FOREIGN_MODULE: "of backend 'other'",

@@ -304,11 +304,25 @@ def test_a_custom_lm_yields_the_final_prediction_only():
     assert list(predict.stream(question="q")) == [Prediction(answer="fine")]
 
 
-def test_what_is_not_streamed_natively_says_so(server):
-    predict = dspex.Predict.create("question -> answer", implementation="native", lm=lm_for(server))
-    with pytest.raises(CapabilityError, match="n > 1"):
-        list(predict.stream(question="q", config={"n": 2}))
-    assert server.chat_requests == []
+@pytest.mark.parametrize("engine", ["auto", "litellm"])
+def test_n_completions_stream_the_first_and_return_all(engine):
+    """dspy's own engine: one streamed request per completion, the first one's text streamed;
+    LiteLLM's route: one request with n, the first choice streamed, the others kept."""
+    replies = iter(range(100))
+    with LocalLMServer(lambda messages, settings: [f"[[ ## answer ## ]]\nreply {next(replies)}"] *
+                       (settings.get("n") or 1), stream_chunk_size=4) as server:
+        lm = lm_for(server, **({"engine": "litellm"} if engine == "litellm" else {}))
+        predict = dspex.Predict.create("question -> answer", implementation="native", lm=lm)
+        *chunks, final = list(predict.stream(question="q", config={"n": 3}))
+        bodies = [r["body"] for r in server.chat_requests]
+    first = "reply 0"
+    assert "".join(c.text for c in chunks) == first and final.answer == first
+    if engine == "auto":
+        assert [b.get("n") for b in bodies] == [None] * 3 and [c.answer for c in final.completions] == \
+            ["reply 0", "reply 1", "reply 2"]
+    else:
+        assert [b.get("n") for b in bodies] == [3] and [c.answer for c in final.completions] == [first] * 3
+    clear_clients()
 
 
 def test_a_streamed_lm_call_is_bounded_by_the_streaming_profile(server):

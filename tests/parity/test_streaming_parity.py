@@ -182,3 +182,46 @@ def test_react_steps_and_json_and_xml_replies_stream_as_in_dspy(served, module_t
         joined = {f: "".join(c.text for c in native_items[:-1] if c.field == f) for f in ("answer", "tags")}
         assert joined == {"answer": native_items[-1]["answer"], "tags": "<item>x</item><item>y &amp; z</item>"}
         assert native_items[-1]["answer"] == "café & <b>\n ok"
+
+
+@pytest.mark.parametrize("route", [("openai/gpt-4o-mini", "auto"), ("openai/local", "litellm")])
+@pytest.mark.parametrize("module_type", ["predict", "chain_of_thought"])
+def test_n_completions_stream_as_in_dspy(route, module_type):
+    """``n=3`` under streaming: dspy's own engine sends three streamed requests, LiteLLM's one with
+    ``n``; the same bodies, the same completions and history, the first completion's text streamed."""
+    import itertools
+
+    model, engine = route
+
+    def served_replies():
+        requests = itertools.count()
+
+        def respond(messages, settings):
+            number = next(requests)
+            return [("[[ ## reasoning ## ]]\nr\n\n" if module_type == "chain_of_thought" else "") +
+                    f"[[ ## answer ## ]]\nreply {number}.{k}\n\n[[ ## completed ## ]]"
+                    for k in range(settings.get("n") or 1)]
+        return respond
+
+    extra = {"engine": engine} if engine != "auto" else {}
+    signature = "question -> answer"
+    with LocalLMServer(served_replies(), stream_chunk_size=5) as server:
+        lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0, **extra)
+        program = dspy.ChainOfThought(signature) if module_type == "chain_of_thought" else dspy.Predict(signature)
+        listeners = [dspy.streaming.StreamListener(signature_field_name="answer")]
+        with dspy.context(lm=lm):
+            theirs = list(dspy.streamify(program, stream_listeners=listeners, async_streaming=False)(
+                question="q", config={"n": 3}))[-1]
+        their_bodies = [r["body"] for r in server.chat_requests]
+    with LocalLMServer(served_replies(), stream_chunk_size=5) as server:
+        clear_history()
+        native_lm = dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0, **extra)
+        *chunks, mine = list(dspex.create(module_type, signature, implementation="native").stream(
+            question="q", lm=native_lm, config={"n": 3}))
+        my_bodies = [r["body"] for r in server.chat_requests]
+    clear_clients()
+    assert my_bodies == their_bodies and len(my_bodies) == (3 if engine == "auto" else 1)
+    assert [dict(c) for c in mine.completions] == [dict(c.items()) for c in theirs.completions]
+    assert dict(mine) == dict(theirs.items())
+    assert dspex.history()[-1]["outputs"] == lm.history[-1]["outputs"]
+    assert "".join(c.text for c in chunks if c.field == "answer") == mine.answer == "reply 0.0"

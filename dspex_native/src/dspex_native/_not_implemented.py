@@ -53,7 +53,7 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-STREAMING = ("streaming replies with native function calling, n > 1 completions, "
+STREAMING = ("streaming replies with native function calling, "
              "or in the formats LiteLLM writes for anthropic/, gemini/ and ollama/ (their LiteLLM routes: Ollama's own "
              "API) (module types other than predict, chain_of_thought and react yield their final Prediction only)")
 

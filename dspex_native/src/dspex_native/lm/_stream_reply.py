@@ -53,6 +53,10 @@ class StreamedReply:
         self.parts.setdefault(index, []).append(piece)
         return [piece] if piece else []
 
+    def completions(self, found: dict[str, Any] | None) -> list[str]:
+        """The reply's completions: one, but for a chat request with ``n`` (:class:`ChatStream`)."""
+        return [self.completion(found)]
+
     def completion(self, found: dict[str, Any] | None) -> str:
         """The whole completion: the text parts in their order; with the judgments of the request
         (``found``: :mod:`._judgments`) a JSON answer as dspy's own engine hands it on."""
@@ -63,12 +67,20 @@ class StreamedReply:
 
 class ChatStream(StreamedReply):
     """OpenAI's chat-completion chunks: the first choice's ``delta.content`` (and the token
-    logprobs of the events with text), ``usage`` where an event carries it, ``[DONE]`` last (a body
-    that ends without it is read as ended)."""
+    logprobs of the events with text), the other choices' text (``n`` in one request) kept aside,
+    ``usage`` where an event carries it, ``[DONE]`` last (a body that ends without it is read as
+    ended)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.ended = True
+        #: the text of the other choices, by index (a request with ``n``)
+        self.others: dict[int, list[str]] = {}
+
+    def completions(self, found: dict[str, Any] | None) -> list[str]:
+        """The first choice's completion, then each other choice's text, by index."""
+        last = max(self.others, default=0)
+        return [self.completion(found), *("".join(self.others.get(i, ())) for i in range(1, last + 1))]
 
     def read(self, data: str) -> list[str]:
         if data == "[DONE]":
@@ -81,14 +93,20 @@ class ChatStream(StreamedReply):
             raise StreamFailed(f"the server ended the stream with an error: {message}")
         text = ""
         for choice in event.get("choices") or ():
-            if isinstance(choice, dict) and choice.get("index", 0) == 0:
-                content = (choice.get("delta") or {}).get("content")
-                if isinstance(content, str):
-                    text += content
-                    tokens = choice.get("logprobs").get("content") if isinstance(choice.get("logprobs"), dict) \
-                        else None
-                    if content and isinstance(tokens, list):  # lm15 reads them with a piece of text only
-                        self.token_logprobs += tokens
+            if not isinstance(choice, dict):
+                continue
+            index = choice.get("index", 0)
+            content = (choice.get("delta") or {}).get("content")
+            if index != 0:  # another of n completions (one request with n, LiteLLM's route): not streamed
+                if isinstance(index, int) and index > 0:
+                    self.others.setdefault(index, []).append(content if isinstance(content, str) else "")
+                continue
+            if isinstance(content, str):
+                text += content
+                tokens = choice.get("logprobs").get("content") if isinstance(choice.get("logprobs"), dict) \
+                    else None
+                if content and isinstance(tokens, list):  # lm15 reads them with a piece of text only
+                    self.token_logprobs += tokens
         if event.get("usage") is not None:
             self.usage = event["usage"]
         return self.text(0, text)

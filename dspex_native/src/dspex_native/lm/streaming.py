@@ -28,9 +28,11 @@ With the judgments of a JSON adapter's schema (:mod:`._judgments`) the completio
 dspy's own engine hands on, as for an unstreamed call; the pieces streamed are the reply's text.
 With ``logprobs=True`` (dspy's own engine's OpenAI-style doors) the completion is ``{"text",
 "logprobs"}``, the token entries of the events that carried text, in order (:mod:`.logprobs`).
-Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): ``n > 1``, and
-the formats LiteLLM writes for providers of their own (anthropic/, gemini/ and ollama/ on LiteLLM's
-route).
+``n > 1`` completions come as dspy streams them: on dspy's own engine, one streamed request per
+completion, in turn, only the first one's text handed on (dspy's listeners take the first); on
+LiteLLM's route one request with ``n``, the first choice's text handed on, the others' kept for the
+completions. Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): the formats LiteLLM
+writes for providers of their own (anthropic/, gemini/ and ollama/ on LiteLLM's route).
 """
 
 from __future__ import annotations
@@ -100,10 +102,8 @@ class LMStream:
                                   f"as LiteLLM writes it) is not built natively; use the dspy backend, or call the "
                                   f"module without streaming")
         self.client = client
-        self.body, self.options, self.key, count = client._prepare(messages, settings)
-        if count != 1 or (self.body.get("n") or 1) != 1:
-            raise CapabilityError("streaming n > 1 completions is not built natively; stream one completion, or "
-                                  "call the module without streaming")
+        #: the requests a call of n completions makes (one per completion on dspy's own engine)
+        self.body, self.options, self.key, self.count = client._prepare(messages, settings)
         merged = {**client._defaults, **settings}
         timeout = self.options.timeout if "timeout" in merged else lm_deadline.check_timeout(STREAMING_PROFILE)
         self.timeout = timeout
@@ -127,22 +127,35 @@ class LMStream:
         http = _pool.sync_transport((client._public_base, client.endpoint.key_hash, self.timeout), post)
         content = client._encode(streamed_body(self.body, client.route.own))
         deadline = lm_deadline.Deadline(self.timeout, client.model, client._public_base)
+        completions: list[Any] = []
+        for number in range(self.count):  # dspy's own engine: one streamed request per completion
+            completions += yield from self._request(http, post, content, deadline, quiet=number > 0)
+        if self.key is not None:
+            client.cache.put(self.key, completions, model=client.model)
+        self.completions = _recorded(client, self.body, completions)
+
+    def _request(self, http: Any, post: Any, content: bytes, deadline: Any, quiet: bool) -> Iterator[str]:
+        """One streamed request, retried while nothing of it arrived: yields its text (but for a
+        later completion's, ``quiet``: only the first completion streams, as in dspy, whose
+        listeners take the first); returns its completions, its usage counted."""
+        client = self.client
         attempts = self.options.policy.attempts
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while True:  # until a reply, or the error _next_delay raises after the last attempt
+            attempt += 1
             pieces: list[str] = []
             try:
-                reply = yield from self._attempt(http, post, content, deadline, pieces, attempt)
+                reply = yield from self._attempt(http, post, content, deadline, pieces, attempt, quiet)
             except _Failed as failed:
                 if pieces:
                     raise _mid_stream(client, attempt, failed.reason, "".join(pieces)) from None
                 time.sleep(client._next_delay(failed.failure, attempt, attempts, self.options, deadline))
                 continue
-            self._succeeded(reply, attempt, "".join(pieces))
-            return
+            return self._read(reply, attempt, "".join(pieces))
 
     def _attempt(self, http: Any, post: Any, content: bytes, deadline: Any, pieces: list[str],
-                 attempt: int) -> Iterator[str]:
-        """One request: yields its text; returns the reply read (a :class:`StreamedReply`)."""
+                 attempt: int, quiet: bool = False) -> Iterator[str]:
+        """One request: yields its text (unless ``quiet``); returns the reply read (a :class:`StreamedReply`)."""
         from dspex_native.lm.client import _CutOff
 
         client = self.client
@@ -166,7 +179,8 @@ class LMStream:
                     for data in () if reply.done else events.feed(chunk):
                         for text in reply.read(data):
                             pieces.append(text)
-                            yield text
+                            if not quiet:
+                                yield text
                         if reply.done:  # the body's end is read too: the connection is kept
                             break
                     if deadline.expired():
@@ -174,7 +188,8 @@ class LMStream:
                 for data in () if reply.done else events.close():
                     for text in reply.read(data):
                         pieces.append(text)
-                        yield text
+                        if not quiet:
+                            yield text
                 if not reply.ended:
                     raise StreamFailed("the stream ended before its last event")
             except StreamFailed as exc:
@@ -190,20 +205,18 @@ class LMStream:
         finally:
             response.close()
 
-    def _succeeded(self, reply: StreamedReply, attempt: int, streamed: str) -> None:
+    def _read(self, reply: StreamedReply, attempt: int, streamed: str) -> list[Any]:
+        """The completions of a request's reply, its usage counted."""
         client = self.client
         try:
-            completion: Any = reply.completion(self.options.judgments)
+            completions: list[Any] = reply.completions(self.options.judgments)
         except _judgments.Unholdable as exc:  # dspy's own engine fails the call, the text already streamed
             raise _mid_stream(client, attempt, str(exc), streamed) from None
         if self.options.logprobs:  # asked for on dspy's own engine (LiteLLM's route refuses it)
-            completion = logprobs.completion(completion, {"content": reply.token_logprobs})
-        completions = [completion]
+            completions = [logprobs.completion(completions[0], {"content": reply.token_logprobs})]
         client.usage.add_response(reply.usage)
         record_usage(client.model, dspy_entry(reply.usage))
-        if self.key is not None:
-            client.cache.put(self.key, completions, model=client.model)
-        self.completions = _recorded(client, self.body, completions)
+        return completions
 
 
 class _Failed(Exception):
