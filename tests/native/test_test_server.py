@@ -46,7 +46,11 @@ def test_a_message_dict_reply_answers_with_tool_calls(local_lm_server_factory):
     assert choices[0]["finish_reason"] == "tool_calls"
     assert choices[1]["message"] == {"role": "assistant", "content": "plain"}
     assert (choices[2]["message"], choices[2]["finish_reason"]) == ({"role": "assistant", "content": "t"}, "stop")
-    assert post(server, {"messages": MESSAGES, "stream": True}).status_code == 500  # streams text replies only
+    streamed = post(server, {"messages": MESSAGES, "stream": True}).text  # the calls as delta.tool_calls pieces
+    assert '"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"search"' in streamed
+    assert '"finish_reason":"tool_calls"' in streamed
+    odd = local_lm_server_factory(lambda messages, settings: [{"content": ["a part"]}])
+    assert post(odd, {"messages": MESSAGES, "stream": True}).status_code == 500  # text and calls only
 
 
 def test_usage_counts_are_consistent(local_lm_server_factory):

@@ -217,3 +217,43 @@ def test_adapter_options_send_on_both_backends_what_dspy_does(server, drawn, ada
     assert expected[0][0] == "ok" and ("tools" in expected[1][0]) == sends_tools
     for backend in ("native", "dspy"):
         assert _run(server, replies, lambda: on(backend)) == expected, backend
+
+
+@settings(max_examples=12, deadline=None)
+@given(drawn=tools_and_calls(), answer=st.booleans(), text=st.sampled_from([None, '{"answer": "done"}', "not json"]))
+def test_a_streamed_reply_with_function_calls_reads_as_under_dspy_streamify(server, drawn, answer, text):
+    """Streaming on dspy's own engine: the calls arrive as ``delta.tool_calls`` pieces (arguments
+    cut anywhere); the same request, and the same Prediction as ``dspy.streamify`` gives."""
+    specs, calls = drawn
+    sig = _sig(answer)
+    native_tools = [Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+    dspy_tools = [dspy.Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+    replies = [{"content": text, "tool_calls": calls}]
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+
+    def native():
+        ref = dspex.create("predict", sig, implementation="native", adapter="json")
+        return list(ref.stream(question="Q?", tools=native_tools, lm=lm))[-1]
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        listeners = [dspy.streaming.StreamListener(signature_field_name="answer")] if answer else []
+        program = dspy.streamify(dspy.Predict(to_dspy_signature(sig)), stream_listeners=listeners,
+                                 async_streaming=False)
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            return list(program(question="Q?", tools=dspy_tools))[-1]
+
+    got, got_bodies = _run(server, replies, native)
+    expected, expected_bodies = _run(server, replies, reference)
+    assert got_bodies == expected_bodies and len(got_bodies) == 1 and got_bodies[0]["stream"] is True
+    assert got == expected and got[0] == "ok"
+    assert [c.id for c in got[1]["calls"].tool_calls] == [c["id"] for c in calls]
+
+
+def test_streaming_function_calls_on_litellms_route_is_refused_before_sending(server):
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine="litellm")
+    ref = dspex.create("predict", _sig(False), implementation="native", adapter="json")
+    server.reset()
+    with pytest.raises(dspex.CapabilityError, match="native function calling"):
+        list(ref.stream(question="Q?", tools=[Tool(_noop, name="f", desc="d", args={})], lm=lm))
+    assert server.chat_requests == []

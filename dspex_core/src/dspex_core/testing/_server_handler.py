@@ -192,7 +192,7 @@ class LMRequestHandler(BaseHTTPRequestHandler):
         if body.get("stream") is True:
             if not all(streamable(t) for t in texts):
                 self._send_json(500, error_body("the test server streams text replies (with their logprobs) "
-                                                "only", "server_error"))
+                                                "and function calls only", "server_error"))
                 return
             try:
                 write_stream(self, completion, texts, body, owner.stream_chunk_size, fault)

@@ -5,7 +5,9 @@ A request with ``"stream": true`` is answered as OpenAI's chat-completions API a
 afterwards), one ``data: {...}\\n\\n`` event per piece of text (``object: chat.completion.chunk``,
 the first carrying ``delta.role``), a last event per choice with its ``finish_reason``, an event with
 ``usage`` and no choices when the request asks for ``stream_options.include_usage``, and
-``data: [DONE]``. Each event is written and flushed on its own, so a client reads the first piece
+``data: [DONE]``. A reply's token logprobs come with its text events, one entry each; its function
+calls as ``delta.tool_calls`` pieces (the id and name first, then the arguments' text cut as the
+text is), the last event's ``finish_reason`` then ``tool_calls``. Each event is written and flushed on its own, so a client reads the first piece
 while the rest is still to come.
 
 Faults mid-stream (:class:`~dspex_core.testing._server_faults.Fault`'s ``after_chunks``): the
@@ -51,10 +53,22 @@ def _event(payload: Any) -> bytes:
 
 
 def streamable(reply: Any) -> bool:
-    """Whether the server streams ``reply``: a text, or a message dict with text ``content``, no
-    tool calls, and perhaps ``logprobs``."""
-    return isinstance(reply, str) or (isinstance(reply, dict) and isinstance(reply.get("content"), str)
-                                      and not reply.get("tool_calls"))
+    """Whether the server streams ``reply``: a text, or a message dict with text ``content`` (perhaps
+    ``logprobs``) or ``tool_calls`` (or both)."""
+    return isinstance(reply, str) or (isinstance(reply, dict) and (
+        isinstance(reply.get("content"), str) or (reply.get("content") is None and bool(reply.get("tool_calls")))))
+
+
+def _call_deltas(calls: list[Any], chunking: int | ChunkSplitter) -> Iterator[dict[str, Any]]:
+    """OpenAI's ``delta.tool_calls`` pieces of a reply's calls: each call's id, type and name with
+    empty arguments first, then its arguments' text cut as the text is."""
+    for index, call in enumerate(calls):
+        function = call.get("function") or {}
+        yield {"index": index, "id": call.get("id"), "type": "function",
+               "function": {"name": function.get("name"), "arguments": ""}}
+        arguments = function.get("arguments")
+        for piece in split_text(arguments if isinstance(arguments, str) else json.dumps(arguments or {}), chunking):
+            yield {"index": index, "function": {"arguments": piece}}
 
 
 def _token_logprobs(reply: Any, pieces: int) -> list[Any]:
@@ -79,12 +93,16 @@ def events(completion: dict[str, Any], texts: list[Any], chunking: int | ChunkSp
     for index, reply in enumerate(texts):
         yield False, _event({**head, "choices": [
             {"index": index, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]})
-        pieces = split_text(reply if isinstance(reply, str) else reply["content"], chunking)
+        pieces = split_text(reply if isinstance(reply, str) else reply.get("content") or "", chunking)
         for piece, logprobs in zip(pieces, _token_logprobs(reply, len(pieces))):
             yield True, _event({**head, "choices": [
                 {"index": index, "delta": {"content": piece}, "logprobs": logprobs, "finish_reason": None}]})
+        calls = reply.get("tool_calls") if isinstance(reply, dict) else None
+        for delta in _call_deltas(calls or [], chunking):
+            yield True, _event({**head, "choices": [
+                {"index": index, "delta": {"tool_calls": [delta]}, "logprobs": None, "finish_reason": None}]})
         yield False, _event({**head, "choices": [{"index": index, "delta": {}, "logprobs": None,
-                                                   "finish_reason": "stop"}]})
+                                                   "finish_reason": "tool_calls" if calls else "stop"}]})
     if include_usage:
         yield False, _event({**head, "choices": [], "usage": completion["usage"]})
     yield False, b"data: [DONE]\n\n"

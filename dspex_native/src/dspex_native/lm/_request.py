@@ -38,6 +38,8 @@ class ClientOptions:
     #: logprobs (``logprobs=True``), and the judgments dspy's own engine reads the answer with
     logprobs: bool = False
     judgments: Any = None
+    #: the call goes dspy's own engine's way (lm15's), recorded for a call with tools
+    lm15: bool = False
 
 
 def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tuple[dict[str, Any], ClientOptions]:

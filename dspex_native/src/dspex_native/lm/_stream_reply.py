@@ -30,6 +30,22 @@ def event_object(data: str) -> dict[str, Any]:
     return event
 
 
+def _constant(value: str) -> None:
+    raise ValueError(f"non-standard JSON constant: {value}")
+
+
+def _arguments(raw: str) -> dict[str, Any]:
+    """A streamed call's arguments as lm15 reads them (``_parse_json_best_effort``): an object, a
+    JSON value under ``value``, text that is not JSON (``NaN`` included) under ``partial_json``."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw, parse_constant=_constant)
+    except ValueError:
+        return {"partial_json": raw}
+    return value if isinstance(value, dict) else {"value": value}
+
+
 class StreamedReply:
     """A streamed reply read so far, as dspy's own engine (lm15) accumulates one: the text of each
     part (by its index in the reply), the usage of the last event that reported it, and whether
@@ -44,6 +60,8 @@ class StreamedReply:
         self.done = False
         #: the token logprobs entries of the text events, in order (OpenAI's chunks carry them)
         self.token_logprobs: list[Any] = []
+        #: function calls by their index: ``{"id", "name", "raw"}`` (the arguments' text so far)
+        self.calls: dict[int, dict[str, Any]] = {}
 
     def read(self, data: str) -> list[str]:
         """The pieces of text one event's ``data`` carries (a :class:`StreamFailed` for an error event)."""
@@ -57,12 +75,25 @@ class StreamedReply:
         """The reply's completions: one, but for a chat request with ``n`` (:class:`ChatStream`)."""
         return [self.completion(found)]
 
-    def completion(self, found: dict[str, Any] | None) -> str:
+    def completion(self, found: dict[str, Any] | None) -> Any:
         """The whole completion: the text parts in their order; with the judgments of the request
-        (``found``: :mod:`._judgments`) a JSON answer as dspy's own engine hands it on."""
-        texts = ["".join(self.parts[index]) for index in sorted(self.parts)] or [""]
-        answer = _judgments.answer_text(texts, found) if found else None
-        return "".join(texts) if answer is None else answer
+        (``found``: :mod:`._judgments`) a JSON answer as dspy's own engine hands it on; with
+        function calls, ``{"text", "tool_calls"}`` as dspy's own engine assembles them (an id
+        ``tool_call_<index>`` where none came, the arguments read as an object and written again;
+        a call without a name fails the call)."""
+        texts = ["".join(self.parts[index]) for index in sorted(self.parts)]
+        answer = _judgments.answer_text(texts or [""], found) if found else None
+        text = "".join(texts) if answer is None else answer
+        if not self.calls:
+            return text
+        calls = []
+        for index in sorted(self.calls):
+            call = self.calls[index]
+            if call["name"] is None:
+                raise StreamFailed(f"the streamed tool call at part {index} came without a name")
+            calls.append({"id": call["id"] or f"tool_call_{index}", "type": "function",
+                          "function": {"name": call["name"], "arguments": json.dumps(_arguments(call["raw"]))}})
+        return {"text": text if texts else None, "tool_calls": calls}
 
 
 class ChatStream(StreamedReply):
@@ -107,6 +138,21 @@ class ChatStream(StreamedReply):
                     else None
                 if content and isinstance(tokens, list):  # lm15 reads them with a piece of text only
                     self.token_logprobs += tokens
+            for call in (choice.get("delta") or {}).get("tool_calls") or ():
+                self._call_delta(call)
         if event.get("usage") is not None:
             self.usage = event["usage"]
-        return self.text(0, text)
+        return self.text(0, text) if text else []  # (lm15 keeps a text part only for text that came)
+
+    def _call_delta(self, call: Any) -> None:
+        """A piece of a function call (``delta.tool_calls[i]``): its id and name, a fragment of its arguments."""
+        if not isinstance(call, dict):
+            return
+        index = call.get("index", 0)
+        calls = self.calls.setdefault(index if isinstance(index, int) else 0, {"id": None, "name": None, "raw": ""})
+        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        if call.get("id"):
+            calls["id"] = str(call["id"])
+        if function.get("name"):
+            calls["name"] = str(function["name"])
+        calls["raw"] += str(function.get("arguments") or "")

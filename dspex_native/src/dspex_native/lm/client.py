@@ -311,8 +311,8 @@ class HTTPLMClient:
             if self._completion_tokens and "max_tokens" in request:  # LiteLLM's rename for these models
                 request.setdefault("max_completion_tokens", request.pop("max_tokens"))
         found = _judgments.judgments(request.get("response_format")) if lm15 else None
-        if found or request.get("logprobs") is True:  # how the replies are read (the common call: neither)
-            options = replace(options, logprobs=request.get("logprobs") is True, judgments=found or None)
+        if found or request.get("logprobs") is True or "tools" in request:  # (the common call: none of them)
+            options = replace(options, logprobs=request.get("logprobs") is True, judgments=found or None, lm15=lm15)
         return {"model": self.endpoint.model_name, "messages": messages, **request}, options, key, count
 
     def _request_settings(self, settings: dict[str, Any]) -> tuple[dict[str, Any], ClientOptions]:

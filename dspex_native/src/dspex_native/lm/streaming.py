@@ -31,8 +31,12 @@ With ``logprobs=True`` (dspy's own engine's OpenAI-style doors) the completion i
 ``n > 1`` completions come as dspy streams them: on dspy's own engine, one streamed request per
 completion, in turn, only the first one's text handed on (dspy's listeners take the first); on
 LiteLLM's route one request with ``n``, the first choice's text handed on, the others' kept for the
-completions. Not streamed here (a :class:`~dspex_core.errors.CapabilityError`): the formats LiteLLM
-writes for providers of their own (anthropic/, gemini/ and ollama/ on LiteLLM's route).
+completions. A reply's function calls (``delta.tool_calls`` pieces, on dspy's own engine's
+OpenAI-style route) are assembled as lm15 assembles them (:class:`._stream_reply.StreamedReply`).
+Not streamed here
+(a :class:`~dspex_core.errors.CapabilityError`): the formats LiteLLM writes for providers of their
+own (anthropic/, gemini/ and ollama/ on LiteLLM's route), and a request with tools elsewhere than
+on that route.
 """
 
 from __future__ import annotations
@@ -104,6 +108,10 @@ class LMStream:
         self.client = client
         #: the requests a call of n completions makes (one per completion on dspy's own engine)
         self.body, self.options, self.key, self.count = client._prepare(messages, settings)
+        if self.body.get("tools") and (client.wire is not None or not self.options.lm15):
+            raise CapabilityError(f"streaming a reply with native function calling (the tools sent in the request) "
+                                  f"from {client.model!r} is built natively on dspy's own engine's OpenAI-style "
+                                  f"route only; call it unstreamed, or use the dspy backend")
         merged = {**client._defaults, **settings}
         timeout = self.options.timeout if "timeout" in merged else lm_deadline.check_timeout(STREAMING_PROFILE)
         self.timeout = timeout
@@ -210,7 +218,7 @@ class LMStream:
         client = self.client
         try:
             completions: list[Any] = reply.completions(self.options.judgments)
-        except _judgments.Unholdable as exc:  # dspy's own engine fails the call, the text already streamed
+        except (_judgments.Unholdable, StreamFailed) as exc:  # as in dspy: the call fails once the reply is in
             raise _mid_stream(client, attempt, str(exc), streamed) from None
         if self.options.logprobs:  # asked for on dspy's own engine (LiteLLM's route refuses it)
             completions = [logprobs.completion(completions[0], {"content": reply.token_logprobs})]

@@ -65,9 +65,6 @@ def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options
             lm, settings, messages, demos, fmt, inputs = prepare(state, inputs, options)
             events.outputs = messages
         client = call._client(lm, state)
-        if getattr(fmt, "reads_tool_calls", False) and hasattr(client, "endpoint"):
-            raise CapabilityError(f"{state.module_type}: streaming a reply with native function calling (the tools "
-                                  "sent in the request) is not built natively; call it unstreamed")
         if not hasattr(client, "endpoint"):  # a custom LM object: no streaming protocol
             with Events("lm", found, lm, lm_inputs(messages, settings)) as events:
                 events.outputs = outputs = client(messages, **settings)
