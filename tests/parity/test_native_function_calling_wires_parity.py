@@ -8,6 +8,7 @@ equal."""
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 
@@ -160,3 +161,67 @@ def test_a_tool_choice_lm15_cannot_take_is_a_capability_error(servers, shape, co
     state = predict.create(_sig(), adapter="json")
     with pytest.raises(dspex.CapabilityError, match="tool_choice"):
         predict.execute(state, {"question": "Q?", "tools": [Tool(_noop)]}, lm=lm, config=config)
+
+
+def _anthropic_events(reply: dict) -> list[dict]:
+    """The Messages reply as its stream: each block opened, its text or arguments in two pieces."""
+    events = [{"type": "message_start", "message": {"id": "msg", "type": "message", "role": "assistant",
+                                                    "model": "m", "content": [], "usage": {"input_tokens": 5}}}]
+    for index, block in enumerate(reply["content"]):
+        if block["type"] == "tool_use":
+            start = {k: v for k, v in block.items() if k != "input"} | {"input": {}}
+            text, delta = json.dumps(block["input"]), "input_json_delta"
+        elif block["type"] == "text":
+            start, text, delta = {"type": "text", "text": ""}, block["text"], "text_delta"
+        else:
+            start, text, delta = {"type": "thinking", "thinking": ""}, block["thinking"], "thinking_delta"
+        events.append({"type": "content_block_start", "index": index, "content_block": start})
+        key = {"input_json_delta": "partial_json", "text_delta": "text", "thinking_delta": "thinking"}[delta]
+        for piece in (text[:4], text[4:]):
+            if piece:
+                events.append({"type": "content_block_delta", "index": index, "delta": {"type": delta, key: piece}})
+        events.append({"type": "content_block_stop", "index": index})
+    return [*events, {"type": "message_delta", "delta": {"stop_reason": reply["stop_reason"]},
+                      "usage": {"output_tokens": 3}}, {"type": "message_stop"}]
+
+
+def _gemini_events(reply: dict) -> list[dict]:
+    """The GenerateContent reply as its stream: its parts over two events, the last one finishing."""
+    candidate = reply["candidates"][0]
+    parts = candidate["content"]["parts"]
+    half = len(parts) // 2
+    first = {"candidates": [{"content": {"role": "model", "parts": parts[:half]}, "index": 0}]}
+    last = {"candidates": [{**candidate, "content": {"role": "model", "parts": parts[half:]}}],
+            "usageMetadata": reply["usageMetadata"]}
+    return [first, last] if half else [last]
+
+
+@pytest.mark.parametrize("shape", ["anthropic", "gemini"])
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_own_wires_stream_tool_calls_as_dspy_streamify_reads_them(servers, shape, data):
+    """Streamed: the same request (Anthropic's ``stream: true``, Gemini's streaming method) and the
+    Prediction ``dspy.streamify`` gives, the calls assembled from the stream's pieces as lm15 does."""
+    specs, config, reply = data.draw(tools_and_reply(shape))
+    events = _anthropic_events(reply) if shape == "anthropic" else _gemini_events(reply)
+    server, model = servers[shape], MODELS[shape]
+    sig = _sig()
+    native_tools = [Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+    dspy_tools = [dspy.Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
+    lm = dspex.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+
+    def native():
+        ref = dspex.create("predict", sig, implementation="native", adapter="json")
+        return list(ref.stream(question="Q?", tools=native_tools, lm=lm, config=dict(config)))[-1]
+
+    def reference():
+        ref_lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+        program = dspy.streamify(dspy.Predict(to_dspy_signature(sig)), async_streaming=False,
+                                 stream_listeners=[dspy.streaming.StreamListener(signature_field_name="answer")])
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            return list(program(question="Q?", tools=dspy_tools, config=dict(config)))[-1]
+
+    got = _run(server, events, native)
+    expected = _run(server, events, reference)
+    assert got[1] == expected[1] and len(got[1]) == 1
+    assert got[0] == expected[0]

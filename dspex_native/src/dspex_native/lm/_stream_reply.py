@@ -68,8 +68,19 @@ class StreamedReply:
         raise NotImplementedError
 
     def text(self, index: int, piece: str) -> list[str]:
+        """``piece`` added to the text of part ``index``; what of it to hand on (nothing for ``""``)."""
         self.parts.setdefault(index, []).append(piece)
         return [piece] if piece else []
+
+    def call_piece(self, index: int, call_id: Any, name: Any, fragment: str) -> None:
+        """A piece of the function call at part ``index`` (lm15's ``ToolCallDelta``): its id and
+        name where given, a fragment of its arguments' JSON text."""
+        entry = self.calls.setdefault(index, {"id": None, "name": None, "raw": ""})
+        if call_id:
+            entry["id"] = str(call_id)
+        if name:
+            entry["name"] = str(name)
+        entry["raw"] += fragment
 
     def completions(self, found: dict[str, Any] | None) -> list[str]:
         """The reply's completions: one, but for a chat request with ``n`` (:class:`ChatStream`)."""
@@ -127,7 +138,8 @@ class ChatStream(StreamedReply):
             if not isinstance(choice, dict):
                 continue
             index = choice.get("index", 0)
-            content = (choice.get("delta") or {}).get("content")
+            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+            content = delta.get("content")
             if index != 0:  # another of n completions (one request with n, LiteLLM's route): not streamed
                 if isinstance(index, int) and index > 0:
                     self.others.setdefault(index, []).append(content if isinstance(content, str) else "")
@@ -138,7 +150,7 @@ class ChatStream(StreamedReply):
                     else None
                 if content and isinstance(tokens, list):  # lm15 reads them with a piece of text only
                     self.token_logprobs += tokens
-            for call in (choice.get("delta") or {}).get("tool_calls") or ():
+            for call in delta.get("tool_calls") or ():
                 self._call_delta(call)
         if event.get("usage") is not None:
             self.usage = event["usage"]
@@ -149,10 +161,6 @@ class ChatStream(StreamedReply):
         if not isinstance(call, dict):
             return
         index = call.get("index", 0)
-        calls = self.calls.setdefault(index if isinstance(index, int) else 0, {"id": None, "name": None, "raw": ""})
         function = call.get("function") if isinstance(call.get("function"), dict) else {}
-        if call.get("id"):
-            calls["id"] = str(call["id"])
-        if function.get("name"):
-            calls["name"] = str(function["name"])
-        calls["raw"] += str(function.get("arguments") or "")
+        self.call_piece(index if isinstance(index, int) else 0, call.get("id"), function.get("name"),
+                        str(function.get("arguments") or ""))

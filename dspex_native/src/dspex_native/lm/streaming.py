@@ -31,12 +31,11 @@ With ``logprobs=True`` (dspy's own engine's OpenAI-style doors) the completion i
 ``n > 1`` completions come as dspy streams them: on dspy's own engine, one streamed request per
 completion, in turn, only the first one's text handed on (dspy's listeners take the first); on
 LiteLLM's route one request with ``n``, the first choice's text handed on, the others' kept for the
-completions. A reply's function calls (``delta.tool_calls`` pieces, on dspy's own engine's
-OpenAI-style route) are assembled as lm15 assembles them (:class:`._stream_reply.StreamedReply`).
-Not streamed here
-(a :class:`~dspex_core.errors.CapabilityError`): the formats LiteLLM writes for providers of their
-own (anthropic/, gemini/ and ollama/ on LiteLLM's route), and a request with tools elsewhere than
-on that route.
+completions. A reply's function calls (OpenAI's ``delta.tool_calls`` pieces, Anthropic's
+``tool_use`` blocks, Gemini's ``functionCall`` parts, on dspy's own engine's routes) are assembled
+as lm15 assembles them (:class:`._stream_reply.StreamedReply`). Not streamed here (a
+:class:`~dspex_core.errors.CapabilityError`): the formats LiteLLM writes for providers of their own
+(anthropic/, gemini/ and ollama/ on LiteLLM's route), and a request with tools on LiteLLM's route.
 """
 
 from __future__ import annotations
@@ -108,10 +107,10 @@ class LMStream:
         self.client = client
         #: the requests a call of n completions makes (one per completion on dspy's own engine)
         self.body, self.options, self.key, self.count = client._prepare(messages, settings)
-        if self.body.get("tools") and (client.wire is not None or not self.options.lm15):
+        if self.body.get("tools") and not self.options.lm15:
             raise CapabilityError(f"streaming a reply with native function calling (the tools sent in the request) "
-                                  f"from {client.model!r} is built natively on dspy's own engine's OpenAI-style "
-                                  f"route only; call it unstreamed, or use the dspy backend")
+                                  f"from {client.model!r} on LiteLLM's route is not built natively (dspy's own "
+                                  f"engine's routes are); call it unstreamed, or use the dspy backend")
         merged = {**client._defaults, **settings}
         timeout = self.options.timeout if "timeout" in merged else lm_deadline.check_timeout(STREAMING_PROFILE)
         self.timeout = timeout

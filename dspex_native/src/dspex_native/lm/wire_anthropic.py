@@ -199,26 +199,37 @@ def _usage(usage: Any) -> dict[str, Any] | None:
                                     cache_write=usage.get("cache_creation_input_tokens"), reasoning=thinking)
 
 
+def _index(event: dict[str, Any]) -> int:
+    try:
+        return int(event.get("index", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 class StreamReader(StreamedReply):
     """A streamed Messages reply (``"stream": true``), read as lm15 reads its events: the text of
-    ``text_delta``s by content block, the usage of ``message_delta`` (the output count only, as the
+    ``text_delta``s by content block, a ``tool_use`` block's id and name and its
+    ``input_json_delta`` fragments, the usage of ``message_delta`` (the output count only, as the
     API sends it there; ``message_start``'s input count is not read), ``message_stop`` last;
-    thinking is left out; an ``error`` event fails the call. A ``tool_use`` block is not read
-    while streaming (streaming with tools is refused before the call)."""
+    thinking is left out; an ``error`` event fails the call."""
 
     def read(self, data: str) -> list[str]:
         event = event_object(data)
         kind = event.get("type")
+        index = _index(event)
         if kind == "content_block_delta":
             delta = event.get("delta") if isinstance(event.get("delta"), dict) else {}
             if delta.get("type") == "text_delta":
-                return self.text(int(event.get("index", 0) or 0), str(delta.get("text") or ""))
+                return self.text(index, str(delta.get("text") or ""))
             if delta.get("type") == "input_json_delta":
-                raise StreamFailed("the streamed reply holds a tool call, which is not read natively while streaming")
+                self.call_piece(index, None, None, str(delta.get("partial_json") or ""))
         elif kind == "content_block_start":
             block = event.get("content_block") if isinstance(event.get("content_block"), dict) else {}
-            if block.get("type") == "tool_use":
-                raise StreamFailed("the streamed reply holds a tool call, which is not read natively while streaming")
+            if block.get("type") == "tool_use":  # its input {} is a placeholder: the arguments come as deltas
+                start = block.get("input")
+                fragment = json.dumps(start, separators=(",", ":")) if isinstance(start, dict) and start else \
+                    "" if isinstance(start, dict) else str(start or "")
+                self.call_piece(index, block.get("id"), block.get("name"), fragment)
         elif kind == "message_delta":
             delta = event.get("delta") if isinstance(event.get("delta"), dict) else {}
             usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}

@@ -215,10 +215,10 @@ def _audio(details: Any) -> int | None:
 
 class StreamReader(StreamedReply):
     """A streamed GenerateContent reply (``alt=sse``), read as lm15 reads its events: each event's
-    first candidate's text parts (thoughts left out), the usage of the event that ends the reply
-    (the one with a ``finishReason``, or one with ``usageMetadata`` and no part); a blocked prompt
-    or candidate, or an ``error``, fails the call. ``functionCall`` parts are not read while
-    streaming (streaming with tools is refused before the call)."""
+    first candidate's text parts (thoughts left out) and ``functionCall`` parts (each a piece of the
+    call at its place in the event's parts, as lm15 reads it), the usage of the event that ends the
+    reply (the one with a ``finishReason``, or one with ``usageMetadata`` and no part); a blocked
+    prompt or candidate, or an ``error``, fails the call."""
 
     def read(self, data: str) -> list[str]:
         event = event_object(data)
@@ -241,9 +241,13 @@ class StreamReader(StreamedReply):
                     delta = True
                     if not part.get("thought"):
                         texts += self.text(index, str(part.get("text") or ""))
-                elif "functionCall" in part or "inlineData" in part:
-                    raise StreamFailed("the streamed reply holds a tool call or media, which is not read natively "
-                                       "while streaming")
+                elif isinstance(part.get("functionCall"), dict):
+                    delta = True
+                    call = part["functionCall"]
+                    self.call_piece(index, call.get("id"), call.get("name"),
+                                    json.dumps(call.get("args", {}), separators=(",", ":")))
+                elif "inlineData" in part:
+                    raise StreamFailed("the streamed reply holds media, which is not read natively while streaming")
         if (candidate is not None and candidate.get("finishReason")) or (not delta and "usageMetadata" in event):
             self.usage = _usage(event.get("usageMetadata"))
             self.ended = True
