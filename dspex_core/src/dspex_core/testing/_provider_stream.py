@@ -25,6 +25,7 @@ from typing import Any
 
 from dspex_core.testing._server_stream import ChunkSplitter, _write_chunk, split_text
 
+
 def asks_to_stream(shape: str, path: str, body: Any) -> bool:
     """Whether a request asks the server to stream its answer, as the shape's API reads it."""
     if shape == "anthropic":

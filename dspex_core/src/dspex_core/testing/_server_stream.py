@@ -7,8 +7,8 @@ the first carrying ``delta.role``), a last event per choice with its ``finish_re
 ``usage`` and no choices when the request asks for ``stream_options.include_usage``, and
 ``data: [DONE]``. A reply's token logprobs come with its text events, one entry each; its function
 calls as ``delta.tool_calls`` pieces (the id and name first, then the arguments' text cut as the
-text is), the last event's ``finish_reason`` then ``tool_calls``. Each event is written and flushed on its own, so a client reads the first piece
-while the rest is still to come.
+text is), the last event's ``finish_reason`` then ``tool_calls``. Each event is written and
+flushed on its own, so a client reads the first piece while the rest is still to come.
 
 Faults mid-stream (:class:`~dspex_core.testing._server_faults.Fault`'s ``after_chunks``): the
 connection closed after that many text events (no terminating chunk: the client sees the body cut
@@ -87,7 +87,8 @@ def events(completion: dict[str, Any], texts: list[Any], chunking: int | ChunkSp
            include_usage: bool) -> Iterator[tuple[bool, bytes]]:
     """``(is a text event, bytes)`` of the whole stream of ``completion`` (the non-streamed answer
     the server would give, whose id, model and usage the events carry), choice after choice; a
-    reply with token logprobs (:func:`streamable`) hands them out with its text events."""
+    reply's token logprobs come with its text events, its function calls after them
+    (:func:`streamable`)."""
     head = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
             "model": completion["model"]}
     for index, reply in enumerate(texts):
