@@ -1,8 +1,9 @@
 """Fallback: a feature the native backend lacks is served by dspy, and the router says so.
 
-Shows ``allow_fallback`` (on by default): native adapters do not render a ``ToolCalls`` input (the
-calls an agent made so far) yet, so ``ChainOfThought.create("question, calls: ToolCalls -> answer")``
-raises a ``CapabilityError`` there and the router
+Shows ``allow_fallback`` (on by default): native adapters do not render a ``ToolCalls`` inside a
+list (the calls an agent made, turn by turn) yet, so
+``ChainOfThought.create("question, turns: list[ToolCalls] -> answer")`` raises a ``CapabilityError``
+there and the router
 creates the module on the dspy backend instead, emitting a ``("dspex", "router", "fallback")``
 telemetry event. The same request forced onto native, or made with ``allow_fallback=False``,
 fails with that ``CapabilityError``. Input errors and LM errors never fall back. Needs
@@ -16,10 +17,11 @@ from typing import Any
 import dspex_core as dspex
 from _common import require_dspy, setup, short
 
-#: A ToolCalls input: DSPy renders it as the calls' JSON, native's adapters do not render it yet.
-SPEC = "question, calls: ToolCalls -> answer"
+#: A list of ToolCalls as an input: DSPy renders it as the calls' JSON, native's adapters do not render
+#: a ToolCalls inside another type yet (a field typed ToolCalls itself, they do).
+SPEC = "question, turns: list[ToolCalls] -> answer"
 SIGNATURE = dspex.Signature(SPEC, custom_types={"ToolCalls": dspex.ToolCalls})
-CALLS = dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"query": "XML"}}])
+TURNS = [dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"query": "XML"}}])]
 
 
 def main() -> None:
@@ -30,7 +32,7 @@ def main() -> None:
     try:
         with dspex.context(telemetry_enabled=True):
             cot = dspex.ChainOfThought.create(SIGNATURE)
-            pred = cot(question="What does XML stand for?", calls=CALLS)
+            pred = cot(question="What does XML stand for?", turns=TURNS)
     finally:
         dspex.telemetry.detach(dspex.telemetry.FALLBACK, handler)
     print(f"ChainOfThought({SPEC!r}) served by {cot.backend}: {short(pred.answer, 60)}")

@@ -61,7 +61,7 @@ EXPECTED: dict[str, list[str]] = {
                        r"render=native \(.*\)",
                        r"keywords: \['programs', .*\]",
                        r"rejected at build time: pipeline step '1:template' .*'missing'.*"],
-    "fallback": [r"ChainOfThought\('question, calls: ToolCalls -> answer'\) served by dspy: .+",
+    "fallback": [r"ChainOfThought\('question, turns: list\[ToolCalls\] -> answer'\) served by dspy: .+",
                  r"fallback event: create chain_of_thought native -> dspy: CapabilityError: .+",
                  r"with allow_fallback=False: CapabilityError: .+"],
     "plugin_backend": [r"backends serving predict: \['arith', 'native', 'dspy', 'example'\]",

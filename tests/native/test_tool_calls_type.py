@@ -61,10 +61,18 @@ def test_a_tool_calls_output_is_described_asked_for_and_read():
                                     '"args": {...}}]}), and then ending with the marker for `[[ ## completed ## ]]`.')
 
 
-def test_a_tool_calls_input_is_not_native():
+def test_a_tool_calls_input_is_written_as_its_json_and_one_inside_a_list_is_not_native():
     from dspex_core._signature import Field
 
-    sig = Signature._make({"calls": Field("calls", "input", dspex.ToolCalls, None)},
-                          {"answer": Field("answer", "output", str, None)}, None)
-    with pytest.raises(dspex.CapabilityError, match="ToolCalls"):
-        dspex.create("predict", sig, implementation="native")
+    def sig(annotation):
+        return Signature._make({"calls": Field("calls", "input", annotation, None)},
+                               {"answer": Field("answer", "output", str, None)}, None)
+
+    lm = RecordingLM("[[ ## answer ## ]]\nok\n\n[[ ## completed ## ]]")
+    calls = dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"q": "é"}, "id": "c1"}])
+    assert dspex.create("predict", sig(dspex.ToolCalls), implementation="native", lm=lm)(calls=calls).answer == "ok"
+    system, user = lm.calls[-1].messages
+    assert "`calls` (ToolCalls): \n    Type description of ToolCalls:" in system["content"]
+    assert user["content"].startswith('[[ ## calls ## ]]\n{"tool_calls": [{"name": "search", "args": {"q": "é"}}]}')
+    with pytest.raises(dspex.CapabilityError, match="ToolCalls inside another type"):
+        dspex.create("predict", sig(list[dspex.ToolCalls]), implementation="native")

@@ -70,7 +70,7 @@ def test_demo_explain_shows_routes_and_the_fallback_event():
     fallback = [line for line in out.stdout.splitlines() if "dspex.router.fallback" in line]
     assert len(fallback) == 1
     assert '"from_implementation": "native"' in fallback[0] and '"to_implementation": "dspy"' in fallback[0]
-    assert "ToolCalls input yet (input field 'calls')" in fallback[0]
+    assert "list[ToolCalls] yet (input field 'turns')" in fallback[0]
     assert "dspex.module.execute" in out.stdout
     assert re.search(r"chain_of_thought: native, dspy", out.stdout)
 

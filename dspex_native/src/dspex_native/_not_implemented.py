@@ -16,8 +16,8 @@ LITELLM_LOGPROBS = ("logprobs on LiteLLM's route (engine='litellm', or a model o
 ADAPTER_TYPES = ("field types other than str, int, float, bool, Any, list[...], dict[...], tuple[...], set[...], "
                  "Literal[...], pydantic models, the other types pydantic reads (Enum, datetime, Decimal, UUID, "
                  "Path, Literals of floats, None or Enum members, ...; with pydantic installed) and unions of those, "
-                 "History, Image, dspy.File, dspy.Audio and Tool inputs and ToolCalls and dspy.Reasoning outputs "
-                 "(types pydantic cannot read, ToolCalls as an input or inside list/Optional, tool call "
+                 "History, Image, dspy.File, dspy.Audio and Tool inputs, ToolCalls inputs and outputs and "
+                 "dspy.Reasoning outputs (types pydantic cannot read, a ToolCalls inside list/Optional, tool call "
                  "results in History messages with the XMLAdapter, dspy.Reasoning outputs on a provider LM unless "
                  "reasoning_effort=None, Image and Tool outputs, ...)")
 NATIVE_CALLS = ("native function calling (a ToolCalls output read from the LM's tool_calls, DSPy's JSONAdapter "

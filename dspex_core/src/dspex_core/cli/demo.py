@@ -26,9 +26,9 @@ PIPELINE_STEPS = [
     ("native", "template", {"template": "Analysis: {analysis}"}),
 ]
 PREDICT_SIGNATURE = "question -> answer"
-#: A signature native refuses (its adapters do not render a ToolCalls input yet: the calls an agent
-#: made so far), so the dspy backend serves it.
-FALLBACK_SIGNATURE = "question, calls: ToolCalls -> answer"
+#: A signature native refuses (its adapters do not render a ToolCalls inside a list yet: the calls an
+#: agent made, turn by turn), so the dspy backend serves it.
+FALLBACK_SIGNATURE = "question, turns: list[ToolCalls] -> answer"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             failures += _section(f"One Predict per backend: {PREDICT_SIGNATURE}",
                                  lambda: _predict_per_backend(dspex, registry, args), log, args.explain)
             if registry.has_native("chain_of_thought") and "dspy" in registry.list_by_implementation():
-                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a ToolCalls input",
+                failures += _section("Fallback (allow_fallback=True): ChainOfThought with a list[ToolCalls] input",
                                      lambda: _fallback(dspex, args), log, args.explain)
     finally:
         for event in events:
@@ -144,9 +144,9 @@ def _fallback(dspex: Any, args: argparse.Namespace) -> None:
         with dspex.context(allow_fallback=True):
             sig = dspex.Signature(FALLBACK_SIGNATURE, custom_types={"ToolCalls": dspex.ToolCalls})
             ref = dspex.ChainOfThought.create(sig)
-            calls = dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"query": args.question}}])
+            turns = [dspex.ToolCalls.from_dict_list([{"name": "search", "args": {"query": args.question}}])]
             start = time.perf_counter()
-            prediction = ref(question=args.question, calls=calls)
+            prediction = ref(question=args.question, turns=turns)
             took = time.perf_counter() - start
     finally:
         telemetry.detach(telemetry.FALLBACK, remember)

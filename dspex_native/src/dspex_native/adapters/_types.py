@@ -37,13 +37,14 @@ def check_supported(annotation: Any, where: str) -> None:
     if _supported(annotation):
         return
     is_output = where.startswith("output")
-    if is_output and (is_tool_calls_type(annotation) or is_reasoning_type(annotation)):
-        return  # an output field typed exactly ToolCalls (see _tool_calls.py) or dspy.Reasoning (_reasoning.py)
+    if is_tool_calls_type(annotation) or (is_output and is_reasoning_type(annotation)):
+        return  # a field typed exactly ToolCalls (see _tool_calls.py), an output typed dspy.Reasoning (_reasoning.py)
     from dspex_core.backend import type_name
 
-    if is_tool_calls_type(annotation):
-        raise CapabilityError(f"native adapters do not render a ToolCalls input yet ({where}): DSPy writes the "
-                              f"calls' JSON there; use implementation='dspy' for it")
+    if _holds_tool_calls(annotation):
+        raise CapabilityError(f"native adapters do not render {type_name(annotation)} yet ({where}): a ToolCalls "
+                              f"inside another type (a list, Optional, ...); a field typed ToolCalls itself is "
+                              f"rendered; use implementation='dspy' for it")
 
     reason = _why_not_pydantic(annotation, is_output)
     if reason is None:
@@ -71,6 +72,12 @@ def _why_not_pydantic(annotation: Any, is_output: bool) -> str | None:
     except Exception as exc:  # DSPy fails on it too: its signature (or its prompt) cannot be built
         return f": pydantic cannot read it ({type(exc).__name__})"
     return None
+
+
+def _holds_tool_calls(annotation: Any) -> bool:
+    if is_tool_calls_type(annotation):
+        return True
+    return any(_holds_tool_calls(arg) for arg in typing.get_args(annotation) if not isinstance(arg, (str, int)))
 
 
 def _holds_special(annotation: Any) -> bool:
