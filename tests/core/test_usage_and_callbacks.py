@@ -67,9 +67,29 @@ def test_track_usage_sums_and_prices(spending):
         with dspex.track_usage() as inner:
             ref(q="2")
     assert inner.total_tokens == 110 and outer.total_tokens == 220 and outer.calls == 2
-    assert outer.cost_usd == pytest.approx((200 * 0.15 + 20 * 0.6) / 1e6)
-    dspex.register_prices({"gpt-4o-mini": (1.0, 2.0)})
+    # 80 of the 200 prompt tokens were read from the cache: LiteLLM's cache read price for them
+    assert outer.cost_usd == pytest.approx((120 * 0.15 + 80 * 0.075 + 20 * 0.6) / 1e6)
+    dspex.register_prices({"gpt-4o-mini": (1.0, 2.0)})  # no cache price: cached tokens cost the input price
     assert outer.cost_usd == pytest.approx((200 * 1.0 + 20 * 2.0) / 1e6)
+
+
+@pytest.mark.parametrize("price, expected", [
+    ((3, 15, 0.3, 3.75), 1000 * 3 + 500 * 0.3 + 200 * 3.75 + 10 * 15),
+    ({"input": 3, "output": 15, "cache_read": 0.3}, 1000 * 3 + 500 * 0.3 + 200 * 3 + 10 * 15),
+    ((3, 15, None, None), 1700 * 3 + 10 * 15),
+    ((3, 15), 1700 * 3 + 10 * 15),
+])
+def test_cached_prompt_tokens_cost_the_cache_prices(price, expected):
+    """An entry's cache reads and writes (part of its prompt tokens, as dspy records them) at the
+    model's cache read and write prices, the input price where it has none."""
+    entry = {"prompt_tokens": 1700, "completion_tokens": 10, "total_tokens": 1710,
+             "prompt_tokens_details": {"cached_tokens": 500, "cache_creation_tokens": 200}}
+    with dspex.context(prices={"acme/cached": price}):
+        with dspex.track_usage() as tracker:
+            record("acme/cached", entry)
+    assert tracker.cost_usd == pytest.approx(expected / 1e6)
+    assert cost_usd("claude-sonnet-4-5", 1700, 10, cached_tokens=500, cache_creation_tokens=200) == \
+        pytest.approx((1000 * 3 + 500 * 0.3 + 200 * 3.75 + 10 * 15) / 1e6)
 
 
 def test_unknown_model_counts_tokens_without_cost():
@@ -86,7 +106,8 @@ def test_configured_prices_win():
     assert tracker.cost_usd == pytest.approx((100 * 3 + 10 * 4) / 1e6)
 
 
-@pytest.mark.parametrize("bad", [{"m": (1,)}, {"m": (-1, 2)}, {"m": "cheap"}, ["m"], {"": (1, 2)}])
+@pytest.mark.parametrize("bad", [{"m": (1,)}, {"m": (-1, 2)}, {"m": "cheap"}, ["m"], {"": (1, 2)},
+                                 {"m": (1, 2, 3)}, {"m": (1, 2, -0.1, None)}, {"m": (1, 2, "x", None)}])
 def test_bad_prices_are_refused(bad):
     with pytest.raises(ConfigError, match="prices"):
         dspex.configure(prices=bad)

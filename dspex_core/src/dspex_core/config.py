@@ -203,7 +203,7 @@ def _parse_callbacks(value: Any, source: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def _parse_prices(value: Any, source: str) -> dict[str, tuple[float, float]]:
+def _parse_prices(value: Any, source: str) -> dict[str, tuple]:
     """``{model: (usd per 1M input tokens, usd per 1M output tokens)}``."""
     from dspex_core._prices import check_prices
 

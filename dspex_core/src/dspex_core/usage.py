@@ -152,6 +152,13 @@ def totals(entries: list[tuple[str, Mapping[str, Any]]]) -> dict[str, dict[str, 
     return out
 
 
+def _detail(entry: Mapping[str, Any], key: str) -> int:
+    """A count of an entry's ``prompt_tokens_details`` (0 when absent)."""
+    details = entry.get("prompt_tokens_details")
+    count = details.get(key) if isinstance(details, Mapping) else None
+    return int(count) if _summable(count) else 0
+
+
 def _tokens(entry: Mapping[str, Any]) -> int:
     total = entry.get("total_tokens")
     if _summable(total):
@@ -167,7 +174,7 @@ class UsageTracker:
     model's price is known; models without a price add nothing to it: see ``unpriced``)."""
 
     def __init__(self, budget_usd: float | None = None, budget_tokens: int | None = None,
-                 prices: Mapping[str, tuple[float, float]] | None = None):
+                 prices: Mapping[str, tuple] | None = None):
         self.budget_usd = budget_usd
         self.budget_tokens = budget_tokens
         self.limited = budget_usd is not None or budget_tokens is not None
@@ -199,7 +206,8 @@ class UsageTracker:
         from dspex_core._prices import cost_usd
 
         return {model: cost_usd(model, int(entry.get("prompt_tokens") or 0), int(entry.get("completion_tokens") or 0),
-                                self._prices)
+                                self._prices, cached_tokens=_detail(entry, "cached_tokens"),
+                                cache_creation_tokens=_detail(entry, "cache_creation_tokens"))
                 for model, entry in self.get_total_tokens().items()}
 
     @property
