@@ -492,18 +492,22 @@ class HTTPLMClient:
                      self.model, failure.status, attempt, attempts, delay)
         return delay
 
+    def count_usage(self, usage: Any) -> None:
+        """Count one provider response's ``usage`` object: the client's totals, and the recorded
+        entry ``pred.get_lm_usage()`` and ``dspex.track_usage()`` sum."""
+        self.usage.add_response(usage)
+        record_usage(self.model, dspy_entry(usage))
+
     def _succeeded(self, outcome: tuple[list[str], Any], key: str | None) -> list[str]:
         completions, usage = outcome
-        self.usage.add_response(usage)
-        record_usage(self.model, dspy_entry(usage))  # pred.get_lm_usage(), dspex.track_usage()
+        self.count_usage(usage)
         if key is not None:
             self.cache.put(key, completions, model=self.model)
         return completions
 
     def _one(self, outcome: tuple[list[str], Any]) -> str:
         """The completion of one of dspy's own engine's requests (one choice each), its usage counted."""
-        self.usage.add_response(outcome[1])
-        record_usage(self.model, dspy_entry(outcome[1]))
+        self.count_usage(outcome[1])
         return outcome[0][0]
 
     def _cached(self, completions: list[str], key: str | None) -> list[str]:

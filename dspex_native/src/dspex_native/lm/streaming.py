@@ -46,7 +46,7 @@ from typing import Any, Iterator
 
 from dspex_core.backend import lm_deadline
 from dspex_core.errors import CapabilityError, LMError
-from dspex_core.usage import check_budget, dspy_entry, record as record_usage, tracking
+from dspex_core.usage import check_budget, tracking
 
 from dspex_native.lm import _judgments, logprobs
 from dspex_native.lm._stream_reply import ChatStream, StreamedReply, StreamFailed
@@ -137,9 +137,7 @@ class LMStream:
         completions: list[Any] = []
         for number in range(self.count):  # dspy's own engine: one streamed request per completion
             completions += yield from self._request(http, post, content, deadline, quiet=number > 0)
-        if self.key is not None:
-            client.cache.put(self.key, completions, model=client.model)
-        self.completions = _recorded(client, self.body, completions)
+        self.completions = _recorded(client, self.body, client._cached(completions, self.key))
 
     def _request(self, http: Any, post: Any, content: bytes, deadline: Any, quiet: bool) -> Iterator[str]:
         """One streamed request, retried while nothing of it arrived: yields its text (but for a
@@ -182,21 +180,11 @@ class LMStream:
             events = SSEReader()
             reply = client.wire.StreamReader() if client.wire is not None else ChatStream()
             try:
-                for chunk in response.iter_bytes():
-                    for data in () if reply.done else events.feed(chunk):
-                        for text in reply.read(data):
-                            pieces.append(text)
-                            if not quiet:
-                                yield text
-                        if reply.done:  # the body's end is read too: the connection is kept
-                            break
+                for chunk in response.iter_bytes():  # after the last event, the body's end is read too
+                    yield from _read_events(reply, () if reply.done else events.feed(chunk), pieces, quiet)
                     if deadline.expired():
                         raise _CutOff()
-                for data in () if reply.done else events.close():
-                    for text in reply.read(data):
-                        pieces.append(text)
-                        if not quiet:
-                            yield text
+                yield from _read_events(reply, () if reply.done else events.close(), pieces, quiet)
                 if not reply.ended:
                     raise StreamFailed("the stream ended before its last event")
             except StreamFailed as exc:
@@ -221,9 +209,20 @@ class LMStream:
             raise _mid_stream(client, attempt, str(exc), streamed) from None
         if self.options.logprobs:  # asked for on dspy's own engine (LiteLLM's route refuses it)
             completions = [logprobs.completion(completions[0], {"content": reply.token_logprobs})]
-        client.usage.add_response(reply.usage)
-        record_usage(client.model, dspy_entry(reply.usage))
+        client.count_usage(reply.usage)
         return completions
+
+
+def _read_events(reply: StreamedReply, events: Any, pieces: list[str], quiet: bool) -> Iterator[str]:
+    """Hand ``events`` (their ``data``) to ``reply`` until its last one; yield the text they carry
+    (unless ``quiet``), kept in ``pieces`` too."""
+    for data in events:
+        for text in reply.read(data):
+            pieces.append(text)
+            if not quiet:
+                yield text
+        if reply.done:
+            return
 
 
 class _Failed(Exception):
