@@ -8,7 +8,7 @@ from typing import Union
 import dspy
 import pytest
 from dspy.utils.exceptions import AdapterParseError as DspyParseError
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _dspy_oracle import to_dspy_signature, typed
@@ -112,6 +112,8 @@ BRACKETED = st.one_of(
 )
 
 
+@example("", "[]", ",")  # a trailing comma after one value: json_repair reads the value (it was read as [[]])
+@example("", "{}", " , ")
 @given(PROSE, BRACKETED, PROSE)
 def test_a_list_or_object_amid_prose_reads_as_json_repair_reads_it(before, value, after):
     """``Literal['yes']`` or ``The answer is ["red"].``: json_repair skips the prose around one

@@ -37,6 +37,8 @@ def loads_lenient(text: str) -> Any:
             value = ast.literal_eval(stripped)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             value = None
+        if isinstance(value, tuple) and len(value) == 1 and stripped[0] != "(":
+            value = value[0]  # ``[1],``: a trailing comma after one value, which json_repair reads alone
         if isinstance(value, (list, tuple, dict, set, frozenset)):
             return _listify(value)
         if stripped[0] != "(":
