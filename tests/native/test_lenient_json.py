@@ -26,3 +26,10 @@ def test_bare_list_items_start_where_json_repair_starts_reading(text, expected):
     # What json_repair.loads gives for each (dspy reads typed fields with it): characters that
     # start neither a string nor a number are skipped, and an item of only those is no item.
     assert loads_lenient(text) == expected
+
+
+@pytest.mark.parametrize("text", ["{:}", "{ : }", "{::}", "{\n:\t}", "{\xa0:}", "x {:} y"])
+def test_an_object_of_only_colons_is_empty(text):
+    # json_repair finds no key before each colon and skips it: {} (so DSPy's JSON adapter, finding
+    # "{:}" in a reply, reads an object with no fields and fills the Optional ones with None).
+    assert loads_lenient(text) == {}

@@ -11,6 +11,7 @@ from dspy.utils.exceptions import AdapterParseError as DspyParseError
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import dspex_core as dspex
 from _dspy_oracle import to_dspy_signature, typed
 from _strategies_local import UNION_TEXT, WORDS, TYPES, chat_replies, json_replies, signatures, value_text, values_of
 from dspex_core.errors import AdapterParseError
@@ -51,6 +52,22 @@ def test_json_parse_matches_dspy(case):
     mine = outcome(lambda: get_format(sig, "json").parse(reply))
     theirs = outcome(lambda: dspy.JSONAdapter().parse(to_dspy_signature(sig), reply))
     assert mine == theirs
+
+
+@given(st.text(" :\n\t\xa0", max_size=6), st.sampled_from(["", "x ", '["a", "']))
+def test_an_object_holding_only_colons_reads_as_json_repair_reads_it(body, before):
+    """``{:}`` in a reply (a string item holding it, prose around it): json_repair reads an empty
+    object, so DSPy's JSON adapter fills the Optional fields with None; so does native."""
+    import json_repair
+
+    from dspex_native.adapters._lenient_json import loads_lenient
+
+    text = "{" + body + "}" + ('"]' if before.startswith("[") else "")
+    assert loads_lenient("{" + body + "}") == json_repair.loads("{" + body + "}")
+    sig = dspex.Signature("question: str, context: str -> answer: Optional[list[str]], topic: Optional[list[str]]")
+    reply = f"[[ ## answer ## ]]\n{before}{text}\n\n[[ ## topic ## ]]\n\n\n[[ ## completed ## ]]"
+    mine = outcome(lambda: get_format(sig, "json").parse(reply))
+    assert mine == outcome(lambda: dspy.JSONAdapter().parse(to_dspy_signature(sig), reply)), reply
 
 
 def value_outcome(fn):

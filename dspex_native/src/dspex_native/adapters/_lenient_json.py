@@ -4,7 +4,8 @@ predictably.
 DSPy reads every typed field, and the JSON adapter's whole reply, with ``json_repair``. We
 reproduce it for valid JSON, Python-literal containers (``['a', 'b']``, ``{'k': 1}``,
 ``(1, 2)``), bare lists (``[apple, banana split, 3]``), truncated JSON (``[1, 2``), one such
-list or object amid prose (``Literal['yes']``) and an object after prose or inside a code fence;
+list or object amid prose (``Literal['yes']``), an object holding only colons (``{:}``, empty to
+json_repair) and an object after prose or inside a code fence;
 anything else gives ``""``, json_repair's "nothing found", and DSPy's next step
 (``ast.literal_eval``) follows as in DSPy. Free text with an opening bracket is a list or an
 object to json_repair (:func:`reads_as_container`), which is all a union of scalars and ``str``
@@ -47,6 +48,8 @@ def loads_lenient(text: str) -> Any:
                 return _amid_prose(stripped, 0, end)
         if stripped[0] == "[" and stripped[-1] == "]":
             return _bare_list(stripped[1:-1], json)
+        if stripped[0] == "{" and stripped[-1] == "}" and not stripped[1:-1].replace(":", " ").strip():
+            return {}  # ``{:}``, ``{ : }``: json_repair finds no key before a colon and skips it
         return _close_truncated(stripped, json)
     return _after_prose(text)
 
