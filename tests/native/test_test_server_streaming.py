@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -105,6 +106,27 @@ def test_an_error_event_ends_the_stream():
         server.inject(after_chunks=0)
         plain = httpx.post(server.url + "/chat/completions", json={"messages": MESSAGES}, timeout=10)
         assert plain.json()["choices"][0]["message"]["content"] == REPLY
+
+
+def test_an_error_event_leaves_the_connection_usable():
+    # The body ends whole (its last chunk written), so the connection is kept, as a provider keeps
+    # it; a server that closed it unannounced raced the client's next request on the pooled
+    # connection, which then failed without reaching the server.
+    import http.client
+    from urllib.parse import urlsplit
+
+    with LocalLMServer(REPLY, stream_chunk_size=5) as server:
+        server.inject(stream_error="overloaded")
+        connection = http.client.HTTPConnection("127.0.0.1", urlsplit(server.url).port, timeout=10)
+        body = json.dumps({"messages": MESSAGES, "stream": True})
+        for _ in range(2):
+            connection.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            assert response.status == 200 and response.getheader("Connection") != "close"
+            response.read()
+            time.sleep(0.05)  # time for a closing server to close
+        connection.close()
+        assert [r["fault"] for r in server.requests] == ["stream_error", None]
 
 
 def test_stream_faults_are_checked():

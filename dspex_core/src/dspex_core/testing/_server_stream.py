@@ -132,11 +132,12 @@ def write_stream(handler: Any, completion: dict[str, Any], texts: list[Any], bod
     sent = 0
     for is_text, data in stream:
         if cut is not None and is_text and sent >= cut:
-            if fault.stream_error is not None:
+            if fault.stream_error is not None:  # a whole body that ends in the error: the connection stays usable
                 _write_chunk(out, error_event(fault.stream_error))
                 out.write(b"0\r\n\r\n")
                 out.flush()
-            handler.close_connection = True  # the drop: no terminating chunk, the body ends short
+            else:  # the drop: no terminating chunk, the body ends short
+                handler.close_connection = True
             return
         _write_chunk(out, data)
         sent += is_text
