@@ -64,10 +64,10 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
 
 
 def _streamed(module_type: str) -> dict[str, Callable[[], object]]:
-    """predict and chain_of_thought stream; not in the format LiteLLM writes for Anthropic (refused
-    before anything is sent)."""
+    """predict and chain_of_thought stream; not in the format LiteLLM writes for Ollama's own API
+    (refused before anything is sent)."""
     features = _predict_step(module_type)
-    lm = dspex.LM("anthropic/claude-sonnet-4-5", api_base="http://127.0.0.1:9", api_key="sk-unused", engine="litellm")
+    lm = dspex.LM("ollama_chat/llama3", api_base="http://127.0.0.1:9", engine="litellm")
     features[declared.STREAMING] = lambda: list(
         dspex.create(module_type, "q -> a", implementation="native").stream(q="x", lm=lm))
     return features
@@ -120,7 +120,7 @@ def _react() -> dict[str, Callable[[], object]]:
         declared.ADAPTER_TYPES: lambda: create(OPAQUE_OUTPUT),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
         declared.STREAMING: lambda: list(create("q -> a").stream(q="x", lm=dspex.LM(
-            "gemini/gemini-2.5-flash", api_base="http://127.0.0.1:9", api_key="sk-unused", engine="litellm"))),
+            "ollama/llama3", api_base="http://127.0.0.1:9", engine="litellm"))),
         declared.TOOL_TYPES: lambda: _without_pydantic(lambda: create("q -> a", tools=[when])),
     }
 

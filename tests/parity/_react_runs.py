@@ -134,7 +134,7 @@ def normalize(text: str) -> str:
 
 
 def normalized_messages(calls: list[Any]) -> list[list[dict[str, Any]]]:
-    """Every request's messages, :func:`normalize`\ d."""
+    """Every request's messages, each normalized (:func:`normalize`)."""
     return [[{**m, "content": normalize(m["content"])} for m in call.messages] for call in calls]
 
 

@@ -28,6 +28,7 @@ from dspex_core import Prediction, StreamChunk
 from dspex_core._history import clear_history
 from dspex_core.testing.provider_server import ProviderServer
 from dspex_native.lm import clear_clients
+from _stream_events import anthropic_events, gemini_events
 
 warnings.filterwarnings("ignore", module="dspy")
 
@@ -108,57 +109,24 @@ def test_a_streamed_call_on_a_providers_own_wire_is_dspys(servers, shape, name, 
     assert final == ref(**inputs)  # the unstreamed call of the same reply (Messages / GenerateContent)
 
 
-def _anthropic_events(blocks: list[tuple[str, str]], usage: dict | None, stop: bool = True) -> list[dict]:
-    events = [{"type": "message_start", "message": {"id": "msg_x", "type": "message", "role": "assistant",
-                                                    "model": "claude", "content": [], "stop_reason": None,
-                                                    "usage": {"input_tokens": 30, "output_tokens": 1}}},
-              {"type": "ping"}]
-    for index, (kind, text) in enumerate(blocks):
-        events.append({"type": "content_block_start", "index": index,
-                       "content_block": {"type": kind, kind: ""} if kind == "thinking" else {"type": kind, "text": ""}})
-        for piece in (text[:3], text[3:]):
-            delta = {"type": "thinking_delta", "thinking": piece} if kind == "thinking" else \
-                {"type": "text_delta", "text": piece}
-            events.append({"type": "content_block_delta", "index": index, "delta": delta})
-        events.append({"type": "content_block_stop", "index": index})
-    events.append({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                   **({"usage": usage} if usage is not None else {})})
-    if stop:
-        events.append({"type": "message_stop"})
-    return events
-
-
-def _gemini_events(chunks: list[list[dict]], usages: list[dict | None], finish_at: int | None) -> list[dict]:
-    events = []
-    for number, (parts, usage) in enumerate(zip(chunks, usages)):
-        candidate = {"content": {"role": "model", "parts": parts}, "index": 0}
-        if number == finish_at:
-            candidate["finishReason"] = "STOP"
-        event = {"candidates": [candidate]} if parts or number == finish_at else {}
-        if usage is not None:
-            event["usageMetadata"] = usage
-        events.append(event)
-    return events
-
-
 ANSWER = "[[ ## answer ## ]]\nforty two\n\n[[ ## completed ## ]]"
 SCRIPTED = {
-    "anthropic: thinking, then the text": ("anthropic", _anthropic_events(
+    "anthropic: thinking, then the text": ("anthropic", anthropic_events(
         [("thinking", "let me see"), ("text", ANSWER)],
         {"output_tokens": 9, "cache_read_input_tokens": 4, "output_tokens_details": {"thinking_tokens": 3}})),
-    "anthropic: two text blocks": ("anthropic", _anthropic_events(
+    "anthropic: two text blocks": ("anthropic", anthropic_events(
         [("text", ANSWER[:20]), ("text", ANSWER[20:])], {"input_tokens": 12, "output_tokens": 9,
                                                          "cache_creation_input_tokens": 5})),
-    "anthropic: no usage": ("anthropic", _anthropic_events([("text", ANSWER)], None)),
-    "anthropic: ends at message_delta": ("anthropic", _anthropic_events([("text", ANSWER)], {"output_tokens": 2},
+    "anthropic: no usage": ("anthropic", anthropic_events([("text", ANSWER)], None)),
+    "anthropic: ends at message_delta": ("anthropic", anthropic_events([("text", ANSWER)], {"output_tokens": 2},
                                                                         stop=False)),
-    "gemini: a thought, then text over three events": ("gemini", _gemini_events(
+    "gemini: a thought, then text over three events": ("gemini", gemini_events(
         [[{"text": "hmm", "thought": True}], [{"text": ANSWER[:11]}], [{"text": ANSWER[11:]}]],
         [None, {"promptTokenCount": 8}, {"promptTokenCount": 8, "candidatesTokenCount": 6, "thoughtsTokenCount": 2,
                                          "cachedContentTokenCount": 3, "totalTokenCount": 16}], finish_at=2)),
-    "gemini: a usage-only last event": ("gemini", _gemini_events(
+    "gemini: a usage-only last event": ("gemini", gemini_events(
         [[{"text": ANSWER}], [], []], [None, None, {"promptTokenCount": 5, "candidatesTokenCount": 4}], finish_at=1)),
-    "gemini: two text parts in one event": ("gemini", _gemini_events(
+    "gemini: two text parts in one event": ("gemini", gemini_events(
         [[{"text": ANSWER[:25]}, {"text": ANSWER[25:]}]], [{"promptTokenCount": 1}], finish_at=0)),
 }
 
@@ -193,8 +161,8 @@ FAILING = {
     "anthropic: an error event": ("anthropic", [
         {"type": "message_start", "message": {"id": "m", "model": "c", "usage": {}}},
         {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]),
-    "anthropic: cut before its end": ("anthropic", _anthropic_events([("text", ANSWER)], None)[:-2]),
-    "gemini: no finishReason": ("gemini", _gemini_events([[{"text": ANSWER}]], [None], finish_at=None)),
+    "anthropic: cut before its end": ("anthropic", anthropic_events([("text", ANSWER)], None)[:-2]),
+    "gemini: no finishReason": ("gemini", gemini_events([[{"text": ANSWER}]], [None], finish_at=None)),
     "gemini: a blocked candidate": ("gemini", [{"candidates": [{"content": {"parts": []}, "finishReason": "SAFETY",
                                                                 "index": 0}]}]),
 }

@@ -53,8 +53,8 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-STREAMING = ("streaming replies with native function calling on LiteLLM's route, or in the formats LiteLLM writes "
-             "for anthropic/, gemini/ and ollama/ (their LiteLLM routes: Ollama's own API) (module types other than "
+STREAMING = ("streaming replies with native function calling on LiteLLM's route, or in the format LiteLLM writes "
+             "for ollama/ and ollama_chat/ (its route to Ollama's own API) (module types other than "
              "predict, chain_of_thought and react yield their final Prediction only)")
 
 #: lm: a direct LM call

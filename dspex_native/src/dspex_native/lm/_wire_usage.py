@@ -49,3 +49,34 @@ def openai_usage(provider: str, *, inputs: Any, outputs: Any, total: Any = None,
     if completion:
         out["completion_tokens_details"] = completion
     return out or None
+
+
+class StreamedCounts:
+    """A stream's token counts as LiteLLM folds them (``stream_chunk_builder``) from the usage its
+    events report, each written by :func:`openai_usage`: the prompt and the completion count are
+    each the last one reported above 0 (or the first reported, when all are 0), the total their
+    sum; the details are the last event's. :attr:`usage` is ``None`` until both counts were
+    reported (LiteLLM counts a missing one with its tokenizer, which is not done natively)."""
+
+    def __init__(self) -> None:
+        self.prompt: int | None = None
+        self.completion: int | None = None
+        self._details: dict[str, Any] = {}
+
+    def add(self, usage: dict[str, Any] | None) -> None:
+        """One event's usage (``None``: the event reported none)."""
+        if not usage:
+            return
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if prompt is not None and (prompt > 0 or self.prompt is None):
+            self.prompt = prompt
+        if completion is not None and (completion > 0 or self.completion is None):
+            self.completion = completion
+        self._details = {key: value for key, value in usage.items() if key.endswith("_details")}
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        if self.prompt is None or self.completion is None:
+            return None
+        return {"prompt_tokens": self.prompt, "completion_tokens": self.completion,
+                "total_tokens": self.prompt + self.completion, **self._details}

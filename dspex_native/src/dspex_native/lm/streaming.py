@@ -13,7 +13,11 @@ is what plain ``dspy.LM(model)`` sends when ``dspy.streamify`` streams a predict
 * on Anthropic's and Gemini's own wires (lm15's): the wire's body with ``"stream": true``
   (Anthropic) or to the streaming method (Gemini's ``:streamGenerateContent?alt=sse``), each
   wire's events read as lm15 reads them (the wire module's ``StreamReader``: text by part, the
-  usage of the event that ends the reply, a stream cut before that event is a failure).
+  usage of the event that ends the reply, a stream cut before that event is a failure);
+* on LiteLLM's route for anthropic/ and gemini/ (:mod:`.wire_anthropic_litellm`,
+  :mod:`.wire_gemini_litellm`): LiteLLM's body with ``"stream": true`` or to the same streaming
+  method, the events read as LiteLLM reads them (its ``StreamReader`` there: text as it comes,
+  the usage of the events folded as LiteLLM folds it, the reply's end where LiteLLM finds it).
 
 The rest is a normal call's (the same pooled, kept-alive transport, :mod:`._pool`): the cache is looked up first (a hit streams nothing: the completion
 comes whole, as in dspy, whose listeners then see no chunk), the budget checked, the usage of the
@@ -34,8 +38,8 @@ LiteLLM's route one request with ``n``, the first choice's text handed on, the o
 completions. A reply's function calls (OpenAI's ``delta.tool_calls`` pieces, Anthropic's
 ``tool_use`` blocks, Gemini's ``functionCall`` parts, on dspy's own engine's routes) are assembled
 as lm15 assembles them (:class:`._stream_reply.StreamedReply`). Not streamed here (a
-:class:`~dspex_core.errors.CapabilityError`): the formats LiteLLM writes for providers of their own
-(anthropic/, gemini/ and ollama/ on LiteLLM's route), and a request with tools on LiteLLM's route.
+:class:`~dspex_core.errors.CapabilityError`): the format LiteLLM writes for Ollama's own API
+(ollama/ and ollama_chat/ on LiteLLM's route), and a request with tools on LiteLLM's route.
 """
 
 from __future__ import annotations

@@ -183,11 +183,11 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], di
     answer = _judgments.answer_text(texts, found or {})
     texts = texts if answer is None else [answer]
     if calls:
-        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usage"))
-    return ["".join(texts)], _usage(data.get("usage"))
+        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], usage_of(data.get("usage"))
+    return ["".join(texts)], usage_of(data.get("usage"))
 
 
-def _usage(usage: Any) -> dict[str, Any] | None:
+def usage_of(usage: Any) -> dict[str, Any] | None:
     """dspy's usage for a Messages response's (or a stream's ``message_delta``) ``usage``: cache
     reads and writes count as prompt tokens (:mod:`._wire_usage`)."""
     if not isinstance(usage, dict):
@@ -214,7 +214,10 @@ class StreamReader(StreamedReply):
     thinking is left out; an ``error`` event fails the call."""
 
     def read(self, data: str) -> list[str]:
-        event = event_object(data)
+        return self.event(event_object(data))
+
+    def event(self, event: dict[str, Any]) -> list[str]:
+        """The pieces of text one event carries (a :class:`StreamFailed` for an ``error`` event)."""
         kind = event.get("type")
         index = _index(event)
         if kind == "content_block_delta":
@@ -234,7 +237,7 @@ class StreamReader(StreamedReply):
             delta = event.get("delta") if isinstance(event.get("delta"), dict) else {}
             usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
             if usage:
-                self.usage = _usage(usage)
+                self.usage = usage_of(usage)
             self.ended = self.ended or bool(usage) or delta.get("stop_reason") is not None
         elif kind == "message_stop":
             self.ended = self.done = True

@@ -8,7 +8,8 @@ role merged), the settings as it maps them (``temperature`` as given, no clamp; 
 ``stop`` as ``stop_sequences``, a string as a one-item list; ``max_tokens`` or
 ``max_completion_tokens`` as ``max_tokens``), ``system`` as a list of text blocks, ``max_tokens``
 when the call sets none (the model's output limit in LiteLLM's map, else its
-``DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS``, 128000 unless that environment variable says otherwise) and ``top_k`` last; no ``stream``. Settings LiteLLM refuses
+``DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS``, 128000 unless that environment variable says otherwise) and ``top_k`` last;
+``"stream": true`` for a streamed call (read by :class:`StreamReader`), else no ``stream``. Settings LiteLLM refuses
 for Anthropic (``n`` above 1, ``seed``, the penalties, ...) are refused before sending by
 :mod:`.litellm_rules`; other settings it rewrites (``response_format`` as a tool or an output
 format, ``user`` as metadata, tools, thinking, ...) and message parts other than text are a
@@ -22,7 +23,7 @@ from typing import Any
 
 from dspex_core.errors import CapabilityError
 
-from dspex_native.lm import wire_anthropic
+from dspex_native.lm import _wire_usage, wire_anthropic
 from dspex_native.lm.engine import tables
 
 NAME = "anthropic"
@@ -31,7 +32,21 @@ DEFAULT_BASE = "https://api.anthropic.com"
 _SETTINGS = ("temperature", "top_p", "stop", "max_tokens", "max_completion_tokens", "top_k")
 
 headers = wire_anthropic.headers
-parse = wire_anthropic.parse
+
+
+def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
+    """The reply as :func:`.wire_anthropic.parse` reads it, its usage counted as LiteLLM counts it
+    (:func:`litellm_usage`)."""
+    completions, _ = wire_anthropic.parse(data, found)
+    return completions, litellm_usage(data.get("usage"))
+
+
+def litellm_usage(usage: Any) -> dict[str, Any] | None:
+    """LiteLLM's token counts for a Messages ``usage`` (one reply's, or a stream event's): as dspy's
+    own engine counts them (cache reads and writes in the prompt count), but a count left out is 0."""
+    if not isinstance(usage, dict):
+        return None
+    return wire_anthropic.usage_of({"input_tokens": 0, "output_tokens": 0, **usage})
 
 
 def base_url(given: str, model_name: str = "") -> str:
@@ -113,4 +128,39 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
         out["max_tokens"] = default_max_tokens(request["model"])
     if "top_k" in request:
         out["top_k"] = request["top_k"]
+    if request.get("stream") is True:
+        out["stream"] = True
     return out
+
+
+class StreamReader(wire_anthropic.StreamReader):
+    """A streamed Messages reply (``"stream": true``) as LiteLLM reads its events: text and tool
+    use blocks as :class:`.wire_anthropic.StreamReader` reads them, thinking left out; but the
+    reply ends with ``message_delta`` (LiteLLM's finish reason: a stream cut before it fails, with
+    or without ``message_stop``), and the usage is ``message_start``'s counts updated by
+    ``message_delta``'s, folded as LiteLLM folds a stream's (:class:`._wire_usage.StreamedCounts`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start: dict[str, Any] = {}
+        self._counts = _wire_usage.StreamedCounts()
+
+    def event(self, event: dict[str, Any]) -> list[str]:
+        kind = event.get("type")
+        if kind == "message_start":
+            message = event.get("message") if isinstance(event.get("message"), dict) else {}
+            if isinstance(message.get("usage"), dict):
+                self._start = message["usage"]
+                self._count(self._start)
+        elif kind == "message_delta":
+            usage = event.get("usage")
+            if isinstance(usage, dict):
+                self._count({**self._start, **usage})
+            self.ended = True
+        elif kind != "message_stop":  # (LiteLLM reads on to the body's end)
+            return super().event(event)
+        return []
+
+    def _count(self, usage: dict[str, Any]) -> None:
+        self._counts.add(litellm_usage(usage))
+        self.usage = self._counts.usage

@@ -155,8 +155,8 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[str], di
     texts = texts if answer is None else [answer]
     calls = _calls(parts)
     if calls:
-        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], _usage(data.get("usageMetadata"))
-    return ["".join(texts)], _usage(data.get("usageMetadata"))
+        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], usage_of(data.get("usageMetadata"))
+    return ["".join(texts)], usage_of(data.get("usageMetadata"))
 
 
 def _blocked(data: dict[str, Any]) -> str | None:
@@ -193,7 +193,7 @@ def _calls(parts: list[Any]) -> list[dict[str, Any]]:
     return calls
 
 
-def _usage(usage: Any) -> dict[str, Any] | None:
+def usage_of(usage: Any) -> dict[str, Any] | None:
     """dspy's usage for a GenerateContent response's ``usageMetadata``: thoughts count as completion
     tokens; an absent prompt or candidates count inside it is 0 (proto3 JSON omits zeros)."""
     if not isinstance(usage, dict) or not usage:
@@ -249,6 +249,6 @@ class StreamReader(StreamedReply):
                 elif "inlineData" in part:
                     raise StreamFailed("the streamed reply holds media, which is not read natively while streaming")
         if (candidate is not None and candidate.get("finishReason")) or (not delta and "usageMetadata" in event):
-            self.usage = _usage(event.get("usageMetadata"))
+            self.usage = usage_of(event.get("usageMetadata"))
             self.ended = True
         return texts

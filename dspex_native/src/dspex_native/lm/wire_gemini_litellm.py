@@ -23,7 +23,8 @@ Settings LiteLLM refuses for the model (``temperature``/``top_p`` for the models
 settings, ...) are refused before sending by :mod:`.litellm_rules`, ``top_k`` for those models here;
 other settings it rewrites (``response_format`` as a response schema, tools, reasoning, ...) and
 message parts other than text are a :class:`~dspex_core.CapabilityError`. The reply: one completion
-per candidate, its text parts (thoughts left out) joined; usage as :mod:`.wire_gemini` reads it.
+per candidate, its text parts (thoughts left out) joined; usage as LiteLLM counts it (:func:`litellm_usage`).
+A streamed call goes to ``:streamGenerateContent?alt=sse`` with the same body (:class:`StreamReader`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from typing import Any
 
 from dspex_core.errors import CapabilityError, ConfigError
 
-from dspex_native.lm import wire_gemini
+from dspex_native.lm import _wire_usage, wire_gemini
+from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object
 from dspex_native.lm.engine import tables
 
 NAME = "gemini"
@@ -57,6 +59,7 @@ _NO_PENALTIES = frozenset({"gemini-2.5-pro-preview-06-05"})
 _BUDGET_ENV = "LITELLM_GEMINI_DEFAULT_MAX_OUTPUT_TOKENS"
 
 headers = wire_gemini.headers
+stream_url = wire_gemini.stream_url
 
 
 def is_gemini_3_or_newer(model_name: str) -> bool:
@@ -200,7 +203,8 @@ def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
     ``KeyError``/``TypeError`` when ``data`` is not a GenerateContent response."""
     if not isinstance(data, dict):
         raise TypeError("not an object")
-    first, usage = wire_gemini.parse(data)  # (a blocked prompt or first candidate: Refused, as there)
+    first, _ = wire_gemini.parse(data)  # (a blocked prompt or first candidate: Refused, as there)
+    usage = litellm_usage(data.get("usageMetadata"))
     texts = [first[0]]
     for candidate in (data.get("candidates") or [])[1:]:
         content = candidate.get("content") if isinstance(candidate, dict) else None
@@ -208,3 +212,74 @@ def parse(data: Any) -> tuple[list[str], dict[str, int] | None]:
         texts.append("".join(str(p.get("text") or "") for p in parts
                              if isinstance(p, dict) and "text" in p and not p.get("thought")))
     return texts, usage
+
+
+def litellm_usage(metadata: Any) -> dict[str, Any] | None:
+    """LiteLLM's token counts for a ``usageMetadata`` (its Gemini ``_calculate_usage``), or ``None``
+    without one: the prompt count with the tool-use prompt tokens; the completion count (the
+    candidates', or the response's) with the thoughts unless the candidates count already holds
+    them (prompt, candidates and tool-use counts sum to the total); the total as reported (0 when
+    absent, as LiteLLM reports it); cached and thought tokens as details. (dspy's own engine adds
+    the thoughts always: :func:`.wire_gemini.usage_of`.)"""
+    if not isinstance(metadata, dict):
+        return None
+    count = _wire_usage.count
+    prompt = (count(metadata.get("promptTokenCount")) or 0) + (count(metadata.get("toolUsePromptTokenCount")) or 0)
+    candidates = count(metadata.get("candidatesTokenCount")) or 0
+    thoughts = count(metadata.get("thoughtsTokenCount"))
+    total = count(metadata.get("totalTokenCount")) or 0
+    completion = count(metadata.get("responseTokenCount")) or candidates
+    if thoughts and prompt + candidates != total:
+        completion += thoughts
+    out: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+    cached = count(metadata.get("cachedContentTokenCount"))
+    if cached is not None:
+        out["prompt_tokens_details"] = {"cached_tokens": cached}
+    if thoughts is not None:
+        out["completion_tokens_details"] = {"reasoning_tokens": thoughts}
+    return out
+
+
+class StreamReader(StreamedReply):
+    """A streamed GenerateContent reply (``alt=sse``) as LiteLLM reads its events: each
+    candidate's text parts (thoughts left out) in the order they come, the first candidate's
+    handed on and the others' kept for their completions (``n``: ``candidate_count``); the usage of
+    the events with ``usageMetadata`` folded as LiteLLM folds a stream's
+    (:class:`._wire_usage.StreamedCounts`); the stream may end without a ``finishReason``, and a
+    blocked prompt or candidate is no text (dspy then finds an empty reply); an ``error`` event
+    fails the call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ended = True
+        self._counts = _wire_usage.StreamedCounts()
+        #: the text of the other candidates, by index
+        self.others: dict[int, list[str]] = {}
+
+    def read(self, data: str) -> list[str]:
+        event = event_object(data)
+        if "error" in event:
+            error = event["error"] if isinstance(event["error"], dict) else {}
+            raise StreamFailed(f"the server ended the stream with an error: {error.get('message') or event['error']}")
+        texts: list[str] = []
+        for position, candidate in enumerate(event.get("candidates") or ()):
+            if not isinstance(candidate, dict):
+                continue
+            index = candidate.get("index", position)
+            content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
+            for part in content.get("parts") or ():
+                if isinstance(part, dict) and "text" in part and not part.get("thought"):
+                    piece = str(part.get("text") or "")
+                    if index == 0:
+                        texts += self.text(0, piece)
+                    elif isinstance(index, int) and index > 0:
+                        self.others.setdefault(index, []).append(piece)
+        if isinstance(event.get("usageMetadata"), dict):
+            self._counts.add(litellm_usage(event["usageMetadata"]))
+            self.usage = self._counts.usage
+        return texts
+
+    def completions(self, found: dict[str, Any] | None) -> list[str]:
+        """The first candidate's completion, then each other candidate's text, by index."""
+        last = max(self.others, default=0)
+        return [self.completion(found), *("".join(self.others.get(i, ())) for i in range(1, last + 1))]

@@ -11,10 +11,9 @@ reply streams too; the fields already given out from the first one stay given ou
 
 Callbacks fire as for a call (:mod:`.callbacks`), the ``lm`` end event once the reply is complete.
 A custom LM object has no streaming protocol: its call yields the final Prediction alone (as
-``dspy.streamify`` gives only the Prediction when nothing streamed). Not streamed natively (a
-:class:`~dspex_core.errors.CapabilityError` before anything is sent, so the router may fall back):
-``n > 1``, and the formats LiteLLM writes for providers with a wire of their own
-(Anthropic's and Gemini's own wires, lm15's, do stream).
+``dspy.streamify`` gives only the Prediction when nothing streamed). What the LM client does not
+stream (:mod:`dspex_native.lm.streaming`) is a :class:`~dspex_core.errors.CapabilityError` before
+anything is sent, so the router may fall back.
 """
 
 from __future__ import annotations

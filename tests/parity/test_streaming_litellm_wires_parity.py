@@ -1,0 +1,287 @@
+"""Streaming from anthropic/ and gemini/ on LiteLLM's route (``engine="litellm"``): native
+``ref.stream`` against plain ``dspy.streamify`` with ``dspy.LM(model, engine="litellm")``, both on
+one local fake of the provider's API streaming the same reply, cut where hypothesis says.
+
+Per example: the same requests (path, query and whole body: LiteLLM's Messages body with
+``"stream": true``, its GenerateContent body to ``:streamGenerateContent?alt=sse``), as many; equal
+final Predictions, equal to the unstreamed native call's for the same reply; each field's native
+chunks join to the text the Prediction parsed; the same token counts (``get_lm_usage()``'s prompt,
+completion and total: LiteLLM's usage entry carries details of its own, which native does not
+write on LiteLLM's route, streamed or not). Streams of other shapes (the usage of
+``message_start`` and ``message_delta`` drawn, Gemini's usage on any event, text parts in the
+order they come, a stream without a ``finishReason``, ``n`` candidates) are scripted event by event.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no model-metadata download
+
+import dspy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dspex_core as dspex
+from _stream_events import anthropic_events, gemini_events
+from dspex_core import Prediction, StreamChunk
+from dspex_core._history import clear_history
+from dspex_core.testing.provider_server import ProviderServer
+from dspex_native.lm import clear_clients
+
+warnings.filterwarnings("ignore", module="dspy")
+
+KEY = "sk-test-stream-litellm-0123456789"
+MODELS = {"anthropic": ("anthropic/claude-sonnet-4-5", "anthropic/claude-3-5-haiku-20241022"),
+          "gemini": ("gemini/gemini-2.5-flash", "gemini/gemini-2.0-flash")}
+CASES = {  # module, signature, the output fields in the order the reply writes them
+    "predict": ("predict", "question -> answer", ["answer"]),
+    "two outputs": ("predict", "context, question -> summary, answer", ["summary", "answer"]),
+    "chain_of_thought": ("chain_of_thought", "question -> answer", ["reasoning", "answer"]),
+}
+VALUE = st.text(alphabet=st.sampled_from(list("ab yzé.,:#[]\n")), min_size=1, max_size=14).filter(
+    lambda v: v.strip() and "[[" not in v)
+LM_SETTINGS = st.fixed_dictionaries({}, optional={"temperature": st.sampled_from([0.0, 0.7]),
+                                                  "max_tokens": st.sampled_from([256, 4000])})
+ANSWER = "[[ ## answer ## ]]\nforty two\n\n[[ ## completed ## ]]"
+TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+class Cuts:
+    """The servers' chunker: the reply cut at the points set per example."""
+
+    def __init__(self) -> None:
+        self.points: list[int] = []
+
+    def __call__(self, text: str) -> list[str]:
+        points = [0, *sorted({c for c in self.points if 0 < c < len(text)}), len(text)]
+        return [text[a:b] for a, b in zip(points, points[1:])]
+
+
+@pytest.fixture(scope="module")
+def servers():
+    cuts = Cuts()
+    with ProviderServer("anthropic", stream_chunk_size=cuts) as anthropic, \
+            ProviderServer("gemini", stream_chunk_size=cuts) as gemini:
+        yield {"anthropic": anthropic, "gemini": gemini}, cuts
+    clear_clients()
+
+
+def _requests(server: ProviderServer) -> list[tuple]:
+    return [(r["path"], r["query"], r["body"]) for r in server.requests]
+
+
+def _tokens(pred: Prediction, model: str) -> dict:
+    entry = pred.get_lm_usage().get(model) or {}
+    return {key: entry.get(key) for key in TOKENS}
+
+
+def _dspy_stream(module: dspy.Module, fields: list[str], model: str, server: ProviderServer, inputs: dict,
+                 lm_settings: dict | None = None) -> tuple[Prediction, dspy.LM]:
+    lm = dspy.LM(model, engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                 **(lm_settings or {}))
+    listeners = [dspy.streaming.StreamListener(signature_field_name=f) for f in fields]
+    program = dspy.streamify(module, stream_listeners=listeners, async_streaming=False)
+    with dspy.context(lm=lm, track_usage=True):
+        items = list(program(**inputs))
+    return items[-1], lm
+
+
+def _native_stream(module_type: str, signature: str, model: str, server: ProviderServer, inputs: dict,
+                   lm_settings: dict | None = None, **call: object) -> tuple[list, Prediction, dspex.ModuleRef]:
+    lm = dspex.LM(model, engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+                  **(lm_settings or {}))
+    ref = dspex.create(module_type, signature, implementation="native", lm=lm)
+    clear_history()
+    *chunks, final = list(ref.stream(**inputs, **call))
+    return chunks, final, ref
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(sorted(MODELS)), st.sampled_from(sorted(CASES)), LM_SETTINGS, st.data())
+def test_a_streamed_call_on_litellms_route_is_dspys(servers, shape, name, lm_settings, data):
+    by_shape, cuts = servers
+    server = by_shape[shape]
+    model = data.draw(st.sampled_from(MODELS[shape]), label="model")
+    module_type, signature, fields = CASES[name]
+    values = {f: data.draw(VALUE, label=f) for f in fields}
+    reply = "".join(f"[[ ## {f} ## ]]\n{v}\n\n" for f, v in values.items()) + "[[ ## completed ## ]]"
+    cuts.points = data.draw(st.lists(st.integers(0, len(reply)), max_size=12), label="cuts")
+    inputs = {k.strip(): "x" for k in signature.split("->")[0].split(",")}
+
+    server.load([reply])
+    module = dspy.ChainOfThought(signature) if module_type == "chain_of_thought" else dspy.Predict(signature)
+    dspy_pred, dspy_lm = _dspy_stream(module, fields, model, server, inputs, lm_settings)
+    dspy_requests = _requests(server)
+
+    server.load([reply, reply])
+    chunks, final, ref = _native_stream(module_type, signature, model, server, inputs, lm_settings)
+    native_requests = _requests(server)
+    assert native_requests == dspy_requests and len(native_requests) == 1
+    assert native_requests[0][2].get("stream") is (True if shape == "anthropic" else None)
+    assert dict(final) == dict(dspy_pred.items())
+    assert _tokens(final, model) == _tokens(dspy_pred, model)
+    assert dspex.history()[-1]["outputs"] == dspy_lm.history[-1]["outputs"]
+    assert all(isinstance(c, StreamChunk) for c in chunks)
+    joined = {f: "".join(c.text for c in chunks if c.field == f) for f in fields}
+    assert joined == {f: final[f] for f in fields}
+    assert final == ref(**inputs)  # the unstreamed call of the same reply, on the same route
+
+
+USAGE = st.fixed_dictionaries({}, optional={
+    "input_tokens": st.integers(0, 40), "output_tokens": st.integers(0, 20),
+    "cache_read_input_tokens": st.integers(0, 9), "cache_creation_input_tokens": st.integers(0, 9)})
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=USAGE, delta=st.one_of(st.none(), USAGE), thinking=st.booleans(), stop=st.booleans())
+def test_anthropics_usage_is_folded_as_litellm_folds_it(servers, start, delta, thinking, stop):
+    """``message_start``'s counts updated by ``message_delta``'s (a count left out is 0), each
+    count the last one above 0: the token counts dspy records, for any usage the two events carry."""
+    by_shape, _ = servers
+    server = by_shape["anthropic"]
+    model = MODELS["anthropic"][0]
+    blocks = [("thinking", "hmm, well"), ("text", ANSWER)] if thinking else [("text", ANSWER)]
+    events = anthropic_events(blocks, delta, stop=stop, start_usage=start)
+    server.load([events])
+    dspy_pred, _ = _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
+    server.load([events])
+    chunks, final, _ = _native_stream("predict", "question -> answer", model, server, {"question": "q"})
+    assert dict(final) == dict(dspy_pred.items()) == {"answer": "forty two"}
+    assert "".join(c.text for c in chunks) == "forty two"
+    assert _tokens(final, model) == _tokens(dspy_pred, model)
+
+
+GEMINI_USAGE = st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+    "promptTokenCount": st.integers(0, 30), "candidatesTokenCount": st.integers(0, 20),
+    "thoughtsTokenCount": st.integers(0, 5), "cachedContentTokenCount": st.integers(0, 5)}))
+
+
+@settings(max_examples=40, deadline=None)
+@given(usages=st.lists(GEMINI_USAGE, min_size=3, max_size=3), finish_at=st.sampled_from([None, 1, 2]))
+def test_geminis_usage_is_folded_as_litellm_folds_it(servers, usages, finish_at):
+    """The usage of every event with ``usageMetadata`` (thoughts count as completion tokens), each
+    count the last one above 0; the stream may end without a ``finishReason``."""
+    by_shape, _ = servers
+    server = by_shape["gemini"]
+    model = MODELS["gemini"][0]
+    events = gemini_events([[{"text": ANSWER[:11]}], [{"text": "ok", "thought": True}, {"text": ANSWER[11:]}], []],
+                           usages, finish_at=finish_at)
+    server.load([events])
+    dspy_pred, _ = _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
+    server.load([events])
+    _, final, _ = _native_stream("predict", "question -> answer", model, server, {"question": "q"})
+    assert dict(final) == dict(dspy_pred.items()) == {"answer": "forty two"}
+    mine = _tokens(final, model)
+    if mine["prompt_tokens"] is None:  # no event reported usage: LiteLLM's tokenizer counts it
+        assert not any(u for u in usages)
+        return
+    assert mine == _tokens(dspy_pred, model)
+
+
+def test_geminis_text_parts_come_in_the_order_they_arrive(servers):
+    """LiteLLM joins each event's text parts as they come (dspy's own engine joins them by their
+    place in the event's parts): two parts per event read across events in arrival order."""
+    by_shape, _ = servers
+    server = by_shape["gemini"]
+    model = MODELS["gemini"][0]
+    pieces = [ANSWER[:6], ANSWER[6:19], ANSWER[19:30], ANSWER[30:]]
+    events = gemini_events([[{"text": pieces[0]}, {"text": pieces[1]}], [{"text": pieces[2]}, {"text": pieces[3]}]],
+                           [None, {"promptTokenCount": 5, "candidatesTokenCount": 3}], finish_at=1)
+    server.load([events])
+    dspy_pred, dspy_lm = _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
+    server.load([events])
+    _, final, _ = _native_stream("predict", "question -> answer", model, server, {"question": "q"})
+    assert dict(final) == dict(dspy_pred.items()) == {"answer": "forty two"}
+    assert dspex.history()[-1]["outputs"] == dspy_lm.history[-1]["outputs"] == [ANSWER]
+
+
+def test_n_candidates_stream_the_first_and_keep_the_others(servers):
+    """``n=2`` is one request with ``candidate_count``; the first candidate streams, both are completions."""
+    by_shape, _ = servers
+    server = by_shape["gemini"]
+    model = MODELS["gemini"][0]
+    other = "[[ ## answer ## ]]\nsix\n\n[[ ## completed ## ]]"
+    events = [{"candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER[:20]}]}, "index": 0},
+                              {"content": {"role": "model", "parts": [{"text": other[:10]}]}, "index": 1}]},
+              {"candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER[20:]}]}, "index": 0,
+                               "finishReason": "STOP"},
+                              {"content": {"role": "model", "parts": [{"text": other[10:]}]}, "index": 1,
+                               "finishReason": "STOP"}],
+               "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 6}}]
+    server.load([events])
+    dspy_pred, dspy_lm = _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server,
+                                      {"question": "q", "config": {"n": 2}})
+    dspy_requests = _requests(server)
+    server.load([events])
+    chunks, final, _ = _native_stream("predict", "question -> answer", model, server, {"question": "q"},
+                                      config={"n": 2})
+    assert _requests(server) == dspy_requests and len(dspy_requests) == 1
+    assert dspy_requests[0][2]["generationConfig"]["candidate_count"] == 2
+    assert final.completions.answer == dspy_pred.completions.answer == ["forty two", "six"]
+    assert dspex.history()[-1]["outputs"] == dspy_lm.history[-1]["outputs"]
+    assert "".join(c.text for c in chunks) == "forty two"
+    assert _tokens(final, model) == _tokens(dspy_pred, model)
+
+
+FAILING = {
+    "anthropic: an error event": ("anthropic", [
+        {"type": "message_start", "message": {"id": "m", "model": "c", "usage": {}}},
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]),
+    "anthropic: cut before message_delta": ("anthropic", anthropic_events([("text", ANSWER)], None)[:-2]),
+    "anthropic: message_stop without message_delta": ("anthropic", [
+        e for e in anthropic_events([("text", ANSWER)], {"output_tokens": 3}) if e["type"] != "message_delta"]),
+    "gemini: an error event": ("gemini", [{"candidates": [{"content": {"parts": [{"text": "[[ ##"}]}, "index": 0}]},
+                                          {"error": {"code": 503, "message": "overloaded"}}]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAILING))
+def test_a_stream_that_fails_fails_on_both(servers, name):
+    """An error event, or an Anthropic stream without ``message_delta`` (where LiteLLM finds no
+    finish reason, ``message_stop`` or not): dspy's call raises, and native's raises
+    ``dspex.LMError`` after the same one request, with the text streamed before it."""
+    by_shape, _ = servers
+    shape, events = FAILING[name]
+    server = by_shape[shape]
+    model = MODELS[shape][0]
+    server.load([events])
+    with pytest.raises(Exception):
+        _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
+    assert len(server.requests) == 1
+
+    server.load([events])
+    with pytest.raises(dspex.LMError) as raised:
+        _native_stream("predict", "question -> answer", model, server, {"question": "q"})
+    assert len(server.requests) == 1
+    if "message_delta" in name:
+        assert "ended before its last event" in str(raised.value) and raised.value.partial == ANSWER
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.sampled_from(sorted(MODELS)), anthropic_usage=USAGE, gemini_usage=GEMINI_USAGE.filter(bool),
+       total=st.one_of(st.none(), st.integers(0, 60)))
+def test_an_unstreamed_reply_is_counted_as_litellm_counts_it(servers, shape, anthropic_usage, gemini_usage, total):
+    """The same counting without streaming: Anthropic's counts left out are 0; Gemini's thoughts
+    join the completion count unless the candidates count holds them, its total is as reported."""
+    by_shape, _ = servers
+    server = by_shape[shape]
+    model = MODELS[shape][0]
+    if shape == "anthropic":
+        reply = {"id": "msg_x", "type": "message", "role": "assistant", "model": "claude", "stop_reason": "end_turn",
+                 "content": [{"type": "text", "text": ANSWER}], "usage": anthropic_usage}
+    else:
+        metadata = {**gemini_usage, **({"totalTokenCount": total} if total is not None else {})}
+        reply = {"candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER}]}, "finishReason": "STOP",
+                                 "index": 0}], "usageMetadata": metadata}
+    server.load([reply])
+    lm = dspy.LM(model, engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    with dspy.context(lm=lm, track_usage=True):
+        dspy_pred = dspy.Predict("question -> answer")(question="q")
+    server.load([reply])
+    lm = dspex.LM(model, engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0)
+    final = dspex.create("predict", "question -> answer", implementation="native", lm=lm)(question="q")
+    assert dict(final) == dict(dspy_pred.items())
+    assert _tokens(final, model) == _tokens(dspy_pred, model)
