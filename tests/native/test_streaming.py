@@ -146,6 +146,14 @@ def test_xml_chunks_join_to_the_text_the_parse_reads(segments, reasoning, answer
     assert joined == {k: v for k, v in parsed.items() if v}
 
 
+@pytest.mark.parametrize("body", ["\n\r&lt;\na\n", "x\r&amp;\ny", "\r&#233;\r\nz"])
+def test_a_line_end_after_an_entity_after_a_carriage_return_is_kept(body):
+    # "\r" then an entity then "\n": the "\n" is a line end of its own, not the second half of "\r\n"
+    # (hypothesis found the streamed text missing it)
+    text = f"<reasoning></reasoning><answer>{body}</answer>"
+    assert fed(XMLFieldStream(XML.output_types), cut(text, [])) == {"answer": XML.parse(text)["answer"]}
+
+
 def test_xml_entities_and_line_ends_are_never_given_out_half_and_children_end_a_field():
     reader = XMLFieldStream({"answer": str, "items": list[str]})
     pieces = ["junk <answer>  caf&#2", "33; &am", "p; x\r", "\nyz  ", " </answer>",

@@ -118,6 +118,7 @@ class XMLFieldStream:
             return
         if char == "&":
             self._entity = []
+            self._cr = False  # (a "\n" after the entity is a line end of its own)
             return
         if char == "\r":
             self._cr = True
