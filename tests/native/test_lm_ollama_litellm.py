@@ -216,11 +216,21 @@ def test_what_litellm_downloads_or_converts_and_tool_messages_are_a_capability_e
     assert server.requests == []
 
 
-def test_streaming_is_a_capability_error(server):
+@pytest.mark.parametrize("model, route", [("ollama_chat/llama3.2", "/api/chat"), ("ollama/llama3.2", "/api/generate")])
+def test_a_streamed_call_sends_stream_true_and_reads_the_lines(server, model, route):
+    # (the reading of each line is compared with dspy's in tests/parity/test_streaming_litellm_wires_parity.py)
     from dspex_native.lm.streaming import LMStream
 
-    with pytest.raises(CapabilityError, match="streaming"):
-        LMStream(_client(server), MESSAGES, {})
+    server.load(["hello there, streamed"])
+    client = _client(server, model=model)
+    stream = LMStream(client, MESSAGES, {"temperature": 0.5})
+    pieces = list(stream)
+    assert len(pieces) > 1 and "".join(pieces) == "hello there, streamed"
+    assert stream.completions == ["hello there, streamed"]
+    (request,) = server.requests
+    assert request["path"] == route and request["body"]["stream"] is True
+    assert request["body"]["options"] == {"temperature": 0.5}
+    assert (client.usage.total.prompt_tokens, client.usage.total.completion_tokens) == (11, 7)
 
 
 def test_litellms_prompt_template():

@@ -46,30 +46,41 @@ def _size(text: str) -> int:
     return len(text)
 
 
-def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
-    """predict, chain_of_thought and signature: a ToolCalls output with DSPy's JSONAdapter, which
-    sends the tools in the request for a model that can call functions: built on OpenAI-style
-    requests (dspy's own engine's and LiteLLM's) and Anthropic's and Gemini's own wires, not on
-    LiteLLM's Anthropic client."""
+def _calls() -> type:
+    """A signature with a ToolCalls output: DSPy's JSONAdapter sends its tools in the request for a
+    model that can call functions (native function calling)."""
     from dspex_native.tools import Tool
 
     class Calls(Signature):
         tools: list[Tool] = InputField()
         calls: dspex.ToolCalls = OutputField()
 
+    return Calls
+
+
+def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
+    """predict, chain_of_thought and signature: native function calling, built on OpenAI-style
+    requests (dspy's own engine's and LiteLLM's) and Anthropic's and Gemini's own wires, not on
+    LiteLLM's Anthropic client."""
+    from dspex_native.tools import Tool
+
     features = _predict_like(module_type)
-    features[declared.NATIVE_CALLS] = lambda: dspex.create(module_type, Calls, implementation="native", adapter="json")(
+    features[declared.NATIVE_CALLS] = lambda: dspex.create(module_type, _calls(), implementation="native",
+                                                           adapter="json")(
         tools=[Tool(_size)], lm=dspex.LM("anthropic/claude-sonnet-4-5", api_key="sk-unused", engine="litellm"))
     return features
 
 
 def _streamed(module_type: str) -> dict[str, Callable[[], object]]:
-    """predict and chain_of_thought stream; not in the format LiteLLM writes for Ollama's own API
-    (refused before anything is sent)."""
+    """predict and chain_of_thought stream; not a reply with native function calling on LiteLLM's
+    route (refused before anything is sent)."""
+    from dspex_native.tools import Tool
+
     features = _predict_step(module_type)
-    lm = dspex.LM("ollama_chat/llama3", api_base="http://127.0.0.1:9", engine="litellm")
+    lm = dspex.LM("openai/gpt-4o-mini", api_base="http://127.0.0.1:9", api_key="sk-unused", engine="litellm")
     features[declared.STREAMING] = lambda: list(
-        dspex.create(module_type, "q -> a", implementation="native").stream(q="x", lm=lm))
+        dspex.create(module_type, _calls(), implementation="native", adapter="json").stream(tools=[Tool(_size)],
+                                                                                             lm=lm))
     return features
 
 
@@ -119,8 +130,6 @@ def _react() -> dict[str, Callable[[], object]]:
     return {
         declared.ADAPTER_TYPES: lambda: create(OPAQUE_OUTPUT),
         declared.LM_PROVIDERS: lambda: create("q -> a")(q="x", lm=dspex.LM("bedrock/anthropic.claude-3-5-sonnet")),
-        declared.STREAMING: lambda: list(create("q -> a").stream(q="x", lm=dspex.LM(
-            "ollama/llama3", api_base="http://127.0.0.1:9", engine="litellm"))),
         declared.TOOL_TYPES: lambda: _without_pydantic(lambda: create("q -> a", tools=[when])),
     }
 

@@ -1,15 +1,19 @@
-"""Streaming from anthropic/ and gemini/ on LiteLLM's route (``engine="litellm"``): native
-``ref.stream`` against plain ``dspy.streamify`` with ``dspy.LM(model, engine="litellm")``, both on
-one local fake of the provider's API streaming the same reply, cut where hypothesis says.
+"""Streaming from anthropic/, gemini/, ollama/ and ollama_chat/ on LiteLLM's route
+(``engine="litellm"``): native ``ref.stream`` against plain ``dspy.streamify`` with
+``dspy.LM(model, engine="litellm")``, both on one local fake of the provider's API streaming the
+same reply, cut where hypothesis says.
 
 Per example: the same requests (path, query and whole body: LiteLLM's Messages body with
-``"stream": true``, its GenerateContent body to ``:streamGenerateContent?alt=sse``), as many; equal
+``"stream": true``, its GenerateContent body to ``:streamGenerateContent?alt=sse``, its Ollama
+``/api/chat`` and ``/api/generate`` bodies with ``"stream": true``), as many; equal
 final Predictions, equal to the unstreamed native call's for the same reply; each field's native
 chunks join to the text the Prediction parsed; the same token counts (``get_lm_usage()``'s prompt,
 completion and total: LiteLLM's usage entry carries details of its own, which native does not
 write on LiteLLM's route, streamed or not). Streams of other shapes (the usage of
 ``message_start`` and ``message_delta`` drawn, Gemini's usage on any event, text parts in the
-order they come, a stream without a ``finishReason``, ``n`` candidates) are scripted event by event.
+order they come, a stream without a ``finishReason``, ``n`` candidates; Ollama's think tags and
+``thinking`` lines, a JSON reply held whole, a stream without its ``done`` line) are scripted
+event by event.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ warnings.filterwarnings("ignore", module="dspy")
 
 KEY = "sk-test-stream-litellm-0123456789"
 MODELS = {"anthropic": ("anthropic/claude-sonnet-4-5", "anthropic/claude-3-5-haiku-20241022"),
-          "gemini": ("gemini/gemini-2.5-flash", "gemini/gemini-2.0-flash")}
+          "gemini": ("gemini/gemini-2.5-flash", "gemini/gemini-2.0-flash"),
+          "ollama": ("ollama_chat/llama3.1", "ollama/qwen3")}
 CASES = {  # module, signature, the output fields in the order the reply writes them
     "predict": ("predict", "question -> answer", ["answer"]),
     "two outputs": ("predict", "context, question -> summary, answer", ["summary", "answer"]),
@@ -64,13 +69,18 @@ class Cuts:
 def servers():
     cuts = Cuts()
     with ProviderServer("anthropic", stream_chunk_size=cuts) as anthropic, \
-            ProviderServer("gemini", stream_chunk_size=cuts) as gemini:
-        yield {"anthropic": anthropic, "gemini": gemini}, cuts
+            ProviderServer("gemini", stream_chunk_size=cuts) as gemini, \
+            ProviderServer("ollama", stream_chunk_size=cuts) as ollama:
+        yield {"anthropic": anthropic, "gemini": gemini, "ollama": ollama}, cuts
     clear_clients()
 
 
 def _requests(server: ProviderServer) -> list[tuple]:
     return [(r["path"], r["query"], r["body"]) for r in server.requests]
+
+
+def _key(model: str) -> str | None:
+    return None if model.startswith("ollama") else KEY  # (a local Ollama takes no key)
 
 
 def _tokens(pred: Prediction, model: str) -> dict:
@@ -80,7 +90,7 @@ def _tokens(pred: Prediction, model: str) -> dict:
 
 def _dspy_stream(module: dspy.Module, fields: list[str], model: str, server: ProviderServer, inputs: dict,
                  lm_settings: dict | None = None) -> tuple[Prediction, dspy.LM]:
-    lm = dspy.LM(model, engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+    lm = dspy.LM(model, engine="litellm", api_base=server.url, api_key=_key(model), cache=False, num_retries=0,
                  **(lm_settings or {}))
     listeners = [dspy.streaming.StreamListener(signature_field_name=f) for f in fields]
     program = dspy.streamify(module, stream_listeners=listeners, async_streaming=False)
@@ -91,7 +101,7 @@ def _dspy_stream(module: dspy.Module, fields: list[str], model: str, server: Pro
 
 def _native_stream(module_type: str, signature: str, model: str, server: ProviderServer, inputs: dict,
                    lm_settings: dict | None = None, **call: object) -> tuple[list, Prediction, dspex.ModuleRef]:
-    lm = dspex.LM(model, engine="litellm", api_base=server.url, api_key=KEY, cache=False, num_retries=0,
+    lm = dspex.LM(model, engine="litellm", api_base=server.url, api_key=_key(model), cache=False, num_retries=0,
                   **(lm_settings or {}))
     ref = dspex.create(module_type, signature, implementation="native", lm=lm)
     clear_history()
@@ -120,7 +130,7 @@ def test_a_streamed_call_on_litellms_route_is_dspys(servers, shape, name, lm_set
     chunks, final, ref = _native_stream(module_type, signature, model, server, inputs, lm_settings)
     native_requests = _requests(server)
     assert native_requests == dspy_requests and len(native_requests) == 1
-    assert native_requests[0][2].get("stream") is (True if shape == "anthropic" else None)
+    assert native_requests[0][2].get("stream") is (None if shape == "gemini" else True)
     assert dict(final) == dict(dspy_pred.items())
     assert _tokens(final, model) == _tokens(dspy_pred, model)
     assert dspex.history()[-1]["outputs"] == dspy_lm.history[-1]["outputs"]
@@ -261,7 +271,7 @@ def test_a_stream_that_fails_fails_on_both(servers, name):
 
 
 @settings(max_examples=40, deadline=None)
-@given(shape=st.sampled_from(sorted(MODELS)), anthropic_usage=USAGE, gemini_usage=GEMINI_USAGE.filter(bool),
+@given(shape=st.sampled_from(["anthropic", "gemini"]), anthropic_usage=USAGE, gemini_usage=GEMINI_USAGE.filter(bool),
        total=st.one_of(st.none(), st.integers(0, 60)))
 def test_an_unstreamed_reply_is_counted_as_litellm_counts_it(servers, shape, anthropic_usage, gemini_usage, total):
     """The same counting without streaming: Anthropic's counts left out are 0; Gemini's thoughts
@@ -285,3 +295,117 @@ def test_an_unstreamed_reply_is_counted_as_litellm_counts_it(servers, shape, ant
     final = dspex.create("predict", "question -> answer", implementation="native", lm=lm)(question="q")
     assert dict(final) == dict(dspy_pred.items())
     assert _tokens(final, model) == _tokens(dspy_pred, model)
+
+
+def _ollama_lines(pieces: list[str], done: bool = True, generate: bool = False, **last: object) -> list[dict]:
+    """An Ollama stream: a line per piece (``/api/chat``'s message or ``/api/generate``'s response),
+    then the ``"done": true`` line with the token counts (unless ``done`` is false)."""
+    def line(piece: str, **extra: object) -> dict:
+        said = {"response": piece} if generate else {"message": {"role": "assistant", "content": piece}}
+        return {"model": "m", "created_at": "2025-01-01T00:00:00Z", **said, **extra}
+
+    lines = [line(piece, done=False) for piece in pieces]
+    if done:
+        lines.append(line("", done=True, done_reason="stop", **{"prompt_eval_count": 5, "eval_count": 3, **last}))
+    return lines
+
+
+JSON_ANSWER = '{"answer": "forty two"}'
+OLLAMA_SCRIPTED = {  # name: (model, signature, adapter, lines)
+    "chat: think tags, each piece on its own": ("ollama_chat/llama3.1", _ollama_lines(
+        ["<think>", "hmm", "</think>", ANSWER])),
+    "chat: a think block in one piece": ("ollama_chat/llama3.1", _ollama_lines(["<think>hmm</think>" + ANSWER])),
+    "chat: a thinking line, then the text": ("ollama_chat/llama3.1", [
+        {"model": "m", "message": {"role": "assistant", "content": "", "thinking": "hmm"}, "done": False},
+        *_ollama_lines([ANSWER[:12], ANSWER[12:]])]),
+    "chat: a text after the think block": ("ollama_chat/llama3.1", _ollama_lines(
+        ["<think>hmm</think>", ANSWER[:12], ANSWER[12:]])),
+    "generate: a think block over two pieces": ("ollama/qwen3", _ollama_lines(
+        ["<think>hmm", "more</think>", ANSWER], generate=True)),
+    "generate: a think block, then the text": ("ollama/qwen3", _ollama_lines(
+        ["<think>hmm", "</think>", ANSWER[:5], ANSWER[5:]], generate=True)),
+    "generate: a thinking line": ("ollama/qwen3", [
+        {"model": "m", "response": "", "thinking": "x", "done": False}, *_ollama_lines([ANSWER], generate=True)]),
+    "generate: a code fence held, then released": ("ollama/qwen3", _ollama_lines(
+        ["`", "``", "\n" + ANSWER[:7], ANSWER[7:]], generate=True)),
+    "generate: a JSON object held whole": ("ollama/qwen3", _ollama_lines(
+        [" ", JSON_ANSWER[:4], JSON_ANSWER[4:]], generate=True)),
+    "generate: a fenced JSON object held whole": ("ollama/qwen3", _ollama_lines(
+        ["```json\n", JSON_ANSWER, "\n```"], generate=True)),
+    "chat: no counts on the done line": ("ollama_chat/llama3.1", _ollama_lines([ANSWER], eval_count=None)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLLAMA_SCRIPTED))
+def test_ollama_streams_are_read_as_litellm_reads_them(servers, name):
+    """Think tags and ``thinking`` lines (what LiteLLM takes as reasoning is left out, piece by
+    piece as it reads them), a reply that opens as a JSON object held until the ``done`` line, the
+    counts of that line: the same requests, Prediction or parse error (dspy 3.4 does not ask
+    again in JSON once its stream gave anything out), token counts and recorded completion."""
+    by_shape, _ = servers
+    server = by_shape["ollama"]
+    model, lines = OLLAMA_SCRIPTED[name]
+    adapter = dspy.JSONAdapter() if "JSON" in name else None
+
+    def outcome(run) -> tuple:
+        try:
+            final, outputs = run()
+        except (dspex.AdapterParseError, dspy.utils.exceptions.AdapterParseError):
+            return ("parse error", len(server.requests))
+        return dict(final), _tokens(final, model), outputs, len(server.requests)
+
+    def dspy_run():
+        lm = dspy.LM(model, engine="litellm", api_base=server.url, cache=False, num_retries=0)
+        program = dspy.streamify(dspy.Predict("question -> answer"), async_streaming=False,
+                                 stream_listeners=[dspy.streaming.StreamListener(signature_field_name="answer")])
+        with dspy.context(lm=lm, track_usage=True, adapter=adapter):
+            final = list(program(question="q"))[-1]
+        # (dspy's history adds what LiteLLM took as reasoning beside the text; native keeps the text)
+        return final, [o["text"] if isinstance(o, dict) else o for o in lm.history[-1]["outputs"]]
+
+    def native_run():
+        lm = dspex.LM(model, engine="litellm", api_base=server.url, cache=False, num_retries=0)
+        ref = dspex.create("predict", "question -> answer", implementation="native", lm=lm,
+                           adapter="json" if adapter else None)
+        clear_history()
+        *_, final = list(ref.stream(question="q"))
+        return final, dspex.history()[-1]["outputs"]
+
+    server.load([lines, lines])
+    theirs = outcome(dspy_run)
+    dspy_requests = _requests(server)
+    server.load([lines, lines])
+    mine = outcome(native_run)
+    assert _requests(server) == dspy_requests
+    if "no counts" in name:  # LiteLLM counts them with its tokenizer; native records none
+        assert mine[1] == {key: None for key in TOKENS} and theirs[1]["prompt_tokens"] > 0
+        mine, theirs = mine[:1] + mine[2:], theirs[:1] + theirs[2:]
+    assert mine == theirs
+
+
+OLLAMA_FAILING = {
+    "chat: no done line": ("ollama_chat/llama3.1", _ollama_lines([ANSWER[:9], ANSWER[9:]], done=False)),
+    "generate: no done line": ("ollama/qwen3", _ollama_lines([ANSWER[:9], ANSWER[9:]], done=False, generate=True)),
+    "chat: an error line": ("ollama_chat/llama3.1", [*_ollama_lines([ANSWER[:9]], done=False), {"error": "boom"}]),
+    "generate: an error line": ("ollama/qwen3", [*_ollama_lines([ANSWER[:9]], done=False, generate=True),
+                                                 {"error": "boom"}]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLLAMA_FAILING))
+def test_an_ollama_stream_that_fails_fails_on_both(servers, name):
+    """A stream cut before its ``done`` line (LiteLLM finds no finish reason), or an error line:
+    dspy's call raises, and native's raises ``dspex.LMError`` after the same one request, with the
+    text streamed before it."""
+    by_shape, _ = servers
+    server = by_shape["ollama"]
+    model, lines = OLLAMA_FAILING[name]
+    server.load([lines])
+    with pytest.raises(Exception):
+        _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
+    assert len(server.requests) == 1
+    server.load([lines])
+    with pytest.raises(dspex.LMError) as raised:
+        _native_stream("predict", "question -> answer", model, server, {"question": "q"})
+    assert len(server.requests) == 1
+    assert raised.value.partial == (ANSWER if "done" in name else ANSWER[:9])

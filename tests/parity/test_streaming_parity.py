@@ -119,6 +119,53 @@ def test_a_streamed_call_sends_and_returns_what_dspy_streamify_does(served, name
     assert {c.predict_name for c in dspy_chunks} <= {c.predict_name for c in chunks}
 
 
+@pytest.mark.parametrize("route", [("openai/gpt-4o-mini", "auto"), ("openai/local", "litellm")])
+@pytest.mark.parametrize("module_type", ["predict", "chain_of_thought"])
+def test_a_streamed_reply_that_cannot_be_parsed_is_not_asked_again_in_json(served, route, module_type):
+    """dspy 3.4 retries a chat reply it cannot parse in JSON only if its stream gave nothing out:
+    a streamed reply fails the call after one request, on both sides; the same reply from the cache
+    (which comes whole) is asked again in JSON, and that reply streams."""
+    server, replies = served
+    model, engine = route
+    replies.cuts = [3]
+    engine_setting = {"engine": engine} if engine != "auto" else {}
+    question = f"unparseable {module_type} {engine}"
+
+    def runs(native: bool) -> list:
+        server.reset()
+        replies.script, replies.reply = ["no markers here", '{"reasoning": "r", "answer": "in json"}'], ""
+        out = []
+        for _ in range(2):  # a streamed reply, then the same from the cache
+            try:
+                if native:
+                    lm = dspex.LM(model, api_base=server.url, api_key=KEY, cache=True, num_retries=0,
+                                  **engine_setting)
+                    *_, final = list(dspex.create(module_type, "question -> answer", implementation="native",
+                                                  lm=lm).stream(question=question))
+                else:
+                    lm = dspy.LM(model, api_base=server.url, api_key=KEY, cache=True, num_retries=0, **engine_setting)
+                    module = dspy.ChainOfThought("question -> answer") if module_type == "chain_of_thought" \
+                        else dspy.Predict("question -> answer")
+                    program = dspy.streamify(module, async_streaming=False, stream_listeners=[
+                        dspy.streaming.StreamListener(signature_field_name="answer")])
+                    with dspy.context(lm=lm):
+                        final = list(program(question=question))[-1]
+                out.append(("ok", dict(final), len(server.chat_requests)))
+            except (dspex.AdapterParseError, dspy.utils.exceptions.AdapterParseError) as error:
+                out.append(("parse error", "no markers here" in str(error), len(server.chat_requests)))
+        return out
+
+    dspy.configure_cache(enable_disk_cache=False)
+    try:
+        theirs = runs(native=False)
+    finally:
+        dspy.configure_cache(enable_disk_cache=True)
+    mine = runs(native=True)
+    clear_clients()
+    assert mine == theirs
+    assert theirs[0] == ("parse error", True, 1) and theirs[1][0] == "ok" and theirs[1][2] == 2
+
+
 def _steps() -> list[str]:
     return ["[[ ## next_thought ## ]]\nlook it up\n\n[[ ## next_tool_name ## ]]\nfinish\n\n"
             "[[ ## next_tool_args ## ]]\n{}\n\n[[ ## completed ## ]]",

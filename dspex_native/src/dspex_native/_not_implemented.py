@@ -53,9 +53,9 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-STREAMING = ("streaming replies with native function calling on LiteLLM's route, or in the format LiteLLM writes "
-             "for ollama/ and ollama_chat/ (its route to Ollama's own API) (module types other than "
-             "predict, chain_of_thought and react yield their final Prediction only)")
+STREAMING = ("streaming replies with native function calling (a ToolCalls output, the tools sent in the request) "
+             "on LiteLLM's route (module types other than predict, chain_of_thought and react yield their final "
+             "Prediction only)")
 
 #: lm: a direct LM call
 LM_CALL = (LITELLM_LOGPROBS,)
@@ -67,9 +67,9 @@ PREDICT_STEP = (*PREDICT, NATIVE_CALLS)
 #: predict and chain_of_thought, which stream too (dspex_native.predictor.streaming)
 STREAMED_PREDICT = (*PREDICT_STEP, STREAMING)
 VALIDATOR = (CHECKED_TYPES,)
-#: react: its two predictors are Predicts (streamed step by step), and its tools' arguments are described as
-#: pydantic would
-REACT = (*PREDICT, STREAMING, TOOL_TYPES)
+#: react: its two predictors are Predicts (streamed step by step; neither calls functions natively), and its
+#: tools' arguments are described as pydantic would
+REACT = (*PREDICT, TOOL_TYPES)
 #: best_of_n: the module it wraps
 REWARD_LOOP = (FOREIGN_MODULE,)
 #: refine and retry: best_of_n's, and Refine's advice names the wrapped module's predictors

@@ -18,9 +18,9 @@ bookkeeping, which is no part of a call), answered with an empty model descripti
 next scripted reply (one per request): a text, sent in the shape's reply with usage counts, or a
 dict, sent as it is (a reply with several blocks, thoughts, cache counts, a blocked answer); a
 scripted fault (a status, with the provider's error body and an optional ``Retry-After``) comes
-first. A request that asks to stream (Anthropic's ``"stream": true``, Gemini's
-``:streamGenerateContent``) gets the reply as the provider's server-sent events
-(:mod:`._provider_stream`), cut every ``stream_chunk_size`` characters (or by a function); a
+first. A request that asks to stream (Anthropic's and Ollama's ``"stream": true``, Gemini's
+``:streamGenerateContent``) gets the reply as the provider's server-sent events (Ollama's
+newline-delimited JSON) (:mod:`._provider_stream`), cut every ``stream_chunk_size`` characters (or by a function); a
 scripted list is sent as those events' payloads. Only the standard library is used.
 """
 
@@ -191,7 +191,8 @@ class ProviderServer:
             if _provider_stream.asks_to_stream(self.shape, entry["path"], entry["body"]):
                 if not isinstance(reply, str):  # the events' payloads (a dict: one event), as scripted
                     return 200, reply if isinstance(reply, list) else [reply], {}
-                return 200, _provider_stream.events(self.shape, reply, self.stream_chunk_size, (11, 7)), {}
+                return 200, _provider_stream.events(self.shape, reply, self.stream_chunk_size, (11, 7),
+                                                    entry["path"]), {}
             if isinstance(reply, (dict, list)):
                 return 200, reply, {}
             if self.shape == "ollama":  # the reply of the endpoint asked (/api/chat or /api/generate)

@@ -17,7 +17,10 @@ is what plain ``dspy.LM(model)`` sends when ``dspy.streamify`` streams a predict
 * on LiteLLM's route for anthropic/ and gemini/ (:mod:`.wire_anthropic_litellm`,
   :mod:`.wire_gemini_litellm`): LiteLLM's body with ``"stream": true`` or to the same streaming
   method, the events read as LiteLLM reads them (its ``StreamReader`` there: text as it comes,
-  the usage of the events folded as LiteLLM folds it, the reply's end where LiteLLM finds it).
+  the usage of the events folded as LiteLLM folds it, the reply's end where LiteLLM finds it);
+  for ollama/ and ollama_chat/ (:mod:`.wire_ollama_litellm`, Ollama's own API): the body with
+  ``"stream": true``, the reply's newline-delimited JSON lines (:class:`LineReader`) read as
+  LiteLLM reads them.
 
 The rest is a normal call's (the same pooled, kept-alive transport, :mod:`._pool`): the cache is looked up first (a hit streams nothing: the completion
 comes whole, as in dspy, whose listeners then see no chunk), the budget checked, the usage of the
@@ -38,8 +41,7 @@ LiteLLM's route one request with ``n``, the first choice's text handed on, the o
 completions. A reply's function calls (OpenAI's ``delta.tool_calls`` pieces, Anthropic's
 ``tool_use`` blocks, Gemini's ``functionCall`` parts, on dspy's own engine's routes) are assembled
 as lm15 assembles them (:class:`._stream_reply.StreamedReply`). Not streamed here (a
-:class:`~dspex_core.errors.CapabilityError`): the format LiteLLM writes for Ollama's own API
-(ollama/ and ollama_chat/ on LiteLLM's route), and a request with tools on LiteLLM's route.
+:class:`~dspex_core.errors.CapabilityError`): a request with tools on LiteLLM's route.
 """
 
 from __future__ import annotations
@@ -92,6 +94,25 @@ class SSEReader:
         return rest
 
 
+class LineReader:
+    """Newline-delimited JSON from a body's bytes (Ollama's streams): each non-blank line."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._buffer = ""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The lines ``chunk`` completes."""
+        lines = (self._buffer + self._decoder.decode(chunk)).split("\n")
+        self._buffer = lines.pop()
+        return [line for line in lines if line.strip()]
+
+    def close(self) -> list[str]:
+        """A last line the body ended without its line feed."""
+        rest, self._buffer = self._buffer + self._decoder.decode(b"", final=True), ""
+        return [rest] if rest.strip() else []
+
+
 def streamed_body(body: dict[str, Any], own_route: bool) -> dict[str, Any]:
     """The body of a streamed call: ``body`` with dspy's streaming keys (see the module doc)."""
     body = {**body, "stream": True}
@@ -104,10 +125,6 @@ class LMStream:
     """One streamed call (see the module doc): iterate for the text, then read ``completions``."""
 
     def __init__(self, client: Any, messages: list[dict[str, Any]], settings: dict[str, Any]):
-        if client.wire is not None and not hasattr(client.wire, "StreamReader"):
-            raise CapabilityError(f"streaming from {client.model!r} on LiteLLM's route ({client.wire.NAME}'s format "
-                                  f"as LiteLLM writes it) is not built natively; use the dspy backend, or call the "
-                                  f"module without streaming")
         self.client = client
         #: the requests a call of n completions makes (one per completion on dspy's own engine)
         self.body, self.options, self.key, self.count = client._prepare(messages, settings)
@@ -181,7 +198,7 @@ class LMStream:
                 except Exception as exc:
                     raise _Failed(client._transport_failure(exc)) from None
                 raise _Failed(client._interpret(response.status_code, response.headers, body))
-            events = SSEReader()
+            events = LineReader() if getattr(client.wire, "STREAM_FRAMING", None) == "ndjson" else SSEReader()
             reply = client.wire.StreamReader() if client.wire is not None else ChatStream()
             try:
                 for chunk in response.iter_bytes():  # after the last event, the body's end is read too

@@ -34,9 +34,13 @@ which LiteLLM reads as a tool call, is an error here); usage from
 ``prompt_eval_count`` and ``eval_count`` (a reply without ``prompt_eval_count``, which LiteLLM
 counts with its tokenizer, is not counted).
 
+A streamed call (:mod:`.streaming`) sends the same body with ``"stream": true`` and reads the
+reply's newline-delimited JSON as LiteLLM's stream readers do (:class:`ChatStreamReader`,
+:class:`GenerateStreamReader`).
+
 Not built (a :class:`~dspex_core.CapabilityError`): tools and function calls (sent or in the
 messages), images on ``/api/generate`` by http(s) URL (LiteLLM downloads them) or in formats
-other than PNG and JPEG (it re-encodes them), other keys; streaming (:mod:`.streaming`). LiteLLM's model-info
+other than PNG and JPEG (it re-encodes them), other keys. LiteLLM's model-info
 lookup (``POST /api/show``, made in the background for its cost bookkeeping) is not made.
 """
 
@@ -52,6 +56,7 @@ from typing import Any
 from dspex_core.errors import CapabilityError, InputError
 
 from dspex_native.lm import ollama_prompt
+from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object
 from dspex_native.lm._wire_input import Refused
 from dspex_native.lm.providers import DEFAULT_BASES
 
@@ -77,6 +82,10 @@ _JSON_CODE_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*(?:```)?$", re.DOTALL)
 #: which changes how LiteLLM reads its reply: :meth:`OllamaWire.body` sets it, and :meth:`OllamaWire.parse`
 #: of the same call (same thread, or same asyncio task) reads it
 _JSON_REPLY: ContextVar[bool] = ContextVar("ollama_generate_json_reply", default=False)
+#: LiteLLM's tests of a streamed ``/api/generate`` reply's start: a JSON object (held whole until the
+#: last line), or what may still become one
+_JSON_OBJECT_START = re.compile(r"(?:```(?:json)?\s*)?\{")
+_JSON_OBJECT_PARTIAL_START = re.compile(r"`{0,3}|```(?:j|js|jso|json)?\s*")
 _THINK_TAGS = re.compile(r"<(?:think|thinking|budget:thinking)>(.*?)</(?:think|thinking|budget:thinking)>(.*)",
                          re.DOTALL)
 
@@ -108,10 +117,14 @@ class OllamaWire:
     ``base_url``, ``NAME``)."""
 
     NAME = "ollama"
+    #: how a streamed reply is framed: one JSON object per line (not server-sent events)
+    STREAM_FRAMING = "ndjson"
 
     def __init__(self, chat: bool):
         self.chat = chat
         self.route = "api/chat" if chat else "api/generate"
+        #: the reader of a streamed reply of this endpoint
+        self.StreamReader = ChatStreamReader if chat else GenerateStreamReader
 
     def __repr__(self) -> str:
         return f"OllamaWire({self.route!r})"
@@ -178,7 +191,8 @@ class OllamaWire:
         options, top = self._options(request)
         if not self.chat:
             text, images = ollama_prompt.prompt(request["messages"])
-            out = {"model": request["model"], "prompt": text, "options": options, "stream": False}
+            out = {"model": request["model"], "prompt": text, "options": options,
+                   "stream": request.get("stream") is True}
             if "format" in top:
                 out["format"] = top["format"]
             out["images"] = [_generate_image(url) for url in images]
@@ -187,7 +201,7 @@ class OllamaWire:
             _JSON_REPLY.set(top.get("format") == "json")
             return out
         out = {"model": request["model"], "messages": [_chat_message(m) for m in request["messages"]],
-               "options": options, "stream": False}
+               "options": options, "stream": request.get("stream") is True}
         for key in ("format", "keep_alive", "think"):
             if key in top:
                 out[key] = top[key]
@@ -218,6 +232,128 @@ class OllamaWire:
         if "thinking" not in message and content is not None:
             content = split_thinking(content)[1]
         return [content or ""], _usage(data, None)
+
+
+def _line(data: str) -> dict[str, Any]:
+    """One line of a streamed reply: its object, a :class:`StreamFailed` for an error line."""
+    event = event_object(data)
+    if "error" in event:
+        raise StreamFailed(f"the server ended the stream with an error: {event['error']}")
+    return event
+
+
+def _stream_usage(event: dict[str, Any]) -> dict[str, int] | None:
+    """The token counts of the last line (``"done": true``), as LiteLLM reads them; else ``None``."""
+    return _usage(event, None) if event.get("done") is True else None
+
+
+class ChatStreamReader(StreamedReply):
+    """A streamed ``/api/chat`` reply as LiteLLM reads its lines: each line's ``message.content``,
+    but for what LiteLLM takes as reasoning (a ``thinking`` field starts it and the next content
+    ends it; a ``<think>`` tag starts it and ``</think>`` ends it, the tags taken out, each piece
+    read on its own as LiteLLM reads it); the counts of the ``"done": true`` line, which ends the
+    reply (a stream cut before it fails). A line that calls tools fails the call (no tools were sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reasoning = self._reasoned = False
+
+    def read(self, data: str) -> list[str]:
+        event = _line(data)
+        message = event.get("message")
+        if not isinstance(message, dict):
+            raise StreamFailed(f"the stream sent a line without a message: {data[:200]!r}")
+        if message.get("tool_calls"):
+            raise StreamFailed("the reply calls tools, which the native LM client does not read on LiteLLM's route "
+                               "for Ollama (no tools were sent)")
+        if message.get("thinking"):
+            self._reasoning = True
+        content = message.get("content")
+        texts: list[str] = []
+        if content and isinstance(content, str):
+            if self._reasoning and not self._reasoned:
+                self._reasoned = True
+            if "<think>" in content:
+                content = content.replace("<think>", "")
+                self._reasoning = True
+            if "</think>" in content and self._reasoning:
+                content = content.replace("</think>", "")
+                self._reasoned = True
+            if not self._reasoning or self._reasoned:
+                texts = self.text(0, content)
+        if event.get("done") is True:
+            self.usage = _stream_usage(event)
+            self.ended = True
+        return texts
+
+
+class GenerateStreamReader(StreamedReply):
+    """A streamed ``/api/generate`` reply as LiteLLM reads its lines: each line's ``response``, but
+    for what LiteLLM takes as reasoning (after a ``<think>`` tag until a ``</think>``, the tags taken
+    out; a line with ``thinking`` and no response); a reply that opens as a JSON object (in a code
+    fence or not) is held whole and given out with the ``"done": true`` line (a ``{"name",
+    "arguments"}`` object, which LiteLLM reads as a tool call, fails the call), as are the counts;
+    that line ends the reply (a stream cut before it fails)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reasoning = self._reasoned = False
+        self._held = ""
+        self._holding = self._released = False
+
+    def read(self, data: str) -> list[str]:
+        event = _line(data)
+        if event.get("done") is True:
+            self.usage = _stream_usage(event)
+            self.ended = True
+            held, self._held = self._held, ""
+            if held:
+                _check_not_a_call(held)
+            return self.text(0, held)
+        if "response" not in event:
+            raise StreamFailed(f"the stream sent a line without a response: {data[:200]!r}")
+        text = event["response"]
+        if not text or not isinstance(text, str):
+            return []
+        if "<think>" in text:
+            text = text.replace("<think>", "")
+            self._reasoning = True
+        elif "</think>" in text:
+            text = text.replace("</think>", "")
+            self._reasoned = True
+        if self._reasoning and not self._reasoned:
+            return []
+        released = self._hold(text)
+        return self.text(0, released) if released is not None else []
+
+    def _hold(self, text: str) -> str | None:
+        """LiteLLM's ``_hold_json_object_start``: the text to give out now, or ``None`` (held)."""
+        if self._released:
+            return text
+        self._held += text
+        if self._holding:
+            return None
+        start = self._held.lstrip()
+        if _JSON_OBJECT_START.match(start):
+            self._holding = True
+            return None
+        if _JSON_OBJECT_PARTIAL_START.fullmatch(start):
+            return None
+        self._released = True
+        released, self._held = self._held, ""
+        return released
+
+
+def _check_not_a_call(held: str) -> None:
+    """A held JSON reply that is a ``{"name", "arguments"}`` object is a tool call to LiteLLM."""
+    fenced = _JSON_CODE_FENCE.match(held.strip())
+    try:
+        value = json.loads(fenced.group(1) if fenced else held)
+    except ValueError:
+        return
+    if isinstance(value, dict) and "name" in value and "arguments" in value:
+        raise StreamFailed("the JSON reply is a {'name', 'arguments'} object, which LiteLLM reads as a tool call "
+                           "(not read natively on LiteLLM's route for Ollama)")
 
 
 def _json_rewritten(text: str) -> str | None:

@@ -6,8 +6,9 @@ here: the request is the call's (:func:`.request.prepare`), sent as dspy sends a
 the call's adapter (ChatAdapter markers: :mod:`dspex_native.adapters._chat_stream`; JSON:
 :mod:`dspex_native.adapters._json_stream`; XML elements: :mod:`dspex_native.adapters._xml_stream`),
 which hands out :class:`~dspex_core.StreamChunk` items; the last item is the Prediction :func:`.call.execute` would return for the same reply (the same
-parse). A chat reply that cannot be parsed is asked again in JSON, as without streaming, and that
-reply streams too; the fields already given out from the first one stay given out.
+parse). A streamed chat (or XML) reply that cannot be parsed fails the call, as in dspy 3.4, which
+does not ask again in JSON once its stream gave anything out; a reply from the cache (which comes
+whole, nothing streamed) is asked again in JSON as without streaming, and that reply streams.
 
 Callbacks fire as for a call (:mod:`.callbacks`), the ``lm`` end event once the reply is complete.
 A custom LM object has no streaming protocol: its call yields the final Prediction alone (as
@@ -70,17 +71,18 @@ def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options
             yield own.done(_parsed_or_fallback(state, lm, settings, inputs, demos, fmt, outputs, client, found,
                                                options))
             return
-        outputs = yield from _streamed_reply(client, lm, messages, settings, _reader(fmt, state, name), found)
+        outputs, streamed = yield from _streamed_reply(client, lm, messages, settings, _reader(fmt, state, name),
+                                                       found)
         try:
             yield own.done(_parsed(found, fmt, state.signature, outputs))
             return
         except AdapterParseError as error:
-            if fmt.adapter_name == "JSONAdapter":
+            if fmt.adapter_name == "JSONAdapter" or streamed:  # (dspy: no JSON retry once the stream gave out)
                 raise call._failed(error, 1) from None
         with _json_formatting(found, state, inputs, options) as events:
             fmt, messages = fallback_request(state, lm, settings, inputs, demos)
             events.outputs = messages
-        outputs = yield from _streamed_reply(client, lm, messages, settings, _reader(fmt, state, name), found)
+        outputs, _ = yield from _streamed_reply(client, lm, messages, settings, _reader(fmt, state, name), found)
         try:
             yield own.done(_parsed(found, fmt, state.signature, outputs))
         except AdapterParseError as error:
@@ -88,9 +90,10 @@ def stream_as(name: str, state: PredictState, inputs: Mapping[str, Any], options
 
 
 def _streamed_reply(client: Any, lm: Any, messages: list, settings: dict, reader: Any,
-                    found: tuple) -> Generator[Any, None, list]:
+                    found: tuple) -> Generator[Any, None, tuple[list, bool]]:
     """One streamed LM request: yields the chunks ``reader`` finds as the reply arrives (its
-    ``lm`` events around it), returns the completions."""
+    ``lm`` events around it), returns ``(the completions, whether the reply was streamed)`` (not:
+    a cache hit, which comes whole)."""
     from dspex_native.lm.streaming import LMStream
 
     replies = LMStream(client, messages, settings)
@@ -99,7 +102,7 @@ def _streamed_reply(client: Any, lm: Any, messages: list, settings: dict, reader
             yield from reader.feed(piece)
         yield from reader.finish()
         events.outputs = replies.completions
-    return replies.completions
+    return replies.completions, not replies.cached
 
 
 def _parsed_or_fallback(state: PredictState, lm: Any, settings: dict, inputs: Mapping[str, Any], demos: Any,
