@@ -4,9 +4,11 @@ dspy saved is rebuilt natively; either way the prompts stay byte-identical."""
 from __future__ import annotations
 
 import dspy
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dspex_core as dspex
 from _dspy_oracle import CustomLM, to_dspy_signature
 from _strategies_local import TEXT, signatures
 from dspex_core.testing import RecordingLM
@@ -88,6 +90,31 @@ def test_dspy_saved_state_rebuilds_natively_with_identical_prompts(tmp_path_fact
     saved = json.loads(path.read_text())
     state = IMPLS[module].load_state(sig, saved)
     assert native_messages(module, state, inputs) == dspy_messages(program, inputs)
+
+
+@pytest.mark.parametrize("module", ["predict", "chain_of_thought"])
+@pytest.mark.parametrize("blank", [" ", "\r", "\n\t"])
+def test_blank_instructions_saved_by_dspy_stay_empty_natively(tmp_path_factory, module, blank):
+    """dspy cleans blank instructions to "" and saves them blank; its load sets them as they are (no
+    default sentence), and so does native's (hypothesis found native writing the default)."""
+    import json
+
+    sig = dspex.Signature("question -> context")
+    program, _ = dspy_program(module, sig)
+    if module == "chain_of_thought":
+        program.predict.signature = program.predict.signature.with_instructions(blank)
+    else:
+        program.signature = program.signature.with_instructions(blank)
+    path = tmp_path_factory.mktemp("state") / "program.json"
+    program.save(str(path))
+    saved = json.loads(path.read_text())
+    assert not (saved.get("predict") or saved)["signature"]["instructions"].strip()
+    reloaded, _ = dspy_program(module, sig)
+    reloaded.load(str(path))
+    inputs = {"question": "q"}
+    state = IMPLS[module].load_state(sig, saved)
+    assert native_messages(module, state, inputs) == dspy_messages(reloaded, inputs) == dspy_messages(program, inputs)
+    assert "objective is: \n" not in native_messages(module, state, inputs)[1][0][0]["content"]
 
 
 _LINE = st.builds(lambda indent, text: indent + text, st.sampled_from(["", " ", "  ", "\t", "    "]),

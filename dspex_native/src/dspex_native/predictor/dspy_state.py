@@ -114,4 +114,9 @@ def apply_signature_state(signature: Signature, saved: Mapping[str, Any]) -> Sig
     inputs = {f.name: f for f in updated if f.kind == "input"}
     outputs = {f.name: f for f in updated if f.kind == "output"}
     instructions = saved.get("instructions", signature.instructions)
+    if isinstance(instructions, str) and not cleandoc(instructions):
+        # DSPy sets the saved text as it is, so an empty one stays empty (a blank signature's
+        # instructions are dumped as ""); to a native signature "" means DSPy's default sentence,
+        # and a blank text (which every adapter cleans to "") is the empty instructions
+        instructions = " "
     return Signature.from_fields(inputs, outputs, instructions)
