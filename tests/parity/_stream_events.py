@@ -1,7 +1,19 @@
-"""Provider stream events written event by event, for the tests that script a stream's shape
+"""Provider streams for the tests: the chunker that cuts a reply where an example says (:class:`Cuts`),
+and events written event by event for the tests that script a stream's shape
 (``ProviderServer.load([events])``): Anthropic's Messages events and Gemini's GenerateContent chunks."""
 
 from __future__ import annotations
+
+
+class Cuts:
+    """A server's chunker: the reply cut at the points set per example."""
+
+    def __init__(self) -> None:
+        self.points: list[int] = []
+
+    def __call__(self, text: str) -> list[str]:
+        points = [0, *sorted({c for c in self.points if 0 < c < len(text)}), len(text)]
+        return [text[a:b] for a, b in zip(points, points[1:])]
 
 
 #: the usage of Anthropic's ``message_start`` (its output count is a placeholder, 1)

@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dspex_core as dspex
-from _stream_events import anthropic_events, gemini_events
+from _stream_events import Cuts, anthropic_events, gemini_events
 from dspex_core import Prediction, StreamChunk
 from dspex_core._history import clear_history
 from dspex_core.testing.provider_server import ProviderServer
@@ -52,17 +52,6 @@ LM_SETTINGS = st.fixed_dictionaries({}, optional={"temperature": st.sampled_from
                                                   "max_tokens": st.sampled_from([256, 4000])})
 ANSWER = "[[ ## answer ## ]]\nforty two\n\n[[ ## completed ## ]]"
 TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-class Cuts:
-    """The servers' chunker: the reply cut at the points set per example."""
-
-    def __init__(self) -> None:
-        self.points: list[int] = []
-
-    def __call__(self, text: str) -> list[str]:
-        points = [0, *sorted({c for c in self.points if 0 < c < len(text)}), len(text)]
-        return [text[a:b] for a, b in zip(points, points[1:])]
 
 
 @pytest.fixture(scope="module")
@@ -236,40 +225,6 @@ def test_n_candidates_stream_the_first_and_keep_the_others(servers):
     assert _tokens(final, model) == _tokens(dspy_pred, model)
 
 
-FAILING = {
-    "anthropic: an error event": ("anthropic", [
-        {"type": "message_start", "message": {"id": "m", "model": "c", "usage": {}}},
-        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]),
-    "anthropic: cut before message_delta": ("anthropic", anthropic_events([("text", ANSWER)], None)[:-2]),
-    "anthropic: message_stop without message_delta": ("anthropic", [
-        e for e in anthropic_events([("text", ANSWER)], {"output_tokens": 3}) if e["type"] != "message_delta"]),
-    "gemini: an error event": ("gemini", [{"candidates": [{"content": {"parts": [{"text": "[[ ##"}]}, "index": 0}]},
-                                          {"error": {"code": 503, "message": "overloaded"}}]),
-}
-
-
-@pytest.mark.parametrize("name", sorted(FAILING))
-def test_a_stream_that_fails_fails_on_both(servers, name):
-    """An error event, or an Anthropic stream without ``message_delta`` (where LiteLLM finds no
-    finish reason, ``message_stop`` or not): dspy's call raises, and native's raises
-    ``dspex.LMError`` after the same one request, with the text streamed before it."""
-    by_shape, _ = servers
-    shape, events = FAILING[name]
-    server = by_shape[shape]
-    model = MODELS[shape][0]
-    server.load([events])
-    with pytest.raises(Exception):
-        _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
-    assert len(server.requests) == 1
-
-    server.load([events])
-    with pytest.raises(dspex.LMError) as raised:
-        _native_stream("predict", "question -> answer", model, server, {"question": "q"})
-    assert len(server.requests) == 1
-    if "message_delta" in name:
-        assert "ended before its last event" in str(raised.value) and raised.value.partial == ANSWER
-
-
 @settings(max_examples=40, deadline=None)
 @given(shape=st.sampled_from(["anthropic", "gemini"]), anthropic_usage=USAGE, gemini_usage=GEMINI_USAGE.filter(bool),
        total=st.one_of(st.none(), st.integers(0, 60)))
@@ -383,29 +338,43 @@ def test_ollama_streams_are_read_as_litellm_reads_them(servers, name):
     assert mine == theirs
 
 
-OLLAMA_FAILING = {
-    "chat: no done line": ("ollama_chat/llama3.1", _ollama_lines([ANSWER[:9], ANSWER[9:]], done=False)),
-    "generate: no done line": ("ollama/qwen3", _ollama_lines([ANSWER[:9], ANSWER[9:]], done=False, generate=True)),
-    "chat: an error line": ("ollama_chat/llama3.1", [*_ollama_lines([ANSWER[:9]], done=False), {"error": "boom"}]),
-    "generate: an error line": ("ollama/qwen3", [*_ollama_lines([ANSWER[:9]], done=False, generate=True),
-                                                 {"error": "boom"}]),
+FAILING = {  # name: (shape, model, events, the text streamed before the failure)
+    "anthropic: an error event": ("anthropic", MODELS["anthropic"][0], [
+        {"type": "message_start", "message": {"id": "m", "model": "c", "usage": {}}},
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}], ""),
+    "anthropic: cut before message_delta": ("anthropic", MODELS["anthropic"][0],
+                                            anthropic_events([("text", ANSWER)], None)[:-2], ANSWER),
+    "anthropic: message_stop without message_delta": ("anthropic", MODELS["anthropic"][0], [
+        e for e in anthropic_events([("text", ANSWER)], {"output_tokens": 3}) if e["type"] != "message_delta"], ANSWER),
+    "gemini: an error event": ("gemini", MODELS["gemini"][0], [
+        {"candidates": [{"content": {"parts": [{"text": "[[ ##"}]}, "index": 0}]},
+        {"error": {"code": 503, "message": "overloaded"}}], "[[ ##"),
+    "ollama chat: no done line": ("ollama", "ollama_chat/llama3.1",
+                                  _ollama_lines([ANSWER[:9], ANSWER[9:]], done=False), ANSWER),
+    "ollama generate: no done line": ("ollama", "ollama/qwen3",
+                                      _ollama_lines([ANSWER[:9], ANSWER[9:]], done=False, generate=True), ANSWER),
+    "ollama chat: an error line": ("ollama", "ollama_chat/llama3.1",
+                                   [*_ollama_lines([ANSWER[:9]], done=False), {"error": "boom"}], ANSWER[:9]),
+    "ollama generate: an error line": ("ollama", "ollama/qwen3",
+                                       [*_ollama_lines([ANSWER[:9]], done=False, generate=True), {"error": "boom"}],
+                                       ANSWER[:9]),
 }
 
 
-@pytest.mark.parametrize("name", sorted(OLLAMA_FAILING))
-def test_an_ollama_stream_that_fails_fails_on_both(servers, name):
-    """A stream cut before its ``done`` line (LiteLLM finds no finish reason), or an error line:
-    dspy's call raises, and native's raises ``dspex.LMError`` after the same one request, with the
-    text streamed before it."""
+@pytest.mark.parametrize("name", sorted(FAILING))
+def test_a_stream_that_fails_fails_on_both(servers, name):
+    """An error event or line, a stream cut before the end LiteLLM looks for (Anthropic's
+    ``message_delta``, with ``message_stop`` or not; Ollama's ``done`` line): dspy's call raises,
+    and native's raises ``dspex.LMError`` after the same one request, with the text streamed before it."""
     by_shape, _ = servers
-    server = by_shape["ollama"]
-    model, lines = OLLAMA_FAILING[name]
-    server.load([lines])
+    shape, model, events, partial = FAILING[name]
+    server = by_shape[shape]
+    server.load([events])
     with pytest.raises(Exception):
         _dspy_stream(dspy.Predict("question -> answer"), ["answer"], model, server, {"question": "q"})
     assert len(server.requests) == 1
-    server.load([lines])
+    server.load([events])
     with pytest.raises(dspex.LMError) as raised:
         _native_stream("predict", "question -> answer", model, server, {"question": "q"})
     assert len(server.requests) == 1
-    assert raised.value.partial == (ANSWER if "done" in name else ANSWER[:9])
+    assert getattr(raised.value, "partial", "") == partial

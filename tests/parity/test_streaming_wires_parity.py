@@ -28,7 +28,7 @@ from dspex_core import Prediction, StreamChunk
 from dspex_core._history import clear_history
 from dspex_core.testing.provider_server import ProviderServer
 from dspex_native.lm import clear_clients
-from _stream_events import anthropic_events, gemini_events
+from _stream_events import Cuts, anthropic_events, gemini_events
 
 warnings.filterwarnings("ignore", module="dspy")
 
@@ -41,17 +41,6 @@ CASES = {  # module, signature, the output fields in the order the reply writes 
 }
 VALUE = st.text(alphabet=st.sampled_from(list("ab yzé.,:#[]\n")), min_size=1, max_size=14).filter(
     lambda v: v.strip() and "[[" not in v)
-
-
-class Cuts:
-    """The servers' chunker: the reply cut at the points set per example."""
-
-    def __init__(self) -> None:
-        self.points: list[int] = []
-
-    def __call__(self, text: str) -> list[str]:
-        points = [0, *sorted({c for c in self.points if 0 < c < len(text)}), len(text)]
-        return [text[a:b] for a, b in zip(points, points[1:])]
 
 
 @pytest.fixture(scope="module")
