@@ -1,8 +1,30 @@
-"""Provider streams for the tests: the chunker that cuts a reply where an example says (:class:`Cuts`),
-and events written event by event for the tests that script a stream's shape
+"""Provider streams for the tests: drawn cases (a module, its signature, a reply for it cut where
+the example says: :func:`drawn_case`, :class:`Cuts`), and events written event by event for the tests that script a stream's shape
 (``ProviderServer.load([events])``): Anthropic's Messages events and Gemini's GenerateContent chunks."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+CASES = {  # module, signature, the output fields in the order the reply writes them
+    "predict": ("predict", "question -> answer", ["answer"]),
+    "two outputs": ("predict", "context, question -> summary, answer", ["summary", "answer"]),
+    "chain_of_thought": ("chain_of_thought", "question -> answer", ["reasoning", "answer"]),
+}
+VALUE = st.text(alphabet=st.sampled_from(list("ab yzé.,:#[]\n")), min_size=1, max_size=14).filter(
+    lambda v: v.strip() and "[[" not in v)
+
+
+def drawn_case(data: Any, name: str, cuts: "Cuts") -> tuple[str, str, list[str], str, dict[str, str]]:
+    """``(module type, signature, output fields, reply, inputs)`` of ``CASES[name]``: the reply
+    writes a drawn value per field, cut where ``data`` draws (set on ``cuts``)."""
+    module_type, signature, fields = CASES[name]
+    values = {f: data.draw(VALUE, label=f) for f in fields}
+    reply = "".join(f"[[ ## {f} ## ]]\n{v}\n\n" for f, v in values.items()) + "[[ ## completed ## ]]"
+    cuts.points = data.draw(st.lists(st.integers(0, len(reply)), max_size=12), label="cuts")
+    return module_type, signature, fields, reply, {k.strip(): "x" for k in signature.split("->")[0].split(",")}
 
 
 class Cuts:

@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dspex_core as dspex
-from _stream_events import Cuts, anthropic_events, gemini_events
+from _stream_events import CASES, Cuts, anthropic_events, drawn_case, gemini_events
 from dspex_core import Prediction, StreamChunk
 from dspex_core._history import clear_history
 from dspex_core.testing.provider_server import ProviderServer
@@ -41,13 +41,6 @@ KEY = "sk-test-stream-litellm-0123456789"
 MODELS = {"anthropic": ("anthropic/claude-sonnet-4-5", "anthropic/claude-3-5-haiku-20241022"),
           "gemini": ("gemini/gemini-2.5-flash", "gemini/gemini-2.0-flash"),
           "ollama": ("ollama_chat/llama3.1", "ollama/qwen3")}
-CASES = {  # module, signature, the output fields in the order the reply writes them
-    "predict": ("predict", "question -> answer", ["answer"]),
-    "two outputs": ("predict", "context, question -> summary, answer", ["summary", "answer"]),
-    "chain_of_thought": ("chain_of_thought", "question -> answer", ["reasoning", "answer"]),
-}
-VALUE = st.text(alphabet=st.sampled_from(list("ab yzé.,:#[]\n")), min_size=1, max_size=14).filter(
-    lambda v: v.strip() and "[[" not in v)
 LM_SETTINGS = st.fixed_dictionaries({}, optional={"temperature": st.sampled_from([0.0, 0.7]),
                                                   "max_tokens": st.sampled_from([256, 4000])})
 ANSWER = "[[ ## answer ## ]]\nforty two\n\n[[ ## completed ## ]]"
@@ -104,11 +97,7 @@ def test_a_streamed_call_on_litellms_route_is_dspys(servers, shape, name, lm_set
     by_shape, cuts = servers
     server = by_shape[shape]
     model = data.draw(st.sampled_from(MODELS[shape]), label="model")
-    module_type, signature, fields = CASES[name]
-    values = {f: data.draw(VALUE, label=f) for f in fields}
-    reply = "".join(f"[[ ## {f} ## ]]\n{v}\n\n" for f, v in values.items()) + "[[ ## completed ## ]]"
-    cuts.points = data.draw(st.lists(st.integers(0, len(reply)), max_size=12), label="cuts")
-    inputs = {k.strip(): "x" for k in signature.split("->")[0].split(",")}
+    module_type, signature, fields, reply, inputs = drawn_case(data, name, cuts)
 
     server.load([reply])
     module = dspy.ChainOfThought(signature) if module_type == "chain_of_thought" else dspy.Predict(signature)

@@ -28,19 +28,12 @@ from dspex_core import Prediction, StreamChunk
 from dspex_core._history import clear_history
 from dspex_core.testing.provider_server import ProviderServer
 from dspex_native.lm import clear_clients
-from _stream_events import Cuts, anthropic_events, gemini_events
+from _stream_events import CASES, Cuts, anthropic_events, drawn_case, gemini_events
 
 warnings.filterwarnings("ignore", module="dspy")
 
 KEY = "sk-test-stream-wires-0123456789"
 MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "gemini": "gemini/gemini-2.5-flash"}
-CASES = {  # module, signature, the output fields in the order the reply writes them
-    "predict": ("predict", "question -> answer", ["answer"]),
-    "two outputs": ("predict", "context, question -> summary, answer", ["summary", "answer"]),
-    "chain_of_thought": ("chain_of_thought", "question -> answer", ["reasoning", "answer"]),
-}
-VALUE = st.text(alphabet=st.sampled_from(list("ab yzé.,:#[]\n")), min_size=1, max_size=14).filter(
-    lambda v: v.strip() and "[[" not in v)
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +64,7 @@ def _dspy_stream(module: dspy.Module, fields: list[str], model: str, server: Pro
 def test_a_streamed_call_on_a_providers_own_wire_is_dspys(servers, shape, name, data):
     by_shape, cuts = servers
     server = by_shape[shape]
-    module_type, signature, fields = CASES[name]
-    values = {f: data.draw(VALUE, label=f) for f in fields}
-    reply = "".join(f"[[ ## {f} ## ]]\n{v}\n\n" for f, v in values.items()) + "[[ ## completed ## ]]"
-    cuts.points = data.draw(st.lists(st.integers(0, len(reply)), max_size=12), label="cuts")
-    inputs = {k.strip(): "x" for k in signature.split("->")[0].split(",")}
+    module_type, signature, fields, reply, inputs = drawn_case(data, name, cuts)
 
     server.load([reply])
     module = dspy.ChainOfThought(signature) if module_type == "chain_of_thought" else dspy.Predict(signature)
