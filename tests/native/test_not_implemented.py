@@ -71,19 +71,6 @@ def _predict_step(module_type: str) -> dict[str, Callable[[], object]]:
     return features
 
 
-def _streamed(module_type: str) -> dict[str, Callable[[], object]]:
-    """predict and chain_of_thought stream; not a reply with native function calling on LiteLLM's
-    route (refused before anything is sent)."""
-    from dspex_native.tools import Tool
-
-    features = _predict_step(module_type)
-    lm = dspex.LM("openai/gpt-4o-mini", api_base="http://127.0.0.1:9", api_key="sk-unused", engine="litellm")
-    features[declared.STREAMING] = lambda: list(
-        dspex.create(module_type, _calls(), implementation="native", adapter="json").stream(tools=[Tool(_size)],
-                                                                                             lm=lm))
-    return features
-
-
 def _comparison() -> dict[str, Callable[[], object]]:
     """multi_chain_comparison runs one predictor: predict's features, asked with its own inputs."""
     features = _predict_like("multi_chain_comparison")
@@ -192,9 +179,9 @@ def _hidden_module(name: str):
 
 
 TRIGGERS = {
-    "predict": _streamed("predict"),
+    "predict": _predict_step("predict"),
     "react": _react(),
-    "chain_of_thought": _streamed("chain_of_thought"),
+    "chain_of_thought": _predict_step("chain_of_thought"),
     "signature": _predict_step("signature"),
     "program_of_thought": _predict_like("program_of_thought"),  # its steps are predictors
     "validator": {declared.CHECKED_TYPES: lambda: dspex.create("validator", TakesCallable, implementation="native",
@@ -217,7 +204,6 @@ EXPECTED_WORDS = {
     declared.ADAPTER_TYPES: "type Opaque",
     declared.LM_PROVIDERS: "OpenAI-compatible",
     declared.NATIVE_CALLS: "native function calling",
-    declared.STREAMING: "on LiteLLM's route",
     declared.CHECKED_TYPES: "Callable",
     declared.TOOL_TYPES: "tool argument type date with pydantic",
     declared.FOREIGN_MODULE: "of backend 'other'",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no model-metadata download
 
@@ -219,24 +220,27 @@ def test_adapter_options_send_on_both_backends_what_dspy_does(server, drawn, ada
         assert _run(server, replies, lambda: on(backend)) == expected, backend
 
 
-@settings(max_examples=12, deadline=None)
-@given(drawn=tools_and_calls(), answer=st.booleans(), text=st.sampled_from([None, '{"answer": "done"}', "not json"]))
-def test_a_streamed_reply_with_function_calls_reads_as_under_dspy_streamify(server, drawn, answer, text):
-    """Streaming on dspy's own engine: the calls arrive as ``delta.tool_calls`` pieces (arguments
-    cut anywhere); the same request, and the same Prediction as ``dspy.streamify`` gives."""
+@settings(max_examples=16, deadline=None)
+@given(drawn=tools_and_calls(), answer=st.booleans(), text=st.sampled_from([None, '{"answer": "done"}', "not json"]),
+       engine=st.sampled_from(["auto", "litellm"]))
+def test_a_streamed_reply_with_function_calls_reads_as_under_dspy_streamify(server, drawn, answer, text, engine):
+    """Streaming on dspy's own engine and on LiteLLM's route: the calls arrive as
+    ``delta.tool_calls`` pieces (arguments cut anywhere); the same request, and the same Prediction
+    as ``dspy.streamify`` gives (on LiteLLM's route the calls as its chunk builder assembles them)."""
     specs, calls = drawn
     sig = _sig(answer)
     native_tools = [Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
     dspy_tools = [dspy.Tool(_noop, name=n, desc=d, args=a) for n, a, d in specs]
     replies = [{"content": text, "tool_calls": calls}]
-    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine=engine)
 
     def native():
         ref = dspex.create("predict", sig, implementation="native", adapter="json")
         return list(ref.stream(question="Q?", tools=native_tools, lm=lm))[-1]
 
     def reference():
-        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0)
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0,
+                         **({"engine": engine} if engine != "auto" else {}))
         listeners = [dspy.streaming.StreamListener(signature_field_name="answer")] if answer else []
         program = dspy.streamify(dspy.Predict(to_dspy_signature(sig)), stream_listeners=listeners,
                                  async_streaming=False)
@@ -250,10 +254,83 @@ def test_a_streamed_reply_with_function_calls_reads_as_under_dspy_streamify(serv
     assert [c.id for c in got[1]["calls"].tool_calls] == [c["id"] for c in calls]
 
 
-def test_streaming_function_calls_on_litellms_route_is_refused_before_sending(server):
-    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine="litellm")
-    ref = dspex.create("predict", _sig(False), implementation="native", adapter="json")
-    server.reset()
-    with pytest.raises(dspex.CapabilityError, match="native function calling"):
-        list(ref.stream(question="Q?", tools=[Tool(_noop, name="f", desc="d", args={})], lm=lm))
-    assert server.chat_requests == []
+def _id(call_id: str) -> str:
+    """A call's id, a random UUID (LiteLLM's for a call that came without one) as its shape."""
+    import re
+
+    return "<uuid4>" if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", call_id) \
+        else call_id
+
+
+def _calls(calls: Any) -> list | None:
+    """``(name, args, id shape)`` of each call of a ToolCalls output (``None``: no calls read)."""
+    return None if calls is None else [(c.name, c.args, _id(c.id)) for c in calls.tool_calls]
+
+
+ODD_CALLS = {  # calls whose assembly differs by route: no id, arguments that are not an object
+    "no id": [{"type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}],
+    "arguments not JSON": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1'}}],
+    "arguments a list": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "[1, 2]"}}],
+    "two calls, the second without id": [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+        {"type": "function", "function": {"name": "f", "arguments": '{"x": 2}'}}],
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", sorted(ODD_CALLS))
+def test_odd_streamed_calls_read_as_under_dspy_streamify(server, engine, name):
+    """Calls without an id or with arguments that are no JSON object, streamed: lm15 numbers and
+    rewrites them as it assembles the stream; LiteLLM's chunk builder keeps them as they came and
+    dspy reads that message as an unstreamed one. Both as dspy gives them, or both failing."""
+    sig = _sig(True)
+    tool = Tool(_noop, name="f", desc="d", args={"x": {"type": "integer"}})
+    replies = [{"content": '{"answer": "done"}', "tool_calls": ODD_CALLS[name]}]
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine=engine)
+
+    def native():
+        ref = dspex.create("predict", sig, implementation="native", adapter="json")
+        final = list(ref.stream(question="Q?", tools=[tool], lm=lm))[-1]
+        return {**final, "calls": _calls(final["calls"])}
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0,
+                         **({"engine": engine} if engine != "auto" else {}))
+        program = dspy.streamify(dspy.Predict(to_dspy_signature(sig)), async_streaming=False, stream_listeners=[
+            dspy.streaming.StreamListener(signature_field_name="answer")])
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            final = list(program(question="Q?", tools=[dspy.Tool(_noop, name="f", desc="d",
+                                                                 args={"x": {"type": "integer"}})]))[-1]
+        return {**final, "calls": _calls(final["calls"])}
+
+    got = _run(server, replies, native)
+    expected = _run(server, replies, reference)
+    assert got == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", sorted(ODD_CALLS))
+def test_odd_calls_read_as_dspy_reads_them(server, engine, name):
+    """The same calls unstreamed: lm15 numbers and rewrites them; on LiteLLM's route they come as
+    they are (a missing id a random UUID) and dspy's adapter reads the arguments leniently."""
+    sig = _sig(True)
+    tool = Tool(_noop, name="f", desc="d", args={"x": {"type": "integer"}})
+    replies = [{"content": '{"answer": "done"}', "tool_calls": ODD_CALLS[name]}]
+    lm = dspex.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0, engine=engine)
+
+    def native():
+        final = dspex.create("predict", sig, implementation="native", adapter="json")(question="Q?", tools=[tool],
+                                                                                      lm=lm)
+        return {**final, "calls": _calls(final["calls"])}
+
+    def reference():
+        ref_lm = dspy.LM(MODEL, api_base=server.url, api_key="sk-test", cache=False, num_retries=0,
+                         **({"engine": engine} if engine != "auto" else {}))
+        with dspy.context(lm=ref_lm, adapter=dspy.JSONAdapter()):
+            final = dspy.Predict(to_dspy_signature(sig))(question="Q?", tools=[dspy.Tool(_noop, name="f", desc="d",
+                                                                 args={"x": {"type": "integer"}})])
+        return {**final, "calls": _calls(final["calls"])}
+
+    got = _run(server, replies, native)
+    expected = _run(server, replies, reference)
+    assert got == expected

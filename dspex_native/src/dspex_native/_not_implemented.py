@@ -53,10 +53,6 @@ WITHOUT_OPTUNA = ("mipro_v2 and mipro without optuna, the library of their Bayes
 EVAL_FILES = ("evaluation files and callback metadata in eval_kwargs (save_as_csv, save_as_json, "
               "callback_metadata)")
 
-STREAMING = ("streaming replies with native function calling (a ToolCalls output, the tools sent in the request) "
-             "on LiteLLM's route (module types other than predict, chain_of_thought and react yield their final "
-             "Prediction only)")
-
 #: lm: a direct LM call
 LM_CALL = (LITELLM_LOGPROBS,)
 
@@ -64,8 +60,6 @@ LM_CALL = (LITELLM_LOGPROBS,)
 PREDICT = (ADAPTER_TYPES, LM_PROVIDERS)
 #: predict, chain_of_thought and the signature step (a typed Predict): a ToolCalls output in the user's signature
 PREDICT_STEP = (*PREDICT, NATIVE_CALLS)
-#: predict and chain_of_thought, which stream too (dspex_native.predictor.streaming)
-STREAMED_PREDICT = (*PREDICT_STEP, STREAMING)
 VALIDATOR = (CHECKED_TYPES,)
 #: react: its two predictors are Predicts (streamed step by step; neither calls functions natively), and its
 #: tools' arguments are described as pydantic would

@@ -38,8 +38,9 @@ class ClientOptions:
     #: logprobs (``logprobs=True``), and the judgments dspy's own engine reads the answer with
     logprobs: bool = False
     judgments: Any = None
-    #: the call goes dspy's own engine's way (lm15's), recorded for a call with tools
-    lm15: bool = False
+    #: the call goes dspy's own engine's way (lm15's), recorded for a call with tools (``None``: not
+    #: recorded, the client's route says): how the reply's function calls are read
+    lm15: bool | None = None
 
 
 def split_settings(defaults: Mapping[str, Any], call: Mapping[str, Any]) -> tuple[dict[str, Any], ClientOptions]:

@@ -86,6 +86,19 @@ class StreamedReply:
         """The reply's completions: one, but for a chat request with ``n`` (:class:`ChatStream`)."""
         return [self.completion(found)]
 
+    def message(self) -> dict[str, Any]:
+        """The reply as LiteLLM's chunk builder assembles a streamed one, an unstreamed reply's
+        ``message``: the text (``None`` without any), and the function calls by their index, each
+        its id and name as they came and its arguments' text joined as it came (a call that never
+        got an id is left out, as the builder leaves it)."""
+        texts = ["".join(self.parts[index]) for index in sorted(self.parts)]
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
+        calls = [{"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["raw"]}}
+                 for call in (self.calls[index] for index in sorted(self.calls)) if call["id"]]
+        if calls:
+            message["tool_calls"] = calls
+        return message
+
     def completion(self, found: dict[str, Any] | None) -> Any:
         """The whole completion: the text parts in their order; with the judgments of the request
         (``found``: :mod:`._judgments`) a JSON answer as dspy's own engine hands it on; with
@@ -121,8 +134,12 @@ class ChatStream(StreamedReply):
 
     def completions(self, found: dict[str, Any] | None) -> list[str]:
         """The first choice's completion, then each other choice's text, by index."""
+        return [self.completion(found), *self.other_completions()]
+
+    def other_completions(self) -> list[str]:
+        """Each other choice's text, by index (a request with ``n``)."""
         last = max(self.others, default=0)
-        return [self.completion(found), *("".join(self.others.get(i, ())) for i in range(1, last + 1))]
+        return ["".join(self.others.get(i, ())) for i in range(1, last + 1)]
 
     def read(self, data: str) -> list[str]:
         if data == "[DONE]":

@@ -54,15 +54,33 @@ logger = logging.getLogger("dspex_native.lm")
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def _completion(message: dict[str, Any]) -> Any:
+def _completion(message: dict[str, Any], lm15: bool = True) -> Any:
     """A choice's completion: its text, or ``{"text", "tool_calls"}`` when the model called
-    functions, as dspy's own engine reads them (:func:`_read_calls`)."""
+    functions, as dspy's own engine reads them (:func:`_read_calls`), or on LiteLLM's route
+    (``lm15`` false) as LiteLLM hands them on (:func:`_litellm_calls`)."""
     calls = message.get("tool_calls")
     if calls:
-        calls = _read_calls(message, calls)
+        calls = _read_calls(message, calls) if lm15 else _litellm_calls(calls)
         if calls:
             return {"text": message.get("content") or None, "tool_calls": calls}
     return message.get("content") or ""
+
+
+def _litellm_calls(calls: Any) -> list[dict[str, Any]]:
+    """The reply's function calls as LiteLLM hands them on: as they came (the arguments' text not
+    read: dspy's adapter reads it leniently), a missing id a random UUID as LiteLLM makes one."""
+    import uuid
+
+    read = []
+    for call in calls if isinstance(calls, list) else ():
+        if not isinstance(call, dict) or (call.get("type") or "function") != "function":
+            continue
+        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        arguments = function.get("arguments")
+        read.append({"id": str(call.get("id") or uuid.uuid4()), "type": "function",
+                     "function": {"name": function.get("name"),
+                                  "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)}})
+    return read
 
 
 def _read_calls(message: dict[str, Any], calls: Any) -> list[dict[str, Any]]:
@@ -418,7 +436,8 @@ class HTTPLMClient:
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
-            completions = [_completion(c.get("message") or {}) for c in choices]
+            lm15 = self.route.own if options is None or options.lm15 is None else options.lm15
+            completions = [_completion(c.get("message") or {}, lm15) for c in choices]
             if read_logprobs:
                 completions = [logprobs.completion(done, c.get("logprobs")) for done, c in zip(completions, choices)]
         except (ValueError, KeyError, TypeError, AttributeError):

@@ -40,8 +40,9 @@ completion, in turn, only the first one's text handed on (dspy's listeners take 
 LiteLLM's route one request with ``n``, the first choice's text handed on, the others' kept for the
 completions. A reply's function calls (OpenAI's ``delta.tool_calls`` pieces, Anthropic's
 ``tool_use`` blocks, Gemini's ``functionCall`` parts, on dspy's own engine's routes) are assembled
-as lm15 assembles them (:class:`._stream_reply.StreamedReply`). Not streamed here (a
-:class:`~dspex_core.errors.CapabilityError`): a request with tools on LiteLLM's route.
+as lm15 assembles them (:class:`._stream_reply.StreamedReply`); on LiteLLM's route (OpenAI-style
+providers: the others refuse tools there) as LiteLLM's chunk builder assembles them
+(:meth:`._stream_reply.StreamedReply.message`), then read as an unstreamed reply's.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ import time
 from typing import Any, Iterator
 
 from dspex_core.backend import lm_deadline
-from dspex_core.errors import CapabilityError, LMError
+from dspex_core.errors import LMError
 from dspex_core.usage import check_budget, tracking
 
 from dspex_native.lm import _judgments, logprobs
@@ -128,10 +129,6 @@ class LMStream:
         self.client = client
         #: the requests a call of n completions makes (one per completion on dspy's own engine)
         self.body, self.options, self.key, self.count = client._prepare(messages, settings)
-        if self.body.get("tools") and not self.options.lm15:
-            raise CapabilityError(f"streaming a reply with native function calling (the tools sent in the request) "
-                                  f"from {client.model!r} on LiteLLM's route is not built natively (dspy's own "
-                                  f"engine's routes are); call it unstreamed, or use the dspy backend")
         merged = {**client._defaults, **settings}
         timeout = self.options.timeout if "timeout" in merged else lm_deadline.check_timeout(STREAMING_PROFILE)
         self.timeout = timeout
@@ -225,7 +222,13 @@ class LMStream:
         """The completions of a request's reply, its usage counted."""
         client = self.client
         try:
-            completions: list[Any] = reply.completions(self.options.judgments)
+            if reply.calls and "tools" in self.body and not self.options.lm15:
+                # LiteLLM's route: the message its chunk builder assembles, read as an unstreamed reply's
+                from dspex_native.lm.client import _completion
+
+                completions: list[Any] = [_completion(reply.message(), lm15=False), *reply.other_completions()]
+            else:
+                completions = reply.completions(self.options.judgments)
         except (_judgments.Unholdable, StreamFailed) as exc:  # as in dspy: the call fails once the reply is in
             raise _mid_stream(client, attempt, str(exc), streamed) from None
         if self.options.logprobs:  # asked for on dspy's own engine (LiteLLM's route refuses it)

@@ -28,7 +28,7 @@ class PredictImplementation(Implementation):
     ``chain_of_thought`` is this with another signature (:meth:`_signature`)."""
 
     module_type = "predict"
-    not_implemented = _not_implemented.STREAMED_PREDICT
+    not_implemented = _not_implemented.PREDICT_STEP
 
     def _signature(self, spec: Any, instructions: Any) -> Signature:
         return resolve_signature(spec, instructions, self.module_type)

@@ -12,9 +12,9 @@ whole, nothing streamed) is asked again in JSON as without streaming, and that r
 
 Callbacks fire as for a call (:mod:`.callbacks`), the ``lm`` end event once the reply is complete.
 A custom LM object has no streaming protocol: its call yields the final Prediction alone (as
-``dspy.streamify`` gives only the Prediction when nothing streamed). What the LM client does not
-stream (:mod:`dspex_native.lm.streaming`) is a :class:`~dspex_core.errors.CapabilityError` before
-anything is sent, so the router may fall back.
+``dspy.streamify`` gives only the Prediction when nothing streamed). A request the LM client
+cannot write (:mod:`dspex_native.lm.streaming`) is a :class:`~dspex_core.errors.CapabilityError`
+before anything is sent, as without streaming, so the router may fall back.
 """
 
 from __future__ import annotations
