@@ -126,7 +126,7 @@ class Program:
         saved = self.implementation.dump_state(self.state if state is None else state)
         for name, (instructions, prefix) in updates.items():
             signature = self._target(saved, name)["signature"]
-            signature["instructions"] = instructions
+            signature["instructions"] = _as_given(instructions)
             signature["fields"][-1]["prefix"] = prefix
         return self.implementation.load_state(self.spec, saved, **self.options)
 
@@ -135,7 +135,7 @@ class Program:
         when given, new demos (DSPy's ``signature.with_instructions(i)`` and ``predictor.demos = d``)."""
         saved = self.implementation.dump_state(self.state)
         for name, text in instructions.items():
-            self._target(saved, name)["signature"]["instructions"] = text
+            self._target(saved, name)["signature"]["instructions"] = _as_given(text)
         for name, items in (demos or {}).items():
             self._target(saved, name)["demos"] = [_demo_dict(item) for item in items]
         return self.implementation.load_state(self.spec, saved, **self.options)
@@ -172,3 +172,10 @@ def _demo_dict(item: Any) -> dict[str, Any]:
     if callable(to_dict):
         return dict(to_dict())
     raise InputError(f"a demo must be an Example or a dict, got {type(item).__name__}")
+
+
+def _as_given(instructions: str) -> str | None:
+    """Instructions given to DSPy's ``with_instructions``, for a saved state: ``""`` is its default
+    sentence there (``None`` to :func:`~dspex_native.predictor.dspy_state.apply_signature_state`),
+    where a saved ``""`` is empty instructions, as DSPy's ``load_state`` sets it."""
+    return None if instructions == "" else instructions
