@@ -5,7 +5,8 @@ A request with ``"stream": true`` is answered as OpenAI's chat-completions API a
 afterwards), one ``data: {...}\\n\\n`` event per piece of text (``object: chat.completion.chunk``,
 the first carrying ``delta.role``), a last event per choice with its ``finish_reason``, an event with
 ``usage`` and no choices when the request asks for ``stream_options.include_usage``, and
-``data: [DONE]``. A reply's token logprobs come with its text events, one entry each; its function
+``data: [DONE]``. A reply's reasoning (``reasoning_content`` or ``reasoning``) comes first, as
+``delta`` pieces of that key; its token logprobs come with its text events, one entry each; its function
 calls as ``delta.tool_calls`` pieces (the id and name first, then the arguments' text cut as the
 text is), the last event's ``finish_reason`` then ``tool_calls``. Each event is written and
 flushed on its own, so a client reads the first piece while the rest is still to come.
@@ -94,6 +95,11 @@ def events(completion: dict[str, Any], texts: list[Any], chunking: int | ChunkSp
     for index, reply in enumerate(texts):
         yield False, _event({**head, "choices": [
             {"index": index, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]})
+        for key in ("reasoning_content", "reasoning"):  # a reply's reasoning first, in pieces of its own
+            thought = reply.get(key) if isinstance(reply, dict) else None
+            for piece in split_text(thought, chunking) if isinstance(thought, str) else ():
+                yield False, _event({**head, "choices": [
+                    {"index": index, "delta": {key: piece}, "logprobs": None, "finish_reason": None}]})
         pieces = split_text(reply if isinstance(reply, str) else reply.get("content") or "", chunking)
         for piece, logprobs in zip(pieces, _token_logprobs(reply, len(pieces))):
             yield True, _event({**head, "choices": [

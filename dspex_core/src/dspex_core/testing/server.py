@@ -258,14 +258,22 @@ class LocalLMServer:
         return f"LocalLMServer({where}, requests={len(self._requests)}, latency={self.latency})"
 
 
+#: the message keys that carry a reply's reasoning (DeepSeek's and vLLM's, OpenRouter's), sent as given
+REASONING_KEYS = ("reasoning_content", "reasoning")
+
+
 def _choice(index: int, reply: Any) -> dict[str, Any]:
     """One choice of a completion: a text reply, or a message dict (``{"content": ..., "tool_calls":
-    [...], "logprobs": {...}}``, the content ``None`` when left out) answering with function calls
-    or with the choice's token logprobs (OpenAI's ``{"content": [{"token", "logprob", ...}]}``)."""
+    [...], "logprobs": {...}}``, the content ``None`` when left out, ``reasoning_content`` or
+    ``reasoning`` beside it) answering with function calls, with its reasoning, or with the choice's
+    token logprobs (OpenAI's ``{"content": [{"token", "logprob", ...}]}``)."""
     if isinstance(reply, str):
         return {"index": index, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
     calls = reply.get("tool_calls")
     message = {"role": "assistant", "content": reply.get("content")}
+    for key in REASONING_KEYS:
+        if key in reply:
+            message[key] = reply[key]
     if calls:
         message["tool_calls"] = calls
     choice = {"index": index, "message": message, "finish_reason": "tool_calls" if calls else "stop"}

@@ -62,6 +62,10 @@ class StreamedReply:
         self.token_logprobs: list[Any] = []
         #: function calls by their index: ``{"id", "name", "raw"}`` (the arguments' text so far)
         self.calls: dict[int, dict[str, Any]] = {}
+        #: the reply's reasoning, as its pieces came (kept, not handed on)
+        self.reasoning: list[str] = []
+        #: whether an event carried a text field, empty or not (LiteLLM's builder then has a text)
+        self.texted = False
 
     def read(self, data: str) -> list[str]:
         """The pieces of text one event's ``data`` carries (a :class:`StreamFailed` for an error event)."""
@@ -88,11 +92,13 @@ class StreamedReply:
 
     def message(self) -> dict[str, Any]:
         """The reply as LiteLLM's chunk builder assembles a streamed one, an unstreamed reply's
-        ``message``: the text (``None`` without any), and the function calls by their index, each
+        ``message``: the text (``None`` unless an event carried one), the reasoning, and the function calls by their index, each
         its id and name as they came and its arguments' text joined as it came (a call that never
         got an id is left out, as the builder leaves it)."""
         texts = ["".join(self.parts[index]) for index in sorted(self.parts)]
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or self.texted else None}
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
         calls = [{"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["raw"]}}
                  for call in (self.calls[index] for index in sorted(self.calls)) if call["id"]]
         if calls:
@@ -102,14 +108,15 @@ class StreamedReply:
     def completion(self, found: dict[str, Any] | None) -> Any:
         """The whole completion: the text parts in their order; with the judgments of the request
         (``found``: :mod:`._judgments`) a JSON answer as dspy's own engine hands it on; with
-        function calls, ``{"text", "tool_calls"}`` as dspy's own engine assembles them (an id
-        ``tool_call_<index>`` where none came, the arguments read as an object and written again;
-        a call without a name fails the call)."""
+        reasoning or function calls, ``{"text", "reasoning_content"?, "tool_calls"?}`` as dspy's own
+        engine assembles them (no text is ``None``; a call's id ``tool_call_<index>`` where none
+        came, its arguments read as an object and written again; a call without a name fails the call)."""
         texts = ["".join(self.parts[index]) for index in sorted(self.parts)]
         answer = _judgments.answer_text(texts or [""], found) if found else None
         text = "".join(texts) if answer is None else answer
+        reasoning = "".join(self.reasoning)
         if not self.calls:
-            return text
+            return {"text": text or None, "reasoning_content": reasoning} if reasoning else text
         calls = []
         for index in sorted(self.calls):
             call = self.calls[index]
@@ -117,7 +124,11 @@ class StreamedReply:
                 raise StreamFailed(f"the streamed tool call at part {index} came without a name")
             calls.append({"id": call["id"] or f"tool_call_{index}", "type": "function",
                           "function": {"name": call["name"], "arguments": json.dumps(_arguments(call["raw"]))}})
-        return {"text": text if texts else None, "tool_calls": calls}
+        out: dict[str, Any] = {"text": text if texts else None}
+        if reasoning:
+            out["reasoning_content"] = reasoning
+        out["tool_calls"] = calls
+        return out
 
 
 class ChatStream(StreamedReply):
@@ -157,11 +168,15 @@ class ChatStream(StreamedReply):
             index = choice.get("index", 0)
             delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
             content = delta.get("content")
+            thought = delta.get("reasoning_content") or delta.get("reasoning")
+            if index == 0 and isinstance(thought, str):
+                self.reasoning.append(thought)
             if index != 0:  # another of n completions (one request with n, LiteLLM's route): not streamed
                 if isinstance(index, int) and index > 0:
                     self.others.setdefault(index, []).append(content if isinstance(content, str) else "")
                 continue
             if isinstance(content, str):
+                self.texted = True
                 text += content
                 tokens = choice.get("logprobs").get("content") if isinstance(choice.get("logprobs"), dict) \
                     else None

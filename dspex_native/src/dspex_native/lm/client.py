@@ -55,15 +55,24 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=Fa
 
 
 def _completion(message: dict[str, Any], lm15: bool = True) -> Any:
-    """A choice's completion: its text, or ``{"text", "tool_calls"}`` when the model called
-    functions, as dspy's own engine reads them (:func:`_read_calls`), or on LiteLLM's route
-    (``lm15`` false) as LiteLLM hands them on (:func:`_litellm_calls`)."""
+    """A choice's completion: its text, or ``{"text", "reasoning_content"?, "tool_calls"?}`` when
+    the reply carries reasoning (``reasoning_content``, or ``reasoning``, as both engines read it)
+    or function calls, read as dspy's own engine reads them (:func:`_read_calls`; no text is
+    ``None``), or on LiteLLM's route (``lm15`` false) as LiteLLM hands them on
+    (:func:`_litellm_calls`; the content as it came)."""
     calls = message.get("tool_calls")
     if calls:
         calls = _read_calls(message, calls) if lm15 else _litellm_calls(calls)
-        if calls:
-            return {"text": message.get("content") or None, "tool_calls": calls}
-    return message.get("content") or ""
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    if not calls and not reasoning:
+        return message.get("content") or ""
+    content = message.get("content")
+    out: dict[str, Any] = {"text": content or None if lm15 or calls else content}
+    if reasoning:
+        out["reasoning_content"] = str(reasoning)
+    if calls:
+        out["tool_calls"] = calls
+    return out
 
 
 def _litellm_calls(calls: Any) -> list[dict[str, Any]]:
@@ -436,8 +445,7 @@ class HTTPLMClient:
         try:
             data = json.loads(content)
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
-            lm15 = self.route.own if options is None or options.lm15 is None else options.lm15
-            completions = [_completion(c.get("message") or {}, lm15) for c in choices]
+            completions = [_completion(c.get("message") or {}, self.reads_as_lm15(options)) for c in choices]
             if read_logprobs:
                 completions = [logprobs.completion(done, c.get("logprobs")) for done, c in zip(completions, choices)]
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -510,6 +518,11 @@ class HTTPLMClient:
         logger.debug("LM call to %s failed (status %s, attempt %d/%d); retrying in %.3fs",
                      self.model, failure.status, attempt, attempts, delay)
         return delay
+
+    def reads_as_lm15(self, options: ClientOptions | None) -> bool:
+        """Whether a call's reply is read as dspy's own engine reads it (else as LiteLLM hands it on):
+        the call's route where it was recorded (a call with tools), else the client's."""
+        return self.route.own if options is None or options.lm15 is None else options.lm15
 
     def count_usage(self, usage: Any) -> None:
         """Count one provider response's ``usage`` object: the client's totals, and the recorded

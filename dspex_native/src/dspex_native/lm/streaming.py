@@ -222,7 +222,7 @@ class LMStream:
         """The completions of a request's reply, its usage counted."""
         client = self.client
         try:
-            if reply.calls and "tools" in self.body and not self.options.lm15:
+            if (reply.calls or reply.reasoning) and client.wire is None and not client.reads_as_lm15(self.options):
                 # LiteLLM's route: the message its chunk builder assembles, read as an unstreamed reply's
                 from dspex_native.lm.client import _completion
 
