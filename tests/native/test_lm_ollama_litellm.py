@@ -40,7 +40,7 @@ def test_chat_body_options_in_litellms_order_and_the_reply_with_usage(server):
     server.load(["<think>hmm</think>hello"])
     client = _client(server, stop="##", num_ctx=2048, seed=1, temperature=0.2, max_tokens=9, frequency_penalty=1.1,
                      keep_alive="1m", think=True)
-    assert client(MESSAGES) == ["hello"]  # a leading think block is reasoning, as LiteLLM reads it
+    assert client(MESSAGES) == [{"text": "hello", "reasoning_content": "hmm"}]  # a leading think block: reasoning
     (sent,) = server.requests
     assert sent["path"] == "/api/chat" and "authorization" not in sent["headers"]
     assert sent["body"] == {
@@ -95,13 +95,14 @@ def test_response_format_is_format_on_api_chat(server):
 
 @pytest.mark.parametrize("reply, text", [
     ('```json\n{"a": "é",\n "b": [1,2]}\n```', '{"a": "\\u00e9", "b": [1, 2]}'),  # fence off, json.dumps'd
-    ('{"a":1}', '{"a": 1}'), ("  ", ""), ("<think>t</think>not json", "not json"), ("[1,2]", "[1, 2]")])
+    ('{"a":1}', '{"a": 1}'), ("  ", ""), ("<think>t</think>not json", {"text": "not json", "reasoning_content": "t"}),
+    ("[1,2]", "[1, 2]")])
 def test_a_json_reply_of_api_generate_is_rewritten_as_litellm_rewrites_it(server, reply, text):
     server.load([reply, reply])
     client = _client(server, model="ollama/llama3.2")
     assert client(MESSAGES, response_format={"type": "json_object"}) == [text]
     assert server.requests[-1]["body"]["format"] == "json"
-    assert client(MESSAGES) == [reply if not reply.startswith("<think>") else "not json"]  # no format: as is
+    assert client(MESSAGES) == [reply if not reply.startswith("<think>") else text]  # no format: as is
 
 
 def test_the_async_call_reads_a_json_reply_as_the_sync_call_does(server):
@@ -155,10 +156,11 @@ def test_replies_thinking_and_usage_as_litellm_reads_them(server):
                   "eval_count": 3},
                  {"response": "<think>x</think>\nanswer", "done": True, "prompt_eval_count": 5}])
     chat = _client(server)
-    assert chat(MESSAGES) == ["<think>x</think>kept"]  # a thinking field: the content as it is
+    assert chat(MESSAGES) == [{"text": "<think>x</think>kept", "reasoning_content": "t"}]  # a thinking field:
+    # the reasoning, and the content as it is
     assert chat.usage.total.total_tokens == 0  # no prompt_eval_count: LiteLLM's tokenizer count, not made here
     generate = _client(server, model="ollama/llama3.2")
-    assert generate(MESSAGES) == ["\nanswer"]
+    assert generate(MESSAGES) == [{"text": "\nanswer", "reasoning_content": "x"}]
     usage = generate.usage.total
     assert (usage.prompt_tokens, usage.completion_tokens) == (5, 0)  # no eval_count: 0, as LiteLLM counts
 

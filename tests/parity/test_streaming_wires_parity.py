@@ -129,9 +129,8 @@ def test_streams_of_other_shapes_are_read_as_lm15_reads_them(servers, name):
     assert _requests(server) == dspy_requests
     assert dict(final) == dict(dspy_pred.items()) and final["answer"] == "forty two"
     assert final.get_lm_usage() == dspy_pred.get_lm_usage()
-    # (dspy's history adds the thoughts as reasoning_content; native keeps the text: a known difference)
-    assert dspex.history()[-1]["outputs"] == [o["text"] if isinstance(o, dict) else o
-                                              for o in dspy_lm.history[-1]["outputs"]]
+    # (with thoughts, both record {"text", "reasoning_content"})
+    assert dspex.history()[-1]["outputs"] == dspy_lm.history[-1]["outputs"]
     assert "".join(c.text for c in chunks) == "forty two"
 
 

@@ -30,6 +30,21 @@ def event_object(data: str) -> dict[str, Any]:
     return event
 
 
+def legacy_completion(texts: list[str], thoughts: list[str], calls: list[dict[str, Any]]) -> Any:
+    """A reply's completion as dspy hands it on (lm15's ``legacy_output``): its text alone, or
+    ``{"text", "reasoning_content"?, "tool_calls"?}`` when it holds reasoning (the thoughts joined,
+    when any has text) or function calls, the text ``None`` when it has no text part."""
+    reasoning = "".join(thoughts)
+    if not calls and not reasoning:
+        return "".join(texts)
+    out: dict[str, Any] = {"text": "".join(texts) if texts else None}
+    if reasoning:
+        out["reasoning_content"] = reasoning
+    if calls:
+        out["tool_calls"] = calls
+    return out
+
+
 def _constant(value: str) -> None:
     raise ValueError(f"non-standard JSON constant: {value}")
 
@@ -92,9 +107,9 @@ class StreamedReply:
 
     def message(self) -> dict[str, Any]:
         """The reply as LiteLLM's chunk builder assembles a streamed one, an unstreamed reply's
-        ``message``: the text (``None`` unless an event carried one), the reasoning, and the function calls by their index, each
-        its id and name as they came and its arguments' text joined as it came (a call that never
-        got an id is left out, as the builder leaves it)."""
+        ``message``: the text (``None`` unless an event carried one), the reasoning, and the
+        function calls by their index, each its id and name as they came and its arguments' text
+        joined as it came (a call that never got an id is left out, as the builder leaves it)."""
         texts = ["".join(self.parts[index]) for index in sorted(self.parts)]
         message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or self.texted else None}
         if self.reasoning:
@@ -113,10 +128,8 @@ class StreamedReply:
         came, its arguments read as an object and written again; a call without a name fails the call)."""
         texts = ["".join(self.parts[index]) for index in sorted(self.parts)]
         answer = _judgments.answer_text(texts or [""], found) if found else None
-        text = "".join(texts) if answer is None else answer
-        reasoning = "".join(self.reasoning)
-        if not self.calls:
-            return {"text": text or None, "reasoning_content": reasoning} if reasoning else text
+        if answer is not None:
+            texts = [answer]
         calls = []
         for index in sorted(self.calls):
             call = self.calls[index]
@@ -124,11 +137,7 @@ class StreamedReply:
                 raise StreamFailed(f"the streamed tool call at part {index} came without a name")
             calls.append({"id": call["id"] or f"tool_call_{index}", "type": "function",
                           "function": {"name": call["name"], "arguments": json.dumps(_arguments(call["raw"]))}})
-        out: dict[str, Any] = {"text": text if texts else None}
-        if reasoning:
-            out["reasoning_content"] = reasoning
-        out["tool_calls"] = calls
-        return out
+        return legacy_completion(texts, self.reasoning, calls)
 
 
 class ChatStream(StreamedReply):

@@ -30,7 +30,7 @@ from typing import Any
 from dspex_core.errors import CapabilityError
 
 from dspex_native.lm import _judgments, _wire_input, _wire_usage
-from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object
+from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object, legacy_completion
 
 NAME = "anthropic"
 DEFAULT_BASE = "https://api.anthropic.com/v1"
@@ -157,7 +157,8 @@ def _tool_choice(choice: tuple[str, tuple[str, ...], Any]) -> dict[str, Any]:
 
 def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, int] | None]:
     """``([the reply's completion], usage in the client's shape)``: its text, or ``{"text",
-    "tool_calls"}`` when it holds ``tool_use`` blocks, read as lm15 reads them and dspy hands them
+    "reasoning_content"?, "tool_calls"?}`` when it holds thinking (its text kept) or ``tool_use``
+    blocks, read as lm15 reads them and dspy hands them
     on (``{"id", "type": "function", "function": {"name", "arguments": JSON text}}``, a missing id
     ``tool_<its place among the reply's parts>``; the text ``None`` when there is no text block);
     ``KeyError``/``TypeError`` when ``data`` is not a Messages response. With the judgments the
@@ -165,7 +166,7 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], di
     blocks = data["content"]
     if not isinstance(blocks, list):
         raise TypeError("content is not a list")
-    texts, calls, parts = [], [], 0
+    texts, thoughts, calls, parts = [], [], [], 0
     for block in blocks:
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "text":
@@ -179,12 +180,11 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[Any], di
                           "function": {"name": str(block["name"]), "arguments": json.dumps(arguments)}})
             parts += 1
         elif kind in ("thinking", "redacted_thinking"):
+            thoughts.append(str(block.get("thinking") or "") if kind == "thinking" else "")
             parts += 1
     answer = _judgments.answer_text(texts, found or {})
     texts = texts if answer is None else [answer]
-    if calls:
-        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], usage_of(data.get("usage"))
-    return ["".join(texts)], usage_of(data.get("usage"))
+    return [legacy_completion(texts, thoughts, calls)], usage_of(data.get("usage"))
 
 
 def usage_of(usage: Any) -> dict[str, Any] | None:
@@ -211,7 +211,7 @@ class StreamReader(StreamedReply):
     ``text_delta``s by content block, a ``tool_use`` block's id and name and its
     ``input_json_delta`` fragments, the usage of ``message_delta`` (the output count only, as the
     API sends it there; ``message_start``'s input count is not read), ``message_stop`` last;
-    thinking is left out; an ``error`` event fails the call."""
+    thinking kept as the reply's reasoning (not handed on); an ``error`` event fails the call."""
 
     def read(self, data: str) -> list[str]:
         return self.event(event_object(data))
@@ -224,6 +224,8 @@ class StreamReader(StreamedReply):
             delta = event.get("delta") if isinstance(event.get("delta"), dict) else {}
             if delta.get("type") == "text_delta":
                 return self.text(index, str(delta.get("text") or ""))
+            if delta.get("type") == "thinking_delta":
+                self.reasoning.append(str(delta.get("thinking") or ""))
             if delta.get("type") == "input_json_delta":
                 self.call_piece(index, None, None, str(delta.get("partial_json") or ""))
         elif kind == "content_block_start":

@@ -135,7 +135,7 @@ def body(request: dict[str, Any]) -> dict[str, Any]:
 
 class StreamReader(wire_anthropic.StreamReader):
     """A streamed Messages reply (``"stream": true``) as LiteLLM reads its events: text and tool
-    use blocks as :class:`.wire_anthropic.StreamReader` reads them, thinking left out; but the
+    use blocks as :class:`.wire_anthropic.StreamReader` reads them, thinking kept as reasoning; but the
     reply ends with ``message_delta`` (LiteLLM's finish reason: a stream cut before it fails, with
     or without ``message_stop``), and the usage is ``message_start``'s counts updated by
     ``message_delta``'s, folded as LiteLLM folds a stream's (:class:`._wire_usage.StreamedCounts`)."""

@@ -17,7 +17,7 @@ Function tools are ``tools: [{"functionDeclarations": [{"name", "description", "
 and the tool choice ``toolConfig: {"functionCallingConfig": {"mode", "allowedFunctionNames"?}}``
 (``parallel_tool_calls`` has no field and is dropped, as lm15 drops it).
 
-A reply's text is the first candidate's text parts (thoughts left out), concatenated as dspy
+A reply's text is the first candidate's text parts (thoughts are its reasoning), concatenated as dspy
 reads them, and its ``functionCall`` parts its tool calls (a streamed call goes to
 ``:streamGenerateContent?alt=sse`` and reads the events: :class:`StreamReader`); a
 blocked prompt or candidate (``promptFeedback.blockReason``, a safety ``finishReason``) is an
@@ -30,7 +30,7 @@ import json
 from typing import Any
 
 from dspex_native.lm import _judgments, _wire_input, _wire_usage
-from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object
+from dspex_native.lm._stream_reply import StreamedReply, StreamFailed, event_object, legacy_completion
 
 NAME = "gemini"
 DEFAULT_BASE = "https://generativelanguage.googleapis.com/v1beta"
@@ -151,12 +151,10 @@ def parse(data: Any, found: dict[str, Any] | None = None) -> tuple[list[str], di
     content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
     parts = content.get("parts") or []
     texts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and not p.get("thought")]
+    thoughts = [str(p.get("text") or "") for p in parts if isinstance(p, dict) and "text" in p and p.get("thought")]
     answer = _judgments.answer_text(texts, found or {})
     texts = texts if answer is None else [answer]
-    calls = _calls(parts)
-    if calls:
-        return [{"text": "".join(texts) if texts else None, "tool_calls": calls}], usage_of(data.get("usageMetadata"))
-    return ["".join(texts)], usage_of(data.get("usageMetadata"))
+    return [legacy_completion(texts, thoughts, _calls(parts))], usage_of(data.get("usageMetadata"))
 
 
 def _blocked(data: dict[str, Any]) -> str | None:
@@ -215,7 +213,7 @@ def _audio(details: Any) -> int | None:
 
 class StreamReader(StreamedReply):
     """A streamed GenerateContent reply (``alt=sse``), read as lm15 reads its events: each event's
-    first candidate's text parts (thoughts left out) and ``functionCall`` parts (each a piece of the
+    first candidate's text parts (thoughts kept as the reply's reasoning) and ``functionCall`` parts (each a piece of the
     call at its place in the event's parts, as lm15 reads it), the usage of the event that ends the
     reply (the one with a ``finishReason``, or one with ``usageMetadata`` and no part); a blocked
     prompt or candidate, or an ``error``, fails the call."""
@@ -241,6 +239,8 @@ class StreamReader(StreamedReply):
                     delta = True
                     if not part.get("thought"):
                         texts += self.text(index, str(part.get("text") or ""))
+                    else:
+                        self.reasoning.append(str(part.get("text") or ""))
                 elif isinstance(part.get("functionCall"), dict):
                     delta = True
                     call = part["functionCall"]

@@ -23,7 +23,8 @@ Settings LiteLLM refuses for the model (``temperature``/``top_p`` for the models
 settings, ...) are refused before sending by :mod:`.litellm_rules`, ``top_k`` for those models here;
 other settings it rewrites (``response_format`` as a response schema, tools, reasoning, ...) and
 message parts other than text are a :class:`~dspex_core.CapabilityError`. The reply: one completion
-per candidate, its text parts (thoughts left out) joined; usage as LiteLLM counts it (:func:`litellm_usage`).
+per candidate, its text parts joined (the first's thoughts its reasoning); usage as LiteLLM counts it
+(:func:`litellm_usage`).
 A streamed call goes to ``:streamGenerateContent?alt=sse`` with the same body (:class:`StreamReader`).
 """
 
@@ -242,7 +243,7 @@ def litellm_usage(metadata: Any) -> dict[str, Any] | None:
 
 class StreamReader(StreamedReply):
     """A streamed GenerateContent reply (``alt=sse``) as LiteLLM reads its events: each
-    candidate's text parts (thoughts left out) in the order they come, the first candidate's
+    candidate's text parts (the first's thoughts kept as its reasoning) in the order they come, the first candidate's
     handed on and the others' kept for their completions (``n``: ``candidate_count``); the usage of
     the events with ``usageMetadata`` folded as LiteLLM folds a stream's
     (:class:`._wire_usage.StreamedCounts`); the stream may end without a ``finishReason``, and a
@@ -268,7 +269,10 @@ class StreamReader(StreamedReply):
             index = candidate.get("index", position)
             content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
             for part in content.get("parts") or ():
-                if isinstance(part, dict) and "text" in part and not part.get("thought"):
+                if isinstance(part, dict) and "text" in part and part.get("thought"):
+                    if index == 0:
+                        self.reasoning.append(str(part.get("text") or ""))
+                elif isinstance(part, dict) and "text" in part:
                     piece = str(part.get("text") or "")
                     if index == 0:
                         texts += self.text(0, piece)

@@ -220,8 +220,9 @@ class OllamaWire:
                 rewritten = _json_rewritten(response) if response and response.strip() else ""
                 if rewritten is not None:
                     return [rewritten], _usage(data, 0)
-            text = response if data.get("thinking") else split_thinking(response)[1]
-            return [text or ""], _usage(data, 0)
+            thinking = data.get("thinking")
+            reasoning, text = (thinking, response) if thinking else split_thinking(response)
+            return [_with_reasoning(text or "", reasoning)], _usage(data, 0)
         message = data["message"]
         if not isinstance(message, dict):
             raise TypeError("message is not an object")
@@ -229,9 +230,15 @@ class OllamaWire:
             raise Refused("the reply calls tools, which the native LM client does not read on LiteLLM's route for "
                           "Ollama (no tools were sent)")
         content = message.get("content")
+        reasoning = message.get("thinking")
         if "thinking" not in message and content is not None:
-            content = split_thinking(content)[1]
-        return [content or ""], _usage(data, None)
+            reasoning, content = split_thinking(content)
+        return [_with_reasoning(content or "", reasoning)], _usage(data, None)
+
+
+def _with_reasoning(text: str, reasoning: Any) -> Any:
+    """The completion LiteLLM hands on: the text, or ``{"text", "reasoning_content"}`` with reasoning."""
+    return {"text": text, "reasoning_content": str(reasoning)} if reasoning else text
 
 
 def _line(data: str) -> dict[str, Any]:
@@ -268,6 +275,7 @@ class ChatStreamReader(StreamedReply):
                                "for Ollama (no tools were sent)")
         if message.get("thinking"):
             self._reasoning = True
+            self.reasoning.append(str(message["thinking"]))
         content = message.get("content")
         texts: list[str] = []
         if content and isinstance(content, str):
@@ -281,6 +289,8 @@ class ChatStreamReader(StreamedReply):
                 self._reasoned = True
             if not self._reasoning or self._reasoned:
                 texts = self.text(0, content)
+            else:
+                self.reasoning.append(content)
         if event.get("done") is True:
             self.usage = _stream_usage(event)
             self.ended = True
@@ -314,6 +324,8 @@ class GenerateStreamReader(StreamedReply):
             raise StreamFailed(f"the stream sent a line without a response: {data[:200]!r}")
         text = event["response"]
         if not text or not isinstance(text, str):
+            if "thinking" in event and isinstance(event.get("thinking"), str):
+                self.reasoning.append(event["thinking"])
             return []
         if "<think>" in text:
             text = text.replace("<think>", "")
@@ -322,6 +334,7 @@ class GenerateStreamReader(StreamedReply):
             text = text.replace("</think>", "")
             self._reasoned = True
         if self._reasoning and not self._reasoned:
+            self.reasoning.append(text)
             return []
         released = self._hold(text)
         return self.text(0, released) if released is not None else []
