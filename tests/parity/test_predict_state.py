@@ -114,7 +114,8 @@ def test_blank_instructions_saved_by_dspy_stay_empty_natively(tmp_path_factory, 
     inputs = {"question": "q"}
     state = IMPLS[module].load_state(sig, saved)
     assert native_messages(module, state, inputs) == dspy_messages(reloaded, inputs) == dspy_messages(program, inputs)
-    assert "objective is: \n" not in native_messages(module, state, inputs)[1][0][0]["content"]
+    # (not DSPy's default sentence; what a blank text prints depends on the Python's inspect.cleandoc)
+    assert "Given the fields" not in native_messages(module, state, inputs)[1][0][0]["content"]
 
 
 _LINE = st.builds(lambda indent, text: indent + text, st.sampled_from(["", " ", "  ", "\t", "    "]),

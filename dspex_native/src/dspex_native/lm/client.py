@@ -67,7 +67,7 @@ def _completion(message: dict[str, Any], lm15: bool = True) -> Any:
     if not calls and not reasoning:
         return message.get("content") or ""
     content = message.get("content")
-    out: dict[str, Any] = {"text": content or None if lm15 or calls else content}
+    out: dict[str, Any] = {"text": (content or None) if lm15 or calls else content}
     if reasoning:
         out["reasoning_content"] = str(reasoning)
     if calls:
